@@ -1,0 +1,1 @@
+"""Textual-free adapters. They return models and raise only ZetaError subclasses."""

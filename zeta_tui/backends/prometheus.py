@@ -1,0 +1,181 @@
+"""Prometheus HTTP API v1 (also Thanos, Mimir, VictoriaMetrics)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Iterable
+
+from zeta_tui.backends.http import HttpBackend
+from zeta_tui.config.models import PrometheusConfig
+from zeta_tui.errors import BackendUnavailable, QueryError
+from zeta_tui.models.metrics_meta import BuildInfo, Rule, RuleAlert, RuleGroup, Target
+from zeta_tui.models.series import InstantSample, QueryResult, Sample, Series
+
+
+def _float(text: str) -> float:
+    # Prometheus encodes NaN and ±Inf as strings "NaN", "+Inf", "-Inf"; float() reads them all.
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _ts(t: float | str) -> str:
+    return f"{float(t):.3f}"
+
+
+class PrometheusClient(HttpBackend):
+    """Queries a Prometheus-compatible API. Every method raises only ZetaError subclasses."""
+
+    kind = "prometheus"
+
+    def __init__(self, cfg: PrometheusConfig) -> None:
+        super().__init__(cfg)
+
+    async def _api(self, path: str, params: Iterable[tuple[str, str]] | dict[str, str] | None = None, *, method: str = "GET") -> tuple[Any, tuple[str, ...]]:
+        """Call /api/v1/<path>; return (data, warnings) or raise QueryError with Prometheus's message."""
+        if method == "POST":
+            resp = await self.request("POST", f"/api/v1/{path}", data=dict(params or {}))
+        else:
+            resp = await self.request("GET", f"/api/v1/{path}", params=list(params.items()) if isinstance(params, dict) else list(params or []))
+        self.raise_for_auth(resp)
+        body = self.decode_json(resp)
+        if not isinstance(body, dict) or "status" not in body:
+            raise BackendUnavailable(
+                f"HTTP {resp.status_code}: the answer is JSON but not a Prometheus API envelope",
+                where=f"prometheus at {self.url}",
+                hint="is this URL a Prometheus-compatible API?",
+            )
+        warnings = tuple(str(w) for w in body.get("warnings") or ()) + tuple(f"info: {i}" for i in body.get("infos") or ())
+        if body["status"] != "success":
+            error_type = str(body.get("errorType", ""))
+            message = str(body.get("error", f"HTTP {resp.status_code}"))
+            cls = QueryError if error_type in ("bad_data", "execution", "canceled", "timeout", "not_found") or resp.status_code in (400, 422) else BackendUnavailable
+            kwargs: dict[str, Any] = {"where": f"prometheus at {self.url}"}
+            if cls is QueryError:
+                kwargs["error_type"] = error_type
+                kwargs["hint"] = "fix the expression" if error_type == "bad_data" else "narrow the time range or simplify the query"
+            else:
+                kwargs["hint"] = "the server reported an internal error; retrying"
+            raise cls(f"{error_type}: {message}" if error_type else message, **kwargs)
+        return body.get("data"), warnings
+
+    # --- queries -----------------------------------------------------------------------
+
+    async def query(self, expr: str, at: float | None = None) -> QueryResult[list[InstantSample]]:
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = _ts(at)
+        data, warnings = await self._api("query", params, method="POST")
+        return QueryResult(_instant(data), warnings)
+
+    async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult[list[Series]]:
+        params = {"query": expr, "start": _ts(start), "end": _ts(end), "step": f"{step:g}"}
+        data, warnings = await self._api("query_range", params, method="POST")
+        if data.get("resultType") != "matrix":
+            raise QueryError(f"expected a matrix, got {data.get('resultType')}", where=f"prometheus at {self.url}")
+        return QueryResult(_matrix(data.get("result") or []), warnings)
+
+    async def label_values(self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
+        params: list[tuple[str, str]] = [("match[]", m) for m in match]
+        if start is not None:
+            params.append(("start", _ts(start)))
+        if end is not None:
+            params.append(("end", _ts(end)))
+        data, warnings = await self._api(f"label/{label}/values", params)
+        return QueryResult(sorted(str(v) for v in data or []), warnings)
+
+    async def series(self, match: Iterable[str], start: float | None = None, end: float | None = None) -> QueryResult[list[dict[str, str]]]:
+        params: list[tuple[str, str]] = [("match[]", m) for m in match]
+        if start is not None:
+            params.append(("start", _ts(start)))
+        if end is not None:
+            params.append(("end", _ts(end)))
+        data, warnings = await self._api("series", params)
+        return QueryResult([dict(s) for s in data or []], warnings)
+
+    async def targets(self) -> QueryResult[list[Target]]:
+        data, warnings = await self._api("targets", {"state": "active"})
+        out = [
+            Target(
+                job=t.get("labels", {}).get("job", t.get("scrapePool", "")),
+                instance=t.get("labels", {}).get("instance", ""),
+                health=t.get("health", "unknown"),
+                scrape_url=t.get("scrapeUrl", ""),
+                last_error=t.get("lastError", ""),
+                labels=dict(t.get("labels", {})),
+            )
+            for t in (data or {}).get("activeTargets", [])
+        ]
+        return QueryResult(out, warnings)
+
+    async def rules(self) -> QueryResult[list[RuleGroup]]:
+        data, warnings = await self._api("rules")
+        groups = []
+        for g in (data or {}).get("groups", []):
+            rules = tuple(
+                Rule(
+                    name=r.get("name", ""),
+                    kind=r.get("type", ""),
+                    query=r.get("query", ""),
+                    health=r.get("health", ""),
+                    state=r.get("state", ""),
+                    last_error=r.get("lastError", ""),
+                    duration=float(r.get("duration", 0) or 0),
+                    labels=dict(r.get("labels") or {}),
+                    annotations=dict(r.get("annotations") or {}),
+                    alerts=tuple(_rule_alert(a) for a in r.get("alerts") or ()),
+                )
+                for r in g.get("rules", [])
+            )
+            groups.append(RuleGroup(g.get("name", ""), g.get("file", ""), float(g.get("interval", 0) or 0), rules))
+        return QueryResult(groups, warnings)
+
+    async def alerts(self) -> QueryResult[list[RuleAlert]]:
+        data, warnings = await self._api("alerts")
+        return QueryResult([_rule_alert(a) for a in (data or {}).get("alerts", [])], warnings)
+
+    async def build_info(self) -> BuildInfo:
+        try:
+            data, _ = await self._api("status/buildinfo")
+            return BuildInfo(version=str(data.get("version", "")), revision=str(data.get("revision", "")))
+        except QueryError:
+            # VictoriaMetrics and some gateways lack buildinfo; a working query is proof enough.
+            await self.query("1")
+            return BuildInfo(version="unknown", flavour="prometheus-compatible")
+
+    async def check(self) -> tuple[BuildInfo, float]:
+        """Health probe: build info and round-trip seconds."""
+        t0 = time.perf_counter()
+        info = await self.build_info()
+        return info, time.perf_counter() - t0
+
+
+def _rule_alert(a: dict[str, Any]) -> RuleAlert:
+    return RuleAlert(
+        name=a.get("labels", {}).get("alertname", ""),
+        state=a.get("state", ""),
+        labels=dict(a.get("labels") or {}),
+        annotations=dict(a.get("annotations") or {}),
+        active_at=a.get("activeAt", "") or "",
+        value=str(a.get("value", "")),
+    )
+
+
+def _instant(data: dict[str, Any]) -> list[InstantSample]:
+    kind = data.get("resultType")
+    result = data.get("result")
+    if kind == "vector":
+        return [InstantSample(dict(r.get("metric", {})), float(r["value"][0]), _float(r["value"][1])) for r in result or []]
+    if kind == "scalar":
+        return [InstantSample({}, float(result[0]), _float(result[1]))]
+    if kind == "matrix":  # an instant query of a range selector; keep the newest sample
+        return [InstantSample(dict(s.get("metric", {})), float(s["values"][-1][0]), _float(s["values"][-1][1])) for s in result or [] if s.get("values")]
+    if kind == "string":
+        return [InstantSample({"value": str(result[1])}, float(result[0]), math.nan)]
+    return []
+
+
+def _matrix(result: list[dict[str, Any]]) -> list[Series]:
+    return [Series(dict(s.get("metric", {})), tuple(Sample(float(t), _float(v)) for t, v in s.get("values", []))) for s in result]

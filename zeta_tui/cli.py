@@ -1,0 +1,87 @@
+"""argv -> config -> backends -> ZetaApp, or a headless subcommand.
+
+Heavy modules (Textual, the demo world) are imported only by the subcommand that needs them,
+so `zeta check` and `zeta promql` start fast on a bastion host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from zeta_tui import __version__
+from zeta_tui.errors import ZetaError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: $ZETA_CONFIG, then ~/.config/zeta/config.toml)")
+    common.add_argument("--context", metavar="NAME", help="context to use (default: default_context)")
+
+    parser = argparse.ArgumentParser(prog="zeta", description="Terminal ops console for observability.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"zeta {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="run the console on the embedded Team Zeta world")
+    demo.add_argument("--fresh", action="store_true", help="discard the kept demo history and backfill anew")
+    demo.add_argument("--no-tui", action="store_true", help="start the demo stack and print its URLs; Ctrl+C stops it")
+
+    check = sub.add_parser("check", parents=[common], help="probe every backend of the context")
+    check.add_argument("--json", action="store_true", help="print JSON")
+
+    promql = sub.add_parser("promql", parents=[common], help="run a PromQL expression")
+    promql.add_argument("expr", help="the PromQL expression")
+    promql.add_argument("--range", dest="range_", metavar="DURATION", help="range query over the last DURATION (e.g. 1h)")
+    promql.add_argument("--step", metavar="DURATION", help="range step (default: about 60 points)")
+    promql.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
+    promql.add_argument("--json", action="store_true", help="print JSON")
+
+    config = sub.add_parser("config", parents=[common], help="show, check or create the config file")
+    config.add_argument("action", choices=["path", "validate", "show", "init"])
+    config.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
+
+    sub.add_parser("contexts", parents=[common], help="list the contexts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ZetaError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "demo":
+        from zeta_tui.demo.stack import run_demo
+
+        return run_demo(args)
+    if command == "check":
+        from zeta_tui.headless.check import run_check
+
+        return run_check(args)
+    if command == "promql":
+        from zeta_tui.headless.promql import run_promql
+
+        return run_promql(args)
+    if command == "config":
+        from zeta_tui.headless.config_cmd import run_config
+
+        return run_config(args)
+    if command == "contexts":
+        from zeta_tui.headless.config_cmd import run_contexts
+
+        return run_contexts(args)
+    from zeta_tui.launch import run_console
+
+    return run_console(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

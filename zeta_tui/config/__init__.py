@@ -1,0 +1,1 @@
+"""Configuration: XDG paths, pydantic models, and the TOML loader."""

@@ -1,0 +1,1 @@
+"""The Team Zeta world and the local stack behind `zeta demo`."""

@@ -1,0 +1,1 @@
+"""Pure, frozen data. No I/O, no Textual."""

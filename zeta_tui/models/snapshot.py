@@ -1,0 +1,55 @@
+"""What a pane holds: the last good value, when it came, and the last error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Generic, TypeVar
+
+from zeta_tui.errors import ZetaError
+
+T = TypeVar("T")
+
+
+class PaneState(Enum):
+    LOADING = "loading"
+    FRESH = "fresh"
+    STALE = "stale"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot(Generic[T]):
+    """A value with its provenance. A failed refresh keeps the old value and marks it stale."""
+
+    value: T | None = None
+    fetched_at: float | None = None
+    error: ZetaError | None = None
+    warnings: tuple[str, ...] = ()
+    failures: int = 0
+    next_retry_at: float | None = None
+
+    def succeeded(self, value: T, at: float, warnings: tuple[str, ...] = ()) -> "Snapshot[T]":
+        return Snapshot(value=value, fetched_at=at, warnings=warnings)
+
+    def failed(self, error: ZetaError, retry_at: float) -> "Snapshot[T]":
+        return replace(self, error=error, failures=self.failures + 1, next_retry_at=retry_at)
+
+    def state(self, now: float, fresh_for: float) -> PaneState:
+        if self.error is not None and self.value is None:
+            return PaneState.ERROR
+        if self.value is None:
+            return PaneState.LOADING
+        if self.error is not None or (self.fetched_at is not None and now - self.fetched_at > fresh_for):
+            return PaneState.STALE
+        return PaneState.FRESH
+
+    def age(self, now: float) -> float | None:
+        return None if self.fetched_at is None else max(0.0, now - self.fetched_at)
+
+
+def backoff_seconds(failures: int, base: float, cap: float = 300.0) -> float:
+    """Retry delay after ``failures`` consecutive failures: base, 2x, 4x ... capped."""
+    if failures <= 0:
+        return base
+    return min(cap, base * (2 ** (failures - 1)))

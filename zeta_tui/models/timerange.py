@@ -1,0 +1,73 @@
+"""The time window every screen shows, and the step that fits it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PRESETS: tuple[str, ...] = ("15m", "1h", "6h", "24h", "7d")
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(text: str) -> float:
+    """'1h30m' -> 5400.0 seconds. Raises ValueError naming the text."""
+    text = text.strip()
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"{text!r} is not a duration; use e.g. 30s, 15m, 1h, 7d or 1h30m")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """5400 -> '1h30m'; the inverse of parse_duration for whole seconds."""
+    seconds = int(round(seconds))
+    if seconds == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            n, seconds = divmod(seconds, size)
+            parts.append(f"{n}{unit}")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A closed window [start, end] in unix seconds, with the label the user picked."""
+
+    start: float
+    end: float
+    label: str = ""
+
+    @classmethod
+    def last(cls, duration: str, now: float) -> "TimeRange":
+        return cls(now - parse_duration(duration), now, duration)
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    def step(self, points: int = 120) -> float:
+        """A round step giving about ``points`` samples (Prometheus caps at 11,000)."""
+        raw = max(self.seconds / points, 1.0)
+        for nice in (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400):
+            if raw <= nice:
+                return float(nice)
+        return 86400.0
+
+    def rate_window(self) -> str:
+        """The [range] for rate(): at least 4 scrape intervals and one step."""
+        return format_duration(max(self.step() * 2, 120))
+
+    def shifted_to(self, now: float) -> "TimeRange":
+        """The same relative window ending at ``now`` (custom ranges stay put)."""
+        if self.label in PRESETS:
+            return TimeRange.last(self.label, now)
+        return self
