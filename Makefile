@@ -43,7 +43,7 @@ setup-python: $(BIN)/zeta
 $(BIN)/zeta: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,embedded]'
+	$(BIN)/pip install -q -e '.[test]'
 	@touch $(BIN)/zeta
 
 clean:
