@@ -1,0 +1,180 @@
+"""ZetaApp: wiring only — screens, global bindings, themes, keymap, the shared time window."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.config.models import ContextConfig
+from zeta_tui.models.timerange import PRESETS, TimeRange
+from zeta_tui.querying.promql_catalog import PromCatalog
+from zeta_tui.resources import shipped_dir
+from zeta_tui.screens.api_performance import ApiPerformanceScreen
+from zeta_tui.screens.health import HealthScreen
+from zeta_tui.screens.help import HelpScreen
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.time_range import TimeRangePrompt
+from zeta_tui.theming import load_themes
+
+MIN_WIDTH, MIN_HEIGHT = 60, 15
+
+SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance")}
+
+
+class ZetaApp(App[int]):
+    """The console. Everything it shows comes from the backends handed to it."""
+
+    TITLE = "zeta"
+    CSS_PATH = str(shipped_dir("themes") / "zeta.tcss")
+    MODES = {"health": HealthScreen, "api": ApiPerformanceScreen}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("1", "switch_screen_mode('health')", "Health", id="screen.health", tooltip="Service health: status, CPU, memory, I/O, restarts"),
+        Binding("2", "switch_screen_mode('api')", "API", id="screen.api", tooltip="API performance: rate, latency, errors, slowest endpoints"),
+        Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
+        Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
+        Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
+        Binding("r", "refresh_now", "Refresh", id="app.refresh", tooltip="Refresh the current screen now"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key binding"),
+        Binding("colon", "command_palette", "Commands", id="app.palette", tooltip="Command palette (same as Ctrl+P, for terminals that eat it)", show=False),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit zeta"),
+    ]
+
+    paused: reactive[bool] = reactive(False, init=False)
+    range_label: reactive[str] = reactive("1h", init=False)
+
+    def __init__(
+        self,
+        *,
+        context_name: str,
+        context: ContextConfig,
+        prometheus: PrometheusClient | None,
+        catalog: PromCatalog,
+        theme: str = "zeta-dark",
+        keymap: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        live: bool = True,
+        extra_themes: Iterable = (),
+    ) -> None:
+        super().__init__()
+        self.context_name = context_name
+        self.context = context
+        self.prometheus = prometheus
+        self.catalog = catalog
+        self.clock = clock
+        self.live = live
+        self._custom_range: TimeRange | None = None
+        self._keymap = dict(keymap or {})
+        for t in [*load_themes(shipped_dir("themes")), *extra_themes]:
+            self.register_theme(t)
+        self._theme_name = theme
+        self.set_reactive(ZetaApp.range_label, context.time_range)
+
+    def on_mount(self) -> None:
+        self.theme = self._theme_name if self._theme_name in self.available_themes else "zeta-dark"
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.switch_mode("health")
+
+    async def on_unmount(self) -> None:
+        if self.prometheus is not None:
+            await self.prometheus.aclose()
+
+    # --- the shared time window ------------------------------------------------------------
+
+    def current_range(self) -> TimeRange:
+        if self._custom_range is not None:
+            return self._custom_range
+        return TimeRange.last(self.range_label, round(self.clock()))
+
+    def watch_range_label(self) -> None:
+        self._on_question_changed()
+
+    def watch_paused(self) -> None:
+        if isinstance(self.screen, PollingScreen):
+            self.screen.on_pause_changed()
+
+    def _on_question_changed(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PollingScreen):
+            screen.update_header()
+            screen.refresh_data()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    async def action_switch_screen_mode(self, mode: str) -> None:
+        if self.current_mode != mode:
+            await self.switch_mode(mode)
+        self._apply_min_size()
+
+    async def drill_to_service(self, service: str) -> None:
+        """Health -> API Performance filtered to one service."""
+        await self.switch_mode("api")
+        screen = self.screen
+        if isinstance(screen, ApiPerformanceScreen):
+            screen.set_service(service)
+
+    def action_next_range(self) -> None:
+        self._custom_range = None
+        label = self.range_label
+        self.range_label = PRESETS[(PRESETS.index(label) + 1) % len(PRESETS)] if label in PRESETS else PRESETS[0]
+
+    def action_custom_range(self) -> None:
+        def chosen(result: TimeRange | None) -> None:
+            if result is None:
+                return
+            self._custom_range = None if result.label in PRESETS or ".." not in result.label else result
+            if self.range_label == result.label:
+                self._on_question_changed()
+            self.range_label = result.label
+
+        self.push_screen(TimeRangePrompt(self.clock(), self.range_label), chosen)
+
+    def set_range(self, label: str) -> None:
+        self._custom_range = None
+        self.range_label = label
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def action_refresh_now(self) -> None:
+        if isinstance(self.screen, PollingScreen):
+            self.screen.refresh_data()
+
+    def action_help(self) -> None:
+        sections = [("global", list(self.BINDINGS))]
+        for mode, screen_cls in self.MODES.items():
+            sections.append((mode, list(getattr(screen_cls, "BINDINGS", []))))
+        self.push_screen(HelpScreen(sections, self._keymap))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, (mode, title) in SCREENS_BY_KEY.items():
+            yield SystemCommand(f"Go to {title}", f"Switch screens (key {key})", lambda m=mode: self.run_action(f"switch_screen_mode('{m}')"))
+        for label in PRESETS:
+            yield SystemCommand(f"Time range: last {label}", "Set the time window of every screen", lambda l=label: self.set_range(l))
+        yield SystemCommand("Custom time range…", "Type a duration or START .. END", self.action_custom_range)
+        yield SystemCommand("Pause / resume refreshing", "Key p", self.action_toggle_pause)
+        yield SystemCommand("Refresh now", "Key r", self.action_refresh_now)
+        yield SystemCommand("Help: list every key", "Key ?", self.action_help)
+
+    # --- minimum size ----------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._apply_min_size()
+
+    def _apply_min_size(self) -> None:
+        width, height = self.size
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen = self.screen
+        screen.set_class(too_small, "-too-small")
+        if too_small:
+            for widget in screen.query("#too-small"):
+                widget.update(f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the window or reduce the font size.")

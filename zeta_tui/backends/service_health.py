@@ -1,0 +1,98 @@
+"""Ask Prometheus for every Service Health figure at once and fold the answers into rows."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.health import ServiceHealth, ServiceStatus
+from zeta_tui.models.series import QueryResult, Series
+from zeta_tui.models.timerange import TimeRange, format_duration
+from zeta_tui.querying.promql_catalog import PromCatalog
+
+# catalog query -> (history key, label that names the service)
+_RANGE_QUERIES = {
+    "service_up": ("up", "job"),
+    "service_cpu": ("cpu", "container"),
+    "service_memory": ("memory", "container"),
+    "service_memory_limit": ("memory_limit", "container"),
+    "service_disk_io": ("disk", "container"),
+    "service_network_io": ("network", "container"),
+    "service_restarts": ("restarts", "container"),
+}
+
+
+def services_regex(services: list[str]) -> str:
+    return "|".join(_regex_escape(s) for s in services) or ".*"
+
+
+def _regex_escape(text: str) -> str:
+    # RE2 metacharacters; service names are usually plain, endpoints contain dots.
+    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
+
+
+def _last(values: tuple[float, ...]) -> float | None:
+    for v in reversed(values):
+        if not math.isnan(v):
+            return v
+    return None
+
+
+def _aligned(series: Series, tr: TimeRange, step: float) -> tuple[float, ...]:
+    """Values on the full step grid of the range, NaN where Prometheus had no sample."""
+    by_t = {round(s.t): s.v for s in series.samples}
+    n = int(round((tr.end - tr.start) / step)) + 1
+    return tuple(by_t.get(round(tr.start + i * step), math.nan) for i in range(n))
+
+
+
+
+async def fetch_service_health(
+    prom: PrometheusClient,
+    catalog: PromCatalog,
+    *,
+    namespace: str,
+    services: list[str],
+    time_range: TimeRange,
+) -> QueryResult[list[ServiceHealth]]:
+    """One row per configured service, worst first. Raises ZetaError if Prometheus fails."""
+    step = time_range.step()
+    params = {"namespace": namespace, "services": services_regex(services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
+    names = list(_RANGE_QUERIES)
+    results = await asyncio.gather(
+        *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names),
+        prom.query(catalog.render("service_restarts_total", **params), at=time_range.end),
+    )
+    warnings: list[str] = []
+    history: dict[str, dict[str, tuple[float, ...]]] = {s: {} for s in services}
+    for name, result in zip(names, results[:-1]):
+        key, label = _RANGE_QUERIES[name]
+        warnings.extend(result.warnings)
+        for series in result.data:
+            service = series.label(label)
+            if service in history:
+                history[service][key] = _aligned(series, time_range, step)
+    restarts_total = {s.label("container"): s.v for s in results[-1].data}
+    warnings.extend(results[-1].warnings)
+
+    rows = []
+    for service in services:
+        h = history[service]
+        up = _last(h.get("up", ()))
+        rows.append(
+            ServiceHealth(
+                name=service,
+                status=ServiceStatus.from_up_ratio(up),
+                up_ratio=up,
+                cpu_cores=_last(h.get("cpu", ())),
+                memory_bytes=_last(h.get("memory", ())),
+                memory_limit_bytes=_last(h.get("memory_limit", ())),
+                disk_bytes_per_s=_last(h.get("disk", ())),
+                network_bytes_per_s=_last(h.get("network", ())),
+                restarts=restarts_total.get(service),
+                history={k: v for k, v in h.items() if k != "memory_limit"},
+            )
+        )
+    rows.sort(key=ServiceHealth.sort_key)
+    return QueryResult(rows, tuple(dict.fromkeys(warnings)))

@@ -1,0 +1,1 @@
+"""Query catalogs (queries/) and query syntaxes."""

@@ -1,0 +1,1 @@
+"""Screens: the only place that runs workers and hands results to widgets."""

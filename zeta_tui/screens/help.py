@@ -1,0 +1,40 @@
+"""`?`: every binding of the console, with its id (for keymap overrides) and what it does."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="Close the help")]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 90%; max-width: 110; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, sections: Iterable[tuple[str, list[Binding]]], keymap: dict[str, str]) -> None:
+        super().__init__()
+        self._sections = list(sections)
+        self._keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Keys · remap any of them in the config file: [keymap] \"<id>\" = \"<key>\" · Esc closes", classes="section-title")
+            yield DataTable(cursor_type="row", id="help-table")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Key", "Does", "Id")
+        for where, bindings in self._sections:
+            for b in bindings:
+                key = self._keymap.get(b.id or "", b.key)
+                table.add_row(where, key, b.tooltip or b.description, b.id or "")
+        table.focus()

@@ -1,0 +1,174 @@
+"""A screen that polls one data source: workers, one-shot timers, backoff, pane state.
+
+Polling re-arms a one-shot timer when a fetch ends (so a slow backend is never asked twice at
+once), backs off after failures, pauses while the screen is hidden or the user paused, and
+drops results that arrive after the question changed (time range, filter).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.models.series import QueryResult
+from zeta_tui.models.snapshot import PaneState, Snapshot, backoff_seconds
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.widgets.pane_status import PaneStatus
+from zeta_tui.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from zeta_tui.app import ZetaApp
+
+T = TypeVar("T")
+
+
+class PollingScreen(Screen, Generic[T]):
+    """Subclasses implement ``fetch`` (async, may raise ZetaError) and ``show``."""
+
+    TITLE = ""
+    app: "ZetaApp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot: Snapshot[T] = Snapshot()
+        self._timer: Timer | None = None
+        self._ticker: Timer | None = None
+        self._generation = 0
+        self._due = True
+        self._asked: Any = None  # (range, question) of the data on screen
+
+    # --- composition ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader()
+        yield PaneStatus(id="pane-status")
+        yield from self.compose_body()
+        yield Static(id="too-small")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
+        yield from ()
+
+    # --- what subclasses provide ---------------------------------------------------------
+
+    async def fetch(self, time_range: TimeRange) -> QueryResult[T]:
+        raise NotImplementedError
+
+    def show(self, value: T) -> None:
+        raise NotImplementedError
+
+    def question(self) -> Any:
+        """What the current data answer (changes -> refetch, late answers dropped)."""
+        return None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._ticker = self.set_interval(1.0, self._tick, pause=True)
+        self.update_header()
+        self._show_status()
+
+    def on_screen_resume(self) -> None:
+        self.update_header()
+        if self._due or self.snapshot.value is None or self._asked != self._current_ask():
+            self.refresh_data()
+        else:
+            self._arm(self._delay())
+
+    def on_screen_suspend(self) -> None:
+        self._disarm()
+
+    def update_header(self) -> None:
+        ctx = self.app.context
+        self.query_one(ShellHeader).show(
+            screen_title=self.TITLE,
+            context=self.app.context_name,
+            production=ctx.production,
+            read_only=ctx.is_read_only,
+            range_label=self.app.range_label,
+            refresh_seconds=ctx.refresh_seconds,
+            paused=self.app.paused,
+        )
+        self._show_status()
+
+    # --- polling -------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        """Fetch now (cancelling a fetch in flight); results for an older question are dropped."""
+        self._disarm()
+        self._generation += 1
+        self._due = False
+        self._asked = self._current_ask()
+        self._run_fetch(self._generation, self.app.current_range(), self.question())
+
+    def _current_ask(self) -> Any:
+        return (self.app.range_label, self.question())
+
+    @work(exclusive=True, exit_on_error=False, group="poll")
+    async def _run_fetch(self, generation: int, time_range: TimeRange, question: Any) -> None:
+        try:
+            result = await self.fetch(time_range)
+        except ZetaError as exc:
+            error: ZetaError | None = exc
+        except Exception as exc:  # garbage from a backend must not crash the console
+            error = BackendUnavailable(f"unexpected answer: {type(exc).__name__}: {exc}", hint="the backend answered something Zeta cannot read; retrying")
+        else:
+            error = None
+        if generation != self._generation or question != self.question():
+            return  # the user changed the question while this was in flight
+        now = self.app.clock()
+        if error is None:
+            self.snapshot = self.snapshot.succeeded(result.data, now, result.warnings)
+            self.show(result.data)
+        else:
+            delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
+            self.snapshot = self.snapshot.failed(error, now + delay)
+        self._show_status()
+        if self.is_current:
+            self._arm(self._delay())
+        else:
+            self._due = True
+
+    def _delay(self) -> float:
+        if self.snapshot.error is not None:
+            return backoff_seconds(self.snapshot.failures, self.app.context.refresh_seconds)
+        return self.app.context.refresh_seconds
+
+    def _arm(self, delay: float) -> None:
+        self._disarm()
+        if not self.app.paused and self.app.live:
+            self._timer = self.set_timer(delay, self.refresh_data)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def on_pause_changed(self) -> None:
+        self.update_header()
+        if self.app.paused:
+            self._disarm()
+        else:
+            self.refresh_data()
+
+    # --- pane state ------------------------------------------------------------------------
+
+    def _show_status(self) -> None:
+        if not self.is_mounted:
+            return
+        now = self.app.clock()
+        fresh_for = self.app.context.refresh_seconds * 2 + 5
+        self.query_one(PaneStatus).show(self.snapshot, now, fresh_for, self.app.paused)
+        # Tick once a second only while something on screen counts (retry countdown, age).
+        ticking = self.snapshot.state(now, fresh_for) in (PaneState.ERROR, PaneState.STALE) and self.app.live
+        if self._ticker is not None:
+            (self._ticker.resume if ticking else self._ticker.pause)()
+
+    def _tick(self) -> None:
+        self._show_status()

@@ -1,0 +1,1 @@
+"""Widgets render models. They never import backends or do I/O."""

@@ -1,0 +1,44 @@
+"""Top slowest endpoints: p50/p95/p99, request rate and error share over the range."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from zeta_tui.models.performance import EndpointStats
+from zeta_tui.widgets import units
+
+ERROR_SHARE_WARN = 0.01
+
+
+class SlowestEndpointsTable(DataTable):
+    DEFAULT_CSS = """
+    SlowestEndpointsTable { height: auto; max-height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+
+    def on_mount(self) -> None:
+        for label in ("Endpoint", "Service", "Req/s", "p50", "p95", "p99", "5xx"):
+            self.add_column(label, key=label.lower())
+
+    def show(self, rows: Sequence[EndpointStats]) -> None:
+        self.clear()
+        error_colour = self.app.theme_variables.get("error", "")
+        for row in rows:
+            share = row.error_ratio
+            bad = share is not None and share == share and share >= ERROR_SHARE_WARN
+            errors = Text(units.percent(share) + (" !" if bad else ""), style=f"bold {error_colour}" if bad else "")
+            self.add_row(
+                row.endpoint,
+                row.service,
+                units.per_second(row.request_rate),
+                units.seconds(row.p50),
+                Text(units.seconds(row.p95), style="bold"),
+                units.seconds(row.p99),
+                errors,
+                key=f"{row.service} {row.endpoint}",
+            )

@@ -1,0 +1,118 @@
+"""A time-series line chart drawn by plotext, sized to the widget.
+
+The chart text is a pure function of (series, size, colours) so it can be unit-tested and is
+only rebuilt when one of those changes: redrawing an unchanged chart would send bytes to a
+terminal that may be at the far end of a slow SSH link.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import plotext as plt
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from zeta_tui.widgets.units import DASH
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLine:
+    label: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+
+def _rgb(colour: str) -> tuple[int, int, int] | str:
+    c = colour.lstrip("#")
+    if len(c) == 6:
+        return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+    return "default"
+
+
+def _clock_ticks(start: float, end: float, count: int) -> tuple[list[float], list[str]]:
+    if end <= start or count < 2:
+        return [start], [time.strftime("%H:%M", time.localtime(start))]
+    span = end - start
+    fmt = "%H:%M" if span <= 86400 else "%d %H:%M" if span <= 3 * 86400 else "%b %d"
+    ticks = [start + span * i / (count - 1) for i in range(count)]
+    return ticks, [time.strftime(fmt, time.localtime(t)) for t in ticks]
+
+
+def render_chart(
+    lines: Sequence[ChartLine],
+    width: int,
+    height: int,
+    colours: Sequence[str],
+    y_format: Callable[[float], str] = lambda v: f"{v:g}",
+    x_range: tuple[float, float] | None = None,
+) -> str:
+    """plotext text (with ANSI colour) of ``lines`` in a width x height box."""
+    plt.clf()
+    plt.plotsize(max(width, 10), max(height, 4))
+    plt.theme("clear")
+    plotted = 0
+    y_all: list[float] = []
+    for i, line in enumerate(lines):
+        pts = [(x, y) for x, y in zip(line.xs, line.ys) if not (math.isnan(y) or math.isinf(y))]
+        if not pts:
+            continue
+        xs, ys = zip(*pts)
+        y_all.extend(ys)
+        plt.plot(list(xs), list(ys), label=line.label, marker="braille", color=_rgb(colours[i % len(colours)]))
+        plotted += 1
+    if not plotted:
+        return ""
+    lo, hi = x_range or (min(min(l.xs) for l in lines if l.xs), max(max(l.xs) for l in lines if l.xs))
+    plt.xlim(lo, hi)
+    ticks, labels = _clock_ticks(lo, hi, 3 if width < 50 else 5)
+    plt.xticks(ticks, labels)
+    y_lo, y_hi = min(y_all), max(y_all)
+    if y_hi == y_lo:
+        y_hi = y_lo + (abs(y_lo) or 1.0)
+    y_lo = min(0.0, y_lo)
+    plt.ylim(y_lo, y_hi)
+    y_ticks = [y_lo + (y_hi - y_lo) * i / 3 for i in range(4)] if height >= 8 else [y_lo, y_hi]
+    plt.yticks(y_ticks, [y_format(v) for v in y_ticks])
+    return plt.build()
+
+
+class LineChart(Widget):
+    """Reactive lines in, a plotext drawing out."""
+
+    DEFAULT_CSS = """
+    LineChart { height: 1fr; min-height: 6; }
+    """
+
+    lines: reactive[tuple[ChartLine, ...]] = reactive((), layout=False)
+
+    def __init__(self, title: str, y_format: Callable[[float], str] = lambda v: f"{v:g}", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = title
+        self._y_format = y_format
+        self._x_range: tuple[float, float] | None = None
+        self._cache_key: tuple | None = None
+        self._cache: Text = Text(DASH)
+        self.empty_message = "waiting for data…"
+
+    def show(self, lines: Sequence[ChartLine], x_range: tuple[float, float] | None = None) -> None:
+        self._x_range = x_range
+        self.lines = tuple(lines)
+
+    def _colours(self) -> list[str]:
+        variables = self.app.theme_variables
+        return [variables.get(f"chart-{i}", variables.get("primary", "#888888")) for i in range(1, 6)]
+
+    def render(self) -> Text:
+        width, height = self.content_size.width, self.content_size.height
+        colours = self._colours()
+        key = (self.lines, width, height, tuple(colours), self._x_range)
+        if key != self._cache_key:
+            text = render_chart(self.lines, width, height, colours, self._y_format, self._x_range) if self.lines else ""
+            self._cache = Text.from_ansi(text) if text else Text(self.empty_message, style="dim")
+            self._cache_key = key
+        return self._cache

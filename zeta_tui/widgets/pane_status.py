@@ -1,0 +1,66 @@
+"""The one-line state of a pane: loading, fresh, stale (with age), or error with hint and retry."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from zeta_tui.models.snapshot import PaneState, Snapshot
+
+
+def describe(snapshot: Snapshot, now: float, fresh_for: float, paused: bool = False) -> tuple[PaneState, str]:
+    """(state, text) for a snapshot; the text always names the state in words."""
+    state = snapshot.state(now, fresh_for)
+    age = snapshot.age(now)
+    if state is PaneState.LOADING:
+        return state, "◌ loading…"
+    if state is PaneState.FRESH:
+        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.fetched_at))
+        text = f"● fresh · updated {stamp}"
+    elif state is PaneState.STALE:
+        text = f"◐ stale · {_age(age)} old"
+    else:
+        text = "✖ error"
+    if snapshot.error is not None:
+        err = snapshot.error
+        where = f" ({err.where})" if err.where else ""
+        text += f" · {err.title}{where}: {err.message}"
+        if err.hint:
+            text += f" · hint: {err.hint}"
+        if snapshot.next_retry_at is not None and not paused:
+            text += f" · retry in {max(0, round(snapshot.next_retry_at - now))}s"
+    if snapshot.warnings:
+        text += f" · warning: {'; '.join(snapshot.warnings)}"
+    if paused:
+        text += " · paused"
+    return state, text
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+class PaneStatus(Static):
+    """Shows a Snapshot's state; colour follows the state but the words carry it."""
+
+    DEFAULT_CSS = """
+    PaneStatus { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
+    PaneStatus.-stale { color: $warning; }
+    PaneStatus.-error { color: $error; text-style: bold; }
+    PaneStatus.-loading { color: $text-muted; }
+    """
+
+    def show(self, snapshot: Snapshot, now: float, fresh_for: float, paused: bool = False) -> None:
+        state, text = describe(snapshot, now, fresh_for, paused)
+        for s in PaneState:
+            self.set_class(s is state, f"-{s.value}")
+        self.update(Text(text))

@@ -1,0 +1,56 @@
+"""Human units for table cells: bytes, rates, seconds, ratios. Pure functions."""
+
+from __future__ import annotations
+
+import math
+
+DASH = "–"
+
+
+def _missing(v: float | None) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def bytes_(v: float | None) -> str:
+    if _missing(v):
+        return DASH
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(v) < 1024 or unit == "TiB":
+            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+        v /= 1024
+    return DASH  # pragma: no cover
+
+
+def bytes_rate(v: float | None) -> str:
+    return DASH if _missing(v) else f"{bytes_(v)}/s"
+
+
+def seconds(v: float | None) -> str:
+    """Latency: 0.0123 -> '12.3 ms', 1.5 -> '1.50 s'; +Inf when the top bucket was hit."""
+    if _missing(v):
+        return DASH
+    if math.isinf(v):
+        return "> max bucket"
+    if v < 1:
+        return f"{v * 1000:.1f} ms" if v < 0.1 else f"{v * 1000:.0f} ms"
+    return f"{v:.2f} s"
+
+
+def per_second(v: float | None) -> str:
+    if _missing(v):
+        return DASH
+    return f"{v:.2f}/s" if v < 10 else f"{v:,.0f}/s"
+
+
+def cores(v: float | None) -> str:
+    if _missing(v):
+        return DASH
+    return f"{v * 1000:.0f} m" if v < 1 else f"{v:.2f}"
+
+
+def percent(v: float | None, digits: int = 1) -> str:
+    return DASH if _missing(v) else f"{v * 100:.{digits}f}%"
+
+
+def count(v: float | None) -> str:
+    return DASH if _missing(v) else f"{round(v):,}"
