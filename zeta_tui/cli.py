@@ -15,11 +15,17 @@ from zeta_tui.errors import ZetaError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (default: $ZETA_CONFIG, then ~/.config/zeta/config.toml)")
-    common.add_argument("--context", metavar="NAME", help="context to use (default: default_context)")
+    # The same options before and after the subcommand. The subcommands' copies default to
+    # SUPPRESS so that `zeta --config X check` keeps X (argparse would reset it to None);
+    # two parent parsers, because parents share their action objects and so their defaults.
+    def common_options(default: object) -> argparse.ArgumentParser:
+        options = argparse.ArgumentParser(add_help=False)
+        options.add_argument("--config", metavar="PATH", default=default, help="config file (default: $ZETA_CONFIG, then ~/.config/zeta/config.toml)")
+        options.add_argument("--context", metavar="NAME", default=default, help="context to use (default: default_context)")
+        return options
 
-    parser = argparse.ArgumentParser(prog="zeta", description="Terminal ops console for observability.", parents=[common])
+    common = common_options(argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(prog="zeta", description="Terminal ops console for observability.", parents=[common_options(None)])
     parser.add_argument("--version", action="version", version=f"zeta {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -35,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     promql.add_argument("--range", dest="range_", metavar="DURATION", help="range query over the last DURATION (e.g. 1h)")
     promql.add_argument("--step", metavar="DURATION", help="range step (default: about 60 points)")
     promql.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
+    promql.add_argument("--samples", action="store_true", help="with --range: print every sample as time/value rows instead of a summary")
     promql.add_argument("--json", action="store_true", help="print JSON")
 
     config = sub.add_parser("config", parents=[common], help="show, check or create the config file")
