@@ -93,8 +93,8 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         return [self.service] if self.service else list(self.app.context.services)
 
     def _show_scope(self) -> None:
-        if not self.is_mounted:
-            return
+        if not self.children:
+            return  # not composed yet; on_mount shows it
         scope = f"service: {self.service or 'all'}"
         self.query_one("#api-scope", Static).update(scope)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -27,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Keys · remap any of them in the config file: [keymap] \"<id>\" = \"<key>\" · Esc closes", classes="section-title")
+            yield Static(Text('Keys · remap any of them in the config file under [keymap]: "<id>" = "<key>" · Esc closes'), classes="section-title")
             yield DataTable(cursor_type="row", id="help-table")
 
     def on_mount(self) -> None:
@@ -36,5 +37,6 @@ class HelpScreen(ModalScreen[None]):
         for where, bindings in self._sections:
             for b in bindings:
                 key = self._keymap.get(b.id or "", b.key)
-                table.add_row(where, key, b.tooltip or b.description, b.id or "")
+                shown = ", ".join(self.app.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
+                table.add_row(where, shown, b.tooltip or b.description, b.id or "")
         table.focus()
