@@ -1,0 +1,174 @@
+"""The console as a user drives it: keys, time range, pause, keymap, and backends that misbehave."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from zeta_tui.app import ZetaApp
+from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.launch import build_app
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.time_range import parse_range
+from zeta_tui.widgets.pane_status import PaneStatus
+from zeta_tui.widgets.shell_header import ShellHeader
+
+T0 = 1_790_000_000.0
+
+
+def _app(url: str, *, keymap: dict[str, str] | None = None, timeout: float = 5, live: bool = False) -> ZetaApp:
+    context = ContextConfig(prometheus=PrometheusConfig(url=url, timeout_seconds=timeout))
+    config = ZetaConfig(default_context="t", contexts={"t": context}, keymap=keymap or {})
+    return build_app(config, "t", clock=lambda: T0, live=live)
+
+
+async def _settled(pilot, timeout: float = 15.0) -> PollingScreen:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        screen = pilot.app.screen
+        if isinstance(screen, PollingScreen) and (screen.snapshot.fetched_at is not None or screen.snapshot.error is not None):
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.05)
+    raise AssertionError("never settled")
+
+
+def _status_text(app: ZetaApp) -> str:
+    return str(app.screen.query_one(PaneStatus).render())
+
+
+def _header_text(app: ZetaApp) -> str:
+    return str(app.screen.query_one(ShellHeader).query_one("#bar").render())
+
+
+@pytest.fixture
+def garbage_server(httpserver: HTTPServer) -> str:
+    # A success envelope whose samples are not numbers/pairs: the adapter must not crash the app.
+    httpserver.expect_request("/api/v1/query_range").respond_with_json(
+        {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {"job": "auth"}, "values": [["not-a-time"]]}]}}
+    )
+    httpserver.expect_request("/api/v1/query").respond_with_json({"status": "success", "data": {"resultType": "vector", "result": []}})
+    return httpserver.url_for("").rstrip("/")
+
+
+async def test_garbage_answer_is_an_error_pane_not_a_crash(garbage_server: str) -> None:
+    app = _app(garbage_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _settled(pilot)
+        assert screen.snapshot.error is not None
+        text = _status_text(app)
+        assert "error" in text and "unexpected answer" in text and "retry in 10s" in text
+        assert app.is_running
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for s in held:
+        s.close()
+    sock.close()
+
+
+async def test_silent_backend_times_out_and_the_screen_stays_usable(silent_server: str) -> None:
+    app = _app(silent_server, timeout=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot, timeout=10)
+        assert "no answer within 1s" in _status_text(app)
+        await pilot.press("2")
+        await _settled(pilot, timeout=10)
+        assert app.current_mode == "api"
+
+
+async def test_time_range_cycles_and_refetches(garbage_server: str) -> None:
+    app = _app(garbage_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _settled(pilot)
+        first = screen._generation
+        assert "range 1h" in _header_text(app)
+        await pilot.press("t")
+        await pilot.pause()
+        assert "range 6h" in _header_text(app)
+        assert app.current_range().seconds == 6 * 3600
+        assert screen._generation == first + 1  # asked again for the new window
+
+
+async def test_pause_shows_and_stops_polling(garbage_server: str) -> None:
+    app = _app(garbage_server, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _settled(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.paused and "PAUSED" in _header_text(app)
+        assert screen._timer is None
+        await pilot.press("p")
+        await pilot.pause()
+        assert not app.paused and "PAUSED" not in _header_text(app)
+
+
+async def test_keymap_override_from_config(garbage_server: str) -> None:
+    app = _app(garbage_server, keymap={"screen.api": "f2"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        await pilot.press("2")  # no longer bound
+        await pilot.pause()
+        assert app.current_mode == "health"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.current_mode == "api"
+
+
+async def test_custom_range_rejects_bad_text_and_keeps_it(garbage_server: str) -> None:
+    app = _app(garbage_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        await pilot.press("T")
+        await pilot.pause()
+        prompt = app.screen
+        field = prompt.query_one("#range-input")
+        field.value = "yesterday"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is prompt and field.value == "yesterday"
+        assert "e.g. 30s" in str(prompt.query_one("#range-error").render())
+        field.value = "90m"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.range_label == "90m" and app.current_range().seconds == 5400
+
+
+def test_parse_custom_range() -> None:
+    tr = parse_range("2026-11-27 10:00 .. 2026-11-27 11:30", now=T0)
+    assert tr.seconds == 5400
+    with pytest.raises(ValueError, match="end must be after"):
+        parse_range("2026-11-27 11:00 .. 2026-11-27 10:00", now=T0)
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_range("noon .. now", now=T0)
+
+
+def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch, garbage_server: str) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _app(garbage_server).no_color
