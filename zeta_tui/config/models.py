@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import difflib
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from zeta_tui.config.redact import redact_url
 from zeta_tui.models.timerange import PRESETS, parse_duration
+
+_RELATIVE = " A relative path is read from the config file's directory."
 
 
 class _Strict(BaseModel):
@@ -18,14 +24,14 @@ class HttpBackendConfig(_Strict):
 
     url: str = Field(description="Base URL, e.g. https://prometheus.internal:9090 (path prefixes allowed).")
     bearer_token: SecretStr | None = Field(None, description='Bearer token; use an env reference such as "${PROM_TOKEN}".')
-    bearer_token_file: str | None = Field(None, description="File holding the bearer token (read on each connect).")
+    bearer_token_file: str | None = Field(None, description="File holding the bearer token (read on each connect)." + _RELATIVE)
     username: str | None = Field(None, description="Basic-auth user name.")
     password: SecretStr | None = Field(None, description='Basic-auth password; use an env reference such as "${PROM_PASSWORD}".')
-    password_file: str | None = Field(None, description="File holding the basic-auth password.")
+    password_file: str | None = Field(None, description="File holding the basic-auth password." + _RELATIVE)
     headers: dict[str, str] = Field(default_factory=dict, description='Extra headers, e.g. { "X-Scope-OrgID" = "zeta" }.')
-    ca_file: str | None = Field(None, description="PEM bundle of CAs to trust for this backend.")
-    client_cert: str | None = Field(None, description="PEM client certificate for mutual TLS.")
-    client_key: str | None = Field(None, description="PEM key of client_cert (if not inside it).")
+    ca_file: str | None = Field(None, description="PEM bundle of CAs to trust for this backend." + _RELATIVE)
+    client_cert: str | None = Field(None, description="PEM client certificate for mutual TLS." + _RELATIVE)
+    client_key: str | None = Field(None, description="PEM key of client_cert (if not inside it)." + _RELATIVE)
     insecure_skip_verify: bool = Field(False, description="Do not verify the server certificate. Off by default; never for production.")
     proxy: str | None = Field(None, description="Proxy URL for this backend; HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured otherwise.")
     timeout_seconds: float = Field(10.0, gt=0, le=600, description="Give up on a request after this many seconds.")
@@ -33,9 +39,15 @@ class HttpBackendConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _url_has_scheme(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError(f"{v!r} is not an http(s) URL; write it like https://host:9090")
+        _check_url(v, "https://host:9090")
         return v.rstrip("/")
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_url(v, "http://proxy.internal:3128", schemes=("http", "https", "socks5", "socks5h"))
+        return v
 
     @model_validator(mode="after")
     def _one_auth(self) -> "HttpBackendConfig":
@@ -81,7 +93,12 @@ class ContextConfig(_Strict):
 
     @property
     def is_read_only(self) -> bool:
+        """Write actions are refused: read_only if set, else the value of production."""
         return self.production if self.read_only is None else self.read_only
+
+    def http_backends(self) -> dict[str, "HttpBackendConfig"]:
+        """The configured HTTP backend sections by name (prometheus, alertmanager, ...), in file order."""
+        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name), HttpBackendConfig)}
 
 
 ContextName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -97,9 +114,12 @@ class ZetaConfig(_Strict):
 
     @model_validator(mode="after")
     def _default_exists(self) -> "ZetaConfig":
+        # The loader prints this message without a field path, so it names the field itself.
         if self.default_context is not None and self.default_context not in self.contexts:
             known = ", ".join(sorted(self.contexts)) or "none"
-            raise ValueError(f"default_context {self.default_context!r} is not a context (defined: {known})")
+            close = difflib.get_close_matches(self.default_context, list(self.contexts), n=1)
+            maybe = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"default_context: {self.default_context!r} is not a defined context (defined: {known}){maybe}")
         return self
 
     def context(self, name: str | None) -> tuple[str, ContextConfig]:
@@ -115,9 +135,26 @@ class ZetaConfig(_Strict):
                 hint="pass --context NAME or set default_context",
             )
         if chosen not in self.contexts:
-            import difflib
-
             close = difflib.get_close_matches(chosen, list(self.contexts), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known contexts: {', '.join(sorted(self.contexts)) or 'none'}"
-            raise ConfigError(f"no context named {chosen!r}", hint=hint)
+            maybe = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"no context named {chosen!r}{maybe}",
+                hint=f"pass --context with one of: {', '.join(sorted(self.contexts)) or 'none'} (`zeta contexts` lists them)",
+            )
         return chosen, self.contexts[chosen]
+
+
+def _check_url(value: str, example: str, schemes: tuple[str, ...] = ("http", "https")) -> None:
+    shown = redact_url(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{shown!r} is not a valid URL ({exc}); write it like {example}") from None
+    if parts.scheme not in schemes:
+        raise ValueError(f"{shown!r} is not an {'/'.join(schemes)} URL; write it like {example}")
+    if not parts.hostname:
+        raise ValueError(f"{shown!r} has no host name; write it like {example}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{shown!r} has a query or fragment; give only scheme, host, port and path prefix")
+    del port
