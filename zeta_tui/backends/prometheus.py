@@ -44,7 +44,7 @@ class PrometheusClient(HttpBackend):
         if not isinstance(body, dict) or "status" not in body:
             raise BackendUnavailable(
                 f"HTTP {resp.status_code}: the answer is JSON but not a Prometheus API envelope",
-                where=f"prometheus at {self.url}",
+                where=self.where,
                 hint="is this URL a Prometheus-compatible API?",
             )
         warnings = tuple(str(w) for w in body.get("warnings") or ()) + tuple(f"info: {i}" for i in body.get("infos") or ())
@@ -52,12 +52,13 @@ class PrometheusClient(HttpBackend):
             error_type = str(body.get("errorType", ""))
             message = str(body.get("error", f"HTTP {resp.status_code}"))
             cls = QueryError if error_type in ("bad_data", "execution", "canceled", "timeout", "not_found") or resp.status_code in (400, 422) else BackendUnavailable
-            kwargs: dict[str, Any] = {"where": f"prometheus at {self.url}"}
+            kwargs: dict[str, Any] = {"where": self.where}
             if cls is QueryError:
                 kwargs["error_type"] = error_type
-                kwargs["hint"] = "fix the expression" if error_type == "bad_data" else "narrow the time range or simplify the query"
+                syntax = error_type == "bad_data" or "parse error" in message or "unexpected" in message
+                kwargs["hint"] = "fix the expression (or parameter) named in the message" if syntax else "narrow the time range or simplify the query"
             else:
-                kwargs["hint"] = "the server reported an internal error; retrying"
+                kwargs["hint"] = "the server reported an internal error; retry later or check its logs"
             raise cls(f"{error_type}: {message}" if error_type else message, **kwargs)
         return body.get("data"), warnings
 
@@ -73,8 +74,9 @@ class PrometheusClient(HttpBackend):
     async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult[list[Series]]:
         params = {"query": expr, "start": _ts(start), "end": _ts(end), "step": f"{step:g}"}
         data, warnings = await self._api("query_range", params, method="POST")
-        if data.get("resultType") != "matrix":
-            raise QueryError(f"expected a matrix, got {data.get('resultType')}", where=f"prometheus at {self.url}")
+        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
+        if kind != "matrix":
+            raise QueryError(f"a range query answered with {kind!r}, not a matrix", where=self.where, hint="is this URL a Prometheus-compatible API?")
         return QueryResult(_matrix(data.get("result") or []), warnings)
 
     async def label_values(self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
@@ -137,13 +139,23 @@ class PrometheusClient(HttpBackend):
         return QueryResult([_rule_alert(a) for a in (data or {}).get("alerts", [])], warnings)
 
     async def build_info(self) -> BuildInfo:
+        """Version and revision; "unknown" where the server has no (or an empty) buildinfo."""
         try:
             data, _ = await self._api("status/buildinfo")
-            return BuildInfo(version=str(data.get("version", "")), revision=str(data.get("revision", "")))
         except QueryError:
-            # VictoriaMetrics and some gateways lack buildinfo; a working query is proof enough.
+            data = None
+        except BackendUnavailable as exc:
+            if "HTTP 404" not in exc.message:
+                raise
+            data = None
+        if data is None:
+            # Some gateways lack buildinfo; a working query is proof enough that the API is there.
             await self.query("1")
             return BuildInfo(version="unknown", flavour="prometheus-compatible")
+        version = str(data.get("version", "")) if isinstance(data, dict) else ""
+        if not version:  # VictoriaMetrics answers {"data": {}}
+            return BuildInfo(version="unknown", flavour="prometheus-compatible")
+        return BuildInfo(version=version, revision=str(data.get("revision", "")))
 
     async def check(self) -> tuple[BuildInfo, float]:
         """Health probe: build info and round-trip seconds."""
