@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from zeta_tui.config.models import ContextConfig, ZetaConfig
-from zeta_tui.config.redact import SECRET_FIELDS
+from zeta_tui.config.redact import SECRET_FIELDS, redact_url
 from zeta_tui.errors import ConfigError
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -125,10 +125,13 @@ def _explain(exc: ValidationError, source: str) -> ConfigError:
             problems.append(f"{field_path}: required but missing")
             hints.append(f"add {loc[-1]} = ... to [{'.'.join(loc[:-1])}]")
         elif loc and loc[-1] == "[key]":
-            problems.append(f"{'.'.join(loc[:-1])}: name {err.get('input')!r} is not allowed; use letters, digits, '_', '.' or '-'")
+            # loc is (..., "contexts", <the bad name>, "[key]")
+            problems.append(f"{'.'.join(loc[:-2])}: name {err.get('input')!r} is not allowed; use letters, digits, '_', '.' or '-'")
         else:
             text = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
+            if isinstance(got, str):
+                got = redact_url(got)  # a URL's user:password@ never reaches the terminal
             secret = bool(loc) and loc[-1] in SECRET_FIELDS
             shown = "" if isinstance(got, (dict, list)) or secret or repr(got) in text else f" (got {got!r})"
             problems.append(f"{prefix}{text}{shown}")

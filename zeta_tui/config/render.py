@@ -89,9 +89,10 @@ def _scalar(value: Any) -> str:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
-    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
-    return json.dumps(str(value), ensure_ascii=False)
+    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included), except
+    # that TOML also forbids a raw DEL character.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else json.dumps(name, ensure_ascii=False)
+    return name if _BARE_KEY.match(name) else _scalar(name)
