@@ -1,0 +1,329 @@
+"""`zeta demo`: the Team Zeta world in a real Prometheus, then the console on it.
+
+First start: the last two hours are backfilled before Prometheus starts (data on screen in a
+few seconds); the rest of the 7 days is backfilled by a niced child process and its blocks
+are moved into the running Prometheus, which loads them on its next block reload (about a
+minute). Later starts backfill only the gap since the newest kept data. History lives in
+``data_dir()/demo/prometheus``. Every child is stopped on every exit path: normal return,
+exceptions, Ctrl+C, SIGTERM and SIGHUP (raised as an exception in the main thread so the
+``finally`` runs), and atexit as a last resort.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable
+
+from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.paths import data_dir
+from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
+from zeta_tui.demo.exporter import WorldExporter, scrape_config
+from zeta_tui.demo.processes import ChildServer, find_binary, prometheus_server
+from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
+from zeta_tui.errors import ZetaError
+
+DEMO_CONTEXT = "demo"
+HISTORY_SPAN = 7 * 86400.0
+RECENT_SPAN = 2 * 3600.0  # backfilled before Prometheus starts: what the default views show
+RECENT_STEP = 15  # the live scrape interval, so backfilled and scraped data look alike
+RETENTION = "8d"
+HEARTBEAT_SECONDS = 15.0
+
+
+class DemoStopped(BaseException):
+    """Raised in the main thread by SIGTERM/SIGHUP so every ``finally`` runs (BaseException: not swallowed by ``except Exception``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass(frozen=True)
+class DemoPaths:
+    """Where the demo keeps its things under the XDG data dir."""
+
+    root: Path
+
+    @property
+    def tsdb(self) -> Path:
+        return self.root / "prometheus"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "staging"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "demo.lock"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @classmethod
+    def default(cls) -> "DemoPaths":
+        return cls(data_dir() / "demo")
+
+
+class DemoLock:
+    """One `zeta demo` per data dir: an flock'd file holding the owner's pid and Prometheus URL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = self.holder()
+            pid = holder.get("pid", "?")
+            url = holder.get("prometheus_url")
+            raise ZetaError(
+                f"zeta demo is already running (pid {pid}) with its history in {self.path.parent}",
+                where=str(self.path),
+                hint=(f"use its Prometheus at {url}, or stop it: kill {pid}" if url else f"stop it first: kill {pid}"),
+            ) from None
+        self._fd = fd
+        self.update(pid=os.getpid())
+
+    def holder(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.path.read_text() or "{}"))
+        except (OSError, ValueError):
+            return {}
+
+    def update(self, **info: Any) -> None:
+        if self._fd is None:
+            return
+        body = json.dumps({**self.holder(), **info} if info.get("pid") is None else info).encode()
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, body, 0)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.ftruncate(fd, 0)
+            os.close(fd)  # closing drops the flock
+
+
+@dataclass
+class DemoStack:
+    """The running demo: world exporter, Prometheus child and the history backfill child."""
+
+    paths: DemoPaths
+    world: TeamZetaWorld
+    fresh: bool = False
+    clock: Callable[[], float] = time.time
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True)
+    exporter: WorldExporter | None = field(default=None, init=False)
+    prometheus: ChildServer | None = field(default=None, init=False)
+    history: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.lock = DemoLock(self.paths.lock)
+        self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def prometheus_url(self) -> str:
+        assert self.prometheus is not None, "the stack is not started"
+        return self.prometheus.url
+
+    # --- start -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Lock, backfill what the first screens need, start exporter and Prometheus, fill the rest in the background."""
+        find_binary("prometheus")  # say what to install before touching anything
+        find_binary("promtool")
+        self.lock.acquire()
+        state = self._read_state()
+        if self.fresh or state.get("seed") != self.world.seed or state.get("namespace") != self.world.namespace:
+            shutil.rmtree(self.paths.tsdb, ignore_errors=True)
+            state = {}
+        shutil.rmtree(self.paths.staging, ignore_errors=True)  # leftovers of an interrupted backfill
+        now = self.clock()
+        recent, older = self._plan(state, now)
+        began = time.monotonic()
+        if recent:
+            move_blocks(backfill(self.world, recent, self.paths.staging / "recent"), self.paths.tsdb)
+            self.log(f"backfilled {_span(recent)} of recent history in {time.monotonic() - began:.1f}s")
+        self._write_state(state, live_until=now)
+        self.exporter = WorldExporter(self.world).start()
+        self.prometheus = prometheus_server(self.paths.run, scrape_config(self.exporter.target), data_dir=self.paths.tsdb, retention=RETENTION)
+        self.prometheus.start()
+        self.prometheus.wait_ready(timeout=60)
+        self.lock.update(prometheus_url=self.prometheus.url)
+        self.log(f"prometheus ready at {self.prometheus.url} after {time.monotonic() - began:.1f}s")
+        if older:
+            self._start_history(older, history_from=now - HISTORY_SPAN)
+        self._spawn(self._heartbeat, "zeta-demo-heartbeat")
+
+    def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
+        """(backfill now, backfill in the background) for what the kept history lacks."""
+        kept = block_time_range(self.paths.tsdb)
+        newest = max([v for v in (state.get("live_until"), kept and kept[1]) if v] or [0.0])
+        start = max(newest + 1, now - HISTORY_SPAN) if newest else now - HISTORY_SPAN
+        split = max(start, now - RECENT_SPAN)
+        recent = [Segment(split, now, RECENT_STEP)] if now > split else []
+        history_from = state.get("history_from")
+        if history_from is None or history_from > now - HISTORY_SPAN + 3600:
+            start = now - HISTORY_SPAN  # earlier history never finished: redo it (duplicates merge)
+        older = history_segments(start, split - 1) if split - 1 > start else []
+        return recent, older
+
+    def _start_history(self, segments: list[Segment], history_from: float) -> None:
+        argv = [sys.executable, "-m", "zeta_tui.demo.backfill", "--seed", str(self.world.seed), "--namespace", self.world.namespace,
+                "--staging", str(self.paths.staging / "history"), "--into", str(self.paths.tsdb)]
+        argv += [arg for s in segments for arg in ("--segment", str(s))]
+        log = (self.paths.run / "backfill.log").open("ab")
+        self.history = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.log(f"backfilling {_span(segments)} of older history in the background (pid {self.history.pid})")
+
+        def watch(proc: subprocess.Popen[bytes] = self.history) -> None:
+            if proc.wait() == 0 and not self._stopped.is_set():
+                self._write_state(self._read_state(), history_from=history_from)
+
+        self._spawn(watch, "zeta-demo-history")
+
+    def _heartbeat(self) -> None:
+        # Remember how far the kept data reaches, so a later start backfills only the gap.
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            if self.prometheus is not None and self.prometheus.process is not None and self.prometheus.process.poll() is None:
+                self._write_state(self._read_state(), live_until=self.clock())
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # --- state -------------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.paths.state.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_state(self, state: dict[str, Any], **changes: Any) -> None:
+        new = {**state, **changes, "seed": self.world.seed, "namespace": self.world.namespace}
+        tmp = self.paths.state.with_suffix(".tmp")
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(new))
+        os.replace(tmp, self.paths.state)
+
+    # --- stop --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop every child and thread; safe to call more than once and from atexit."""
+        with self._stop_lock:
+            if self._stopped.is_set():
+                return
+            self._stopped.set()
+            history, self.history = self.history, None
+            if history is not None and history.poll() is None:
+                try:
+                    os.killpg(history.pid, signal.SIGKILL)  # half-written staging is discarded next start
+                except ProcessLookupError:
+                    pass
+                history.wait()
+            was_running = self.prometheus is not None and self.prometheus.process is not None
+            if self.prometheus is not None:
+                self.prometheus.stop()
+            if self.exporter is not None:
+                self.exporter.stop()
+            if was_running:
+                self._write_state(self._read_state(), live_until=self.clock())
+            self.lock.release()
+
+    def config(self) -> ZetaConfig:
+        """A config with one context, ``demo``, on this stack's Prometheus."""
+        context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
+                                prometheus=PrometheusConfig(url=self.prometheus_url))
+        return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context})
+
+
+def _span(segments: list[Segment]) -> str:
+    seconds = max(s.end for s in segments) - min(s.start for s in segments)
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h" if seconds < 2 * 86400 else f"{seconds / 86400:.1f}d"
+
+
+def config_snippet(stack: DemoStack) -> str:
+    """TOML for the user's own config file, to point `zeta` at the running demo."""
+    return (f'[contexts.{DEMO_CONTEXT}]\nproduction = false\nrefresh_seconds = 10\nnamespace = "{stack.world.namespace}"\n'
+            f'[contexts.{DEMO_CONTEXT}.prometheus]\nurl = "{stack.prometheus_url}"\n')
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise DemoStopped(signum)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Entry point of `zeta demo` (``args``: fresh, no_tui, config, context)."""
+    stack = DemoStack(DemoPaths.default(), TeamZetaWorld(DEFAULT_SEED), fresh=bool(getattr(args, "fresh", False)))
+    watched = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _raise_stop) for s in watched}
+    atexit.register(stack.stop)
+    try:
+        stack.start()
+        if getattr(args, "no_tui", False):
+            return _serve_until_stopped(stack)
+        from zeta_tui.launch import run_tui
+
+        return run_tui(stack.config(), DEMO_CONTEXT)
+    except KeyboardInterrupt:
+        return 130
+    except DemoStopped as stopped:
+        return 128 + stopped.signum
+    finally:
+        # A second signal must not cut the clean-up short and leave Prometheus running.
+        for s in (*watched, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            stack.stop()
+        finally:
+            atexit.unregister(stack.stop)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _serve_until_stopped(stack: DemoStack) -> int:
+    print(f"Zeta demo is running (pid {os.getpid()}).", flush=True)
+    print(f"  prometheus: {stack.prometheus_url}", flush=True)
+    assert stack.exporter is not None
+    print(f"  world exporter: {stack.exporter.url}", flush=True)
+    print(f"  history: {stack.paths.tsdb}", flush=True)
+    print("Add this to your config (zeta config path) to use it with `zeta --context demo`:\n", flush=True)
+    print(config_snippet(stack), flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    while True:
+        prometheus = stack.prometheus
+        if prometheus is None or prometheus.process is None or prometheus.process.poll() is not None:
+            print(f"prometheus exited: {prometheus.tail_log() if prometheus else ''}", file=sys.stderr, flush=True)
+            return 1
+        time.sleep(1.0)
