@@ -304,3 +304,10 @@ def test_starter_production_example_validates_once_uncommented(tmp_path, monkeyp
     assert prod.production and prod.is_read_only
     assert prod.prometheus is not None and prod.prometheus.headers == {"X-Scope-OrgID": "zeta"}
     assert prod.prometheus.proxy == "http://proxy.internal:3128"
+
+
+def test_validate_warns_about_insecure_skip_verify(tmp_path, capsys) -> None:
+    path = write(tmp_path, '[contexts.lab.prometheus]\nurl = "https://h:1"\ninsecure_skip_verify = true\n')
+    code, out, err = run(capsys, "--config", str(path), "config", "validate")
+    assert code == 0 and out.startswith("OK: 1 context")
+    assert err == "warning: contexts.lab.prometheus.insecure_skip_verify is true: the server certificate is not checked\n"

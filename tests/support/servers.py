@@ -95,6 +95,36 @@ def plain_prometheus() -> ChildServer:
     return _started(prometheus_server(_root / "prom-plain", EMPTY_SCRAPE_CONFIG))
 
 
+RULES_YAML = """\
+groups:
+  - name: zeta-test
+    interval: 1s
+    rules:
+      - record: zeta:answer
+        expr: vector(42)
+      - alert: ZetaAlwaysFiring
+        expr: vector(1) > 0
+        labels: {severity: page}
+        annotations: {summary: "always firing, for the tests"}
+"""
+
+
+@cache
+def scraping_prometheus() -> ChildServer:
+    """A real Prometheus scraping itself every second, with one recording and one alerting rule."""
+    _skip_without("prometheus")
+    workdir = _root / "prom-scraping"
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "rules.yml").write_text(RULES_YAML)
+    port = free_port()
+    config = (
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"rule_files: [{workdir / 'rules.yml'}]\n"
+        f"scrape_configs:\n  - job_name: prometheus\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+    )
+    return _started(prometheus_server(workdir, config, port=port))
+
+
 @dataclass(frozen=True)
 class TlsFiles:
     """A throwaway CA and a server (and client) certificate it signed, as PEM files."""
