@@ -19,11 +19,12 @@ from zeta_tui.errors import BackendAuthError, BackendTimeout, BackendUnavailable
 __all__ = ["HttpBackend", "build_client", "redact_url"]
 
 
-def _read_secret_file(path: str, field: str) -> str:
+def _read_secret_file(path: str, field: str, url: str) -> str:
     try:
         return Path(path).expanduser().read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {field} {path!r}: {exc.strerror}", hint="fix the path or its permissions") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read {field} {path!r}: {reason}", where=redact_url(url), hint="fix the path or its permissions") from None
 
 
 def _ssl_context(cfg: HttpBackendConfig) -> ssl.SSLContext:
@@ -47,11 +48,11 @@ def build_client(cfg: HttpBackendConfig) -> httpx.AsyncClient:
     if cfg.bearer_token is not None:
         headers["Authorization"] = f"Bearer {cfg.bearer_token.get_secret_value()}"
     elif cfg.bearer_token_file:
-        headers["Authorization"] = f"Bearer {_read_secret_file(cfg.bearer_token_file, 'bearer_token_file')}"
+        headers["Authorization"] = f"Bearer {_read_secret_file(cfg.bearer_token_file, 'bearer_token_file', cfg.url)}"
     if cfg.username:
         password = cfg.password.get_secret_value() if cfg.password is not None else ""
         if cfg.password_file:
-            password = _read_secret_file(cfg.password_file, "password_file")
+            password = _read_secret_file(cfg.password_file, "password_file", cfg.url)
         auth = httpx.BasicAuth(cfg.username, password)
     try:
         verify = _ssl_context(cfg)
