@@ -146,3 +146,10 @@ def test_formatting_helpers() -> None:
     assert sparkline([1, math.nan, 2]) == BLOCKS[0] + " " + BLOCKS[-1]
     assert len(sparkline(list(range(1000)))) == 30
     assert sparkline([0] * 99 + [10], width=10)[-1] == BLOCKS[-1]  # a one-point spike survives squeezing
+
+
+def test_context_without_prometheus_exits_2(capsys, tmp_path) -> None:
+    path = tmp_path / "am-only.toml"
+    path.write_text('[contexts.alerts.alertmanager]\nurl = "http://127.0.0.1:9093"\n')
+    code, _, err = promql(capsys, path, "up")
+    assert code == 2 and "context 'alerts' has no prometheus section" in err and str(path) in err
