@@ -92,6 +92,8 @@ async def fetch_service_health(
                 network_bytes_per_s=_last(h.get("network", ())),
                 restarts=restarts_total.get(service),
                 history={k: v for k, v in h.items() if k != "memory_limit"},
+                history_start=time_range.start,
+                history_step=step,
             )
         )
     rows.sort(key=ServiceHealth.sort_key)

@@ -44,6 +44,13 @@ class ServiceHealth:
     network_bytes_per_s: float | None = None
     restarts: float | None = None
     history: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    history_start: float = 0.0
+    history_step: float = 0.0
+
+    def history_times(self) -> tuple[float, ...]:
+        """Timestamps of the history points (they sit on a regular grid)."""
+        n = max((len(v) for v in self.history.values()), default=0)
+        return tuple(self.history_start + i * self.history_step for i in range(n))
 
     @property
     def memory_ratio(self) -> float | None:

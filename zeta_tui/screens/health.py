@@ -6,6 +6,7 @@ from collections import Counter
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
 from zeta_tui.backends.service_health import fetch_service_health
@@ -14,7 +15,11 @@ from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.widgets import units
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.service_table import ServiceHealthTable
+
+DETAIL_MIN_HEIGHT = 34  # rows; below this the per-service charts are hidden
 
 
 def summary(rows: list[ServiceHealth]) -> str:
@@ -33,6 +38,21 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
     def compose_body(self) -> ComposeResult:
         yield Static(id="health-summary", classes="summary")
         yield ServiceHealthTable(id="health-table")
+        with Grid(id="health-detail"):
+            yield LineChart("CPU (cores)", units.cores, id="detail-cpu")
+            yield LineChart("Memory", units.bytes_, id="detail-memory")
+            yield LineChart("Network I/O", units.bytes_rate, id="detail-network")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._layout_detail()
+
+    def on_resize(self) -> None:
+        self._layout_detail()
+
+    def _layout_detail(self) -> None:
+        # The per-service charts only where they fit; at 80x24 the table is the screen.
+        self.query_one("#health-detail").display = self.app.size.height >= DETAIL_MIN_HEIGHT
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[list[ServiceHealth]]:
         prom = self.app.prometheus
@@ -46,13 +66,37 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
 
     def show(self, value: list[ServiceHealth]) -> None:
         self.query_one("#health-summary", Static).update(summary(value))
-        self.query_one(ServiceHealthTable).show(value)
+        table = self.query_one(ServiceHealthTable)
+        table.show(value)
+        self._show_detail(table.selected_service())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail(str(event.row_key.value) if event.row_key is not None else None)
+
+    def _show_detail(self, service: str | None) -> None:
+        rows = {r.name: r for r in self.snapshot.value or []}
+        row = rows.get(service or "")
+        if row is None:
+            return
+        tr = self.app.current_range()
+        times = row.history_times()
+        memory_limit = [ChartLine("limit", times, (row.memory_limit_bytes,) * len(times))] if row.memory_limit_bytes else []
+        charts = {
+            "#detail-cpu": ("CPU (cores)", [ChartLine(row.name, times, row.history.get("cpu", ()))]),
+            "#detail-memory": ("Memory", [ChartLine(row.name, times, row.history.get("memory", ())), *memory_limit]),
+            "#detail-network": ("Network I/O", [ChartLine(row.name, times, row.history.get("network", ()))]),
+        }
+        for chart_id, (title, lines) in charts.items():
+            chart = self.query_one(chart_id, LineChart)
+            chart.border_title = f"{title} · {row.name}"
+            chart.show([l for l in lines if l.ys], (tr.start, tr.end))
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         await self.app.drill_to_service(str(event.row_key.value))
 
     async def action_drill(self) -> None:
-        table = self.query_one(ServiceHealthTable)
-        if table.row_count:
-            await self.app.drill_to_service(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+        service = self.query_one(ServiceHealthTable).selected_service()
+        if service is not None:
+            await self.app.drill_to_service(service)

@@ -53,7 +53,7 @@ def render_chart(
 ) -> str:
     """plotext text (with ANSI colour) of ``lines`` in a width x height box."""
     plt.clf()
-    plt.plotsize(max(width, 10), max(height, 4))
+    plt.plotsize(max(width, 10), max(height - 1, 4))
     plt.theme("clear")
     plotted = 0
     y_all: list[float] = []
@@ -63,7 +63,8 @@ def render_chart(
             continue
         xs, ys = zip(*pts)
         y_all.extend(ys)
-        plt.plot(list(xs), list(ys), label=line.label, marker="braille", color=_rgb(colours[i % len(colours)]))
+        # No plotext legend: it is drawn over the data. The widget writes its own below.
+        plt.plot(list(xs), list(ys), marker="braille", color=_rgb(colours[i % len(colours)]))
         plotted += 1
     if not plotted:
         return ""
@@ -78,8 +79,25 @@ def render_chart(
     plt.ylim(y_lo, y_hi)
     y_ticks = [y_lo + (y_hi - y_lo) * i / 3 for i in range(4)] if height >= 8 else [y_lo, y_hi]
     plt.yticks(y_ticks, [y_format(v) for v in y_ticks])
-    return plt.build()
+    return plt.build().rstrip("\n") + "\n" + legend(lines, colours, width)
 
+
+def legend(lines: Sequence[ChartLine], colours: Sequence[str], width: int) -> str:
+    """One line naming each series by its colour and a distinct mark, clipped to the width."""
+    marks = "━╍┅┄─"
+    parts = []
+    for i, line in enumerate(lines):
+        r, g, b = _rgb(colours[i % len(colours)]) if colours[i % len(colours)].startswith("#") else (200, 200, 200)
+        parts.append(f"\x1b[38;2;{r};{g};{b}m{marks[(i // len(colours)) % len(marks)] * 2}\x1b[0m {line.label}")
+    text, used = "", 0
+    for part, line in zip(parts, lines):
+        cost = len(line.label) + 4
+        if used + cost > width:
+            text += " …"
+            break
+        text += part + "  "
+        used += cost
+    return " " + text.rstrip()
 
 class LineChart(Widget):
     """Reactive lines in, a plotext drawing out."""

@@ -67,7 +67,7 @@ class ServiceHealthTable(DataTable):
             self.show(self._rows)
 
     def show(self, rows: Sequence[ServiceHealth]) -> None:
-        selected = self._selected_service()
+        selected = self.selected_service()
         self._rows = tuple(rows)
         self.clear()
         variables = self.app.theme_variables
@@ -84,10 +84,14 @@ class ServiceHealthTable(DataTable):
     def _figure(self, value: str, history: Sequence[float]) -> Text:
         if self._spark_width <= 0 or not history:
             return Text(value)
-        line = sparkline(history, self._spark_width)
+        # Floor one span below the minimum (never below zero): a change shows clearly, but a
+        # small wiggle on a large value does not look like a swing from nothing to full.
+        finite = [v for v in history if v == v]
+        lo = max(0.0, 2 * min(finite) - max(finite)) if finite else None
+        line = sparkline(history, self._spark_width, lo=lo)
         return Text.assemble((f"{value:>11} ", ""), (line, self.app.theme_variables.get("primary", "")))
 
-    def _selected_service(self) -> str | None:
+    def selected_service(self) -> str | None:
         if not self._rows or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
         return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
