@@ -79,7 +79,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("auth", "/api/v1/auth/login", "POST", 9.0, (("200", 0.93), ("401", 0.065), ("429", 0.003), ("500", 0.002)), 0.06, 0.45),
     Endpoint("auth", "/api/v1/auth/refresh", "POST", 24.0, (("200", 0.98), ("401", 0.018), ("500", 0.002)), 0.007, 0.4),
     Endpoint("ml-engine", "/internal/embed", "POST", 55.0, (("200", 0.997), ("500", 0.002), ("503", 0.001)), 0.022, 0.45),
-    Endpoint("ml-engine", "/internal/ann_search", "POST", 55.0, (("200", 0.997), ("500", 0.002), ("503", 0.001)), 0.031, 0.5),
+    Endpoint("ml-engine", "/internal/ann_search", "POST", 47.0, (("200", 0.9965), ("500", 0.002), ("503", 0.0015)), 0.031, 0.5),
 )
 
 LATENCY_BUCKETS: tuple[str, ...] = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
