@@ -146,7 +146,10 @@ class HttpBackend:
             return BackendUnavailable(f"cannot connect: {text or 'connection refused'}", where=where, hint="is the server running and the URL (host, port) right?")
         detail = text or "the connection failed"
         hint = "the server closed the connection or sent something that is not HTTP; check the URL and the network"
-        if self.config.url.startswith("https://") and not self.config.client_cert:
+        if self.config.url.startswith("http://"):
+            # A TLS server sent plain HTTP may answer 400 or just reset the connection.
+            hint = "the server closed the connection; if it serves HTTPS, use an https:// URL; otherwise check the URL and the network"
+        elif self.config.url.startswith("https://") and not self.config.client_cert:
             # A server that refuses a missing client certificate often just hangs up (TLS 1.3).
             hint = "the server closed the TLS connection; if it requires a client certificate, set client_cert and client_key"
         return BackendUnavailable(f"{type(exc).__name__}: {detail}", where=where, hint=hint)
