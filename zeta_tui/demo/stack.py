@@ -43,12 +43,24 @@ RETENTION = "8d"
 HEARTBEAT_SECONDS = 15.0
 
 
-class DemoStopped(BaseException):
-    """Raised in the main thread by SIGTERM/SIGHUP so every ``finally`` runs (BaseException: not swallowed by ``except Exception``)."""
+class _ExitSignals:
+    """SIGTERM/SIGHUP take the Ctrl+C path, remembering which signal it was.
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+    Outside the console that raises KeyboardInterrupt. While the console runs, asyncio's own
+    SIGINT handler cancels the console's main task, so Textual restores the terminal before
+    KeyboardInterrupt reaches run_demo; raising straight out of the event loop would not.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.received = self.received or signum
+        on_sigint = signal.getsignal(signal.SIGINT)
+        if callable(on_sigint):
+            on_sigint(signal.SIGINT, frame)
+        else:  # SIGINT ignored (a background job): interrupt directly
+            raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
@@ -267,6 +279,8 @@ class DemoStack:
 
 def _span(segments: list[Segment]) -> str:
     seconds = max(s.end for s in segments) - min(s.start for s in segments)
+    if seconds < 120:
+        return f"{seconds:.0f}s"
     if seconds < 2 * 3600:
         return f"{seconds / 60:.0f}m"
     return f"{seconds / 3600:.1f}h" if seconds < 2 * 86400 else f"{seconds / 86400:.1f}d"
@@ -278,15 +292,12 @@ def config_snippet(stack: DemoStack) -> str:
             f'[contexts.{DEMO_CONTEXT}.prometheus]\nurl = "{stack.prometheus_url}"\n')
 
 
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise DemoStopped(signum)
-
-
 def run_demo(args: argparse.Namespace) -> int:
     """Entry point of `zeta demo` (``args``: fresh, no_tui, config, context)."""
     stack = DemoStack(DemoPaths.default(), TeamZetaWorld(DEFAULT_SEED), fresh=bool(getattr(args, "fresh", False)))
+    exit_signals = _ExitSignals()
     watched = (signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, _raise_stop) for s in watched}
+    previous = {s: signal.signal(s, exit_signals) for s in watched}
     atexit.register(stack.stop)
     try:
         stack.start()
@@ -294,14 +305,15 @@ def run_demo(args: argparse.Namespace) -> int:
             return _serve_until_stopped(stack)
         from zeta_tui.launch import run_tui
 
-        return run_tui(stack.config(), DEMO_CONTEXT)
+        status = run_tui(stack.config(), DEMO_CONTEXT)
+        # Textual may absorb the cancellation and return normally: the signal still decides.
+        return 128 + exit_signals.received if exit_signals.received else status
     except KeyboardInterrupt:
-        return 130
-    except DemoStopped as stopped:
-        return 128 + stopped.signum
+        return 128 + (exit_signals.received or signal.SIGINT)
     finally:
         # A second signal must not cut the clean-up short and leave Prometheus running.
-        for s in (*watched, signal.SIGINT):
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for s in watched:
             signal.signal(s, signal.SIG_IGN)
         try:
             stack.stop()
@@ -309,7 +321,7 @@ def run_demo(args: argparse.Namespace) -> int:
             atexit.unregister(stack.stop)
             for s, handler in previous.items():
                 signal.signal(s, handler)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, interrupt)
 
 
 def _serve_until_stopped(stack: DemoStack) -> int:
