@@ -117,7 +117,7 @@ class DemoLock:
                 hint=(f"use its Prometheus at {url}, or stop it: kill {pid}" if url else f"stop it first: kill {pid}"),
             ) from None
         self._fd = fd
-        self.update(pid=os.getpid())
+        self._write({"pid": os.getpid()})
 
     def holder(self) -> dict[str, Any]:
         try:
@@ -126,11 +126,13 @@ class DemoLock:
             return {}
 
     def update(self, **info: Any) -> None:
-        if self._fd is None:
-            return
-        body = json.dumps({**self.holder(), **info} if info.get("pid") is None else info).encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, body, 0)
+        """Add facts (e.g. the Prometheus URL) for a second `zeta demo` to report."""
+        self._write({**self.holder(), **info})
+
+    def _write(self, info: dict[str, Any]) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, json.dumps(info).encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -270,11 +272,12 @@ class DemoStack:
                 self._write_state(self._read_state(), live_until=self.clock())
             self.lock.release()
 
-    def config(self) -> ZetaConfig:
-        """A config with one context, ``demo``, on this stack's Prometheus."""
+    def config(self, user: ZetaConfig | None = None) -> ZetaConfig:
+        """A config with one context, ``demo``, on this stack's Prometheus (theme and keys from ``user``)."""
         context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
                                 prometheus=PrometheusConfig(url=self.prometheus_url))
-        return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context})
+        looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
+        return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 
 
 def _span(segments: list[Segment]) -> str:
@@ -305,7 +308,7 @@ def run_demo(args: argparse.Namespace) -> int:
             return _serve_until_stopped(stack)
         from zeta_tui.launch import run_tui
 
-        status = run_tui(stack.config(), DEMO_CONTEXT)
+        status = run_tui(stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT)
         # Textual may absorb the cancellation and return normally: the signal still decides.
         return 128 + exit_signals.received if exit_signals.received else status
     except KeyboardInterrupt:
@@ -322,6 +325,19 @@ def run_demo(args: argparse.Namespace) -> int:
             for s, handler in previous.items():
                 signal.signal(s, handler)
             signal.signal(signal.SIGINT, interrupt)
+
+
+def _user_config(cli_path: str | None, log: Callable[[str], None]) -> ZetaConfig | None:
+    """The user's own config, for its theme and key bindings; the demo runs without it if it is broken."""
+    from zeta_tui.config.loader import load_config
+    from zeta_tui.config.paths import resolve_config_file
+
+    path, _ = resolve_config_file(cli_path)
+    try:
+        return load_config(path, missing_ok=True)
+    except ZetaError as exc:
+        log(f"not using the theme and keys of {path}: {exc.message}")
+        return None
 
 
 def _serve_until_stopped(stack: DemoStack) -> int:
