@@ -46,6 +46,12 @@ def test_a_long_gap_gets_recent_first_and_the_rest_in_the_background(stack):
     assert start == NOW - 3 * 86400 + 1 and end == NOW - RECENT_SPAN - 1
 
 
+def test_an_interrupted_gap_fill_is_redone(stack):
+    state = {"live_until": NOW - 600, "history_from": NOW - 8 * 86400, "pending_from": NOW - 2 * 86400}
+    recent, older = stack._plan(state, NOW)
+    assert _covered(recent)[1] == NOW and _covered(older)[0] == NOW - 2 * 86400
+
+
 def test_history_that_never_finished_is_redone(stack):
     recent, older = stack._plan({"live_until": NOW - 600}, NOW)
     assert _covered(older)[0] == NOW - HISTORY_SPAN

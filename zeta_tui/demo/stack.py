@@ -191,7 +191,7 @@ class DemoStack:
         self.lock.update(prometheus_url=self.prometheus.url)
         self.log(f"prometheus ready at {self.prometheus.url} after {time.monotonic() - began:.1f}s")
         if older:
-            self._start_history(older, history_from=now - HISTORY_SPAN)
+            self._start_history(older)
         self._spawn(self._heartbeat, "zeta-demo-heartbeat")
 
     def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
@@ -201,13 +201,18 @@ class DemoStack:
         start = max(newest + 1, now - HISTORY_SPAN) if newest else now - HISTORY_SPAN
         split = max(start, now - RECENT_SPAN)
         recent = [Segment(split, now, RECENT_STEP)] if now > split else []
-        history_from = state.get("history_from")
+        history_from, pending = state.get("history_from"), state.get("pending_from")
         if history_from is None or history_from > now - HISTORY_SPAN + 3600:
-            start = now - HISTORY_SPAN  # earlier history never finished: redo it (duplicates merge)
+            start = now - HISTORY_SPAN  # the week of history never finished: redo it (duplicates merge)
+        elif pending is not None:
+            start = min(start, max(pending, now - HISTORY_SPAN))  # an interrupted gap fill: redo it too
         older = history_segments(start, split - 1) if split - 1 > start else []
         return recent, older
 
-    def _start_history(self, segments: list[Segment], history_from: float) -> None:
+    def _start_history(self, segments: list[Segment]) -> None:
+        # Until the child finishes, "pending_from" tells a later start that this span is missing.
+        begins = min(seg.start for seg in segments)
+        self._write_state(self._read_state(), pending_from=begins)
         argv = [sys.executable, "-m", "zeta_tui.demo.backfill", "--seed", str(self.world.seed), "--namespace", self.world.namespace,
                 "--staging", str(self.paths.staging / "history"), "--into", str(self.paths.tsdb)]
         argv += [arg for s in segments for arg in ("--segment", str(s))]
@@ -218,7 +223,10 @@ class DemoStack:
 
         def watch(proc: subprocess.Popen[bytes] = self.history) -> None:
             if proc.wait() == 0 and not self._stopped.is_set():
-                self._write_state(self._read_state(), history_from=history_from)
+                state = self._read_state()
+                state.pop("pending_from", None)
+                known = state.get("history_from")
+                self._write_state(state, history_from=begins if known is None else min(known, begins))
 
         self._spawn(watch, "zeta-demo-history")
 
