@@ -77,6 +77,7 @@ def test_worst_first_ordering() -> None:
 
 def test_units() -> None:
     assert units.bytes_(512) == "512 B" and units.bytes_(1536) == "1.5 KiB" and units.bytes_(3 * 1024**3) == "3.0 GiB"
+    assert units.bytes_(428.4 * 1024**2) == "428 MiB"
     assert units.seconds(0.0123) == "12.3 ms" and units.seconds(0.25) == "250 ms" and units.seconds(1.5) == "1.50 s"
     assert units.seconds(math.inf) == "> max bucket"
     assert units.seconds(None) == units.DASH == units.percent(math.nan)

@@ -1,19 +1,24 @@
-"""ZetaApp: wiring only — screens, global bindings, themes, keymap, the shared time window."""
+"""ZetaApp: wiring only — screens, global bindings, themes, keymap, the shared time window.
+
+The first frame is drawn before the config is validated and the HTTP stack imported: those
+cost more than Textual itself, and an engineer at a bastion prompt should see the console
+at once. The session (context, backends, catalog) arrives from a thread a moment later.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import Static
 
-from zeta_tui.backends.prometheus import PrometheusClient
-from zeta_tui.config.models import ContextConfig
+from zeta_tui.errors import ZetaError
 from zeta_tui.models.timerange import PRESETS, TimeRange
-from zeta_tui.querying.promql_catalog import PromCatalog
 from zeta_tui.resources import shipped_dir
 from zeta_tui.screens.api_performance import ApiPerformanceScreen
 from zeta_tui.screens.health import HealthScreen
@@ -22,9 +27,23 @@ from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.time_range import TimeRangePrompt
 from zeta_tui.theming import load_themes
 
+if TYPE_CHECKING:
+    from zeta_tui.session import ConsoleSession
+
 MIN_WIDTH, MIN_HEIGHT = 60, 15
 
 SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance")}
+
+
+class StartingScreen(Screen):
+    """The first frame: what is being opened, before the config is read."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self._what = what
+
+    def compose(self):
+        yield Static(f"zeta · Service health · {self._what}", classes="starting")
 
 
 class ZetaApp(App[int]):
@@ -32,7 +51,7 @@ class ZetaApp(App[int]):
 
     TITLE = "zeta"
     CSS_PATH = str(shipped_dir("themes") / "zeta.tcss")
-    MODES = {"health": HealthScreen, "api": ApiPerformanceScreen}
+    MODE_SCREENS = {"health": HealthScreen, "api": ApiPerformanceScreen}
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
@@ -52,47 +71,92 @@ class ZetaApp(App[int]):
 
     def __init__(
         self,
+        session: "ConsoleSession | Callable[[], ConsoleSession]",
         *,
-        context_name: str,
-        context: ContextConfig,
-        prometheus: PrometheusClient | None,
-        catalog: PromCatalog,
-        theme: str = "zeta-dark",
-        keymap: dict[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         live: bool = True,
-        extra_themes: Iterable = (),
+        starting: str = "starting…",
     ) -> None:
+        """``session`` is ready, or a function that builds it (run in a thread after the first frame)."""
         super().__init__()
-        self.context_name = context_name
-        self.context = context
-        self.prometheus = prometheus
-        self.catalog = catalog
+        self.session: ConsoleSession | None = None
+        self._setup = session if callable(session) else None
         self.clock = clock
         self.live = live
+        self.startup_error: ZetaError | None = None
+        self._starting = starting
         self._custom_range: TimeRange | None = None
-        self._keymap = dict(keymap or {})
-        for t in [*load_themes(shipped_dir("themes")), *extra_themes]:
+        self._keymap: dict[str, str] = {}
+        for t in load_themes(shipped_dir("themes")):
             self.register_theme(t)
-        self._theme_name = theme
-        self.set_reactive(ZetaApp.range_label, context.time_range)
+        self.theme = "zeta-dark"
+        if not callable(session):
+            self._adopt(session)
 
-    def on_mount(self) -> None:
-        self.theme = self._theme_name if self._theme_name in self.available_themes else "zeta-dark"
+    # The screens read these; they exist once the session does.
+    @property
+    def context(self):
+        return self.session.context
+
+    @property
+    def context_name(self) -> str:
+        return self.session.context_name
+
+    @property
+    def prometheus(self):
+        return self.session.prometheus
+
+    @property
+    def catalog(self):
+        return self.session.catalog
+
+    def _adopt(self, session: "ConsoleSession") -> None:
+        self.session = session
+        self._keymap = dict(session.keymap)
+        self.set_reactive(ZetaApp.range_label, session.context.time_range)
+        self._mode_screens = {mode: cls() for mode, cls in self.MODE_SCREENS.items()}
+        for mode, screen in self._mode_screens.items():
+            self.add_mode(mode, lambda s=screen: s)
+
+    async def on_mount(self) -> None:
+        if self.session is None:
+            await self.push_screen(StartingScreen(self._starting))
+            self.call_after_refresh(self._load_session)
+        else:
+            await self._open()
+
+    async def _load_session(self) -> None:
+        try:
+            session = await asyncio.to_thread(self._setup)
+        except ZetaError as exc:
+            self.startup_error = exc
+            self.exit(return_code=exc.exit_code)
+            return
+        self._adopt(session)
+        await self._open()
+
+    async def _open(self) -> None:
+        session = self.session
+        if session.theme in self.available_themes:
+            self.theme = session.theme
         if self._keymap:
             self.set_keymap(self._keymap)
-        self.switch_mode("health")
+        await self.switch_mode("health")
+        # Warm the other screens so a key press shows data at once.
+        for mode, screen in self._mode_screens.items():
+            if mode != "health" and isinstance(screen, PollingScreen):
+                screen.prefetch()
 
     async def on_unmount(self) -> None:
-        if self.prometheus is not None:
-            await self.prometheus.aclose()
+        if self.session is not None:
+            await self.session.aclose()
 
     # --- the shared time window ------------------------------------------------------------
 
     def current_range(self) -> TimeRange:
         if self._custom_range is not None:
             return self._custom_range
-        return TimeRange.last(self.range_label, round(self.clock()))
+        return TimeRange.last(self.range_label, self.clock()).aligned()
 
     def watch_range_label(self) -> None:
         self._on_question_changed()
@@ -110,6 +174,8 @@ class ZetaApp(App[int]):
     # --- actions ---------------------------------------------------------------------------
 
     async def action_switch_screen_mode(self, mode: str) -> None:
+        if self.session is None:
+            return  # still starting
         if self.current_mode != mode:
             await self.switch_mode(mode)
         self._apply_min_size()
@@ -150,7 +216,7 @@ class ZetaApp(App[int]):
 
     def action_help(self) -> None:
         sections = [("global", list(self.BINDINGS))]
-        for mode, screen_cls in self.MODES.items():
+        for mode, screen_cls in self.MODE_SCREENS.items():
             sections.append((mode, list(getattr(screen_cls, "BINDINGS", []))))
         self.push_screen(HelpScreen(sections, self._keymap))
 

@@ -3,51 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
-from zeta_tui.config.models import ZetaConfig
 from zeta_tui.errors import ConfigError
 
 
-def build_app(config: ZetaConfig, context_name: str, **app_kwargs):
-    """A ready ZetaApp for ``context_name`` (ConfigError if the catalog or context is bad)."""
-    from zeta_tui.app import ZetaApp
+def build_session(config: Any, context_name: str | None):
+    """A ConsoleSession for ``context_name`` (ConfigError if the catalog or context is bad)."""
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.paths import user_queries_dir
     from zeta_tui.querying.promql_catalog import PromCatalog
     from zeta_tui.resources import shipped_dir
+    from zeta_tui.session import ConsoleSession
 
     name, context = config.context(context_name)
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
     prometheus = PrometheusClient(context.prometheus) if context.prometheus is not None else None
-    return ZetaApp(
-        context_name=name,
-        context=context,
-        prometheus=prometheus,
-        catalog=catalog,
-        theme=config.theme,
-        keymap=dict(config.keymap),
-        **app_kwargs,
-    )
+    return ConsoleSession(name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap))
 
 
-def run_tui(config: ZetaConfig, context_name: str | None) -> int:
-    """Run the console until the user quits; returns the exit status."""
-    app = build_app(config, context_name)
-    result = app.run()
-    if app.return_code not in (None, 0):
-        return app.return_code
-    return int(result or 0)
+def build_app(config: Any, context_name: str | None, **app_kwargs: Any):
+    """A ZetaApp with its session built now (tests, the demo)."""
+    from zeta_tui.app import ZetaApp
+
+    return ZetaApp(build_session(config, context_name), **app_kwargs)
+
+
+def _run(app: Any) -> int:
+    app.run()
+    if app.startup_error is not None:
+        print(app.startup_error.render(), file=sys.stderr)
+        return app.startup_error.exit_code
+    return int(app.return_code or 0)
+
+
+def run_tui(config: Any, context_name: str | None) -> int:
+    """Run the console on an already loaded config until the user quits."""
+    return _run(build_app(config, context_name))
 
 
 def run_console(args: argparse.Namespace) -> int:
-    """`zeta` with no subcommand."""
-    from zeta_tui.config.loader import load_context
+    """`zeta` with no subcommand: the first frame first, the config read behind it."""
+    from zeta_tui.app import ZetaApp
 
-    try:
-        loaded = load_context(args.config, args.context)
-    except ConfigError as exc:
-        if "does not exist" in exc.message and not args.config:
-            exc.hint = "run `zeta demo` to try zeta on a built-in world, or `zeta config init` to write a starter config"
-        raise
-    return run_tui(loaded.config, loaded.name)
+    def setup():
+        from zeta_tui.config.loader import load_context
+
+        try:
+            loaded = load_context(args.config, args.context)
+        except ConfigError as exc:
+            if "does not exist" in exc.message and not args.config:
+                exc.hint = "run `zeta demo` to try zeta on a built-in world, or `zeta config init` to write a starter config"
+            raise
+        return build_session(loaded.config, loaded.name)
+
+    return _run(ZetaApp(setup, starting="reading the config…"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from zeta_tui.backends.prometheus import PrometheusClient
-from zeta_tui.backends.service_health import services_regex
 from zeta_tui.models.performance import ApiPerformance, EndpointStats
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange, format_duration
-from zeta_tui.querying.promql_catalog import PromCatalog
+from zeta_tui.querying.promql_catalog import PromCatalog, alternation
 
 QUANTILES = {"p50": "0.5", "p95": "0.95", "p99": "0.99"}
 
@@ -24,7 +23,7 @@ async def fetch_api_performance(
 ) -> QueryResult[ApiPerformance]:
     step = time_range.step()
     base = {
-        "services": services_regex(services),
+        "services": alternation(services),
         "endpoints": endpoints_regex or ".*",
         "window": time_range.rate_window(),
         "range": format_duration(time_range.seconds),

@@ -9,7 +9,7 @@ from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange, format_duration
-from zeta_tui.querying.promql_catalog import PromCatalog
+from zeta_tui.querying.promql_catalog import PromCatalog, alternation
 
 # catalog query -> (history key, label that names the service)
 _RANGE_QUERIES = {
@@ -21,15 +21,6 @@ _RANGE_QUERIES = {
     "service_network_io": ("network", "container"),
     "service_restarts": ("restarts", "container"),
 }
-
-
-def services_regex(services: list[str]) -> str:
-    return "|".join(_regex_escape(s) for s in services) or ".*"
-
-
-def _regex_escape(text: str) -> str:
-    # RE2 metacharacters; service names are usually plain, endpoints contain dots.
-    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
 
 
 def _last(values: tuple[float, ...]) -> float | None:
@@ -58,7 +49,7 @@ async def fetch_service_health(
 ) -> QueryResult[list[ServiceHealth]]:
     """One row per configured service, worst first. Raises ZetaError if Prometheus fails."""
     step = time_range.step()
-    params = {"namespace": namespace, "services": services_regex(services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
+    params = {"namespace": namespace, "services": alternation(services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
     names = list(_RANGE_QUERIES)
     results = await asyncio.gather(
         *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names),

@@ -58,6 +58,16 @@ class PromQuery:
         return _PARAM.sub(lambda m: _escape(values[m.group(1)]), self.template)
 
 
+def regex_escape(text: str) -> str:
+    """Escape RE2 metacharacters (endpoints contain dots) for a =~ matcher."""
+    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
+
+
+def alternation(values: list[str]) -> str:
+    """``a|b|c`` matching exactly those values; ``.*`` for an empty list."""
+    return "|".join(regex_escape(v) for v in values) or ".*"
+
+
 def _escape(value: str) -> str:
     # Values land inside "..." label matchers or as bare durations/numbers; escaping quotes
     # and backslashes keeps a service or endpoint name from breaking out of its string.

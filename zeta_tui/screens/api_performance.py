@@ -8,12 +8,11 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Static
 
-from zeta_tui.backends.api_performance import fetch_api_performance
-from zeta_tui.backends.service_health import services_regex
 from zeta_tui.errors import BackendUnavailable
 from zeta_tui.models.performance import ApiPerformance
 from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange
+from zeta_tui.querying.promql_catalog import alternation, regex_escape
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets import units
 from zeta_tui.widgets.endpoint_table import SlowestEndpointsTable
@@ -32,8 +31,7 @@ def endpoint_filter_regex(text: str) -> str:
     text = text.strip()
     if not text:
         return ".*"
-    escaped = "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
-    return f".*{escaped}.*"
+    return f".*{regex_escape(text)}.*"
 
 
 class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
@@ -105,6 +103,8 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
                 f"context {self.app.context_name!r} has no [prometheus] section",
                 hint=f"add [contexts.{self.app.context_name}.prometheus] url = ... to the config file",
             )
+        from zeta_tui.backends.api_performance import fetch_api_performance  # httpx: not at start-up
+
         return await fetch_api_performance(
             prom, self.app.catalog, services=self._services(), endpoints_regex=endpoint_filter_regex(self.endpoint_text), time_range=time_range
         )
@@ -114,7 +114,7 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         x_range = (tr.start, tr.end)
         latency = [_line(s, name) for name, s in value.latency.items() if s is not None]
         chart = self.query_one("#chart-latency", LineChart)
-        chart.empty_message = f"no HTTP latency for {services_regex(self._services())}"
+        chart.empty_message = f"no HTTP latency for {alternation(self._services())}"
         chart.show(latency, x_range)
         for chart_id in CHARTS[1:]:
             self.query_one(f"#{chart_id}", LineChart).empty_message = "no data in this time range"

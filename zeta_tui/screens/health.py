@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
-from zeta_tui.backends.service_health import fetch_service_health
 from zeta_tui.errors import BackendUnavailable
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult
@@ -19,7 +18,9 @@ from zeta_tui.widgets import units
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.service_table import ServiceHealthTable
 
-DETAIL_MIN_HEIGHT = 34  # rows; below this the per-service charts are hidden
+DETAIL_MIN_HEIGHT = 20  # rows; below this the per-service charts are hidden
+DETAIL_ALL_WIDTH = 120  # columns; below this one chart at a time, `c` cycles
+DETAIL_CHARTS = ("detail-cpu", "detail-memory", "detail-network")
 
 
 def summary(rows: list[ServiceHealth]) -> str:
@@ -33,7 +34,12 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
 
     BINDINGS = [
         Binding("enter", "drill", "API perf", id="health.drill", tooltip="Open API Performance for the selected service"),
+        Binding("c", "next_chart", "Chart", id="health.chart", tooltip="Show the next per-service chart when only one fits"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chart_index = 0
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="health-summary", classes="summary")
@@ -51,8 +57,18 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         self._layout_detail()
 
     def _layout_detail(self) -> None:
-        # The per-service charts only where they fit; at 80x24 the table is the screen.
-        self.query_one("#health-detail").display = self.app.size.height >= DETAIL_MIN_HEIGHT
+        # The per-service charts where they fit: three side by side, or one that `c` cycles.
+        width, height = self.app.size
+        grid = self.query_one("#health-detail")
+        grid.display = height >= DETAIL_MIN_HEIGHT
+        narrow = width < DETAIL_ALL_WIDTH
+        grid.set_class(narrow, "-compact")
+        for i, chart_id in enumerate(DETAIL_CHARTS):
+            self.query_one(f"#{chart_id}").display = not narrow or i == self._chart_index
+
+    def action_next_chart(self) -> None:
+        self._chart_index = (self._chart_index + 1) % len(DETAIL_CHARTS)
+        self._layout_detail()
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[list[ServiceHealth]]:
         prom = self.app.prometheus
@@ -61,6 +77,8 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
                 f"context {self.app.context_name!r} has no [prometheus] section",
                 hint=f"add [contexts.{self.app.context_name}.prometheus] url = ... to the config file",
             )
+        from zeta_tui.backends.service_health import fetch_service_health  # httpx: not at start-up
+
         ctx = self.app.context
         return await fetch_service_health(prom, self.app.catalog, namespace=ctx.namespace, services=list(ctx.services), time_range=time_range)
 

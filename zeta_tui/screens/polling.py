@@ -72,7 +72,28 @@ class PollingScreen(Screen, Generic[T]):
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=True)
         self.update_header()
+        if self.snapshot.value is not None:  # prefetched before the screen was first shown
+            self.show(self.snapshot.value)
         self._show_status()
+
+    def prefetch(self) -> None:
+        """Fetch once before the screen is first shown, so switching to it shows data at once."""
+        if self.is_mounted or self.snapshot.value is not None:
+            return
+        self._generation += 1
+        generation, ask = self._generation, self._current_ask()
+
+        async def fetch_ahead() -> None:
+            try:
+                result = await self.fetch(self.app.current_range())
+            except Exception:
+                return  # the screen fetches (and reports) for itself when it is shown
+            if generation == self._generation and not self.is_mounted:
+                self.snapshot = self.snapshot.succeeded(result.data, self.app.clock(), result.warnings)
+                self._asked = ask
+                self._due = False
+
+        self.app.run_worker(fetch_ahead(), group=f"prefetch-{id(self)}", exit_on_error=False)
 
     def on_screen_resume(self) -> None:
         self.update_header()

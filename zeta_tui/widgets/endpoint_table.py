@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from zeta_tui.models.performance import EndpointStats
 from zeta_tui.widgets import units
+from zeta_tui.widgets.table_rows import replace_rows
 
 ERROR_SHARE_WARN = 0.01
 
@@ -26,13 +27,13 @@ class SlowestEndpointsTable(DataTable):
             self.add_column(label, key=label.lower())
 
     def show(self, rows: Sequence[EndpointStats]) -> None:
-        self.clear()
         error_colour = self.app.theme_variables.get("error", "")
+        table_rows: list[tuple[str, list]] = []
         for row in rows:
             share = row.error_ratio
             bad = share is not None and share == share and share >= ERROR_SHARE_WARN
             errors = Text(units.percent(share) + (" !" if bad else ""), style=f"bold {error_colour}" if bad else "")
-            self.add_row(
+            table_rows.append((f"{row.service} {row.endpoint}", [
                 row.endpoint,
                 row.service,
                 units.per_second(row.request_rate),
@@ -40,5 +41,5 @@ class SlowestEndpointsTable(DataTable):
                 Text(units.seconds(row.p95), style="bold"),
                 units.seconds(row.p99),
                 errors,
-                key=f"{row.service} {row.endpoint}",
-            )
+            ]))
+        replace_rows(self, table_rows)

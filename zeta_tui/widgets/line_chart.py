@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import plotext as plt
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -52,7 +51,10 @@ def render_chart(
     x_range: tuple[float, float] | None = None,
 ) -> str:
     """plotext text (with ANSI colour) of ``lines`` in a width x height box."""
+    import plotext as plt  # only once a chart has data: keeps it off the start-up path
+
     plt.clf()
+    plt.limit_size(False, False)  # size to the widget, not to the terminal plotext thinks it is in
     plt.plotsize(max(width, 10), max(height - 1, 4))
     plt.theme("clear")
     plotted = 0
@@ -89,10 +91,10 @@ def legend(lines: Sequence[ChartLine], colours: Sequence[str], width: int) -> st
     for i, line in enumerate(lines):
         r, g, b = _rgb(colours[i % len(colours)]) if colours[i % len(colours)].startswith("#") else (200, 200, 200)
         parts.append(f"\x1b[38;2;{r};{g};{b}m{marks[(i // len(colours)) % len(marks)] * 2}\x1b[0m {line.label}")
-    text, used = "", 0
+    text, used = "", 1
     for part, line in zip(parts, lines):
-        cost = len(line.label) + 4
-        if used + cost > width:
+        cost = len(line.label) + 5  # mark, space, label, two spaces
+        if used + cost > width + 2:
             text += " …"
             break
         text += part + "  "

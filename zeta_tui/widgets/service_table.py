@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.widgets import units
 from zeta_tui.widgets.sparkline_text import sparkline
+from zeta_tui.widgets.table_rows import replace_rows
 
 STATUS_MARK = {ServiceStatus.UP: "●", ServiceStatus.DEGRADED: "◐", ServiceStatus.DOWN: "✖", ServiceStatus.UNKNOWN: "?"}
 STATUS_VARIABLE = {ServiceStatus.UP: "success", ServiceStatus.DEGRADED: "warning", ServiceStatus.DOWN: "error", ServiceStatus.UNKNOWN: "foreground-muted"}
@@ -64,20 +65,21 @@ class ServiceHealthTable(DataTable):
         width = spark_width_for(self.size.width)
         if width != self._spark_width:
             self._rebuild_columns(width)
-            self.show(self._rows)
+            self.show(self._rows)  # columns were rebuilt, so every row is re-added
 
     def show(self, rows: Sequence[ServiceHealth]) -> None:
         selected = self.selected_service()
         self._rows = tuple(rows)
-        self.clear()
         variables = self.app.theme_variables
+        table_rows = []
         for row in self._rows:
             colour = variables.get(STATUS_VARIABLE[row.status], "")
             status = Text(f"{STATUS_MARK[row.status]} {row.status.value}", style=f"bold {colour}".strip())
             cells: list[Text | str] = [Text(row.name, style="bold"), status]
             for _, key, fmt in FIGURES:
                 cells.append(self._figure(fmt(row), row.history.get(key, ())))
-            self.add_row(*cells, key=row.name)
+            table_rows.append((row.name, cells))
+        replace_rows(self, table_rows)
         if selected is not None and selected in {r.name for r in self._rows}:
             self.move_cursor(row=self.get_row_index(selected))
 

@@ -16,7 +16,8 @@ def bytes_(v: float | None) -> str:
         return DASH
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(v) < 1024 or unit == "TiB":
-            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+            # Three significant figures at most: cells stay narrow enough for 80 columns.
+            return f"{v:.0f} {unit}" if unit == "B" or abs(v) >= 10 else f"{v:.1f} {unit}"
         v /= 1024
     return DASH  # pragma: no cover
 

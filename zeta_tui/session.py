@@ -1,0 +1,27 @@
+"""What one run of the console works with: the chosen context, its backends, the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
+    from zeta_tui.backends.prometheus import PrometheusClient
+    from zeta_tui.config.models import ContextConfig
+    from zeta_tui.querying.promql_catalog import PromCatalog
+
+
+@dataclass
+class ConsoleSession:
+    """Built by zeta_tui.launch from a validated config; handed to ZetaApp."""
+
+    context_name: str
+    context: "ContextConfig"
+    prometheus: "PrometheusClient | None"
+    catalog: "PromCatalog"
+    theme: str = "zeta-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        if self.prometheus is not None:
+            await self.prometheus.aclose()
