@@ -42,7 +42,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         self._chart_index = 0
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="health-summary", classes="summary")
+        yield Static("no data yet", id="health-summary", classes="summary")
         yield ServiceHealthTable(id="health-table")
         with Grid(id="health-detail"):
             yield LineChart("CPU (cores)", units.cores, id="detail-cpu")
