@@ -35,9 +35,9 @@ def test_format_duration_round_trips(seconds: int) -> None:
 def test_time_range_step_and_window() -> None:
     tr = TimeRange.last("1h", 10_000.0)
     assert (tr.start, tr.end, tr.seconds) == (6_400.0, 10_000.0, 3_600.0)
-    assert tr.step() == 30.0  # 3600 / 120 points
+    assert tr.step() == 60.0  # 3600 / 60 points
     assert tr.rate_window() == "2m"
-    assert TimeRange.last("7d", 0).step() == 7200.0
+    assert TimeRange.last("7d", 0).step() == 10800.0
     assert TimeRange.last("15m", 0).step() == 15.0
 
 

@@ -20,11 +20,6 @@ from textual.widgets import Static
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.timerange import PRESETS, TimeRange
 from zeta_tui.resources import shipped_dir
-from zeta_tui.screens.api_performance import ApiPerformanceScreen
-from zeta_tui.screens.health import HealthScreen
-from zeta_tui.screens.help import HelpScreen
-from zeta_tui.screens.polling import PollingScreen
-from zeta_tui.screens.time_range import TimeRangePrompt
 from zeta_tui.theming import load_themes
 
 if TYPE_CHECKING:
@@ -35,6 +30,19 @@ MIN_WIDTH, MIN_HEIGHT = 60, 15
 SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance")}
 
 
+def _screen_class(module: str, name: str) -> type[Screen]:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def _polling(screen: Screen) -> bool:
+    """Is this one of the data screens (they all poll)?"""
+    from zeta_tui.screens.polling import PollingScreen
+
+    return isinstance(screen, PollingScreen)
+
+
 class StartingScreen(Screen):
     """The first frame: what is being opened, before the config is read."""
 
@@ -43,7 +51,7 @@ class StartingScreen(Screen):
         self._what = what
 
     def compose(self):
-        yield Static(f"zeta · Service health · {self._what}", classes="starting")
+        yield Static(f"zeta · {self._what}", classes="starting")
 
 
 class ZetaApp(App[int]):
@@ -51,7 +59,11 @@ class ZetaApp(App[int]):
 
     TITLE = "zeta"
     CSS_PATH = str(shipped_dir("themes") / "zeta.tcss")
-    MODE_SCREENS = {"health": HealthScreen, "api": ApiPerformanceScreen}
+    # mode -> (module, class); imported when the session arrives, after the first frame.
+    MODE_SCREENS = {
+        "health": ("zeta_tui.screens.health", "HealthScreen"),
+        "api": ("zeta_tui.screens.api_performance", "ApiPerformanceScreen"),
+    }
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
@@ -76,6 +88,7 @@ class ZetaApp(App[int]):
         clock: Callable[[], float] = time.time,
         live: bool = True,
         starting: str = "starting…",
+        first_screen: str = "health",
     ) -> None:
         """``session`` is ready, or a function that builds it (run in a thread after the first frame)."""
         super().__init__()
@@ -85,6 +98,7 @@ class ZetaApp(App[int]):
         self.live = live
         self.startup_error: ZetaError | None = None
         self._starting = starting
+        self._first_screen = first_screen if first_screen in self.MODE_SCREENS else "health"
         self._custom_range: TimeRange | None = None
         self._keymap: dict[str, str] = {}
         for t in load_themes(shipped_dir("themes")):
@@ -114,14 +128,17 @@ class ZetaApp(App[int]):
         self.session = session
         self._keymap = dict(session.keymap)
         self.set_reactive(ZetaApp.range_label, session.context.time_range)
-        self._mode_screens = {mode: cls() for mode, cls in self.MODE_SCREENS.items()}
+        self._mode_screens = {mode: _screen_class(*where)() for mode, where in self.MODE_SCREENS.items()}
         for mode, screen in self._mode_screens.items():
             self.add_mode(mode, lambda s=screen: s)
 
     async def on_mount(self) -> None:
         if self.session is None:
-            await self.push_screen(StartingScreen(self._starting))
-            self.call_after_refresh(self._load_session)
+            title = {mode: title for mode, title in SCREENS_BY_KEY.values()}[self._first_screen]
+            await self.push_screen(StartingScreen(f"{title} · {self._starting}"))
+            # A moment for the writer thread to put the first frame on the terminal before the
+            # import-heavy set-up thread competes with it for the interpreter.
+            self.set_timer(0.015, self._load_session)
         else:
             await self._open()
 
@@ -141,11 +158,12 @@ class ZetaApp(App[int]):
             self.theme = session.theme
         if self._keymap:
             self.set_keymap(self._keymap)
-        await self.switch_mode("health")
-        # Warm the other screens so a key press shows data at once.
-        for mode, screen in self._mode_screens.items():
-            if mode != "health" and isinstance(screen, PollingScreen):
+        # Ask every screen's first question now: the first screen is built while its
+        # answer is on the way, and the others show data at once when their key is pressed.
+        for screen in self._mode_screens.values():
+            if _polling(screen):
                 screen.prefetch()
+        await self.switch_mode(self._first_screen)
 
     async def on_unmount(self) -> None:
         if self.session is not None:
@@ -162,12 +180,12 @@ class ZetaApp(App[int]):
         self._on_question_changed()
 
     def watch_paused(self) -> None:
-        if isinstance(self.screen, PollingScreen):
+        if _polling(self.screen):
             self.screen.on_pause_changed()
 
     def _on_question_changed(self) -> None:
         screen = self.screen
-        if isinstance(screen, PollingScreen):
+        if _polling(screen):
             screen.update_header()
             screen.refresh_data()
 
@@ -184,7 +202,7 @@ class ZetaApp(App[int]):
         """Health -> API Performance filtered to one service."""
         await self.switch_mode("api")
         screen = self.screen
-        if isinstance(screen, ApiPerformanceScreen):
+        if hasattr(screen, "set_service"):
             screen.set_service(service)
 
     def action_next_range(self) -> None:
@@ -201,6 +219,8 @@ class ZetaApp(App[int]):
                 self._on_question_changed()
             self.range_label = result.label
 
+        from zeta_tui.screens.time_range import TimeRangePrompt
+
         self.push_screen(TimeRangePrompt(self.clock(), self.range_label), chosen)
 
     def set_range(self, label: str) -> None:
@@ -211,13 +231,15 @@ class ZetaApp(App[int]):
         self.paused = not self.paused
 
     def action_refresh_now(self) -> None:
-        if isinstance(self.screen, PollingScreen):
+        if _polling(self.screen):
             self.screen.refresh_data()
 
     def action_help(self) -> None:
         sections = [("global", list(self.BINDINGS))]
-        for mode, screen_cls in self.MODE_SCREENS.items():
-            sections.append((mode, list(getattr(screen_cls, "BINDINGS", []))))
+        for mode, where in self.MODE_SCREENS.items():
+            sections.append((mode, list(getattr(_screen_class(*where), "BINDINGS", []))))
+        from zeta_tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(sections, self._keymap))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

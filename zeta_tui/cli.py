@@ -7,6 +7,7 @@ so `zeta check` and `zeta promql` start fast on a bastion host.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="zeta", description="Terminal ops console for observability.", parents=[common_options(None)])
     parser.add_argument("--version", action="version", version=f"zeta {__version__}")
+    parser.add_argument("--screen", choices=["health", "api"], default="health", help="screen to open first (default: health)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", parents=[common], help="run the console on the embedded Team Zeta world")
@@ -87,7 +89,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_contexts(args)
     from zeta_tui.launch import run_console
 
-    return run_console(args)
+    code = run_console(args)
+    if sys.stdout.isatty():
+        # The console has restored the terminal and closed its clients; what is left is the
+        # interpreter tearing down Textual's module graph (~0.2 s an engineer waits through).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,8 @@ def build_session(config: Any, context_name: str | None):
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
     prometheus = PrometheusClient(context.prometheus) if context.prometheus is not None else None
+    if prometheus is not None:
+        prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
     return ConsoleSession(name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap))
 
 
@@ -59,4 +61,4 @@ def run_console(args: argparse.Namespace) -> int:
             raise
         return build_session(loaded.config, loaded.name)
 
-    return _run(ZetaApp(setup, starting="reading the config…"))
+    return _run(ZetaApp(setup, starting="reading the config…", first_screen=getattr(args, "screen", "health")))

@@ -54,8 +54,13 @@ class TimeRange:
     def seconds(self) -> float:
         return self.end - self.start
 
-    def step(self, points: int = 120) -> float:
-        """A round step giving about ``points`` samples (Prometheus caps at 11,000)."""
+    def step(self, points: int = 60) -> float:
+        """A round step giving about ``points`` samples (Prometheus caps at 11,000).
+
+        60 points fill a terminal chart (a braille chart of 40 columns has 80 dots) and keep
+        the data still between steps: a 1h view changes once a minute, not on every refresh,
+        which is what keeps an idle console quiet over SSH.
+        """
         raw = max(self.seconds / points, 1.0)
         for nice in (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400):
             if raw <= nice:

@@ -62,7 +62,7 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         yield SlowestEndpointsTable(id="api-slowest")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
         self._show_scope()
         self._layout_charts()
         self.query_one(SlowestEndpointsTable).focus()

@@ -40,6 +40,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
     def __init__(self) -> None:
         super().__init__()
         self._chart_index = 0
+        self._summary = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static("no data yet", id="health-summary", classes="summary")
@@ -50,7 +51,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
             yield LineChart("Network I/O", units.bytes_rate, id="detail-network")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
         self._layout_detail()
 
     def on_resize(self) -> None:
@@ -83,7 +84,10 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         return await fetch_service_health(prom, self.app.catalog, namespace=ctx.namespace, services=list(ctx.services), time_range=time_range)
 
     def show(self, value: list[ServiceHealth]) -> None:
-        self.query_one("#health-summary", Static).update(summary(value))
+        text = summary(value)
+        if text != self._summary:  # an update repaints even when the words are the same
+            self._summary = text
+            self.query_one("#health-summary", Static).update(text, layout=False)
         table = self.query_one(ServiceHealthTable)
         table.show(value)
         self._show_detail(table.selected_service())
@@ -107,7 +111,8 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         }
         for chart_id, (title, lines) in charts.items():
             chart = self.query_one(chart_id, LineChart)
-            chart.border_title = f"{title} · {row.name}"
+            if chart.border_title != f"{title} · {row.name}":  # setting it repaints, even unchanged
+                chart.border_title = f"{title} · {row.name}"
             chart.show([l for l in lines if l.ys], (tr.start, tr.end))
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -42,6 +42,7 @@ class PollingScreen(Screen, Generic[T]):
         self._generation = 0
         self._due = True
         self._asked: Any = None  # (range, question) of the data on screen
+        self._prefetching = False
 
     # --- composition ---------------------------------------------------------------------
 
@@ -77,26 +78,20 @@ class PollingScreen(Screen, Generic[T]):
         self._show_status()
 
     def prefetch(self) -> None:
-        """Fetch once before the screen is first shown, so switching to it shows data at once."""
-        if self.is_mounted or self.snapshot.value is not None:
+        """Start the first fetch before the screen is built, so its answer is on the way (or
+        already here) when the screen is shown; building the screen overlaps the wait."""
+        if self.is_mounted or self.snapshot.value is not None or self._prefetching:
             return
+        self._prefetching = True
         self._generation += 1
-        generation, ask = self._generation, self._current_ask()
-
-        async def fetch_ahead() -> None:
-            try:
-                result = await self.fetch(self.app.current_range())
-            except Exception:
-                return  # the screen fetches (and reports) for itself when it is shown
-            if generation == self._generation and not self.is_mounted:
-                self.snapshot = self.snapshot.succeeded(result.data, self.app.clock(), result.warnings)
-                self._asked = ask
-                self._due = False
-
-        self.app.run_worker(fetch_ahead(), group=f"prefetch-{id(self)}", exit_on_error=False)
+        self._asked = self._current_ask()
+        fetch = self._fetch_and_apply(self._generation, self.app.current_range(), self.question())
+        self.app.run_worker(fetch, group=f"prefetch-{id(self)}", exit_on_error=False)
 
     def on_screen_resume(self) -> None:
         self.update_header()
+        if self._prefetching:
+            return  # the answer is on its way; it is shown and the timer armed when it lands
         if self._due or self.snapshot.value is None or self._asked != self._current_ask():
             self.refresh_data()
         else:
@@ -125,6 +120,7 @@ class PollingScreen(Screen, Generic[T]):
         self._disarm()
         self._generation += 1
         self._due = False
+        self._prefetching = False  # a prefetch still in flight is superseded by this fetch
         self._asked = self._current_ask()
         self._run_fetch(self._generation, self.app.current_range(), self.question())
 
@@ -133,6 +129,9 @@ class PollingScreen(Screen, Generic[T]):
 
     @work(exclusive=True, exit_on_error=False, group="poll")
     async def _run_fetch(self, generation: int, time_range: TimeRange, question: Any) -> None:
+        await self._fetch_and_apply(generation, time_range, question)
+
+    async def _fetch_and_apply(self, generation: int, time_range: TimeRange, question: Any) -> None:
         try:
             result = await self.fetch(time_range)
         except ZetaError as exc:
@@ -143,13 +142,18 @@ class PollingScreen(Screen, Generic[T]):
             error = None
         if generation != self._generation or question != self.question():
             return  # the user changed the question while this was in flight
+        self._prefetching = False
         now = self.app.clock()
         if error is None:
             self.snapshot = self.snapshot.succeeded(result.data, now, result.warnings)
-            self.show(result.data)
+            if self.is_mounted:
+                self.show(result.data)
         else:
             delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
             self.snapshot = self.snapshot.failed(error, now + delay)
+        if not self.is_mounted:
+            self._due = error is not None  # a prefetched answer is shown when the screen is
+            return
         self._show_status()
         if self.is_current:
             self._arm(self._delay())

@@ -116,10 +116,16 @@ class LineChart(Widget):
         self._y_format = y_format
         self._x_range: tuple[float, float] | None = None
         self._cache_key: tuple | None = None
+        self._signature: tuple | None = None
         self._cache: Text = Text(DASH)
         self.empty_message = "waiting for data…"
 
     def show(self, lines: Sequence[ChartLine], x_range: tuple[float, float] | None = None) -> None:
+        """Redraw only if something would look different (NaN gaps compare equal here)."""
+        signature = (x_range, tuple((l.label, l.xs, tuple(None if v != v else v for v in l.ys)) for l in lines))
+        if signature == self._signature:
+            return
+        self._signature = signature
         self._x_range = x_range
         self.lines = tuple(lines)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from rich.text import Text
 from textual.widgets import Static
@@ -17,8 +16,7 @@ def describe(snapshot: Snapshot, now: float, fresh_for: float, paused: bool = Fa
     if state is PaneState.LOADING:
         return state, "◌ loading…"
     if state is PaneState.FRESH:
-        stamp = time.strftime("%H:%M:%S", time.localtime(snapshot.fetched_at))
-        text = f"● fresh · updated {stamp}"
+        text = "● fresh"
     elif state is PaneState.STALE:
         text = f"◐ stale · {_age(age)} old"
     else:
@@ -50,7 +48,15 @@ def _age(seconds: float | None) -> str:
 
 
 class PaneStatus(Static):
-    """Shows a Snapshot's state; colour follows the state but the words carry it."""
+    """Shows a Snapshot's state; colour follows the state but the words carry it.
+
+    It redraws only when its words change, and asks for a new layout only when the number
+    of lines changes: a layout pass repaints the whole screen, which at every refresh would
+    cost kilobytes a second over SSH.
+    """
+
+    _text = ""
+    _lines = 1
 
     DEFAULT_CSS = """
     PaneStatus { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
@@ -61,6 +67,11 @@ class PaneStatus(Static):
 
     def show(self, snapshot: Snapshot, now: float, fresh_for: float, paused: bool = False) -> None:
         state, text = describe(snapshot, now, fresh_for, paused)
+        if text == self._text:
+            return
         for s in PaneState:
             self.set_class(s is state, f"-{s.value}")
-        self.update(Text(text))
+        width = max(1, self.size.width - 2)
+        lines = -(-len(text) // width)
+        self.update(Text(text), layout=lines != self._lines)
+        self._text, self._lines = text, lines

@@ -81,7 +81,9 @@ class ServiceHealthTable(DataTable):
             table_rows.append((row.name, cells))
         replace_rows(self, table_rows)
         if selected is not None and selected in {r.name for r in self._rows}:
-            self.move_cursor(row=self.get_row_index(selected))
+            index = self.get_row_index(selected)
+            if index != self.cursor_row:  # moving the cursor repaints the table
+                self.move_cursor(row=index)
 
     def _figure(self, value: str, history: Sequence[float]) -> Text:
         if self._spark_width <= 0 or not history:

@@ -26,7 +26,7 @@ class ShellHeader(Vertical):
         self.set_class(production, "-production")
         if production:
             mode = "read-only" if read_only else "WRITES ENABLED"
-            self.query_one("#banner", Static).update(f"▲ PRODUCTION · context {context} · {mode}")
+            self.query_one("#banner", Static).update(f"▲ PRODUCTION · context {context} · {mode}", layout=False)
         bar = Text.assemble(
             ("zeta", "bold"),
             f" · {screen_title} · ctx ",
@@ -35,4 +35,4 @@ class ShellHeader(Vertical):
             f" · every {refresh_seconds:g}s",
             (" · ⏸ PAUSED" if paused else "", "bold reverse"),
         )
-        self.query_one("#bar", Static).update(bar)
+        self.query_one("#bar", Static).update(bar, layout=False)
