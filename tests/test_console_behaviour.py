@@ -172,3 +172,35 @@ def test_parse_custom_range() -> None:
 def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch, garbage_server: str) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     assert _app(garbage_server).no_color
+
+
+async def test_a_bad_config_found_after_the_first_frame_exits_2_with_the_message() -> None:
+    """`zeta` draws first and reads the config behind it; a bad file still ends in status 2."""
+    from zeta_tui.errors import ConfigError
+
+    def setup():
+        raise ConfigError("contexts.prod.prometheus.urll: unknown key 'urll'; did you mean 'url'?", where="/tmp/zeta.toml")
+
+    app = ZetaApp(setup, starting="reading the config…")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if not app.is_running:
+                break
+            await pilot.pause(0.02)
+    assert app.return_code == 2
+    assert app.startup_error is not None and "did you mean 'url'" in app.startup_error.render()
+
+
+def test_a_broken_user_query_stops_start_up_naming_the_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zeta_tui.errors import ConfigError
+    from zeta_tui.launch import build_session
+
+    queries = tmp_path / "zeta" / "queries" / "promql"
+    queries.mkdir(parents=True)
+    (queries / "service_up.promql").write_text("# params: services\navg by (job (up)\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = ZetaConfig(default_context="t", contexts={"t": ContextConfig()})
+    with pytest.raises(ConfigError) as info:
+        build_session(config, "t")
+    assert "service_up" in info.value.message and str(queries / "service_up.promql") in info.value.message
+    assert info.value.exit_code == 2
