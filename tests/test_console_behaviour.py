@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 
@@ -12,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from zeta_tui.app import ZetaApp
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
-from zeta_tui.screens.polling import PollingScreen
+from tests.support.console import settled
 from zeta_tui.screens.time_range import parse_range
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -26,16 +25,7 @@ def _app(url: str, *, keymap: dict[str, str] | None = None, timeout: float = 5, 
     return build_app(config, "t", clock=lambda: T0, live=live)
 
 
-async def _settled(pilot, timeout: float = 15.0) -> PollingScreen:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        screen = pilot.app.screen
-        if isinstance(screen, PollingScreen) and (screen.snapshot.fetched_at is not None or screen.snapshot.error is not None):
-            await pilot.pause()
-            return screen
-        await pilot.pause(0.05)
-    raise AssertionError("never settled")
+_settled = settled
 
 
 def _status_text(app: ZetaApp) -> str:

@@ -6,7 +6,6 @@ polling off (live=False), so each snapshot is one deterministic fetch from a rea
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import time
@@ -15,7 +14,7 @@ import pytest
 
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
-from zeta_tui.screens.polling import PollingScreen
+from tests.support.console import settled
 
 # Clock labels in charts and pane states use local time; pin it.
 os.environ["TZ"] = "UTC"
@@ -33,18 +32,7 @@ def _app(url: str, t0: float, *, production: bool = False):
     return build_app(_config(url, production=production), "snap", clock=lambda: t0, live=False)
 
 
-async def _settled(pilot, timeout: float = 20.0) -> None:
-    """Wait until the current screen's fetch has finished (data or error) and the frame is drawn."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        screen = pilot.app.screen
-        if isinstance(screen, PollingScreen) and (screen.snapshot.fetched_at is not None or screen.snapshot.error is not None):
-            await pilot.pause()
-            await pilot.wait_for_scheduled_animations()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen never finished loading")
+_settled = settled
 
 
 async def _on_api(pilot) -> None:

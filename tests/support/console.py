@@ -1,0 +1,21 @@
+"""Driving the console in tests: wait until a screen's fetch has landed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from zeta_tui.screens.polling import PollingScreen
+
+
+async def settled(pilot, timeout: float = 20.0) -> PollingScreen:
+    """The current screen once its fetch has finished (data or error) and the frame is drawn."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        screen = pilot.app.screen
+        if isinstance(screen, PollingScreen) and (screen.snapshot.fetched_at is not None or screen.snapshot.error is not None):
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+            return screen
+        await pilot.pause(0.05)
+    raise AssertionError(f"the screen never finished loading within {timeout:g}s")
