@@ -33,10 +33,10 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Where", "Key", "Does", "Id")
+        table.add_columns("Where", "Key", "Id", "Does")
         for where, bindings in self._sections:
             for b in bindings:
                 key = self._keymap.get(b.id or "", b.key)
                 shown = ", ".join(self.app.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
-                table.add_row(where, shown, b.tooltip or b.description, b.id or "")
+                table.add_row(where, shown, b.id or "", b.tooltip or b.description)
         table.focus()
