@@ -136,15 +136,19 @@ class ZetaApp(App[int]):
         if self.session is None:
             title = {mode: title for mode, title in SCREENS_BY_KEY.values()}[self._first_screen]
             await self.push_screen(StartingScreen(f"{title} · {self._starting}"))
-            # A moment for the writer thread to put the first frame on the terminal before the
-            # import-heavy set-up thread competes with it for the interpreter.
-            self.set_timer(0.015, self._load_session)
+            self.call_after_refresh(self._load_session)
         else:
             await self._open()
 
+    def on_load(self) -> None:
+        # Read the config and import the HTTP stack in a thread from the very start: Textual
+        # spends part of its own start-up waiting on the terminal, and the set-up fills it.
+        if self._setup is not None:
+            self._setup_future = asyncio.get_running_loop().run_in_executor(None, self._setup)
+
     async def _load_session(self) -> None:
         try:
-            session = await asyncio.to_thread(self._setup)
+            session = await self._setup_future
         except ZetaError as exc:
             self.startup_error = exc
             self.exit(return_code=exc.exit_code)

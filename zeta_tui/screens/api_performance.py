@@ -110,6 +110,11 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         )
 
     def show(self, value: ApiPerformance) -> None:
+        self.query_one(SlowestEndpointsTable).show(value.slowest(10))
+        # The table goes out in this frame; the charts (plotext) follow in the next.
+        self.call_after_refresh(self._show_charts, value)
+
+    def _show_charts(self, value: ApiPerformance) -> None:
         tr = self.app.current_range()
         x_range = (tr.start, tr.end)
         latency = [_line(s, name) for name, s in value.latency.items() if s is not None]
@@ -120,7 +125,6 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
             self.query_one(f"#{chart_id}", LineChart).empty_message = "no data in this time range"
         self.query_one("#chart-rate", LineChart).show([_line(s, s.label("endpoint")) for s in value.request_rate], x_range)
         self.query_one("#chart-errors", LineChart).show([_line(s, s.label("status")) for s in value.errors_by_status], x_range)
-        self.query_one(SlowestEndpointsTable).show(value.slowest(10))
 
     # --- actions -------------------------------------------------------------------------
 

@@ -90,7 +90,8 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
             self.query_one("#health-summary", Static).update(text, layout=False)
         table = self.query_one(ServiceHealthTable)
         table.show(value)
-        self._show_detail(table.selected_service())
+        # The table (what is broken) goes out in this frame; the charts follow in the next.
+        self.call_after_refresh(lambda: self._show_detail(table.selected_service()))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
