@@ -194,3 +194,18 @@ def test_a_broken_user_query_stops_start_up_naming_the_file(tmp_path, monkeypatc
         build_session(config, "t")
     assert "service_up" in info.value.message and str(queries / "service_up.promql") in info.value.message
     assert info.value.exit_code == 2
+
+
+async def test_a_backend_that_cannot_be_had_is_named_in_its_panes() -> None:
+    """`zeta demo` without the prometheus binary: the console opens and says what to install."""
+    from zeta_tui.errors import BackendUnavailable
+
+    missing = BackendUnavailable("the demo cannot start Prometheus: `prometheus` was not found on PATH", hint="sudo apt-get install prometheus")
+    config = ZetaConfig(default_context="demo", contexts={"demo": ContextConfig()})
+    app = build_app(config, "demo", clock=lambda: T0, live=False, unavailable={"prometheus": missing})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        assert "apt-get install prometheus" in _status_text(app)
+        await pilot.press("2")
+        await _settled(pilot)
+        assert "was not found on PATH" in _status_text(app)

@@ -9,7 +9,7 @@ from typing import Any
 from zeta_tui.errors import ConfigError
 
 
-def build_session(config: Any, context_name: str | None):
+def build_session(config: Any, context_name: str | None, unavailable: dict | None = None):
     """A ConsoleSession for ``context_name`` (ConfigError if the catalog or context is bad)."""
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.paths import user_queries_dir
@@ -23,14 +23,14 @@ def build_session(config: Any, context_name: str | None):
     prometheus = PrometheusClient(context.prometheus) if context.prometheus is not None else None
     if prometheus is not None:
         prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
-    return ConsoleSession(name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap))
+    return ConsoleSession(name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}))
 
 
-def build_app(config: Any, context_name: str | None, **app_kwargs: Any):
+def build_app(config: Any, context_name: str | None, *, unavailable: dict | None = None, **app_kwargs: Any):
     """A ZetaApp with its session built now (tests, the demo)."""
     from zeta_tui.app import ZetaApp
 
-    return ZetaApp(build_session(config, context_name), **app_kwargs)
+    return ZetaApp(build_session(config, context_name, unavailable), **app_kwargs)
 
 
 def _run(app: Any) -> int:
@@ -41,9 +41,9 @@ def _run(app: Any) -> int:
     return int(app.return_code or 0)
 
 
-def run_tui(config: Any, context_name: str | None) -> int:
+def run_tui(config: Any, context_name: str | None, unavailable: dict | None = None) -> int:
     """Run the console on an already loaded config until the user quits."""
-    return _run(build_app(config, context_name))
+    return _run(build_app(config, context_name, unavailable=unavailable))
 
 
 def run_console(args: argparse.Namespace) -> int:

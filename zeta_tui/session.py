@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from zeta_tui.errors import ZetaError
+
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.models import ContextConfig
@@ -21,6 +23,9 @@ class ConsoleSession:
     catalog: "PromCatalog"
     theme: str = "zeta-dark"
     keymap: dict[str, str] = field(default_factory=dict)
+    #: backend kind -> why it cannot be had (e.g. the demo's Prometheus binary is not installed);
+    #: the panes that need it show this instead of a generic "not configured".
+    unavailable: dict[str, ZetaError] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         if self.prometheus is not None:

@@ -25,13 +25,17 @@ INSTALL_HINT = {
 }
 
 
+class BinaryNotFound(ConfigError):
+    """A server binary the demo or the tests need is not installed."""
+
+
 def find_binary(name: str, *alternatives: str) -> str:
     """Absolute path of ``name`` (or an alternative name); ConfigError with an install hint if absent."""
     for candidate in (name, *alternatives):
         found = shutil.which(candidate)
         if found:
             return found
-    raise ConfigError(f"`{name}` was not found on PATH", hint=INSTALL_HINT.get(name, f"install {name}"))
+    raise BinaryNotFound(f"`{name}` was not found on PATH", hint=INSTALL_HINT.get(name, f"install {name}"))
 
 
 def free_port() -> int:

@@ -31,9 +31,9 @@ from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
-from zeta_tui.demo.processes import ChildServer, find_binary, prometheus_server
+from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
-from zeta_tui.errors import ZetaError
+from zeta_tui.errors import BackendUnavailable, ZetaError
 
 DEMO_CONTEXT = "demo"
 HISTORY_SPAN = 7 * 86400.0
@@ -280,10 +280,10 @@ class DemoStack:
                 self._write_state(self._read_state(), live_until=self.clock())
             self.lock.release()
 
-    def config(self, user: ZetaConfig | None = None) -> ZetaConfig:
+    def config(self, user: ZetaConfig | None = None, *, with_prometheus: bool = True) -> ZetaConfig:
         """A config with one context, ``demo``, on this stack's Prometheus (theme and keys from ``user``)."""
         context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
-                                prometheus=PrometheusConfig(url=self.prometheus_url))
+                                prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 
@@ -311,10 +311,19 @@ def run_demo(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, exit_signals) for s in watched}
     atexit.register(stack.stop)
     try:
-        stack.start()
+        from zeta_tui.launch import run_tui
+
+        try:
+            stack.start()
+        except BinaryNotFound as exc:
+            if getattr(args, "no_tui", False):
+                raise
+            # The console still opens; the panes that need Prometheus say what to install.
+            missing = BackendUnavailable(f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo")
+            user = _user_config(getattr(args, "config", None), stack.log)
+            return run_tui(stack.config(user, with_prometheus=False), DEMO_CONTEXT, unavailable={"prometheus": missing})
         if getattr(args, "no_tui", False):
             return _serve_until_stopped(stack)
-        from zeta_tui.launch import run_tui
 
         status = run_tui(stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT)
         # Textual may absorb the cancellation and return normally: the signal still decides.

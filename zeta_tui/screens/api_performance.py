@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Static
 
-from zeta_tui.errors import BackendUnavailable
 from zeta_tui.models.performance import ApiPerformance
 from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange
@@ -97,12 +96,7 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         self.query_one("#api-scope", Static).update(scope)
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[ApiPerformance]:
-        prom = self.app.prometheus
-        if prom is None:
-            raise BackendUnavailable(
-                f"context {self.app.context_name!r} has no [prometheus] section",
-                hint=f"add [contexts.{self.app.context_name}.prometheus] url = ... to the config file",
-            )
+        prom = self.require_prometheus()
         from zeta_tui.backends.api_performance import fetch_api_performance  # httpx: not at start-up
 
         return await fetch_api_performance(

@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
-from zeta_tui.errors import BackendUnavailable
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -72,12 +71,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         self._layout_detail()
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[list[ServiceHealth]]:
-        prom = self.app.prometheus
-        if prom is None:
-            raise BackendUnavailable(
-                f"context {self.app.context_name!r} has no [prometheus] section",
-                hint=f"add [contexts.{self.app.context_name}.prometheus] url = ... to the config file",
-            )
+        prom = self.require_prometheus()
         from zeta_tui.backends.service_health import fetch_service_health  # httpx: not at start-up
 
         ctx = self.app.context
