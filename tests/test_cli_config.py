@@ -16,7 +16,7 @@ import pytest
 from tests.support.servers import REPO
 from zeta_tui.cli import main
 from zeta_tui.config.loader import parse_config
-from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, HttpBackendConfig, LogsConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.config.starter import STARTER_TOML
 
 
@@ -278,7 +278,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("model", [ZetaConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, AlertmanagerConfig])
+@pytest.mark.parametrize("model", [ZetaConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, AlertmanagerConfig, LogsConfig])
 def test_starter_shows_every_field(model) -> None:
     for name in model.model_fields:
         as_key, as_table = f"{name} =", f".{name}]"  # tables appear as [contexts.x.prometheus]

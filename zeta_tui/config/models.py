@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import difflib
 from urllib.parse import urlsplit
@@ -38,7 +38,9 @@ class HttpBackendConfig(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _url_has_scheme(cls, v: str) -> str:
+    def _url_has_scheme(cls, v: str | None) -> str | None:
+        if v is None:  # only where a subclass makes url optional (an embedded store)
+            return v
         _check_url(v, "https://host:9090")
         return v.rstrip("/")
 
@@ -70,6 +72,37 @@ class AlertmanagerConfig(HttpBackendConfig):
     """Alertmanager API v2."""
 
 
+LogKind = Literal["elasticsearch", "opensearch", "loki", "clickhouse"]
+
+DEFAULT_PII_FIELDS = ["user_id", "context.ip_address", "ip", "ip_address", "client_ip"]
+
+
+class LogsConfig(HttpBackendConfig):
+    """Where the context's logs live: Elasticsearch/OpenSearch, Loki, or ClickHouse."""
+
+    kind: LogKind = Field(description="elasticsearch, opensearch, loki or clickhouse.")
+    url: str | None = Field(None, description="Base URL of the server (not for an embedded ClickHouse store: use path).")
+    index: str = Field("logs-*", description="Elasticsearch/OpenSearch index pattern.")
+    timestamp_field: str = Field("@timestamp", description="Elasticsearch/OpenSearch field holding the record time.")
+    selector: str | None = Field(None, description='Loki stream selector, e.g. {namespace="production"} (default: the context namespace).')
+    table: str = Field("otel_logs", description="ClickHouse table in the OpenTelemetry logs schema.")
+    database: str = Field("default", description="ClickHouse database.")
+    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE)
+    pii_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_FIELDS), description="Fields masked on screen and in `zeta logs` until revealed.")
+    buffer_records: int = Field(100_000, ge=1_000, le=5_000_000, description="Records kept in memory while following (a ring buffer; the oldest go first).")
+
+    @model_validator(mode="after")
+    def _where(self) -> "LogsConfig":
+        if self.kind == "clickhouse":
+            if (self.url is None) == (self.path is None):
+                raise ValueError("a clickhouse log source needs url (a server) or path (an embedded store), one of them")
+        elif self.url is None:
+            raise ValueError(f"a {self.kind} log source needs url")
+        elif self.path is not None:
+            raise ValueError(f"path is only for an embedded clickhouse store, not {self.kind}")
+        return self
+
+
 class ContextConfig(_Strict):
     """One environment to look at, like a kubeconfig context."""
 
@@ -84,6 +117,7 @@ class ContextConfig(_Strict):
     time_range: str = Field("1h", description=f"Default time range: one of {', '.join(PRESETS)} or any duration like 90m.")
     prometheus: PrometheusConfig | None = Field(None, description="Metrics backend.")
     alertmanager: AlertmanagerConfig | None = Field(None, description="Alert routing backend.")
+    logs: LogsConfig | None = Field(None, description="Log source.")
 
     @field_validator("time_range")
     @classmethod
@@ -98,7 +132,11 @@ class ContextConfig(_Strict):
 
     def http_backends(self) -> dict[str, "HttpBackendConfig"]:
         """The configured HTTP backend sections by name (prometheus, alertmanager, ...), in file order."""
-        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name), HttpBackendConfig)}
+        return {
+            name: value
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), HttpBackendConfig) and value.url is not None
+        }
 
 
 ContextName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]

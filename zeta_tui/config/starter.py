@@ -58,6 +58,20 @@ timeout_seconds = 10
 # url = "https://alertmanager.internal:9093"
 # bearer_token = "${AM_TOKEN}"
 # ca_file = "/etc/ssl/internal-ca.pem"
+#
+# [contexts.prod.logs]                       # one log source per context
+# kind = "elasticsearch"                     # or opensearch, loki, clickhouse
+# url = "https://elasticsearch.internal:9200"
+# index = "logs-*"                           # elasticsearch / opensearch
+# timestamp_field = "@timestamp"
+# username = "zeta"
+# password = "${ES_PASSWORD}"
+# selector = '{namespace="production"}'    # loki (default: the context's namespace)
+# table = "otel_logs"                        # clickhouse (OpenTelemetry logs schema)
+# database = "default"
+# # path = "/var/lib/zeta/store"             # clickhouse embedded (chdb) store, instead of url
+# pii_fields = ["user_id", "context.ip_address"]  # masked until revealed
+# buffer_records = 100000                    # kept in memory while following
 """
 
 

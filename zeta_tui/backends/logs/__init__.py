@@ -1,0 +1,1 @@
+"""Log sources: one contract (LogSource), several backends."""
