@@ -69,7 +69,7 @@ timeout_seconds = 10
 # selector = '{namespace="production"}'    # loki (default: the context's namespace)
 # table = "otel_logs"                        # clickhouse (OpenTelemetry logs schema)
 # database = "default"
-# # path = "/var/lib/zeta/store"             # clickhouse embedded (chdb) store, instead of url
+# ## path = "/var/lib/zeta/store"            # clickhouse embedded (chdb) store, instead of url
 # pii_fields = ["user_id", "context.ip_address"]  # masked until revealed
 # buffer_records = 100000                    # kept in memory while following
 """
