@@ -46,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     promql.add_argument("--samples", action="store_true", help="with --range: print every sample as time/value rows instead of a summary")
     promql.add_argument("--json", action="store_true", help="print JSON")
 
+    logs = sub.add_parser("logs", parents=[common], help="print matching log records, oldest first")
+    logs.add_argument("query", nargs="?", default="", help='Kibana-style query, e.g. \'level:ERROR AND tenant_id:"tenant_001"\' (default: everything)')
+    logs.add_argument("--since", metavar="DURATION", help="records of the last DURATION (default 1h)")
+    logs.add_argument("--from", dest="from_", metavar="TIME", help="start (ISO 8601, UTC unless an offset is given, or unix seconds)")
+    logs.add_argument("--to", metavar="TIME", help="end (default: now)")
+    logs.add_argument("--limit", type=int, default=500, help="at most N records (the newest N), default 500")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new records until Ctrl+C")
+    logs.add_argument("--json", action="store_true", help="JSON lines (for jq)")
+    logs.add_argument("--reveal-pii", action="store_true", help="do not mask user ids and IP addresses")
+
     config = sub.add_parser("config", parents=[common], help="show, check or create the config file")
     config.add_argument("action", choices=["path", "validate", "show", "init"])
     config.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
@@ -79,6 +89,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.promql import run_promql
 
         return run_promql(args)
+    if command == "logs":
+        from zeta_tui.headless.logs import run_logs
+
+        return run_logs(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 
