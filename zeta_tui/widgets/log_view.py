@@ -1,0 +1,252 @@
+"""LogView: log records in a bounded buffer, drawn one visible line at a time.
+
+Only the lines on screen are rendered (Textual's Line API), so a buffer of 100,000 records
+costs the same to draw as one of 40. The buffer is a ring: when full, the oldest records go.
+Status and level are written out (never colour alone); PII fields are masked until revealed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from zeta_tui.models.logs import LogRecord
+from zeta_tui.models.pii import mask_value
+
+
+@dataclass
+class Column:
+    """One column: the record field it shows, its width, and whether it is shown."""
+
+    name: str
+    title: str
+    width: int
+    shown: bool = True
+
+
+def default_columns() -> list[Column]:
+    return [
+        Column("timestamp", "Time", 12),
+        Column("level", "Level", 5),
+        Column("service", "Service", 11),
+        Column("tenant_id", "Tenant", 10),
+        Column("endpoint", "Endpoint", 24),
+        Column("status_code", "St", 3),
+        Column("latency_ms", "ms", 6),
+        Column("message", "Message", 0),  # 0: the rest of the line
+    ]
+
+
+def cell_text(record: LogRecord, name: str, hidden: frozenset[str]) -> str:
+    if name == "timestamp":
+        moment = datetime.fromtimestamp(record.timestamp_ns / 1e9)
+        return moment.strftime("%H:%M:%S.") + f"{(record.timestamp_ns // 1_000_000) % 1000:03d}"
+    value = record.get(name)
+    if value is None or value == "":
+        return ""
+    if name in hidden:
+        return mask_value(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+class LogView(ScrollView, can_focus=True):
+    """A scrollable table of log records with a cursor, column control and search highlight."""
+
+    DEFAULT_CSS = """
+    LogView { height: 1fr; background: $surface; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="logs.up", tooltip="Previous record"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="logs.down", tooltip="Next record"),
+        Binding("pageup", "cursor(-20)", "Page up", show=False, id="logs.pageup", tooltip="Twenty records back"),
+        Binding("pagedown", "cursor(20)", "Page down", show=False, id="logs.pagedown", tooltip="Twenty records on"),
+        Binding("home,g", "cursor_to(0)", "Oldest", show=False, id="logs.home", tooltip="The oldest record in the buffer"),
+        Binding("end,G", "cursor_to(-1)", "Newest", show=False, id="logs.end", tooltip="The newest record"),
+        Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
+        Binding("less_than_sign", "column(-1)", "Col ←", show=False, id="logs.col_prev", tooltip="Select the previous column"),
+        Binding("greater_than_sign", "column(1)", "Col →", show=False, id="logs.col_next", tooltip="Select the next column"),
+        Binding("plus", "widen(2)", "Wider", show=False, id="logs.widen", tooltip="Widen the selected column"),
+        Binding("minus", "widen(-2)", "Narrower", show=False, id="logs.narrow", tooltip="Narrow the selected column"),
+        Binding("x", "toggle_column", "Hide col", show=False, id="logs.hide_column", tooltip="Hide or show the selected column"),
+    ]
+
+    cursor: reactive[int] = reactive(-1, init=False)
+
+    class RecordChosen(Message):
+        """Enter on a record."""
+
+        def __init__(self, record: LogRecord) -> None:
+            super().__init__()
+            self.record = record
+
+    def __init__(self, capacity: int = 100_000, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.records: deque[LogRecord] = deque(maxlen=capacity)
+        self.columns = default_columns()
+        self.selected_column = len(self.columns) - 1
+        self.hidden_fields: frozenset[str] = frozenset()
+        self.highlight: str = ""
+        self.follow = True  # keep the newest record in view as records arrive
+        self.level_styles: dict[str, Style] = {}
+        self.matcher: Callable[[LogRecord], bool] | None = None
+
+    # --- data ------------------------------------------------------------------------------
+
+    def replace(self, records: Iterable[LogRecord]) -> None:
+        self.records.clear()
+        self.records.extend(records)
+        self.cursor = len(self.records) - 1
+        self._resize()
+
+    def extend(self, records: Sequence[LogRecord]) -> None:
+        """Append newer records; the oldest leave when the buffer is full."""
+        if not records:
+            return
+        at_end = self.cursor >= len(self.records) - 1
+        overflow = max(0, len(self.records) + len(records) - (self.records.maxlen or 0))
+        self.records.extend(records)
+        if self.follow and at_end:
+            self.cursor = len(self.records) - 1
+        else:
+            self.cursor = max(0, self.cursor - overflow)
+        self._resize()
+
+    def current(self) -> LogRecord | None:
+        if 0 <= self.cursor < len(self.records):
+            return self.records[self.cursor]
+        return None
+
+    def _resize(self) -> None:
+        width = sum(c.width + 1 for c in self.columns if c.shown and c.width) + 200
+        self.virtual_size = Size(width, len(self.records) + 1)  # +1: the header line
+        self._scroll_cursor_into_view()
+        self.refresh()
+
+    # --- search ----------------------------------------------------------------------------
+
+    def matches(self) -> list[int]:
+        if self.matcher is None:
+            return []
+        return [i for i, r in enumerate(self.records) if self.matcher(r)]
+
+    def jump(self, direction: int) -> bool:
+        """Move the cursor to the next (1) or previous (-1) match; False if there is none."""
+        if self.matcher is None or not self.records:
+            return False
+        n = len(self.records)
+        for step in range(1, n + 1):
+            i = (self.cursor + direction * step) % n
+            if self.matcher(self.records[i]):
+                self.cursor = i
+                return True
+        return False
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        if self.records:
+            self.cursor = max(0, min(len(self.records) - 1, self.cursor + delta))
+
+    def action_cursor_to(self, index: int) -> None:
+        if self.records:
+            self.cursor = index % len(self.records)
+
+    def action_choose(self) -> None:
+        record = self.current()
+        if record is not None:
+            self.post_message(self.RecordChosen(record))
+
+    def action_column(self, delta: int) -> None:
+        self.selected_column = (self.selected_column + delta) % len(self.columns)
+        self.refresh()
+
+    def action_widen(self, delta: int) -> None:
+        column = self.columns[self.selected_column]
+        if column.width:  # the message column takes the rest of the line
+            column.width = max(2, min(80, column.width + delta))
+            self._resize()
+
+    def action_toggle_column(self) -> None:
+        column = self.columns[self.selected_column]
+        if column.name != "message":
+            column.shown = not column.shown
+            self._resize()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_cursor_into_view()
+        self.refresh()
+
+    def _scroll_cursor_into_view(self) -> None:
+        if self.cursor < 0 or not self.size.height:
+            return
+        body = max(1, self.size.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + body:
+            self.scroll_to(y=self.cursor - body + 1, animate=False)
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header(width)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.records):
+            return Strip.blank(width, self.rich_style)
+        record = self.records[index]
+        base = self.rich_style
+        if index == self.cursor:
+            base = base + Style(reverse=True)
+        segments = []
+        for column in self.columns:
+            if not column.shown:
+                continue
+            text = cell_text(record, column.name, self.hidden_fields)
+            style = base
+            if column.name == "level":
+                style = base + self.level_styles.get(record.level, Style())
+            if column.width:
+                segments.append(Segment(text[: column.width].ljust(column.width) + " ", style))
+            else:
+                segments.extend(self._highlighted(text, style))
+        strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
+        return strip.extend_cell_length(width, base)
+
+    def _highlighted(self, text: str, style: Style) -> list[Segment]:
+        needle = self.highlight.lower()
+        if not needle:
+            return [Segment(text, style)]
+        out, start, lower = [], 0, text.lower()
+        mark = style + Style(bold=True, underline=True, reverse=not style.reverse)
+        while (found := lower.find(needle, start)) >= 0:
+            out.append(Segment(text[start:found], style))
+            out.append(Segment(text[found : found + len(needle)], mark))
+            start = found + len(needle)
+        out.append(Segment(text[start:], style))
+        return out
+
+    def _header(self, width: int) -> Strip:
+        style = self.rich_style + Style(bold=True)
+        segments = []
+        for i, column in enumerate(self.columns):
+            if not column.shown:
+                continue
+            title = column.title if not column.width else column.title[: column.width].ljust(column.width) + " "
+            segments.append(Segment(title, style + Style(underline=i == self.selected_column)))
+        return Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width).extend_cell_length(width, style)
