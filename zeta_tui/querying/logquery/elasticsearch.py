@@ -1,0 +1,130 @@
+"""Log query AST -> Elasticsearch / OpenSearch query DSL.
+
+Only clauses that exist unchanged in Elasticsearch 7/8/9 and OpenSearch 1/2 are used: ``bool``
+(filter / should / must_not), ``match``, ``match_phrase``, ``terms``, ``wildcard``, ``range``,
+``exists``, ``match_all``. Everything goes in filter context: logs are sorted by time, not by
+score, and filters are cached.
+
+Mapping choices:
+
+- ``field:value`` is ``match``, as Kibana does: it finds the value in a keyword field exactly and
+  in a text field by its words, so it works whatever the index mapping is.
+- ``level`` is ``terms`` over its common spellings (ERROR, error, Error), since level is
+  usually a keyword field and keyword matching is case-sensitive.
+- Numeric range bounds are sent as numbers; timestamp bounds as UTC ISO strings resolved
+  against ``now`` with an explicit format, so the server's date math never differs from ours.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from zeta_tui.errors import QueryError
+
+from .ast import (
+    LEVEL_FIELD,
+    MESSAGE_FIELD,
+    TIME_FIELD,
+    And,
+    Exists,
+    LogQuery,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Range,
+    Term,
+    is_numeric,
+)
+from .timeexpr import resolve_time
+
+Query = dict[str, Any]
+
+
+def to_elasticsearch(query: LogQuery, now: datetime, timestamp_field: str = "@timestamp") -> Query:
+    """The ``query`` part of a ``_search`` body for ``query``; relative times resolve at ``now``."""
+    return _Translator(now, timestamp_field).node(query.root)
+
+
+class _Translator:
+    def __init__(self, now: datetime, timestamp_field: str) -> None:
+        self.now = now
+        self.timestamp_field = timestamp_field
+
+    def field(self, name: str | None) -> str:
+        if name is None:
+            return MESSAGE_FIELD
+        return self.timestamp_field if name == TIME_FIELD else name
+
+    def node(self, node: Node) -> Query:
+        if isinstance(node, MatchAll):
+            return {"match_all": {}}
+        if isinstance(node, Term):
+            return self.term(node)
+        if isinstance(node, Phrase):
+            return {"match_phrase": {self.field(node.field): node.text}}
+        if isinstance(node, Range):
+            return self.range(node)
+        if isinstance(node, Exists):
+            return {"exists": {"field": self.field(node.field)}}
+        if isinstance(node, And):
+            return self.conjunction(node.items)
+        if isinstance(node, Or):
+            return {"bool": {"should": [self.node(i) for i in node.items], "minimum_should_match": 1}}
+        if isinstance(node, Not):
+            return {"bool": {"must_not": [self.node(node.item)]}}
+        raise QueryError(f"{type(node).__name__} has no Elasticsearch translation", where="log query")
+
+    def conjunction(self, items: tuple[Node, ...]) -> Query:
+        # NOT items go to must_not of the same bool: one clause instead of a bool per NOT.
+        positive = [self.node(i) for i in items if not isinstance(i, Not)]
+        negative = [self.node(i.item) for i in items if isinstance(i, Not)]
+        body: Query = {}
+        if positive:
+            body["filter"] = positive
+        if negative:
+            body["must_not"] = negative
+        return {"bool": body}
+
+    def term(self, node: Term) -> Query:
+        field = self.field(node.field)
+        if node.wildcard:
+            # A bare wildcard (time*) searches the words of the message, as in Kibana.
+            return {"wildcard": {field: {"value": node.value}}}
+        if node.field == LEVEL_FIELD:
+            spellings = dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()])
+            return {"terms": {field: list(spellings)}}
+        if node.field is None:
+            # All the words of a bare term must be present (analysers may split "a-b").
+            return {"match": {field: {"query": node.value, "operator": "and"}}}
+        return {"match": {field: node.value}}
+
+    def range(self, node: Range) -> Query:
+        body: dict[str, Any] = {}
+        if node.field == TIME_FIELD:
+            convert = self.time
+            body_format = {"format": "strict_date_optional_time"}
+        elif is_numeric(node.low) and is_numeric(node.high):
+            convert, body_format = _number, {}
+        else:
+            convert, body_format = str, {}
+        if node.low is not None:
+            body["gte" if node.include_low else "gt"] = convert(node.low)
+        if node.high is not None:
+            body["lte" if node.include_high else "lt"] = convert(node.high)
+        body.update(body_format)
+        return {"range": {self.field(node.field): body}}
+
+    def time(self, value: str) -> str:
+        moment = resolve_time(value, self.now)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _number(value: str) -> int | float:
+    # 500 stays 500 (not 500.0): integer fields reject fractional bounds on some versions, and
+    # int() keeps ids beyond 2**53 exact where float() would round them.
+    text = value.strip()
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)

@@ -1,0 +1,203 @@
+"""Log query AST -> LogQL: ``{selector} <line filters> | json | <label filter>``.
+
+- Message words and phrases ANDed at the top of the query become line filters
+  (``|~ "(?i)timeout"``, ``!~`` for NOT) placed before ``| json``: Loki runs them on the raw
+  line, far cheaper than parsing every line. They are case-insensitive, like the other backends.
+- Everything else becomes one label filter expression after ``| json``, using Loki's ``and`` /
+  ``or`` and parentheses. LogQL has no ``not`` in label filters, so NOT is pushed down to the
+  atoms (De Morgan): ``=`` <-> ``!=``, ``=~`` <-> ``!~``, ``>`` <-> ``<=``.
+- Field names become labels the way ``| json`` names them: characters other than letters, digits
+  and ``_`` become ``_`` (``context.ip_address`` -> ``context_ip_address``).
+- Timestamp ranges ANDed at the top are not part of LogQL: Loki's time range is the
+  query_range ``start``/``end``. They are left out of the string; the Loki source narrows its
+  range with ``timeexpr.time_window(query, now)``. A timestamp range under OR or NOT cannot be
+  expressed and is a QueryError naming Loki.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from zeta_tui.errors import QueryError
+
+from .ast import (
+    LEVEL_FIELD,
+    MESSAGE_FIELD,
+    TIME_FIELD,
+    And,
+    Exists,
+    LogQuery,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Range,
+    Term,
+    is_numeric,
+)
+from .timeexpr import split_time_window, time_window
+
+_REGEX_SPECIALS = set("\\.+*?()|[]{}^$")
+
+
+def to_logql(query: LogQuery, selector: str, now: datetime) -> str:
+    """The LogQL log query for ``query`` on the streams ``selector`` (e.g. ``{namespace="prod"}``).
+
+    ``now`` resolves the relative times of the query's time window (checked here, applied by the
+    caller as query_range start/end). Raises QueryError for constructs Loki cannot express.
+    """
+    time_window(query, now)  # a bad time is reported now, not when Loki is asked
+    _window, rest = split_time_window(query)
+    items = rest.items if isinstance(rest, And) else (rest,)
+    line_filters = [_line_filter(i) for i in items if _is_line_filter(i)]
+    others = [i for i in items if not _is_line_filter(i) and not isinstance(i, MatchAll)]
+    if not selector.strip():
+        raise QueryError("Loki needs a stream selector", hint='set selector in [contexts.NAME.logs], e.g. selector = \'{namespace="production"}\'', where="log query")
+    parts = [selector.strip(), *line_filters, "| json"]
+    if others:
+        parts.append("| " + _expression(others[0] if len(others) == 1 else And(tuple(others)), False, top=True))
+    return " ".join(parts)
+
+
+def _is_line_filter(node: Node) -> bool:
+    if isinstance(node, Not):
+        node = node.item
+    return isinstance(node, (Term, Phrase)) and node.field in (None, MESSAGE_FIELD)
+
+
+def _line_filter(node: Node) -> str:
+    negated = isinstance(node, Not)
+    atom = node.item if isinstance(node, Not) else node
+    pattern = _glob_regex(atom.value) if isinstance(atom, Term) and atom.wildcard else _regex_escape(_text(atom))
+    return f'{"!~" if negated else "|~"} {_string("(?i)" + pattern)}'
+
+
+def _text(node: Term | Phrase) -> str:
+    return node.text if isinstance(node, Phrase) else node.value
+
+
+def _label(field: str | None) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", field or MESSAGE_FIELD)
+    # A label cannot start with a digit; Loki's json parser prefixes such keys with "_".
+    return "_" + name if name[:1].isdigit() else name
+
+
+def _expression(node: Node, negated: bool, top: bool = False) -> str:
+    """Label filter text for ``node`` (or its negation), parenthesised unless at the top."""
+    if isinstance(node, Not):
+        return _expression(node.item, not negated, top)
+    if isinstance(node, (And, Or)):
+        # De Morgan: NOT (a AND b) == NOT a OR NOT b.
+        joiner = " and " if isinstance(node, And) != negated else " or "
+        text = joiner.join(_expression(i, negated) for i in node.items)
+        return text if top else f"({text})"
+    if isinstance(node, Term):
+        return _term(node, negated)
+    if isinstance(node, Phrase):
+        if node.field in (None, MESSAGE_FIELD):
+            return _matcher(MESSAGE_FIELD, "=~", ".*" + _regex_escape(node.text) + ".*", negated, insensitive=True)
+        return _matcher(node.field, "=", node.text, negated, insensitive=node.field == LEVEL_FIELD)
+    if isinstance(node, Exists):
+        return f'{_label(node.field)}{"=" if negated else "!="}""'
+    if isinstance(node, Range):
+        return _range(node, negated, top)
+    raise QueryError(
+        "a lone * combined with other conditions cannot be expressed in Loki",
+        hint="remove the *; it matches every record anyway",
+        where="log query",
+    )
+
+
+def _term(node: Term, negated: bool) -> str:
+    if node.field in (None, MESSAGE_FIELD):  # message words inside OR/NOT: match the message label
+        pattern = _glob_regex(node.value) if node.wildcard else _regex_escape(node.value)
+        return _matcher(MESSAGE_FIELD, "=~", ".*" + pattern + ".*", negated, insensitive=True)
+    if node.wildcard:
+        return _matcher(node.field, "=~", _glob_regex(node.value), negated, insensitive=node.field == LEVEL_FIELD)
+    return _matcher(node.field, "=", node.value, negated, insensitive=node.field == LEVEL_FIELD)
+
+
+def _matcher(field: str, op: str, value: str, negated: bool, insensitive: bool) -> str:
+    if insensitive:
+        # Label regexes are anchored in Loki, so "(?i)ERROR" is an exact, case-blind match.
+        value = "(?i)" + (value if op == "=~" else _regex_escape(value))
+        op = "=~"
+    if negated:
+        op = {"=": "!=", "=~": "!~"}[op]
+    return f"{_label(field)}{op}{_string(value)}"
+
+
+def _range(node: Range, negated: bool, top: bool) -> str:
+    if node.field == TIME_FIELD:
+        raise QueryError(
+            "a timestamp range inside OR or NOT cannot be expressed in Loki",
+            hint="Loki takes the time range from the request: AND the timestamp range with the rest of the query",
+            where="log query",
+        )
+    if not (is_numeric(node.low) and is_numeric(node.high)):
+        raise QueryError(
+            f"a range over text values ({node.field}:[{node.low} TO {node.high}]) cannot be expressed in Loki",
+            hint="Loki compares only numbers, durations and sizes; use numbers, or a wildcard such as field:abc*",
+            where="log query",
+        )
+    label = _label(node.field)
+    checks = []
+    if node.low is not None:
+        checks.append((">=" if node.include_low else ">", node.low))
+    if node.high is not None:
+        checks.append(("<=" if node.include_high else "<", node.high))
+    if negated:
+        inverse = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+        checks = [(inverse[op], value) for op, value in checks]
+    joiner = " or " if negated else " and "
+    text = joiner.join(f"{label} {op} {_number(value)}" for op, value in checks)
+    return text if top or len(checks) == 1 else f"({text})"
+
+
+def _number(value: str) -> str:
+    return value.strip().lstrip("+")
+
+
+def _regex_escape(text: str) -> str:
+    """``text`` as a literal RE2 pattern (RE2 reads a backslash before punctuation as literal)."""
+    return "".join("\\" + c if c in _REGEX_SPECIALS else c for c in text)
+
+
+def _glob_regex(glob: str) -> str:
+    """A glob (``*``, ``?``, backslash escapes) as an RE2 pattern."""
+    out = []
+    chars = iter(glob)
+    for char in chars:
+        if char == "\\":
+            out.append(_regex_escape(next(chars, "\\")))
+        elif char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        else:
+            out.append(_regex_escape(char))
+    return "".join(out)
+
+
+def _string(value: str) -> str:
+    """A LogQL double-quoted string (Go string syntax) holding exactly ``value``."""
+    out = ['"']
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            out.append("\\ufffd")  # a lone surrogate is not valid UTF-8 and Go would reject it
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
