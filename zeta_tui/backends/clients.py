@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from zeta_tui.config.models import AlertmanagerConfig, HttpBackendConfig, PrometheusConfig
+from zeta_tui.config.models import AlertmanagerConfig, HttpBackendConfig, LogsConfig, PrometheusConfig
 from zeta_tui.errors import ConfigError
 from zeta_tui.models.metrics_meta import BuildInfo
 
@@ -36,4 +36,8 @@ def client_for(section: str, cfg: HttpBackendConfig) -> HealthProbe:
         from zeta_tui.backends.alertmanager import AlertmanagerClient
 
         return AlertmanagerClient(cfg)
+    if isinstance(cfg, LogsConfig) and cfg.kind in ("elasticsearch", "opensearch", "loki"):
+        from zeta_tui.backends.logs.factory import log_source_for
+
+        return log_source_for(cfg)
     raise ConfigError(f"no adapter for the {section!r} section yet", hint="remove the section or upgrade zeta")

@@ -1,0 +1,236 @@
+"""Servers and documents for the log-source tests: a small in-memory ``_search`` that keeps
+the documented sort/search_after/PIT semantics, and a real websocket server for Loki's tail.
+
+Written from the Elasticsearch/OpenSearch and Loki API docs; the captured real responses are
+read from ../shared at test time (tests.support.servers.real_fixture), never copied here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from werkzeug import Request, Response
+
+# --- Elasticsearch / OpenSearch -------------------------------------------------------------
+
+
+@dataclass
+class Doc:
+    index: str
+    id: str
+    ts_ms: int
+    source: dict
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def es_error_body(etype: str, reason: str, status: int, **extra: Any) -> dict:
+    cause = {"type": etype, "reason": reason, **extra}
+    return {"error": {"root_cause": [cause], **cause}, "status": status}
+
+
+@dataclass
+class FakeSearch:
+    """``_search`` over ``docs`` as the docs describe it: sort on the timestamp (with
+    ``_shard_doc`` when a PIT is used), ``search_after`` exclusive, ``size`` hits. The query
+    itself is not evaluated (the time range is): tests put in only the documents that match."""
+
+    docs: list[Doc]
+    pit: str = "none"  # "none" (no PIT API), "es" (_pit) or "opensearch" (_search/point_in_time)
+    requests: list[dict] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+
+    def install(self, server, index: str = "logs-*") -> None:
+        server.expect_request(f"/{index}/_search", method="POST").respond_with_handler(self.search)
+        server.expect_request("/_search", method="POST").respond_with_handler(self.search)
+        if self.pit == "es":
+            server.expect_request(f"/{index}/_pit", method="POST").respond_with_handler(self.open_pit)
+            server.expect_request("/_pit", method="DELETE").respond_with_handler(self.close_pit)
+        elif self.pit == "opensearch":
+            server.expect_request(f"/{index}/_search/point_in_time", method="POST").respond_with_handler(self.open_pit)
+            server.expect_request("/_search/point_in_time", method="DELETE").respond_with_handler(self.close_pit)
+        else:
+            # What Elasticsearch 7.9 says to an unknown endpoint.
+            server.expect_request(f"/{index}/_pit", method="POST").respond_with_json(
+                es_error_body("illegal_argument_exception", "request [/logs-*/_pit] contains unrecognized parameter: [keep_alive]", 400), status=400
+            )
+            server.expect_request(f"/{index}/_search/point_in_time", method="POST").respond_with_json(
+                es_error_body("illegal_argument_exception", "no handler found", 400), status=400
+            )
+
+    def open_pit(self, request: Request) -> Response:
+        pit_id = f"pit-{len(self.opened) + 1}"
+        self.opened.append(pit_id)
+        return json_response({"id": pit_id} if self.pit == "es" else {"pit_id": pit_id, "_shards": {}, "creation_time": 0})
+
+    def close_pit(self, request: Request) -> Response:
+        body = json.loads(request.get_data() or b"{}")
+        ids = body.get("id") or body.get("pit_id")
+        self.closed.extend(ids if isinstance(ids, list) else [ids])
+        return json_response({"succeeded": True, "num_freed": 1})
+
+    def search(self, request: Request) -> Response:
+        body = json.loads(request.get_data())
+        self.requests.append({"path": request.path, "body": body})
+        sort = body["sort"]
+        ts_field = next(iter(sort[0]))
+        desc = sort[0][ts_field]["order"] == "desc"
+        rng = body["query"]["bool"]["filter"][1]["range"][ts_field]
+        lo, hi = _iso_ms(rng["gte"]), _iso_ms(rng["lte"])
+        shard_doc = len(sort) > 1
+        rows = [(d.ts_ms, n, d) for n, d in enumerate(self.docs) if lo <= d.ts_ms <= hi]
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=desc)
+        after = body.get("search_after")
+        if after:
+            key = tuple(after) if shard_doc else (after[0],)
+            width = len(key)
+            rows = [r for r in rows if ((r[0], r[1])[:width] < key if desc else (r[0], r[1])[:width] > key)]
+        hits = []
+        for ts, n, d in rows[: body["size"]]:
+            hits.append({"_index": d.index, "_id": d.id, "_score": None, "_source": d.source, "sort": [ts, n] if shard_doc else [ts]})
+        out: dict[str, Any] = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"max_score": None, "hits": hits}}
+        if "pit" in body:
+            out["pit_id"] = body["pit"]["id"]
+        return json_response(out)
+
+
+def _iso_ms(text: str) -> int:
+    from zeta_tui.backends.logs.records import parse_timestamp_ns
+
+    ns = parse_timestamp_ns(text)
+    assert ns is not None, text
+    return ns // 1_000_000
+
+
+# --- Loki tail websocket ----------------------------------------------------------------------
+
+Frames = Callable[[dict[str, list[str]]], Awaitable[list[Any]] | list[Any]]
+
+
+class TailServer:
+    """A real websocket server (wsproto over asyncio) answering /loki/api/v1/tail.
+
+    ``script(params)`` gives, per connection, the frames to send (dicts become JSON text);
+    the marker ``"CLOSE"`` ends the connection cleanly and ``"DROP"`` cuts the TCP connection
+    mid-stream; after the frames the server waits for the client to go. ``refuse`` answers
+    the upgrade with a plain HTTP status, as a proxy that blocks websockets does."""
+
+    def __init__(self, script: Frames, *, refuse: int | None = None, frame_gap: float = 0.01) -> None:
+        self.script = script
+        self.refuse = refuse
+        self.frame_gap = frame_gap
+        self.connections: list[dict[str, list[str]]] = []
+        self.headers: list[dict[str, str]] = []
+        self._server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> "TailServer":
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, family=socket.AF_INET)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+    _writers: set = set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import AcceptConnection, CloseConnection, Ping, Request as WsRequest, TextMessage
+
+        self._writers = self._writers | {writer}
+        ws = WSConnection(ConnectionType.SERVER)
+        try:
+            request = None
+            while request is None:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                if self.refuse is not None and b"\r\n\r\n" in data:
+                    writer.write(f"HTTP/1.1 {self.refuse} Blocked\r\nContent-Type: text/plain\r\nContent-Length: 24\r\nConnection: close\r\n\r\nwebsockets are blocked\r\n".encode())
+                    await writer.drain()
+                    return
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, WsRequest):
+                        request = event
+            parts = urlsplit(request.target)
+            params = parse_qs(parts.query)
+            self.connections.append(params)
+            self.headers.append({k.decode().lower(): v.decode() for k, v in request.extra_headers})
+            writer.write(ws.send(AcceptConnection()))
+            await writer.drain()
+            frames = self.script(params)
+            if asyncio.iscoroutine(frames):
+                frames = await frames
+            for frame in frames:
+                await asyncio.sleep(self.frame_gap)
+                if frame == "DROP":
+                    writer.transport.abort()
+                    return
+                if frame == "CLOSE":
+                    writer.write(ws.send(CloseConnection(code=1000, reason="tail ended")))
+                    await writer.drain()
+                    return
+                text = frame if isinstance(frame, str) else json.dumps(frame)
+                writer.write(ws.send(TextMessage(data=text)))
+                await writer.drain()
+            while True:  # keep the stream open, answering pings, until the client leaves
+                data = await reader.read(65536)
+                if not data:
+                    return
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, Ping):
+                        writer.write(ws.send(event.response()))
+                    elif isinstance(event, CloseConnection):
+                        writer.write(ws.send(event.response()))
+                        await writer.drain()
+                        return
+        except (ConnectionError, asyncio.CancelledError):
+            return
+        finally:
+            self._writers = self._writers - {writer}
+            writer.close()
+
+
+def loki_frame(stream: dict[str, str], entries: list[tuple[int, str]], dropped: list[tuple[int, dict]] | None = None) -> dict:
+    frame: dict[str, Any] = {"streams": [{"stream": stream, "values": [[str(ns), line] for ns, line in entries]}]}
+    if dropped:
+        frame["dropped_entries"] = [{"timestamp": str(ns), "labels": labels} for ns, labels in dropped]
+    return frame
+
+
+def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
+    """A log line in the seed's structured format."""
+    from datetime import datetime, timezone
+
+    secs, frac = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+    doc = {
+        "timestamp": stamp,
+        "level": level,
+        "service": extra.pop("service", "backend-api"),
+        "trace_id": extra.pop("trace_id", f"{ns:032x}"[-32:]),
+        "span_id": extra.pop("span_id", f"{ns:016x}"[-16:]),
+        "tenant_id": extra.pop("tenant_id", "tenant_001"),
+        "message": message,
+        **extra,
+    }
+    return json.dumps(doc, ensure_ascii=False)
