@@ -1,0 +1,125 @@
+"""The demo's embedded log store: the world's requests in an ``otel_logs`` table under chdb.
+
+``WorldLogStore(path)`` opens (or creates) the store, creates the table from
+``queries/clickhouse/otel_logs.sql``, writes windows of world requests
+(``write_window``; the live writer of ``zeta demo`` calls it once per scrape step) and keeps
+history bounded by dropping hourly partitions older than ``HISTORY_SECONDS`` (``prune``).
+
+The store is opened through the process-wide chdb session of the ClickHouse log source, so
+the console in the same process reads what the writer writes; a store held by another
+process is a ConfigError naming that process.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from zeta_tui.backends.logs.clickhouse import close_embedded_session, embedded_session
+from zeta_tui.demo.requests import WorldRequest, WorldRequests
+from zeta_tui.errors import ZetaError
+from zeta_tui.resources import shipped_dir
+
+#: The demo logs one request in this many (see requests.py): ~50 records/s at peak, ~70 MB a day.
+DEMO_SAMPLE_EVERY = 10
+#: How much log history the demo keeps.
+HISTORY_SECONDS = 24 * 3600
+_SEVERITY = {"INFO": 9, "WARN": 13, "ERROR": 17}
+_PARTITION_ID = re.compile(r"[0-9A-Za-z_-]+")
+
+
+def schema_sql() -> str:
+    """The otel_logs CREATE TABLE ({database:Identifier}.{table:Identifier} parameters)."""
+    return (shipped_dir("queries") / "clickhouse" / "otel_logs.sql").read_text()
+
+
+def otel_row(r: WorldRequest, namespace: str) -> dict[str, object]:
+    """One request as an otel_logs row (for INSERT ... FORMAT JSONEachRow)."""
+    sec, ns = divmod(r.timestamp_ns, 1_000_000_000)
+    return {
+        "Timestamp": f"{sec}.{ns:09d}",
+        "TraceId": r.trace_id,
+        "SpanId": r.span_id,
+        "TraceFlags": 1,
+        "SeverityText": r.level,
+        "SeverityNumber": _SEVERITY[r.level],
+        "ServiceName": r.service,
+        "Body": r.message,
+        "ResourceAttributes": {"service.name": r.service, "service.namespace": namespace, "service.instance.id": r.instance},
+        "ScopeName": "zeta-demo",
+        "LogAttributes": {
+            "tenant_id": r.tenant_id, "user_id": r.user_id, "endpoint": r.endpoint, "method": r.method,
+            "status_code": str(r.status_code), "latency_ms": str(r.latency_ms), "context.user_agent": r.user_agent,
+            "context.ip_address": r.ip_address, "context.api_key_id": r.api_key_id,
+        },
+    }
+
+
+class WorldLogStore:
+    """An embedded chdb store holding the world's logs in ``database.table``."""
+
+    def __init__(self, path: str | Path, *, database: str = "default", table: str = "otel_logs", namespace: str = "production") -> None:
+        self.path = str(Path(path).expanduser())
+        self.database, self.table, self.namespace = database, table, namespace
+        self.session = embedded_session(self.path, create=True)
+        self._query(schema_sql())
+
+    def _query(self, sql: str, fmt: str = "CSV", **params: object) -> str:
+        try:
+            out = self.session.query(sql, fmt, params={"database": self.database, "table": self.table, **params})
+        except Exception as e:
+            raise ZetaError(str(e).strip().splitlines()[0], where=self.path, hint="the demo log store may be damaged; delete it to rebuild") from e
+        return out.bytes().decode() if hasattr(out, "bytes") else str(out)
+
+    def insert(self, requests: Iterable[WorldRequest], batch: int = 50_000) -> int:
+        """Insert ``requests`` in batches; returns how many were written."""
+        import orjson
+
+        head = "INSERT INTO {database:Identifier}.{table:Identifier} FORMAT JSONEachRow\n"
+        written, lines = 0, []
+        for r in requests:
+            lines.append(orjson.dumps(otel_row(r, self.namespace)))
+            if len(lines) >= batch:
+                self._query(head + b"\n".join(lines).decode())
+                written += len(lines)
+                lines = []
+        if lines:
+            self._query(head + b"\n".join(lines).decode())
+            written += len(lines)
+        return written
+
+    def write_window(self, requests: WorldRequests, start: float, end: float) -> int:
+        """Write the world's requests of the steps scraped in (start, end] (see WorldRequests.generate)."""
+        return self.insert(requests.generate(start, end))
+
+    def newest_ns(self) -> int | None:
+        """Timestamp (ns) of the newest record, or None for an empty table (where to resume)."""
+        out = self._query("SELECT count(), toUnixTimestamp64Nano(max(Timestamp)) FROM {database:Identifier}.{table:Identifier}").strip()
+        count, newest = out.split(",")
+        return int(newest) if int(count) else None
+
+    def count(self) -> int:
+        return int(self._query("SELECT count() FROM {database:Identifier}.{table:Identifier}").strip())
+
+    def prune(self, now: float, keep_seconds: float = HISTORY_SECONDS) -> int:
+        """Drop the hourly partitions wholly older than ``now - keep_seconds``; returns how many."""
+        out = self._query(
+            "SELECT DISTINCT partition_id FROM system.parts WHERE database = {database:String} AND table = {table:String} "
+            "AND active AND toUnixTimestamp(max_time) < {cutoff:Int64}",
+            cutoff=int(now - keep_seconds),  # max_time: the newest row of the partition
+        )
+        ids = [line.strip().strip('"') for line in out.splitlines() if line.strip()]
+        for pid in ids:
+            if _PARTITION_ID.fullmatch(pid):  # ids come from the server, not users; checked anyway
+                self._query(f"ALTER TABLE {{database:Identifier}}.{{table:Identifier}} DROP PARTITION ID '{pid}'")
+        return len(ids)
+
+    def disk_bytes(self) -> int:
+        """Bytes the table's active parts take on disk."""
+        out = self._query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active")
+        return int(out.strip() or 0)
+
+    def close(self) -> None:
+        """Close the process's session on the store (the console sharing it loses it too)."""
+        close_embedded_session(self.path)
