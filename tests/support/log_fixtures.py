@@ -123,9 +123,11 @@ class TailServer:
     mid-stream; after the frames the server waits for the client to go. ``refuse`` answers
     the upgrade with a plain HTTP status, as a proxy that blocks websockets does."""
 
-    def __init__(self, script: Frames, *, refuse: int | None = None, frame_gap: float = 0.01) -> None:
+    def __init__(self, script: Frames, *, refuse: int | None = None, frame_gap: float = 0.01, routes: dict | None = None) -> None:
         self.script = script
         self.refuse = refuse
+        self.routes = routes or {}  # path -> callable(params) -> JSON body, for plain GETs
+        self.http_requests: list[tuple[str, dict]] = []
         self.frame_gap = frame_gap
         self.connections: list[dict[str, list[str]]] = []
         self.headers: list[dict[str, str]] = []
@@ -157,19 +159,33 @@ class TailServer:
         self._writers = self._writers | {writer}
         ws = WSConnection(ConnectionType.SERVER)
         try:
-            request = None
-            while request is None:
+            head = b""
+            while b"\r\n\r\n" not in head:
                 data = await reader.read(65536)
                 if not data:
                     return
-                if self.refuse is not None and b"\r\n\r\n" in data:
-                    writer.write(f"HTTP/1.1 {self.refuse} Blocked\r\nContent-Type: text/plain\r\nContent-Length: 24\r\nConnection: close\r\n\r\nwebsockets are blocked\r\n".encode())
-                    await writer.drain()
-                    return
-                ws.receive_data(data)
-                for event in ws.events():
-                    if isinstance(event, WsRequest):
-                        request = event
+                head += data
+            target = head.split(b" ", 2)[1].decode()
+            path = urlsplit(target).path
+            if path != "/loki/api/v1/tail" or self.refuse is not None:
+                if path in self.routes:
+                    params = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+                    self.http_requests.append((path, params))
+                    payload = json.dumps(self.routes[path](params)).encode()
+                    status = "200 OK"
+                else:
+                    payload = b"websockets are blocked\n"
+                    status = f"{self.refuse or 404} Blocked"
+                writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+                await writer.drain()
+                return
+            request = None
+            ws.receive_data(head)
+            for event in ws.events():
+                if isinstance(event, WsRequest):
+                    request = event
+            if request is None:
+                return
             parts = urlsplit(request.target)
             params = parse_qs(parts.query)
             self.connections.append(params)
@@ -234,3 +250,32 @@ def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
         **extra,
     }
     return json.dumps(doc, ensure_ascii=False)
+
+
+@dataclass
+class FakeLoki:
+    """``/loki/api/v1/query_range`` over ``entries`` (labels, ns, line) as the docs describe
+    it: start inclusive, end exclusive, ``limit`` entries in ``direction`` order, grouped by
+    stream. The LogQL is recorded, not evaluated."""
+
+    entries: list[tuple[dict, int, str]]
+    requests: list[dict] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # merged into "data" (stats) or the top level
+
+    def install(self, server) -> None:
+        server.expect_request("/loki/api/v1/query_range", method="GET").respond_with_handler(self.query_range)
+
+    def query_range(self, request: Request) -> Response:
+        args = request.args
+        self.requests.append(dict(args))
+        start, end, limit = int(args["start"]), int(args["end"]), int(args["limit"])
+        backward = args.get("direction", "backward") == "backward"
+        rows = [(ns, n, labels, line) for n, (labels, ns, line) in enumerate(self.entries) if start <= ns < end]
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=backward)
+        streams: dict[str, dict] = {}
+        for ns, _n, labels, line in rows[:limit]:
+            key = json.dumps(labels, sort_keys=True)
+            streams.setdefault(key, {"stream": labels, "values": []})["values"].append([str(ns), line])
+        body = {"status": "success", "data": {"resultType": "streams", "result": list(streams.values()), "stats": {"summary": {"totalLinesProcessed": len(rows)}}}}
+        body.update(self.extra)
+        return json_response(body)

@@ -1,0 +1,376 @@
+"""Loki as a log source: ``query_range`` for search, the ``/tail`` websocket for follow mode.
+
+Paging is by timestamp: the next page starts *at* the boundary nanosecond (Loki's own limit
+can cut a nanosecond's entries across streams) and drops the entries already returned there,
+by a record_id that hashes the stream labels, the nanosecond and the line.
+
+The tail runs over httpx-ws on this backend's httpx client, so auth headers and
+``X-Scope-OrgID`` go with the upgrade. A dropped connection reconnects from the last
+nanosecond seen, dropping what was already yielded; a websocket that cannot be opened at all
+(a proxy refusing the upgrade) falls back to polling ``query_range``, with a warning saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Mapping
+
+import httpx
+
+from zeta_tui.backends.http import HttpBackend
+from zeta_tui.backends.logs.base import LogSource
+from zeta_tui.backends.logs.records import record_from_line
+from zeta_tui.config.models import LogsConfig
+from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
+from zeta_tui.models.logs import LogPage, LogRecord
+from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.models.timerange import TimeRange
+
+__all__ = ["LogQL", "LokiCursor", "LokiLogSource", "loki_error", "records_from_streams"]
+
+# Loki's messages when a query hits a server limit: shown as the server wrote them.
+_LIMIT_PHRASES = (
+    "exceeds the limit", "limit exceeded", "max entries limit", "too many", "max_query_length",
+    "maximum of series", "query length", "max concurrent tail", "tail duration", "max_query_series",
+)
+TAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a frame holds many lines, some of them 1 MB
+
+
+class LogQL(str):
+    """LogQL text to send as it is (bypassing the log query translator)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LokiCursor:
+    """The next page starts at ``boundary_ns`` (inclusive), without the ids in ``seen``."""
+
+    boundary_ns: int
+    seen: frozenset[str] = frozenset()
+
+
+class _Refused(Exception):
+    """The tail websocket could not be opened (upgrade refused or handshake failed)."""
+
+
+class LokiLogSource(HttpBackend, LogSource):
+    """Records from Loki streams matching ``selector``. Queries are parsed log queries (or
+    their text) translated to LogQL, or LogQL text wrapped in :class:`LogQL`."""
+
+    kind = "loki"
+    #: entries per websocket tail request (Loki's ``limit`` for the initial replay)
+    tail_limit = 1000
+    #: first delay before reconnecting a dropped tail; doubles up to 5 s
+    reconnect_delay = 0.2
+
+    def __init__(self, cfg: LogsConfig, *, namespace: str = "production", clock=time.time) -> None:
+        super().__init__(cfg)
+        self.selector = cfg.selector or f'{{namespace="{namespace}"}}'
+        self.clock = clock
+        #: the ``stats`` of the last query_range answer (bytes/lines processed, exec time)
+        self.last_stats: dict[str, Any] = {}
+
+    # --- the query -------------------------------------------------------------------------
+
+    def translate(self, query: Any) -> tuple[str, tuple[int | None, int | None]]:
+        """LogQL for ``query`` and the (start, end) ns its own time window allows."""
+        if isinstance(query, LogQL):
+            return str(query), (None, None)
+        if query is None or (isinstance(query, str) and not query.strip()):
+            return self.selector, (None, None)
+        try:
+            from zeta_tui.querying.logquery import parse_log_query, time_window, to_logql
+        except ImportError:
+            raise QueryError("the log query translator is not installed in this build", where=self.where) from None
+        now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+        try:
+            parsed = parse_log_query(query) if isinstance(query, str) else query
+            logql = to_logql(parsed, self.selector, now)
+            lo, hi = time_window(parsed, now)
+        except ZetaError:
+            raise
+        except ValueError as exc:
+            raise QueryError(str(exc), where=self.where) from None
+        return logql, (_dt_ns(lo), _dt_ns(hi))
+
+    # --- search ----------------------------------------------------------------------------
+
+    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+        if cursor is not None and not isinstance(cursor, LokiCursor):
+            raise TypeError(f"not a cursor of this source: {cursor!r}")
+        logql, (q_lo, q_hi) = self.translate(query)
+        start, end = int(time_range.start * 1e9), int(time_range.end * 1e9)
+        start, end = max(start, q_lo) if q_lo is not None else start, min(end, q_hi) if q_hi is not None else end
+        if cursor is not None:
+            if newest_first:
+                end = min(end, cursor.boundary_ns + 1)  # end is exclusive: keep the boundary
+            else:
+                start = max(start, cursor.boundary_ns)
+        if start >= end:
+            return LogPage(())
+        size = limit + (len(cursor.seen) if cursor is not None else 0)
+        params = {"query": logql, "start": str(start), "end": str(end), "limit": str(size), "direction": "backward" if newest_first else "forward"}
+        data = await self._get_json("/loki/api/v1/query_range", params)
+        body = data.get("data") if isinstance(data.get("data"), dict) else {}
+        result_type = body.get("resultType")
+        if result_type not in (None, "streams"):
+            raise QueryError(
+                f"this is a metric query (Loki answered a {result_type}), not a log query",
+                where=self.where, hint="the Logs screen shows log lines: drop the rate()/count_over_time() around the selector",
+            )
+        self.last_stats = body.get("stats") or {}
+        warnings = tuple(str(w) for w in (data.get("warnings") or body.get("warnings") or ()))
+        records = records_from_streams(body.get("result") or [])
+        records.sort(key=lambda r: (r.timestamp_ns, r.record_id), reverse=newest_first)
+        fresh = [r for r in records if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else records
+        next_cursor = None
+        if len(records) >= size and records:
+            boundary = records[-1].timestamp_ns
+            seen = {r.record_id for r in records if r.timestamp_ns == boundary}
+            if cursor is not None and cursor.boundary_ns == boundary:
+                seen |= cursor.seen
+            next_cursor = LokiCursor(boundary, frozenset(seen))
+            if not fresh and cursor is not None and cursor.boundary_ns == boundary:
+                # Loki reordered the ties between requests: step past them rather than loop.
+                warnings += (f"many lines share one nanosecond ({boundary}); some may have been skipped",)
+                next_cursor = LokiCursor(boundary - 1 if newest_first else boundary + 1)
+        if newest_first:
+            fresh.reverse()
+        return LogPage(tuple(fresh), next_cursor, warnings)
+
+    async def _get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict:
+        resp = await self.request("GET", path, params=params)
+        self.raise_for_auth(resp)
+        if resp.status_code >= 400:
+            raise loki_error(resp, where=self.where)
+        data = self.decode_json(resp)
+        if not isinstance(data, dict):
+            raise BackendUnavailable(f"{path} answered {type(data).__name__}, not an object", where=self.where)
+        if data.get("status") == "error":
+            raise QueryError(str(data.get("error") or data.get("message") or "error"), where=self.where, error_type=str(data.get("errorType", "")))
+        return data
+
+    # --- labels (for completion) -----------------------------------------------------------
+
+    async def labels(self, time_range: TimeRange | None = None) -> list[str]:
+        """Label names Loki knows (in ``time_range`` if given)."""
+        return [str(v) for v in (await self._get_json("/loki/api/v1/labels", _range_params(time_range))).get("data") or []]
+
+    async def label_values(self, name: str, time_range: TimeRange | None = None) -> list[str]:
+        """Values of the label ``name``."""
+        from urllib.parse import quote
+
+        path = f"/loki/api/v1/label/{quote(name, safe='')}/values"
+        return [str(v) for v in (await self._get_json(path, _range_params(time_range))).get("data") or []]
+
+    async def series(self, match: str | None = None, time_range: TimeRange | None = None) -> list[dict[str, str]]:
+        """Label sets of the streams matching ``match`` (default: the selector)."""
+        params = {"match[]": match or self.selector, **_range_params(time_range)}
+        return [dict(s) for s in (await self._get_json("/loki/api/v1/series", params)).get("data") or [] if isinstance(s, dict)]
+
+    # --- tail --------------------------------------------------------------------------------
+
+    async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+        logql, _window = self.translate(query)
+        last_ns = since_ns
+        recent: OrderedDict[str, None] = OrderedDict()  # ids already yielded (bounded)
+        delay = self.reconnect_delay
+        ever_opened = False
+        while True:
+            try:
+                async for frame in self._tail_frames(logql, last_ns):
+                    ever_opened = True
+                    if frame is None:
+                        continue  # the open marker
+                    records, dropped = tail_frame(frame)
+                    fresh = [r for r in records if r.record_id not in recent]
+                    for r in fresh:
+                        recent[r.record_id] = None
+                    while len(recent) > 100_000:
+                        recent.popitem(last=False)
+                    if fresh:
+                        last_ns = max(last_ns, max(r.timestamp_ns for r in fresh))
+                        delay = self.reconnect_delay
+                    if fresh or dropped:
+                        yield LogPage(tuple(sorted(fresh, key=lambda r: r.timestamp_ns)), None, (), dropped)
+                reason = "Loki closed the tail"
+            except _Refused as exc:
+                if not ever_opened:
+                    warning = f"live tail websocket unavailable ({exc}); polling every {self.poll_seconds:g}s instead"
+                    yield LogPage((), None, (warning,))
+                    async for page in LogSource.tail(self, LogQL(logql), last_ns, clock=clock):
+                        yield page
+                    return
+                reason = f"could not reopen the tail ({exc})"
+            except _Closed as exc:
+                reason = str(exc)
+            yield LogPage((), None, (f"{reason}; reconnecting from {_ns_text(last_ns)}",))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _tail_frames(self, logql: str, start_ns: int) -> AsyncIterator[Any]:
+        """Decoded frames of one websocket session: None once open, then each frame's JSON.
+        The session runs in its own task (httpx-ws holds a task group that must not be
+        suspended across our consumer's yields); frames come through a bounded queue."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+        task = asyncio.create_task(self._tail_session(logql, start_ns, queue))
+        try:
+            while True:
+                kind, item = await queue.get()
+                if kind == "frame":
+                    yield item
+                elif kind == "open":
+                    yield None
+                elif kind == "refused":
+                    raise _Refused(item)
+                else:
+                    raise _Closed(item)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _tail_session(self, logql: str, start_ns: int, queue: asyncio.Queue) -> None:
+        import orjson
+        from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
+
+        params = httpx.QueryParams({"query": logql, "start": str(start_ns), "limit": str(self.tail_limit)})
+        opened = False
+        try:
+            async with aconnect_ws(
+                f"/loki/api/v1/tail?{params}", self.client, max_message_size_bytes=TAIL_MAX_MESSAGE_BYTES, keepalive_ping_interval_seconds=20.0
+            ) as ws:
+                opened = True
+                await queue.put(("open", None))
+                while True:
+                    text = await ws.receive_text()
+                    try:
+                        await queue.put(("frame", orjson.loads(text)))
+                    except orjson.JSONDecodeError:
+                        await queue.put(("closed", f"Loki sent a tail frame that is not JSON: {text[:200]}"))
+                        return
+        except asyncio.CancelledError:
+            raise
+        except BaseException as group:  # httpx-ws wraps what escapes its task group
+            exc = _leaf(group)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            if isinstance(exc, WebSocketUpgradeError):
+                resp = exc.response
+                body = ""
+                try:
+                    body = (await resp.aread()).decode("utf-8", "replace").strip()[:200]
+                except Exception:  # the body is only for the message
+                    pass
+                await queue.put(("refused", f"HTTP {resp.status_code} on the upgrade" + (f": {body}" if body else "")))
+            elif isinstance(exc, WebSocketDisconnect):
+                detail = f" ({exc.code}: {exc.reason})" if exc.reason else f" (code {exc.code})"
+                await queue.put(("closed", f"Loki closed the tail{detail}"))
+            elif not opened:
+                await queue.put(("refused", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+            else:
+                await queue.put(("closed", f"the tail connection was lost ({type(exc).__name__})"))
+            return
+        await queue.put(("closed", "Loki closed the tail"))
+
+    # --- health ----------------------------------------------------------------------------
+
+    async def check(self) -> tuple[BuildInfo, float]:
+        _ = self.client
+        t0 = time.perf_counter()
+        resp = await self.request("GET", "/loki/api/v1/status/buildinfo")
+        self.raise_for_auth(resp)
+        if resp.status_code == 200:
+            data = self.decode_json(resp)
+            if isinstance(data, dict) and data.get("version"):
+                return BuildInfo(str(data["version"]), str(data.get("revision", "")), "loki"), time.perf_counter() - t0
+        ready = await self.request("GET", "/ready")
+        self.raise_for_auth(ready)
+        elapsed = time.perf_counter() - t0
+        if ready.status_code != 200:
+            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {ready.text.strip()[:200]}", where=self.where, hint="Loki is starting or unhealthy; check its logs")
+        return BuildInfo("unknown", "", "loki"), elapsed
+
+
+class _Closed(Exception):
+    """The tail websocket ended; the message says how."""
+
+
+# --- response mapping (pure; also used by tests on captured responses) ----------------------
+
+
+def records_from_streams(result: list[dict]) -> list[LogRecord]:
+    """Entries of a ``streams`` result (2-tuples, or 3-tuples with categorize-labels) as
+    records. An entry repeated byte for byte keeps one record per occurrence (#n ids)."""
+    out = []
+    counts: dict[str, int] = {}
+    for stream in result:
+        labels = stream.get("stream") or {}
+        label_key = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        for value in stream.get("values") or []:
+            ns, line = int(value[0]), str(value[1])
+            extra = dict(labels)
+            if len(value) > 2 and isinstance(value[2], dict):
+                for group in ("structuredMetadata", "parsed"):
+                    extra.update(value[2].get(group) or {})
+            rid = hashlib.blake2b(f"{label_key}\x00{ns}\x00{line}".encode(), digest_size=12).hexdigest()
+            n = counts.get(rid, 0)
+            counts[rid] = n + 1
+            out.append(record_from_line(line, timestamp_ns=ns, record_id=rid if n == 0 else f"{rid}#{n}", labels=extra))
+    return out
+
+
+def tail_frame(frame: Any) -> tuple[list[LogRecord], int]:
+    """A /tail websocket frame -> records and how many entries Loki says it dropped."""
+    if not isinstance(frame, dict):
+        return [], 0
+    return records_from_streams(frame.get("streams") or []), len(frame.get("dropped_entries") or [])
+
+
+def loki_error(resp: httpx.Response, *, where: str) -> ZetaError:
+    """Loki's error (plain text, or JSON with ``message``/``error``) in its own words."""
+    text = resp.text.strip()
+    if text.startswith("{"):
+        try:
+            import orjson
+
+            data = orjson.loads(text)
+            text = str(data.get("message") or data.get("error") or text)
+        except (ValueError, AttributeError):
+            pass
+    text = text[:1000] or f"HTTP {resp.status_code}"
+    lower = text.lower()
+    if any(p in lower for p in _LIMIT_PHRASES):
+        return QueryError(
+            f"Loki refused the query: {text}", where=where, error_type="limit",
+            hint="a server limit: narrow the time range, lower the limit, or ask the Loki operators to raise it",
+        )
+    if resp.status_code == 429 or resp.status_code >= 500:
+        return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Loki is overloaded or failing; retry later")
+    return QueryError(text, where=where, error_type="bad_request", hint="fix the query; the message is Loki's own")
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _range_params(time_range: TimeRange | None) -> dict[str, str]:
+    if time_range is None:
+        return {}
+    return {"start": str(int(time_range.start * 1e9)), "end": str(int(time_range.end * 1e9))}
+
+
+def _dt_ns(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+
+
+def _ns_text(ns: int) -> str:
+    secs, frac = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
