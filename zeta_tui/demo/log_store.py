@@ -13,15 +13,19 @@ process is a ConfigError naming that process.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from zeta_tui.backends.logs.clickhouse import close_embedded_session, embedded_session
-from zeta_tui.demo.requests import WorldRequest, WorldRequests
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.errors import ZetaError
 from zeta_tui.resources import shipped_dir
 
-#: The demo logs one request in this many (see requests.py): ~50 records/s at peak, ~70 MB a day.
+#: The demo logs one request in this many (see requests.py): ~30 records/s on average, ~50 at
+#: peak, ~2.7 million records and ~160 MB a day (every request would be ten times that).
 DEMO_SAMPLE_EVERY = 10
 #: How much log history the demo keeps.
 HISTORY_SECONDS = 24 * 3600
@@ -123,3 +127,93 @@ class WorldLogStore:
     def close(self) -> None:
         """Close the process's session on the store (the console sharing it loses it too)."""
         close_embedded_session(self.path)
+
+
+class LiveLogWriter:
+    """Keeps the demo's log store current while ``zeta demo`` runs, in one background thread.
+
+    On start it fills the gap since the newest stored record (at most ``history_seconds``):
+    the last hour first, so the Logs screen has data at once, then the older part an hour at
+    a time; then it writes each scrape step as it ends and prunes hourly. Windows are
+    consecutive (a, b], so no request is written twice. A stop during the older fill leaves
+    that part missing until the store is rebuilt (``fresh``).
+    """
+
+    def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_SAMPLE_EVERY,
+                 history_seconds: float = HISTORY_SECONDS, fresh: bool = False, clock: Callable[[], float] = time.time,
+                 log: Callable[[str], None] = lambda message: None) -> None:
+        self.requests = WorldRequests(world, sample_every)
+        self.path, self.history_seconds, self.fresh = path, history_seconds, fresh
+        self.clock, self.log = clock, log
+        self.store: WorldLogStore | None = None
+        self.written = 0
+        self.caught_up = threading.Event()  # set once the gap is filled and live writing began
+        self.error: Exception | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last = 0.0
+        self._pruned_at = 0.0
+
+    def start(self) -> "LiveLogWriter":
+        """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
+        self.store = WorldLogStore(self.path, namespace=self.requests.world.namespace)
+        if self.fresh:
+            self.store._query("TRUNCATE TABLE {database:Identifier}.{table:Identifier}")
+        self._thread = threading.Thread(target=self._run, name="zeta-demo-logs", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.fill()
+            while not self._stop.wait(STEP_SECONDS - self.clock() % STEP_SECONDS + 0.5):
+                self.tick()
+        except Exception as e:  # keep the demo running; the Logs screen shows the store as it is
+            self.error = e
+            self.log(f"demo logs stopped: {e}")
+        finally:
+            self.caught_up.set()
+
+    def fill(self) -> None:
+        """Write what the store lacks up to now: the last hour, then older history."""
+        assert self.store is not None
+        now = self.clock()
+        newest = self.store.newest_ns()
+        start = now - self.history_seconds
+        if newest is not None:  # resume after the step holding the newest record
+            start = max(start, (newest // 10**9 // STEP_SECONDS + 1) * STEP_SECONDS)
+        split = max(start, now - 3600)
+        began = time.monotonic()
+        if now > split:
+            self.written += self.store.write_window(self.requests, split, now)
+        self._last = now
+        self.caught_up.set()
+        edge = split
+        while edge > start and not self._stop.is_set():
+            lower = max(start, edge - 3600)
+            self.written += self.store.write_window(self.requests, lower, edge)
+            edge = lower
+        self.log(f"demo logs: {self.written} records written in {time.monotonic() - began:.1f}s")
+        self._prune(now)
+
+    def tick(self) -> int:
+        """Write the steps scraped since the last write; prune once an hour."""
+        assert self.store is not None
+        now = self.clock()
+        n = self.store.write_window(self.requests, self._last, now) if now > self._last else 0
+        self._last = max(self._last, now)
+        self.written += n
+        if now - self._pruned_at >= 3600:
+            self._prune(now)
+        return n
+
+    def _prune(self, now: float) -> None:
+        assert self.store is not None
+        self.store.prune(now, self.history_seconds)
+        self._pruned_at = now
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop writing (the store stays open for the console of this process)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
