@@ -8,7 +8,7 @@ Importing this package is cheap: the parser library (luqum) loads on the first p
 from __future__ import annotations
 
 from .ast import And, Exists, LogQuery, MatchAll, Node, Not, Or, Phrase, Range, Term
-from .clickhouse import sql_select, to_clickhouse
+from .clickhouse import escape_parameters, sql_select, to_clickhouse
 from .elasticsearch import to_elasticsearch
 from .logql import to_logql
 from .parse import parse_log_query
@@ -27,6 +27,7 @@ __all__ = [
     "Range",
     "SavedSearch",
     "Term",
+    "escape_parameters",
     "load_saved_searches",
     "parse_log_query",
     "resolve_time",

@@ -10,9 +10,13 @@ Public API::
     sql_select(query, time_range_start_ns, time_range_end_ns, limit, newest_first=True,
                table="otel_logs", now=None, prune_column="TimestampTime") -> (sql, params)
 
+    escape_parameters(params) -> params as ClickHouse's escaped text, for chdb
+
 ``params`` maps parameter names (``p0``, ``p1``..., and for sql_select ``start_ns``, ``end_ns``,
-``limit``) to Python values; pass them as server-side parameters (clickhouse-connect
-``parameters=``, chdb ``Session.query(sql, fmt, params=...)``).
+``limit``) to Python values; pass them as server-side parameters. clickhouse-connect
+(``parameters=``) escapes them itself; chdb (``Session.query(sql, fmt, params=...)``) hands
+them to the server as they are, and the server reads a parameter in its escaped text form (a
+backslash starts an escape), so for chdb pass ``escape_parameters(params)``.
 
 Column mapping (otel_logs): timestamp -> Timestamp, level -> SeverityText (case-insensitive),
 service -> ServiceName, message and bare words -> Body (case-insensitive substring), trace_id ->
@@ -110,6 +114,18 @@ def sql_select(
     )
     params.update(start_ns=int(time_range_start_ns), end_ns=int(time_range_end_ns), limit=int(limit))
     return sql, params
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0", "\b": "\\b", "\f": "\\f"})
+
+
+def escape_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with strings in ClickHouse's escaped text form, as chdb needs them.
+
+    Without this a value with a backslash is refused ("Cannot parse escape sequence") or, worse,
+    read as a different string. Numbers pass through.
+    """
+    return {name: value.translate(_ESCAPES) if isinstance(value, str) else value for name, value in params.items()}
 
 
 def _quoted_table(table: str) -> str:
