@@ -309,3 +309,62 @@ async def test_server_error_without_es_body(httpserver: HTTPServer) -> None:
         await src.search(MATCH_ALL, WIDE)
     await src.aclose()
     assert "all shards failed" in err.value.message
+
+
+async def test_query_text_goes_through_the_log_query_translator(httpserver: HTTPServer) -> None:
+    logquery = pytest.importorskip("zeta_tui.querying.logquery")
+    from datetime import datetime, timezone
+
+    fake = FakeSearch(_docs(1))
+    fake.install(httpserver)
+    src = source(httpserver)
+    src.clock = lambda: 1767229200.0
+    await src.search('level:ERROR AND tenant_id:"tenant_001"', WIDE)
+    await src.aclose()
+    now = datetime.fromtimestamp(1767229200.0, tz=timezone.utc)
+    expected = logquery.to_elasticsearch(logquery.parse_log_query('level:ERROR AND tenant_id:"tenant_001"'), now, "@timestamp")
+    assert fake.requests[0]["body"]["query"]["bool"]["filter"][0] == expected
+    assert "tenant_001" in json.dumps(expected)
+
+
+async def test_pit_without_shard_doc_retries_on_the_timestamp_alone(httpserver: HTTPServer) -> None:
+    # Elasticsearch 7.10/7.11: _pit exists, _shard_doc does not.
+    bodies: list[dict] = []
+
+    def handler(request):
+        from tests.support.log_fixtures import json_response
+
+        body = json.loads(request.get_data())
+        bodies.append(body)
+        if any("_shard_doc" in s for s in body["sort"]):
+            return json_response(es_error_body("search_phase_execution_exception", "No mapping found for [_shard_doc] in order to sort on", 400), 400)
+        return json_response({"pit_id": "p", "hits": {"hits": [_hit(1, T0_MS)]}})
+
+    httpserver.expect_request("/logs-*/_pit", method="POST").respond_with_json({"id": "p"})
+    httpserver.expect_request("/_pit", method="DELETE").respond_with_json({"succeeded": True})
+    httpserver.expect_request("/_search", method="POST").respond_with_handler(handler)
+    src = source(httpserver)
+    page = await src.search(MATCH_ALL, WIDE)
+    again = await src.search(MATCH_ALL, WIDE)
+    await src.aclose()
+    assert [r.message for r in page.records] == ["m1"] == [r.message for r in again.records]
+    assert len(bodies) == 3 and len(bodies[0]["sort"]) == 2 and len(bodies[1]["sort"]) == len(bodies[2]["sort"]) == 1
+
+
+async def test_proxy_error_page_is_backend_unavailable(httpserver: HTTPServer) -> None:
+    serve_search(httpserver, b"<html>502 Bad Gateway</html>", status=502)
+    no_pit(httpserver)
+    src = source(httpserver)
+    with pytest.raises(BackendUnavailable) as err:
+        await src.search(MATCH_ALL, WIDE)
+    await src.aclose()
+    assert "502" in err.value.message
+
+
+@pytest.mark.parametrize("kind", ["elasticsearch", "opensearch", "loki"])
+def test_zeta_check_gets_a_probe_for_each_log_kind(kind: str) -> None:
+    from zeta_tui.backends.clients import client_for
+    from zeta_tui.backends.logs.loki import LokiLogSource
+
+    probe = client_for("logs", LogsConfig(kind=kind, url="http://127.0.0.1:9"))
+    assert isinstance(probe, LokiLogSource if kind == "loki" else ElasticsearchLogSource) and probe.kind == kind

@@ -125,7 +125,7 @@ async def test_refused_upgrade_falls_back_to_polling_with_a_warning(status: int)
         pages = await collect(src, T0, records=3)
         await src.aclose()
     assert "websocket" in pages[0].warnings[0] and "polling" in pages[0].warnings[0]
-    assert f"HTTP {status}" in pages[0].warnings[0]
+    assert f"HTTP {status}" in pages[0].warnings[0] and "websockets are blocked" in pages[0].warnings[0]
     assert [r.message for p in pages for r in p.records] == ["polled 0", "polled 1", "polled 2"]
     assert server.http_requests and server.http_requests[0][1]["query"] == '{app="api"}'
 

@@ -238,6 +238,9 @@ class LokiLogSource(HttpBackend, LogSource):
         from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
 
         params = httpx.QueryParams({"query": logql, "start": str(start_ns), "limit": str(self.tail_limit)})
+        hooks = self.client.event_hooks["response"]
+        if _keep_refusal_body not in hooks:
+            hooks.append(_keep_refusal_body)
         opened = False
         try:
             async with aconnect_ws(
@@ -260,11 +263,10 @@ class LokiLogSource(HttpBackend, LogSource):
                 raise
             if isinstance(exc, WebSocketUpgradeError):
                 resp = exc.response
-                body = ""
                 try:
-                    body = (await resp.aread()).decode("utf-8", "replace").strip()[:200]
-                except Exception:  # the body is only for the message
-                    pass
+                    body = resp.text.strip()[:200]
+                except httpx.ResponseNotRead:
+                    body = ""
                 await queue.put(("refused", f"HTTP {resp.status_code} on the upgrade" + (f": {body}" if body else "")))
             elif isinstance(exc, WebSocketDisconnect):
                 detail = f" ({exc.code}: {exc.reason})" if exc.reason else f" (code {exc.code})"
@@ -351,6 +353,13 @@ def loki_error(resp: httpx.Response, *, where: str) -> ZetaError:
     if resp.status_code == 429 or resp.status_code >= 500:
         return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Loki is overloaded or failing; retry later")
     return QueryError(text, where=where, error_type="bad_request", hint="fix the query; the message is Loki's own")
+
+
+async def _keep_refusal_body(resp: httpx.Response) -> None:
+    """Read the body of a refused tail upgrade (Loki's or the proxy's reason) before
+    httpx-ws closes the response."""
+    if resp.status_code != 101 and resp.request.url.path.endswith("/loki/api/v1/tail"):
+        await resp.aread()
 
 
 def _leaf(exc: BaseException) -> BaseException:
