@@ -368,3 +368,26 @@ def test_zeta_check_gets_a_probe_for_each_log_kind(kind: str) -> None:
 
     probe = client_for("logs", LogsConfig(kind=kind, url="http://127.0.0.1:9"))
     assert isinstance(probe, LokiLogSource if kind == "loki" else ElasticsearchLogSource) and probe.kind == kind
+
+
+async def test_polling_tail_searches_without_a_pit(httpserver: HTTPServer) -> None:
+    import asyncio
+
+    docs = _docs(3)
+    fake = FakeSearch(docs, pit="es")
+    fake.install(httpserver)
+    src = source(httpserver)
+    src.poll_seconds = 0.01
+    got: list[str] = []
+
+    async def follow() -> None:
+        async for page in src.tail(MATCH_ALL, (T0_MS + 1000) * 1_000_000, clock=lambda: T0_MS / 1000 + 60):
+            got.extend(r.message for r in page.records)
+            if len(got) >= 2:
+                return
+
+    await asyncio.wait_for(follow(), 5)
+    await src.aclose()
+    assert got == ["line 1", "line 2"]
+    assert fake.opened == [] and all(r["path"] == "/logs-*/_search" for r in fake.requests)
+    assert fake.requests[0]["body"]["sort"][0]["@timestamp"]["order"] == "asc"

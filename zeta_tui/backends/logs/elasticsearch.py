@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.logs.base import LogSource
@@ -114,9 +114,21 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     # --- search ----------------------------------------------------------------------------
 
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+        return await self._search(query, time_range, limit, newest_first, cursor, pit=True)
+
+    async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+        """The polling tail of LogSource, without a point-in-time: each poll is one short
+        search, and opening and closing a PIT every second would triple the requests."""
+        async for page in LogSource.tail(_PollingView(self), query, since_ns, clock=clock):
+            yield page
+
+    async def _search(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool) -> LogPage:
         if cursor is not None and not isinstance(cursor, EsCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
-        pit_id = cursor.pit_id if cursor is not None else await self._open_pit()
+        if cursor is not None:
+            pit_id = cursor.pit_id
+        else:
+            pit_id = await self._open_pit() if pit else None
         # In boundary mode the page re-reads the records already returned at the boundary
         # (ties keep their order between requests, and within a PIT): ask for that many more.
         size = limit + (len(cursor.seen) if cursor is not None else 0)
@@ -252,6 +264,17 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             raise BackendUnavailable("GET / has no version.number: not Elasticsearch or OpenSearch?", where=self.where, hint="check the url")
         flavour = str(version.get("distribution") or "elasticsearch")
         return BuildInfo(str(version["number"]), str(version.get("build_hash", "")), flavour), elapsed
+
+
+class _PollingView:
+    """What LogSource.tail needs of a source (search, poll_seconds), searching without PIT."""
+
+    def __init__(self, source: ElasticsearchLogSource) -> None:
+        self._source = source
+        self.poll_seconds = source.poll_seconds
+
+    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+        return await self._source._search(query, time_range, limit, newest_first, cursor, pit=False)
 
 
 # --- response mapping (pure; also used by tests on captured responses) ----------------------

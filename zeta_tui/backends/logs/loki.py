@@ -38,6 +38,7 @@ _LIMIT_PHRASES = (
     "exceeds the limit", "limit exceeded", "max entries limit", "too many", "max_query_length",
     "maximum of series", "query length", "max concurrent tail", "tail duration", "max_query_series",
 )
+MAX_ENTRIES = 5000  # Loki's default max_entries_limit_per_query
 TAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a frame holds many lines, some of them 1 MB
 
 
@@ -112,7 +113,8 @@ class LokiLogSource(HttpBackend, LogSource):
                 start = max(start, cursor.boundary_ns)
         if start >= end:
             return LogPage(())
-        size = limit + (len(cursor.seen) if cursor is not None else 0)
+        # Re-read what was returned at the boundary, within Loki's default max_entries_limit.
+        size = min(limit + (len(cursor.seen) if cursor is not None else 0), max(limit, MAX_ENTRIES))
         params = {"query": logql, "start": str(start), "end": str(end), "limit": str(size), "direction": "backward" if newest_first else "forward"}
         data = await self._get_json("/loki/api/v1/query_range", params)
         body = data.get("data") if isinstance(data.get("data"), dict) else {}
