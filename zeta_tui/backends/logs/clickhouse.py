@@ -143,7 +143,7 @@ class ClickHouseLogSource(LogSource):
     def __init__(self, cfg: LogsConfig) -> None:
         self.cfg = cfg
         self.embedded = cfg.path is not None
-        self.url = cfg.url or f"chdb:{cfg.path}"
+        self.url = _without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"
         self._client: Any = None
         self._settings = {"readonly": 1, "max_execution_time": int(max(1, cfg.timeout_seconds)), "max_result_rows": 1_000_000,
                           "result_overflow_mode": "throw"}
@@ -184,14 +184,21 @@ class ClickHouseLogSource(LogSource):
             password = self.cfg.password.get_secret_value() if self.cfg.password is not None else ""
             if self.cfg.password_file:
                 password = Path(self.cfg.password_file).read_text().strip()
+            token = self.cfg.bearer_token.get_secret_value() if self.cfg.bearer_token is not None else None
+            if self.cfg.bearer_token_file:
+                token = Path(self.cfg.bearer_token_file).read_text().strip()
+            proxy = {("https_proxy" if u.scheme == "https" else "http_proxy"): self.cfg.proxy} if self.cfg.proxy else {}
             try:
                 self._client = clickhouse_connect.get_client(
                     host=u.hostname or "localhost", port=u.port or (8443 if u.scheme == "https" else 8123), secure=u.scheme == "https",
-                    username=self.cfg.username or "default", password=password, database=self.cfg.database,
-                    connect_timeout=self.cfg.timeout_seconds, send_receive_timeout=self.cfg.timeout_seconds,
+                    username=self.cfg.username or "default", password=password, access_token=token, database=self.cfg.database,
+                    connect_timeout=self.cfg.timeout_seconds, send_receive_timeout=self.cfg.timeout_seconds, query_retries=0,
                     verify=not self.cfg.insecure_skip_verify, ca_cert=self.cfg.ca_file, client_cert=self.cfg.client_cert,
-                    client_cert_key=self.cfg.client_key, http_proxy=self.cfg.proxy, autogenerate_session_id=False,
+                    client_cert_key=self.cfg.client_key, headers=dict(self.cfg.headers) or None, proxy_path=u.path.rstrip("/"),
+                    autogenerate_session_id=False, **proxy,
                 )
+            except TypeError:
+                raise  # a programming error, not the server's answer
             except Exception as e:
                 raise self._error(e) from e
         return self._client
@@ -275,6 +282,13 @@ class ClickHouseLogSource(LogSource):
         if self._client is not None:
             client, self._client = self._client, None
             await asyncio.to_thread(client.close)
+
+
+def _without_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    u = urlsplit(url)
+    return urlunsplit(u._replace(netloc=u.netloc.rpartition("@")[2])) if "@" in u.netloc else url
 
 
 def _value(text: str) -> Any:
