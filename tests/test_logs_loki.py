@@ -222,3 +222,16 @@ async def test_check_buildinfo_and_ready_fallback(httpserver: HTTPServer) -> Non
     info, _ = await src.check()
     await src.aclose()
     assert info.version == "unknown" and info.flavour == "loki"
+
+
+async def test_structured_metadata_and_parsed_labels_become_fields(httpserver: HTTPServer) -> None:
+    body = {"status": "success", "data": {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": [
+        {"stream": {"app": "api"}, "values": [[str(T0), "GET /health 200", {"structuredMetadata": {"trace_id": "t-1", "pod": "api-0"}, "parsed": {"status": "200"}}]]},
+    ]}}
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(body)
+    src = source(httpserver)
+    page = await src.search(Q, WIDE)
+    await src.aclose()
+    (rec,) = page.records
+    assert rec.message == "GET /health 200" and rec.service == "api" and rec.trace_id == "t-1"
+    assert rec.fields["pod"] == "api-0" and rec.fields["status"] == "200" and rec.fields["trace_id"] == "t-1"

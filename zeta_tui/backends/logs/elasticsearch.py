@@ -85,7 +85,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         except ValueError as exc:
             raise QueryError(str(exc), where=self.where) from None
 
-    def _body(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None) -> dict:
+    def _body(self, dsl: dict, time_range: TimeRange, limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None) -> dict:
         order = "desc" if newest_first else "asc"
         time_filter = {
             "range": {
@@ -99,7 +99,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         sort: list[Any] = [{self.timestamp_field: {"order": order, "unmapped_type": "date"}}]
         body: dict[str, Any] = {
             "size": limit,
-            "query": {"bool": {"filter": [self.translate(query), time_filter]}},
+            "query": {"bool": {"filter": [dsl, time_filter]}},
             "sort": sort,
             "track_total_hits": False,
         }
@@ -125,6 +125,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     async def _search(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool) -> LogPage:
         if cursor is not None and not isinstance(cursor, EsCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
+        dsl = self.translate(query)  # a bad query fails before a PIT is opened for it
         if cursor is not None:
             pit_id = cursor.pit_id
         else:
@@ -137,7 +138,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             skipped_note = f"more than {MAX_WINDOW} records share one timestamp ({cursor.boundary}); the rest of them were skipped"
             cursor = EsCursor((cursor.boundary,), pit_id)
             size = limit
-        body = self._body(query, time_range, size, newest_first, cursor, pit_id)
+        body = self._body(dsl, time_range, size, newest_first, cursor, pit_id)
         try:
             data = await self._search_request(body, pit=pit_id is not None)
         except QueryError as exc:
@@ -145,7 +146,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
                 raise
             # Elasticsearch 7.10/7.11 have PIT but no _shard_doc: sort on the timestamp alone.
             self._shard_doc = False
-            body = self._body(query, time_range, size, newest_first, cursor, pit_id)
+            body = self._body(dsl, time_range, size, newest_first, cursor, pit_id)
             data = await self._search_request(body, pit=True)
         warnings = [*response_warnings(data), *([skipped_note] if skipped_note else [])]
         hits = _hits(data)

@@ -126,6 +126,10 @@ def record_from_document(
             level = _pop_first(dict(labels), ("level", "detected_level", "severity", "severity_text"))
         if service is None:
             service = _pop_first(dict(labels), ("service", "service_name", "app", "container", "job"))
+        if trace_id is None:  # Loki structured metadata often carries the OTel ids
+            trace_id = _pop_first(dict(labels), TRACE_KEYS)
+        if span_id is None:
+            span_id = _pop_first(dict(labels), SPAN_KEYS)
         for key, value in labels.items():
             flat.setdefault(key, value)
     return LogRecord(
