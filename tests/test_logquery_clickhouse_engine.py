@@ -49,7 +49,8 @@ def _schema_file() -> Path:
 def _row(rid, minutes_ago, level, service, message, trace="", **attrs):
     return {
         "id": rid,
-        "ts": NOW - timedelta(minutes=minutes_ago),
+        # Stored as .123456789 s past the minute (see the insert), so bounds are not ties.
+        "ts": NOW - timedelta(minutes=minutes_ago) + timedelta(microseconds=123456),
         "level": level,
         "service": service,
         "message": message,
@@ -208,7 +209,6 @@ def test_sql_select_pages_newest_first(engine):
         sql, params = sql_select(parse_log_query("NOT level:DEBUG"), ns(start), ns(end), 4, newest_first=newest_first, now=NOW)
         sql = sql.replace("SELECT Timestamp,", "SELECT ScopeName, Timestamp,", 1)
         rows = json.loads(engine.query(sql, "JSONCompact", params=escape_parameters(params)).bytes())["data"]
-        # Stored timestamps carry .123456789 s, so a record at exactly `start` second counts.
         eligible = [r for r in ROWS if start <= r["ts"] <= end and r["level"].upper() != "DEBUG"]
         eligible.sort(key=lambda r: r["ts"], reverse=newest_first)
         assert [row[0] for row in rows] == [r["id"] for r in eligible[:4]]
@@ -231,3 +231,108 @@ def test_hostile_values_and_keys_are_data_on_the_engine(engine, value, field):
         expected = sorted(r["id"] for r in ROWS if r["attrs"].get(field) == value)
         assert _matched(engine, LogQuery("<generated>", Phrase(field, value))) == expected
     assert json.loads(engine.query("SELECT count() FROM otel_logs", "JSONCompact").bytes())["data"] == [[len(ROWS)]]
+
+
+# --- random queries against an independent evaluator ------------------------------------------
+
+_COLUMN_OF = {"service": "service", "trace_id": "trace_id", "message": "message", "level": "level"}
+
+
+def _field_value(r, field):
+    return r[_COLUMN_OF[field]] if field in _COLUMN_OF else r["attrs"].get(field, "")
+
+
+def _means(node, r) -> bool:
+    """What a query means, written from the syntax's documentation, not from the translator."""
+    kind = type(node).__name__
+    if kind == "MatchAll":
+        return True
+    if kind in ("And", "Or"):
+        results = [_means(i, r) for i in node.items]
+        return all(results) if kind == "And" else any(results)
+    if kind == "Not":
+        return not _means(node.item, r)
+    if kind == "Exists":
+        # A column exists when it is not empty; an attribute when the record has the key.
+        return bool(_field_value(r, node.field)) if node.field in _COLUMN_OF else node.field in r["attrs"]
+    if kind == "Range":
+        if node.field == "timestamp":
+            low = NOW - timedelta(minutes=int(node.low[4:-1])) if node.low else None
+            value = r["ts"]
+        else:
+            low = float(node.low) if node.low else None
+            value = _num(r, node.field)
+            if value is None:
+                return False
+        high = None if node.high is None else (NOW if node.field == "timestamp" else float(node.high))
+        ok_low = low is None or (value >= low if node.include_low else value > low)
+        ok_high = high is None or (value <= high if node.include_high else value < high)
+        return ok_low and ok_high
+    text = node.text if kind == "Phrase" else node.value
+    wildcard = kind == "Term" and node.wildcard
+    if node.field in (None, "message"):
+        pattern = text.lower() if wildcard else text.lower().replace("*", "[*]").replace("?", "[?]")
+        return fnmatchcase(r["message"].lower(), f"*{pattern}*")
+    if node.field == "level":
+        return fnmatchcase(r["level"].upper(), text.upper()) if wildcard else r["level"].upper() == text.upper()
+    value = _field_value(r, node.field)
+    return fnmatchcase(value, text) if wildcard else value == text
+
+
+_FIELDS = ["level", "service", "message", None, "tenant_id", "endpoint", "status_code", "latency_ms", "context.ip_address", "user_id", "trace_id", "promo"]
+
+
+@st.composite
+def _leaf(draw):
+    from zeta_tui.querying.logquery import Exists, Range
+
+    field = draw(st.sampled_from(_FIELDS))
+    row = draw(st.sampled_from(ROWS))
+    if field in (None, "message"):
+        words = row["message"].split()
+        value = draw(st.sampled_from(words)) if words else "x"
+    elif field == "level":
+        value = draw(st.sampled_from([row["level"], row["level"].lower(), "error", "INFO"]))
+    else:
+        value = _field_value(row, field) or draw(st.sampled_from(["tenant_001", "200", "auth"]))
+    shape = draw(st.integers(0, 5))
+    if shape == 0:
+        return Term(field, value)
+    if shape == 1 and not set(value) & set("*?[]\\"):
+        cut = draw(st.integers(0, len(value)))
+        return Term(field, value[:cut] + draw(st.sampled_from(["*", "?", "*" + value[cut + 1 :]])), wildcard=True)
+    if shape == 2:
+        return Phrase(field, value)
+    if shape == 3 and field is not None:
+        return Exists(field)
+    if shape == 4:
+        if draw(st.booleans()):
+            minutes = draw(st.sampled_from([15, 30, 60, 120]))
+            return Range("timestamp", f"now-{minutes}m", draw(st.sampled_from([None, "now"])), draw(st.booleans()), True)
+        bounds = [None, "0", "35", "200", "500", "999.9", "1000", "1001", "5000"]
+        low, high = draw(st.sampled_from(bounds)), draw(st.sampled_from(bounds))
+        if low is None and high is None:
+            low = "1000"
+        return Range(draw(st.sampled_from(["latency_ms", "status_code"])), low, high, draw(st.booleans()), draw(st.booleans()))
+    return Term(field, value)
+
+
+def _tree():
+    from zeta_tui.querying.logquery import And, Not, Or
+
+    return st.recursive(
+        _leaf(),
+        lambda kids: st.one_of(
+            st.builds(lambda items: And(tuple(items)), st.lists(kids, min_size=2, max_size=3)),
+            st.builds(lambda items: Or(tuple(items)), st.lists(kids, min_size=2, max_size=3)),
+            st.builds(Not, kids),
+        ),
+        max_leaves=5,
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tree())
+def test_random_queries_match_the_independent_evaluator(engine, root):
+    expected = sorted(r["id"] for r in ROWS if _means(root, r))
+    assert _matched(engine, LogQuery("<generated>", root)) == expected
