@@ -147,3 +147,28 @@ async def test_nothing_listening_falls_back_to_polling_and_reports_the_failure()
         await asyncio.wait_for(gen.__anext__(), 5)
     await gen.aclose()
     await src.aclose()
+
+
+async def test_websocket_that_keeps_being_refused_after_working_falls_back_to_polling() -> None:
+    first = [(T0 + i, seed_line(T0 + i, "INFO", f"live {i}")) for i in range(2)]
+    later = [(T0 + 10 + i, seed_line(T0 + 10 + i, "INFO", f"polled {i}")) for i in range(2)]
+    holder: dict = {}
+
+    def script(params: dict) -> list:
+        holder["server"].refuse = 400  # every later upgrade is refused, as at Loki's tail limit
+        return [loki_frame(STREAM, first), "CLOSE"]
+
+    def query_range(params: dict) -> dict:
+        start, end = int(params["start"]), int(params["end"])
+        values = [[str(ns), line] for ns, line in first + later if start <= ns < end]
+        return {"status": "success", "data": {"resultType": "streams", "result": [{"stream": STREAM, "values": values}]}}
+
+    async with TailServer(script, routes={"/loki/api/v1/query_range": query_range}) as server:
+        holder["server"] = server
+        src = source(server.url)
+        pages = await collect(src, T0, records=4)
+        await src.aclose()
+    assert [r.message for p in pages for r in p.records] == ["live 0", "live 1", "polled 0", "polled 1"]
+    notes = [w for p in pages for w in p.warnings]
+    assert sum("could not reopen the tail" in w for w in notes) == 2
+    assert any("polling" in w and "HTTP 400" in w for w in notes)

@@ -179,21 +179,19 @@ class LokiLogSource(HttpBackend, LogSource):
     async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
         logql, _window = self.translate(query)
         last_ns = since_ns
-        recent: OrderedDict[str, None] = OrderedDict()  # ids already yielded (bounded)
+        recent = _RecentIds()
         delay = self.reconnect_delay
         ever_opened = False
+        refusals = 0  # upgrades refused in a row after the websocket once worked
         while True:
             try:
                 async for frame in self._tail_frames(logql, last_ns):
                     ever_opened = True
                     if frame is None:
+                        refusals = 0
                         continue  # the open marker
                     records, dropped = tail_frame(frame)
-                    fresh = [r for r in records if r.record_id not in recent]
-                    for r in fresh:
-                        recent[r.record_id] = None
-                    while len(recent) > 100_000:
-                        recent.popitem(last=False)
+                    fresh = recent.fresh(records)
                     if fresh:
                         last_ns = max(last_ns, max(r.timestamp_ns for r in fresh))
                         delay = self.reconnect_delay
@@ -201,11 +199,15 @@ class LokiLogSource(HttpBackend, LogSource):
                         yield LogPage(tuple(sorted(fresh, key=lambda r: r.timestamp_ns)), None, (), dropped)
                 reason = "Loki closed the tail"
             except _Refused as exc:
-                if not ever_opened:
+                refusals += 1
+                if not ever_opened or refusals >= 3:
                     warning = f"live tail websocket unavailable ({exc}); polling every {self.poll_seconds:g}s instead"
                     yield LogPage((), None, (warning,))
                     async for page in LogSource.tail(self, LogQL(logql), last_ns, clock=clock):
-                        yield page
+                        # Same ids from query_range as from the websocket: drop what it sent.
+                        fresh = tuple(recent.fresh(page.records))
+                        if fresh or page.warnings or page.dropped:
+                            yield LogPage(fresh, None, page.warnings, page.dropped)
                     return
                 reason = f"could not reopen the tail ({exc})"
             except _Closed as exc:
@@ -297,6 +299,23 @@ class LokiLogSource(HttpBackend, LogSource):
         if ready.status_code != 200:
             raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {ready.text.strip()[:200]}", where=self.where, hint="Loki is starting or unhealthy; check its logs")
         return BuildInfo("unknown", "", "loki"), elapsed
+
+
+class _RecentIds:
+    """Ids of the records already yielded, the newest 100,000 of them."""
+
+    def __init__(self, cap: int = 100_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._cap = cap
+
+    def fresh(self, records) -> list[LogRecord]:
+        """The records not yielded before, now remembered as yielded."""
+        out = [r for r in records if r.record_id not in self._ids]
+        for r in out:
+            self._ids[r.record_id] = None
+        while len(self._ids) > self._cap:
+            self._ids.popitem(last=False)
+        return out
 
 
 class _Closed(Exception):

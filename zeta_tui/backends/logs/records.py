@@ -81,13 +81,13 @@ def _epoch_ns(number: float | int) -> int:
 
 
 def _pop_first(flat: dict[str, Any], keys: Iterable[str]) -> Any:
-    found = None
+    """The first non-empty value under ``keys`` (removed from ``flat``); other aliases stay
+    as fields, so a document with both ``message`` and ``log`` loses neither."""
     for key in keys:
-        if key in flat:
-            value = flat.pop(key)
-            if found is None and value not in (None, ""):
-                found = value
-    return found
+        value = flat.get(key)
+        if value is not None and value != "":
+            return flat.pop(key)
+    return None
 
 
 def record_from_document(
