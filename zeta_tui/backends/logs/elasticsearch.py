@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Mapping
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.logs.base import LogSource
-from zeta_tui.backends.logs.records import parse_timestamp_ns, record_from_document
+from zeta_tui.backends.logs.records import format_ns, parse_timestamp_ns, record_from_document
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.logs import LogPage, LogRecord
@@ -90,8 +90,8 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         time_filter = {
             "range": {
                 self.timestamp_field: {
-                    "gte": _iso_ns(int(time_range.start * 1e9)),
-                    "lte": _iso_ns(int(time_range.end * 1e9)),
+                    "gte": format_ns(int(time_range.start * 1e9)),
+                    "lte": format_ns(int(time_range.end * 1e9)),
                     "format": "strict_date_optional_time_nanos",
                 }
             }
@@ -362,7 +362,3 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
 def _quote_index(index: str) -> str:
     return urllib.parse.quote(index, safe="*,-_.:+")
 
-
-def _iso_ns(ns: int) -> str:
-    secs, frac = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"

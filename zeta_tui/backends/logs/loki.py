@@ -24,7 +24,7 @@ import httpx
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.logs.base import LogSource
-from zeta_tui.backends.logs.records import record_from_line
+from zeta_tui.backends.logs.records import format_ns, record_from_line
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.logs import LogPage, LogRecord
@@ -212,7 +212,7 @@ class LokiLogSource(HttpBackend, LogSource):
                 reason = f"could not reopen the tail ({exc})"
             except _Closed as exc:
                 reason = str(exc)
-            yield LogPage((), None, (f"{reason}; reconnecting from {_ns_text(last_ns)}",))
+            yield LogPage((), None, (f"{reason}; reconnecting from {format_ns(last_ns)}",))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -400,7 +400,3 @@ def _dt_ns(moment: datetime | None) -> int | None:
         return None
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
-
-def _ns_text(ns: int) -> str:
-    secs, frac = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"

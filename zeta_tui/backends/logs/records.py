@@ -69,6 +69,12 @@ def parse_timestamp_ns(value: Any) -> int | None:
     return ns
 
 
+def format_ns(ns: int) -> str:
+    """Unix nanoseconds -> RFC 3339 in UTC with all nine fraction digits."""
+    secs, frac = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+
+
 def _epoch_ns(number: float | int) -> int:
     magnitude = abs(number)
     if magnitude >= 1e17:
