@@ -12,6 +12,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+import orjson
+
 from zeta_tui.models.logs import LogRecord, normalise_level
 
 LEVEL_KEYS = ("level", "log.level", "severity", "severity_text", "lvl", "loglevel", "levelname")
@@ -31,8 +33,8 @@ def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"a": {"b": 1}, "c": [1]} -> {"a.b": 1, "c": [1]}; lists and scalars are leaves."""
     out: dict[str, Any] = {}
     for key, value in doc.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        name = prefix + key if prefix else key
+        if type(value) is dict and value:  # decoded JSON: exact dicts (isinstance on Mapping is slow)
             out.update(flatten(value, name + "."))
         else:
             out[name] = value
@@ -154,8 +156,6 @@ def record_from_line(
     line: str, *, timestamp_ns: int, record_id: str = "", labels: Mapping[str, Any] | None = None
 ) -> LogRecord:
     """A log line that is a JSON object is parsed as one; any other line is the message."""
-    import orjson
-
     stripped = line.lstrip()
     if stripped.startswith("{"):
         try:
