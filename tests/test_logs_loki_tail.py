@@ -172,3 +172,19 @@ async def test_websocket_that_keeps_being_refused_after_working_falls_back_to_po
     notes = [w for p in pages for w in p.warnings]
     assert sum("could not reopen the tail" in w for w in notes) == 2
     assert any("polling" in w and "HTTP 400" in w for w in notes)
+
+
+async def test_stopping_the_tail_closes_the_websocket() -> None:
+    frame = loki_frame(STREAM, [(T0, "one")])
+    async with TailServer(lambda params: [frame]) as server:
+        src = source(server.url)
+        gen = src.tail(Q, T0)
+        page = await asyncio.wait_for(gen.__anext__(), 5)
+        assert [r.message for r in page.records] == ["one"] and len(server._writers) == 1
+        await gen.aclose()
+        for _ in range(200):
+            if not server._writers:
+                break
+            await asyncio.sleep(0.01)
+        assert not server._writers  # the server saw the client go
+        await src.aclose()

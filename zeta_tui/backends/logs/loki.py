@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Mapping
@@ -185,18 +186,20 @@ class LokiLogSource(HttpBackend, LogSource):
         refusals = 0  # upgrades refused in a row after the websocket once worked
         while True:
             try:
-                async for frame in self._tail_frames(logql, last_ns):
-                    ever_opened = True
-                    if frame is None:
-                        refusals = 0
-                        continue  # the open marker
-                    records, dropped = tail_frame(frame)
-                    fresh = recent.fresh(records)
-                    if fresh:
-                        last_ns = max(last_ns, max(r.timestamp_ns for r in fresh))
-                        delay = self.reconnect_delay
-                    if fresh or dropped:
-                        yield LogPage(tuple(sorted(fresh, key=lambda r: r.timestamp_ns)), None, (), dropped)
+                # aclosing: when our consumer stops, the websocket closes now, not at GC.
+                async with aclosing(self._tail_frames(logql, last_ns)) as frames:
+                    async for frame in frames:
+                        ever_opened = True
+                        if frame is None:
+                            refusals = 0
+                            continue  # the open marker
+                        records, dropped = tail_frame(frame)
+                        fresh = recent.fresh(records)
+                        if fresh:
+                            last_ns = max(last_ns, max(r.timestamp_ns for r in fresh))
+                            delay = self.reconnect_delay
+                        if fresh or dropped:
+                            yield LogPage(tuple(sorted(fresh, key=lambda r: r.timestamp_ns)), None, (), dropped)
                 reason = "Loki closed the tail"
             except _Refused as exc:
                 refusals += 1
