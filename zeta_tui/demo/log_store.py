@@ -213,7 +213,11 @@ class LiveLogWriter:
         self._pruned_at = now
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop writing (the store stays open for the console of this process)."""
+        """Stop writing and close the store (call once the console of this process is gone)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # still inside an insert: leave the session to the process exit
+        if self.store is not None:
+            self.store.close()

@@ -27,10 +27,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
 
-from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.models import ContextConfig, LogsConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
+from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
 from zeta_tui.errors import BackendUnavailable, ZetaError
@@ -84,6 +85,11 @@ class DemoPaths:
     @property
     def lock(self) -> Path:
         return self.root / "demo.lock"
+
+    @property
+    def store(self) -> Path:
+        """The embedded ClickHouse (chdb) store: the world's logs (otel_logs)."""
+        return self.root / "chdb"
 
     @property
     def state(self) -> Path:
@@ -153,6 +159,7 @@ class DemoStack:
     exporter: WorldExporter | None = field(default=None, init=False)
     prometheus: ChildServer | None = field(default=None, init=False)
     history: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    logs: LiveLogWriter | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.lock = DemoLock(self.paths.lock)
@@ -175,6 +182,7 @@ class DemoStack:
         state = self._read_state()
         if self.fresh or state.get("seed") != self.world.seed or state.get("namespace") != self.world.namespace:
             shutil.rmtree(self.paths.tsdb, ignore_errors=True)
+            shutil.rmtree(self.paths.store, ignore_errors=True)
             state = {}
         shutil.rmtree(self.paths.staging, ignore_errors=True)  # leftovers of an interrupted backfill
         now = self.clock()
@@ -193,6 +201,15 @@ class DemoStack:
         if older:
             self._start_history(older)
         self._spawn(self._heartbeat, "zeta-demo-heartbeat")
+        self._start_logs()
+
+    def _start_logs(self) -> None:
+        # The world's logs go to the embedded store from a thread of this process (chdb lets one
+        # process hold a store); a store held elsewhere costs the Logs screen, not the demo.
+        try:
+            self.logs = LiveLogWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
+        except ZetaError as exc:
+            self.log(f"demo logs are off: {exc.message} ({exc.hint})")
 
     def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
         """(backfill now, backfill in the background) for what the kept history lacks."""
@@ -276,6 +293,8 @@ class DemoStack:
                 self.prometheus.stop()
             if self.exporter is not None:
                 self.exporter.stop()
+            if self.logs is not None:
+                self.logs.stop()
             if was_running:
                 self._write_state(self._read_state(), live_until=self.clock())
             self.lock.release()
@@ -283,7 +302,8 @@ class DemoStack:
     def config(self, user: ZetaConfig | None = None, *, with_prometheus: bool = True) -> ZetaConfig:
         """A config with one context, ``demo``, on this stack's Prometheus (theme and keys from ``user``)."""
         context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
-                                prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None)
+                                prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
+                                logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 
