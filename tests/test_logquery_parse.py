@@ -57,6 +57,7 @@ PARSED = [
     ("status_code:[500 TO *]", Range("status_code", "500", None, True, True)),
     ("status_code:[* TO *]", Exists("status_code")),
     ("timestamp:[now-1h TO now]", Range("timestamp", "now-1h", "now")),
+    ("@timestamp:>now-15m", Range("timestamp", "now-15m", None, include_low=False)),
     ('timestamp:["2026-11-27T06:00:00Z" TO now]', Range("timestamp", "2026-11-27T06:00:00Z", "now")),
     ("_exists_:trace_id", Exists("trace_id")),
     ("trace_id:*", Exists("trace_id")),

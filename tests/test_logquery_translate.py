@@ -40,6 +40,8 @@ ES = [
     ("", {"match_all": {}}),
     ("timeout", {"match": {"message": {"query": "timeout", "operator": "and"}}}),
     ('"connection reset"', {"match_phrase": {"message": "connection reset"}}),
+    ("message:timeout", {"match": {"message": {"query": "timeout", "operator": "and"}}}),
+    ("message:time*", {"wildcard": {"message": {"value": "time*"}}}),
     ("level:ERROR", LEVEL_ERROR),
     ("level:warn", {"terms": {"level": ["warn", "WARN", "Warn"]}}),
     ("service:auth", {"match": {"service": "auth"}}),
@@ -103,7 +105,7 @@ LOGQL = [
     # NOT is pushed down to the atoms (De Morgan): LogQL label filters have no `not`.
     ("NOT (service:auth OR latency_ms:>=100)", SELECTOR + ' | json | service!="auth" and latency_ms < 100'),
     ("NOT status_code:[500 TO 599]", SELECTOR + " | json | status_code < 500 or status_code > 599"),
-    ("level:ERROR AND (service:auth OR timeout)", SELECTOR + ' | json | level=~"(?i)ERROR" and (service="auth" or message=~"(?i).*timeout.*")'),
+    ("level:ERROR AND (service:auth OR timeout)", SELECTOR + ' | json | level=~"(?i)ERROR" and (service="auth" or message=~"(?is).*timeout.*")'),
     ('user_agent:"say \\"hi\\" \\\\ now"', SELECTOR + ' | json | user_agent="say \\"hi\\" \\\\ now"'),
     ("NOT _exists_:user_id AND service:x", SELECTOR + ' | json | user_id="" and service="x"'),
 ]

@@ -77,7 +77,11 @@ class Range:
 
 @dataclass(frozen=True, slots=True)
 class Exists:
-    """``_exists_:field`` or ``field:*``: the record has the field (with a non-empty value)."""
+    """``_exists_:field`` or ``field:*``: the record has the field.
+
+    For a top-level field that every record has as a column (ClickHouse's SeverityText, TraceId)
+    that means a non-empty value.
+    """
 
     field: str
 

@@ -97,8 +97,8 @@ class _Translator:
         if node.field == LEVEL_FIELD:
             spellings = dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()])
             return {"terms": {field: list(spellings)}}
-        if node.field is None:
-            # All the words of a bare term must be present (analysers may split "a-b").
+        if node.field in (None, MESSAGE_FIELD):
+            # All the words of a term must be present (analysers may split "a-b").
             return {"match": {field: {"query": node.value, "operator": "and"}}}
         return {"match": {field: node.value}}
 

@@ -97,8 +97,8 @@ def _expression(node: Node, negated: bool, top: bool = False) -> str:
         return _term(node, negated)
     if isinstance(node, Phrase):
         if node.field in (None, MESSAGE_FIELD):
-            return _matcher(MESSAGE_FIELD, "=~", ".*" + _regex_escape(node.text) + ".*", negated, insensitive=True)
-        return _matcher(node.field, "=", node.text, negated, insensitive=node.field == LEVEL_FIELD)
+            return _matcher(MESSAGE_FIELD, "=~", ".*" + _regex_escape(node.text) + ".*", negated, flags="is")
+        return _matcher(node.field, "=", node.text, negated, flags=_flags(node.field))
     if isinstance(node, Exists):
         return f'{_label(node.field)}{"=" if negated else "!="}""'
     if isinstance(node, Range):
@@ -113,16 +113,21 @@ def _expression(node: Node, negated: bool, top: bool = False) -> str:
 def _term(node: Term, negated: bool) -> str:
     if node.field in (None, MESSAGE_FIELD):  # message words inside OR/NOT: match the message label
         pattern = _glob_regex(node.value) if node.wildcard else _regex_escape(node.value)
-        return _matcher(MESSAGE_FIELD, "=~", ".*" + pattern + ".*", negated, insensitive=True)
+        return _matcher(MESSAGE_FIELD, "=~", ".*" + pattern + ".*", negated, flags="is")
     if node.wildcard:
-        return _matcher(node.field, "=~", _glob_regex(node.value), negated, insensitive=node.field == LEVEL_FIELD)
-    return _matcher(node.field, "=", node.value, negated, insensitive=node.field == LEVEL_FIELD)
+        return _matcher(node.field, "=~", _glob_regex(node.value), negated, flags=_flags(node.field))
+    return _matcher(node.field, "=", node.value, negated, flags=_flags(node.field))
 
 
-def _matcher(field: str, op: str, value: str, negated: bool, insensitive: bool) -> str:
-    if insensitive:
+def _flags(field: str) -> str:
+    return "i" if field == LEVEL_FIELD else ""
+
+
+def _matcher(field: str, op: str, value: str, negated: bool, flags: str = "") -> str:
+    """``label op "value"``; regex ``flags`` (i: case-blind, s: . matches newlines) make it a regex."""
+    if flags:
         # Label regexes are anchored in Loki, so "(?i)ERROR" is an exact, case-blind match.
-        value = "(?i)" + (value if op == "=~" else _regex_escape(value))
+        value = f"(?{flags})" + (value if op == "=~" else _regex_escape(value))
         op = "=~"
     if negated:
         op = {"=": "!=", "=~": "!~"}[op]

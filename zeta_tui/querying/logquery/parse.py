@@ -29,6 +29,8 @@ _WHERE = "log query"
 _PARSE_LOCK = threading.Lock()
 _POSITION = re.compile(r"position (\d+)")
 _UNESCAPED_WILDCARD = re.compile(r"(?<!\\)(?:\\\\)*[*?]")
+# Kibana users type the Elastic Common Schema name of the time field.
+_ALIASES = {"@timestamp": TIME_FIELD}
 _FIELD_NAME = re.compile(r"[A-Za-z_@][A-Za-z0-9_.@-]*")
 
 
@@ -169,6 +171,7 @@ class _Converter:
         from luqum import tree as t
 
         name = _unescape(node.name)
+        name = _ALIASES.get(name, name)
         if field is not None:
             raise self.error(node, f"field {name!r} inside the value of field {field!r}", "quote a value that contains ':', e.g. field:\"a:b\"")
         if not _FIELD_NAME.fullmatch(name):
