@@ -391,3 +391,13 @@ async def test_polling_tail_searches_without_a_pit(httpserver: HTTPServer) -> No
     assert got == ["line 1", "line 2"]
     assert fake.opened == [] and all(r["path"] == "/logs-*/_search" for r in fake.requests)
     assert fake.requests[0]["body"]["sort"][0]["@timestamp"]["order"] == "asc"
+
+
+async def test_expired_pit_says_to_search_again(httpserver: HTTPServer) -> None:
+    body = es_error_body("search_context_missing_exception", "No search context found for id [91]", 404)
+    httpserver.expect_request("/_search", method="POST").respond_with_json(body, status=404)
+    src = source(httpserver)
+    with pytest.raises(QueryError) as err:
+        await src.search(MATCH_ALL, WIDE, cursor=EsCursor((T0_MS, 3), "old-pit"))
+    await src.aclose()
+    assert "No search context found" in err.value.message and "expired" in err.value.hint

@@ -352,6 +352,11 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
             message, where=where, error_type=etype,
             hint=f"no index matches the index setting ({index!r}) of [contexts.NAME.logs]; set index to a pattern that exists, e.g. \"logs-*\"",
         )
+    if etype == "search_context_missing_exception" or "No search context found" in reason:
+        return QueryError(
+            message, where=where, error_type=etype,
+            hint=f"the point-in-time for paging expired ({PIT_KEEP_ALIVE} after the last page); run the search again",
+        )
     if status >= 500 and etype not in ("search_phase_execution_exception",):
         return BackendUnavailable(message, where=where, hint="the cluster failed to answer; retry later or check its health")
     if status == 429:
