@@ -121,6 +121,13 @@ def test_errors_say_what_and_where(text, words, column):
     assert error.hint  # every error says how to fix it
 
 
+@pytest.mark.parametrize("text", ["(" * 3000 + "a" + ")" * 3000, "NOT " * 3000 + "a", "-" * 5000 + "a", "NOT " * 65 + "a"])
+def test_deep_nesting_is_a_query_error_not_a_recursion_error(text):
+    with pytest.raises(QueryError, match="more than 64 deep"):
+        parse_log_query(text)
+    parse_log_query("NOT " * 63 + "a")  # the limit is generous
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list('abAB:*?"\\()[]{}<>=~^/+-!&| TO AND OR NOT 01_.')) | st.characters(), max_size=40))
 def test_parse_never_crashes(text):

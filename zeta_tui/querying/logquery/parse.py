@@ -42,8 +42,29 @@ def parse_log_query(text: str) -> LogQuery:
     if not text.strip():
         return LogQuery(text, MatchAll())
     escaped, columns = _escape_slashes(text)
-    tree = _luqum_parse(escaped, text, columns)
-    return LogQuery(text, _Converter(text, columns).convert(tree, None))
+    try:
+        tree = _luqum_parse(escaped, text, columns)
+        root = _Converter(text, columns).convert(tree, None)
+    except RecursionError:
+        root = None
+    if root is None or _depth(root) > MAX_DEPTH:
+        # Translators walk the tree recursively; a bounded depth keeps every one of them safe.
+        raise QueryError(f"the query nests groups or NOTs more than {MAX_DEPTH} deep", hint="remove redundant parentheses and double NOTs", where=_WHERE)
+    return LogQuery(text, root)
+
+
+#: Deepest nesting of groups/NOTs accepted (no engineer types more; it bounds recursion).
+MAX_DEPTH = 64
+
+
+def _depth(root: Node) -> int:
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.items if isinstance(node, (And, Or)) else (node.item,) if isinstance(node, Not) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _escape_slashes(text: str) -> tuple[str, list[int]]:
@@ -83,6 +104,8 @@ def _luqum_parse(escaped: str, text: str, columns: list[int]):
             return parser.parse(escaped)
     except ParseError as error:
         raise _syntax_error(str(error), text, columns) from None
+    except RecursionError:
+        raise  # parse_log_query reports it as nesting too deep
     except Exception as error:  # noqa: BLE001 - ply can fail in ways luqum does not wrap
         raise QueryError(f"cannot read the query: {error}", hint=_SYNTAX_HINT, where=_WHERE) from None
 
