@@ -97,6 +97,8 @@ LOGQL = [
     # Message words become line filters before the parser; escaped as regex, then as a string.
     ('timeout -"conn.reset"', SELECTOR + ' |~ "(?i)timeout" !~ "(?i)conn\\\\.reset" | json'),
     ("message:time*", SELECTOR + ' |~ "(?i)time.*" | json'),
+    # Text JSON would escape in the raw line is matched on the parsed message instead.
+    ('"say \\"hi\\"" überhitzung', SELECTOR + ' | json | message=~"(?is).*say \\"hi\\".*" and message=~"(?is).*überhitzung.*"'),
     ("context.ip_address:10.0.*", SELECTOR + ' | json | context_ip_address=~"10\\\\.0\\\\..*"'),
     ("status_code:[500 TO 599]", SELECTOR + " | json | status_code >= 500 and status_code <= 599"),
     ("status_code:{500 TO 599}", SELECTOR + " | json | status_code > 500 and status_code < 599"),

@@ -64,7 +64,12 @@ def to_logql(query: LogQuery, selector: str, now: datetime) -> str:
 def _is_line_filter(node: Node) -> bool:
     if isinstance(node, Not):
         node = node.item
-    return isinstance(node, (Term, Phrase)) and node.field in (None, MESSAGE_FIELD)
+    if not (isinstance(node, (Term, Phrase)) and node.field in (None, MESSAGE_FIELD)):
+        return False
+    # The raw line is JSON: text that JSON escapes (quotes, backslashes, control characters,
+    # non-ASCII under ensure_ascii loggers) is not in the line as typed, so it is matched on the
+    # parsed message label instead.
+    return all(" " <= char <= "~" and char not in '"\\' for char in _text(node))
 
 
 def _line_filter(node: Node) -> str:
