@@ -45,6 +45,10 @@ ES = [
     ("level:ERROR", LEVEL_ERROR),
     ("level:warn", {"terms": {"level": ["warn", "WARN", "Warn"]}}),
     ("service:auth", {"match": {"service": "auth"}}),
+    (
+        "level:err*",
+        {"bool": {"should": [{"wildcard": {"level": {"value": v}}} for v in ("err*", "ERR*", "Err*")], "minimum_should_match": 1}},
+    ),
     ("endpoint:/api/v1/*", {"wildcard": {"endpoint": {"value": "/api/v1/*"}}}),
     ("latency_ms:>1000", {"range": {"latency_ms": {"gt": 1000}}}),
     ("latency_ms:>=500", {"range": {"latency_ms": {"gte": 500}}}),

@@ -91,12 +91,17 @@ class _Translator:
 
     def term(self, node: Term) -> Query:
         field = self.field(node.field)
+        if node.field == LEVEL_FIELD:
+            # Level is a keyword (case-sensitive) field: ask for each common spelling. The
+            # wildcard's case_insensitive flag would do for a pattern, but ES 7.0-7.9 reject it.
+            spellings = list(dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()]))
+            if not node.wildcard:
+                return {"terms": {field: spellings}}
+            clauses = [{"wildcard": {field: {"value": s}}} for s in spellings]
+            return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
         if node.wildcard:
             # A bare wildcard (time*) searches the words of the message, as in Kibana.
             return {"wildcard": {field: {"value": node.value}}}
-        if node.field == LEVEL_FIELD:
-            spellings = dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()])
-            return {"terms": {field: list(spellings)}}
         if node.field in (None, MESSAGE_FIELD):
             # All the words of a term must be present (analysers may split "a-b").
             return {"match": {field: {"query": node.value, "operator": "and"}}}
