@@ -293,3 +293,17 @@ def test_translators_never_crash_on_any_tree(root):
             translate()
         except QueryError as error:
             assert error.message
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_trees)
+def test_logql_user_text_stays_inside_string_literals(root):
+    try:
+        logql = to_logql(LogQuery("<generated>", root), SELECTOR, NOW)
+    except QueryError:
+        return
+    assert logql.startswith(SELECTOR)
+    # Take out every Go string literal; what is left is labels, numbers and LogQL's own tokens.
+    rest = re.sub(r'"(?:[^"\\\n]|\\.)*"', "S", logql[len(SELECTOR) :])
+    assert re.fullmatch(r"[A-Za-z0-9_ .|~=!<>()+-]*", rest), rest
+    assert all(ord(c) >= 0x20 for c in logql)  # control characters only as escapes
