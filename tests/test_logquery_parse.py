@@ -104,6 +104,7 @@ ERRORS = [
     ("timestamp:[yesterday TO now]", "'yesterday' is not a time", 11),
     ("timestamp:>soon", "'soon' is not a time", 11),
     ("[1 TO 5]", "a range needs a field", 1),
+    ("level:ERROR timestamp:2026-11-27", "timestamp takes a range", 23),
     ("_exists_:(a OR b)", "_exists_ takes one field name", 1),
     ("ab\\", "escaping or quoting at column 3", None),
 ]

@@ -168,6 +168,9 @@ class _Converter:
             return Not(self.convert(node.a, field))
         if kind is t.Plus:
             return self.convert(node.a, field)
+        if kind in (t.Word, t.Phrase) and field == TIME_FIELD and node.value != "*":
+            # Backends store nanoseconds; an exact time matches nothing anyone meant.
+            raise self.error(node, "timestamp takes a range, not a value", "write timestamp:[now-1h TO now] or timestamp:>now-15m")
         if kind is t.Word:
             return self.word(node, field)
         if kind is t.Phrase:
