@@ -61,3 +61,43 @@ def test_live_writer_thread_starts_and_stops(tmp_path):
     finally:
         writer.stop()
         writer.store.close()
+
+
+def test_follow_sees_each_new_step_once(tmp_path):
+    """The console's tail (the LogSource polling default) over the store the writer fills."""
+    import asyncio
+
+    from zeta_tui.backends.logs.clickhouse import ClickHouseLogSource
+    from zeta_tui.config.models import LogsConfig
+    from zeta_tui.demo.log_store import WorldLogStore
+
+    world = TeamZetaWorld(SEED)
+    clock = [NOW]
+    writer = LiveLogWriter(world, tmp_path / "store", sample_every=40, history_seconds=120, clock=lambda: clock[0])
+    writer.store = WorldLogStore(tmp_path / "store")
+    source = ClickHouseLogSource(LogsConfig(kind="clickhouse", path=str(tmp_path / "store")))
+    source.poll_seconds = 0.01
+    try:
+        writer.fill()
+
+        async def follow() -> list:
+            seen = []
+            tail = source.tail("", int((NOW - 120) * 1e9), clock=lambda: clock[0])
+            for step in range(4):
+                page = await anext(tail)
+                seen.extend(page.records)
+                clock[0] += STEP_SECONDS
+                writer.tick()
+            await tail.aclose()
+            return seen
+
+        seen = asyncio.run(follow())
+        ids = [r.trace_id for r in seen]
+        # Everything from the tail's start to the step the last tick wrote after the last poll.
+        since, cut = int((NOW - 120) * 1e9), int(((clock[0] // STEP_SECONDS) - 1) * STEP_SECONDS * 10**9)
+        out = writer.store._query("SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE "
+                                  "Timestamp >= fromUnixTimestamp64Nano({a:Int64}) AND Timestamp < fromUnixTimestamp64Nano({b:Int64})", a=since, b=cut)
+        assert len(ids) == len(set(ids)) == int(out.strip()) > 1000
+        assert [r.timestamp_ns for r in seen] == sorted(r.timestamp_ns for r in seen)
+    finally:
+        writer.store.close()
