@@ -66,6 +66,7 @@ async def test_columns_hide_and_widen_and_pii_is_masked_on_screen() -> None:
         view.replace([_record(1)])
         tenant = next(i for i, c in enumerate(view.columns) if c.name == "tenant_id")
         view.selected_column = tenant
+        assert view.columns[tenant].visible(120) and not view.columns[tenant].visible(80)  # automatic
         view.action_toggle_column()
         await pilot.pause()
         assert "tenant_001" not in "".join(s.text for s in view.render_line(1))

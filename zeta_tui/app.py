@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
 
-SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance")}
+SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs")}
 
 
 def _screen_class(module: str, name: str) -> type[Screen]:
@@ -37,10 +37,8 @@ def _screen_class(module: str, name: str) -> type[Screen]:
 
 
 def _polling(screen: Screen) -> bool:
-    """Is this one of the data screens (they all poll)?"""
-    from zeta_tui.screens.polling import PollingScreen
-
-    return isinstance(screen, PollingScreen)
+    """Is this one of the data screens (they fetch, have the shell header, and can prefetch)?"""
+    return all(hasattr(screen, name) for name in ("refresh_data", "update_header", "on_pause_changed", "prefetch"))
 
 
 class StartingScreen(Screen):
@@ -63,12 +61,14 @@ class ZetaApp(App[int]):
     MODE_SCREENS = {
         "health": ("zeta_tui.screens.health", "HealthScreen"),
         "api": ("zeta_tui.screens.api_performance", "ApiPerformanceScreen"),
+        "logs": ("zeta_tui.screens.logs", "LogsScreen"),
     }
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
         Binding("1", "switch_screen_mode('health')", "Health", id="screen.health", tooltip="Service health: status, CPU, memory, I/O, restarts"),
         Binding("2", "switch_screen_mode('api')", "API", id="screen.api", tooltip="API performance: rate, latency, errors, slowest endpoints"),
+        Binding("3", "switch_screen_mode('logs')", "Logs", id="screen.logs", tooltip="Logs: search and live tail"),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
@@ -256,6 +256,23 @@ class ZetaApp(App[int]):
         yield SystemCommand("Pause / resume refreshing", "Key p", self.action_toggle_pause)
         yield SystemCommand("Refresh now", "Key r", self.action_refresh_now)
         yield SystemCommand("Help: list every key", "Key ?", self.action_help)
+
+    # --- routed between screens -------------------------------------------------------------
+
+    def on_open_trace(self, message) -> None:
+        # The Traces screen (issue 4) takes this over; until then say what would happen.
+        self.notify(f"trace {message.trace_id}: the Traces screen is not built yet; `Y` copies the id", timeout=8)
+
+    def query_history(self, kind: str) -> list[str]:
+        from zeta_tui.config.history import QueryHistory
+
+        return QueryHistory().load(kind) if self.live else []
+
+    def remember_query(self, kind: str, query: str) -> None:
+        if self.live:  # tests and snapshots leave the user's history alone
+            from zeta_tui.config.history import QueryHistory
+
+            QueryHistory().append(kind, query)
 
     # --- minimum size ----------------------------------------------------------------------
 

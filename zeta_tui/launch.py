@@ -23,7 +23,14 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
     prometheus = PrometheusClient(context.prometheus) if context.prometheus is not None else None
     if prometheus is not None:
         prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
-    return ConsoleSession(name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}))
+    logs = None
+    if context.logs is not None:
+        from zeta_tui.backends.logs.factory import log_source_for
+
+        logs = log_source_for(context.logs)
+    return ConsoleSession(
+        name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs
+    )
 
 
 def build_app(config: Any, context_name: str | None, *, unavailable: dict | None = None, **app_kwargs: Any):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from zeta_tui.errors import ZetaError
 
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
+    from zeta_tui.backends.logs.base import LogSource
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.models import ContextConfig
     from zeta_tui.querying.promql_catalog import PromCatalog
@@ -26,7 +27,9 @@ class ConsoleSession:
     #: backend kind -> why it cannot be had (e.g. the demo's Prometheus binary is not installed);
     #: the panes that need it show this instead of a generic "not configured".
     unavailable: dict[str, ZetaError] = field(default_factory=dict)
+    logs: "LogSource | None" = None
 
     async def aclose(self) -> None:
-        if self.prometheus is not None:
-            await self.prometheus.aclose()
+        for client in (self.prometheus, self.logs):
+            if client is not None:
+                await client.aclose()

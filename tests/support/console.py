@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from zeta_tui.screens.polling import PollingScreen
 
 
-async def settled(pilot, timeout: float = 20.0) -> PollingScreen:
+async def settled(pilot, timeout: float = 20.0):
     """The current screen once its fetch has finished (data or error) and the frame is drawn."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         screen = pilot.app.screen
-        if isinstance(screen, PollingScreen) and (screen.snapshot.fetched_at is not None or screen.snapshot.error is not None):
+        snapshot = getattr(screen, "snapshot", None)  # every data screen keeps one
+        if snapshot is not None and (snapshot.fetched_at is not None or snapshot.error is not None):
             await pilot.pause()
             await pilot.wait_for_scheduled_animations()
             return screen

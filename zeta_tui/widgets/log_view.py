@@ -32,7 +32,16 @@ class Column:
     name: str
     title: str
     width: int
-    shown: bool = True
+    shown: bool | None = None  # None: automatic (hidden on narrow terminals when ``narrow_hide``)
+    narrow_hide: bool = False
+
+    def visible(self, width: int) -> bool:
+        if self.shown is not None:
+            return self.shown
+        return not (self.narrow_hide and width < WIDE)
+
+
+WIDE = 120  # columns; narrower terminals hide tenant and endpoint (the message repeats the endpoint)
 
 
 def default_columns() -> list[Column]:
@@ -40,8 +49,8 @@ def default_columns() -> list[Column]:
         Column("timestamp", "Time", 12),
         Column("level", "Level", 5),
         Column("service", "Service", 11),
-        Column("tenant_id", "Tenant", 10),
-        Column("endpoint", "Endpoint", 24),
+        Column("tenant_id", "Tenant", 10, narrow_hide=True),
+        Column("endpoint", "Endpoint", 24, narrow_hide=True),
         Column("status_code", "St", 3),
         Column("latency_ms", "ms", 6),
         Column("message", "Message", 0),  # 0: the rest of the line
@@ -66,7 +75,7 @@ class LogView(ScrollView, can_focus=True):
     """A scrollable table of log records with a cursor, column control and search highlight."""
 
     DEFAULT_CSS = """
-    LogView { height: 1fr; background: $surface; }
+    LogView { height: 1fr; background: $surface; overflow-x: hidden; }
     """
 
     BINDINGS = [
@@ -85,6 +94,9 @@ class LogView(ScrollView, can_focus=True):
     ]
 
     cursor: reactive[int] = reactive(-1, init=False)
+
+    class WantsOlder(Message):
+        """Up at the oldest loaded record: the screen may load an older page."""
 
     class RecordChosen(Message):
         """Enter on a record."""
@@ -131,10 +143,14 @@ class LogView(ScrollView, can_focus=True):
         return None
 
     def _resize(self) -> None:
-        width = sum(c.width + 1 for c in self.columns if c.shown and c.width) + 200
-        self.virtual_size = Size(width, len(self.records) + 1)  # +1: the header line
+        # No sideways scrolling: the message column is clipped at the edge; Enter shows it all.
+        self.virtual_size = Size(self.size.width, len(self.records) + 1)  # +1: the header line
         self._scroll_cursor_into_view()
+        self.call_after_refresh(self._scroll_cursor_into_view)  # again once laid out
         self.refresh()
+
+    def on_resize(self) -> None:
+        self._resize()
 
     # --- search ----------------------------------------------------------------------------
 
@@ -159,7 +175,17 @@ class LogView(ScrollView, can_focus=True):
 
     def action_cursor(self, delta: int) -> None:
         if self.records:
+            if delta < 0 and self.cursor == 0:
+                self.post_message(self.WantsOlder())
             self.cursor = max(0, min(len(self.records) - 1, self.cursor + delta))
+
+    def prepend(self, records: Sequence[LogRecord]) -> None:
+        """Older records before the loaded ones (a full buffer then lets go of the newest)."""
+        if not records:
+            return
+        self.records.extendleft(reversed(records))
+        self.cursor = min(len(self.records) - 1, self.cursor + len(records))
+        self._resize()
 
     def action_cursor_to(self, index: int) -> None:
         if self.records:
@@ -183,7 +209,7 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_column(self) -> None:
         column = self.columns[self.selected_column]
         if column.name != "message":
-            column.shown = not column.shown
+            column.shown = not column.visible(self.size.width)
             self._resize()
 
     def watch_cursor(self, old: int, new: int) -> None:
@@ -215,7 +241,7 @@ class LogView(ScrollView, can_focus=True):
             base = base + Style(reverse=True)
         segments = []
         for column in self.columns:
-            if not column.shown:
+            if not column.visible(width):
                 continue
             text = cell_text(record, column.name, self.hidden_fields)
             style = base
@@ -245,7 +271,7 @@ class LogView(ScrollView, can_focus=True):
         style = self.rich_style + Style(bold=True)
         segments = []
         for i, column in enumerate(self.columns):
-            if not column.shown:
+            if not column.visible(width):
                 continue
             title = column.title if not column.width else column.title[: column.width].ljust(column.width) + " "
             segments.append(Segment(title, style + Style(underline=i == self.selected_column)))

@@ -1,0 +1,66 @@
+"""A log record pretty-printed as JSON, and a record's context (its neighbours from the same service)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import orjson
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from zeta_tui.models.logs import LogRecord
+from zeta_tui.widgets.log_view import LogView
+
+_MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 95%; height: 90%; border: round $primary; background: $surface; padding: 0 1; }}
+"""
+
+
+class LogDetailScreen(ModalScreen[None]):
+    """Enter on a record: every field, as JSON."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records")]
+    DEFAULT_CSS = _MODAL_CSS.format(name="LogDetailScreen")
+
+    def __init__(self, record: LogRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        text = orjson.dumps(self.record.to_dict(), option=orjson.OPT_INDENT_2, default=str).decode()
+        with Vertical():
+            yield Static("Record · Esc closes · y copies it", classes="section-title")
+            with VerticalScroll():
+                yield Static(Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default"))
+
+
+class LogContextScreen(ModalScreen[None]):
+    """`c` on a record: the records around it from the same service, the record itself selected."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="logs.context_close", tooltip="Back to the records")]
+    DEFAULT_CSS = _MODAL_CSS.format(name="LogContextScreen")
+
+    def __init__(self, records: Sequence[LogRecord], chosen: LogRecord) -> None:
+        super().__init__()
+        self.records = sorted(records, key=lambda r: r.timestamp_ns)
+        self.chosen = chosen
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Context of {self.chosen.service or 'the record'} · Esc closes", classes="section-title")
+            yield LogView(capacity=max(100, len(self.records)), id="context-view")
+
+    def on_mount(self) -> None:
+        view = self.query_one(LogView)
+        view.follow = False
+        view.replace(self.records)
+        for i, r in enumerate(view.records):
+            if r.timestamp_ns == self.chosen.timestamp_ns and r.message == self.chosen.message:
+                view.cursor = i
+                break
+        view.focus()
