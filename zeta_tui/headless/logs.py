@@ -76,8 +76,10 @@ def _write(out: TextIO, record: LogRecord, as_json: bool) -> None:
 
 
 async def print_logs(source: Any, query: Any, window: TimeRange, *, limit: int, follow: bool, as_json: bool,
-                     pii_fields: list[str], reveal: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+                     pii_fields: list[str], reveal: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print the newest ``limit`` matches in ``window`` oldest first; with ``follow``, then new ones."""
+    out = out or sys.stdout  # looked up now: tests and pipes may have replaced them
+    err = err or sys.stderr
     hide = [] if reveal else pii_fields
     page = await source.search(query, window, limit=limit, newest_first=True)
     for warning in page.warnings:
