@@ -182,3 +182,17 @@ def test_prune_keeps_a_bounded_history(store):
     assert dropped >= 5
     assert {r.trace_id for r in spread if r.timestamp_ns >= cutoff} <= {r.trace_id for r in kept}
     assert min(r.timestamp_ns for r in kept) >= cutoff - 3600 * 10**9  # at most the hour the cutoff falls in
+
+
+def test_a_table_without_timestamp_time_works_too(store):
+    """Older exporter schemas have no TimestampTime column: the source only uses it when present."""
+    logs = store.logs
+    logs._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.bare (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
+                "Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp")
+    logs._query("INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', 'slow login', '', '', "
+                "map('latency_ms', '1200.5'))", t=(END - 60) * 10**9)
+    (record,) = asyncio.run(store.source("bare").search("latency_ms:>1000", HOUR)).records
+    assert (record.level, record.service, record.fields["latency_ms"], record.trace_id) == ("WARN", "auth", 1200.5, "")
+    source = store.source()
+    asyncio.run(source.search(None, HOUR, limit=1))
+    assert source._second_column is True

@@ -77,9 +77,10 @@ def test_server_search_sends_parameters_and_read_only_settings(engine):
     want = sorted((r.timestamp_ns, r.trace_id) for r in engine[1] if r.service == "auth")[-50:]
     assert [(r.timestamp_ns, r.trace_id) for r in page.records] == want
     assert page.records[0].fields["status_code"] in (200, 401, 429, 500)
-    sql, params, settings = client.sent[0]
+    sql, params, settings = client.sent[-1]  # after the one-off look for TimestampTime
     assert "auth" not in sql and params["s"] == "auth" and params["zeta_limit"] == 50
     assert settings["readonly"] == 1 and settings["max_execution_time"] == 7
+    assert "TimestampTime >=" in sql  # the exporter's schema: partitions pruned by the seconds column
     assert source.url == "https://clickhouse.internal:8443"  # no user name in messages
 
 

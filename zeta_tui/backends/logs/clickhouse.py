@@ -145,6 +145,7 @@ class ClickHouseLogSource(LogSource):
         self.embedded = cfg.path is not None
         self.url = _without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"
         self._client: Any = None
+        self._second_column: bool | None = None  # does the table have TimestampTime (see _select)?
         self._settings = {"readonly": 1, "max_execution_time": int(max(1, cfg.timeout_seconds)), "max_result_rows": 1_000_000,
                           "result_overflow_mode": "throw"}
 
@@ -249,6 +250,11 @@ class ClickHouseLogSource(LogSource):
             "Timestamp <= fromUnixTimestamp64Nano({zeta_to:Int64})",
             f"({flt.where})",
         ]
+        if self._second_column:
+            # The exporter's tables partition and sort by TimestampTime (whole seconds); a bound
+            # on it lets the server skip partitions and granules a Timestamp bound alone does not.
+            where[:0] = ["TimestampTime >= toDateTime(intDiv({zeta_from:Int64}, 1000000000))",
+                         "TimestampTime <= toDateTime(intDiv({zeta_to:Int64}, 1000000000))"]
         if cursor is not None:
             ns, rid = cursor
             params.update(zeta_cur_ns=int(ns), zeta_cur_rid=int(rid))
@@ -262,6 +268,11 @@ class ClickHouseLogSource(LogSource):
 
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
         flt = self._filter(query, time_range.end)
+        if self._second_column is None:
+            found = await asyncio.to_thread(
+                self._run, "SELECT count() FROM system.columns WHERE database = {d:String} AND table = {t:String} AND name = 'TimestampTime'",
+                {"d": self.cfg.database, "t": self.cfg.table})
+            self._second_column = bool(found and int(found[0][0]))
         sql, params = self._select(flt, time_range, limit, newest_first, cursor)
         rows = await asyncio.to_thread(self._run, sql, params)
         records = [_record(r) for r in rows]
