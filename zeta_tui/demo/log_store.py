@@ -141,10 +141,11 @@ class LiveLogWriter:
     """Keeps the demo's log store current while ``zeta demo`` runs, in one background thread.
 
     On start it fills the gap since the newest stored record (at most ``history_seconds``):
-    the last hour first, so the Logs screen has data at once, then the older part an hour at
-    a time; then it writes each scrape step as it ends and prunes hourly. Windows are
-    consecutive (a, b], so no request is written twice. A stop during the older fill leaves
-    that part missing until the store is rebuilt (``fresh``).
+    the last hour first, so the Logs screen has data at once, then the older part, generated
+    by a child process (``python -m zeta_tui.demo.log_store``) and inserted here; then it
+    writes each scrape step as it ends and prunes hourly. Windows are consecutive (a, b], so
+    no request is written twice. A stop during the older fill leaves that part missing until
+    the store is rebuilt (``fresh``, or ``zeta demo --fresh``).
     """
 
     def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_SAMPLE_EVERY,
