@@ -43,7 +43,7 @@ def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("chdb") / "store"
     world = TeamZetaWorld(SEED)
     records = list(WorldRequests(world, sample_every=SAMPLE).generate(START, END))
-    logs = WorldLogStore(path)
+    logs = WorldLogStore(path, sample_every=SAMPLE)
     assert logs.insert(records) == len(records) == logs.count()
     # 30 records at one instant, for paging through ties.
     ties = WorldLogStore(path, table="ties")

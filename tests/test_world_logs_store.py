@@ -27,9 +27,11 @@ def test_live_writer_fills_the_gap_then_each_step_once(tmp_path):
     # Drive it by hand (no thread): fill, then ticks as the clock moves.
     from zeta_tui.demo.log_store import WorldLogStore
 
-    writer.store = WorldLogStore(tmp_path / "store")
+    writer.store = WorldLogStore(tmp_path / "store", sample_every=25)
     try:
         writer.fill()
+        ratio = writer.store._query("SELECT DISTINCT ResourceAttributes['zeta.sample_every'] FROM {database:Identifier}.{table:Identifier}")
+        assert ratio.split() == ['"25"']  # the child's rows and this process's rows alike
         assert writer.store.count() == writer.written == _sampled(world, NOW - 5400, NOW, 25)
         clock[0] = NOW + 7
         writer.tick()
@@ -74,7 +76,7 @@ def test_follow_sees_each_new_step_once(tmp_path):
     world = TeamZetaWorld(SEED)
     clock = [NOW]
     writer = LiveLogWriter(world, tmp_path / "store", sample_every=40, history_seconds=120, clock=lambda: clock[0])
-    writer.store = WorldLogStore(tmp_path / "store")
+    writer.store = WorldLogStore(tmp_path / "store", sample_every=40)
     source = ClickHouseLogSource(LogsConfig(kind="clickhouse", path=str(tmp_path / "store")))
     source.poll_seconds = 0.01
     try:

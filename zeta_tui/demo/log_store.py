@@ -41,8 +41,12 @@ def schema_sql() -> str:
     return (shipped_dir("queries") / "clickhouse" / "otel_logs.sql").read_text()
 
 
-def otel_row(r: WorldRequest, namespace: str) -> dict[str, object]:
-    """One request as an otel_logs row (for INSERT ... FORMAT JSONEachRow)."""
+def otel_row(r: WorldRequest, namespace: str, sample_every: int = 1) -> dict[str, object]:
+    """One request as an otel_logs row (for INSERT ... FORMAT JSONEachRow).
+
+    ``zeta.sample_every`` in the resource says how many requests each record stands for, so a
+    reader comparing log counts with the metrics knows the ratio.
+    """
     sec, ns = divmod(r.timestamp_ns, 1_000_000_000)
     return {
         "Timestamp": f"{sec}.{ns:09d}",
@@ -53,7 +57,8 @@ def otel_row(r: WorldRequest, namespace: str) -> dict[str, object]:
         "SeverityNumber": _SEVERITY[r.level],
         "ServiceName": r.service,
         "Body": r.message,
-        "ResourceAttributes": {"service.name": r.service, "service.namespace": namespace, "service.instance.id": r.instance},
+        "ResourceAttributes": {"service.name": r.service, "service.namespace": namespace, "service.instance.id": r.instance,
+                               "zeta.sample_every": str(sample_every)},
         "ScopeName": "zeta-demo",
         "LogAttributes": {
             "tenant_id": r.tenant_id, "user_id": r.user_id, "endpoint": r.endpoint, "method": r.method,
@@ -66,9 +71,10 @@ def otel_row(r: WorldRequest, namespace: str) -> dict[str, object]:
 class WorldLogStore:
     """An embedded chdb store holding the world's logs in ``database.table``."""
 
-    def __init__(self, path: str | Path, *, database: str = "default", table: str = "otel_logs", namespace: str = "production") -> None:
+    def __init__(self, path: str | Path, *, database: str = "default", table: str = "otel_logs", namespace: str = "production",
+                 sample_every: int = 1) -> None:
         self.path = str(Path(path).expanduser())
-        self.database, self.table, self.namespace = database, table, namespace
+        self.database, self.table, self.namespace, self.sample_every = database, table, namespace, sample_every
         self.session = embedded_session(self.path, create=True)
         self._query(schema_sql())
 
@@ -86,7 +92,7 @@ class WorldLogStore:
         head = "INSERT INTO {database:Identifier}.{table:Identifier} FORMAT JSONEachRow\n"
         written, lines = 0, []
         for r in requests:
-            lines.append(orjson.dumps(otel_row(r, self.namespace)))
+            lines.append(orjson.dumps(otel_row(r, self.namespace, self.sample_every)))
             if len(lines) >= batch:
                 self._query(head + b"\n".join(lines).decode())
                 written += len(lines)
@@ -165,7 +171,7 @@ class LiveLogWriter:
 
     def start(self) -> "LiveLogWriter":
         """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
-        self.store = WorldLogStore(self.path, namespace=self.requests.world.namespace)
+        self.store = WorldLogStore(self.path, namespace=self.requests.world.namespace, sample_every=self.requests.sample_every)
         if self.fresh:
             self.store._query("TRUNCATE TABLE {database:Identifier}.{table:Identifier}")
         self._thread = threading.Thread(target=self._run, name="zeta-demo-logs", daemon=True)
@@ -275,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while edge > args.start:  # newest hour first, as the console looks at recent logs first
             lower = max(args.start, edge - 3600)
-            rows = [orjson.dumps(otel_row(r, args.namespace)) for r in requests.generate(lower, edge)]
+            rows = [orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in requests.generate(lower, edge)]
             if rows:
                 out.write(b"\n".join(rows) + b"\n")
                 out.flush()
