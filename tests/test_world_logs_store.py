@@ -103,3 +103,32 @@ def test_follow_sees_each_new_step_once(tmp_path):
         assert [r.timestamp_ns for r in seen] == sorted(r.timestamp_ns for r in seen)
     finally:
         writer.store.close()
+
+
+def test_a_fill_stopped_halfway_is_completed_by_the_next_start(tmp_path):
+    from zeta_tui.demo.log_store import WorldLogStore
+
+    world = TeamZetaWorld(SEED)
+    first = LiveLogWriter(world, tmp_path / "store", sample_every=25, history_seconds=3 * 3600, clock=lambda: NOW)
+    first.store = WorldLogStore(tmp_path / "store", sample_every=25)
+    try:
+        first._stop.set()  # quit as soon as the last hour is in: the older two hours are missing
+        first.fill()
+        assert first.store.count() == _sampled(world, NOW - 3600, NOW, 25)
+        again = LiveLogWriter(world, tmp_path / "store", sample_every=25, history_seconds=3 * 3600, clock=lambda: NOW + 30)
+        again.store = first.store
+        again.fill()
+        count = first.store.count()
+        assert count == _sampled(world, NOW + 30 - 3 * 3600, NOW + 30, 25)  # the window of the second start
+        ids = first.store._query("SELECT count(DISTINCT TraceId) FROM {database:Identifier}.{table:Identifier}").strip()
+        assert int(ids) == count
+    finally:
+        first.store.close()
+
+
+def test_missing_windows():
+    from zeta_tui.demo.log_store import missing_windows
+
+    assert missing_windows(0, 100, []) == [(0, 100)]
+    assert missing_windows(0, 100, [(10, 20), (15, 30), (50, 200)]) == [(0, 10), (30, 50)]
+    assert missing_windows(0, 100, [(-5, 100)]) == []

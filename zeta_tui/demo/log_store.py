@@ -77,10 +77,14 @@ class WorldLogStore:
         self.database, self.table, self.namespace, self.sample_every = database, table, namespace, sample_every
         self.session = embedded_session(self.path, create=True)
         self._query(schema_sql())
+        # Which windows of world time the table holds, so a fill stopped halfway resumes there.
+        self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
+                    "ENGINE = MergeTree ORDER BY start")
 
     def _query(self, sql: str, fmt: str = "CSV", **params: object) -> str:
+        base = {"database": self.database, "table": self.table, "coverage": f"{self.table}_coverage"}
         try:
-            out = self.session.query(sql, fmt, params={"database": self.database, "table": self.table, **params})
+            out = self.session.query(sql, fmt, params={**base, **params})
         except Exception as e:
             raise ZetaError(str(e).strip().splitlines()[0], where=self.path, hint="the demo log store may be damaged; delete it to rebuild") from e
         return out.bytes().decode() if hasattr(out, "bytes") else str(out)
@@ -110,6 +114,15 @@ class WorldLogStore:
     def write_window(self, requests: WorldRequests, start: float, end: float) -> int:
         """Write the world's requests of the steps scraped in (start, end] (see WorldRequests.generate)."""
         return self.insert(requests.generate(start, end))
+
+    def mark_covered(self, start: float, end: float) -> None:
+        """Record that the world's requests of (start, end] are all in the table."""
+        self._query("INSERT INTO {database:Identifier}.{coverage:Identifier} VALUES ({a:Float64}, {b:Float64})", a=start, b=end)
+
+    def covered(self) -> list[tuple[float, float]]:
+        """The windows recorded by mark_covered, by start."""
+        out = self._query("SELECT start, end FROM {database:Identifier}.{coverage:Identifier} ORDER BY start")
+        return [(float(a), float(b)) for a, b in (line.split(",") for line in out.split())]
 
     def newest_ns(self) -> int | None:
         """Timestamp (ns) of the newest record, or None for an empty table (where to resume)."""
@@ -143,6 +156,23 @@ class WorldLogStore:
         close_embedded_session(self.path)
 
 
+_COVERED = b"#covered "  # the child's marker after each hour it printed in full
+
+
+def missing_windows(start: float, end: float, spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of (start, end] that no span (a, b] covers, oldest first."""
+    gaps, edge = [], start
+    for a, b in sorted(spans):
+        if a > edge:
+            gaps.append((edge, min(a, end)))
+        edge = max(edge, b)
+        if edge >= end:
+            break
+    if edge < end:
+        gaps.append((edge, end))
+    return [(a, b) for a, b in gaps if b > a]
+
+
 class LiveLogWriter:
     """Keeps the demo's log store current while ``zeta demo`` runs, in one background thread.
 
@@ -150,8 +180,8 @@ class LiveLogWriter:
     the last hour first, so the Logs screen has data at once, then the older part, generated
     by a child process (``python -m zeta_tui.demo.log_store``) and inserted here; then it
     writes each scrape step as it ends and prunes hourly. Windows are consecutive (a, b], so
-    no request is written twice. A stop during the older fill leaves that part missing until
-    the store is rebuilt (``fresh``, or ``zeta demo --fresh``).
+    no request is written twice. Finished windows are recorded (``mark_covered``), so a fill
+    stopped halfway (a demo quit after a few seconds) is completed by the next start.
     """
 
     def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_SAMPLE_EVERY,
@@ -190,21 +220,30 @@ class LiveLogWriter:
             self.caught_up.set()
 
     def fill(self) -> None:
-        """Write what the store lacks up to now: the last hour, then older history."""
+        """Write what the store lacks up to now: the last hour, then older history, newest first."""
         assert self.store is not None
         now = self.clock()
+        spans = self.store.covered()
         newest = self.store.newest_ns()
-        start = now - self.history_seconds
-        if newest is not None:  # resume after the step holding the newest record
-            start = max(start, (newest // 10**9 // STEP_SECONDS + 1) * STEP_SECONDS)
-        split = max(start, now - 3600)
+        if newest is not None:
+            # Live writing after the last fill covered every step up to the one holding the newest record.
+            edge = (newest // 10**9 // STEP_SECONDS + 1) * STEP_SECONDS
+            spans.append((max((b for _, b in spans), default=now - self.history_seconds), edge))
+        gaps = missing_windows(now - self.history_seconds, now, spans)
         began = time.monotonic()
-        if now > split:
+        if gaps and gaps[-1][1] == now:
+            start, _ = gaps.pop()
+            split = max(start, now - 3600)
             self.written += self.store.write_window(self.requests, split, now)
+            self.store.mark_covered(split, now)
+            if split > start:
+                gaps.append((start, split))
         self._last = now
         self.caught_up.set()
-        if split > start and not self._stop.is_set():
-            self.written += self._fill_from_child(start, split)
+        for start, end in reversed(gaps):
+            if self._stop.is_set():
+                break
+            self.written += self._fill_from_child(start, end)
         self.log(f"demo logs: {self.written} records written in {time.monotonic() - began:.1f}s")
         self._prune(now)
 
@@ -217,17 +256,14 @@ class LiveLogWriter:
                 "--sample-every", str(self.requests.sample_every), "--start", repr(start), "--end", repr(end)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         assert proc.stdout is not None
-        written, rest = 0, b""
+        written, buf = 0, b""
         try:
             while not self._stop.is_set():
                 block = proc.stdout.read(8 << 20)
                 if not block:
                     break
-                block, _, rest = (rest + block).rpartition(b"\n")
-                if block:
-                    written += self.store.insert_lines(block)
-            if rest.strip() and not self._stop.is_set():
-                written += self.store.insert_lines(rest)
+                n, buf = self._consume(buf + block)
+                written += n
         finally:
             if self._stop.is_set():
                 proc.kill()
@@ -236,6 +272,25 @@ class LiveLogWriter:
         if code != 0 and not self._stop.is_set():
             raise ZetaError(f"the demo log generator exited with status {code}", where=" ".join(argv[:3]))
         return written
+
+    def _consume(self, buf: bytes) -> tuple[int, bytes]:
+        """Insert the whole rows of ``buf`` and record each ``#covered a b`` line; returns (rows, rest)."""
+        assert self.store is not None
+        written = 0
+        while True:
+            at = buf.find(_COVERED)
+            if at < 0:
+                rows, _, rest = buf.rpartition(b"\n")
+                written += self.store.insert_lines(rows) if rows else 0
+                return written, rest
+            end = buf.find(b"\n", at)
+            if at > 0:
+                written += self.store.insert_lines(buf[:at].rstrip(b"\n"))
+            if end < 0:
+                return written, buf[at:]
+            _, a, b = buf[at:end].split()
+            self.store.mark_covered(float(a), float(b))
+            buf = buf[end + 1:]
 
     def tick(self) -> int:
         """Write the steps scraped since the last write; prune once an hour."""
@@ -284,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = [orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in requests.generate(lower, edge)]
             if rows:
                 out.write(b"\n".join(rows) + b"\n")
-                out.flush()
+            out.write(_COVERED + f"{lower!r} {edge!r}\n".encode())
+            out.flush()
             edge = lower
     except BrokenPipeError:  # the demo stopped
         return 0

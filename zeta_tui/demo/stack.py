@@ -339,6 +339,7 @@ def run_demo(args: argparse.Namespace) -> int:
             if getattr(args, "no_tui", False):
                 raise
             # The console still opens; the panes that need Prometheus say what to install.
+            stack._start_logs()  # the world's logs need no binary
             missing = BackendUnavailable(f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo")
             user = _user_config(getattr(args, "config", None), stack.log)
             return run_tui(stack.config(user, with_prometheus=False), DEMO_CONTEXT, unavailable={"prometheus": missing})
