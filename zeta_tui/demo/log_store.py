@@ -254,7 +254,8 @@ class LiveLogWriter:
         world = self.requests.world
         argv = [sys.executable, "-m", "zeta_tui.demo.log_store", "--seed", str(world.seed), "--namespace", world.namespace,
                 "--sample-every", str(self.requests.sample_every), "--start", repr(start), "--end", repr(end)]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        # Its own session: Ctrl+C in the terminal is for the demo, which stops the child itself.
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
         assert proc.stdout is not None
         written, buf = 0, b""
         try:
