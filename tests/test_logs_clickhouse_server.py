@@ -100,3 +100,13 @@ def test_server_down_is_backend_unavailable():
     with pytest.raises(BackendUnavailable) as info:
         asyncio.run(source.check())
     assert "logs.url" in info.value.hint
+
+
+def test_unreadable_secret_file_is_a_config_error(tmp_path):
+    pytest.importorskip("clickhouse_connect", reason="needs clickhouse-connect (pip install clickhouse-connect)")
+    from zeta_tui.errors import ConfigError
+
+    cfg = LogsConfig(kind="clickhouse", url="http://127.0.0.1:1", username="reader", password_file=str(tmp_path / "missing"))
+    with pytest.raises(ConfigError) as info:
+        asyncio.run(ClickHouseLogSource(cfg).check())
+    assert info.value.where.endswith("missing")

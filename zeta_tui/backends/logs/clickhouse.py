@@ -183,11 +183,15 @@ class ClickHouseLogSource(LogSource):
 
             u = urlsplit(self.cfg.url or "")
             password = self.cfg.password.get_secret_value() if self.cfg.password is not None else ""
-            if self.cfg.password_file:
-                password = Path(self.cfg.password_file).read_text().strip()
             token = self.cfg.bearer_token.get_secret_value() if self.cfg.bearer_token is not None else None
-            if self.cfg.bearer_token_file:
-                token = Path(self.cfg.bearer_token_file).read_text().strip()
+            try:
+                if self.cfg.password_file:
+                    password = Path(self.cfg.password_file).read_text().strip()
+                if self.cfg.bearer_token_file:
+                    token = Path(self.cfg.bearer_token_file).read_text().strip()
+            except OSError as e:
+                raise ConfigError(f"cannot read a secret file of the log source: {e.strerror}", where=str(e.filename),
+                                  hint="fix logs.password_file / logs.bearer_token_file") from e
             proxy = {("https_proxy" if u.scheme == "https" else "http_proxy"): self.cfg.proxy} if self.cfg.proxy else {}
             try:
                 self._client = clickhouse_connect.get_client(
