@@ -196,3 +196,16 @@ def test_a_table_without_timestamp_time_works_too(store):
     source = store.source()
     asyncio.run(source.search(None, HOUR, limit=1))
     assert source._second_column is True
+
+
+def test_values_with_backslashes_and_tabs_reach_the_engine_intact(store):
+    """chdb reads parameter values as escaped text: unescaped, a backslash fails to parse and a
+    tab or newline would be read as another string."""
+    odd = WorldLogStore(store.path, table="odd")
+    first = store.records[0]
+    odd.insert([first._replace(tenant_id="a\\b", user_id="tab\there", seq=1), first._replace(tenant_id="ab", user_id="tab there", seq=2)])
+    source = store.source(table="odd")
+    found = asyncio.run(source.search('tenant_id:"a\\\\b"', HOUR, limit=10))
+    assert [r.get("tenant_id") for r in found.records] == ["a\\b"]
+    found = asyncio.run(source.search("user_id:\"tab\there\"", HOUR, limit=10))
+    assert [r.get("user_id") for r in found.records] == ["tab\there"]

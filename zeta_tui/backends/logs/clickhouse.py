@@ -159,7 +159,10 @@ class ClickHouseLogSource(LogSource):
             sess = embedded_session(self.cfg.path or "")
             settings = ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in self._settings.items())
             try:
-                out = sess.query(f"{sql} SETTINGS {settings}", "JSONCompact", params=dict(params))
+                # chdb reads parameter values as escaped text (clickhouse-connect escapes for us).
+                from zeta_tui.querying.logquery import escape_parameters
+
+                out = sess.query(f"{sql} SETTINGS {settings}", "JSONCompact", params=escape_parameters(dict(params)))
             except Exception as e:
                 raise self._error(e) from e
             raw = out.bytes() if hasattr(out, "bytes") else bytes(out)
