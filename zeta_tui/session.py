@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from zeta_tui.errors import ZetaError
+from zeta_tui.errors import BackendUnavailable, ZetaError
 
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.logs.base import LogSource
@@ -28,6 +28,18 @@ class ConsoleSession:
     #: the panes that need it show this instead of a generic "not configured".
     unavailable: dict[str, ZetaError] = field(default_factory=dict)
     logs: "LogSource | None" = None
+
+    def require(self, section: str, example: str) -> Any:
+        """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
+        client = getattr(self, section)
+        if client is None:
+            if section in self.unavailable:
+                raise self.unavailable[section]
+            raise BackendUnavailable(
+                f"context {self.context_name!r} has no [{section}] section",
+                hint=f"add [contexts.{self.context_name}.{section}] {example} to the config file",
+            )
+        return client
 
     async def aclose(self) -> None:
         for client in (self.prometheus, self.logs):

@@ -138,17 +138,7 @@ class LogsScreen(Screen):
         return self.app.context.logs
 
     def _source(self):
-        source = self.app.session.logs
-        if source is None:
-            reason = self.app.session.unavailable.get("logs")
-            if reason is not None:
-                raise reason
-            name = self.app.context_name
-            raise BackendUnavailable(
-                f"context {name!r} has no [logs] section",
-                hint=f'add [contexts.{name}.logs] with kind = "elasticsearch" | "opensearch" | "loki" | "clickhouse"',
-            )
-        return source
+        return self.app.session.require("logs", 'with kind = "elasticsearch" | "opensearch" | "loki" | "clickhouse"')
 
     def _current_ask(self) -> Any:
         return (self.app.range_label, self.query_text)

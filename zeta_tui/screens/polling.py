@@ -66,17 +66,7 @@ class PollingScreen(Screen, Generic[T]):
 
     def require_prometheus(self):
         """The context's Prometheus client, or the error a pane shows when there is none."""
-        prom = self.app.prometheus
-        if prom is None:
-            reason = self.app.session.unavailable.get("prometheus")
-            if reason is not None:
-                raise reason
-            name = self.app.context_name
-            raise BackendUnavailable(
-                f"context {name!r} has no [prometheus] section",
-                hint=f"add [contexts.{name}.prometheus] url = ... to the config file",
-            )
-        return prom
+        return self.app.session.require("prometheus", "with url = ...")
 
     def question(self) -> Any:
         """What the current data answer (changes -> refetch, late answers dropped)."""
