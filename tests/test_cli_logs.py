@@ -97,3 +97,11 @@ def test_bad_time_options_exit_2(world_logs, capsys) -> None:
     assert _run(capsys, "--config", config, "logs", "--since", "1h", "--from", "2026-01-01")[0] == 2
     code, _, err = _run(capsys, "--config", config, "logs", "--from", "noon")
     assert code == 2 and "--from" in err
+
+
+def test_check_probes_an_embedded_log_store(world_logs, capsys) -> None:
+    config, _ = world_logs
+    code, out, err = _run(capsys, "--config", config, "check")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.startswith("logs"))
+    assert "embedded:" in line and " UP " in line

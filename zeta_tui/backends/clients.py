@@ -36,7 +36,7 @@ def client_for(section: str, cfg: HttpBackendConfig) -> HealthProbe:
         from zeta_tui.backends.alertmanager import AlertmanagerClient
 
         return AlertmanagerClient(cfg)
-    if isinstance(cfg, LogsConfig) and cfg.kind in ("elasticsearch", "opensearch", "loki"):
+    if isinstance(cfg, LogsConfig):
         from zeta_tui.backends.logs.factory import log_source_for
 
         return log_source_for(cfg)

@@ -130,6 +130,10 @@ class ContextConfig(_Strict):
         """Write actions are refused: read_only if set, else the value of production."""
         return self.production if self.read_only is None else self.read_only
 
+    def backends(self) -> dict[str, "HttpBackendConfig"]:
+        """Every configured backend section, a server's or an embedded store's, in file order."""
+        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name), HttpBackendConfig)}
+
     def http_backends(self) -> dict[str, "HttpBackendConfig"]:
         """The configured HTTP backend sections by name (prometheus, alertmanager, ...), in file order."""
         return {

@@ -49,7 +49,8 @@ class ProbeResult:
 
 async def probe(section: str, cfg: HttpBackendConfig) -> ProbeResult:
     """Ask one backend for its version, within its timeout; never raises."""
-    url = redact_url(cfg.url)
+    # An embedded store has a path instead of a URL.
+    url = redact_url(cfg.url) if cfg.url else f"embedded:{getattr(cfg, 'path', '')}"
     t0 = time.perf_counter()
     client = None
     try:
@@ -97,7 +98,7 @@ def format_results(results: list[ProbeResult]) -> str:
 def run_check(args: argparse.Namespace) -> int:
     """`zeta check [--json]`: 0 all up, 1 any down, 2 config error."""
     loaded = load_context(args.config, args.context)
-    backends = loaded.context.http_backends()
+    backends = loaded.context.backends()
     if not backends:
         raise ConfigError(
             f"context {loaded.name!r} configures no backends",
