@@ -41,6 +41,7 @@ class Column:
         return not (self.narrow_hide and width < WIDE)
 
 
+REDRAW_SECONDS = 0.15
 WIDE = 120  # columns; narrower terminals hide tenant and endpoint (the message repeats the endpoint)
 
 
@@ -115,6 +116,7 @@ class LogView(ScrollView, can_focus=True):
         self.follow = True  # keep the newest record in view as records arrive
         self.level_styles: dict[str, Style] = {}
         self.matcher: Callable[[LogRecord], bool] | None = None
+        self._redraw_pending = False
 
     # --- data ------------------------------------------------------------------------------
 
@@ -131,10 +133,19 @@ class LogView(ScrollView, can_focus=True):
         at_end = self.cursor >= len(self.records) - 1
         overflow = max(0, len(self.records) + len(records) - (self.records.maxlen or 0))
         self.records.extend(records)
+        # Move the cursor without its watcher (which redraws): a burst of pages is drawn once.
         if self.follow and at_end:
-            self.cursor = len(self.records) - 1
+            self.set_reactive(LogView.cursor, len(self.records) - 1)
         else:
-            self.cursor = max(0, self.cursor - overflow)
+            self.set_reactive(LogView.cursor, max(0, self.cursor - overflow))
+        if not self._redraw_pending:
+            # At most ~7 frames a second while records stream in: every frame of a scrolling
+            # view rewrites the whole view, which over SSH is what costs, not the records.
+            self._redraw_pending = True
+            self.set_timer(REDRAW_SECONDS, self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_pending = False
         self._resize()
 
     def current(self) -> LogRecord | None:
@@ -251,7 +262,8 @@ class LogView(ScrollView, can_focus=True):
                 segments.append(Segment(text[: column.width].ljust(column.width) + " ", style))
             else:
                 segments.extend(self._highlighted(text, style))
-        strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
+        # One segment per run of equal style: the terminal then gets one colour code, not one a column.
+        strip = Strip(list(Segment.simplify(segments))).crop(int(self.scroll_x), int(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
 
     def _highlighted(self, text: str, style: Style) -> list[Segment]:
