@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import orjson
-from rich.syntax import Syntax
+from rich.json import JSON
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -24,7 +24,10 @@ _MODAL_CSS = """
 class LogDetailScreen(ModalScreen[None]):
     """Enter on a record: every field, as JSON."""
 
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records")]
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records"),
+        Binding("y", "copy", "Copy", id="logs.detail_copy", tooltip="Copy the record as JSON (OSC 52, works over SSH)"),
+    ]
     DEFAULT_CSS = _MODAL_CSS.format(name="LogDetailScreen")
 
     def __init__(self, record: LogRecord) -> None:
@@ -32,11 +35,15 @@ class LogDetailScreen(ModalScreen[None]):
         self.record = record
 
     def compose(self) -> ComposeResult:
-        text = orjson.dumps(self.record.to_dict(), option=orjson.OPT_INDENT_2, default=str).decode()
+        text = orjson.dumps(self.record.to_dict(), default=str).decode()
         with Vertical():
             yield Static("Record · Esc closes · y copies it", classes="section-title")
             with VerticalScroll():
-                yield Static(Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default"))
+                yield Static(JSON(text, indent=2))
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(orjson.dumps(self.record.to_dict(), default=str).decode())
+        self.notify("record copied (OSC 52)")
 
 
 class LogContextScreen(ModalScreen[None]):
