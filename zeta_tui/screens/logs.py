@@ -110,16 +110,8 @@ class LogsScreen(Screen):
     # --- shared shell hooks (the app calls these like on any data screen) ---------------------
 
     def update_header(self) -> None:
-        ctx = self.app.context
-        self.query_one(ShellHeader).show(
-            screen_title=self.TITLE,
-            context=self.app.context_name,
-            production=ctx.production,
-            read_only=ctx.is_read_only,
-            range_label="live" if self.following else self.app.range_label,
-            refresh_seconds=ctx.refresh_seconds,
-            paused=self.app.paused,
-        )
+        range_label = "live" if self.following else self.app.range_label
+        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context, range_label=range_label, paused=self.app.paused)
         self._show_status()
 
     def on_pause_changed(self) -> None:

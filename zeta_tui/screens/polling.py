@@ -105,16 +105,7 @@ class PollingScreen(Screen, Generic[T]):
         self._disarm()
 
     def update_header(self) -> None:
-        ctx = self.app.context
-        self.query_one(ShellHeader).show(
-            screen_title=self.TITLE,
-            context=self.app.context_name,
-            production=ctx.production,
-            read_only=ctx.is_read_only,
-            range_label=self.app.range_label,
-            refresh_seconds=ctx.refresh_seconds,
-            paused=self.app.paused,
-        )
+        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context, range_label=self.app.range_label, paused=self.app.paused)
         self._show_status()
 
     # --- polling -------------------------------------------------------------------------

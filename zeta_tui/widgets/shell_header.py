@@ -22,6 +22,18 @@ class ShellHeader(Vertical):
         yield Static(id="banner")
         yield Static(id="bar")
 
+    def show_context(self, screen_title: str, name: str, context, *, range_label: str, paused: bool) -> None:
+        """The bar for a context (anything with production, is_read_only, refresh_seconds)."""
+        self.show(
+            screen_title=screen_title,
+            context=name,
+            production=context.production,
+            read_only=context.is_read_only,
+            range_label=range_label,
+            refresh_seconds=context.refresh_seconds,
+            paused=paused,
+        )
+
     def show(self, *, screen_title: str, context: str, production: bool, read_only: bool, range_label: str, refresh_seconds: float, paused: bool) -> None:
         self.set_class(production, "-production")
         if production:
