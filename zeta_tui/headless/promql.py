@@ -23,8 +23,9 @@ from zeta_tui.errors import ConfigError
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.series import InstantSample, Series
 from zeta_tui.models.timerange import TimeRange, parse_duration
+from zeta_tui.widgets.sparkline_text import BLOCKS  # noqa: F401 - part of this module's interface
+from zeta_tui.widgets.sparkline_text import sparkline as scaled_sparkline
 
-BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 30
 SUMMARY_DIGITS = 6  # the summary is for reading; --samples and --json are exact
 
@@ -57,26 +58,7 @@ def format_time(t: float) -> str:
 
 def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
     """Block characters from the series' min to max; NaN is a space; at most ``width`` cells."""
-    if not values:
-        return ""
-    if len(values) > width:  # keep each bucket's peak so spikes stay visible
-        n = len(values)
-        buckets = [values[i * n // width : max(i * n // width + 1, (i + 1) * n // width)] for i in range(width)]
-        values = [max((v for v in b if not math.isnan(v)), default=math.nan) for b in buckets]
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return " " * len(values)
-    lo, hi = min(finite), max(finite)
-    out = []
-    for v in values:
-        if math.isnan(v):
-            out.append(" ")
-        elif hi == lo:
-            out.append(BLOCKS[0])
-        else:
-            clipped = min(max(v, lo), hi)
-            out.append(BLOCKS[round((clipped - lo) / (hi - lo) * (len(BLOCKS) - 1))])
-    return "".join(out)
+    return scaled_sparkline(values, min(width, len(values)))
 
 
 def format_instant(samples: Sequence[InstantSample]) -> str:
