@@ -42,6 +42,7 @@ ES = [
     ('"connection reset"', {"match_phrase": {"message": "connection reset"}}),
     ("message:timeout", {"match": {"message": {"query": "timeout", "operator": "and"}}}),
     ("message:time*", {"wildcard": {"message": {"value": "time*"}}}),
+    ("Time*", {"wildcard": {"message": {"value": "time*"}}}),  # message words are indexed lower-cased
     ("level:ERROR", LEVEL_ERROR),
     ("level:warn", {"terms": {"level": ["warn", "WARN", "Warn"]}}),
     ("service:auth", {"match": {"service": "auth"}}),
@@ -120,6 +121,24 @@ LOGQL = [
 @pytest.mark.parametrize(("text", "expected"), LOGQL, ids=[e[0] or "<empty>" for e in LOGQL])
 def test_logql(text, expected):
     assert to_logql(parse_log_query(text), SELECTOR, NOW) == expected
+
+
+# A JSON key that is also a stream label arrives as <key>_extracted: the line's value is checked
+# where it has one, the stream label where it has not; NOT still follows De Morgan.
+LEVEL_IS_A_STREAM_LABEL = [
+    ("level:ERROR", '(level_extracted=~"(?i)ERROR" or (level_extracted="" and level=~"(?i)ERROR"))'),
+    ("NOT level:ERROR", '(level_extracted!~"(?i)ERROR" and (level_extracted!="" or level!~"(?i)ERROR"))'),
+    ("_exists_:level", '(level_extracted!="" or (level_extracted="" and level!=""))'),
+    ("latency_ms:[1 TO 2] AND service:x",
+     '((latency_ms_extracted >= 1 and latency_ms_extracted <= 2) or (latency_ms_extracted="" and (latency_ms >= 1 and latency_ms <= 2)))'
+     ' and service="x"'),
+    ("NOT latency_ms:>5", '(latency_ms_extracted <= 5 and (latency_ms_extracted!="" or latency_ms <= 5))'),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LEVEL_IS_A_STREAM_LABEL, ids=[e[0] for e in LEVEL_IS_A_STREAM_LABEL])
+def test_logql_reaches_fields_loki_renamed(text, expected):
+    assert to_logql(parse_log_query(text), SELECTOR, NOW, {"level", "latency_ms", "namespace"}) == f"{SELECTOR} | json | {expected}"
 
 
 @pytest.mark.parametrize(

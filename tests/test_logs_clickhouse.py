@@ -191,11 +191,33 @@ def test_a_table_without_timestamp_time_works_too(store):
                 "Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp")
     logs._query("INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', 'slow login', '', '', "
                 "map('latency_ms', '1200.5'))", t=(END - 60) * 10**9)
-    (record,) = asyncio.run(store.source("bare").search("latency_ms:>1000", HOUR)).records
+    bare = store.source("bare")
+    (record,) = asyncio.run(bare.search("latency_ms:>1000 AND NOT _exists_:host.name", HOUR)).records
     assert (record.level, record.service, record.fields["latency_ms"], record.trace_id) == ("WARN", "auth", 1200.5, "")
+    assert bare._columns == frozenset()
     source = store.source()
     asyncio.run(source.search(None, HOUR, limit=1))
-    assert source._second_column is True
+    assert source._columns == {"TimestampTime", "ResourceAttributes"}
+
+
+def test_resource_attributes_are_searched_and_shown(store):
+    """Collectors put k8s.*, host.name and service.instance.id in ResourceAttributes: a search on
+    such a key finds the records, and the record carries it (its own attribute wins a clash)."""
+    instance = store.records[7].instance
+    expected = sorted(r.trace_id for r in store.records if r.instance == instance)
+    found = _all(store.source(), f'service.instance.id:"{instance}" OR _exists_:no.such.key')
+    assert sorted(r.trace_id for r in found) == expected
+    assert {r.get("service.instance.id") for r in found} == {instance}
+    assert "service.name" not in found[0].fields  # that one is the service column
+    logs = store.logs
+    logs._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.both (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
+                "Body String, TraceId String, SpanId String, LogAttributes Map(String, String), ResourceAttributes Map(String, String)) "
+                "ENGINE = MergeTree ORDER BY Timestamp")
+    logs._query("INSERT INTO {database:Identifier}.both VALUES (fromUnixTimestamp64Nano({t:Int64}), 'INFO', 'auth', 'a', '', '', "
+                "map('region', 'eu-1'), map('region', 'us-1', 'host.name', 'node-7'))", t=(END - 60) * 10**9)
+    (record,) = asyncio.run(store.source("both").search("region:eu-1 AND host.name:node-7", HOUR)).records
+    assert (record.get("region"), record.get("host.name")) == ("eu-1", "node-7")
+    assert asyncio.run(store.source("both").search("region:us-1", HOUR)).records == ()
 
 
 def test_values_with_backslashes_and_tabs_reach_the_engine_intact(store):

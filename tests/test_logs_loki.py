@@ -235,3 +235,34 @@ async def test_structured_metadata_and_parsed_labels_become_fields(httpserver: H
     (rec,) = page.records
     assert rec.message == "GET /health 200" and rec.service == "api" and rec.trace_id == "t-1"
     assert rec.fields["pod"] == "api-0" and rec.fields["status"] == "200" and rec.fields["trace_id"] == "t-1"
+
+
+async def test_a_field_named_like_a_stream_label_is_found_and_shown(httpserver: HTTPServer) -> None:
+    """Streams labelled level=info whose JSON lines say "level":"ERROR": Loki's | json calls the
+    line's value level_extracted. The source learns the stream labels from /series, filters on
+    the line's value, and the record shows the line's level, not the stream's."""
+    series = {"status": "success", "data": [{"app": "api", "level": "info"}]}
+    httpserver.expect_request("/loki/api/v1/series").respond_with_json(series)
+    line = seed_line(T0, "ERROR", "upstream timeout")
+    body = {"status": "success", "data": {"resultType": "streams", "result": [
+        {"stream": {"app": "api", "level": "info", "level_extracted": "ERROR", "message": "upstream timeout"}, "values": [[str(T0), line]]},
+        {"stream": {"app": "api", "level": "info", "level_extracted": "warn"}, "values": [[str(T0 + 1), "level=warn msg=slow"]]},
+    ]}}
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(body)
+    src = source(httpserver)
+    page = await src.search("level:ERROR", WIDE)
+    await src.aclose()
+    sent = [dict(req.args) for req, _ in httpserver.log if req.path.endswith("/query_range")]
+    assert 'level_extracted=~"(?i)ERROR" or (level_extracted="" and level=~"(?i)ERROR")' in sent[0]["query"]
+    assert [(r.level, r.fields.get("level_extracted")) for r in page.records] == [("ERROR", None), ("WARN", None)]
+    assert src.stream_labels == {"app", "level"}
+
+
+async def test_stream_labels_unknown_when_series_fails(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/loki/api/v1/series").respond_with_data("forbidden", status=403)
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json({"status": "success", "data": {"resultType": "streams", "result": []}})
+    src = source(httpserver)
+    page = await src.search("level:ERROR", WIDE)
+    await src.aclose()
+    sent = [dict(req.args) for req, _ in httpserver.log if req.path.endswith("/query_range")]
+    assert page.records == () and sent[0]["query"].endswith('| json | level=~"(?i)ERROR"')

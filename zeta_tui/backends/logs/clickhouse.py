@@ -145,7 +145,7 @@ class ClickHouseLogSource(LogSource):
         self.embedded = cfg.path is not None
         self.url = _without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"
         self._client: Any = None
-        self._second_column: bool | None = None  # does the table have TimestampTime (see _select)?
+        self._columns: frozenset[str] | None = None  # the optional columns the table has (see _detect_columns)
         self._settings = {"readonly": 1, "max_execution_time": int(max(1, cfg.timeout_seconds)), "max_result_rows": 1_000_000,
                           "result_overflow_mode": "throw"}
 
@@ -241,7 +241,8 @@ class ClickHouseLogSource(LogSource):
             query = parse_log_query(query)
         from zeta_tui.querying.logquery import to_clickhouse
 
-        where, params = to_clickhouse(query, datetime.fromtimestamp(now, tz=timezone.utc), self.cfg.table)
+        where, params = to_clickhouse(query, datetime.fromtimestamp(now, tz=timezone.utc), self.cfg.table,
+                                      resource_attributes="ResourceAttributes" in (self._columns or ()))
         return ClickHouseFilter(where, params)
 
     def _select(self, flt: ClickHouseFilter, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any) -> tuple[str, dict[str, Any]]:
@@ -257,7 +258,7 @@ class ClickHouseLogSource(LogSource):
             "Timestamp <= fromUnixTimestamp64Nano({zeta_to:Int64})",
             f"({flt.where})",
         ]
-        if self._second_column:
+        if "TimestampTime" in (self._columns or ()):
             # The exporter's tables partition and sort by TimestampTime (whole seconds); a bound
             # on it lets the server skip partitions and granules a Timestamp bound alone does not.
             where[:0] = ["TimestampTime >= toDateTime(intDiv({zeta_from:Int64}, 1000000000))",
@@ -267,19 +268,30 @@ class ClickHouseLogSource(LogSource):
             params.update(zeta_cur_ns=int(ns), zeta_cur_rid=int(rid))
             op = "<" if newest_first else ">"
             where.append(f"(zeta_ns, zeta_rid) {op} ({{zeta_cur_ns:Int64}}, {{zeta_cur_rid:UInt64}})")
+        resources = "ResourceAttributes" if "ResourceAttributes" in (self._columns or ()) else "map()"
         sql = (
-            f"SELECT {_COLUMNS} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
+            f"SELECT {_COLUMNS}, {resources} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
             f"ORDER BY Timestamp {order}, zeta_rid {order} LIMIT {{zeta_limit:UInt32}}"
         )
         return sql, params
 
+    def _detect_columns(self) -> frozenset[str]:
+        """Which of the optional otel_logs columns this table has.
+
+        TimestampTime (the seconds column current exporters partition and sort by) lets a time
+        bound skip partitions; ResourceAttributes holds the collector's keys (k8s.*, host.name).
+        Older or hand-made tables may lack either, and naming a missing column is an error.
+        """
+        rows = self._run(
+            "SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String} "
+            "AND name IN ('TimestampTime', 'ResourceAttributes')",
+            {"d": self.cfg.database, "t": self.cfg.table})
+        return frozenset(str(r[0]) for r in rows)
+
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+        if self._columns is None:
+            self._columns = await asyncio.to_thread(self._detect_columns)
         flt = self._filter(query, time_range.end)
-        if self._second_column is None:
-            found = await asyncio.to_thread(
-                self._run, "SELECT count() FROM system.columns WHERE database = {d:String} AND table = {t:String} AND name = 'TimestampTime'",
-                {"d": self.cfg.database, "t": self.cfg.table})
-            self._second_column = bool(found and int(found[0][0]))
         sql, params = self._select(flt, time_range, limit, newest_first, cursor)
         rows = await asyncio.to_thread(self._run, sql, params)
         records = [_record(r) for r in rows]
@@ -316,6 +328,8 @@ def _value(text: str) -> Any:
 
 
 def _record(row: list[Any]) -> LogRecord:
-    ns, rid, severity, service, body, trace_id, span_id, attributes = row
-    fields = {k: _value(v) for k, v in (attributes or {}).items()}
+    ns, rid, severity, service, body, trace_id, span_id, attributes, resources = row
+    # The record's own attributes win over its resource's; service.name is the service column.
+    fields = {k: _value(v) for k, v in (resources or {}).items() if k != "service.name"}
+    fields.update((k, _value(v)) for k, v in (attributes or {}).items())
     return LogRecord(int(ns), normalise_level(severity), service, body, fields, trace_id, span_id, f"{int(rid):016x}")

@@ -75,6 +75,9 @@ class LokiLogSource(HttpBackend, LogSource):
         self.clock = clock
         #: the ``stats`` of the last query_range answer (bytes/lines processed, exec time)
         self.last_stats: dict[str, Any] = {}
+        #: label names of the selector's streams (see _learn_stream_labels) and when learnt
+        self.stream_labels: frozenset[str] = frozenset()
+        self._labels_learnt_at: float | None = None
 
     # --- the query -------------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class LokiLogSource(HttpBackend, LogSource):
         now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
         try:
             parsed = parse_log_query(query) if isinstance(query, str) else query
-            logql = to_logql(parsed, self.selector, now)
+            logql = to_logql(parsed, self.selector, now, self.stream_labels)
             lo, hi = time_window(parsed, now)
         except ZetaError:
             raise
@@ -99,11 +102,30 @@ class LokiLogSource(HttpBackend, LogSource):
             raise QueryError(str(exc), where=self.where) from None
         return logql, (_dt_ns(lo), _dt_ns(hi))
 
+    async def _learn_stream_labels(self, query: Any, end_ns: int) -> None:
+        """Learn the selector's stream label names (from /series over the hour before
+        ``end_ns``, at most every 15 minutes) so that to_logql can reach a JSON field Loki renamed
+        to ``<name>_extracted`` because a stream label has its name. Best effort: without the
+        answer the filters use the plain names, as before."""
+        if isinstance(query, LogQL) or query is None or (isinstance(query, str) and not query.strip()):
+            return
+        now = self.clock()
+        if self._labels_learnt_at is not None and now - self._labels_learnt_at < 900:
+            return
+        self._labels_learnt_at = now
+        end = end_ns / 1e9
+        try:
+            found = await self.series(time_range=TimeRange(end - 3600, end))
+        except ZetaError:
+            return
+        self.stream_labels = frozenset(name for labels in found for name in labels)
+
     # --- search ----------------------------------------------------------------------------
 
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
         if cursor is not None and not isinstance(cursor, LokiCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
+        await self._learn_stream_labels(query, int(time_range.end * 1e9))
         logql, (q_lo, q_hi) = self.translate(query)
         start, end = int(time_range.start * 1e9), int(time_range.end * 1e9)
         start, end = max(start, q_lo) if q_lo is not None else start, min(end, q_hi) if q_hi is not None else end
@@ -178,6 +200,7 @@ class LokiLogSource(HttpBackend, LogSource):
     # --- tail --------------------------------------------------------------------------------
 
     async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+        await self._learn_stream_labels(query, int(self.clock() * 1e9))
         logql, _window = self.translate(query)
         last_ns = since_ns
         recent = _RecentIds()
@@ -342,11 +365,19 @@ def records_from_streams(result: list[dict]) -> list[LogRecord]:
             if len(value) > 2 and isinstance(value[2], dict):
                 for group in ("structuredMetadata", "parsed"):
                     extra.update(value[2].get(group) or {})
+            _unrename_extracted(extra)
             rid = hashlib.blake2b(f"{label_key}\x00{ns}\x00{line}".encode(), digest_size=12).hexdigest()
             n = counts.get(rid, 0)
             counts[rid] = n + 1
             out.append(record_from_line(line, timestamp_ns=ns, record_id=rid if n == 0 else f"{rid}#{n}", labels=extra))
     return out
+
+
+def _unrename_extracted(labels: dict[str, Any]) -> None:
+    """A parser's ``level_extracted`` (Loki's name for a parsed ``level`` when the stream has a
+    ``level`` label) is the line's own value: it takes the plain name, as the line has it."""
+    for key in [k for k in labels if k.endswith("_extracted") and k[: -len("_extracted")] in labels]:
+        labels[key[: -len("_extracted")]] = labels.pop(key)
 
 
 def tail_frame(frame: Any) -> tuple[list[LogRecord], int]:

@@ -6,7 +6,7 @@ operators are literal. The SQL text is therefore a function of the query's *shap
 
 Public API::
 
-    to_clickhouse(query, now, table="otel_logs") -> (where_sql, params)
+    to_clickhouse(query, now, table="otel_logs", resource_attributes=False) -> (where_sql, params)
     sql_select(query, time_range_start_ns, time_range_end_ns, limit, newest_first=True,
                table="otel_logs", now=None, prune_column="TimestampTime") -> (sql, params)
 
@@ -21,7 +21,11 @@ backslash starts an escape), so for chdb pass ``escape_parameters(params)``.
 Column mapping (otel_logs): timestamp -> Timestamp, level -> SeverityText (case-insensitive),
 service -> ServiceName, message and bare words -> Body (case-insensitive substring), trace_id ->
 TraceId, span_id -> SpanId, anything else -> ``LogAttributes[key]``, where the seed's JSON fields
-live as strings; numeric comparisons therefore cast with ``toFloat64OrNull``.
+live as strings; numeric comparisons therefore cast with ``toFloat64OrNull``. With
+``resource_attributes=True`` (the table has the column, as every OpenTelemetry exporter's does)
+a key missing from ``LogAttributes`` is looked up in ``ResourceAttributes``, where collectors put
+``k8s.namespace.name``, ``host.name``, ``deployment.environment`` and the like; the record's own
+attribute wins when both have the key.
 """
 
 from __future__ import annotations
@@ -63,13 +67,17 @@ _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def to_clickhouse(query: LogQuery, now: datetime, table: str = "otel_logs") -> tuple[str, dict[str, Any]]:
+def to_clickhouse(
+    query: LogQuery, now: datetime, table: str = "otel_logs", *, resource_attributes: bool = False
+) -> tuple[str, dict[str, Any]]:
     """A WHERE condition (without the keyword) for ``query`` and its parameters.
 
     ``table`` is accepted for symmetry with sql_select; the condition names only columns.
+    ``resource_attributes``: fall back to ``ResourceAttributes`` for keys a record's
+    ``LogAttributes`` lacks (only for tables that have that column).
     """
     _quoted_table(table)
-    translator = _Translator(now)
+    translator = _Translator(now, resource_attributes)
     return translator.node(query.root, top=True), translator.params
 
 
@@ -93,7 +101,7 @@ def sql_select(
     """
     if now is None:
         now = datetime.fromtimestamp(time_range_end_ns // 1_000_000_000, tz=timezone.utc)
-    where, params = to_clickhouse(query, now, table)
+    where, params = to_clickhouse(query, now, table, resource_attributes=True)
     bounds = [
         "Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})",
         "Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})",
@@ -137,8 +145,9 @@ def _quoted_table(table: str) -> str:
 
 
 class _Translator:
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, resource_attributes: bool = False) -> None:
         self.now = now
+        self.resource_attributes = resource_attributes
         self.params: dict[str, Any] = {}
         self.keys: dict[str, str] = {}  # attribute key -> its parameter, so a key is sent once
 
@@ -155,7 +164,12 @@ class _Translator:
 
     def column(self, field: str | None) -> str:
         field = field or MESSAGE_FIELD
-        return _COLUMNS[field] if field in _COLUMNS else f"LogAttributes[{self.key(field)}]"
+        if field in _COLUMNS:
+            return _COLUMNS[field]
+        key = self.key(field)
+        if self.resource_attributes:
+            return f"if(mapContains(LogAttributes, {key}), LogAttributes[{key}], ResourceAttributes[{key}])"
+        return f"LogAttributes[{key}]"
 
     def node(self, node: Node, top: bool = False) -> str:
         if isinstance(node, MatchAll):
@@ -173,7 +187,10 @@ class _Translator:
         if isinstance(node, Exists):
             if node.field in _COLUMNS:
                 return "1" if node.field == TIME_FIELD else f"{self.column(node.field)} != ''"
-            return f"mapContains(LogAttributes, {self.key(node.field)})"
+            key = self.key(node.field)
+            if self.resource_attributes:
+                return f"(mapContains(LogAttributes, {key}) OR mapContains(ResourceAttributes, {key}))"
+            return f"mapContains(LogAttributes, {key})"
         if isinstance(node, Range):
             return self.range(node)
         raise QueryError(f"{type(node).__name__} has no ClickHouse translation", where="log query")

@@ -99,8 +99,12 @@ class _Translator:
                 return {"terms": {field: spellings}}
             clauses = [{"wildcard": {field: {"value": s}}} for s in spellings]
             return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+        if node.wildcard and node.field in (None, MESSAGE_FIELD):
+            # A bare wildcard (time*) searches the words of the message, as in Kibana. Those
+            # words are indexed lower-cased by the standard analyser, and a wildcard is not
+            # analysed: lower-case it here, so Time* finds "timeout" as on the other backends.
+            return {"wildcard": {field: {"value": node.value.lower()}}}
         if node.wildcard:
-            # A bare wildcard (time*) searches the words of the message, as in Kibana.
             return {"wildcard": {field: {"value": node.value}}}
         if node.field in (None, MESSAGE_FIELD):
             # All the words of a term must be present (analysers may split "a-b").

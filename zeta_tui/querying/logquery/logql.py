@@ -8,6 +8,10 @@
   atoms (De Morgan): ``=`` <-> ``!=``, ``=~`` <-> ``!~``, ``>`` <-> ``<=``.
 - Field names become labels the way ``| json`` names them: characters other than letters, digits
   and ``_`` become ``_`` (``context.ip_address`` -> ``context_ip_address``).
+- A JSON key that is also a label of the stream is renamed by ``| json`` to ``<key>_extracted``.
+  For such fields (``stream_labels``, which the source learns from /series) the filter checks
+  the line's value where it has one and the stream's label where it has not:
+  ``(level_extracted=~"(?i)ERROR" or (level_extracted="" and level=~"(?i)ERROR"))``.
 - Timestamp ranges ANDed at the top are not part of LogQL: Loki's time range is the
   query_range ``start``/``end``. They are left out of the string; the Loki source narrows its
   range with ``timeexpr.time_window(query, now)``. A timestamp range under OR or NOT cannot be
@@ -17,7 +21,9 @@
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Callable, Iterable
 
 from zeta_tui.errors import QueryError
 
@@ -40,14 +46,26 @@ from .ast import (
 from .timeexpr import split_time_window, time_window
 
 _REGEX_SPECIALS = set("\\.+*?()|[]{}^$")
+#: the stream label names of the translation under way (see to_logql)
+_STREAM_LABELS: ContextVar[frozenset[str]] = ContextVar("stream_labels", default=frozenset())
 
 
-def to_logql(query: LogQuery, selector: str, now: datetime) -> str:
+def to_logql(query: LogQuery, selector: str, now: datetime, stream_labels: Iterable[str] = ()) -> str:
     """The LogQL log query for ``query`` on the streams ``selector`` (e.g. ``{namespace="prod"}``).
 
     ``now`` resolves the relative times of the query's time window (checked here, applied by the
-    caller as query_range start/end). Raises QueryError for constructs Loki cannot express.
+    caller as query_range start/end). ``stream_labels``: the label names the streams carry, whose
+    JSON namesakes Loki renames to ``<name>_extracted``. Raises QueryError for constructs Loki
+    cannot express.
     """
+    token = _STREAM_LABELS.set(frozenset(stream_labels))
+    try:
+        return _to_logql(query, selector, now)
+    finally:
+        _STREAM_LABELS.reset(token)
+
+
+def _to_logql(query: LogQuery, selector: str, now: datetime) -> str:
     time_window(query, now)  # a bad time is reported now, not when Loki is asked
     _window, rest = split_time_window(query)
     items = rest.items if isinstance(rest, And) else (rest,)
@@ -105,7 +123,7 @@ def _expression(node: Node, negated: bool, top: bool = False) -> str:
             return _matcher(MESSAGE_FIELD, "=~", ".*" + _regex_escape(node.text) + ".*", negated, flags="is")
         return _matcher(node.field, "=", node.text, negated, flags=_flags(node.field))
     if isinstance(node, Exists):
-        return f'{_label(node.field)}{"=" if negated else "!="}""'
+        return _on_label(node.field, negated, lambda label, neg: f'{label}{"=" if neg else "!="}""')
     if isinstance(node, Range):
         return _range(node, negated, top)
     raise QueryError(
@@ -134,9 +152,24 @@ def _matcher(field: str, op: str, value: str, negated: bool, flags: str = "") ->
         # Label regexes are anchored in Loki, so "(?i)ERROR" is an exact, case-blind match.
         value = f"(?{flags})" + (value if op == "=~" else _regex_escape(value))
         op = "=~"
-    if negated:
-        op = {"=": "!=", "=~": "!~"}[op]
-    return f"{_label(field)}{op}{_string(value)}"
+    text = _string(value)
+
+    def check(label: str, neg: bool) -> str:
+        return f"{label}{({'=': '!=', '=~': '!~'}[op] if neg else op)}{text}"
+
+    return _on_label(field, negated, check)
+
+
+def _on_label(field: str, negated: bool, check: Callable[[str, bool], str]) -> str:
+    """``check(label, negated)`` on the field's label; for a field that is also a stream label,
+    on the line's ``_extracted`` value where the line has one and on the stream's otherwise."""
+    label = _label(field)
+    if label not in _STREAM_LABELS.get():
+        return check(label, negated)
+    extracted = label + "_extracted"
+    if negated:  # NOT (x_ex ok OR (x_ex = "" AND x ok)) == x_ex not ok AND (x_ex != "" OR x not ok)
+        return f'({check(extracted, True)} and ({extracted}!="" or {check(label, True)}))'
+    return f'({check(extracted, False)} or ({extracted}="" and {check(label, False)}))'
 
 
 def _range(node: Range, negated: bool, top: bool) -> str:
@@ -152,18 +185,22 @@ def _range(node: Range, negated: bool, top: bool) -> str:
             hint="Loki compares only numbers, durations and sizes; use numbers, or a wildcard such as field:abc*",
             where="log query",
         )
-    label = _label(node.field)
-    checks = []
+    bounds = []
     if node.low is not None:
-        checks.append((">=" if node.include_low else ">", node.low))
+        bounds.append((">=" if node.include_low else ">", node.low))
     if node.high is not None:
-        checks.append(("<=" if node.include_high else "<", node.high))
-    if negated:
-        inverse = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
-        checks = [(inverse[op], value) for op, value in checks]
-    joiner = " or " if negated else " and "
-    text = joiner.join(f"{label} {op} {_number(value)}" for op, value in checks)
-    return text if top or len(checks) == 1 else f"({text})"
+        bounds.append(("<=" if node.include_high else "<", node.high))
+    inverse = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+
+    def check(label: str, neg: bool) -> str:
+        joiner = " or " if neg else " and "
+        text = joiner.join(f"{label} {inverse[op] if neg else op} {_number(value)}" for op, value in bounds)
+        return text if len(bounds) == 1 else f"({text})"
+
+    if _label(node.field) in _STREAM_LABELS.get():
+        return _on_label(node.field, negated, check)
+    text = check(_label(node.field), negated)
+    return text[1:-1] if top and len(bounds) > 1 else text
 
 
 def _number(value: str) -> str:
