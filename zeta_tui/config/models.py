@@ -103,6 +103,45 @@ class LogsConfig(HttpBackendConfig):
         return self
 
 
+TraceKind = Literal["jaeger", "tempo", "clickhouse"]
+
+
+class TracesConfig(HttpBackendConfig):
+    """Where the context's traces live: Jaeger, Tempo, or ClickHouse (otel_traces)."""
+
+    kind: TraceKind = Field(description="jaeger, tempo or clickhouse.")
+    url: str | None = Field(None, description="Base URL of the query API (not for an embedded ClickHouse store: use path).")
+    api: Literal["auto", "v1", "v3"] = Field("auto", description="Jaeger query API: v3 (OTLP JSON) when the server has it, else v1.")
+    table: str = Field("otel_traces", description="ClickHouse table in the OpenTelemetry traces schema.")
+    database: str = Field("default", description="ClickHouse database.")
+    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE)
+    ui_url: str | None = Field(
+        None, description="Link shown for a trace in a web UI, with {trace_id}, e.g. https://jaeger.internal/trace/{trace_id}."
+    )
+
+    @field_validator("ui_url")
+    @classmethod
+    def _ui_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            if "{trace_id}" not in v:
+                raise ValueError("ui_url needs {trace_id} where the trace id goes, e.g. https://jaeger.internal/trace/{trace_id}")
+            parts = urlsplit(v.replace("{trace_id}", "x"))  # a query is fine here (Grafana Explore links have one)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{redact_url(v)!r} is not an http/https URL; write it like https://jaeger.internal/trace/{{trace_id}}")
+        return v
+
+    @model_validator(mode="after")
+    def _where(self) -> "TracesConfig":
+        if self.kind == "clickhouse":
+            if (self.url is None) == (self.path is None):
+                raise ValueError("a clickhouse trace source needs url (a server) or path (an embedded store), one of them")
+        elif self.url is None:
+            raise ValueError(f"a {self.kind} trace source needs url")
+        elif self.path is not None:
+            raise ValueError(f"path is only for an embedded clickhouse store, not {self.kind}")
+        return self
+
+
 class ContextConfig(_Strict):
     """One environment to look at, like a kubeconfig context."""
 
@@ -118,6 +157,7 @@ class ContextConfig(_Strict):
     prometheus: PrometheusConfig | None = Field(None, description="Metrics backend.")
     alertmanager: AlertmanagerConfig | None = Field(None, description="Alert routing backend.")
     logs: LogsConfig | None = Field(None, description="Log source.")
+    traces: TracesConfig | None = Field(None, description="Trace source.")
 
     @field_validator("time_range")
     @classmethod
