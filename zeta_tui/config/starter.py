@@ -72,6 +72,15 @@ timeout_seconds = 10
 # ## path = "/var/lib/zeta/store"            # clickhouse embedded (chdb) store, instead of url
 # pii_fields = ["user_id", "context.ip_address"]  # masked until revealed
 # buffer_records = 100000                    # kept in memory while following
+#
+# [contexts.prod.traces]                     # one trace source per context
+# kind = "jaeger"                            # or tempo, clickhouse
+# url = "https://jaeger-query.internal:16686"
+# api = "auto"                               # jaeger: v3 (OTLP JSON) when the server has it, else v1
+# ui_url = "https://jaeger.internal/trace/{trace_id}"  # shown next to a trace
+# ## table = "otel_traces"                   # clickhouse (OpenTelemetry traces schema)
+# ## database = "default"
+# ## path = "/var/lib/zeta/store"            # clickhouse embedded (chdb) store, instead of url
 """
 
 

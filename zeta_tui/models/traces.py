@@ -55,6 +55,25 @@ def normalise_id(value: Any) -> str:
     return digits.rjust(16 if len(digits) <= 16 else 32, "0")
 
 
+def format_duration_ns(ns: int) -> str:
+    """A span duration as people read it: 12 ns, 850 µs, 150 ms, 1.25 s, 2 m 05 s."""
+    ns = int(ns)
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000:
+        return f"{sign}{ns} ns"
+    for unit, size in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
+        value = ns / size
+        if value < 999.5:
+            digits = 0 if value >= 99.95 else 1 if value >= 9.995 else 2
+            text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+            if unit != "s" or value < 59.95:
+                return f"{sign}{text} {unit}"
+            break
+    minutes, seconds = divmod(round(ns / 1e9), 60)
+    text = f"{minutes} m {seconds:02d} s"
+    return sign + text
+
+
 def same_id(a: str, b: str) -> bool:
     """The same id, ignoring leading zeros (a 64-bit id and its 128-bit form)."""
     return (a.lstrip("0") or "0") == (b.lstrip("0") or "0") if a and b else a == b
