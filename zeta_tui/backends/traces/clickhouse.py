@@ -1,0 +1,188 @@
+"""ClickHouseTraceSource: traces in the OpenTelemetry ``otel_traces`` table, on a server or embedded.
+
+The engine part (clickhouse-connect or chdb, shared embedded sessions, read-only settings,
+error mapping) is ``zeta_tui.backends.clickhouse_engine``, as for the log source. Every value is
+a ``{name:Type}`` server-side parameter; the database and table are Identifier parameters.
+
+Search, as Jaeger does it: service, operation, tags and the duration bounds apply to one span
+together (a trace matches when one of its spans in the time range has the service, the
+operation, every tag, in SpanAttributes or ResourceAttributes, and a duration within the
+bounds); ``errors_only`` keeps traces with at least one error span. Each result is one GROUP BY
+TraceId over the spans from ``PAD_SECONDS`` before to ``PAD_SECONDS`` after the range, so a trace
+that crosses an edge of the range is summarised whole; newest trace start first.
+
+A trace by id reads the exporter's ``<table>_trace_id_ts`` lookup table (TraceId -> first and
+last span second) when it exists, to read only the partitions holding the trace; a 64-bit id is
+looked up in its 16- and 32-digit forms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Mapping
+
+from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
+from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
+from zeta_tui.config.models import TracesConfig
+from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, TraceQuery, TraceSearch, TraceSummary, normalise_id
+
+PAD_SECONDS = 300  # how far outside the search range a matched trace's other spans are read
+MAX_SPANS = 100_000  # spans of one trace read at most
+_ERROR = "(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR SpanAttributes['error'] = 'true')"
+_TABLE = "{zeta_db:Identifier}.{zeta_table:Identifier}"
+_SPAN_COLUMNS = (
+    "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, toUnixTimestamp64Nano(Timestamp), Duration, SpanKind, StatusCode, "
+    "StatusMessage, SpanAttributes, ResourceAttributes, arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, "
+    "Events.Attributes, Links.TraceId, Links.SpanId, Links.Attributes"
+)
+
+
+class ClickHouseTraceSource(TraceSource):
+    """Traces from an ``otel_traces`` table (the OpenTelemetry Collector's ClickHouse exporter schema)."""
+
+    kind = "clickhouse"
+
+    def __init__(self, cfg: TracesConfig) -> None:
+        self.cfg = cfg
+        self._engine = ClickHouseEngine(cfg, "traces")
+        self.embedded = self._engine.embedded
+        self.url = self._engine.url
+        self._has_lookup: bool | None = None
+
+    def _run(self, sql: str, params: Mapping[str, Any]) -> list[list[Any]]:
+        return self._engine.run(sql, {"zeta_db": self.cfg.database, "zeta_table": self.cfg.table, **params})
+
+    async def services(self) -> list[str]:
+        rows = await asyncio.to_thread(self._run, f"SELECT DISTINCT ServiceName FROM {_TABLE} ORDER BY ServiceName LIMIT 10000", {})
+        return [str(r[0]) for r in rows if r[0]]
+
+    async def operations(self, service: str) -> list[str]:
+        sql = f"SELECT DISTINCT SpanName FROM {_TABLE} WHERE ServiceName = {{service:String}} ORDER BY SpanName LIMIT 10000"
+        rows = await asyncio.to_thread(self._run, sql, {"service": service})
+        return [str(r[0]) for r in rows]
+
+    async def search(self, query: TraceQuery) -> TraceSearch:
+        sql, params = search_sql(query)
+        rows = await asyncio.to_thread(self._run, sql, params)
+        return TraceSearch(tuple(
+            TraceSummary(trace_id=normalise_id(tid), root_service=str(service), root_name=str(name), start_ns=int(start),
+                         duration_ns=int(duration), span_count=int(count), services=tuple(services), error_count=int(errors))
+            for tid, service, name, start, duration, count, services, errors in rows
+        ))
+
+    async def trace(self, trace_id: str) -> Trace:
+        wanted = normalise_id(trace_id)
+        forms = id_forms(wanted)
+        params = {"a": forms[0], "b": forms[-1], "zeta_limit": MAX_SPANS}
+        base = f"SELECT {_SPAN_COLUMNS} FROM {_TABLE} WHERE TraceId IN ({{a:String}}, {{b:String}})"
+        tail = " ORDER BY Timestamp, SpanId LIMIT {zeta_limit:UInt32}"
+        rows: list[list[Any]] = []
+        if wanted and await self._lookup_exists():
+            bounded = (
+                f"WITH (SELECT min(Start) FROM {{zeta_db:Identifier}}.{{zeta_lookup:Identifier}} WHERE TraceId IN ({{a:String}}, {{b:String}})) "
+                f"AS zeta_start, (SELECT max(End) + 1 FROM {{zeta_db:Identifier}}.{{zeta_lookup:Identifier}} "
+                f"WHERE TraceId IN ({{a:String}}, {{b:String}})) AS zeta_end "
+                f"{base} AND Timestamp >= zeta_start AND Timestamp <= zeta_end{tail}"
+            )
+            rows = await asyncio.to_thread(self._run, bounded, {**params, "zeta_lookup": f"{self.cfg.table}_trace_id_ts"})
+        if not rows and wanted:  # no lookup table, or it lags behind the spans
+            rows = await asyncio.to_thread(self._run, base + tail, params)
+        if not rows:
+            raise TraceNotFound(f"no trace {wanted or trace_id!r} in {self.cfg.database}.{self.cfg.table}", where=self.url,
+                                hint="it may be older than the table keeps, or not sampled")
+        warnings = (f"the trace has more than {MAX_SPANS} spans; the first {MAX_SPANS} are shown",) if len(rows) >= MAX_SPANS else ()
+        return Trace(wanted, tuple(span_of(r) for r in rows), warnings)
+
+    async def _lookup_exists(self) -> bool:
+        if self._has_lookup is None:
+            rows = await asyncio.to_thread(
+                self._run, "SELECT count() FROM system.tables WHERE database = {zeta_db:String} AND name = {name:String}",
+                {"name": f"{self.cfg.table}_trace_id_ts"})
+            self._has_lookup = bool(rows) and int(rows[0][0]) > 0
+        return self._has_lookup
+
+    async def check(self) -> tuple[BuildInfo, float]:
+        started = time.perf_counter()
+        rows = await asyncio.to_thread(self._run, "SELECT version()", {})
+        return BuildInfo(str(rows[0][0]) if rows else "", flavour="chdb" if self.embedded else "clickhouse"), time.perf_counter() - started
+
+    async def aclose(self) -> None:
+        if self._engine.client is not None:
+            await asyncio.to_thread(self._engine.close)
+
+
+def id_forms(trace_id: str) -> tuple[str, str]:
+    """The forms a table may hold an id in: a 64-bit id as 16 digits and zero-padded to 32."""
+    if len(trace_id) == 16:
+        return trace_id, trace_id.rjust(32, "0")
+    if len(trace_id) == 32 and trace_id.startswith("0" * 16):
+        return trace_id, trace_id[16:]
+    return trace_id, trace_id
+
+
+def search_sql(query: TraceQuery) -> tuple[str, dict[str, Any]]:
+    """The search's SELECT and its parameters (see the module docstring for what matches)."""
+    frm, to = int(query.time_range.start * 1e9), int(query.time_range.end * 1e9)
+    params: dict[str, Any] = {"zeta_from": frm, "zeta_to": to, "zeta_pad_from": frm - PAD_SECONDS * 10**9,
+                              "zeta_pad_to": to + PAD_SECONDS * 10**9, "zeta_limit": max(1, int(query.limit))}
+    in_range = "Timestamp >= fromUnixTimestamp64Nano({zeta_from:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({zeta_to:Int64})"
+    conds = []
+    if query.service:
+        conds.append("ServiceName = {service:String}")
+        params["service"] = query.service
+    if query.operation:
+        conds.append("SpanName = {operation:String}")
+        params["operation"] = query.operation
+    for i, (key, value) in enumerate(sorted(query.tags.items())):
+        k, v = f"{{tag_k{i}:String}}", f"{{tag_v{i}:String}}"
+        conds.append(f"((mapContains(SpanAttributes, {k}) AND SpanAttributes[{k}] = {v}) OR "
+                     f"(mapContains(ResourceAttributes, {k}) AND ResourceAttributes[{k}] = {v}))")
+        params[f"tag_k{i}"], params[f"tag_v{i}"] = key, str(value)
+    if query.min_duration_ns is not None:
+        conds.append("Duration >= {min_ns:UInt64}")
+        params["min_ns"] = int(query.min_duration_ns)
+    if query.max_duration_ns is not None:
+        conds.append("Duration <= {max_ns:UInt64}")
+        params["max_ns"] = int(query.max_duration_ns)
+    where = ["Timestamp >= fromUnixTimestamp64Nano({zeta_pad_from:Int64})", "Timestamp <= fromUnixTimestamp64Nano({zeta_pad_to:Int64})"]
+    having = []
+    if conds:  # selective: the matching spans' traces first (the sort key starts with ServiceName, SpanName)
+        where.append(f"TraceId IN (SELECT TraceId FROM {_TABLE} WHERE {in_range} AND {' AND '.join(conds)})")
+    else:
+        having.append(f"countIf({in_range}) > 0")
+    if query.errors_only:
+        having.append(f"countIf({_ERROR}) > 0")
+    sql = (
+        "SELECT TraceId, argMin(ServiceName, (ParentSpanId != '', Timestamp)), argMin(SpanName, (ParentSpanId != '', Timestamp)), "
+        "min(toUnixTimestamp64Nano(Timestamp)) AS zeta_start, max(toUnixTimestamp64Nano(Timestamp) + Duration) - zeta_start, count(), "
+        "arrayDistinct(arrayMap(x -> x.2, arraySort(groupArray((Timestamp, ServiceName))))), "
+        f"countIf({_ERROR}) FROM {_TABLE} WHERE {' AND '.join(where)} GROUP BY TraceId "
+        + (f"HAVING {' AND '.join(having)} " if having else "")
+        + "ORDER BY zeta_start DESC, TraceId DESC LIMIT {zeta_limit:UInt32}"
+    )
+    return sql, params
+
+
+def _kind(text: str) -> str:
+    k = str(text or "").lower().removeprefix("span_kind_")
+    return "" if k in ("", "unspecified") else k
+
+
+def _status(text: str) -> str:
+    s = str(text or "").lower().removeprefix("status_code_")
+    return s if s in ("ok", "error") else "unset"
+
+
+def span_of(row: list[Any]) -> Span:
+    """A Span from a row of ``_SPAN_COLUMNS``."""
+    (tid, sid, parent, name, service, start, duration, kind, status, message, attributes, resource,
+     event_times, event_names, event_attributes, link_traces, link_spans, link_attributes) = row
+    return Span(
+        trace_id=normalise_id(tid), span_id=normalise_id(sid), parent_id=normalise_id(parent), name=str(name), service=str(service),
+        start_ns=int(start), duration_ns=int(duration), kind=_kind(kind), status=_status(status), status_message=str(message or ""),
+        attributes=dict(attributes or {}), resource=dict(resource or {}),
+        events=tuple(SpanEvent(int(t), str(n), dict(a or {})) for t, n, a in zip(event_times, event_names, event_attributes)),
+        links=tuple(SpanLink(normalise_id(t), normalise_id(s), "link", dict(a or {})) for t, s, a in zip(link_traces, link_spans, link_attributes)),
+    )
