@@ -27,12 +27,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
 
-from zeta_tui.config.models import ContextConfig, LogsConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.models import ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
 from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
+from zeta_tui.demo.trace_store import LiveTraceWriter
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
 from zeta_tui.errors import BackendUnavailable, ZetaError
 
@@ -160,6 +161,7 @@ class DemoStack:
     prometheus: ChildServer | None = field(default=None, init=False)
     history: subprocess.Popen[bytes] | None = field(default=None, init=False)
     logs: LiveLogWriter | None = field(default=None, init=False)
+    traces: LiveTraceWriter | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.lock = DemoLock(self.paths.lock)
@@ -210,6 +212,16 @@ class DemoStack:
             self.logs = LiveLogWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
         except ZetaError as exc:
             self.log(f"demo logs are off: {exc.message} ({exc.hint})")
+        self._start_traces()
+
+    def _start_traces(self) -> None:
+        # The same requests' spans, same store and sampling: every sampled log record's trace is there.
+        if self.logs is None:
+            return
+        try:
+            self.traces = LiveTraceWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
+        except ZetaError as exc:
+            self.log(f"demo traces are off: {exc.message} ({exc.hint})")
 
     def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
         """(backfill now, backfill in the background) for what the kept history lacks."""
@@ -293,6 +305,8 @@ class DemoStack:
                 self.prometheus.stop()
             if self.exporter is not None:
                 self.exporter.stop()
+            if self.traces is not None:
+                self.traces.stop(close=False)  # the store's session is shared: the log writer closes it
             if self.logs is not None:
                 self.logs.stop()
             if was_running:
@@ -303,7 +317,8 @@ class DemoStack:
         """A config with one context, ``demo``, on this stack's Prometheus (theme and keys from ``user``)."""
         context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
                                 prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
-                                logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None)
+                                logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
+                                traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 

@@ -180,6 +180,15 @@ class LiveTraceWriter(LiveLogWriter):
         self._thread.start()
         return self
 
+    def stop(self, timeout: float = 10.0, *, close: bool = True) -> None:
+        """Stop writing; close the store's session unless ``close`` is False (the log writer still uses it)."""
+        if close:
+            super().stop(timeout)
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def fill(self) -> None:
         """Write what the store lacks up to now, newest hour first (caught up once the newest window is in)."""
         assert self.store is not None
