@@ -138,7 +138,7 @@ def test_bar_columns():
 
 
 def test_axis_ticks_and_search():
-    assert axis_ticks(0, 150 * MS, 64, every=16) == [(0, "0 ns"), (16, "37.5 ms"), (32, "75 ms"), (48, "112 ms"), (63, "150 ms")]
+    assert axis_ticks(0, 150 * MS, 64, every=16) == [(0, "0"), (16, "37.5 ms"), (32, "75 ms"), (48, "112 ms"), (63, "150 ms")]
     tree = build_tree(Trace("t1", SEED.spans + (span("X", "R", 1, 2, "cache", "redis", key="user:42"),)))
     assert ids(tree, matches(tree, "REDIS")) == ["X", "RG"]  # row order: X starts at 1 ms, before A
     assert ids(tree, matches(tree, "user:42")) == ["X"] and matches(tree, "  ") == []

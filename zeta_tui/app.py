@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
 
-SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs")}
+SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces")}
 
 
 def _screen_class(module: str, name: str) -> type[Screen]:
@@ -62,6 +62,7 @@ class ZetaApp(App[int]):
         "health": ("zeta_tui.screens.health", "HealthScreen"),
         "api": ("zeta_tui.screens.api_performance", "ApiPerformanceScreen"),
         "logs": ("zeta_tui.screens.logs", "LogsScreen"),
+        "traces": ("zeta_tui.screens.traces", "TracesScreen"),
     }
     ENABLE_COMMAND_PALETTE = True
 
@@ -69,6 +70,7 @@ class ZetaApp(App[int]):
         Binding("1", "switch_screen_mode('health')", "Health", id="screen.health", tooltip="Service health: status, CPU, memory, I/O, restarts"),
         Binding("2", "switch_screen_mode('api')", "API", id="screen.api", tooltip="API performance: rate, latency, errors, slowest endpoints"),
         Binding("3", "switch_screen_mode('logs')", "Logs", id="screen.logs", tooltip="Logs: search and live tail"),
+        Binding("4", "switch_screen_mode('traces')", "Traces", id="screen.traces", tooltip="Traces: search, waterfall, critical path"),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
@@ -259,9 +261,42 @@ class ZetaApp(App[int]):
 
     # --- routed between screens -------------------------------------------------------------
 
-    def on_open_trace(self, message) -> None:
-        # The Traces screen (issue 4) takes this over; until then say what would happen.
-        self.notify(f"trace {message.trace_id}: the Traces screen is not built yet; `Y` copies the id", timeout=8)
+    async def on_open_trace(self, message) -> None:
+        """A log record's trace link: the Traces screen, with the waterfall of that trace."""
+        from zeta_tui.models.traces import normalise_id
+        from zeta_tui.screens.trace_view import TraceViewScreen
+
+        await self.switch_mode("traces")
+        await self.push_screen(TraceViewScreen(normalise_id(message.trace_id)))
+
+    def lock_window(self, start: float, end: float) -> None:
+        """Every screen's time window fixed to [start, end] (a join from a trace or an alert)."""
+        from datetime import datetime
+
+        def clock(t: float) -> str:
+            return datetime.fromtimestamp(t).strftime("%H:%M:%S")
+
+        label = f"{clock(start)} .. {clock(end)}"
+        self._custom_range = TimeRange(start, end, label)
+        if self.range_label == label:
+            self._on_question_changed()
+        self.range_label = label
+
+    async def show_logs(self, query: str, start: float, end: float) -> None:
+        """The Logs screen searching ``query`` in [start, end] (from a trace or an alert)."""
+        self.lock_window(start, end)
+        await self.switch_mode("logs")
+        screen = self.screen
+        if hasattr(screen, "set_query"):
+            screen.set_query(query)
+
+    async def show_api(self, service: str, endpoint: str, start: float, end: float) -> None:
+        """API Performance for one service (and endpoint) in [start, end]."""
+        self.lock_window(start, end)
+        await self.switch_mode("api")
+        screen = self.screen
+        if hasattr(screen, "set_scope"):
+            screen.set_scope(service or None, endpoint)
 
     def query_history(self, kind: str) -> list[str]:
         from zeta_tui.config.history import QueryHistory

@@ -28,8 +28,14 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
         from zeta_tui.backends.logs.factory import log_source_for
 
         logs = log_source_for(context.logs)
+    traces = None
+    if context.traces is not None:
+        from zeta_tui.backends.traces.factory import trace_source_for
+
+        traces = trace_source_for(context.traces)
     return ConsoleSession(
-        name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs
+        name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs,
+        traces=traces,
     )
 
 

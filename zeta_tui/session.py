@@ -10,6 +10,7 @@ from zeta_tui.errors import BackendUnavailable, ZetaError
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.logs.base import LogSource
     from zeta_tui.backends.prometheus import PrometheusClient
+    from zeta_tui.backends.traces.base import TraceSource
     from zeta_tui.config.models import ContextConfig
     from zeta_tui.querying.promql_catalog import PromCatalog
 
@@ -28,6 +29,7 @@ class ConsoleSession:
     #: the panes that need it show this instead of a generic "not configured".
     unavailable: dict[str, ZetaError] = field(default_factory=dict)
     logs: "LogSource | None" = None
+    traces: "TraceSource | None" = None
 
     def require(self, section: str, example: str) -> Any:
         """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
@@ -42,6 +44,6 @@ class ConsoleSession:
         return client
 
     async def aclose(self) -> None:
-        for client in (self.prometheus, self.logs):
+        for client in (self.prometheus, self.logs, self.traces):
             if client is not None:
                 await client.aclose()

@@ -62,7 +62,7 @@ def axis_ticks(t0: int, t1: int, width: int, every: int = 16) -> list[tuple[int,
     out = []
     for n in range(count + 1):
         col = min(width - 1, n * width // count)
-        out.append((col, format_duration_ns((t1 - t0) * n // count)))
+        out.append((col, format_duration_ns((t1 - t0) * n // count) if n else "0"))
     return out
 
 

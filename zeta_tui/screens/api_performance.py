@@ -86,6 +86,13 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         if self.is_mounted:
             self.refresh_data()
 
+    def set_scope(self, service: str | None, endpoint: str) -> None:
+        """One service and an endpoint filter at once (a join from a trace's span)."""
+        self.endpoint_text = endpoint
+        if self.is_mounted:
+            self.query_one("#api-endpoint-filter", Input).value = endpoint
+        self.set_service(service)
+
     def _services(self) -> list[str]:
         return [self.service] if self.service else list(self.app.context.services)
 

@@ -219,6 +219,14 @@ class LogsScreen(Screen):
     def action_focus_search(self) -> None:
         self.query_one("#logs-search", Input).focus()
 
+    def set_query(self, text: str) -> None:
+        """Search ``text`` now (a join from a trace or an alert); the box shows it."""
+        self.query_text = text.strip()
+        if self.is_mounted:
+            self.query_one("#logs-query", HistoryInput).value = self.query_text
+            self.query_one(LogView).focus()
+        self.refresh_data()
+
     @on(Input.Submitted, "#logs-query")
     def _query_submitted(self, event: Input.Submitted) -> None:
         self.query_text = event.value.strip()

@@ -1,0 +1,306 @@
+"""One trace: the waterfall, the selected span's detail, search, critical path, and the joins.
+
+Opened from a search result, from a log record's trace link (the app routes OpenTrace here),
+or by id. The trace is fetched and its tree built off the event loop (a 50,000-span trace is
+tens of MB of JSON); the waterfall then draws only what is on screen.
+
+Joins, one key each: `l` the span's service's logs for this trace, `L` all the trace's logs,
+`a` API Performance for the span's service and endpoint with the window locked around the trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.models.critical_path import on_path
+from zeta_tui.models.snapshot import Snapshot
+from zeta_tui.models.trace_tree import TraceTree, build_tree
+from zeta_tui.models.traces import Trace, format_duration_ns
+from zeta_tui.widgets.pane_status import PaneStatus
+from zeta_tui.widgets.shell_header import ShellHeader
+from zeta_tui.widgets.span_detail import span_detail
+from zeta_tui.widgets.waterfall import WaterfallView
+
+if TYPE_CHECKING:
+    from zeta_tui.app import ZetaApp
+
+WIDE_DETAIL = 140  # columns from which the span detail sits beside the waterfall
+JOIN_MARGIN_SECONDS = 60.0  # logs of a trace: its time window widened by this much each side
+METRICS_MARGIN_SECONDS = 900.0  # API Performance around a trace: +-15 minutes (a few scrapes)
+ENDPOINT_KEYS = ("http.route", "endpoint", "http.target", "url.path")
+
+# Services get colours from this list in order of appearance (the theme's own accents first).
+_PALETTE_KEYS = ("accent", "primary", "secondary", "success", "warning")
+_EXTRA = ("#d19a66", "#56b6c2", "#c678dd", "#98c379", "#e5c07b", "#61afef", "#be5046")
+
+
+class TraceViewScreen(Screen):
+    TITLE = "Trace"
+    app: "ZetaApp"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="trace.back", tooltip="Back to the search results"),
+        Binding("slash", "focus_search", "Find", id="trace.find", tooltip="Find spans by operation, service, id or attribute (n / N jump)"),
+        Binding("n", "next_match(1)", "Next", show=False, id="trace.next", tooltip="Next match"),
+        Binding("N", "next_match(-1)", "Prev", show=False, id="trace.prev", tooltip="Previous match"),
+        Binding("l", "logs(True)", "Logs", id="trace.logs", tooltip="Logs of the selected span's service for this trace"),
+        Binding("L", "logs(False)", "All logs", show=False, id="trace.all_logs", tooltip="Every log record of this trace"),
+        Binding("a", "api", "API perf", id="trace.api", tooltip="API Performance for the span's service and endpoint around the trace"),
+        Binding("y", "copy_trace", "Copy id", id="trace.copy", tooltip="Copy the trace id (OSC 52, works over SSH)"),
+        Binding("Y", "copy_span", "Copy span", show=False, id="trace.copy_span", tooltip="Copy the selected span id"),
+        Binding("u", "ui_link", "UI link", show=False, id="trace.ui_link", tooltip="Show and copy the trace's web UI link (traces.ui_url)"),
+    ]
+
+    def __init__(self, trace_id: str, *, trace: Trace | None = None) -> None:
+        super().__init__()
+        self.trace_id = trace_id
+        self.shown_trace = trace
+        self.trace_tree: TraceTree | None = None
+        self.snapshot: Snapshot[int] = Snapshot()
+        self._path_ns: dict[int, int] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader()
+        yield PaneStatus(id="pane-status")
+        yield Static("", id="trace-title")
+        yield Input(placeholder="/ find spans (operation, service, id, attribute)", id="trace-find")
+        with Horizontal(id="trace-body"):
+            yield WaterfallView(id="waterfall")
+            with VerticalScroll(id="span-detail"):
+                yield Static("", id="span-detail-text")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.update_header()
+        self.query_one("#trace-find").display = False
+        self._layout()
+        view = self.query_one(WaterfallView)
+        view.focus()
+        theme = self.app.theme_variables
+        from rich.style import Style
+
+        view.error_style = Style(color=theme.get("error"), bold=True)
+        view.flag_style = Style(color=theme.get("warning"), bold=True)
+        if theme.get("boost"):
+            view.selected_bar_style = Style(bgcolor=theme.get("primary-background-darken-1") or theme.get("panel"))
+        if self.shown_trace is not None:
+            self._load_given(self.shown_trace)
+        else:
+            self.refresh_data()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        self.query_one("#span-detail").display = self.app.size.width >= WIDE_DETAIL
+
+    # --- shell hooks ------------------------------------------------------------------------
+
+    def update_header(self) -> None:
+        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context,
+                                                 range_label=self.app.range_label, paused=self.app.paused)
+        self._show_status()
+
+    def refresh_data(self) -> None:
+        """Fetch the trace again (r); a trace does not change once complete, so no polling."""
+        self._fetch(self.trace_id)
+
+    def prefetch(self) -> None:
+        """Nothing to prefetch: the trace is fetched when the screen opens."""
+
+    def on_pause_changed(self) -> None:
+        self.update_header()
+
+    # --- fetching ---------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="trace")
+    async def _fetch(self, trace_id: str) -> None:
+        error: ZetaError | None = None
+        try:
+            source = self.app.session.require("traces", 'with kind = "jaeger" | "tempo" | "clickhouse"')
+            trace = await source.trace(trace_id)
+            tree = await asyncio.to_thread(build_tree, trace)
+        except ZetaError as exc:
+            error = exc
+        except Exception as exc:  # garbage from a backend must not crash the console
+            error = BackendUnavailable(f"unexpected answer: {type(exc).__name__}: {exc}", hint="the trace source answered something Zeta cannot read")
+        now = self.app.clock()
+        if error is not None:
+            self.snapshot = self.snapshot.failed(error, now + self.app.context.refresh_seconds)
+            self._show_status()
+            return
+        self._show_tree(trace, tree)
+
+    @work(exclusive=True, exit_on_error=False, group="trace")
+    async def _load_given(self, trace: Trace) -> None:
+        self._show_tree(trace, await asyncio.to_thread(build_tree, trace))
+
+    def _show_tree(self, trace: Trace, tree: TraceTree) -> None:
+        self.shown_trace, self.trace_tree = trace, tree
+        self.snapshot = self.snapshot.succeeded(len(trace.spans), self.app.clock(), trace.warnings)
+        view = self.query_one(WaterfallView)
+        view.service_styles = _service_styles(trace.services, self.app.theme_variables)
+        view.show(tree)
+        self._path_ns = on_path(view.path)
+        self._show_title()
+        self._show_status()
+        self._show_detail(view.current)
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _show_status(self) -> None:
+        if self.is_mounted:
+            self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
+
+    def _show_title(self) -> None:
+        trace, tree = self.shown_trace, self.trace_tree
+        if trace is None or tree is None:
+            return
+        summary = trace.summary()
+        path_total = sum(self._path_ns.values())
+        parts = [
+            f"{summary.root_service or '?'} {summary.root_name}",
+            format_duration_ns(tree.end_ns - tree.start_ns),
+            f"{len(trace.spans):,} spans",
+            f"✖ {summary.error_count} errors" if summary.error_count else "no errors",
+            f"critical path ◆ {format_duration_ns(path_total)}",
+            f"{len(summary.services)} services",
+            f"trace {trace.trace_id}",
+        ]
+        ui = self._ui_url()
+        if ui:
+            parts.append(ui)
+        self.query_one("#trace-title", Static).update(" · ".join(parts), layout=False)
+
+    def _show_detail(self, index: int | None) -> None:
+        if self.trace_tree is None or index is None or not self.query_one("#span-detail").display:
+            return
+        self.query_one("#span-detail-text", Static).update(span_detail(self.trace_tree, index, self._path_ns.get(index, 0), hidden=self._pii()))
+
+    def _pii(self) -> frozenset[str]:
+        logs = self.app.context.logs
+        return frozenset(logs.pii_fields) if logs is not None else frozenset({"user_id", "enduser.id", "client.address"})
+
+    @on(WaterfallView.SpanHighlighted)
+    def _highlighted(self, event: WaterfallView.SpanHighlighted) -> None:
+        self._show_detail(event.index)
+
+    @on(WaterfallView.SpanChosen)
+    def _chosen(self, event: WaterfallView.SpanChosen) -> None:
+        if self.trace_tree is not None and not self.query_one("#span-detail").display:
+            self.app.push_screen(SpanDetailScreen(span_detail(self.trace_tree, event.index, self._path_ns.get(event.index, 0), hidden=self._pii())))
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        find = self.query_one("#trace-find", Input)
+        if find.has_focus:
+            find.display = False
+            self.query_one(WaterfallView).focus()
+            return
+        self.app.pop_screen()
+
+    def action_focus_search(self) -> None:
+        find = self.query_one("#trace-find", Input)
+        find.display = True
+        find.focus()
+
+    @on(Input.Changed, "#trace-find")
+    def _find_changed(self, event: Input.Changed) -> None:
+        count = self.query_one(WaterfallView).search(event.value)
+        self.query_one("#trace-find", Input).border_subtitle = f"{count} matches" if event.value.strip() else ""
+
+    @on(Input.Submitted, "#trace-find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        view = self.query_one(WaterfallView)
+        view.focus()
+        if not view.jump(1) and event.value.strip():
+            self.notify("no span matches", severity="warning")
+
+    def action_next_match(self, direction: int) -> None:
+        if not self.query_one(WaterfallView).jump(direction):
+            self.notify("no match: / finds spans", severity="warning")
+
+    def _span(self):
+        view = self.query_one(WaterfallView)
+        if self.trace_tree is None or view.current is None:
+            self.notify("no span selected", severity="warning")
+            return None
+        return self.trace_tree.spans[view.current]
+
+    def action_logs(self, this_service: bool) -> None:
+        span = self._span()
+        if span is None or self.trace_tree is None:
+            return
+        query = f'trace_id:"{self.trace_tree.trace.trace_id}"'
+        if this_service and span.service:
+            query += f' AND service:"{span.service}"'
+        start = self.trace_tree.start_ns / 1e9 - JOIN_MARGIN_SECONDS
+        end = self.trace_tree.end_ns / 1e9 + JOIN_MARGIN_SECONDS
+        self.app.call_later(self.app.show_logs, query, start, end)
+
+    def action_api(self) -> None:
+        span = self._span()
+        if span is None or self.trace_tree is None:
+            return
+        endpoint = next((str(span.get(k)) for k in ENDPOINT_KEYS if span.get(k)), "")
+        middle = (self.trace_tree.start_ns + self.trace_tree.end_ns) / 2e9
+        self.app.call_later(self.app.show_api, span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS)
+
+    def action_copy_trace(self) -> None:
+        self.app.copy_to_clipboard(self.trace_id)
+        self.notify(f"trace id {self.trace_id} copied (OSC 52)")
+
+    def action_copy_span(self) -> None:
+        if (span := self._span()) is not None:
+            self.app.copy_to_clipboard(span.span_id)
+            self.notify(f"span id {span.span_id} copied (OSC 52)")
+
+    def _ui_url(self) -> str:
+        cfg = self.app.context.traces
+        return cfg.ui_url.replace("{trace_id}", self.trace_id) if cfg is not None and cfg.ui_url else ""
+
+    def action_ui_link(self) -> None:
+        url = self._ui_url()
+        if not url:
+            self.notify("no web UI configured: set ui_url in [traces], e.g. https://jaeger.internal/trace/{trace_id}", severity="warning")
+            return
+        self.app.copy_to_clipboard(url)
+        self.notify(f"{url} (copied)", timeout=10)
+
+
+class SpanDetailScreen(ModalScreen[None]):
+    """Enter on a span when the terminal is too narrow for the side pane."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="trace.detail_close", tooltip="Back to the waterfall")]
+    DEFAULT_CSS = """
+    SpanDetailScreen { align: center middle; }
+    SpanDetailScreen > Vertical { width: 95%; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, text) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Span · Esc closes", classes="section-title")
+            with VerticalScroll():
+                yield Static(self.text)
+
+
+def _service_styles(services, theme: dict[str, str]):
+    from rich.style import Style
+
+    colours = [theme[k] for k in _PALETTE_KEYS if theme.get(k)] + list(_EXTRA)
+    return {service: Style(color=colours[n % len(colours)], bold=True) for n, service in enumerate(services)}

@@ -1,0 +1,243 @@
+"""Traces: search by service, operation, tags and duration in the shell's time range.
+
+The results list (root operation, duration, span count, services, errors) is sortable, and a
+scatter above it shows every result's duration against its start, so the slow outliers stand
+out. Enter opens the waterfall; `i` opens a trace by id. Results refresh like any pane.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Static
+
+from zeta_tui.errors import QueryError
+from zeta_tui.models.series import QueryResult
+from zeta_tui.models.timerange import TimeRange, parse_duration
+from zeta_tui.models.traces import TraceQuery, TraceSearch, TraceSummary, format_duration_ns
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.widgets.duration_scatter import duration_scatter
+
+if TYPE_CHECKING:
+    from zeta_tui.backends.traces.base import TraceSource
+
+SORTS = (
+    ("newest", lambda s: -s.start_ns),
+    ("slowest", lambda s: -s.duration_ns),
+    ("most spans", lambda s: -s.span_count),
+    ("most errors", lambda s: (-s.error_count, -s.duration_ns)),
+)
+FIELDS = ("service", "operation", "tags", "min", "max", "limit")
+SCATTER_HEIGHT = 4
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """``key=value key2="two words"`` -> {key: value, key2: two words}; QueryError otherwise."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise QueryError(f"tags: {exc}", where="search form", hint='write tags as key=value, quoting values with spaces: tenant_id=t1 note="a b"') from None
+    out = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or not key:
+            raise QueryError(f"tags: {word!r} is not key=value", where="search form", hint="e.g. tenant_id=tenant_001 http.status_code=500")
+        out[key] = value
+    return out
+
+
+def parse_form(values: dict[str, str], time_range: TimeRange) -> TraceQuery:
+    """The search form's text as a TraceQuery; QueryError naming the field that is wrong."""
+
+    def duration(name: str) -> int | None:
+        text = values.get(name, "").strip()
+        if not text:
+            return None
+        try:
+            return int(parse_duration(text) * 1e9)
+        except ValueError:
+            raise QueryError(f"{name} duration {text!r} is not a duration", where="search form", hint="e.g. 250ms, 1.5s, 2m") from None
+
+    limit_text = values.get("limit", "").strip() or "50"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 1000:
+        raise QueryError(f"limit {limit_text!r} is not a number from 1 to 1000", where="search form")
+    tags = parse_tags(values.get("tags", ""))
+    errors_only = tags.pop("error", "").lower() in ("true", "1", "yes")
+    low, high = duration("min"), duration("max")
+    if low is not None and high is not None and low > high:
+        raise QueryError("min duration is above max duration", where="search form")
+    return TraceQuery(
+        time_range=time_range, service=values.get("service", "").strip(), operation=values.get("operation", "").strip(),
+        tags=tags, min_duration_ns=low, max_duration_ns=high, errors_only=errors_only, limit=int(limit_text),
+    )
+
+
+class TracesScreen(PollingScreen[TraceSearch]):
+    TITLE = "Traces"
+
+    BINDINGS = [
+        Binding("slash", "focus_form", "Search", id="traces.search", tooltip="Edit the search (service, operation, tags, min/max duration, limit)"),
+        Binding("enter", "open", "Waterfall", id="traces.open", tooltip="Open the selected trace"),
+        Binding("s", "sort", "Sort", id="traces.sort", tooltip="Sort by newest, slowest, most spans, most errors"),
+        Binding("i", "by_id", "By id", id="traces.by_id", tooltip="Open a trace by its id"),
+        Binding("escape", "back_to_results", "Results", show=False, id="traces.results", tooltip="Back to the results list"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form: dict[str, str] = {name: "" for name in FIELDS}
+        self.sort_index = 0
+        self.summaries: tuple[TraceSummary, ...] = ()
+        self._services_offered = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="traces-form"):
+            yield Input(placeholder="service", id="traces-service")
+            yield Input(placeholder="operation", id="traces-operation")
+            yield Input(placeholder="tags: key=value error=true", id="traces-tags")
+            yield Input(placeholder="min 500ms", id="traces-min")
+            yield Input(placeholder="max", id="traces-max")
+            yield Input(placeholder="50", id="traces-limit")
+        yield Input(placeholder="trace id (hex or base64) · Enter opens it · Esc cancels", id="traces-id")
+        yield Static("", id="traces-scatter")
+        yield Static("", id="traces-summary")
+        yield DataTable(id="traces-results", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#traces-results", DataTable)
+        table.add_column("Started", key="start", width=12)
+        table.add_column("Root (service · operation)", key="root", width=40)
+        table.add_column("Duration", key="duration", width=9)
+        table.add_column("Spans", key="spans", width=6)
+        table.add_column("Errors", key="errors", width=7)
+        table.add_column("Services", key="services")
+        self.query_one("#traces-id").display = False
+        table.focus()
+
+    # --- the question ------------------------------------------------------------------------
+
+    def question(self) -> tuple:
+        return tuple(self.form[name] for name in FIELDS)
+
+    def _source(self) -> "TraceSource":
+        return self.app.session.require("traces", 'with kind = "jaeger" | "tempo" | "clickhouse"')
+
+    async def fetch(self, time_range: TimeRange) -> QueryResult[TraceSearch]:
+        source = self._source()
+        query = parse_form(self.form, time_range)
+        if not query.service and source.kind == "jaeger":
+            # Jaeger cannot search without a service: take the context's first one it knows.
+            known = await source.services()
+            preferred = [s for s in self.app.context.services if s in known] or known
+            if not preferred:
+                raise QueryError("Jaeger knows no services yet", where=source.url, hint="send some traces, or check traces.url")
+            self.form["service"] = preferred[0]
+            self.call_later(self._fill_form)
+            query = parse_form(self.form, time_range)
+        result = await source.search(query)
+        return QueryResult(result, result.warnings)
+
+    def show(self, value: TraceSearch) -> None:
+        self.summaries = value.summaries
+        self._draw()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        name, key = SORTS[self.sort_index]
+        rows = sorted(self.summaries, key=key)
+        table = self.query_one("#traces-results", DataTable)
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        table.clear()
+        for s in rows:
+            started = datetime.fromtimestamp(s.start_ns / 1e9).strftime("%H:%M:%S.%f")[:12]
+            errors = f"✖ {s.error_count}" if s.error_count else "0"
+            services = ", ".join(s.services) if s.services else "—"
+            spans = str(s.span_count) if s.span_count else "?"
+            table.add_row(started, f"{s.root_service or '?'} · {s.root_name}", format_duration_ns(s.duration_ns), spans, errors, services, key=s.trace_id)
+        if chosen is not None and chosen in table.rows:
+            table.move_cursor(row=table.get_row_index(chosen))
+        errors = sum(1 for s in rows if s.error_count)
+        slowest = max((s.duration_ns for s in rows), default=0)
+        self.query_one("#traces-summary", Static).update(
+            f"{len(rows)} traces · {errors} with errors · slowest {format_duration_ns(slowest)} · sorted by {name} (s)", layout=False)
+        self._draw_scatter()
+
+    def _draw_scatter(self) -> None:
+        scatter = self.query_one("#traces-scatter", Static)
+        compact = self.app.size.height < 30
+        scatter.display = not compact
+        if compact:
+            return
+        window = self.app.current_range()
+        lines = duration_scatter(self.summaries, int(window.start * 1e9), int(window.end * 1e9), max(12, self.size.width - 2), SCATTER_HEIGHT)
+        scatter.update("\n".join(lines), layout=False)
+
+    def on_resize(self) -> None:
+        if self.summaries:
+            self._draw_scatter()
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_focus_form(self) -> None:
+        self.query_one("#traces-service", Input).focus()
+
+    def _fill_form(self) -> None:
+        for name in FIELDS:
+            box = self.query_one(f"#traces-{name}", Input)
+            if box.value != self.form[name]:
+                box.value = self.form[name]
+
+    @on(Input.Submitted, "#traces-form Input")
+    def _form_submitted(self, event: Input.Submitted) -> None:
+        self.form = {name: self.query_one(f"#traces-{name}", Input).value.strip() for name in FIELDS}
+        self.query_one("#traces-results", DataTable).focus()
+        self.refresh_data()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._draw()
+
+    def action_open(self) -> None:
+        table = self.query_one("#traces-results", DataTable)
+        if not table.row_count:
+            self.notify("no trace to open: search first (/)", severity="warning")
+            return
+        trace_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.open_trace(str(trace_id))
+
+    @on(DataTable.RowSelected, "#traces-results")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_trace(str(event.row_key.value))
+
+    def open_trace(self, trace_id: str) -> None:
+        from zeta_tui.screens.trace_view import TraceViewScreen
+
+        self.app.push_screen(TraceViewScreen(trace_id))
+
+    def action_by_id(self) -> None:
+        box = self.query_one("#traces-id", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#traces-id")
+    def _id_submitted(self, event: Input.Submitted) -> None:
+        from zeta_tui.models.traces import normalise_id
+
+        text = event.value.strip()
+        event.input.display = False
+        event.input.value = ""
+        self.query_one("#traces-results", DataTable).focus()
+        if text:
+            self.open_trace(normalise_id(text))
+
+    def action_back_to_results(self) -> None:
+        self.query_one("#traces-id").display = False
+        self.query_one("#traces-results", DataTable).focus()
