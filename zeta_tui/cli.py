@@ -56,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--json", action="store_true", help="JSON lines (for jq)")
     logs.add_argument("--reveal-pii", action="store_true", help="do not mask user ids and IP addresses")
 
+    trace = sub.add_parser("trace", parents=[common], help="print one trace as a text waterfall")
+    trace.add_argument("trace_id", help="the trace id (hex, any case, or base64)")
+    trace.add_argument("--json", action="store_true", help="the trace as JSON: spans in tree order, critical path")
+
+    traces = sub.add_parser("traces", parents=[common], help="search traces, newest first")
+    traces.add_argument("--service", help="service name (Jaeger needs one)")
+    traces.add_argument("--operation", help="operation (span) name")
+    traces.add_argument("--tag", action="append", metavar="KEY=VALUE", help="attribute that must match; repeat for more")
+    traces.add_argument("--min-duration", metavar="DURATION", help="e.g. 500ms")
+    traces.add_argument("--max-duration", metavar="DURATION", help="e.g. 2s")
+    traces.add_argument("--errors", action="store_true", help="only traces with an error span")
+    traces.add_argument("--since", metavar="DURATION", help="traces of the last DURATION (default 1h)")
+    traces.add_argument("--from", dest="from_", metavar="TIME", help="start (ISO 8601, UTC unless an offset is given, or unix seconds)")
+    traces.add_argument("--to", metavar="TIME", help="end (default: now)")
+    traces.add_argument("--limit", type=int, default=20, help="at most N traces, default 20")
+    traces.add_argument("--json", action="store_true", help="JSON lines (for jq)")
+
     config = sub.add_parser("config", parents=[common], help="show, check or create the config file")
     config.add_argument("action", choices=["path", "validate", "show", "init"])
     config.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
@@ -93,6 +110,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.logs import run_logs
 
         return run_logs(args)
+    if command == "trace":
+        from zeta_tui.headless.traces import run_trace
+
+        return run_trace(args)
+    if command == "traces":
+        from zeta_tui.headless.traces import run_traces
+
+        return run_traces(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 
