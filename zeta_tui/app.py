@@ -64,6 +64,12 @@ class ZetaApp(App[int]):
         "logs": ("zeta_tui.screens.logs", "LogsScreen"),
         "traces": ("zeta_tui.screens.traces", "TracesScreen"),
     }
+    # Keys that live on widgets and pushed screens, listed by `?` after the screens' own.
+    HELP_EXTRA = {
+        "logs list": ("zeta_tui.widgets.log_view", "LogView"),
+        "trace": ("zeta_tui.screens.trace_view", "TraceViewScreen"),
+        "waterfall": ("zeta_tui.widgets.waterfall", "WaterfallView"),
+    }
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
@@ -242,7 +248,7 @@ class ZetaApp(App[int]):
 
     def action_help(self) -> None:
         sections = [("global", list(self.BINDINGS))]
-        for mode, where in self.MODE_SCREENS.items():
+        for mode, where in (*self.MODE_SCREENS.items(), *self.HELP_EXTRA.items()):
             sections.append((mode, list(getattr(_screen_class(*where), "BINDINGS", []))))
         from zeta_tui.screens.help import HelpScreen
 

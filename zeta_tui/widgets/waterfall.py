@@ -83,6 +83,7 @@ class WaterfallView(ScrollView, can_focus=True):
         self.on_path: set[int] = set()
         self.path_step = -1
         self.found: list[int] = []
+        self._found_set: set[int] = set()
         self.needle = ""
         self.depth_shown = 0
         self.service_styles: dict[str, Style] = {}
@@ -104,6 +105,7 @@ class WaterfallView(ScrollView, can_focus=True):
         self.path_step = -1
         self.depth_shown = max(tree.depth, default=0) + 1
         self.found = matches(tree, self.needle) if self.needle else []
+        self._found_set = set(self.found)
         self._relayout(keep=None)
         self.set_reactive(WaterfallView.cursor, 0)
         self.scroll_to(y=0, animate=False)
@@ -119,6 +121,7 @@ class WaterfallView(ScrollView, can_focus=True):
         """Mark spans matching ``text``; returns how many."""
         self.needle = text.strip()
         self.found = matches(self.trace_tree, self.needle) if self.trace_tree and self.needle else []
+        self._found_set = set(self.found)
         self.refresh()
         return len(self.found)
 
@@ -155,7 +158,7 @@ class WaterfallView(ScrollView, can_focus=True):
         else:
             self.rows = visible_rows(self.trace_tree, self.collapsed)
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
-        if keep is not None and keep in self.collapsed | set(self.rows):
+        if keep is not None:
             try:
                 self.set_reactive(WaterfallView.cursor, self.rows.index(keep))
             except ValueError:
@@ -320,7 +323,7 @@ class WaterfallView(ScrollView, can_focus=True):
             if room <= 0:
                 break
             piece = text[:room]
-            if style is base and self.needle and i in self.found and text is name:
+            if style is base and self.needle and i in self._found_set and text is name:
                 segments.extend(_marked(piece, self.needle, base))
             else:
                 segments.append(Segment(piece, style))
