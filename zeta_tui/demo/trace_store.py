@@ -166,6 +166,7 @@ class LiveTraceWriter(LiveLogWriter):
 
     def __init__(self, world: TeamZetaWorld, path: str | Path, **options) -> None:  # noqa: ANN003 (LiveLogWriter's)
         super().__init__(world, path, **options)
+        self._child: subprocess.Popen[bytes] | None = None
         log = self.log
         self.log = lambda message: log(message.replace("demo logs", "demo traces", 1))
 
@@ -181,11 +182,17 @@ class LiveTraceWriter(LiveLogWriter):
         return self
 
     def stop(self, timeout: float = 10.0, *, close: bool = True) -> None:
-        """Stop writing; close the store's session unless ``close`` is False (the log writer still uses it)."""
+        """Stop writing; close the store's session unless ``close`` is False (the log writer still uses it).
+
+        A generating child is killed first: the thread may be waiting for its output.
+        """
+        self._stop.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
         if close:
             super().stop(timeout)
             return
-        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -217,6 +224,9 @@ class LiveTraceWriter(LiveLogWriter):
         argv = [sys.executable, "-m", "zeta_tui.demo.trace_store", "--seed", str(world.seed), "--namespace", world.namespace,
                 "--sample-every", str(self.requests.sample_every), "--start", repr(start), "--end", repr(end)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+        self._child = proc
+        if self._stop.is_set():  # stop() came between the check and the start
+            proc.kill()
         assert proc.stdout is not None
         written, buf = 0, b""
         try:
@@ -254,7 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while edge > args.start:
             lower = max(args.start, edge - 3600)
-            rows = [orjson.dumps(row) for row in spans.rows(requests.generate(lower, edge), args.sample_every)]
+            rows = []
+            for row in spans.rows(requests.generate(lower, edge), args.sample_every):
+                rows.append(orjson.dumps(row))
+                if len(rows) >= 20_000:  # an hour is ~1 M spans: stream it, do not hold it
+                    out.write(b"\n".join(rows) + b"\n")
+                    rows = []
             if rows:
                 out.write(b"\n".join(rows) + b"\n")
             out.write(_COVERED + f"{lower!r} {edge!r}\n".encode())
