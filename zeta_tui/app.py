@@ -273,7 +273,7 @@ class ZetaApp(App[int]):
         from zeta_tui.screens.trace_view import TraceViewScreen
 
         await self.switch_mode("traces")
-        await self.push_screen(TraceViewScreen(normalise_id(message.trace_id)))
+        await self.push_screen(TraceViewScreen(normalise_id(message.trace_id), span_id=normalise_id(message.span_id)))
 
     def lock_window(self, start: float, end: float) -> None:
         """Every screen's time window fixed to [start, end] (a join from a trace or an alert)."""

@@ -34,6 +34,8 @@ from zeta_tui.demo.exporter import WorldExporter, scrape_config
 from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.trace_store import LiveTraceWriter
+
+TRACE_HISTORY_SECONDS = 3 * 3600  # the demo's traces; its logs keep 24 h
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
 from zeta_tui.errors import BackendUnavailable, ZetaError
 
@@ -215,11 +217,14 @@ class DemoStack:
         self._start_traces()
 
     def _start_traces(self) -> None:
+        # Traces keep less history than logs: about 11 spans a request make an hour of traces
+        # ~50 MB and ~40 s of generation, so 3 h bounds the store near the logs' 24 h.
         # The same requests' spans, same store and sampling: every sampled log record's trace is there.
         if self.logs is None:
             return
         try:
-            self.traces = LiveTraceWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
+            self.traces = LiveTraceWriter(self.world, self.paths.store, clock=self.clock, log=self.log,
+                                          history_seconds=TRACE_HISTORY_SECONDS).start()
         except ZetaError as exc:
             self.log(f"demo traces are off: {exc.message} ({exc.hint})")
 

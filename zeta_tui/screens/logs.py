@@ -308,7 +308,7 @@ class LogsScreen(Screen):
                 return
             from zeta_tui.messages import OpenTrace
 
-            self.post_message(OpenTrace(record.trace_id, record.timestamp, record.service))
+            self.post_message(OpenTrace(record.trace_id, record.timestamp, record.service, record.span_id))
 
     def action_export(self) -> None:
         import orjson

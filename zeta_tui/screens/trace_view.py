@@ -60,9 +60,10 @@ class TraceViewScreen(Screen):
         Binding("u", "ui_link", "UI link", show=False, id="trace.ui_link", tooltip="Show and copy the trace's web UI link (traces.ui_url)"),
     ]
 
-    def __init__(self, trace_id: str, *, trace: Trace | None = None) -> None:
+    def __init__(self, trace_id: str, *, trace: Trace | None = None, span_id: str = "") -> None:
         super().__init__()
         self.trace_id = trace_id
+        self.span_id = span_id  # selected once the trace is drawn (a log record's span)
         self.shown_trace = trace
         self.trace_tree: TraceTree | None = None
         self.snapshot: Snapshot[int] = Snapshot()
@@ -151,6 +152,10 @@ class TraceViewScreen(Screen):
         view = self.query_one(WaterfallView)
         view.service_styles = _service_styles(trace.services, self.app.theme_variables)
         view.show(tree)
+        if self.span_id:
+            found = next((i for i, s in enumerate(tree.spans) if s.span_id == self.span_id), None)
+            if found is not None:
+                view.select_span(found)
         self._path_ns = on_path(view.path)
         self._show_title()
         self._show_status()

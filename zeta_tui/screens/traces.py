@@ -107,11 +107,12 @@ class TracesScreen(PollingScreen[TraceSearch]):
 
     # --- drawing ----------------------------------------------------------------------------
 
-    def _draw(self) -> None:
+    def _draw(self, keep_selection: bool = True) -> None:
+        """Fill the list; a refresh keeps the selected trace selected, a new sort starts at the top."""
         name, key = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=key)
         table = self.query_one("#traces-results", DataTable)
-        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count and keep_selection else None
         table.clear()
         for s in rows:
             started = datetime.fromtimestamp(s.start_ns / 1e9).strftime("%H:%M:%S.%f")[:12]
@@ -160,7 +161,8 @@ class TracesScreen(PollingScreen[TraceSearch]):
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
-        self._draw()
+        self._draw(keep_selection=False)
+        self.query_one("#traces-results", DataTable).move_cursor(row=0)
 
     def action_open(self) -> None:
         table = self.query_one("#traces-results", DataTable)

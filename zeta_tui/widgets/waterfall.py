@@ -225,7 +225,8 @@ class WaterfallView(ScrollView, can_focus=True):
         deepest = max(self.trace_tree.depth, default=0) + 1
         self.depth_shown = max(1, min(deepest, self.depth_shown + delta))
         keep = self.current
-        self.collapsed = expand_to_depth(self.trace_tree, self.depth_shown)
+        # depth_shown levels: spans of depth depth_shown - 1 show, folded if they have children.
+        self.collapsed = expand_to_depth(self.trace_tree, self.depth_shown - 1)
         if keep is not None:
             while keep >= 0 and self.trace_tree.depth[keep] >= self.depth_shown:
                 keep = self.trace_tree.parent[keep]
