@@ -68,6 +68,7 @@ class TraceViewScreen(Screen):
         self.trace_tree: TraceTree | None = None
         self.snapshot: Snapshot[int] = Snapshot()
         self._path_ns: dict[int, int] = {}
+        self._found = ""  # "3 matches" while a find is active
 
     def compose(self) -> ComposeResult:
         yield ShellHeader()
@@ -185,6 +186,8 @@ class TraceViewScreen(Screen):
         ui = self._ui_url()
         if ui:
             parts.append(ui)
+        if self._found:
+            parts.insert(0, self._found)
         self.query_one("#trace-title", Static).update(" · ".join(parts), layout=False)
 
     def _show_detail(self, index: int | None) -> None:
@@ -223,7 +226,8 @@ class TraceViewScreen(Screen):
     @on(Input.Changed, "#trace-find")
     def _find_changed(self, event: Input.Changed) -> None:
         count = self.query_one(WaterfallView).search(event.value)
-        self.query_one("#trace-find", Input).border_subtitle = f"{count} matches" if event.value.strip() else ""
+        self._found = f"find: {count} matches (n / N)" if event.value.strip() else ""
+        self._show_title()
 
     @on(Input.Submitted, "#trace-find")
     def _find_submitted(self, event: Input.Submitted) -> None:

@@ -34,6 +34,7 @@ SORTS = (
     ("most errors", lambda s: (-s.error_count, -s.duration_ns)),
 )
 SCATTER_HEIGHT = 4
+SCATTER_MIN_HEIGHT = 30  # terminal rows from which the scatter is shown (at 80x24 the list needs them)
 
 
 class TracesScreen(PollingScreen[TraceSearch]):
@@ -70,12 +71,15 @@ class TracesScreen(PollingScreen[TraceSearch]):
     def on_mount(self) -> None:
         table = self.query_one("#traces-results", DataTable)
         table.add_column("Started", key="start", width=12)
-        table.add_column("Root (service · operation)", key="root", width=40)
+        # Each column takes its width plus 2 of padding; the root column gives way on narrow terminals.
+        root_width = max(24, min(48, self.app.size.width - 2 - (12 + 9 + 6 + 7) - 2 * 5 - (0 if self.app.size.width < 120 else 30)))
+        table.add_column("Root (service · operation)", key="root", width=root_width)
         table.add_column("Duration", key="duration", width=9)
         table.add_column("Spans", key="spans", width=6)
         table.add_column("Errors", key="errors", width=7)
         table.add_column("Services", key="services")
         self.query_one("#traces-id").display = False
+        self.query_one("#traces-scatter").display = self.app.size.height >= SCATTER_MIN_HEIGHT
         table.focus()
 
     # --- the question ------------------------------------------------------------------------
@@ -130,7 +134,7 @@ class TracesScreen(PollingScreen[TraceSearch]):
 
     def _draw_scatter(self) -> None:
         scatter = self.query_one("#traces-scatter", Static)
-        compact = self.app.size.height < 30
+        compact = self.app.size.height < SCATTER_MIN_HEIGHT
         scatter.display = not compact
         if compact:
             return
@@ -139,8 +143,7 @@ class TracesScreen(PollingScreen[TraceSearch]):
         scatter.update("\n".join(lines), layout=False)
 
     def on_resize(self) -> None:
-        if self.summaries:
-            self._draw_scatter()
+        self._draw_scatter()
 
     # --- actions ----------------------------------------------------------------------------
 
