@@ -170,10 +170,11 @@ class Bench:
                 time.sleep(1.0)
                 out["idle_bytes_per_s"] = p.bytes_between(t0, time.perf_counter()) / (time.perf_counter() - t0)
                 # Space on the root (the cursor starts there): collapse, expand, ... spans-1 rows each time.
-                folds = self.keys(p, " ", self.args.keys)
+                # An even count, so that the root is expanded again for the j keys.
+                folds = self.keys(p, " ", self.args.keys + self.args.keys % 2)
                 hidden = f"▸ {ROOT_SERVICE} {ROOT_OPERATION} (+{spans - 1})"
-                if hidden not in folds[0]["text"]:
-                    raise RuntimeError(f"space did not collapse the root; after it the screen showed:\n{folds[0]['text'][-2000:]}")
+                if hidden not in folds[0]["text"] or not ROOT_ROW.search(folds[-1]["text"]):
+                    raise RuntimeError(f"space did not collapse and expand the root; the screen showed:\n{folds[0]['text'][-2000:]}")
                 out["space"] = [{k: v for k, v in r.items() if k != "text"} for r in folds]
                 out["j"] = [{k: v for k, v in r.items() if k != "text"} for r in self.keys(p, "j", self.args.keys)]
                 out["rss_mb"] = proc_status(p.pid)

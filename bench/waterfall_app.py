@@ -7,7 +7,8 @@
 The trace is Jaeger v1 query-API JSON (``/api/traces/{id}``), made deterministically by
 :func:`jaeger_trace` (``--input`` reads bytes the bench wrote with it, so that generating 50,000
 spans does not count in this process's peak RSS). The real ``ZetaApp`` opens the Traces screen
-(``first_screen="traces"``, a ``ConsoleSession`` without backends); ``--delay`` seconds later
+(``first_screen="traces"``, a ``ConsoleSession`` whose only backend is a trace
+source that finds nothing); ``--delay`` seconds later
 (default 1.0, so that screen is drawn and idle) the response is "ready": the app writes
 ``ready <perf_counter>`` to ``--stats``, decodes and parses the bytes on the event loop with
 ``parse_jaeger`` (as ``JaegerTraceSource.trace`` does), writes ``parsed <perf_counter>``, and
@@ -203,7 +204,10 @@ def run_zeta(args: argparse.Namespace) -> int:
         raw = jaeger_trace_bytes(args.spans, args.shape)
 
     from zeta_tui.app import ZetaApp
+    from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
     from zeta_tui.backends.traces.jaeger_json import parse_jaeger
+    from zeta_tui.models.metrics_meta import BuildInfo
+    from zeta_tui.models.traces import TraceSearch
     from zeta_tui.config.models import ContextConfig
     from zeta_tui.config.paths import user_queries_dir
     from zeta_tui.models.traces import same_id
@@ -211,6 +215,28 @@ def run_zeta(args: argparse.Namespace) -> int:
     from zeta_tui.resources import shipped_dir
     from zeta_tui.screens.trace_view import TraceViewScreen
     from zeta_tui.session import ConsoleSession
+
+    class BenchTraces(TraceSource):
+        """A trace source that answers at once with nothing, so that the Traces screen under the
+        trace view is in its normal state (without a source it shows an error and ticks a retry
+        countdown every second, repainting the screen on top)."""
+
+        kind = "bench"
+
+        async def services(self) -> list[str]:
+            return sorted(SERVICES)
+
+        async def operations(self, service: str) -> list[str]:
+            return sorted(SERVICES.get(service, ()))
+
+        async def search(self, query) -> TraceSearch:
+            return TraceSearch(())
+
+        async def trace(self, trace_id: str):
+            raise TraceNotFound(f"trace {trace_id} not found")
+
+        async def check(self):
+            return BuildInfo("bench", "", "bench"), 0.0
 
     class WaterfallBenchApp(ZetaApp):
         """ZetaApp on Traces; the trace's bytes arrive ``--delay`` s after the screen opened."""
@@ -232,7 +258,7 @@ def run_zeta(args: argparse.Namespace) -> int:
             _stamp(args.stats, "pushed")
 
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
-    session = ConsoleSession("bench", ContextConfig(), None, catalog)
+    session = ConsoleSession("bench", ContextConfig(), None, catalog, traces=BenchTraces())
     app = WaterfallBenchApp(session, first_screen="traces")
     app.run()
     return int(app.return_code or 0)
