@@ -275,10 +275,15 @@ class WaterfallView(ScrollView, can_focus=True):
         t0, t1 = tree.start_ns, tree.end_ns
         if y == 0:
             return self._axis(width, tree_width, bar_width, t0, t1)
-        row = int(self.scroll_y) + y - 1
-        if row >= len(self.rows):
+        return self.render_row(int(self.scroll_y) + y - 1)
+
+    def render_row(self, row: int) -> Strip:
+        """Visible row ``row`` (0 is the first span) as drawn, whether on screen or not."""
+        width = self.size.width
+        if self.trace_tree is None or not 0 <= row < len(self.rows):
             return Strip.blank(width, self.rich_style)
-        return self._row(row, width, tree_width, bar_width, t0, t1)
+        tree_width, bar_width = self._columns(width)
+        return self._row(row, width, tree_width, bar_width, self.trace_tree.start_ns, self.trace_tree.end_ns)
 
     def _axis(self, width: int, tree_width: int, bar_width: int, t0: int, t1: int) -> Strip:
         style = self.rich_style + self.axis_style
