@@ -16,6 +16,9 @@ async def settled(pilot, timeout: float = 20.0):
         if snapshot is not None and (snapshot.fetched_at is not None or snapshot.error is not None):
             await pilot.pause()
             await pilot.wait_for_scheduled_animations()
+            # A table sizes its columns from its rows after they land; on a loaded machine that
+            # can be a frame later, and a snapshot taken before it shows the header widths.
+            await pilot.pause(0.1)
             return screen
         await pilot.pause(0.05)
     raise AssertionError(f"the screen never finished loading within {timeout:g}s")

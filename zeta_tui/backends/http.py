@@ -221,3 +221,18 @@ def _root_cause(exc: BaseException) -> str:
 def _short_body(resp: httpx.Response, limit: int = 200) -> str:
     text = resp.text.strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"
+
+
+def error_text(resp: httpx.Response, limit: int = 1000) -> str:
+    """A server's error in its own words: the body's text, or a JSON body's ``message``/``error``
+    (Loki, Tempo and Jaeger answer either), cut to ``limit`` characters; else the status."""
+    text = resp.text.strip()
+    if text.startswith("{"):
+        try:
+            import orjson
+
+            data = orjson.loads(text)
+            text = str(data.get("message") or data.get("error") or text)
+        except (ValueError, AttributeError):
+            pass
+    return text[:limit] or f"HTTP {resp.status_code}"

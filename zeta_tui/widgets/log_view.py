@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zeta_tui.models.logs import LogRecord
+from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.models.pii import mask_value
 
 
@@ -80,12 +81,8 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="logs.up", tooltip="Previous record"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="logs.down", tooltip="Next record"),
-        Binding("pageup", "cursor(-20)", "Page up", show=False, id="logs.pageup", tooltip="Twenty records back"),
-        Binding("pagedown", "cursor(20)", "Page down", show=False, id="logs.pagedown", tooltip="Twenty records on"),
-        Binding("home,g", "cursor_to(0)", "Oldest", show=False, id="logs.home", tooltip="The oldest record in the buffer"),
-        Binding("end,G", "cursor_to(-1)", "Newest", show=False, id="logs.end", tooltip="The newest record"),
+        *cursor_bindings("logs", "record", first="The oldest record in the buffer", last="The newest record",
+                         first_title="Oldest", last_title="Newest"),
         Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
         Binding("less_than_sign", "column(-1)", "Col ←", show=False, id="logs.col_prev", tooltip="Select the previous column"),
         Binding("greater_than_sign", "column(1)", "Col →", show=False, id="logs.col_next", tooltip="Select the next column"),

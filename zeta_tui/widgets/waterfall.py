@@ -26,6 +26,7 @@ from zeta_tui.models.critical_path import Segment as PathSegment
 from zeta_tui.models.critical_path import critical_path
 from zeta_tui.models.trace_tree import TraceTree
 from zeta_tui.models.traces import format_duration_ns
+from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.models.waterfall import axis_ticks, bar_columns, collapse_all, expand_to_depth, matches, reveal, visible_rows
 
 DURATION_WIDTH = 9
@@ -40,12 +41,7 @@ class WaterfallView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="trace.up", tooltip="Previous span"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="trace.down", tooltip="Next span"),
-        Binding("pageup", "cursor(-20)", "Page up", show=False, id="trace.pageup", tooltip="Twenty rows up"),
-        Binding("pagedown", "cursor(20)", "Page down", show=False, id="trace.pagedown", tooltip="Twenty rows down"),
-        Binding("home,g", "cursor_to(0)", "Top", show=False, id="trace.home", tooltip="The first span"),
-        Binding("end,G", "cursor_to(-1)", "Bottom", show=False, id="trace.end", tooltip="The last visible span"),
+        *cursor_bindings("trace", "span", first="The first span", last="The last visible span"),
         Binding("space", "toggle", "Fold", id="trace.toggle", tooltip="Collapse or expand the selected span"),
         Binding("left", "collapse_or_parent", "Collapse", show=False, id="trace.collapse", tooltip="Collapse the span, or go to its parent"),
         Binding("right", "expand", "Expand", show=False, id="trace.expand", tooltip="Expand the selected span"),

@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Mapping
 
 import httpx
 
-from zeta_tui.backends.http import HttpBackend
+from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.backends.logs.base import LogSource
 from zeta_tui.backends.logs.records import format_ns, record_from_line
 from zeta_tui.config.models import LogsConfig
@@ -389,16 +389,7 @@ def tail_frame(frame: Any) -> tuple[list[LogRecord], int]:
 
 def loki_error(resp: httpx.Response, *, where: str) -> ZetaError:
     """Loki's error (plain text, or JSON with ``message``/``error``) in its own words."""
-    text = resp.text.strip()
-    if text.startswith("{"):
-        try:
-            import orjson
-
-            data = orjson.loads(text)
-            text = str(data.get("message") or data.get("error") or text)
-        except (ValueError, AttributeError):
-            pass
-    text = text[:1000] or f"HTTP {resp.status_code}"
+    text = error_text(resp)
     lower = text.lower()
     if any(p in lower for p in _LIMIT_PHRASES):
         return QueryError(

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from zeta_tui.backends.http import HttpBackend
+from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
 from zeta_tui.backends.traces.jaeger import go_duration, pick_trace
 from zeta_tui.backends.traces.otlp_json import traces_from_otlp
@@ -198,16 +198,7 @@ def _route_missing(resp: httpx.Response) -> bool:
 
 def tempo_error(resp: httpx.Response, *, where: str) -> ZetaError:
     """Tempo's plain-text error (or a JSON ``message``/``error``) in its own words."""
-    text = resp.text.strip()
-    if text.startswith("{"):
-        try:
-            import orjson
-
-            data = orjson.loads(text)
-            text = str(data.get("message") or data.get("error") or text)
-        except (ValueError, AttributeError):
-            pass
-    text = text[:1000] or f"HTTP {resp.status_code}"
+    text = error_text(resp)
     if resp.status_code == 429 or resp.status_code >= 500:
         return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Tempo is overloaded or failing; retry later")
     if resp.status_code == 404:
