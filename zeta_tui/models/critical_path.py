@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.trace_tree import TraceTree
 
 
@@ -32,6 +33,11 @@ class Segment:
 
 def critical_path(tree: TraceTree) -> list[Segment]:
     """The critical path from the root that ends last (the one the request finished with)."""
+    with gc_paused():
+        return _walk(tree)
+
+
+def _walk(tree: TraceTree) -> list[Segment]:
     if not tree.roots:
         return []
     spans = tree.spans

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, Trace, format_duration_ns
 
 MISSING_PARENT = "missing parent"
@@ -39,14 +40,8 @@ class TraceTree:
     self_ns: tuple[int, ...]  # time of span i not covered by any child (within the span)
     flags: dict[int, tuple[str, ...]]  # span index -> what is odd about it, in words
     placeholders: frozenset[int]
-
-    @property
-    def start_ns(self) -> int:
-        return min((s.start_ns for s in self.spans), default=0)
-
-    @property
-    def end_ns(self) -> int:
-        return max((s.end_ns for s in self.spans), default=0)
+    start_ns: int  # the earliest span start (0 for no spans): computed once, read on every row drawn
+    end_ns: int  # the latest span end
 
     def subtree(self, i: int) -> tuple[int, ...]:
         """Span i and everything under it, in row order."""
@@ -68,6 +63,11 @@ class TraceTree:
 
 def build_tree(trace: Trace) -> TraceTree:
     """The tree of ``trace`` (see the module docstring for how odd traces are handled)."""
+    with gc_paused():
+        return _build(trace)
+
+
+def _build(trace: Trace) -> TraceTree:
     spans = list(trace.spans)
     flags: dict[int, list[str]] = {}
     first_of: dict[str, int] = {}
@@ -161,6 +161,8 @@ def build_tree(trace: Trace) -> TraceTree:
         self_ns=tuple(self_ns),
         flags={i: tuple(v) for i, v in flags.items()},
         placeholders=placeholders,
+        start_ns=min((s.start_ns for s in spans), default=0),
+        end_ns=max((s.end_ns for s in spans), default=0),
     )
 
 

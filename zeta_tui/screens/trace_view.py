@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
-from zeta_tui.models.critical_path import on_path
+from zeta_tui.models.critical_path import Segment, critical_path, on_path
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.trace_tree import TraceTree, build_tree
 from zeta_tui.models.traces import Trace, format_duration_ns
@@ -69,6 +69,7 @@ class TraceViewScreen(Screen):
         self.snapshot: Snapshot[int] = Snapshot()
         self._path_ns: dict[int, int] = {}
         self._found = ""  # "3 matches" while a find is active
+        self._summary = None  # the shown trace's summary (computed once: it walks every span)
 
     def compose(self) -> ComposeResult:
         yield ShellHeader()
@@ -125,13 +126,13 @@ class TraceViewScreen(Screen):
 
     # --- fetching ---------------------------------------------------------------------------
 
-    @work(exclusive=True, exit_on_error=False, group="trace")
+    @work(exclusive=True, exit_on_error=False, group="trace", description="fetch a trace")
     async def _fetch(self, trace_id: str) -> None:
         error: ZetaError | None = None
         try:
             source = self.app.session.require("traces", 'with kind = "jaeger" | "tempo" | "clickhouse"')
             trace = await source.trace(trace_id)
-            tree = await asyncio.to_thread(build_tree, trace)
+            tree, path = await asyncio.to_thread(_layout, trace)
         except ZetaError as exc:
             error = exc
         except Exception as exc:  # garbage from a backend must not crash the console
@@ -141,18 +142,21 @@ class TraceViewScreen(Screen):
             self.snapshot = self.snapshot.failed(error, now + self.app.context.refresh_seconds)
             self._show_status()
             return
-        self._show_tree(trace, tree)
+        self._show_tree(trace, tree, path)
 
-    @work(exclusive=True, exit_on_error=False, group="trace")
+    # description: without one, Textual describes the worker by repr() of its arguments, which
+    # for a 50,000-span trace is a 28 MB string built on the event loop.
+    @work(exclusive=True, exit_on_error=False, group="trace", description="lay out a trace")
     async def _load_given(self, trace: Trace) -> None:
-        self._show_tree(trace, await asyncio.to_thread(build_tree, trace))
+        tree, path = await asyncio.to_thread(_layout, trace)
+        self._show_tree(trace, tree, path)
 
-    def _show_tree(self, trace: Trace, tree: TraceTree) -> None:
-        self.shown_trace, self.trace_tree = trace, tree
+    def _show_tree(self, trace: Trace, tree: TraceTree, path: list[Segment]) -> None:
+        self.shown_trace, self.trace_tree, self._summary = trace, tree, None
         self.snapshot = self.snapshot.succeeded(len(trace.spans), self.app.clock(), trace.warnings)
         view = self.query_one(WaterfallView)
         view.service_styles = _service_styles(trace.services, self.app.theme_variables)
-        view.show(tree)
+        view.show(tree, path=path)
         if self.span_id:
             found = next((i for i, s in enumerate(tree.spans) if s.span_id == self.span_id), None)
             if found is not None:
@@ -172,7 +176,7 @@ class TraceViewScreen(Screen):
         trace, tree = self.shown_trace, self.trace_tree
         if trace is None or tree is None:
             return
-        summary = trace.summary()
+        summary = self._summary = self._summary or trace.summary()
         path_total = sum(self._path_ns.values())
         parts = [
             f"{summary.root_service or '?'} {summary.root_name}",
@@ -286,6 +290,12 @@ class TraceViewScreen(Screen):
             return
         self.app.copy_to_clipboard(url)
         self.notify(f"{url} (copied)", timeout=10)
+
+
+def _layout(trace: Trace) -> tuple[TraceTree, list[Segment]]:
+    """The tree and the critical path of ``trace`` (run in a thread: 0.5 s at 50,000 spans)."""
+    tree = build_tree(trace)
+    return tree, critical_path(tree)
 
 
 class SpanDetailScreen(ModalScreen[None]):

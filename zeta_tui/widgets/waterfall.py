@@ -92,11 +92,12 @@ class WaterfallView(ScrollView, can_focus=True):
 
     # --- data ------------------------------------------------------------------------------
 
-    def show(self, tree: TraceTree, collapsed: set[int] | None = None) -> None:
-        """Draw ``tree`` (everything expanded unless ``collapsed`` says otherwise)."""
+    def show(self, tree: TraceTree, collapsed: set[int] | None = None, path: list[PathSegment] | None = None) -> None:
+        """Draw ``tree`` (everything expanded unless ``collapsed`` says otherwise). ``path``: its
+        critical path if already computed (a big trace's is, off the event loop)."""
         self.trace_tree = tree
         self.collapsed = set(collapsed or ())
-        self.path = critical_path(tree)
+        self.path = critical_path(tree) if path is None else path
         self.on_path = {seg.index for seg in self.path}
         self.path_step = -1
         self.depth_shown = max(tree.depth, default=0) + 1

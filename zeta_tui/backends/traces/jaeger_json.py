@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from zeta_tui.backends.traces.otlp_json import fast_id, gc_paused, span_warnings
+from zeta_tui.backends.traces.otlp_json import fast_id, span_warnings
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace
 
 __all__ = ["envelope_errors", "parse_jaeger", "tags", "traces_from_jaeger"]

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gc
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 import orjson
 
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, normalise_id
 
-__all__ = ["any_value", "attributes", "fast_id", "gc_paused", "parse_otlp", "resource_spans", "span_warnings", "traces_from_otlp"]
+__all__ = ["any_value", "attributes", "fast_id", "parse_otlp", "resource_spans", "span_warnings", "traces_from_otlp"]
 
 _LOWER_HEX = frozenset("0123456789abcdef")
 _ZERO_HALF = "0" * 16
@@ -183,19 +182,6 @@ def parse_otlp(raw: bytes | str) -> list[Trace]:
     """Decode OTLP JSON text (orjson) and read its traces; ValueError for text that is not JSON."""
     with gc_paused():
         return traces_from_otlp(orjson.loads(raw))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a large answer is decoded into models: the collector
-    would walk the millions of new (acyclic) objects over and over, doubling the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def span_warnings(spans: list[Span]) -> list[str]:
