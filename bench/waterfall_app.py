@@ -10,9 +10,11 @@ spans does not count in this process's peak RSS). The real ``ZetaApp`` opens the
 (``first_screen="traces"``, a ``ConsoleSession`` whose only backend is a trace
 source that finds nothing); ``--delay`` seconds later
 (default 1.0, so that screen is drawn and idle) the response is "ready": the app writes
-``ready <perf_counter>`` to ``--stats``, decodes and parses the bytes on the event loop with
-``parse_jaeger`` (as ``JaegerTraceSource.trace`` does), writes ``parsed <perf_counter>``, and
-pushes ``TraceViewScreen(trace_id, trace=...)``, which builds the tree in a thread and draws.
+``ready <perf_counter>`` to ``--stats``. The trace view is already open (pushed when the Traces
+screen opened, as after Enter on a result) and waiting in its source's ``trace()``, which then
+decodes and parses the bytes in a thread with ``parse_jaeger`` (as ``JaegerTraceSource.trace``
+does), writes ``parsed <perf_counter>``; the screen builds the tree and critical path in a
+thread and draws.
 The bench times from ``ready`` until the root span's row is visible in the pty.
 
 ``--bare``: a Textual ``App`` with one ``Static``; ``--delay`` seconds after mount it writes
@@ -203,6 +205,8 @@ def run_zeta(args: argparse.Namespace) -> int:
     else:
         raw = jaeger_trace_bytes(args.spans, args.shape)
 
+    import asyncio
+
     from zeta_tui.app import ZetaApp
     from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
     from zeta_tui.backends.traces.jaeger_json import parse_jaeger
@@ -216,12 +220,16 @@ def run_zeta(args: argparse.Namespace) -> int:
     from zeta_tui.screens.trace_view import TraceViewScreen
     from zeta_tui.session import ConsoleSession
 
+    ready = asyncio.Event()
+
     class BenchTraces(TraceSource):
-        """A trace source that answers at once with nothing, so that the Traces screen under the
-        trace view is in its normal state (without a source it shows an error and ticks a retry
-        countdown every second, repainting the screen on top)."""
+        """A trace source standing in for Jaeger: searches find nothing (so the Traces screen
+        under the trace view is in its normal state, not ticking an error countdown), and
+        ``trace()`` waits for the response, then reads it as JaegerTraceSource.trace does:
+        decoded and parsed in a thread."""
 
         kind = "bench"
+        response: bytes | None = raw
 
         async def services(self) -> list[str]:
             return sorted(SERVICES)
@@ -233,29 +241,32 @@ def run_zeta(args: argparse.Namespace) -> int:
             return TraceSearch(())
 
         async def trace(self, trace_id: str):
-            raise TraceNotFound(f"trace {trace_id} not found")
+            await ready.wait()
+            body, self.response = self.response, None
+            traces = await asyncio.to_thread(parse_jaeger, body)
+            del body
+            _stamp(args.stats, "parsed")
+            found = next((t for t in traces if same_id(t.trace_id, trace_id)), None)
+            if found is None:
+                raise TraceNotFound(f"trace {trace_id} not found")
+            return found
 
         async def check(self):
             return BuildInfo("bench", "", "bench"), 0.0
 
     class WaterfallBenchApp(ZetaApp):
-        """ZetaApp on Traces; the trace's bytes arrive ``--delay`` s after the screen opened."""
-
-        response: bytes | None = raw
+        """ZetaApp on Traces with the trace view open (as after Enter on a result); the trace's
+        bytes arrive ``--delay`` s later: that moment is "ready"."""
 
         async def _open(self) -> None:
             await super()._open()
+            await self.push_screen(TraceViewScreen(TRACE_ID))
+            _stamp(args.stats, "pushed")
             self.set_timer(args.delay, self.deliver)
 
-        async def deliver(self) -> None:
+        def deliver(self) -> None:
             _stamp(args.stats, "ready")
-            raw, self.response = self.response, None
-            traces = parse_jaeger(raw)
-            del raw
-            trace = next(t for t in traces if same_id(t.trace_id, TRACE_ID))
-            _stamp(args.stats, "parsed")
-            await self.push_screen(TraceViewScreen(trace.trace_id, trace=trace))
-            _stamp(args.stats, "pushed")
+            ready.set()
 
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     session = ConsoleSession("bench", ContextConfig(), None, catalog, traces=BenchTraces())

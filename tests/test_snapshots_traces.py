@@ -48,7 +48,7 @@ async def _open(pilot, trace_id: str, *keys: str) -> None:
     await pilot.press("i", *trace_id, "enter")
     for _ in range(200):
         screen = pilot.app.screen
-        if isinstance(screen, TraceViewScreen) and (screen.trace_tree is not None or screen.snapshot.error is not None):
+        if isinstance(screen, TraceViewScreen) and (screen.laid_out or screen.snapshot.error is not None):
             break
         await pilot.pause(0.05)
     for key in keys:

@@ -59,7 +59,7 @@ async def test_waterfall_draws_every_row(size) -> None:
             trace = param.values[0]
             await app.push_screen(TraceViewScreen(trace.trace_id, trace=trace))
             for _ in range(100):
-                if app.screen.trace_tree is not None:
+                if app.screen.laid_out:
                     break
                 await pilot.pause(0.02)
             view = app.screen.query_one(WaterfallView)

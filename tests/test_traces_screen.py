@@ -38,7 +38,7 @@ async def _traces(pilot):
 
 async def _waterfall(pilot):
     for _ in range(100):
-        if isinstance(pilot.app.screen, TraceViewScreen) and pilot.app.screen.trace_tree is not None:
+        if isinstance(pilot.app.screen, TraceViewScreen) and pilot.app.screen.laid_out:
             break
         await pilot.pause(0.05)
     await pilot.pause()

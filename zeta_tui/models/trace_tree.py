@@ -104,13 +104,12 @@ def _build(trace: Trace) -> TraceTree:
             children_lists[p].append(i)
     _cut_loops(spans, parent, children_lists, flags)
 
-    def by_start(i: int) -> tuple[int, int]:
-        return spans[i].start_ns, i
-
+    starts = [s.start_ns for s in spans]
+    ends = [s.start_ns + s.duration_ns for s in spans]
     for kids in children_lists:
         if len(kids) > 1:
-            kids.sort(key=by_start)
-    roots = sorted((i for i in range(n) if parent[i] < 0), key=by_start)
+            kids.sort(key=lambda k: (starts[k], k))
+    roots = sorted((i for i in range(n) if parent[i] < 0), key=lambda k: (starts[k], k))
 
     # Depth-first order without recursion; sizes from the order walked backwards.
     order: list[int] = []
@@ -135,16 +134,26 @@ def _build(trace: Trace) -> TraceTree:
 
     self_ns = [0] * n
     for i in range(n):
-        s = spans[i]
-        self_ns[i] = s.duration_ns - _covered(s, [spans[k] for k in children_lists[i]])
-        for k in children_lists[i]:
-            c = spans[k]
-            if i in placeholders:
-                continue
-            if c.start_ns < s.start_ns:
-                flags.setdefault(k, []).append(f"starts {format_duration_ns(s.start_ns - c.start_ns)} before its parent (clock skew?)")
-            if c.end_ns > s.end_ns:
-                flags.setdefault(k, []).append(f"ends {format_duration_ns(c.end_ns - s.end_ns)} after its parent (clock skew?)")
+        kids = children_lists[i]
+        lo, hi = starts[i], ends[i]
+        if not kids:
+            self_ns[i] = hi - lo
+            continue
+        # Time covered by the children's union (they are sorted by start), clipped to the span.
+        covered, cursor = 0, lo
+        for k in kids:
+            a, b = max(starts[k], cursor), min(ends[k], hi)
+            if b > a:
+                covered += b - a
+                cursor = b
+        self_ns[i] = hi - lo - covered
+        if i in placeholders:
+            continue
+        for k in kids:
+            if starts[k] < lo:
+                flags.setdefault(k, []).append(f"starts {format_duration_ns(lo - starts[k])} before its parent (clock skew?)")
+            if ends[k] > hi:
+                flags.setdefault(k, []).append(f"ends {format_duration_ns(ends[k] - hi)} after its parent (clock skew?)")
     for i in placeholders:
         flags.setdefault(i, []).append(f"span {spans[i].span_id} is not in the trace")
 
@@ -161,8 +170,8 @@ def _build(trace: Trace) -> TraceTree:
         self_ns=tuple(self_ns),
         flags={i: tuple(v) for i, v in flags.items()},
         placeholders=placeholders,
-        start_ns=min((s.start_ns for s in spans), default=0),
-        end_ns=max((s.end_ns for s in spans), default=0),
+        start_ns=min(starts, default=0),
+        end_ns=max(ends, default=0),
     )
 
 
@@ -183,15 +192,3 @@ def _cut_loops(spans: list[Span], parent: list[int], children: list[list[int]], 
         parent[cut] = -1
         flags.setdefault(cut, []).append("its parent chain loops back to it; shown as a root")
         stack = [cut]
-
-
-def _covered(span: Span, kids: list[Span]) -> int:
-    """Nanoseconds of ``span`` covered by the union of its children's intervals."""
-    covered = 0
-    cursor = span.start_ns
-    for c in sorted(kids, key=lambda c: c.start_ns):
-        lo, hi = max(c.start_ns, cursor), min(c.end_ns, span.end_ns)
-        if hi > lo:
-            covered += hi - lo
-            cursor = hi
-    return covered

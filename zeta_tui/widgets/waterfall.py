@@ -23,7 +23,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zeta_tui.models.critical_path import Segment as PathSegment
-from zeta_tui.models.critical_path import critical_path
 from zeta_tui.models.trace_tree import TraceTree
 from zeta_tui.models.traces import format_duration_ns
 from zeta_tui.widgets.cursor_keys import cursor_bindings
@@ -94,18 +93,24 @@ class WaterfallView(ScrollView, can_focus=True):
 
     def show(self, tree: TraceTree, collapsed: set[int] | None = None, path: list[PathSegment] | None = None) -> None:
         """Draw ``tree`` (everything expanded unless ``collapsed`` says otherwise). ``path``: its
-        critical path if already computed (a big trace's is, off the event loop)."""
+        critical path (see set_path; a screen computes a big trace's off the event loop and
+        hands it over after the first frame)."""
         self.trace_tree = tree
         self.collapsed = set(collapsed or ())
-        self.path = critical_path(tree) if path is None else path
-        self.on_path = {seg.index for seg in self.path}
-        self.path_step = -1
+        self.set_path(path or [])
         self.depth_shown = max(tree.depth, default=0) + 1
         self.found = matches(tree, self.needle) if self.needle else []
         self._found_set = set(self.found)
         self._relayout(keep=None)
         self.set_reactive(WaterfallView.cursor, 0)
         self.scroll_to(y=0, animate=False)
+
+    def set_path(self, path: list[PathSegment]) -> None:
+        """Mark ``path`` (critical_path of the tree shown) with ◆ and solid bars."""
+        self.path = path
+        self.on_path = {seg.index for seg in path}
+        self.path_step = -1
+        self.refresh()
 
     @property
     def current(self) -> int | None:

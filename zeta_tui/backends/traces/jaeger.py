@@ -9,6 +9,8 @@ normalised hex. Errors are Jaeger's own words: v1's ``{"errors": [{"msg"}]}``, v
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import time
 from datetime import datetime, timezone
@@ -24,6 +26,7 @@ from zeta_tui.backends.traces.otlp_json import traces_from_otlp
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, normalise_id, same_id
 
 __all__ = ["JaegerTraceSource", "go_duration", "jaeger_error", "pick_trace", "rfc3339"]
@@ -52,15 +55,27 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             self._api = "v3" if ok else "v1"
         return self._api
 
-    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> Any:
+    async def _response(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> httpx.Response:
         resp = await self.request("GET", path, params=params)
         self.raise_for_auth(resp)
         if resp.status_code >= 400:
             raise jaeger_error(resp, where=self.where, trace_id=trace_id)
+        return resp
+
+    def _object(self, resp: httpx.Response) -> dict:
         data = self.decode_json(resp)
         if not isinstance(data, dict):
-            raise BackendUnavailable(f"{path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
+            raise BackendUnavailable(f"{resp.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
         return data
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> Any:
+        return self._object(await self._response(path, params, trace_id=trace_id))
+
+    def _decode_and_read(self, parse, resp: httpx.Response) -> tuple[list[Trace], list[str]]:
+        """Traces and the envelope's errors of an answer (blocking: run it in a thread)."""
+        with gc_paused():
+            data = self._object(resp)
+            return self._read(parse, data), envelope_errors(data)
 
     # --- the search form --------------------------------------------------------------------
 
@@ -121,12 +136,13 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         tid = normalise_id(trace_id)
         if not tid:
             raise QueryError("no trace id given", where=self.where)
+        # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
         if await self.api() == "v3":
-            traces = self._read(traces_from_otlp, await self._get(f"/api/v3/traces/{quote(tid, safe='')}", trace_id=tid))
-            errors: list[str] = []
+            resp = await self._response(f"/api/v3/traces/{quote(tid, safe='')}", trace_id=tid)
+            traces, errors = await asyncio.to_thread(self._decode_and_read, traces_from_otlp, resp)
         else:
-            data = await self._get(f"/api/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = self._read(traces_from_jaeger, data), envelope_errors(data)
+            resp = await self._response(f"/api/traces/{quote(tid, safe='')}", trace_id=tid)
+            traces, errors = await asyncio.to_thread(self._decode_and_read, traces_from_jaeger, resp)
         found = pick_trace(traces, tid)
         if found is None:
             if any("not found" in e.lower() for e in errors) or not errors:

@@ -10,6 +10,8 @@ intrinsic (v2 tag-values API, v1 as a fallback). Tempo's errors are plain text, 
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -23,6 +25,7 @@ from zeta_tui.backends.traces.otlp_json import traces_from_otlp
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, TraceSummary, normalise_id
 
 __all__ = ["TempoTraceSource", "summaries_from_search", "tempo_error", "traceql", "traceql_attribute", "traceql_string"]
@@ -85,6 +88,14 @@ class TempoTraceSource(HttpBackend, TraceSource):
         summaries.sort(key=lambda s: s.start_ns, reverse=True)
         return TraceSearch(tuple(summaries[: query.limit]))
 
+    def _traces(self, resp: httpx.Response) -> list[Trace]:
+        data = self._json(resp)
+        try:
+            with gc_paused():
+                return traces_from_otlp(data)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise BackendUnavailable(f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+
     async def trace(self, trace_id: str) -> Trace:
         tid = normalise_id(trace_id)
         if not tid:
@@ -102,11 +113,8 @@ class TempoTraceSource(HttpBackend, TraceSource):
             resp = await self._get(f"/api/traces/{tid}")
         if resp.status_code == 404:
             raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
-        data = self._json(resp)
-        try:
-            traces = traces_from_otlp(data)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise BackendUnavailable(f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+        # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
+        traces = await asyncio.to_thread(self._traces, resp)
         found = pick_trace(traces, tid)
         if found is None:
             raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
