@@ -36,7 +36,7 @@ class WaterfallView(ScrollView, can_focus=True):
     """The rows of one trace. The screen sets ``service_styles`` and the theme styles."""
 
     DEFAULT_CSS = """
-    WaterfallView { height: 1fr; background: $surface; overflow-x: hidden; }
+    WaterfallView { height: 1fr; background: $surface; overflow-x: hidden; scrollbar-gutter: stable; }
     """
 
     BINDINGS = [
