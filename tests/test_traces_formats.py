@@ -266,3 +266,279 @@ def test_not_json_is_a_value_error() -> None:
         parse_otlp(b"<html>502 Bad Gateway</html>")
     with pytest.raises(ValueError):
         parse_jaeger(b"")
+
+
+# --- the typed fast path (msgspec) against the dict path (orjson) ----------------------------------
+
+
+def _bench_module(name: str):
+    """A script of bench/ as a module (bench/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).resolve().parents[1] / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def robust(raw: bytes | str, fmt: str) -> list[Trace]:
+    """The dict path alone: orjson, then the readers of decoded JSON."""
+    import orjson
+
+    from zeta_tui.backends.traces.jaeger_json import traces_from_jaeger
+    from zeta_tui.backends.traces.otlp_json import traces_from_otlp
+
+    doc = orjson.loads(raw)
+    return traces_from_otlp(doc) if fmt == "otlp" else traces_from_jaeger(doc)
+
+
+def fast(raw: bytes | str, fmt: str) -> list[Trace] | None:
+    """The typed path alone; None when it hands the input to the dict path."""
+    from zeta_tui.backends.traces.jaeger_json import parse_jaeger_fast
+    from zeta_tui.backends.traces.otlp_json import parse_otlp_fast
+
+    if fmt == "otlp":
+        return parse_otlp_fast(raw)
+    found = parse_jaeger_fast(raw)
+    return None if found is None else found[0]
+
+
+def assert_same(got: list[Trace], want: list[Trace]) -> None:
+    # repr too: it tells 1 from 1.0 and True, and orders dicts; NaN is unequal to itself, so
+    # a trace holding one compares by repr alone.
+    assert repr(got) == repr(want)
+    assert got == want or "nan" in repr(want)
+
+
+def otlp_trace_bytes(spans: int, seed: int = 3) -> bytes:
+    """OTLP JSON with every value kind and wrapping detail the parsers read: ids in hex and
+    base64, times as text and numbers, kinds and status codes as numbers and enum names,
+    arrays and kvlists nested, bytes, events, links, ``instrumentationLibrarySpans``."""
+    import random
+
+    import orjson
+
+    rng = random.Random(seed)
+    batches: list[dict] = []
+    for b in range(5):
+        out = []
+        for i in range(b, spans, 5):
+            sid = f"{i + 1:016x}"
+            span: dict = {
+                "traceId": base64.b64encode(bytes.fromhex("0af7651916cd43dd8448eb211c80319c")).decode() if b == 4 else "0af7651916cd43dd8448eb211c80319c",
+                "spanId": base64.b64encode(bytes.fromhex(sid)).decode() if b == 3 else sid.upper() if b == 2 else sid,
+                "name": f"op-{i % 13}",
+                "kind": ["SPAN_KIND_SERVER", 3, "SPAN_KIND_INTERNAL", 0, "producer"][i % 5],
+                "startTimeUnixNano": str(1_767_225_600_000_000_000 + i * 1000) if i % 3 else 1_767_225_600_000_000_000 + i * 1000,
+                "attributes": [
+                    {"key": "s", "value": {"stringValue": f"v{rng.randrange(50)}"}},
+                    {"key": "i", "value": {"intValue": str(rng.randrange(-5, 2**40))}},
+                    {"key": "n", "value": {"intValue": rng.randrange(1000)}},
+                    {"key": "d", "value": {"doubleValue": rng.random() * 100}},
+                    {"key": "dn", "value": {"doubleValue": 3}},
+                    {"key": "b", "value": {"boolValue": i % 2 == 0}},
+                    {"key": "a", "value": {"arrayValue": {"values": [{"stringValue": "x"}, {"intValue": "7"}, {"arrayValue": {"values": [{"boolValue": True}]}}]}}},
+                    {"key": "kv", "value": {"kvlistValue": {"values": [{"key": "k", "value": {"doubleValue": "1.5"}}, {"key": "deep", "value": {"kvlistValue": {"values": []}}}]}}},
+                    {"key": "raw", "value": {"bytesValue": base64.b64encode(bytes([i % 256, 1])).decode()}},
+                    {"key": "empty", "value": {}},
+                    {"key": "nokey"},
+                ],
+                "status": [{}, {"code": 2, "message": "boom"}, {"code": "STATUS_CODE_OK"}, {"code": 0}][i % 4],
+            }
+            if i:
+                span["parentSpanId"] = f"{(i - 1) // 4 + 1:016x}"
+            if i % 7:
+                span["endTimeUnixNano"] = str(1_767_225_600_000_000_000 + i * 1000 + rng.randrange(10**6))
+            if i % 10 == 0:
+                span["events"] = [{"timeUnixNano": str(1_767_225_600_000_000_000 + i * 1000 + 5), "name": "retry", "attributes": [{"key": "attempt", "value": {"intValue": "2"}}]}, {}]
+            if i % 25 == 0:
+                span["links"] = [{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "attributes": [{"key": "why", "value": {"stringValue": "batch"}}]}]
+            out.append(span)
+        scopes = [{"scope": {"name": "gen", "version": "1"}, "spans": out}]
+        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": f"svc-{b}"} if b != 1 else {"intValue": "1"}}]}
+        batches.append({"resource": resource, "instrumentationLibrarySpans" if b == 3 else "scopeSpans": scopes})
+    return orjson.dumps({"trace": {"resourceSpans": batches}, "status": "PARTIAL", "message": "cut"})
+
+
+def every_trace_input() -> list[tuple[str, bytes, str]]:
+    """(name, bytes, format) of every captured and messy trace, and generated 1,000-span ones."""
+    out = []
+    base = shared_dir()
+    for name in real_files():
+        raw = (base / "fixtures" / "real" / name).read_bytes()
+        out += [(f"real/{name}:jaeger", raw, "jaeger"), (f"real/{name}:otlp", raw, "otlp")]
+    for path in sorted(HERE.glob("*.json")):
+        out += [(f"{path.name}:jaeger", path.read_bytes(), "jaeger"), (f"{path.name}:otlp", path.read_bytes(), "otlp")]
+    waterfall_app = _bench_module("waterfall_app")
+    for shape in waterfall_app.SHAPES:
+        out.append((f"generated {shape}:jaeger", waterfall_app.jaeger_trace_bytes(1000, shape), "jaeger"))
+    trace_parse = _bench_module("trace_parse")
+    out += [("bench jaeger", trace_parse.jaeger_v1(1000), "jaeger"), ("bench otlp", trace_parse.otlp(1000), "otlp")]
+    out.append(("generated otlp", otlp_trace_bytes(1000), "otlp"))
+    return out
+
+
+def test_fast_path_gives_the_dict_paths_traces() -> None:
+    taken = []
+    for name, raw, fmt in every_trace_input():
+        want = robust(raw, fmt)
+        got = fast(raw, fmt)
+        if got is not None:
+            taken.append(name)
+            assert_same(got, want)
+        assert_same(parse(raw, fmt), want)
+    # The fast path is no dead letter: every well-formed input takes it.
+    for name, raw, fmt in every_trace_input():
+        if name.startswith(("generated", "bench", "real/")):
+            assert name in taken, f"{name} fell back to the dict path"
+    assert "jaeger-v1-messy.json:jaeger" not in taken  # ids as numbers
+
+
+def test_jaeger_fast_path_returns_the_envelope_errors() -> None:
+    from zeta_tui.backends.traces.jaeger_json import envelope_errors, parse_jaeger_fast
+
+    import orjson
+
+    for path in sorted(HERE.glob("jaeger-v1-*.json")):
+        raw = path.read_bytes()
+        found = parse_jaeger_fast(raw)
+        if found is not None:
+            assert found[1] == envelope_errors(orjson.loads(raw))
+    raw = (HERE / "jaeger-v1-not-found.json").read_bytes()
+    assert parse_jaeger_fast(raw) is not None and parse_jaeger_fast(raw)[1]
+
+
+SPAN = {"traceID": "00000000000000aa", "spanID": "00000000000000a1", "operationName": "op", "startTime": 1, "duration": 2, "processID": "p1"}
+
+
+def _jaeger(**changes) -> bytes:
+    span = {**SPAN, **changes}
+    return json.dumps({"data": [{"traceID": "00000000000000aa", "spans": [span], "processes": {"p1": {"serviceName": "svc"}}}]}).encode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _jaeger(spanID=4660),  # an id as a number
+        _jaeger(traceID=170),
+        _jaeger(references=[{"refType": "CHILD_OF", "spanID": 1}]),
+        _jaeger(tags=[{"key": "big", "type": "int64", "value": 2**64}]),  # orjson: a float
+        _jaeger(tags=[{"key": "u64", "type": "int64", "value": 2**64 - 1}]),
+        _jaeger(tags=[{"key": "list", "type": "string", "value": [1, 2]}]),
+        _jaeger(tags=[{"key": 5, "type": "string", "value": "x"}]),
+        _jaeger(tags=["not a tag"]),
+        _jaeger(startTime=1.5),
+        _jaeger(startTime="17"),
+        _jaeger(logs=[{"timestamp": "5", "fields": []}]),
+        _jaeger(process="p1"),
+        _jaeger(warnings="one"),
+        _jaeger(processID=1),
+        b'{"data": [{"traceID": "aa", "spans": [], "processes": []}], "errors": [{"code": 18446744073709551616, "msg": ""}]}',
+        b'{"data": [{"traceID": "aa", "spans": {}}]}',
+        b'{"data": {"traceID": "aa"}}',
+        b'[{"traceID": "aa", "spans": []}]',
+        b'{"traceID": "aa", "spans": null, "unused": "\xff"}',  # bad UTF-8 where nothing is read
+    ],
+)
+def test_jaeger_inputs_the_fast_path_leaves_to_the_dict_path(raw: bytes) -> None:
+    assert fast(raw, "jaeger") is None
+    try:
+        want = robust(raw, "jaeger")
+    except Exception as exc:  # noqa: BLE001 - the same error either way
+        with pytest.raises(type(exc)):
+            parse_jaeger(raw)
+        return
+    assert_same(parse_jaeger(raw), want)
+
+
+def test_jaeger_number_ids_still_parse() -> None:
+    t = one(_jaeger(spanID=4660, references=[{"refType": "CHILD_OF", "traceID": "00000000000000aa", "spanID": 17}]), "jaeger")
+    assert (t.spans[0].span_id, t.spans[0].parent_id, t.spans[0].service) == (f"{4660:016x}", f"{17:016x}", "svc")
+
+
+def _otlp(span: dict, **top) -> bytes:
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "x", **span}]}]}], **top}).encode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _otlp({"spanId": 17}),
+        _otlp({"startTimeUnixNano": 1.5e18}),
+        _otlp({"kind": 2.0}),
+        _otlp({"status": {"code": True}}),
+        _otlp({"attributes": [{"key": "n", "value": {"intValue": 2**64}}]}),
+        _otlp({"attributes": [{"key": "n", "value": {"stringValue": None}}]}),
+        _otlp({"attributes": [{"key": "n", "value": None}]}),
+        _otlp({"attributes": [{"key": "n", "value": "text"}]}),
+        _otlp({"attributes": [{"key": "n", "value": {"boolValue": "true"}}]}),
+        _otlp({"attributes": [{"key": "a", "value": {"arrayValue": {"values": [{"arrayValue": {"values": [{"intValue": 2**64}]}}]}}}]}),
+        _otlp({"attributes": ["not a pair"]}),
+        _otlp({"status": "ok"}),
+        _otlp({"startTimeUnixNano": "soon"}),  # the dict path's ValueError
+        _otlp({}, result=[]),
+        b'{"resourceSpans": {}}',
+        b'"text"',
+        b'<html>502 Bad Gateway</html>',
+        b'{"resourceSpans": [], "unused": "\xed\xa0\x80"}',  # an encoded surrogate: not UTF-8
+        '{"resourceSpans": [], "unused": "\ud800"}',
+    ],
+)
+def test_otlp_inputs_the_fast_path_leaves_to_the_dict_path(raw: bytes | str) -> None:
+    assert fast(raw, "otlp") is None
+    try:
+        want = robust(raw, "otlp")
+    except Exception as exc:  # noqa: BLE001 - the same error either way
+        with pytest.raises(type(exc)):
+            parse_otlp(raw)
+        return
+    assert_same(parse_otlp(raw), want)
+
+
+def test_otlp_fast_path_reads_absent_and_null_members_as_the_dict_path() -> None:
+    for span in ({"status": None, "kind": None, "events": None}, {"status": {"code": None}}, {"attributes": [{"key": None, "value": {"arrayValue": None}}, {"value": {"kvlistValue": None}}]},
+                 {"attributes": [{"key": "b", "value": {"bytesValue": "not base64!"}}, {"key": "i", "value": {"intValue": "x1"}}, {"key": "d", "value": {"doubleValue": "NaN"}}]}):
+        raw = _otlp(span)
+        got = fast(raw, "otlp")
+        assert got is not None
+        assert_same(got, robust(raw, "otlp"))
+    assert_same(fast('{"batches": [{"scopeSpans": null, "instrumentationLibrarySpans": []}]}', "otlp"), [])
+
+
+def test_msgspec_is_imported_at_the_first_fast_parse_only() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, zeta_tui.cli, zeta_tui.app, zeta_tui.backends.traces.jaeger, zeta_tui.backends.traces.tempo\n"
+        "assert 'msgspec' not in sys.modules, 'msgspec imported with the modules'\n"
+        "from zeta_tui.backends.traces.jaeger_json import parse_jaeger\n"
+        "parse_jaeger(b'{\"data\": []}')\n"
+        "assert 'msgspec' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_jaeger_fast_path_reads_references_tags_and_logs_as_the_dict_path() -> None:
+    other = "ffffffffffffffff0000000000000001"
+    refs = [
+        [{"refType": "CHILD_OF", "traceID": other, "spanID": "00000000000000d4"}],  # into another trace: a link
+        [{"refType": "FOLLOWS_FROM", "spanID": "00000000000000c3"}],  # no trace id: this trace's, the parent
+        [{"refType": "FOLLOWS_FROM", "spanID": "00000000000000c3"}, {"traceID": "00000000000000aa", "spanID": "00000000000000a1"}],
+        [{"refType": None, "traceID": other, "spanID": "01"}, {"refType": "FOLLOWS_FROM", "traceID": other, "spanID": "02"}],
+        [],
+        None,
+    ]
+    spans = [{**SPAN, "spanID": f"{i + 2:016x}", "references": r} for i, r in enumerate(refs)]
+    spans.append({**SPAN, "spanID": "00000000000000f1", "traceID": None, "process": {"serviceName": None, "tags": [{"key": "ip", "type": "string", "value": "10.0.0.1"}]},
+                  "tags": [{"key": "n", "type": "int64", "value": "12"}, {"key": "f", "type": "float64", "value": "x"}, {"key": "b", "type": "bool", "value": "TRUE"},
+                           {"key": "otel.status_code", "type": "string", "value": "ok"}, {"key": "span.kind", "type": "string", "value": "Producer"}, {"type": "string", "value": "no key"}, {"key": "nothing"}],
+                  "logs": [{"timestamp": 7, "fields": [{"key": "event", "type": "string", "value": "boom"}]}, {}], "warnings": ["w1"]})
+    spans.append({**SPAN, "spanID": "00000000000000f2", "traceID": "00000000000000bb", "processID": "missing", "tags": [{"key": "error", "type": "string", "value": "True"}]})
+    raw = json.dumps({"data": [{"traceID": "00000000000000aa", "spans": spans, "processes": {"p1": {"serviceName": "svc", "tags": None}}, "warnings": ["trace w"]},
+                               {"traceID": "00000000000000cc", "spans": []}], "errors": [{"code": 500, "msg": "shard 3", "traceID": "cc"}, "plain"]}).encode()
+    got = fast(raw, "jaeger")
+    assert got is not None
+    assert_same(got, robust(raw, "jaeger"))
+    assert [len(t.spans) for t in got] == [7, 1, 0]

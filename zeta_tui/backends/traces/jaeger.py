@@ -21,8 +21,8 @@ import httpx
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
-from zeta_tui.backends.traces.jaeger_json import envelope_errors, traces_from_jaeger
-from zeta_tui.backends.traces.otlp_json import traces_from_otlp
+from zeta_tui.backends.traces.jaeger_json import envelope_errors, parse_jaeger_fast, traces_from_jaeger
+from zeta_tui.backends.traces.otlp_json import parse_otlp_fast, traces_from_otlp
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
@@ -71,8 +71,13 @@ class JaegerTraceSource(HttpBackend, TraceSource):
     async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> Any:
         return self._object(await self._response(path, params, trace_id=trace_id))
 
-    def _decode_and_read(self, parse, resp: httpx.Response) -> tuple[list[Trace], list[str]]:
-        """Traces and the envelope's errors of an answer (blocking: run it in a thread)."""
+    def _decode_and_read(self, fast, parse, resp: httpx.Response) -> tuple[list[Trace], list[str]]:
+        """Traces and the envelope's errors of an answer (blocking: run it in a thread): typed
+        straight from the bytes when ``fast`` takes them, else decoded to dicts and read by
+        ``parse``, which also says what is wrong (not JSON, not an object, not trace JSON)."""
+        found = fast(resp.content)
+        if found is not None:
+            return found
         with gc_paused():
             data = self._object(resp)
             return self._read(parse, data), envelope_errors(data)
@@ -139,10 +144,10 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
         if await self.api() == "v3":
             resp = await self._response(f"/api/v3/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = await asyncio.to_thread(self._decode_and_read, traces_from_otlp, resp)
+            traces, errors = await asyncio.to_thread(self._decode_and_read, lambda raw: _fast_v3(raw, tid), traces_from_otlp, resp)
         else:
             resp = await self._response(f"/api/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = await asyncio.to_thread(self._decode_and_read, traces_from_jaeger, resp)
+            traces, errors = await asyncio.to_thread(self._decode_and_read, parse_jaeger_fast, traces_from_jaeger, resp)
         found = pick_trace(traces, tid)
         if found is None:
             if any("not found" in e.lower() for e in errors) or not errors:
@@ -167,6 +172,15 @@ class JaegerTraceSource(HttpBackend, TraceSource):
 
 
 # --- helpers (pure) ------------------------------------------------------------------------------
+
+
+def _fast_v3(raw: bytes, trace_id: str) -> tuple[list[Trace], list[str]] | None:
+    """A v3 answer's traces from the typed OTLP path when they hold the trace asked for (the
+    envelope's errors are read only when it is missing, on the dict path), else None."""
+    traces = parse_otlp_fast(raw)
+    if traces is None or pick_trace(traces, trace_id) is None:
+        return None
+    return traces, []
 
 
 def pick_trace(traces: list[Trace], trace_id: str) -> Trace | None:

@@ -12,20 +12,29 @@ floats, bools, text, lists, dicts; ``bytesValue`` as lower-case hex). One respon
 spans of several traces: :func:`traces_from_otlp` returns one Trace per trace id.
 
 :func:`span_warnings` (what is odd in a trace's spans) is shared with the Jaeger v1 parser.
+
+Two paths give the same Traces. :func:`parse_otlp_fast` decodes the bytes with msgspec
+straight into typed structs (no dicts; fields not read are skipped) and builds the models from
+them: about twice as fast on a 50,000-span answer. Whatever it does not take as it is (ids or
+times of other JSON types, odd shapes, integers beyond 64 bits, text that is not JSON) goes to
+the dict path, orjson then :func:`traces_from_otlp`, which reads anything and whose answer
+(or error) is the reference: :func:`parse_otlp` tries the first, then the second.
+msgspec is imported at the first fast parse, not with this module.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Iterable, Mapping
+import dataclasses
+from typing import Annotated, Any, Iterable, Mapping
 
 import orjson
 
 from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, normalise_id
 
-__all__ = ["any_value", "attributes", "fast_id", "parse_otlp", "resource_spans", "span_warnings", "traces_from_otlp"]
+__all__ = ["any_value", "attributes", "fast_id", "fast_input", "parse_otlp", "parse_otlp_fast", "plain_json", "resource_spans", "slots_constructor", "span_warnings", "traces_from_otlp"]
 
 _LOWER_HEX = frozenset("0123456789abcdef")
 _ZERO_HALF = "0" * 16
@@ -179,9 +188,275 @@ def traces_from_otlp(doc: Any) -> list[Trace]:
 
 
 def parse_otlp(raw: bytes | str) -> list[Trace]:
-    """Decode OTLP JSON text (orjson) and read its traces; ValueError for text that is not JSON."""
+    """OTLP JSON text's traces: the typed fast path, else orjson and the dict path (ValueError
+    for text that is not JSON)."""
+    traces = parse_otlp_fast(raw)
+    if traces is not None:
+        return traces
     with gc_paused():
         return traces_from_otlp(orjson.loads(raw))
+
+
+# --- the typed fast path (msgspec) ----------------------------------------------------------------
+
+_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
+_UNSET: Any = None  # msgspec.UNSET once the decoder is built
+_ARRAY: Any = None  # the struct types of an array and a kvlist value, likewise
+_KVLIST: Any = None
+_new_span: Any = Span  # Span(...) positionally; slots_constructor(Span) once the decoder is built
+_OTLP_DECODER: Any = None
+
+
+class _Fallback(Exception):
+    """The typed path cannot promise the dict path's answer for this input."""
+
+
+def fast_input(raw: Any) -> bytes | None:
+    """``raw`` as bytes for a msgspec decode whose success implies orjson's, else None.
+
+    msgspec skips the fields a struct does not name without checking their UTF-8, which orjson
+    rejects anywhere: text that is not all ASCII is checked here (ASCII is one quick scan)."""
+    if type(raw) is str:
+        try:
+            return raw.encode()
+        except UnicodeEncodeError:  # lone surrogates: orjson refuses them
+            return None
+    if type(raw) is not bytes:
+        return None
+    if not raw.isascii():
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            return None
+    return raw
+
+
+def plain_json(value: Any, depth: int = 0) -> bool:
+    """A value msgspec decoded as ``Any`` is what orjson gives for the same text: no integer
+    outside orjson's 64-bit range (it makes those floats) and no nesting near its limit."""
+    t = type(value)
+    if t is int:
+        return _I64_MIN <= value <= _U64_MAX
+    if t is list:
+        return depth < 500 and all(plain_json(v, depth + 1) for v in value)
+    if t is dict:
+        return depth < 500 and all(plain_json(v, depth + 1) for v in value.values())
+    return True
+
+
+def slots_constructor(cls: type) -> Any:
+    """A function equal to ``cls(*fields)`` (all fields, positionally) for a frozen, slotted
+    dataclass, twice as fast: it stores each slot directly, where the dataclass's ``__init__``
+    goes through ``object.__setattr__`` once a field. ``cls`` itself for any class it cannot
+    promise that for (a field not in ``__init__``, a ``__post_init__``, no slots)."""
+    fields = dataclasses.fields(cls)
+    names = [f.name for f in fields]
+    if not all(f.init for f in fields) or hasattr(cls, "__post_init__") or list(getattr(cls, "__slots__", ())) != names:
+        return cls
+    namespace = {"new": object.__new__, "cls": cls} | {f"set_{n}": getattr(cls, n).__set__ for n in names}
+    body = "".join(f"    set_{n}(self, {n})\n" for n in names)
+    exec(f"def make({', '.join(names)}):\n    self = new(cls)\n{body}    return self\n", namespace)
+    return namespace["make"]
+
+
+def _plain(value: Any) -> Any:
+    if not plain_json(value):
+        raise _Fallback
+    return value
+
+
+def _otlp_decoder() -> Any:
+    """The msgspec decoder of OTLP JSON into structs, built at first use (msgspec is imported here)."""
+    global _OTLP_DECODER, _UNSET, _ARRAY, _KVLIST, _new_span
+    if _OTLP_DECODER is None:
+        import msgspec
+        from msgspec import UNSET, UnsetType, field
+
+        # Integers as orjson reads them (larger ones are floats there): others take the dict path.
+        i64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=2**63 - 1)]
+
+        def struct(name: str, *fields: tuple) -> Any:
+            return msgspec.defstruct(name, fields, gc=False, module=__name__)
+
+        def any_value_struct(name: str, array: Any, kvlist: Any) -> Any:
+            # UNSET: the member is absent (the dict path tests ``in``); None: it is null.
+            return struct(
+                name,
+                ("stringValue", str | UnsetType, UNSET),
+                ("intValue", str | i64 | UnsetType, UNSET),
+                ("doubleValue", float | i64 | str | UnsetType, UNSET),
+                ("boolValue", bool | UnsetType, UNSET),
+                ("arrayValue", array, UNSET),
+                ("kvlistValue", kvlist, UNSET),
+                ("bytesValue", str | UnsetType, UNSET),
+            )
+
+        def key_values(name: str, value: Any) -> Any:
+            # A missing value reads as an empty AnyValue (None, as the dict path gives).
+            return list[struct(name, ("key", str | None, ""), ("value", value, field(default_factory=value)))] | None
+
+        # Arrays and kvlists of arrays and kvlists are kept as decoded and read by any_value:
+        # two levels of structs, not a recursive type.
+        inner = any_value_struct("OtlpInnerAnyValue", Any, Any)
+        array = struct("OtlpArrayValue", ("values", list[inner] | None, None))
+        kvlist = struct("OtlpKeyValueList", ("values", key_values("OtlpInnerKeyValue", inner), None))
+        value = any_value_struct("OtlpAnyValue", array | None | UnsetType, kvlist | None | UnsetType)
+        attrs = key_values("OtlpKeyValue", value)
+        ids = str | None
+        nanos = str | i64 | None
+        event = struct("OtlpEvent", ("timeUnixNano", nanos, None), ("name", str | None, None), ("attributes", attrs, None))
+        link = struct("OtlpLink", ("traceId", ids, None), ("spanId", ids, None), ("attributes", attrs, None))
+        status = struct("OtlpStatus", ("code", i64 | str | None, 0), ("message", str | None, None))
+        span = struct(
+            "OtlpSpan",
+            ("traceId", ids, None),
+            ("spanId", ids, None),
+            ("parentSpanId", ids, None),
+            ("name", str | None, None),
+            ("kind", i64 | str | None, 0),
+            ("startTimeUnixNano", nanos, None),
+            ("endTimeUnixNano", nanos, None),
+            ("attributes", attrs, None),
+            ("events", list[event] | None, None),
+            ("links", list[link] | None, None),
+            ("status", status | None, None),
+        )
+        scopes = list[struct("OtlpScopeSpans", ("spans", list[span] | None, None))] | None
+        resource = struct("OtlpResource", ("attributes", attrs, None))
+        batch = struct("OtlpResourceSpans", ("resource", resource | None, None), ("scopeSpans", scopes, None), ("instrumentationLibrarySpans", scopes, None))
+        batches = list[batch] | None
+        inner = struct("OtlpTracesData", ("resourceSpans", batches, None), ("batches", batches, None))
+        top = struct(
+            "OtlpAnswer",
+            ("result", inner | None, None),
+            ("trace", inner | None, None),
+            ("status", str | None, None),
+            ("message", str | None, None),
+            ("resourceSpans", batches, None),
+            ("batches", batches, None),
+        )
+        _UNSET, _ARRAY, _KVLIST, _new_span = UNSET, array, kvlist, slots_constructor(Span)
+        _OTLP_DECODER = msgspec.json.Decoder(top | list[batch])
+    return _OTLP_DECODER
+
+
+def _fast_value(v: Any) -> Any:
+    """any_value of a typed AnyValue (the same tests in the same order)."""
+    x = v.stringValue
+    if x is not _UNSET:
+        return x
+    x = v.intValue
+    if x is not _UNSET:
+        try:
+            return int(x)
+        except ValueError:
+            return x
+    x = v.doubleValue
+    if x is not _UNSET:
+        try:
+            return float(x)
+        except ValueError:
+            return x
+    x = v.boolValue
+    if x is not _UNSET:
+        return x
+    x = v.arrayValue
+    if x is not _UNSET:
+        if type(x) is _ARRAY:
+            return [_fast_value(e) for e in x.values or ()]
+        return any_value({"arrayValue": _plain(x)})  # null, or nested deeper (decoded as it is)
+    x = v.kvlistValue
+    if x is not _UNSET:
+        if type(x) is _KVLIST:
+            return _fast_attributes(x.values)
+        return any_value({"kvlistValue": _plain(x)})
+    x = v.bytesValue
+    if x is not _UNSET:
+        return any_value({"bytesValue": x})
+    return None
+
+
+def _fast_attributes(pairs: Any) -> dict[str, Any]:
+    if not pairs:
+        return {}
+    unset = _UNSET
+    return {kv.key: s if (s := kv.value.stringValue) is not unset else _fast_value(kv.value) for kv in pairs}
+
+
+def _fast_span(raw: Any, service: str, resource: dict, trace_ids: dict) -> Span:
+    tid = raw.traceId
+    trace_id = trace_ids.get(tid) if tid is not None else None
+    if trace_id is None:
+        trace_id = fast_id(tid)
+        if tid is not None:
+            trace_ids[tid] = trace_id
+    start = int(raw.startTimeUnixNano or 0)
+    end = raw.endTimeUnixNano
+    status = raw.status
+    kind = raw.kind
+    events = raw.events
+    links = raw.links
+    # Positional, in the order of Span's fields, as _span builds it.
+    return _new_span(
+        trace_id,
+        fast_id(raw.spanId),
+        fast_id(raw.parentSpanId),
+        raw.name or "",
+        service,
+        start,
+        max(int(end) - start, 0) if end else 0,  # duration_ns
+        _KINDS.get(kind, "") if type(kind) is not str else _KINDS.get(kind, kind.lower()),
+        "unset" if status is None else _STATUS.get(status.code, "unset"),
+        "" if status is None else status.message or "",
+        _fast_attributes(raw.attributes),
+        resource,
+        tuple(SpanEvent(int(e.timeUnixNano or 0), e.name or "", _fast_attributes(e.attributes)) for e in events) if events else (),
+        tuple(SpanLink(fast_id(lk.traceId), fast_id(lk.spanId), "link", _fast_attributes(lk.attributes)) for lk in links) if links else (),
+    )
+
+
+def parse_otlp_fast(raw: bytes | str) -> list[Trace] | None:
+    """The traces of OTLP JSON text decoded by msgspec into structs, or None when the input
+    needs the dict path (anything the typed decode refuses, or might read otherwise)."""
+    data = fast_input(raw)
+    if data is None:
+        return None
+    with gc_paused():
+        try:
+            doc = _otlp_decoder().decode(data)
+            return _fast_traces(doc)
+        except Exception:  # noqa: BLE001 - the dict path reads it, or raises its own error
+            return None
+
+
+def _fast_traces(doc: Any) -> list[Trace]:
+    warnings: list[str] = []
+    if type(doc) is list:
+        batches = doc
+    else:
+        inner = doc.result if doc.result is not None else doc.trace
+        if inner is not None:
+            if doc.status is not None and doc.status.upper() == "PARTIAL":
+                warnings.append(f"partial trace: {doc.message}" if doc.message else "partial trace: the source returned only part of it")
+            doc = inner
+        batches = doc.resourceSpans if doc.resourceSpans is not None else doc.batches
+    by_trace: dict[str, list[Span]] = {}
+    trace_ids: dict[str, str] = {}
+    for batch in batches or ():
+        resource = _fast_attributes(batch.resource.attributes) if batch.resource is not None else {}
+        service = resource.get("service.name", "")
+        service = service if isinstance(service, str) else str(service)
+        scopes = batch.scopeSpans
+        if scopes is None:
+            scopes = batch.instrumentationLibrarySpans
+        for scope in scopes or ():
+            for raw in scope.spans or ():
+                span = _fast_span(raw, service, resource, trace_ids)
+                group = by_trace.get(span.trace_id)
+                if group is None:
+                    by_trace[span.trace_id] = group = []
+                group.append(span)
+    return [Trace(tid, tuple(spans), tuple(warnings) + tuple(span_warnings(spans))) for tid, spans in by_trace.items()]
 
 
 def span_warnings(spans: list[Span]) -> list[str]:
