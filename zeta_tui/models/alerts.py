@@ -1,0 +1,212 @@
+"""Alerts, alert groups, matchers and silences as Alertmanager (API v2) has them.
+
+Times are unix seconds (floats); Alertmanager's zero time ("0001-01-01T00:00:00Z", an alert
+with no end) is 0.0. A ``Matcher`` reads and writes the text form amtool and the API's
+``filter=`` parameter use (``service=~"api.*"``); ``matchers_for(alert)`` is what a silence
+created from an alert starts with.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+#: Alertmanager's alert states (API v2 alertStatus.state)
+ALERT_STATES = ("active", "suppressed", "unprocessed")
+#: Alertmanager's silence states (API v2 silenceStatus.state)
+SILENCE_STATES = ("active", "pending", "expired")
+#: severities most serious first; anything else sorts after them
+SEVERITIES = ("critical", "error", "warning", "info")
+
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# name, operator, value: the operator is the first of =~ != !~ = after the name.
+_MATCHER = re.compile(r"\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*?)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One label matcher: ``name="value"`` (is_equal, not is_regex), ``!=``, ``=~`` or ``!~``."""
+
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> "Matcher":
+        """``service=~api.*``, ``severity="critical"``, ``instance!=web1``, ``job!~"a|b"``.
+
+        The value may be double-quoted (with ``\\"`` and ``\\\\`` escapes inside) or bare.
+        Raises ValueError saying what is wrong and what a matcher looks like."""
+        example = 'a matcher looks like name="value", name!="value", name=~"regex" or name!~"regex"'
+        m = _MATCHER.fullmatch(text or "")
+        if m is None:
+            raise ValueError(f"{text!r} is not a matcher: {example}")
+        name, op, raw = m.groups()
+        if not _LABEL_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a label name (letters, digits and _, not starting with a digit)")
+        value = _unquote(raw, text)
+        return cls(name=name, value=value, is_regex=op in ("=~", "!~"), is_equal=op in ("=", "=~"))
+
+    @property
+    def operator(self) -> str:
+        return ("=" if self.is_equal else "!") + ("~" if self.is_regex else ("" if self.is_equal else "="))
+
+    def __str__(self) -> str:
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{self.name}{self.operator}"{escaped}"'
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether this matcher holds for a label set (a missing label is the empty string;
+        a regex is anchored at both ends, as in Alertmanager). A regex Python cannot read
+        matches nothing."""
+        actual = labels.get(self.name, "")
+        if self.is_regex:
+            try:
+                hit = re.fullmatch(self.value, actual) is not None
+            except re.error:
+                return False
+        else:
+            hit = actual == self.value
+        return hit if self.is_equal else not hit
+
+
+def _unquote(raw: str, text: str) -> str:
+    if not raw.startswith('"'):
+        if '"' in raw:
+            raise ValueError(f"{text!r}: a value with a double quote must be quoted as a whole, e.g. name=\"a\\\"b\"")
+        return raw
+    if len(raw) < 2 or not raw.endswith('"') or _ends_escaped(raw[:-1]):
+        raise ValueError(f"{text!r}: the value's closing double quote is missing")
+    body = raw[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        if ch == '"':
+            raise ValueError(f"{text!r}: a double quote inside the value must be escaped as \\\"")
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _ends_escaped(text: str) -> bool:
+    """Whether the character after ``text`` would be escaped (an odd run of trailing backslashes)."""
+    run = len(text) - len(text.rstrip("\\"))
+    return run % 2 == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert as Alertmanager knows it: its state, who it routes to, what mutes it."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    state: str = "active"  # active | suppressed | unprocessed
+    starts_at: float = 0.0
+    ends_at: float = 0.0
+    updated_at: float = 0.0
+    fingerprint: str = ""
+    receivers: tuple[str, ...] = ()
+    silenced_by: tuple[str, ...] = ()  # silence ids
+    inhibited_by: tuple[str, ...] = ()  # fingerprints of the inhibiting alerts
+    muted_by: tuple[str, ...] = ()  # time intervals (Alertmanager 0.27+; empty before)
+    generator_url: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def severity(self) -> str:
+        """The severity label, lower-cased ("" when the alert has none)."""
+        return self.labels.get("severity", "").strip().lower()
+
+    @property
+    def severity_rank(self) -> int:
+        """0 for critical, then error, warning, info; unknown or missing severities last."""
+        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else len(SEVERITIES)
+
+    @property
+    def summary(self) -> str:
+        """The summary annotation, else description or message; "" when there is none."""
+        for key in ("summary", "description", "message"):
+            if self.annotations.get(key):
+                return self.annotations[key]
+        return ""
+
+    @property
+    def service(self) -> str:
+        """The service label, else job."""
+        return self.labels.get("service") or self.labels.get("job", "")
+
+    @property
+    def is_silenced(self) -> bool:
+        return bool(self.silenced_by)
+
+    @property
+    def is_inhibited(self) -> bool:
+        return bool(self.inhibited_by)
+
+    @property
+    def is_muted(self) -> bool:
+        return bool(self.muted_by)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """Alerts Alertmanager groups together for one receiver (route's group_by labels)."""
+
+    labels: Mapping[str, str]
+    receiver: str
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """A silence: which alerts it matches, when, who made it and why."""
+
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_at: float
+    ends_at: float
+    created_by: str = ""
+    comment: str = ""
+    state: str = "active"  # active | pending | expired
+    updated_at: float = 0.0
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.ends_at - self.starts_at
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether every matcher holds for the label set (an alert's labels)."""
+        return all(m.matches(labels) for m in self.matchers)
+
+
+#: labels that identify an alert for a silence, in order; service stands in for job
+_IDENTIFYING = ("alertname", "service", "severity", "instance")
+
+
+def matchers_for(alert: Alert) -> tuple[Matcher, ...]:
+    """Equality matchers from the alert's identifying labels: alertname, service (job when there
+    is no service label), severity, and instance when present. Labels the alert lacks (or has
+    empty) are left out."""
+    out: list[Matcher] = []
+    for name in _IDENTIFYING:
+        if name == "service" and not alert.labels.get("service"):
+            name = "job"
+        value = alert.labels.get(name, "")
+        if value:
+            out.append(Matcher(name=name, value=value))
+    return tuple(out)
