@@ -15,7 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.servers import real_fixture, wait_until
-from zeta_tui.backends.alertmanager import MAX_SILENCE_SECONDS, AlertmanagerClient, SilenceInvalid, WriteRefused
+from zeta_tui.backends.alertmanager import MAX_SILENCE_SECONDS, AlertmanagerClient
+from zeta_tui.errors import SilenceInvalid, WriteRefused
 from zeta_tui.config.models import AlertmanagerConfig
 from zeta_tui.demo.processes import ChildServer, find_binary, free_port
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError

@@ -71,3 +71,17 @@ class QueryError(BackendError):
     def __init__(self, message: str, *, hint: str = "", where: str = "", error_type: str = "") -> None:
         super().__init__(message, hint=hint, where=where)
         self.error_type = error_type
+
+
+class WriteRefused(ZetaError):
+    """A write (a silence) was asked for in a read-only context."""
+
+    title = "Refused: read-only context"
+    exit_code = 2
+
+
+class SilenceInvalid(ZetaError):
+    """A silence that is missing something, caught before it is sent."""
+
+    title = "Invalid silence"
+    exit_code = 2

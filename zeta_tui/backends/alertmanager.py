@@ -21,26 +21,12 @@ import orjson
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.config.models import AlertmanagerConfig
-from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
+from zeta_tui.errors import BackendUnavailable, QueryError, SilenceInvalid, WriteRefused, ZetaError
 from zeta_tui.models.alerts import Alert, AlertGroup, Matcher, Silence
 from zeta_tui.models.metrics_meta import BuildInfo
 
 #: the longest silence Zeta will create; a longer one is almost always a typo
 MAX_SILENCE_SECONDS = 30 * 24 * 3600
-
-
-class WriteRefused(ZetaError):
-    """A write (a silence) was asked for in a read-only context."""
-
-    title = "Refused: read-only context"
-    exit_code = 2
-
-
-class SilenceInvalid(ZetaError):
-    """A silence that is missing something, caught before it is sent."""
-
-    title = "Invalid silence"
-    exit_code = 2
 
 
 class AlertmanagerClient(HttpBackend):
