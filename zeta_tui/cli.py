@@ -73,6 +73,39 @@ def build_parser() -> argparse.ArgumentParser:
     traces.add_argument("--limit", type=int, default=20, help="at most N traces, default 20")
     traces.add_argument("--json", action="store_true", help="JSON lines (for jq)")
 
+    alerts = sub.add_parser(
+        "alerts", parents=[common], help="firing and pending alerts, most severe first; exit 1 if a critical is firing",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Firing alerts from Alertmanager and pending ones from Prometheus, sorted by severity, then newest first.",
+        epilog="exit status:\n  0  no unsilenced critical alert is firing (among those shown), every backend answered\n"
+               "  1  a critical alert is firing that no silence or inhibition mutes\n"
+               "  2  configuration error (no [alertmanager] or [prometheus] section, a bad option)\n"
+               "  3  a backend could not be read (message on stderr) and no firing critical was seen: unknown, not 'no criticals'",
+    )
+    alerts.add_argument("--severity", metavar="S[,S...]", help="only these severities, e.g. critical or critical,warning")
+    alerts.add_argument("--json", action="store_true", help="JSON lines (for jq)")
+
+    silence = sub.add_parser(
+        "silence", parents=[common], help="add, list or expire Alertmanager silences",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="writes are refused in read-only contexts and confirmed first (y/N on a terminal; --yes skips the question;\n"
+               "with no terminal and no --yes they are refused).\n"
+               "exit status: 0 done, 1 declined or Alertmanager refused / unreachable, 2 config error, invalid silence,\n"
+               "read-only context, or not confirmed",
+    )
+    silence_sub = silence.add_subparsers(dest="silence_action", metavar="ACTION", required=True)
+    silence_add = silence_sub.add_parser("add", parents=[common], help="create a silence; prints its id")
+    silence_add.add_argument("matchers", nargs="+", metavar="MATCHER", help='label matchers, e.g. alertname=HighErrorRate \'service="ml-engine"\' \'instance=~"db.*"\'')
+    silence_add.add_argument("--duration", required=True, metavar="DURATION", help="how long, e.g. 2h (at most 30d)")
+    silence_add.add_argument("--comment", required=True, help="why (the incident or ticket)")
+    silence_add.add_argument("--author", help="who (default: $USER, said before the question)")
+    silence_add.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
+    silence_list = silence_sub.add_parser("list", parents=[common], help="active and pending silences, then those expired in the last day")
+    silence_list.add_argument("--json", action="store_true", help="JSON lines (for jq)")
+    silence_expire = silence_sub.add_parser("expire", parents=[common], help="end a silence now")
+    silence_expire.add_argument("silence_id", metavar="ID", help="the silence id (zeta silence list shows them)")
+    silence_expire.add_argument("--yes", "-y", action="store_true", help="do not ask before expiring")
+
     config = sub.add_parser("config", parents=[common], help="show, check or create the config file")
     config.add_argument("action", choices=["path", "validate", "show", "init"])
     config.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
@@ -118,6 +151,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.traces import run_traces
 
         return run_traces(args)
+    if command == "alerts":
+        from zeta_tui.headless.alerts import run_alerts
+
+        return run_alerts(args)
+    if command == "silence":
+        from zeta_tui.headless.silence import run_silence
+
+        return run_silence(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 

@@ -1,0 +1,298 @@
+"""`zeta alerts [--severity S[,S…]] [--json]`: what is firing now, for people and for scripts.
+
+Firing alerts come from Alertmanager (with the receivers they route to and whether a silence or
+an inhibition mutes them); pending alerts (the condition holds, its ``for`` has not passed yet)
+come from Prometheus's /api/v1/alerts when the context has a [prometheus] section. An alert
+both know is shown once, Alertmanager's copy (Prometheus adds its external labels when it
+sends, so a Prometheus alert is "known" when Alertmanager has one carrying all its labels). A
+firing alert only Prometheus knows (not delivered, or no Alertmanager configured) is shown too.
+
+Rows are sorted by severity (critical, error, warning, info, other), then by age, newest first.
+
+Exit status, for on-call scripts:
+
+- 0: no critical alert is firing unmuted among those shown, and every backend answered;
+- 1: at least one critical alert is firing and is neither silenced nor inhibited (nor muted);
+- 2: configuration error (no [alertmanager] and no [prometheus] section, a bad option);
+- 3: a backend could not be read (its message on stderr) and no unmuted critical was seen in
+  what could be read: the absence of criticals is then unknown, never reported as 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
+
+import orjson
+
+from zeta_tui.errors import ConfigError, ZetaError
+from zeta_tui.models.alerts import SEVERITIES, Alert
+from zeta_tui.models.metrics_meta import RuleAlert
+from zeta_tui.models.timerange import format_duration
+
+#: exit status when a backend could not be read and no unmuted critical was seen
+EXIT_BACKEND_DOWN = 3
+#: exit status when an unmuted critical alert is firing
+EXIT_CRITICAL = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as `zeta alerts` shows it, from Alertmanager or from Prometheus."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    state: str  # active | silenced | inhibited | muted | pending
+    since: float  # unix seconds the alert started (0.0 when unknown)
+    source: str  # alertmanager | prometheus
+    receivers: tuple[str, ...] = ()
+    fingerprint: str = ""
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    muted_by: tuple[str, ...] = ()
+    generator_url: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def severity(self) -> str:
+        return self.labels.get("severity", "").strip().lower()
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else len(SEVERITIES)
+
+    @property
+    def service(self) -> str:
+        return self.labels.get("service") or self.labels.get("job", "")
+
+    @property
+    def summary(self) -> str:
+        for key in ("summary", "description", "message"):
+            if self.annotations.get(key):
+                return self.annotations[key]
+        return ""
+
+    @property
+    def is_firing(self) -> bool:
+        return self.state != "pending"
+
+    @property
+    def pages(self) -> bool:
+        """A critical alert that is firing and nothing mutes: what makes the exit status 1."""
+        return self.severity == "critical" and self.state == "active"
+
+
+def row_from_alertmanager(alert: Alert) -> AlertRow:
+    if alert.silenced_by:
+        state = "silenced"
+    elif alert.inhibited_by:
+        state = "inhibited"
+    elif alert.muted_by:
+        state = "muted"
+    else:
+        state = "active"
+    return AlertRow(
+        labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=alert.starts_at, source="alertmanager",
+        receivers=alert.receivers, fingerprint=alert.fingerprint, silenced_by=alert.silenced_by, inhibited_by=alert.inhibited_by,
+        muted_by=alert.muted_by, generator_url=alert.generator_url,
+    )
+
+
+def row_from_prometheus(alert: RuleAlert) -> AlertRow:
+    state = "pending" if alert.state == "pending" else "active"
+    return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=parse_active_at(alert.active_at),
+                    source="prometheus", extra={"value": alert.value} if alert.value else {})
+
+
+def parse_active_at(text: str) -> float:
+    """Prometheus's activeAt (RFC 3339, up to nanoseconds) as unix seconds; 0.0 when absent."""
+    if not text or text.startswith("0001-01-01"):
+        return 0.0
+    text = text.strip().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # keep at most microseconds: Python reads up to six fraction digits
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[AlertRow]:
+    """Alertmanager's alerts, plus Prometheus's alerts that Alertmanager does not have (pending
+    ones, and firing ones not delivered). A Prometheus alert is known to Alertmanager when an
+    Alertmanager alert carries every one of its labels with the same values."""
+    rows = [row_from_alertmanager(a) for a in am_alerts]
+    for alert in prom_alerts:
+        labels = dict(alert.labels)
+        if any(all(a.labels.get(k) == v for k, v in labels.items()) for a in am_alerts):
+            continue
+        rows.append(row_from_prometheus(alert))
+    return rows
+
+
+def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
+    """Severity first (critical on top), then age, newest first; then by name for a stable order."""
+    return sorted(rows, key=lambda r: (r.severity_rank, -r.since, r.name, sorted(r.labels.items())))
+
+
+def format_age(seconds: float) -> str:
+    """Two largest units: 3d4h, 2h5m, 45s; "?" when the start is unknown."""
+    if seconds < 0:
+        seconds = 0
+    text = format_duration(seconds)
+    parts: list[str] = []
+    current = ""
+    for ch in text:
+        current += ch
+        if ch.isalpha():
+            parts.append(current)
+            current = ""
+    return "".join(parts[:2])
+
+
+def _stamp(seconds: float) -> str:
+    if not seconds:
+        return ""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def alert_document(row: AlertRow, now: float) -> dict[str, Any]:
+    """One alert as a JSON object (a JSON line of `zeta alerts --json`)."""
+    return {
+        "alertname": row.name, "severity": row.severity, "service": row.service, "state": row.state, "source": row.source,
+        "since": _stamp(row.since), "age_seconds": round(now - row.since, 3) if row.since else None, "summary": row.summary,
+        "receivers": list(row.receivers), "labels": dict(row.labels), "annotations": dict(row.annotations),
+        "fingerprint": row.fingerprint, "silenced_by": list(row.silenced_by), "inhibited_by": list(row.inhibited_by),
+        "muted_by": list(row.muted_by), "generator_url": row.generator_url, **dict(row.extra),
+    }
+
+
+def alerts_table(rows: Sequence[AlertRow], now: float) -> str:
+    from zeta_tui.headless.table import format_table
+
+    body = [
+        (row.severity or "-", row.name or "-", row.service or "-", format_age(now - row.since) if row.since else "?", row.summary or "-",
+         ",".join(row.receivers) or "-", row.state)
+        for row in rows
+    ]
+    return format_table(("SEVERITY", "ALERT", "SERVICE", "SINCE", "SUMMARY", "RECEIVER", "STATE"), body, right=(3,))
+
+
+def parse_severities(value: str | None) -> set[str]:
+    """--severity critical or critical,warning: the severities to keep (lower-cased)."""
+    if value is None:
+        return set()
+    wanted = {part.strip().lower() for part in value.split(",") if part.strip()}
+    if not wanted:
+        raise ConfigError("--severity needs a value", hint="e.g. --severity critical, or several: --severity critical,warning")
+    return wanted
+
+
+async def fetch(am_client: Any, prom_client: Any) -> tuple[list[Alert], list[RuleAlert], list[ZetaError]]:
+    """Both backends at once; a backend that fails gives its error instead of its alerts."""
+
+    async def from_am() -> list[Alert]:
+        return await am_client.alerts() if am_client is not None else []
+
+    async def from_prom() -> tuple[list[RuleAlert], tuple[str, ...]]:
+        if prom_client is None:
+            return [], ()
+        result = await prom_client.alerts()
+        return list(result.data), result.warnings
+
+    am_result, prom_result = await asyncio.gather(from_am(), from_prom(), return_exceptions=True)
+    errors: list[ZetaError] = []
+    am_alerts: list[Alert] = []
+    prom_alerts: list[RuleAlert] = []
+    for result in (am_result, prom_result):
+        if isinstance(result, BaseException) and not isinstance(result, ZetaError):
+            raise result
+    if isinstance(am_result, ZetaError):
+        errors.append(am_result)
+    else:
+        am_alerts = am_result  # type: ignore[assignment]
+    if isinstance(prom_result, ZetaError):
+        errors.append(prom_result)
+    else:
+        prom_alerts, warnings = prom_result  # type: ignore[misc]
+        for w in warnings:
+            print(f"warning: prometheus: {w}", file=sys.stderr)
+    return am_alerts, prom_alerts, errors
+
+
+def exit_status(rows: Sequence[AlertRow], errors: Sequence[ZetaError]) -> int:
+    if any(row.pages for row in rows):
+        return EXIT_CRITICAL
+    if errors:
+        return EXIT_BACKEND_DOWN
+    return 0
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    from zeta_tui.config.loader import load_context
+
+    wanted = parse_severities(getattr(args, "severity", None))
+    loaded = load_context(args.config, args.context)
+    ctx = loaded.context
+    if ctx.alertmanager is None and ctx.prometheus is None:
+        raise ConfigError(
+            f"context {loaded.name!r} has no [alertmanager] and no [prometheus] section",
+            where=str(loaded.path),
+            hint=f'add [contexts.{loaded.name}.alertmanager] with url = "http://host:9093" (and [contexts.{loaded.name}.prometheus] '
+                 'with url = "http://host:9090" for pending alerts)',
+        )
+    am_client = prom_client = None
+    if ctx.alertmanager is not None:
+        from zeta_tui.backends.alertmanager import AlertmanagerClient
+
+        am_client = AlertmanagerClient(ctx.alertmanager)
+    if ctx.prometheus is not None:
+        from zeta_tui.backends.prometheus import PrometheusClient
+
+        prom_client = PrometheusClient(ctx.prometheus)
+
+    async def main() -> tuple[list[Alert], list[RuleAlert], list[ZetaError]]:
+        try:
+            return await fetch(am_client, prom_client)
+        finally:
+            for c in (am_client, prom_client):
+                if c is not None:
+                    await c.aclose()
+
+    am_alerts, prom_alerts, errors = asyncio.run(main())
+    now = time.time()
+    rows = sort_rows([r for r in merge(am_alerts, prom_alerts) if not wanted or r.severity in wanted])
+    for error in errors:
+        print(error.render(), file=sys.stderr)
+    if errors:
+        print(f"the list may be incomplete: {len(errors)} backend(s) could not be read", file=sys.stderr)
+    try:
+        if args.json:
+            for row in rows:
+                sys.stdout.write(orjson.dumps(alert_document(row, now)).decode() + "\n")
+        elif rows:
+            sys.stdout.write(alerts_table(rows, now) + "\n")
+        elif not errors:
+            which = f" of severity {','.join(sorted(wanted))}" if wanted else ""
+            print(f"no alerts{which} firing or pending in context {loaded.name}", file=sys.stderr)
+        if not args.json and am_client is None:
+            print("note: the context has no [alertmanager] section: silences, inhibitions and receivers are not known", file=sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # `zeta alerts | head`: the exit status still tells
+    return exit_status(rows, errors)
