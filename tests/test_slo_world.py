@@ -9,9 +9,7 @@ The 30-day budget window on 3 h of data is the ratio over the data available.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,8 +17,7 @@ import pytest
 
 from tests.support.world import close, extrapolated_rate, grid, histogram_quantile
 from zeta_tui.backends.slo import fetch_slo
-from zeta_tui.errors import ZetaError
-from zeta_tui.headless.slo import add_parser
+from zeta_tui.cli import main
 from zeta_tui.models.slo import SEED_OBJECTIVES, SloStatus
 from zeta_tui.querying.promql_catalog import PromCatalog
 from zeta_tui.resources import shipped_dir
@@ -168,23 +165,8 @@ async def test_fetch_matches_reference(prometheus_world, catalog, reference) -> 
 # --- the headless command --------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    # cli.build_parser's shape: common options on the subcommand, added by add_parser.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=None)
-    common.add_argument("--context", default=None)
-    parser = argparse.ArgumentParser(prog="zeta")
-    add_parser(parser.add_subparsers(dest="command"), common)
-    return parser
-
-
 def zeta_slo(capsys, *argv: str) -> tuple[int, str, str]:
-    args = _parser().parse_args(["slo", *argv])
-    try:
-        code = args.run(args)
-    except ZetaError as exc:  # as cli.main does
-        print(exc.render(), file=sys.stderr)
-        code = exc.exit_code
+    code = main(["slo", *argv])  # cli.main: a ZetaError becomes its message and exit status
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -110,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("action", choices=["path", "validate", "show", "init"])
     config.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
 
+    slo = sub.add_parser(
+        "slo", parents=[common], help="error budgets and burn rates per service (exit 1 if any budget is spent)",
+        description="Each service against the objectives: availability 99.9 % (non-5xx share), latency 99 % under 100 ms "
+        "(p95 shown too) and error rate 0.1 %; error budget remaining over 30 days and burn rates over 5m, 30m, 1h and 6h. "
+        "When Prometheus holds less than 30 days, the figures are over the data it has (the output says how much). "
+        "Exit status: 0, 1 if any objective's budget is spent, 2 on a configuration error.",
+    )
+    slo.add_argument("--json", action="store_true", help="print JSON")
+    slo.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
+    slo.add_argument("--services", metavar="A,B", help="comma-separated services (default: the context's services)")
+
     sub.add_parser("contexts", parents=[common], help="list the contexts")
     return parser
 
@@ -159,6 +170,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.silence import run_silence
 
         return run_silence(args)
+    if command == "slo":
+        from zeta_tui.headless.slo import run_slo
+
+        return run_slo(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 

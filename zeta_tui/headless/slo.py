@@ -19,25 +19,6 @@ from zeta_tui.errors import ConfigError
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, format_percent, format_span, plain_words
 
-HELP = "error budgets and burn rates per service (exit 1 if any budget is spent)"
-DESCRIPTION = (
-    "Each service against the objectives: availability 99.9 % (non-5xx share), latency 99 % under "
-    "100 ms (p95 shown too) and error rate 0.1 %; error budget remaining over 30 days and burn rates "
-    "over 5m, 30m, 1h and 6h. When Prometheus holds less than 30 days, the figures are over the data "
-    "it has (the output says how much). Exit status: 0, 1 if any objective's budget is spent, "
-    "2 on a configuration error."
-)
-
-
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the `slo` subcommand to ``sub`` (cli.build_parser's subparsers)."""
-    slo = sub.add_parser("slo", parents=[common], help=HELP, description=DESCRIPTION)
-    slo.add_argument("--json", action="store_true", help="print JSON")
-    slo.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
-    slo.add_argument("--services", metavar="A,B", help="comma-separated services (default: the context's services)")
-    slo.set_defaults(run=run_slo)
-    return slo
-
 
 def _services(text: str | None, default: Sequence[str]) -> list[str]:
     if text is None:
