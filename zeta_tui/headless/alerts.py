@@ -24,145 +24,21 @@ import argparse
 import asyncio
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import orjson
 
 from zeta_tui.errors import ConfigError, ZetaError
-from zeta_tui.models.alerts import SEVERITIES, Alert
+from zeta_tui.models.alert_overview import AlertRow, merge, sort_rows
+from zeta_tui.models.alerts import Alert
 from zeta_tui.models.metrics_meta import RuleAlert
-from zeta_tui.models.timerange import format_duration
+from zeta_tui.models.timerange import format_age
 
 #: exit status when a backend could not be read and no unmuted critical was seen
 EXIT_BACKEND_DOWN = 3
 #: exit status when an unmuted critical alert is firing
 EXIT_CRITICAL = 1
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert as `zeta alerts` shows it, from Alertmanager or from Prometheus."""
-
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
-    state: str  # active | silenced | inhibited | muted | pending
-    since: float  # unix seconds the alert started (0.0 when unknown)
-    source: str  # alertmanager | prometheus
-    receivers: tuple[str, ...] = ()
-    fingerprint: str = ""
-    silenced_by: tuple[str, ...] = ()
-    inhibited_by: tuple[str, ...] = ()
-    muted_by: tuple[str, ...] = ()
-    generator_url: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.labels.get("alertname", "")
-
-    @property
-    def severity(self) -> str:
-        return self.labels.get("severity", "").strip().lower()
-
-    @property
-    def severity_rank(self) -> int:
-        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else len(SEVERITIES)
-
-    @property
-    def service(self) -> str:
-        return self.labels.get("service") or self.labels.get("job", "")
-
-    @property
-    def summary(self) -> str:
-        for key in ("summary", "description", "message"):
-            if self.annotations.get(key):
-                return self.annotations[key]
-        return ""
-
-    @property
-    def is_firing(self) -> bool:
-        return self.state != "pending"
-
-    @property
-    def pages(self) -> bool:
-        """A critical alert that is firing and nothing mutes: what makes the exit status 1."""
-        return self.severity == "critical" and self.state == "active"
-
-
-def row_from_alertmanager(alert: Alert) -> AlertRow:
-    if alert.silenced_by:
-        state = "silenced"
-    elif alert.inhibited_by:
-        state = "inhibited"
-    elif alert.muted_by:
-        state = "muted"
-    else:
-        state = "active"
-    return AlertRow(
-        labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=alert.starts_at, source="alertmanager",
-        receivers=alert.receivers, fingerprint=alert.fingerprint, silenced_by=alert.silenced_by, inhibited_by=alert.inhibited_by,
-        muted_by=alert.muted_by, generator_url=alert.generator_url,
-    )
-
-
-def row_from_prometheus(alert: RuleAlert) -> AlertRow:
-    state = "pending" if alert.state == "pending" else "active"
-    return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=parse_active_at(alert.active_at),
-                    source="prometheus", extra={"value": alert.value} if alert.value else {})
-
-
-def parse_active_at(text: str) -> float:
-    """Prometheus's activeAt (RFC 3339, up to nanoseconds) as unix seconds; 0.0 when absent."""
-    if not text or text.startswith("0001-01-01"):
-        return 0.0
-    text = text.strip().replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:  # keep at most microseconds: Python reads up to six fraction digits
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return 0.0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[AlertRow]:
-    """Alertmanager's alerts, plus Prometheus's alerts that Alertmanager does not have (pending
-    ones, and firing ones not delivered). A Prometheus alert is known to Alertmanager when an
-    Alertmanager alert carries every one of its labels with the same values."""
-    rows = [row_from_alertmanager(a) for a in am_alerts]
-    for alert in prom_alerts:
-        labels = dict(alert.labels)
-        if any(all(a.labels.get(k) == v for k, v in labels.items()) for a in am_alerts):
-            continue
-        rows.append(row_from_prometheus(alert))
-    return rows
-
-
-def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
-    """Severity first (critical on top), then age, newest first; then by name for a stable order."""
-    return sorted(rows, key=lambda r: (r.severity_rank, -r.since, r.name, sorted(r.labels.items())))
-
-
-def format_age(seconds: float) -> str:
-    """Two largest units: 3d4h, 2h5m, 45s; "?" when the start is unknown."""
-    if seconds < 0:
-        seconds = 0
-    text = format_duration(seconds)
-    parts: list[str] = []
-    current = ""
-    for ch in text:
-        current += ch
-        if ch.isalpha():
-            parts.append(current)
-            current = ""
-    return "".join(parts[:2])
 
 
 def _stamp(seconds: float) -> str:

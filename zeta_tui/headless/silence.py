@@ -32,7 +32,7 @@ import orjson
 
 from zeta_tui.errors import ConfigError, SilenceInvalid, ZetaError
 from zeta_tui.models.alerts import Matcher, Silence
-from zeta_tui.models.timerange import format_duration, parse_duration
+from zeta_tui.models.timerange import format_age, format_duration, parse_duration
 
 #: expired silences younger than this are listed
 EXPIRED_SHOWN_SECONDS = 86400
@@ -47,18 +47,6 @@ class NotConfirmed(ZetaError):
 
 def _stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds else ""
-
-
-def _span(seconds: float) -> str:
-    """Two largest units of a duration: 1h59m, 3d4h, 40s."""
-    text = format_duration(max(0.0, seconds))
-    parts, current = [], ""
-    for ch in text:
-        current += ch
-        if ch.isalpha():
-            parts.append(current)
-            current = ""
-    return "".join(parts[:2])
 
 
 def matchers_text(matchers: Sequence[Matcher]) -> str:
@@ -77,10 +65,10 @@ def order_silences(silences: Sequence[Silence], now: float) -> list[Silence]:
 
 def when(silence: Silence, now: float) -> str:
     if silence.state == "pending":
-        return f"starts in {_span(silence.starts_at - now)}"
+        return f"starts in {format_age(silence.starts_at - now)}"
     if silence.state == "expired":
-        return f"ended {_span(now - silence.ends_at)} ago"
-    return f"ends in {_span(silence.ends_at - now)}"
+        return f"ended {format_age(now - silence.ends_at)} ago"
+    return f"ends in {format_age(silence.ends_at - now)}"
 
 
 def silence_document(s: Silence) -> dict[str, Any]:

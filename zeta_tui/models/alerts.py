@@ -102,22 +102,13 @@ def _ends_escaped(text: str) -> bool:
     return run % 2 == 1
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """One alert as Alertmanager knows it: its state, who it routes to, what mutes it."""
+class Labelled:
+    """What an alert's labels and annotations say, for any alert-like class with ``labels`` and
+    ``annotations`` (Alertmanager's alerts, the rows of an alert overview)."""
 
+    __slots__ = ()
     labels: Mapping[str, str]
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    state: str = "active"  # active | suppressed | unprocessed
-    starts_at: float = 0.0
-    ends_at: float = 0.0
-    updated_at: float = 0.0
-    fingerprint: str = ""
-    receivers: tuple[str, ...] = ()
-    silenced_by: tuple[str, ...] = ()  # silence ids
-    inhibited_by: tuple[str, ...] = ()  # fingerprints of the inhibiting alerts
-    muted_by: tuple[str, ...] = ()  # time intervals (Alertmanager 0.27+; empty before)
-    generator_url: str = ""
+    annotations: Mapping[str, str]
 
     @property
     def name(self) -> str:
@@ -145,6 +136,24 @@ class Alert:
     def service(self) -> str:
         """The service label, else job."""
         return self.labels.get("service") or self.labels.get("job", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert(Labelled):
+    """One alert as Alertmanager knows it: its state, who it routes to, what mutes it."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    state: str = "active"  # active | suppressed | unprocessed
+    starts_at: float = 0.0
+    ends_at: float = 0.0
+    updated_at: float = 0.0
+    fingerprint: str = ""
+    receivers: tuple[str, ...] = ()
+    silenced_by: tuple[str, ...] = ()  # silence ids
+    inhibited_by: tuple[str, ...] = ()  # fingerprints of the inhibiting alerts
+    muted_by: tuple[str, ...] = ()  # time intervals (Alertmanager 0.27+; empty before)
+    generator_url: str = ""
 
     @property
     def is_silenced(self) -> bool:

@@ -38,6 +38,12 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
+def format_age(seconds: float) -> str:
+    """The two largest units of a duration, for ages and spans in tables: 3d4h, 2h5m, 45s."""
+    parts = re.findall(r"\d+[dhms]", format_duration(max(0.0, seconds)))
+    return "".join(parts[:2])
+
+
 @dataclass(frozen=True, slots=True)
 class TimeRange:
     """A closed window [start, end] in unix seconds, with the label the user picked."""
