@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
 
-SCREENS_BY_KEY = {"1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces")}
+SCREENS_BY_KEY = {
+    "1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces"), "5": ("alerts", "Alerts"),
+}
 
 
 def _screen_class(module: str, name: str) -> type[Screen]:
@@ -63,12 +65,14 @@ class ZetaApp(App[int]):
         "api": ("zeta_tui.screens.api_performance", "ApiPerformanceScreen"),
         "logs": ("zeta_tui.screens.logs", "LogsScreen"),
         "traces": ("zeta_tui.screens.traces", "TracesScreen"),
+        "alerts": ("zeta_tui.screens.alerts", "AlertsScreen"),
     }
     # Keys that live on widgets and pushed screens, listed by `?` after the screens' own.
     HELP_EXTRA = {
         "logs list": ("zeta_tui.widgets.log_view", "LogView"),
         "trace": ("zeta_tui.screens.trace_view", "TraceViewScreen"),
         "waterfall": ("zeta_tui.widgets.waterfall", "WaterfallView"),
+        "alert": ("zeta_tui.screens.alert_detail", "AlertDetailScreen"),
     }
     ENABLE_COMMAND_PALETTE = True
 
@@ -77,6 +81,7 @@ class ZetaApp(App[int]):
         Binding("2", "switch_screen_mode('api')", "API", id="screen.api", tooltip="API performance: rate, latency, errors, slowest endpoints"),
         Binding("3", "switch_screen_mode('logs')", "Logs", id="screen.logs", tooltip="Logs: search and live tail"),
         Binding("4", "switch_screen_mode('traces')", "Traces", id="screen.traces", tooltip="Traces: search, waterfall, critical path"),
+        Binding("5", "switch_screen_mode('alerts')", "Alerts", id="screen.alerts", tooltip="Alerts: firing and pending, with their evidence"),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
@@ -295,6 +300,17 @@ class ZetaApp(App[int]):
         screen = self.screen
         if hasattr(screen, "set_query"):
             screen.set_query(query)
+
+    async def show_traces(self, service: str, errors_only: bool, start: float, end: float) -> None:
+        """The Traces screen searching one service's traces (with errors) in [start, end]."""
+        self.lock_window(start, end)
+        await self.switch_mode("traces")
+        screen = self.screen
+        while not hasattr(screen, "set_search") and len(self.screen_stack) > 1:  # a trace view on top
+            self.pop_screen()
+            screen = self.screen
+        if hasattr(screen, "set_search"):
+            screen.set_search(service, errors_only)
 
     async def show_api(self, service: str, endpoint: str, start: float, end: float) -> None:
         """API Performance for one service (and endpoint) in [start, end]."""

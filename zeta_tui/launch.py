@@ -33,9 +33,14 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
         from zeta_tui.backends.traces.factory import trace_source_for
 
         traces = trace_source_for(context.traces)
+    alertmanager = None
+    if context.alertmanager is not None:
+        from zeta_tui.backends.alertmanager import AlertmanagerClient
+
+        alertmanager = AlertmanagerClient(context.alertmanager)
     return ConsoleSession(
         name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs,
-        traces=traces,
+        traces=traces, alertmanager=alertmanager,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from zeta_tui.errors import BackendUnavailable, ZetaError
 
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
+    from zeta_tui.backends.alertmanager import AlertmanagerClient
     from zeta_tui.backends.logs.base import LogSource
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.backends.traces.base import TraceSource
@@ -30,6 +31,7 @@ class ConsoleSession:
     unavailable: dict[str, ZetaError] = field(default_factory=dict)
     logs: "LogSource | None" = None
     traces: "TraceSource | None" = None
+    alertmanager: "AlertmanagerClient | None" = None
 
     def require(self, section: str, example: str) -> Any:
         """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
@@ -44,6 +46,6 @@ class ConsoleSession:
         return client
 
     async def aclose(self) -> None:
-        for client in (self.prometheus, self.logs, self.traces):
+        for client in (self.prometheus, self.logs, self.traces, self.alertmanager):
             if client is not None:
                 await client.aclose()

@@ -30,9 +30,8 @@ from typing import Any, Sequence
 import orjson
 
 from zeta_tui.errors import ConfigError, ZetaError
-from zeta_tui.models.alert_overview import AlertRow, merge, sort_rows
-from zeta_tui.models.alerts import Alert
-from zeta_tui.models.metrics_meta import RuleAlert
+from zeta_tui.backends.alert_overview import AlertsFetched, fetch_alerts
+from zeta_tui.models.alert_overview import AlertRow
 from zeta_tui.models.timerange import format_age
 
 #: exit status when a backend could not be read and no unmuted critical was seen
@@ -79,38 +78,6 @@ def parse_severities(value: str | None) -> set[str]:
     return wanted
 
 
-async def fetch(am_client: Any, prom_client: Any) -> tuple[list[Alert], list[RuleAlert], list[ZetaError]]:
-    """Both backends at once; a backend that fails gives its error instead of its alerts."""
-
-    async def from_am() -> list[Alert]:
-        return await am_client.alerts() if am_client is not None else []
-
-    async def from_prom() -> tuple[list[RuleAlert], tuple[str, ...]]:
-        if prom_client is None:
-            return [], ()
-        result = await prom_client.alerts()
-        return list(result.data), result.warnings
-
-    am_result, prom_result = await asyncio.gather(from_am(), from_prom(), return_exceptions=True)
-    errors: list[ZetaError] = []
-    am_alerts: list[Alert] = []
-    prom_alerts: list[RuleAlert] = []
-    for result in (am_result, prom_result):
-        if isinstance(result, BaseException) and not isinstance(result, ZetaError):
-            raise result
-    if isinstance(am_result, ZetaError):
-        errors.append(am_result)
-    else:
-        am_alerts = am_result  # type: ignore[assignment]
-    if isinstance(prom_result, ZetaError):
-        errors.append(prom_result)
-    else:
-        prom_alerts, warnings = prom_result  # type: ignore[misc]
-        for w in warnings:
-            print(f"warning: prometheus: {w}", file=sys.stderr)
-    return am_alerts, prom_alerts, errors
-
-
 def exit_status(rows: Sequence[AlertRow], errors: Sequence[ZetaError]) -> int:
     if any(row.pages for row in rows):
         return EXIT_CRITICAL
@@ -142,17 +109,20 @@ def run_alerts(args: argparse.Namespace) -> int:
 
         prom_client = PrometheusClient(ctx.prometheus)
 
-    async def main() -> tuple[list[Alert], list[RuleAlert], list[ZetaError]]:
+    async def main() -> AlertsFetched:
         try:
-            return await fetch(am_client, prom_client)
+            return await fetch_alerts(am_client, prom_client)
         finally:
             for c in (am_client, prom_client):
                 if c is not None:
                     await c.aclose()
 
-    am_alerts, prom_alerts, errors = asyncio.run(main())
+    fetched = asyncio.run(main())
+    errors = fetched.errors
     now = time.time()
-    rows = sort_rows([r for r in merge(am_alerts, prom_alerts) if not wanted or r.severity in wanted])
+    rows = [r for r in fetched.rows() if not wanted or r.severity in wanted]
+    for w in fetched.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     for error in errors:
         print(error.render(), file=sys.stderr)
     if errors:

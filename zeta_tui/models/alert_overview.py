@@ -10,7 +10,8 @@ delivered, or no Alertmanager configured) is a row too. Used by `zeta alerts` an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -34,6 +35,27 @@ class AlertRow(Labelled):
     muted_by: tuple[str, ...] = ()
     generator_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: when the rule's condition began to hold (Prometheus's activeAt; 0.0 when unknown)
+    condition_since: float = 0.0
+
+    @property
+    def detection_seconds(self) -> float | None:
+        """From the condition beginning to the alert firing (its ``for`` plus evaluation delay):
+        the seed's "detection within 5 minutes". None when either moment is unknown or the alert
+        is only pending."""
+        if self.state == "pending" or not self.since or not self.condition_since or self.since < self.condition_since:
+            return None
+        return self.since - self.condition_since
+
+    @property
+    def expression(self) -> str:
+        """The rule's PromQL, from the generator URL Prometheus attaches (``/graph?g0.expr=``)."""
+        from urllib.parse import parse_qs, urlsplit
+
+        if not self.generator_url:
+            return ""
+        values = parse_qs(urlsplit(self.generator_url).query).get("g0.expr")
+        return values[0] if values else ""
 
     @property
     def is_firing(self) -> bool:
@@ -63,8 +85,9 @@ def row_from_alertmanager(alert: Alert) -> AlertRow:
 
 def row_from_prometheus(alert: RuleAlert) -> AlertRow:
     state = "pending" if alert.state == "pending" else "active"
-    return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=parse_active_at(alert.active_at),
-                    source="prometheus", extra={"value": alert.value} if alert.value else {})
+    active_at = parse_active_at(alert.active_at)
+    return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=active_at,
+                    source="prometheus", extra={"value": alert.value} if alert.value else {}, condition_since=active_at)
 
 
 def parse_active_at(text: str) -> float:
@@ -90,15 +113,36 @@ def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[
     """Alertmanager's alerts, plus Prometheus's alerts that Alertmanager does not have (pending
     ones, and firing ones not delivered). A Prometheus alert is known to Alertmanager when an
     Alertmanager alert carries every one of its labels with the same values."""
-    rows = [row_from_alertmanager(a) for a in am_alerts]
-    for alert in prom_alerts:
-        labels = dict(alert.labels)
-        if any(all(a.labels.get(k) == v for k, v in labels.items()) for a in am_alerts):
-            continue
-        rows.append(row_from_prometheus(alert))
+    rows = []
+    known: set[int] = set()
+    for a in am_alerts:
+        row = row_from_alertmanager(a)
+        for n, alert in enumerate(prom_alerts):
+            if all(a.labels.get(k) == v for k, v in alert.labels.items()):
+                known.add(n)
+                row = replace(row, condition_since=parse_active_at(alert.active_at))
+                break
+        rows.append(row)
+    rows += [row_from_prometheus(alert) for n, alert in enumerate(prom_alerts) if n not in known]
     return rows
 
 
 def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
     """Severity first (critical on top), then age, newest first; then by name for a stable order."""
     return sorted(rows, key=lambda r: (r.severity_rank, -r.since, r.name, sorted(r.labels.items())))
+
+
+_COMPARISON = re.compile(r"^(?P<lhs>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?:bool\s+)?(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", re.S)
+
+
+def split_threshold(expr: str) -> tuple[str, str, float] | None:
+    """``rate(x[5m]) > 0.05`` -> ("rate(x[5m])", ">", 0.05): the graphed side of an alert's
+    expression and its threshold; None when the expression does not end in a comparison with a
+    number (then the whole expression is graphed without a line)."""
+    m = _COMPARISON.match(expr.strip())
+    if not m:
+        return None
+    lhs = m.group("lhs").strip()
+    if lhs.count("(") != lhs.count(")"):
+        return None  # the comparison is inside parentheses, not the top level
+    return lhs, m.group("op"), float(m.group("value"))

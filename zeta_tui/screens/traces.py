@@ -162,6 +162,15 @@ class TracesScreen(PollingScreen[TraceSearch]):
         self.query_one("#traces-results", DataTable).focus()
         self.refresh_data()
 
+    def set_search(self, service: str, errors_only: bool) -> None:
+        """Search one service (with errors only) now: a join from an alert."""
+        self.form = {name: "" for name in FIELDS}
+        self.form["service"] = service
+        self.form["tags"] = "error=true" if errors_only else ""
+        if self.is_mounted:
+            self._fill_form()
+        self.refresh_data()
+
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
         self._draw(keep_selection=False)

@@ -1,0 +1,38 @@
+"""The alerts overview's pure parts: merging the two backends' alerts, detection latency, the
+expression from a generator URL and its threshold. Expectations are worked out by hand."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from zeta_tui.models.alert_overview import merge, sort_rows, split_threshold
+from zeta_tui.models.alerts import Alert
+from zeta_tui.models.metrics_meta import RuleAlert
+
+EXPR = 'sum by (job) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total[5m])) > 0.05'
+
+
+def test_split_threshold():
+    assert split_threshold(EXPR) == (EXPR[: EXPR.rindex(" >")], ">", 0.05)
+    assert split_threshold("up == 0") == ("up", "==", 0.0)
+    assert split_threshold("histogram_quantile(0.95, sum by (le, job) (rate(b[5m]))) >= 0.5") == (
+        "histogram_quantile(0.95, sum by (le, job) (rate(b[5m])))", ">=", 0.5)
+    assert split_threshold("x < bool 1e-3") == ("x", "<", 0.001)
+    assert split_threshold("(a > 1) and b") is None  # no top-level comparison with a number
+    assert split_threshold("vector(1)") is None
+
+
+def test_merge_keeps_one_row_and_measures_detection():
+    labels = {"alertname": "HighErrorRate", "job": "ml-engine", "severity": "critical"}
+    url = "http://prometheus:9090/graph?g0.expr=" + quote(EXPR) + "&g0.tab=1"
+    am = [Alert({**labels, "cluster": "prod"}, {"summary": "errors"}, starts_at=1000.0, generator_url=url)]
+    prom = [
+        RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z"),  # 840 s: the condition began
+        RuleAlert("HighLatency", "pending", {"alertname": "HighLatency", "job": "api", "severity": "warning"}, {},
+                  active_at="1970-01-01T00:16:40.5Z"),
+    ]
+    rows = sort_rows(merge(am, prom))
+    assert [(r.name, r.state, r.source) for r in rows] == [("HighErrorRate", "active", "alertmanager"), ("HighLatency", "pending", "prometheus")]
+    assert rows[0].condition_since == 840.0 and rows[0].detection_seconds == 160.0  # fired 2m40s after it began
+    assert rows[0].expression == EXPR
+    assert rows[1].since == 1000.5 and rows[1].detection_seconds is None  # pending: not fired yet

@@ -1,0 +1,175 @@
+"""One alert's evidence: its expression graphed over a window locked around it, the threshold
+drawn, its labels and annotations; one key each to the same service's error logs and to its
+failing or slow traces in the same window — the joins no other tool makes in one step.
+
+The expression comes from the generator URL Prometheus attaches to every alert (``g0.expr``);
+when it ends in a comparison with a number (``... > 0.05``) the left side is graphed and the
+number drawn as the threshold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.models.alert_overview import AlertRow, split_threshold
+from zeta_tui.models.snapshot import Snapshot
+from zeta_tui.models.timerange import format_age
+from zeta_tui.widgets import units
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
+from zeta_tui.widgets.pane_status import PaneStatus
+from zeta_tui.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from zeta_tui.app import ZetaApp
+
+BEFORE_SECONDS = 1800.0  # the window starts this long before the condition began
+POINTS = 120
+
+
+def alert_window(row: AlertRow, now: float) -> tuple[float, float]:
+    """[start, end] around the alert: from half an hour before its condition began to now."""
+    began = row.condition_since or row.since or now
+    return began - BEFORE_SECONDS, max(now, began + 60)
+
+
+class AlertDetailScreen(Screen):
+    TITLE = "Alert"
+    app: "ZetaApp"
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="alert.back", tooltip="Back to the alerts"),
+        Binding("l", "logs", "Error logs", id="alert.logs", tooltip="The service's ERROR logs in the alert's window"),
+        Binding("o", "traces", "Traces", id="alert.traces", tooltip="The service's traces with errors in the alert's window"),
+    ]
+
+    def __init__(self, row: AlertRow) -> None:
+        super().__init__()
+        self.row = row
+        self.snapshot: Snapshot[int] = Snapshot()
+        self.window = (0.0, 0.0)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader()
+        yield PaneStatus(id="pane-status")
+        yield Static("", id="alert-title")
+        yield LineChart("Expression", units.per_second, id="alert-chart")
+        with VerticalScroll(id="alert-facts"):
+            yield Static("", id="alert-facts-text")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.window = alert_window(self.row, self.app.clock())
+        self.update_header()
+        self._show_facts()
+        self.refresh_data()
+
+    # --- shell hooks --------------------------------------------------------------------------
+
+    def update_header(self) -> None:
+        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context,
+                                                 range_label=self._window_label(), paused=self.app.paused)
+        self._show_status()
+
+    def prefetch(self) -> None:
+        """Nothing to prefetch: the graph is fetched when the screen opens."""
+
+    def on_pause_changed(self) -> None:
+        self.update_header()
+
+    def refresh_data(self) -> None:
+        self._fetch()
+
+    def _window_label(self) -> str:
+        from datetime import datetime
+
+        start, end = self.window
+        return f"{datetime.fromtimestamp(start):%H:%M:%S} .. {datetime.fromtimestamp(end):%H:%M:%S} (locked)"
+
+    # --- the graph ----------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="alert", description="graph an alert")
+    async def _fetch(self) -> None:
+        chart = self.query_one(LineChart)
+        try:
+            prom = self.app.session.require("prometheus", "with url = ...")
+            expr = self.row.expression or await _rule_expression(prom, self.row.name)
+            if not expr:
+                raise BackendUnavailable(f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
+                                         hint="the labels and annotations below are all there is")
+            split = split_threshold(expr)
+            start, end = self.window
+            graphed = split[0] if split else expr
+            result = await prom.query_range(graphed, start, end, max(15.0, (end - start) / POINTS))
+        except ZetaError as exc:
+            self.snapshot = self.snapshot.failed(exc, self.app.clock() + 3600)
+            self._show_status()
+            return
+        lines = [ChartLine(_series_label(s.labels), tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in result.data]
+        if split:
+            _lhs, op, value = split
+            lines.append(ChartLine(f"threshold {op} {value:g}", (start, end), (value, value)))
+        chart.border_title = f"{graphed}"[:200]
+        chart.show(lines, x_range=(start, end))
+        self.snapshot = self.snapshot.succeeded(len(result.data), self.app.clock(), result.warnings)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        if self.is_mounted:
+            self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
+
+    def _show_facts(self) -> None:
+        row, now = self.row, self.app.clock()
+        detected = row.detection_seconds
+        title = [f"{row.severity.upper() or '—'} {row.name}", row.service or "—", row.state,
+                 f"for {format_age(now - row.since)}" if row.since else "since ?"]
+        if detected is not None:
+            title.append(f"detected {format_age(detected)} after the condition began")
+        self.query_one("#alert-title", Static).update(" · ".join(title), layout=False)
+        facts = Text()
+        if row.summary:
+            facts.append(row.summary + "\n\n", style="bold")
+        for heading, values in (("Labels", row.labels), ("Annotations", row.annotations)):
+            facts.append(f"{heading}\n", style="bold underline")
+            for key, value in sorted(values.items()):
+                facts.append(f"  {key}", style="bold")
+                facts.append(f" = {value}\n")
+        if row.receivers:
+            facts.append(f"\nRoutes to {', '.join(row.receivers)}\n")
+        for what, ids in (("silenced by", row.silenced_by), ("inhibited by", row.inhibited_by)):
+            if ids:
+                facts.append(f"{what} {', '.join(ids)}\n", style="dim")
+        if row.expression:
+            facts.append(f"\nExpression\n  {row.expression}\n", style="dim")
+        facts.append("\nl: the service's ERROR logs in this window · o: its traces with errors · Esc: back\n", style="dim")
+        self.query_one("#alert-facts-text", Static).update(facts)
+
+    # --- joins --------------------------------------------------------------------------------
+
+    def action_logs(self) -> None:
+        service = self.row.service
+        query = f'service:"{service}" AND level:ERROR' if service else "level:ERROR"
+        self.app.call_later(self.app.show_logs, query, *self.window)
+
+    def action_traces(self) -> None:
+        self.app.call_later(self.app.show_traces, self.row.service, True, *self.window)
+
+
+async def _rule_expression(prom, name: str) -> str:
+    """The query of the alerting rule called ``name`` (Prometheus's own alerts carry no URL)."""
+    groups = (await prom.rules()).data
+    return next((r.query for g in groups for r in g.rules if r.kind == "alerting" and r.name == name), "")
+
+
+def _series_label(labels) -> str:
+    shown = {k: v for k, v in labels.items() if k != "__name__"}
+    return ",".join(f"{k}={v}" for k, v in sorted(shown.items())) or "value"

@@ -1,0 +1,80 @@
+"""Alerts: what is firing and pending, severity first, then newest; Enter opens the evidence.
+
+Firing alerts come from Alertmanager (receivers, silenced / inhibited), pending ones from
+Prometheus's rules; an alert both know is one row (models/alert_overview.py). "Detected in" is
+from the condition beginning (Prometheus's activeAt) to the alert firing. One backend down is a
+warning on the pane while the other's alerts stay on screen; both down is the pane's error.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from zeta_tui.backends.alert_overview import AlertsFetched, fetch_alerts
+from zeta_tui.errors import BackendUnavailable
+from zeta_tui.models.series import QueryResult
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.widgets.alert_table import AlertTable
+
+
+class AlertsScreen(PollingScreen[AlertsFetched]):
+    TITLE = "Alerts"
+
+    BINDINGS = [
+        Binding("enter", "open", "Evidence", id="alerts.open", tooltip="The alert's expression graphed around it, with keys to its logs and traces"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="alerts-summary")
+        yield AlertTable(id="alerts-table")
+
+    def on_mount(self) -> None:
+        # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
+        table = self.query_one(AlertTable)
+        theme = self.app.theme_variables
+        table.colours = {name: theme.get(name, "") for name in ("error", "warning", "accent")}
+        table.focus()
+
+    async def fetch(self, time_range: TimeRange) -> QueryResult[AlertsFetched]:
+        session = self.app.session
+        am, prom = session.alertmanager, session.prometheus
+        if am is None and prom is None:
+            name = self.app.context_name
+            raise BackendUnavailable(
+                f"context {name!r} has no [alertmanager] and no [prometheus] section",
+                hint=f'add [contexts.{name}.alertmanager] with url = "http://host:9093" (and [prometheus] for pending alerts)',
+            )
+        fetched = await fetch_alerts(am, prom)
+        if fetched.errors and (len(fetched.errors) == 2 or am is None or prom is None):
+            raise fetched.errors[0]  # nothing could be read
+        warnings = fetched.warnings + tuple(f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors)
+        return QueryResult(fetched, warnings)
+
+    def show(self, value: AlertsFetched) -> None:
+        rows = value.rows()
+        self.query_one(AlertTable).show(rows, self.app.clock())
+        firing = [r for r in rows if r.state == "active"]
+        critical = sum(1 for r in firing if r.severity == "critical")
+        parts = [f"{len(firing)} firing" + (f" ({critical} critical)" if critical else ""),
+                 f"{sum(1 for r in rows if r.state == 'pending')} pending",
+                 f"{sum(1 for r in rows if r.state in ('silenced', 'inhibited', 'muted'))} silenced or inhibited"]
+        if not rows:
+            parts = ["nothing is firing or pending"]
+        self.query_one("#alerts-summary", Static).update(" · ".join(parts), layout=False)
+
+    def action_open(self) -> None:
+        row = self.query_one(AlertTable).current()
+        if row is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        from zeta_tui.screens.alert_detail import AlertDetailScreen
+
+        self.app.push_screen(AlertDetailScreen(row))
+
+    @on(DataTable.RowSelected, "#alerts-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
