@@ -29,6 +29,7 @@ MIN_WIDTH, MIN_HEIGHT = 60, 15
 
 SCREENS_BY_KEY = {
     "1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces"), "5": ("alerts", "Alerts"),
+    "6": ("slo", "SLO"),
 }
 
 
@@ -66,6 +67,7 @@ class ZetaApp(App[int]):
         "logs": ("zeta_tui.screens.logs", "LogsScreen"),
         "traces": ("zeta_tui.screens.traces", "TracesScreen"),
         "alerts": ("zeta_tui.screens.alerts", "AlertsScreen"),
+        "slo": ("zeta_tui.screens.slo", "SloScreen"),
     }
     # Keys that live on widgets and pushed screens, listed by `?` after the screens' own.
     HELP_EXTRA = {
@@ -82,6 +84,7 @@ class ZetaApp(App[int]):
         Binding("3", "switch_screen_mode('logs')", "Logs", id="screen.logs", tooltip="Logs: search and live tail"),
         Binding("4", "switch_screen_mode('traces')", "Traces", id="screen.traces", tooltip="Traces: search, waterfall, critical path"),
         Binding("5", "switch_screen_mode('alerts')", "Alerts", id="screen.alerts", tooltip="Alerts: firing and pending, with their evidence"),
+        Binding("6", "switch_screen_mode('slo')", "SLO", id="screen.slo", tooltip="SLOs: error budgets and burn rates per service"),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),

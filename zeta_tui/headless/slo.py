@@ -17,7 +17,7 @@ import orjson
 
 from zeta_tui.errors import ConfigError
 from zeta_tui.headless.table import format_table
-from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, format_percent, format_span, plain_words
+from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 
 
 def _services(text: str | None, default: Sequence[str]) -> list[str]:
@@ -106,23 +106,6 @@ def to_json(statuses: Sequence[SloStatus]) -> list[dict[str, Any]]:
 # --- text ----------------------------------------------------------------------------------
 
 
-def _sli_text(s: SloStatus) -> str:
-    if not s.has_data:
-        return "no data"
-    if s.objective.kind is ObjectiveKind.ERROR_RATE:
-        return format_percent(s.error_ratio or 0.0)  # shown as an error rate: lower is better
-    return format_percent(s.sli or 0.0)
-
-
-def _burn_text(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate:.2f}x"
-
-
-def _remaining_text(s: SloStatus) -> str:
-    remaining = s.budget_remaining
-    return "-" if remaining is None else format_percent(remaining, 1)
-
-
 def format_service(service: str, statuses: Sequence[SloStatus]) -> str:
     """A heading, the objectives table, then one plain-words line per objective."""
     history = next((s.history_seconds for s in statuses if s.history_seconds is not None), None)
@@ -132,10 +115,10 @@ def format_service(service: str, statuses: Sequence[SloStatus]) -> str:
     rows = []
     for s in statuses:
         burns = s.burn_rates
-        sli = _sli_text(s)
+        sli = sli_text(s)
         if s.objective.kind is ObjectiveKind.LATENCY and s.p95_seconds is not None:
             sli += f" (p95 {s.p95_seconds * 1000:.0f} ms)"
-        rows.append([s.objective.name, sli, s.objective.describe_target(), _remaining_text(s), *(_burn_text(burns[w]) for w in BURN_WINDOWS)])
+        rows.append([s.objective.name, sli, s.objective.describe_target(), remaining_text(s), *(burn_text(burns[w]) for w in BURN_WINDOWS)])
     table = format_table(
         ["OBJECTIVE", "SLI", "TARGET", "BUDGET LEFT", *(f"BURN {w}" for w in BURN_WINDOWS)],
         rows,

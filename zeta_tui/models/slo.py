@@ -211,3 +211,23 @@ def plain_words(status: SloStatus) -> str:
     if seconds is None:
         return "burning slower than it refills: the budget lasts"
     return f"at the current burn rate the budget is gone in {format_span(seconds)} ({rate:.1f}x over {window})"
+
+
+def sli_text(s: SloStatus) -> str:
+    """The indicator as a percentage (an error rate for the error-rate objective); "no data"."""
+    if not s.has_data:
+        return "no data"
+    if s.objective.kind is ObjectiveKind.ERROR_RATE:
+        return format_percent(s.error_ratio or 0.0)  # shown as an error rate: lower is better
+    return format_percent(s.sli or 0.0)
+
+
+def burn_text(rate: float | None) -> str:
+    """A burn rate as 2.50x; "-" when unknown."""
+    return "-" if rate is None else f"{rate:.2f}x"
+
+
+def remaining_text(s: SloStatus) -> str:
+    """The budget left over the period, as a percentage (negative when overspent); "-"."""
+    remaining = s.budget_remaining
+    return "-" if remaining is None else format_percent(remaining, 1)
