@@ -38,3 +38,15 @@ def test_alerts(snap_compare, am, prom, size) -> None:  # noqa: F811
 @pytest.mark.parametrize("size", SIZES)
 def test_alerts_backends_down(snap_compare, size) -> None:
     assert snap_compare(_app("http://127.0.0.1:1", "http://127.0.0.1:2"), terminal_size=size, run_before=_on_alerts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_silence_form_prefilled_from_an_alert(snap_compare, am, prom, size, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.setenv("USER", "oncall")
+
+    async def run_before(pilot) -> None:
+        await _on_alerts(pilot)
+        await pilot.press("down", "down", "s", *"failover drill", "enter")  # HighErrorRate; then the question
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(am.url, prom.url), terminal_size=size, run_before=run_before)

@@ -75,6 +75,8 @@ class ZetaApp(App[int]):
         "trace": ("zeta_tui.screens.trace_view", "TraceViewScreen"),
         "waterfall": ("zeta_tui.widgets.waterfall", "WaterfallView"),
         "alert": ("zeta_tui.screens.alert_detail", "AlertDetailScreen"),
+        "silences": ("zeta_tui.screens.silences", "SilencesScreen"),
+        "silence form": ("zeta_tui.screens.silences", "SilenceForm"),
     }
     ENABLE_COMMAND_PALETTE = True
 

@@ -207,7 +207,7 @@ class Silence:
 _IDENTIFYING = ("alertname", "service", "severity", "instance")
 
 
-def matchers_for(alert: Alert) -> tuple[Matcher, ...]:
+def matchers_for(alert: "Labelled") -> tuple[Matcher, ...]:
     """Equality matchers from the alert's identifying labels: alertname, service (job when there
     is no service label), severity, and instance when present. Labels the alert lacks (or has
     empty) are left out."""

@@ -26,6 +26,8 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
 
     BINDINGS = [
         Binding("enter", "open", "Evidence", id="alerts.open", tooltip="The alert's expression graphed around it, with keys to its logs and traces"),
+        Binding("s", "silence", "Silence", id="alerts.silence", tooltip="Silence the selected alert (matchers prefilled; asks first)"),
+        Binding("S", "silences", "Silences", id="alerts.silences", tooltip="List silences; expire one"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -74,6 +76,24 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
         from zeta_tui.screens.alert_detail import AlertDetailScreen
 
         self.app.push_screen(AlertDetailScreen(row))
+
+    def action_silence(self) -> None:
+        from zeta_tui.screens.silences import SilenceForm, read_only_reason
+
+        row = self.query_one(AlertTable).current()
+        if row is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        reason = read_only_reason(self.app)
+        if reason:
+            self.notify(f"refused: {reason}", severity="error", timeout=10)
+            return
+        self.app.push_screen(SilenceForm(row), lambda created: self.refresh_data() if created else None)
+
+    def action_silences(self) -> None:
+        from zeta_tui.screens.silences import SilencesScreen
+
+        self.app.push_screen(SilencesScreen())
 
     @on(DataTable.RowSelected, "#alerts-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
