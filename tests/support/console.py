@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.widgets import DataTable
+
 
 
 async def settled(pilot, timeout: float = 20.0):
@@ -16,8 +18,13 @@ async def settled(pilot, timeout: float = 20.0):
         if snapshot is not None and (snapshot.fetched_at is not None or snapshot.error is not None):
             await pilot.pause()
             await pilot.wait_for_scheduled_animations()
-            # A table sizes its columns from its rows after they land; on a loaded machine that
-            # can be a frame later, and a snapshot taken before it shows the header widths.
+            # A DataTable sizes its columns from its rows when the app is next idle; on a loaded
+            # machine that can be several frames later, and a snapshot taken before it shows
+            # the header widths. Wait until no table on screen has sizing left to do.
+            for _ in range(100):
+                if not any(getattr(t, "_require_update_dimensions", False) for t in screen.query(DataTable)):
+                    break
+                await pilot.pause(0.05)
             await pilot.pause(0.1)
             return screen
         await pilot.pause(0.05)
