@@ -23,8 +23,9 @@ class SlowestEndpointsTable(DataTable):
         super().__init__(id=id, cursor_type="row")
 
     def on_mount(self) -> None:
-        for label in ("Endpoint", "Service", "Req/s", "p50", "p95", "p99", "5xx"):
-            self.add_column(label, key=label.lower())
+        # Fixed widths (see ServiceHealthTable): the endpoint column holds the world's longest path.
+        for label, width in (("Endpoint", 24), ("Service", 11), ("Req/s", 8), ("p50", 8), ("p95", 8), ("p99", 8), ("5xx", 8)):
+            self.add_column(label, key=label.lower(), width=width)
 
     def show(self, rows: Sequence[EndpointStats]) -> None:
         error_colour = self.app.theme_variables.get("error", "")

@@ -25,6 +25,10 @@ FIGURES = (
 )
 
 
+# Column widths without sparklines (with them: an 11-wide value, a space, the sparkline).
+FIGURE_WIDTH = {"cpu": 6, "memory": 12, "disk": 10, "network": 10, "restarts": 8}
+
+
 def _memory(row: ServiceHealth) -> str:
     ratio = row.memory_ratio
     used = units.bytes_(row.memory_bytes)
@@ -56,10 +60,13 @@ class ServiceHealthTable(DataTable):
     def _rebuild_columns(self, spark_width: int) -> None:
         self._spark_width = spark_width
         self.clear(columns=True)
-        self.add_column("Service", key="service")
-        self.add_column("Status", key="status")
+        # Fixed widths: a table that sizes its columns from the rows that arrive moves under the
+        # reader's eyes, and Textual may draw the header with the widths from before the rows.
+        self.add_column("Service", key="service", width=11)
+        self.add_column("Status", key="status", width=10)
         for label, key, _ in FIGURES:
-            self.add_column(label, key=key)
+            width = FIGURE_WIDTH.get(key, 10)
+            self.add_column(label, key=key, width=width if spark_width <= 0 else 12 + spark_width)
 
     def on_resize(self) -> None:
         width = spark_width_for(self.size.width)
