@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -146,6 +147,12 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         assert query(url, "count(ml_recommendation_quality offset 1h)")[0]["value"][1] == "80"
         assert _scrape_targets(url) == ["zeta-world"]
         assert first_data < 15, f"first data after {first_data:.1f}s (budget 15s)"
+        # The shipped rules are loaded and alerts go to the demo's own Alertmanager child.
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+        shipped = yaml.safe_load((REPO / "queries" / "prometheus" / "alerts.yaml").read_text())
+        assert {g["name"] for g in groups} == {g["name"] for g in shipped["groups"]}
+        managers = httpx.get(f"{url}/api/v1/alertmanagers", timeout=10).json()["data"]["activeAlertmanagers"]
+        assert len(managers) == 1 and any("alertmanager" in cmd and "--cluster.listen-address" in cmd for cmd in demo.children().values())
 
         second = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"], capture_output=True, text=True, timeout=20,
                                 cwd=REPO, env={**os.environ, "XDG_DATA_HOME": str(xdg), "PYTHONPATH": str(REPO)})

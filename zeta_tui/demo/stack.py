@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from zeta_tui.config.models import ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
+from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
@@ -38,6 +38,9 @@ from zeta_tui.demo.trace_store import LiveTraceWriter
 TRACE_HISTORY_SECONDS = 3 * 3600  # the demo's traces; its logs keep 24 h
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
 from zeta_tui.errors import BackendUnavailable, ZetaError
+
+if TYPE_CHECKING:
+    from zeta_tui.demo.alerting import WebhookSink
 
 DEMO_CONTEXT = "demo"
 HISTORY_SPAN = 7 * 86400.0
@@ -164,6 +167,10 @@ class DemoStack:
     history: subprocess.Popen[bytes] | None = field(default=None, init=False)
     logs: LiveLogWriter | None = field(default=None, init=False)
     traces: LiveTraceWriter | None = field(default=None, init=False)
+    alertmanager: ChildServer | None = field(default=None, init=False)
+    alert_sink: "WebhookSink | None" = field(default=None, init=False)
+    #: why the demo runs without an Alertmanager (its binary is missing), for the Alerts screen
+    alerting_missing: ZetaError | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.lock = DemoLock(self.paths.lock)
@@ -197,7 +204,8 @@ class DemoStack:
             self.log(f"backfilled {_span(recent)} of recent history in {time.monotonic() - began:.1f}s")
         self._write_state(state, live_until=now)
         self.exporter = WorldExporter(self.world).start()
-        self.prometheus = prometheus_server(self.paths.run, scrape_config(self.exporter.target), data_dir=self.paths.tsdb, retention=RETENTION)
+        prometheus_yml = scrape_config(self.exporter.target) + self._start_alerting()
+        self.prometheus = prometheus_server(self.paths.run, prometheus_yml, data_dir=self.paths.tsdb, retention=RETENTION)
         self.prometheus.start()
         self.prometheus.wait_ready(timeout=60)
         self.lock.update(prometheus_url=self.prometheus.url)
@@ -206,6 +214,25 @@ class DemoStack:
             self._start_history(older)
         self._spawn(self._heartbeat, "zeta-demo-heartbeat")
         self._start_logs()
+
+    def _start_alerting(self) -> str:
+        """A real Alertmanager child whose receivers are a local webhook sink; the prometheus.yml
+        lines that load the shipped rules and send to it ("" without the binary: the console
+        then says what to install on the Alerts screen, and the rest works)."""
+        from zeta_tui.demo.alerting import WebhookSink, alerting_config, alertmanager_config, alertmanager_server
+
+        try:
+            self.alertmanager = alertmanager_server(self.paths.run / "alertmanager", "")
+        except BinaryNotFound as exc:
+            self.alerting_missing = BackendUnavailable(f"the demo cannot start Alertmanager: {exc.message}", hint=exc.hint, where="zeta demo")
+            self.log(f"demo alerting is off: {exc.message}")
+            return ""
+        self.alert_sink = WebhookSink(self.paths.run / "alert-notifications.jsonl").start()
+        (self.paths.run / "alertmanager" / "alertmanager.yml").write_text(alertmanager_config(self.alert_sink.url))
+        self.alertmanager.start()
+        self.alertmanager.wait_ready(timeout=30)
+        self.log(f"alertmanager ready at {self.alertmanager.url}; notifications go to {self.paths.run / 'alert-notifications.jsonl'}")
+        return alerting_config(self.alertmanager.url.split("://", 1)[1])
 
     def _start_logs(self) -> None:
         # The world's logs go to the embedded store from a thread of this process (chdb lets one
@@ -308,6 +335,10 @@ class DemoStack:
             was_running = self.prometheus is not None and self.prometheus.process is not None
             if self.prometheus is not None:
                 self.prometheus.stop()
+            if self.alertmanager is not None:
+                self.alertmanager.stop()
+            if self.alert_sink is not None:
+                self.alert_sink.stop()
             if self.exporter is not None:
                 self.exporter.stop()
             if self.traces is not None:
@@ -323,7 +354,9 @@ class DemoStack:
         context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
                                 prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
                                 logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
-                                traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None)
+                                traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None,
+                                alertmanager=AlertmanagerConfig(url=self.alertmanager.url)
+                                if self.alertmanager is not None and self.alertmanager.process is not None else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 
@@ -366,7 +399,8 @@ def run_demo(args: argparse.Namespace) -> int:
         if getattr(args, "no_tui", False):
             return _serve_until_stopped(stack)
 
-        status = run_tui(stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT)
+        unavailable = {"alertmanager": stack.alerting_missing} if stack.alerting_missing is not None else None
+        status = run_tui(stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT, unavailable=unavailable)
         # Textual may absorb the cancellation and return normally: the signal still decides.
         return 128 + exit_signals.received if exit_signals.received else status
     except KeyboardInterrupt:

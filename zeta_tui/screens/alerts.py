@@ -51,6 +51,9 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
                 hint=f'add [contexts.{name}.alertmanager] with url = "http://host:9093" (and [prometheus] for pending alerts)',
             )
         fetched = await fetch_alerts(am, prom)
+        missing = session.unavailable.get("alertmanager") if am is None else None
+        if missing is not None:
+            fetched.warnings += (f"{missing.message} ({missing.hint}): Prometheus's alerts only",)
         if fetched.errors and (len(fetched.errors) == 2 or am is None or prom is None):
             raise fetched.errors[0]  # nothing could be read
         warnings = fetched.warnings + tuple(f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors)
