@@ -199,3 +199,14 @@ class PtyProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def proc_status(pid: int) -> dict[str, float]:
+    """VmHWM and VmRSS of ``pid`` in MB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(value.split()[0]) / 1024
+    return out

@@ -30,7 +30,7 @@ for _p in (str(REPO), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from ptyrun import _ESCAPES, _OVERLAP, PtyProcess, visible_text  # noqa: E402
+from ptyrun import _ESCAPES, _OVERLAP, PtyProcess, proc_status, visible_text  # noqa: E402
 from startup import child_env, machine  # noqa: E402
 
 BUDGETS = {
@@ -42,17 +42,6 @@ BUDGETS = {
     "follow_bytes_per_s": 100_000.0,
 }
 SEQ = re.compile(r"#(\d+) ")
-
-
-def proc_status(pid: int) -> dict[str, float]:
-    """VmHWM and VmRSS of ``pid`` in MB."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                out[key] = int(value.split()[0]) / 1024
-    return out
 
 
 def raw_between(p: PtyProcess, t0: float, t1: float) -> bytes:

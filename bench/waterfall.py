@@ -29,7 +29,7 @@ for _p in (str(REPO), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from ptyrun import PtyProcess, visible_text  # noqa: E402
+from ptyrun import PtyProcess, proc_status, visible_text  # noqa: E402
 from startup import child_env, machine  # noqa: E402
 from waterfall_app import BARE_MARKER, ROOT_OPERATION, ROOT_SERVICE, jaeger_trace_bytes  # noqa: E402
 
@@ -42,17 +42,6 @@ BUDGET_SPANS = 50_000
 ROOT_ROW = re.compile(re.escape(f"▾ {ROOT_SERVICE} {ROOT_OPERATION}"))
 QUIET_S = 0.050  # a keystroke's output is complete when no byte came for this long, or for as
 QUIET_MAX_S = 0.5  # long as its first byte took (a fold draws two frames, a render apart), at most this
-
-
-def proc_status(pid: int) -> dict[str, float]:
-    """VmHWM and VmRSS of ``pid`` in MB."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                out[key] = int(value.split()[0]) / 1024
-    return out
 
 
 def read_stamps(path: Path) -> dict[str, float]:

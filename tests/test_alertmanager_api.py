@@ -18,7 +18,7 @@ from tests.support.servers import real_fixture, wait_until
 from zeta_tui.backends.alertmanager import MAX_SILENCE_SECONDS, AlertmanagerClient
 from zeta_tui.errors import SilenceInvalid, WriteRefused
 from zeta_tui.config.models import AlertmanagerConfig
-from zeta_tui.demo.processes import ChildServer, find_binary, free_port
+from zeta_tui.demo.processes import alertmanager_server, ChildServer
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.alerts import Alert, Matcher, Silence, matchers_for
 
@@ -97,14 +97,9 @@ def fingerprint(labels: dict[str, str]) -> str:
 def am(tmp_path_factory) -> ChildServer:
     """A real Alertmanager of this module's own (its routing, its silences), alerts injected."""
     try:
-        binary = find_binary("prometheus-alertmanager", "alertmanager")
+        child = alertmanager_server(tmp_path_factory.mktemp("alertmanager"), CONFIG)
     except ZetaError as exc:
         pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    workdir = tmp_path_factory.mktemp("alertmanager")
-    (workdir / "alertmanager.yml").write_text(CONFIG)
-    port = free_port()
-    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
-    child = ChildServer("alertmanager", argv, port, workdir)
     child.start()
     try:
         child.wait_ready(timeout=30)

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.servers import wait_until
 from zeta_tui.cli import main
-from zeta_tui.demo.processes import ChildServer, find_binary, free_port, prometheus_server
+from zeta_tui.demo.processes import alertmanager_server, find_binary, free_port, prometheus_server
 from zeta_tui.errors import ZetaError
 
 # Critical pages (and carries on), ml-engine goes to its team, the rest to default; a critical
@@ -106,15 +106,9 @@ def seconds(text: str) -> float:
 @pytest.fixture(scope="module")
 def am(tmp_path_factory):
     try:
-        binary = find_binary("prometheus-alertmanager", "alertmanager")
+        child = alertmanager_server(tmp_path_factory.mktemp("cli-alertmanager"), AM_CONFIG)
     except ZetaError as exc:
         pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    workdir = tmp_path_factory.mktemp("cli-alertmanager")
-    (workdir / "alertmanager.yml").write_text(AM_CONFIG)
-    port = free_port()
-    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
-    child = ChildServer("alertmanager", argv, port, workdir)
     child.start()
     try:
         child.wait_ready(timeout=30)

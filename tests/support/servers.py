@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from zeta_tui.demo.processes import ChildServer, find_binary, free_port, prometheus_server
+from zeta_tui.demo.processes import ChildServer, alertmanager_server, find_binary, free_port, prometheus_server
 from zeta_tui.errors import ZetaError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -204,19 +204,8 @@ ALERTMANAGER_CONFIG = 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\
 @cache
 def alertmanager() -> ChildServer:
     """A real Alertmanager, clustering off, routing everything to a receiver that does nothing."""
-    binary = _skip_without("prometheus-alertmanager")
-    workdir = _root / "alertmanager"
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "alertmanager.yml").write_text(ALERTMANAGER_CONFIG)
-    port = free_port()
-    argv = [
-        binary,
-        f"--config.file={workdir / 'alertmanager.yml'}",
-        f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-    ]
-    return _started(ChildServer("alertmanager", argv, port, workdir))
+    _skip_without("prometheus-alertmanager")
+    return _started(alertmanager_server(_root / "alertmanager", ALERTMANAGER_CONFIG))
 
 
 @cache

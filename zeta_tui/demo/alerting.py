@@ -15,7 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from zeta_tui.demo.processes import ChildServer, find_binary, free_port
+from zeta_tui.demo.processes import free_port
 from zeta_tui.resources import shipped_dir
 
 RECEIVERS = ("pagerduty-critical", "slack-warnings", "slack-default")
@@ -104,14 +104,3 @@ class WebhookSink:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def alertmanager_server(workdir: Path, config_yaml: str) -> ChildServer:
-    """An Alertmanager child (not yet started) on a free loopback port, its data under ``workdir``."""
-    binary = find_binary("prometheus-alertmanager", "alertmanager")
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "alertmanager.yml").write_text(config_yaml)
-    port = free_port()
-    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
-    return ChildServer("alertmanager", argv, port, workdir)

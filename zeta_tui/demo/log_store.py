@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from zeta_tui.backends.logs.clickhouse import close_embedded_session, embedded_session
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
@@ -81,22 +81,33 @@ class WorldLogStore:
         self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
                     "ENGINE = MergeTree ORDER BY start")
 
+    #: what the store holds, for messages
+    noun = "log"
+
+    def _identifiers(self) -> dict[str, str]:
+        """The {name:Identifier} parameters every query of the store may use."""
+        return {"database": self.database, "table": self.table, "coverage": f"{self.table}_coverage"}
+
     def _query(self, sql: str, fmt: str = "CSV", **params: object) -> str:
-        base = {"database": self.database, "table": self.table, "coverage": f"{self.table}_coverage"}
         try:
-            out = self.session.query(sql, fmt, params={**base, **params})
+            out = self.session.query(sql, fmt, params={**self._identifiers(), **params})
         except Exception as e:
-            raise ZetaError(str(e).strip().splitlines()[0], where=self.path, hint="the demo log store may be damaged; delete it to rebuild") from e
+            raise ZetaError(str(e).strip().splitlines()[0], where=self.path,
+                            hint=f"the demo {self.noun} store may be damaged; delete it to rebuild") from e
         return out.bytes().decode() if hasattr(out, "bytes") else str(out)
 
+    def rows(self, requests: Iterable[WorldRequest]) -> Iterator[dict[str, object]]:
+        """The table rows of ``requests`` (one a request here)."""
+        return (otel_row(r, self.namespace, self.sample_every) for r in requests)
+
     def insert(self, requests: Iterable[WorldRequest], batch: int = 50_000) -> int:
-        """Insert ``requests`` in batches; returns how many were written."""
+        """Insert the rows of ``requests`` in batches; returns how many rows were written."""
         import orjson
 
         head = "INSERT INTO {database:Identifier}.{table:Identifier} FORMAT JSONEachRow\n"
         written, lines = 0, []
-        for r in requests:
-            lines.append(orjson.dumps(otel_row(r, self.namespace, self.sample_every)))
+        for row in self.rows(requests):
+            lines.append(orjson.dumps(row))
             if len(lines) >= batch:
                 self._query(head + b"\n".join(lines).decode())
                 written += len(lines)
@@ -216,7 +227,7 @@ class LiveLogWriter:
                 self.tick()
         except Exception as e:  # keep the demo running; the Logs screen shows the store as it is
             self.error = e
-            self.log(f"demo logs stopped: {e}")
+            self.log(f"demo {self.noun}s stopped: {e}")
         finally:
             self.caught_up.set()
 
@@ -245,7 +256,7 @@ class LiveLogWriter:
             if self._stop.is_set():
                 break
             self.written += self._fill_from_child(start, end)
-        self.log(f"demo logs: {self.written} records written in {time.monotonic() - began:.1f}s")
+        self.log(f"demo {self.noun}s: {self.written} rows written in {time.monotonic() - began:.1f}s")
         self._prune(now)
 
     #: the module run as ``python -m`` to generate history (its main prints rows, see main below)

@@ -146,3 +146,14 @@ def prometheus_server(
         argv.append(f"--web.config.file={web_path}")
         scheme = "https" if "tls_server_config" in web_config_yaml else "http"
     return ChildServer("prometheus", argv, port, workdir, scheme=scheme)
+
+
+def alertmanager_server(workdir: Path, config_yaml: str) -> ChildServer:
+    """An Alertmanager child (not yet started) on a free loopback port, its data under ``workdir``."""
+    binary = find_binary("prometheus-alertmanager", "alertmanager")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "alertmanager.yml").write_text(config_yaml)
+    port = free_port()
+    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
+    return ChildServer("alertmanager", argv, port, workdir)

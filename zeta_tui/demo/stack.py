@@ -219,7 +219,8 @@ class DemoStack:
         """A real Alertmanager child whose receivers are a local webhook sink; the prometheus.yml
         lines that load the shipped rules and send to it ("" without the binary: the console
         then says what to install on the Alerts screen, and the rest works)."""
-        from zeta_tui.demo.alerting import WebhookSink, alerting_config, alertmanager_config, alertmanager_server
+        from zeta_tui.demo.alerting import WebhookSink, alerting_config, alertmanager_config
+        from zeta_tui.demo.processes import alertmanager_server
 
         try:
             self.alertmanager = alertmanager_server(self.paths.run / "alertmanager", "")

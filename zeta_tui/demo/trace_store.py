@@ -27,7 +27,6 @@ from zeta_tui.demo.log_store import _COVERED, DEMO_SAMPLE_EVERY, HISTORY_SECONDS
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans
 from zeta_tui.demo.world import TeamZetaWorld
-from zeta_tui.errors import ZetaError
 from zeta_tui.models.traces import Span
 from zeta_tui.resources import shipped_dir
 
@@ -105,30 +104,14 @@ class WorldTraceStore(WorldLogStore):
         """The trace-id lookup table the exporter names ``<table>_trace_id_ts``."""
         return f"{self.table}_trace_id_ts"
 
-    def _query(self, sql: str, fmt: str = "CSV", **params: object) -> str:
-        base = {"database": self.database, "table": self.table, "coverage": f"{self.table}_coverage", "lookup": self.lookup,
-                "lookup_mv": f"{self.lookup}_mv"}
-        try:
-            out = self.session.query(sql, fmt, params={**base, **params})
-        except Exception as e:
-            raise ZetaError(str(e).strip().splitlines()[0], where=self.path, hint="the demo trace store may be damaged; delete it to rebuild") from e
-        return out.bytes().decode() if hasattr(out, "bytes") else str(out)
+    noun = "trace"
 
-    def insert(self, requests: Iterable[WorldRequest], batch: int = 50_000) -> int:
-        """Insert the spans of ``requests`` in batches; returns how many spans were written."""
-        import orjson
+    def _identifiers(self) -> dict[str, str]:
+        return {**super()._identifiers(), "lookup": self.lookup, "lookup_mv": f"{self.lookup}_mv"}
 
-        head = "INSERT INTO {database:Identifier}.{table:Identifier} FORMAT JSONEachRow\n"
-        written, lines = 0, []
-        for row in self.spans.rows(requests, self.sample_every):
-            lines.append(orjson.dumps(row))
-            if len(lines) >= batch:
-                self._query(head + b"\n".join(lines).decode())
-                written, lines = written + len(lines), []
-        if lines:
-            self._query(head + b"\n".join(lines).decode())
-            written += len(lines)
-        return written
+    def rows(self, requests: Iterable[WorldRequest]) -> Iterator[dict[str, object]]:
+        """The span rows of ``requests`` (about eleven a request)."""
+        return self.spans.rows(requests, self.sample_every)
 
     def newest_ns(self) -> int | None:
         """When the newest stored request ended (its root span's end: its log record's time), or None."""
@@ -165,11 +148,6 @@ class LiveTraceWriter(LiveLogWriter):
 
     child_module = "zeta_tui.demo.trace_store"
     noun = "trace"
-
-    def __init__(self, world: TeamZetaWorld, path: str | Path, **options) -> None:  # noqa: ANN003 (LiveLogWriter's)
-        super().__init__(world, path, **options)
-        log = self.log
-        self.log = lambda message: log(message.replace("demo logs", "demo traces", 1))
 
     def start(self) -> "LiveTraceWriter":
         """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""

@@ -41,6 +41,10 @@ class SloScreen(PollingScreen[list[SloStatus]]):
         table.focus()
         self._statuses: list[SloStatus] = []
 
+    def prefetch(self) -> None:
+        """Not at start-up: the SLOs are 22 queries, and they would compete with the first
+        screen's; they are fetched when the screen is shown."""
+
     async def fetch(self, time_range: TimeRange) -> QueryResult[list[SloStatus]]:
         from zeta_tui.backends.slo import fetch_slo
 

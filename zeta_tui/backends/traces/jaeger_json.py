@@ -163,13 +163,16 @@ def _trace(raw: dict, extra_warnings: list[str]) -> list[Trace]:
             events,
             links,
         )
-        group = by_trace.get(trace_id)
-        if group is None:
-            by_trace[trace_id] = group = []
-        group.append(span)
+        by_trace.setdefault(trace_id, []).append(span)
+    return _traces(by_trace, default_tid, warnings + extra_warnings)
+
+
+def _traces(by_trace: dict[str, list[Span]], default_tid: Any, warnings: list[str]) -> list[Trace]:
+    """One Trace per trace id met (the trace's own id when it has no spans), with the warnings
+    and what is odd about its spans."""
     if not by_trace and default_tid:
         by_trace[fast_id(default_tid)] = []
-    return [Trace(tid, tuple(spans), tuple(warnings + extra_warnings + span_warnings(spans))) for tid, spans in by_trace.items()]
+    return [Trace(tid, tuple(spans), tuple(warnings + span_warnings(spans))) for tid, spans in by_trace.items()]
 
 
 def traces_from_jaeger(doc: Any) -> list[Trace]:
@@ -342,13 +345,8 @@ def _fast_trace(raw: Any, extra_warnings: list[str]) -> list[Trace]:
             events,
             links,
         )
-        group = by_trace.get(trace_id)
-        if group is None:
-            by_trace[trace_id] = group = []
-        group.append(span)
-    if not by_trace and default_tid:
-        by_trace[fast_id(default_tid)] = []
-    return [Trace(tid, tuple(spans), tuple(warnings + extra_warnings + span_warnings(spans))) for tid, spans in by_trace.items()]
+        by_trace.setdefault(trace_id, []).append(span)
+    return _traces(by_trace, default_tid, warnings + extra_warnings)
 
 
 def parse_jaeger_fast(raw: bytes | str) -> tuple[list[Trace], list[str]] | None:
