@@ -142,6 +142,21 @@ class TracesConfig(HttpBackendConfig):
         return self
 
 
+class ClickHouseConfig(HttpBackendConfig):
+    """Tenant usage and cost analytics: a ClickHouse server (url, over HTTP/HTTPS) or an embedded chdb store (path)."""
+
+    url: str | None = Field(None, description="HTTP(S) URL of the ClickHouse server, e.g. https://clickhouse.internal:8443 (not with path).")
+    database: str = Field("default", description="Database holding api_usage, api_usage_daily, cost_data and tenants.")
+    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url; `zeta demo` writes one." + _RELATIVE)
+    max_rows: int = Field(10_000, ge=1, le=10_000_000, description="Most rows any query returns (the SQL console and `zeta sql` stop there and say so).")
+
+    @model_validator(mode="after")
+    def _where(self) -> "ClickHouseConfig":
+        if (self.url is None) == (self.path is None):
+            raise ValueError("a clickhouse section needs url (a server) or path (an embedded store), one of them")
+        return self
+
+
 class ContextConfig(_Strict):
     """One environment to look at, like a kubeconfig context."""
 
@@ -158,6 +173,7 @@ class ContextConfig(_Strict):
     alertmanager: AlertmanagerConfig | None = Field(None, description="Alert routing backend.")
     logs: LogsConfig | None = Field(None, description="Log source.")
     traces: TracesConfig | None = Field(None, description="Trace source.")
+    clickhouse: ClickHouseConfig | None = Field(None, description="Tenant usage and cost analytics (api_usage, cost_data, tenants).")
 
     @field_validator("time_range")
     @classmethod
