@@ -29,7 +29,7 @@ MIN_WIDTH, MIN_HEIGHT = 60, 15
 
 SCREENS_BY_KEY = {
     "1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces"), "5": ("alerts", "Alerts"),
-    "6": ("slo", "SLO"),
+    "6": ("slo", "SLO"), "7": ("tenants", "Tenants"), "8": ("cost", "Cost"), "9": ("sql", "SQL console"),
 }
 
 
@@ -68,6 +68,9 @@ class ZetaApp(App[int]):
         "traces": ("zeta_tui.screens.traces", "TracesScreen"),
         "alerts": ("zeta_tui.screens.alerts", "AlertsScreen"),
         "slo": ("zeta_tui.screens.slo", "SloScreen"),
+        "tenants": ("zeta_tui.screens.tenants", "TenantsScreen"),
+        "cost": ("zeta_tui.screens.cost", "CostScreen"),
+        "sql": ("zeta_tui.screens.sql_console", "SqlConsoleScreen"),
     }
     # Keys that live on widgets and pushed screens, listed by `?` after the screens' own.
     HELP_EXTRA = {
@@ -77,6 +80,7 @@ class ZetaApp(App[int]):
         "alert": ("zeta_tui.screens.alert_detail", "AlertDetailScreen"),
         "silences": ("zeta_tui.screens.silences", "SilencesScreen"),
         "silence form": ("zeta_tui.screens.silences", "SilenceForm"),
+        "tenant": ("zeta_tui.screens.tenant_detail", "TenantDetailScreen"),
     }
     ENABLE_COMMAND_PALETTE = True
 
@@ -87,6 +91,9 @@ class ZetaApp(App[int]):
         Binding("4", "switch_screen_mode('traces')", "Traces", id="screen.traces", tooltip="Traces: search, waterfall, critical path"),
         Binding("5", "switch_screen_mode('alerts')", "Alerts", id="screen.alerts", tooltip="Alerts: firing and pending, with their evidence"),
         Binding("6", "switch_screen_mode('slo')", "SLO", id="screen.slo", tooltip="SLOs: error budgets and burn rates per service"),
+        Binding("7", "switch_screen_mode('tenants')", "Tenants", id="screen.tenants", tooltip="Tenants: usage, errors, latency, quota (ClickHouse)", show=False),
+        Binding("8", "switch_screen_mode('cost')", "Cost", id="screen.cost", tooltip="Cost per service, per call and per tenant, with recommendations", show=False),
+        Binding("9", "switch_screen_mode('sql')", "SQL", id="screen.sql", tooltip="SQL console: read-only SQL on ClickHouse", show=False),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
@@ -325,16 +332,16 @@ class ZetaApp(App[int]):
         if hasattr(screen, "set_scope"):
             screen.set_scope(service or None, endpoint)
 
-    def query_history(self, kind: str) -> list[str]:
+    def query_history(self, kind: str, *, multiline: bool = False) -> list[str]:
         from zeta_tui.config.history import QueryHistory
 
-        return QueryHistory().load(kind) if self.live else []
+        return QueryHistory().load(kind, multiline=multiline) if self.live else []
 
-    def remember_query(self, kind: str, query: str) -> None:
+    def remember_query(self, kind: str, query: str, *, multiline: bool = False) -> None:
         if self.live:  # tests and snapshots leave the user's history alone
             from zeta_tui.config.history import QueryHistory
 
-            QueryHistory().append(kind, query)
+            QueryHistory().append(kind, query, multiline=multiline)
 
     # --- minimum size ----------------------------------------------------------------------
 

@@ -38,9 +38,14 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
         from zeta_tui.backends.alertmanager import AlertmanagerClient
 
         alertmanager = AlertmanagerClient(context.alertmanager)
+    clickhouse = None
+    if context.clickhouse is not None:
+        from zeta_tui.backends.analytics import AnalyticsSource
+
+        clickhouse = AnalyticsSource(context.clickhouse)
     return ConsoleSession(
         name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs,
-        traces=traces, alertmanager=alertmanager,
+        traces=traces, alertmanager=alertmanager, clickhouse=clickhouse,
     )
 
 

@@ -9,6 +9,7 @@ from zeta_tui.errors import BackendUnavailable, ZetaError
 
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.alertmanager import AlertmanagerClient
+    from zeta_tui.backends.analytics import AnalyticsSource
     from zeta_tui.backends.logs.base import LogSource
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.backends.traces.base import TraceSource
@@ -32,6 +33,7 @@ class ConsoleSession:
     logs: "LogSource | None" = None
     traces: "TraceSource | None" = None
     alertmanager: "AlertmanagerClient | None" = None
+    clickhouse: "AnalyticsSource | None" = None
 
     def require(self, section: str, example: str) -> Any:
         """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
@@ -49,3 +51,5 @@ class ConsoleSession:
         for client in (self.prometheus, self.logs, self.traces, self.alertmanager):
             if client is not None:
                 await client.aclose()
+        if self.clickhouse is not None:
+            await self.clickhouse.close()

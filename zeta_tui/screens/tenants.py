@@ -1,0 +1,219 @@
+"""Tenants: who drives the load, who fails, who is near their quota — from ClickHouse usage.
+
+The table is the catalog's ``top_tenants`` over the window (every tenant, not only ten, so the
+sort and the filter work on all of them); the chart is ``requests_over_time`` for the five
+biggest tenants of the window. The window is whole UTC days ending today (``w`` cycles 7 → 30
+→ 1), not the shell's time range: usage is rolled up per day. Enter opens the tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Static
+
+from zeta_tui.models.analytics import (TENANT_SORTS, Record, as_date, bytes_text, count_text, filter_tenants, next_window, pct_text,
+                                       sort_tenants, window_text)
+from zeta_tui.models.series import QueryResult
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
+from zeta_tui.widgets.table_rows import replace_rows
+
+#: Tenants drawn in the requests-over-time chart.
+CHART_TENANTS = 5
+#: Most tenants the table asks for (the catalog query's LIMIT).
+TABLE_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class TenantsView:
+    """One answer: the window, every tenant's row, and requests per day per tenant."""
+
+    days: int
+    until: date
+    rows: tuple[Record, ...]
+    over_time: tuple[Record, ...]
+
+
+def today_utc(clock: float) -> date:
+    return datetime.fromtimestamp(clock, tz=timezone.utc).date()
+
+
+def day_seconds(d: date) -> float:
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+
+
+def require_clickhouse(screen: Any) -> Any:
+    """The context's analytics source, or the error the pane shows instead."""
+    return screen.app.session.require("clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"')
+
+
+def quota_cell(value: Any, error_colour: str, warning_colour: str) -> Text:
+    """Quota used as text, marked when near (≥ 80 %) or over (≥ 100 %) — a mark, not only a colour."""
+    if value is None:
+        return Text("—")
+    v = float(value)
+    if v >= 100:
+        return Text(f"✖ {v:.0f} %", style=f"bold {error_colour}")
+    if v >= 80:
+        return Text(f"▲ {v:.0f} %", style=warning_colour)
+    return Text(f"{v:.0f} %")
+
+
+class TenantsScreen(PollingScreen[TenantsView]):
+    TITLE = "Tenants"
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="tenants.open", tooltip="Open the highlighted tenant: endpoints, latency, quota, cost"),
+        Binding("s", "sort", "Sort", id="tenants.sort", tooltip="Sort by requests, error rate, p95, bytes, quota used, tenant"),
+        Binding("slash", "filter", "Filter", id="tenants.filter", tooltip="Show tenants whose id, name or plan contain the words"),
+        Binding("escape", "clear_filter", "Clear", id="tenants.clear", tooltip="Clear the filter", show=False),
+        Binding("w", "window", "Window", id="tenants.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days = 7
+        self.sort_index = 0
+        self.filter_text = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="tenants-summary")
+        yield Input(placeholder="filter tenants: id, name or plan (Enter applies, Esc clears)", id="tenants-filter")
+        yield DataTable(id="tenants-table", cursor_type="row", zebra_stripes=True)
+        yield LineChart("Requests per day, biggest tenants", count_text, id="tenants-chart")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tenants-table", DataTable)
+        width = self.app.size.width
+        self._wide = width >= 120
+        table.add_column("Tenant", key="tenant", width=10)
+        if self._wide:
+            table.add_column("Name", key="name", width=20)
+        table.add_column("Plan", key="plan", width=10)
+        table.add_column("Requests", key="requests", width=9)
+        table.add_column("Errors", key="errors", width=8)
+        table.add_column("p95", key="p95", width=7)
+        if width >= 100:
+            table.add_column("Bytes", key="bytes", width=10)
+        table.add_column("Quota used", key="quota", width=10)
+        self.query_one("#tenants-filter", Input).display = False
+        table.focus()
+
+    def prefetch(self) -> None:
+        """Not at start-up: the first screens' queries come first; Tenants asks when shown."""
+
+    def question(self) -> Any:
+        return self.days
+
+    async def fetch(self, time_range: TimeRange) -> QueryResult[TenantsView]:
+        source = require_clickhouse(self)
+        until = today_utc(self.app.clock())
+        days = self.days
+        chart_days = max(days, 7)
+        top, over_time = await asyncio.gather(
+            source.named("top_tenants", {"days": days, "until": until, "limit": TABLE_LIMIT}, today=until),
+            source.named("requests_over_time", {"days": chart_days, "until": until}, today=until),
+        )
+        return QueryResult(TenantsView(days, until, tuple(top.records()), tuple(over_time.records())))
+
+    def show(self, value: TenantsView) -> None:
+        self._show_table(value)
+        self._show_chart(value)
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _shown_rows(self, value: TenantsView) -> list[Record]:
+        return sort_tenants(filter_tenants(value.rows, self.filter_text), self.sort_index)
+
+    def _show_table(self, value: TenantsView) -> None:
+        variables = self.app.theme_variables
+        error, warning = variables.get("error", "red"), variables.get("warning", "yellow")
+        rows = []
+        for r in self._shown_rows(value):
+            cells: list[Any] = [str(r["tenant_id"])]
+            if self._wide:
+                cells.append(str(r["name"]))
+            errors = Text(pct_text(r["error_rate_pct"]))
+            if float(r["error_rate_pct"] or 0) >= 5:
+                errors = Text(f"✖ {pct_text(r['error_rate_pct'])}", style=f"bold {error}")
+            cells += [str(r["plan"]), count_text(r["requests"]), errors, f"{float(r['p95_ms']):.0f} ms"]
+            if self.app.size.width >= 100:
+                cells.append(bytes_text(r["bytes"]))
+            cells.append(quota_cell(r["quota_used_pct"], error, warning))
+            rows.append((str(r["tenant_id"]), cells))
+        replace_rows(self.query_one("#tenants-table", DataTable), rows)
+        total = sum(int(r["requests"]) for r in value.rows)
+        label = TENANT_SORTS[self.sort_index][0]
+        summary = f"{window_text(value.days, value.until)} · {len(value.rows)} tenants · {count_text(total)} requests · sorted by {label}"
+        if self.filter_text:
+            summary += f" · filter {self.filter_text!r}: {len(rows)} shown"
+        self.query_one("#tenants-summary", Static).update(summary, layout=False)
+
+    def _show_chart(self, value: TenantsView) -> None:
+        totals: dict[str, int] = {}
+        for r in value.over_time:
+            totals[str(r["tenant_id"])] = totals.get(str(r["tenant_id"]), 0) + int(r["requests"])
+        biggest = sorted(totals, key=lambda t: (-totals[t], t))[:CHART_TENANTS]
+        first = value.until - timedelta(days=max(value.days, 7) - 1)
+        days = [first + timedelta(days=i) for i in range((value.until - first).days + 1)]
+        xs = tuple(day_seconds(d) for d in days)
+        lines = []
+        for tenant in biggest:
+            per_day = {as_date(r["date"]): int(r["requests"]) for r in value.over_time if r["tenant_id"] == tenant}
+            lines.append(ChartLine(tenant, xs, tuple(float(per_day.get(d, 0)) for d in days)))
+        self.query_one("#tenants-chart", LineChart).show(lines, (xs[0], xs[-1]) if xs else None)
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        if self.snapshot.value is not None:
+            self._show_table(self.snapshot.value)
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(TENANT_SORTS)
+        self._redraw()
+
+    def action_window(self) -> None:
+        self.days = next_window(self.days)
+        self.refresh_data()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#tenants-filter", Input)
+        field.display = True
+        field.value = self.filter_text
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "tenants-filter":
+            self.filter_text = event.value.strip()
+            event.input.display = False
+            self.query_one("#tenants-table", DataTable).focus()
+            self._redraw()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#tenants-filter", Input)
+        field.display = False
+        self.filter_text = ""
+        self.query_one("#tenants-table", DataTable).focus()
+        self._redraw()
+
+    def action_open(self) -> None:
+        table = self.query_one("#tenants-table", DataTable)
+        if not table.row_count or self.snapshot.value is None:
+            return
+        tenant = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        row = next((r for r in self.snapshot.value.rows if r["tenant_id"] == tenant), None)
+        from zeta_tui.screens.tenant_detail import TenantDetailScreen
+
+        self.app.push_screen(TenantDetailScreen(tenant, row, self.days))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
