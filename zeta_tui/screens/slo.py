@@ -4,14 +4,25 @@ error rate 0.1 %): the indicator, the error budget left over 30 days, burn rates
 
 The figures are backends/slo.py's (the same as `zeta slo`); when Prometheus holds less than 30
 days, they are over the data it has and the screen says how much.
+
+When the context has a ClickHouse section, a second table holds each tenant's SLA over 30 days
+from its usage (the catalog's ``sla_compliance``: non-5xx share against its plan's target,
+starter 99 %, pro 99.9 %, enterprise 99.95 %), missed ones first. A ClickHouse failure leaves
+the SLOs on screen and says so above the tenant table.
 """
 
 from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from zeta_tui.errors import ZetaError
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 from zeta_tui.models.timerange import TimeRange
@@ -19,13 +30,27 @@ from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.table_rows import replace_rows
 
 
-class SloScreen(PollingScreen[list[SloStatus]]):
+SLA_DAYS = 30
+
+
+@dataclass(frozen=True)
+class SloView:
+    """The services' SLOs, and the tenants' SLAs when ClickHouse is configured (or why not)."""
+
+    statuses: tuple[SloStatus, ...]
+    slas: tuple[Mapping[str, Any], ...] | None = None
+    sla_error: str | None = None
+
+
+class SloScreen(PollingScreen[SloView]):
     TITLE = "SLO"
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="slo-history")
         yield DataTable(id="slo-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="slo-words")
+        yield Static("", id="sla-title")
+        yield DataTable(id="sla-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
@@ -40,17 +65,42 @@ class SloScreen(PollingScreen[list[SloStatus]]):
             table.add_column(f"Burn {window}", key=f"burn-{window}", width=9)
         table.focus()
         self._statuses: list[SloStatus] = []
+        sla = self.query_one("#sla-table", DataTable)
+        for label, key, width in (("Tenant", "tenant", 11), ("Plan", "plan", 10), ("Available", "availability", 10),
+                                  ("SLA", "target", 8), ("", "met", 9), ("Requests", "requests", 9), ("5xx", "errors", 7)):
+            sla.add_column(label, key=key, width=width)
+        has_sla = self.app.session.clickhouse is not None
+        sla.display = has_sla
+        self.query_one("#sla-title", Static).display = has_sla
 
     def prefetch(self) -> None:
         """Not at start-up: the SLOs are 22 queries, and they would compete with the first
         screen's; they are fetched when the screen is shown."""
 
-    async def fetch(self, time_range: TimeRange) -> QueryResult[list[SloStatus]]:
+    async def fetch(self, time_range: TimeRange) -> QueryResult[SloView]:
         from zeta_tui.backends.slo import fetch_slo
 
-        return await fetch_slo(self.require_prometheus(), self.app.catalog, list(self.app.context.services), at=self.app.clock())
+        slo = fetch_slo(self.require_prometheus(), self.app.catalog, list(self.app.context.services), at=self.app.clock())
+        if self.app.session.clickhouse is None:
+            result = await slo
+            return QueryResult(SloView(tuple(result.data)), result.warnings)
+        result, slas = await asyncio.gather(slo, self._fetch_slas(), return_exceptions=True)
+        if isinstance(result, BaseException):
+            raise result
+        if isinstance(slas, ZetaError):
+            return QueryResult(SloView(tuple(result.data), None, slas.render()), result.warnings)
+        if isinstance(slas, BaseException):
+            raise slas
+        return QueryResult(SloView(tuple(result.data), slas), result.warnings)
 
-    def show(self, value: list[SloStatus]) -> None:
+    async def _fetch_slas(self) -> tuple[Mapping[str, Any], ...]:
+        until = datetime.fromtimestamp(self.app.clock(), tz=timezone.utc).date()
+        answer = await self.app.session.clickhouse.named("sla_compliance", {"days": SLA_DAYS, "until": until}, today=until)
+        return tuple(answer.records())
+
+    def show(self, view: SloView) -> None:
+        self._show_slas(view)
+        value = view.statuses
         self._statuses = list(value)
         error = self.app.theme_variables.get("error", "red")
         rows = []
@@ -73,6 +123,23 @@ class SloScreen(PollingScreen[list[SloStatus]]):
         note += f" · {spent} of {len(value)} budgets spent" if value else ""
         self.query_one("#slo-history", Static).update(note, layout=False)
         self._show_words()
+
+    def _show_slas(self, view: SloView) -> None:
+        if self.app.session.clickhouse is None:
+            return
+        title = self.query_one("#sla-title", Static)
+        if view.slas is None:
+            title.update(f"tenant SLAs: ✖ {view.sla_error or 'no answer'}", layout=False)
+            return
+        error = self.app.theme_variables.get("error", "red")
+        missed = sum(1 for r in view.slas if not int(r["met"]))
+        title.update(f"tenant SLAs over {SLA_DAYS} days (ClickHouse usage): {missed} of {len(view.slas)} missed", layout=False)
+        rows = []
+        for r in view.slas:
+            met = Text("met") if int(r["met"]) else Text("✖ MISSED", style=f"bold {error}")
+            rows.append((str(r["tenant_id"]), [str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %",
+                                               f"{float(r['target_pct']):g} %", met, f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"]))
+        replace_rows(self.query_one("#sla-table", DataTable), rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_words()
