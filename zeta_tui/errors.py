@@ -85,3 +85,10 @@ class SilenceInvalid(ZetaError):
 
     title = "Invalid silence"
     exit_code = 2
+
+
+class ParamError(ZetaError):
+    """A named query's parameter is missing, unknown, or not of its type (caught before anything runs)."""
+
+    title = "Bad query parameter"
+    exit_code = 2
