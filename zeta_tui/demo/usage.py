@@ -181,7 +181,7 @@ def unit_cost_usd(service: str, day: date) -> float:
     """What one recorded call to ``service`` costs on ``day``: its base, grown 4 % a day since its cycle began."""
     phase = drift_phase(service, day)
     base = BASE_UNIT_COST_USD[service]
-    return base if phase is None else round(base * (1 + DRIFT_PER_DAY) ** phase, 10)
+    return base if phase is None else base * (1 + DRIFT_PER_DAY) ** phase
 
 
 def drifting_service(day: date) -> str:
