@@ -22,6 +22,7 @@ from zeta_tui.querying.sql_guard import statement_kind, write_refusal
     "SELECT `weird;name` FROM t -- ; DROP TABLE t",
     "SELECT \"a;b\" FROM t # ; DELETE",
     "SELECT 'it''s' ;  ",
+    "SELEC 1",  # a typo: ClickHouse's own syntax error says more than a refusal would
 ])
 def test_read_statements_pass(sql: str) -> None:
     assert write_refusal(sql) is None

@@ -92,3 +92,15 @@ class ParamError(ZetaError):
 
     title = "Bad query parameter"
     exit_code = 2
+
+
+class QueryCancelled(QueryError):
+    """The user cancelled a running query (KILL QUERY on a server or on the embedded store)."""
+
+    title = "Query cancelled"
+
+
+class SqlRefused(QueryError):
+    """SQL the read-only console will not send: a write, several statements, INTO OUTFILE."""
+
+    title = "Refused: the SQL console is read-only"

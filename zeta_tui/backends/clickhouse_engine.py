@@ -10,6 +10,17 @@ chdb facts that shape this module: a store directory can be open in one process 
 time, and one session is safe to share between threads. So sessions are shared per process
 (``embedded_session``) and a store held by another process is a ConfigError naming that
 process.
+
+Arbitrary SQL (the analytics console, ``zeta sql``) goes through ``select``, never ``run``: on
+an embedded store it runs in its own short-lived chdb session opened with ``readonly=1`` and
+the limits in the session's settings, so the SQL itself cannot lift them (a query's own
+``SETTINGS readonly = 0`` or ``SET`` is refused by ClickHouse, code 164). Measured on chdb 4.4:
+settings appended to the SQL text can be commented out by a trailing ``--`` and do not cover
+the first of several ``;``-separated statements, which chdb runs one after the other; session
+settings have neither hole. Several sessions on one store path can be open in one process and
+run at the same time, which is also how a running query is cancelled: another session runs
+``KILL QUERY`` on it (found by its ``log_comment`` setting, chdb having no client query ids).
+Schema creation (``zeta clickhouse init``) is the one write, through ``execute_ddl``.
 """
 
 from __future__ import annotations
@@ -17,10 +28,22 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from zeta_tui.errors import BackendAuthError, BackendTimeout, BackendUnavailable, ConfigError, QueryError, ZetaError
+from zeta_tui.errors import (
+    BackendAuthError,
+    BackendTimeout,
+    BackendUnavailable,
+    ConfigError,
+    QueryCancelled,
+    QueryError,
+    ZetaError,
+)
 
 _CODE = re.compile(r"Code: (\d+)")
 
@@ -100,12 +123,129 @@ def embedded_session(path: str | Path, *, create: bool = False, setting: str = "
 
 
 def close_embedded_session(path: str | Path) -> None:
-    """Close this process's session on ``path`` (lets the process open another store)."""
+    """Close this process's session on ``path`` (lets the process open another store).
+
+    Read-only query sessions still open on it (a query running in another thread) are closed too.
+    """
     key = str(Path(path).expanduser().resolve())
     with _sessions_lock:
         sess = _sessions.pop(key, None)
+        extra = _query_sessions.pop(key, {})
+    for other in extra.values():
+        _close_quietly(other)
     if sess is not None:
         sess.close()
+
+
+# Short-lived sessions of running read-only queries, per store path and query id.
+_query_sessions: dict[str, dict[str, Any]] = {}
+
+
+def _close_quietly(sess: Any) -> None:
+    try:
+        sess.close()
+    except Exception:  # a session closed under a running query: nothing left to release
+        pass
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def readonly_session(path: str | Path, settings: Mapping[str, Any], query_id: str, *, setting: str) -> Any:
+    """A new chdb session on the store at ``path`` with ``readonly=1`` and ``settings`` fixed for its life.
+
+    The process's shared session is opened first (it checks the store and its lock). Close it
+    with ``release_readonly_session``.
+    """
+    embedded_session(path, setting=setting)
+    key = str(Path(path).expanduser().resolve())
+    from chdb import session as chdb_session
+
+    pairs = {"readonly": 1, **settings, "log_comment": query_id}
+    for name, value in pairs.items():
+        # The connection string is not URL-decoded: keep every part a plain word.
+        if not _SAFE_NAME.fullmatch(str(name)) or not _SAFE_NAME.fullmatch(str(value)):
+            raise ConfigError(f"{name} = {value!r} cannot be passed to the embedded store (letters, digits and _ only)",
+                              where=key, hint=f"check {setting.rpartition('.')[0]}.database")
+    sess = chdb_session.Session(key + "?" + "&".join(f"{k}={v}" for k, v in pairs.items()))
+    with _sessions_lock:
+        _query_sessions.setdefault(key, {})[query_id] = sess
+    return sess
+
+
+def release_readonly_session(path: str | Path, query_id: str) -> None:
+    key = str(Path(path).expanduser().resolve())
+    with _sessions_lock:
+        sess = _query_sessions.get(key, {}).pop(query_id, None)
+    if sess is not None:
+        _close_quietly(sess)
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """The answer to one read-only query: columns and their ClickHouse types, rows, and what it cost.
+
+    ``truncated`` says the row cap cut the answer (``rows`` holds exactly the cap then);
+    ``rows_read`` / ``bytes_read`` are what the engine read to answer (None when it did not say).
+    """
+
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: list[tuple]
+    elapsed_s: float
+    rows_read: int | None
+    bytes_read: int | None
+    truncated: bool
+    query_id: str
+
+    def records(self) -> list[dict[str, object]]:
+        """The rows as dicts by column name."""
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+def _base_type(name: str) -> str:
+    """``Nullable(LowCardinality(Date))`` -> ``Date``."""
+    while True:
+        m = re.fullmatch(r"(?:Nullable|LowCardinality)\((.*)\)", name)
+        if not m:
+            return name
+        name = m.group(1)
+
+
+def _typed(value: Any, ctype: str) -> Any:
+    """A JSONCompact value as the Python value clickhouse-connect would give for ``ctype``."""
+    if value is None:
+        return None
+    base = _base_type(ctype)
+    if isinstance(value, str):
+        if re.fullmatch(r"U?Int(64|128|256)", base):
+            return int(value)
+        if base in ("Date", "Date32"):
+            return date.fromisoformat(value)
+        if base.startswith("DateTime"):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if base.startswith("Float") and value in ("nan", "inf", "-inf"):
+            return float(value)
+    return value
+
+
+def parameter_text(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as chdb reads them: escaped text for strings, ISO text for dates, numbers as they are."""
+    from zeta_tui.querying.logquery import escape_parameters
+
+    text: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, datetime):
+            value = value.strftime("%Y-%m-%d %H:%M:%S")
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = int(value)
+        text[name] = value
+    return escape_parameters(text)
 
 
 # --- one source's connection ---------------------------------------------------------------
@@ -131,6 +271,7 @@ class ClickHouseEngine:
         self.embedded = cfg.path is not None
         self.url = without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"
         self.client: Any = None
+        self.control: Any = None  # a second server connection, for KILL QUERY
         self.settings = {"readonly": 1, "max_execution_time": int(max(1, cfg.timeout_seconds)), "max_result_rows": 1_000_000,
                          "result_overflow_mode": "throw"}
 
@@ -158,64 +299,248 @@ class ClickHouseEngine:
         except Exception as e:
             raise self.error(e) from e
 
+    # --- arbitrary read-only SQL (analytics) -------------------------------------------
+
+    def limits(self, max_rows: int, timeout: float | None = None) -> dict[str, Any]:
+        """The settings every ``select`` runs with: read-only, time limit, row cap (one row over, to see truncation)."""
+        seconds = timeout if timeout is not None else self.cfg.timeout_seconds
+        return {"readonly": 1, "max_execution_time": int(max(1, -(-seconds // 1))), "max_result_rows": int(max_rows) + 1,
+                "result_overflow_mode": "break"}
+
+    def select(self, sql: str, params: Mapping[str, Any] | None = None, *, max_rows: int, query_id: str | None = None,
+               timeout: float | None = None) -> ResultSet:
+        """Run one read-only statement (blocking; call through asyncio.to_thread).
+
+        ClickHouse refuses writes itself (readonly = 1); at most ``max_rows`` rows come back and
+        ``truncated`` says when there were more; ``max_execution_time`` bounds the time. Values
+        reach the engine as ``{name:Type}`` parameters only.
+        """
+        query_id = query_id or uuid.uuid4().hex
+        sql = sql.strip()
+        if sql.endswith(";"):
+            sql = sql[:-1].rstrip()
+        settings = self.limits(max_rows, timeout)
+        started = time.perf_counter()
+        if self.embedded:
+            columns, types, rows, rows_read, bytes_read = self._select_embedded(sql, dict(params or {}), settings, query_id)
+        else:
+            columns, types, rows, rows_read, bytes_read = self._select_server(sql, dict(params or {}), settings, query_id)
+        elapsed = time.perf_counter() - started
+        truncated = len(rows) > max_rows
+        return ResultSet(columns, types, rows[:max_rows], elapsed, rows_read, bytes_read, truncated, query_id)
+
+    def _select_embedded(self, sql: str, params: dict[str, Any], settings: dict[str, Any],
+                         query_id: str) -> tuple[tuple[str, ...], tuple[str, ...], list[tuple], int | None, int | None]:
+        import orjson
+
+        path = self.cfg.path or ""
+        session_settings = {k: v for k, v in settings.items() if k != "readonly"}
+        session_settings["database"] = self.cfg.database
+        sess = readonly_session(path, session_settings, query_id, setting=f"{self.section}.path")
+        try:
+            out = sess.query(sql, "JSONCompact", params=parameter_text(params))
+        except Exception as e:
+            raise self.error(e) from e
+        finally:
+            release_readonly_session(path, query_id)
+        raw = out.bytes() if hasattr(out, "bytes") else bytes(out)
+        if not raw.strip():  # SHOW CREATE of nothing, a statement with no result
+            return (), (), [], _stat(out, "rows_read"), _stat(out, "bytes_read")
+        try:
+            doc = orjson.loads(raw)
+            meta = doc["meta"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise QueryError("the answer is not the JSON table Zeta asked for; does the query end in its own FORMAT clause?",
+                             where=self.url, hint="remove FORMAT ...: the console shows and exports the result itself") from None
+        names = tuple(str(m["name"]) for m in meta)
+        types = tuple(str(m["type"]) for m in meta)
+        rows = [tuple(_typed(v, t) for v, t in zip(row, types)) for row in doc.get("data", [])]
+        stats = doc.get("statistics") or {}
+        rows_read = _stat(out, "rows_read", stats.get("rows_read"))
+        bytes_read = _stat(out, "bytes_read", stats.get("bytes_read"))
+        return names, types, rows, rows_read, bytes_read
+
+    def _select_server(self, sql: str, params: dict[str, Any], settings: dict[str, Any],
+                       query_id: str) -> tuple[tuple[str, ...], tuple[str, ...], list[tuple], int | None, int | None]:
+        client = self.server()
+        try:
+            result = client.query(sql, parameters=params, settings={**settings, "query_id": query_id})
+        except ZetaError:
+            raise
+        except Exception as e:
+            raise self.error(e) from e
+        names = tuple(result.column_names)
+        types = tuple(getattr(t, "name", str(t)) for t in result.column_types)
+        summary = getattr(result, "summary", None) or {}
+        return names, types, [tuple(r) for r in result.result_rows], _int(summary.get("read_rows")), _int(summary.get("read_bytes"))
+
+    def cancel(self, query_id: str) -> None:
+        """Stop the running query ``query_id`` (blocking): KILL QUERY from another session or connection.
+
+        Nothing happens when no such query runs (it ended, or never started).
+        """
+        if self.embedded:
+            path = self.cfg.path or ""
+            embedded_session(path, setting=f"{self.section}.path")
+            key = str(Path(path).expanduser().resolve())
+            from chdb import session as chdb_session
+
+            # Its own session, so the KILL runs beside the query rather than queued behind it.
+            control = chdb_session.Session(key)
+            try:
+                control.query("KILL QUERY WHERE Settings['log_comment'] = {id:String} SYNC", "CSV", params={"id": query_id})
+            except Exception as e:
+                raise self.error(e) from e
+            finally:
+                _close_quietly(control)
+            return
+        if self.control is None:
+            self.control = self._connect()
+        try:
+            self.control.command("KILL QUERY WHERE query_id = {id:String} SYNC", parameters={"id": query_id})
+        except Exception as e:
+            raise self.error(e) from e
+
+    def execute_ddl(self, statements: Sequence[str], params: Mapping[str, Any]) -> None:
+        """Run ``statements`` (CREATE ... IF NOT EXISTS) with write access: only `zeta clickhouse init` calls this.
+
+        Blocking. An embedded store is created if missing; on a server a separate connection
+        without the read-only settings runs them, one at a time.
+        """
+        if self.embedded:
+            sess = embedded_session(self.cfg.path or "", create=True, setting=f"{self.section}.path")
+            for statement in statements:
+                try:
+                    sess.query(statement, "CSV", params=parameter_text(params))
+                except Exception as e:
+                    raise self.error(e) from e
+            return
+        client = self._connect()
+        try:
+            for statement in statements:
+                client.command(statement, parameters=dict(params))
+        except ZetaError:
+            raise
+        except Exception as e:
+            raise self.error(e) from e
+        finally:
+            client.close()
+
+    # --- the server connection --------------------------------------------------------
+
     def server(self) -> Any:
         """The clickhouse-connect client (connected on first use)."""
         if self.client is None:
-            try:
-                import clickhouse_connect
-            except ImportError as e:
-                raise ConfigError(f"a ClickHouse {self.section} source needs the clickhouse-connect package", where=self.url,
-                                  hint="pip install clickhouse-connect") from e
-            from urllib.parse import urlsplit
-
-            cfg, s = self.cfg, self.section
-            u = urlsplit(cfg.url or "")
-            password = cfg.password.get_secret_value() if cfg.password is not None else ""
-            token = cfg.bearer_token.get_secret_value() if cfg.bearer_token is not None else None
-            try:
-                if cfg.password_file:
-                    password = Path(cfg.password_file).read_text().strip()
-                if cfg.bearer_token_file:
-                    token = Path(cfg.bearer_token_file).read_text().strip()
-            except OSError as e:
-                raise ConfigError(f"cannot read a secret file of the {s} source: {e.strerror}", where=str(e.filename),
-                                  hint=f"fix {s}.password_file / {s}.bearer_token_file") from e
-            proxy = {("https_proxy" if u.scheme == "https" else "http_proxy"): cfg.proxy} if cfg.proxy else {}
-            try:
-                self.client = clickhouse_connect.get_client(
-                    host=u.hostname or "localhost", port=u.port or (8443 if u.scheme == "https" else 8123), secure=u.scheme == "https",
-                    username=cfg.username or "default", password=password, access_token=token, database=cfg.database,
-                    connect_timeout=cfg.timeout_seconds, send_receive_timeout=cfg.timeout_seconds, query_retries=0,
-                    verify=not cfg.insecure_skip_verify, ca_cert=cfg.ca_file, client_cert=cfg.client_cert,
-                    client_cert_key=cfg.client_key, headers=dict(cfg.headers) or None, proxy_path=u.path.rstrip("/"),
-                    autogenerate_session_id=False, **proxy,
-                )
-            except TypeError:
-                raise  # a programming error, not the server's answer
-            except Exception as e:
-                raise self.error(e) from e
+            self.client = self._connect()
         return self.client
+
+    def _connect(self) -> Any:
+        """A new clickhouse-connect client for the configured server (blocking)."""
+        try:
+            import clickhouse_connect
+        except ImportError as e:
+            raise ConfigError(f"a ClickHouse {self.section} source needs the clickhouse-connect package", where=self.url,
+                              hint="pip install clickhouse-connect") from e
+        from urllib.parse import urlsplit
+
+        cfg, s = self.cfg, self.section
+        u = urlsplit(cfg.url or "")
+        password = cfg.password.get_secret_value() if cfg.password is not None else ""
+        token = cfg.bearer_token.get_secret_value() if cfg.bearer_token is not None else None
+        try:
+            if cfg.password_file:
+                password = Path(cfg.password_file).read_text().strip()
+            if cfg.bearer_token_file:
+                token = Path(cfg.bearer_token_file).read_text().strip()
+        except OSError as e:
+            raise ConfigError(f"cannot read a secret file of the {s} source: {e.strerror}", where=str(e.filename),
+                              hint=f"fix {s}.password_file / {s}.bearer_token_file") from e
+        proxy = {("https_proxy" if u.scheme == "https" else "http_proxy"): cfg.proxy} if cfg.proxy else {}
+        try:
+            return clickhouse_connect.get_client(
+                host=u.hostname or "localhost", port=u.port or (8443 if u.scheme == "https" else 8123), secure=u.scheme == "https",
+                username=cfg.username or "default", password=password, access_token=token, database=cfg.database,
+                connect_timeout=cfg.timeout_seconds, send_receive_timeout=cfg.timeout_seconds, query_retries=0,
+                verify=not cfg.insecure_skip_verify, ca_cert=cfg.ca_file, client_cert=cfg.client_cert,
+                client_cert_key=cfg.client_key, headers=dict(cfg.headers) or None, proxy_path=u.path.rstrip("/"),
+                autogenerate_session_id=False, **proxy,
+            )
+        except TypeError:
+            raise  # a programming error, not the server's answer
+        except Exception as e:
+            raise self.error(e) from e
 
     def error(self, e: Exception) -> ZetaError:
         """The ZetaError for what the engine or the client library raised."""
         text = str(e).strip()
-        first = text.splitlines()[0] if text else type(e).__name__
         m = _CODE.search(text)
         code = int(m.group(1)) if m else None
+        # The server's own sentence ("Code: 516. DB::Exception: ...") rather than the driver's preamble.
+        first = text[m.start():].splitlines()[0] if m else (text.splitlines()[0] if text else type(e).__name__)
         where, s = self.url, self.section
+        lower = text.lower()
         if code in (516, 192, 194, 497):
             return BackendAuthError(first, where=where, hint=f"check {s}.username / password, and SELECT grants on the table")
-        if code in (159, 209, 210) or "timed out" in text.lower() or "timeout" in type(e).__name__.lower():
+        if code == 394:
+            return QueryCancelled("the query was cancelled", where=where)
+        if code in (159, 209, 210) or (code is None and ("timed out" in lower or "timeout" in type(e).__name__.lower())):
             return BackendTimeout(first, where=where, hint=f"narrow the time range or the query, or raise {s}.timeout_seconds")
+        if code == 164:
+            return QueryError(first, where=where, hint="ClickHouse refused it: every query of the console runs with readonly = 1")
         if code in (60, 81):
-            return QueryError(first, where=where, hint=f"is {s}.database/{s}.table right ({self.cfg.database}.{self.cfg.table})? "
-                              "An embedded store gets its table from `zeta demo`")
+            table = getattr(self.cfg, "table", None)
+            if table is not None:
+                return QueryError(first, where=where, hint=f"is {s}.database/{s}.table right ({self.cfg.database}.{table})? "
+                                  "An embedded store gets its table from `zeta demo`")
+            return QueryError(first, where=where, hint=f"is {s}.database right ({self.cfg.database})? "
+                              "`zeta clickhouse init` creates the tables; an embedded store gets them from `zeta demo`")
         if code is not None:
             return QueryError(first, where=where)
+        if "certificate" in lower or "ssl" in lower:
+            reason = "the server's certificate is not trusted" if "verify" in lower else "the TLS handshake failed"
+            return BackendUnavailable(f"TLS: {reason} ({_tls_detail(text)})", where=where,
+                                      hint=f"set {s}.ca_file to the CA bundle that signed the server certificate "
+                                      f"(or fix {s}.client_cert / client_key for mutual TLS)")
+        if "connection refused" in lower or "failed to establish" in lower or "name or service not known" in lower:
+            return BackendUnavailable(f"cannot connect: {_connect_detail(text)}", where=where,
+                                      hint=f"is the ClickHouse server running and {s}.url right?")
         return BackendUnavailable(first, where=where, hint=f"is the ClickHouse server running and {s}.url right?")
 
     def close(self) -> None:
-        """Close the server client, if any (blocking). An embedded session stays: it is the process's."""
-        if self.client is not None:
-            client, self.client = self.client, None
-            client.close()
+        """Close the server clients, if any (blocking). An embedded session stays: it is the process's."""
+        for name in ("client", "control"):
+            client = getattr(self, name)
+            if client is not None:
+                setattr(self, name, None)
+                client.close()
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _stat(out: Any, name: str, fallback: Any = None) -> int | None:
+    """A chdb result's statistic (``rows_read()``), else the JSON's ``statistics`` value."""
+    method = getattr(out, name, None)
+    if callable(method):
+        try:
+            return int(method())
+        except (TypeError, ValueError):
+            pass
+    return _int(fallback)
+
+
+def _tls_detail(text: str) -> str:
+    m = re.search(r"\[SSL[^\]]*\][^)'\"]*", text)
+    return m.group(0).strip() if m else "SSL error"
+
+
+def _connect_detail(text: str) -> str:
+    host = re.search(r"host='([^']+)', port=(\d+)", text)
+    where = f"{host.group(1)}:{host.group(2)}" if host else "the server"
+    if "refused" in text.lower():
+        return f"connection refused by {where}"
+    return f"{where} cannot be reached"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from zeta_tui.config.models import AlertmanagerConfig, HttpBackendConfig, LogsConfig, PrometheusConfig, TracesConfig
+from zeta_tui.config.models import AlertmanagerConfig, ClickHouseConfig, HttpBackendConfig, LogsConfig, PrometheusConfig, TracesConfig
 from zeta_tui.errors import ConfigError
 from zeta_tui.models.metrics_meta import BuildInfo
 
@@ -44,4 +44,8 @@ def client_for(section: str, cfg: HttpBackendConfig) -> HealthProbe:
         from zeta_tui.backends.traces.factory import trace_source_for
 
         return trace_source_for(cfg)
+    if isinstance(cfg, ClickHouseConfig):
+        from zeta_tui.backends.analytics import AnalyticsProbe
+
+        return AnalyticsProbe(cfg)
     raise ConfigError(f"no adapter for the {section!r} section yet", hint="remove the section or upgrade zeta")

@@ -39,7 +39,6 @@ _WHY = {
     "RESTORE": "restores a backup",
     "MOVE": "moves data",
     "USE": "changes the session's database",
-    "CHECK": "checks table parts on the server",
 }
 
 # String literals, quoted identifiers and comments, so keywords inside them are not read as SQL.
@@ -79,7 +78,11 @@ def statement_kind(sql: str) -> str:
 
 
 def write_refusal(sql: str) -> str | None:
-    """Why the console will not run ``sql``, as one sentence; None for a read-only statement."""
+    """Why the console will not run ``sql``, as one sentence; None for a read-only statement.
+
+    A leading word that is neither a read nor a known write (a typo such as ``SELEC``) passes:
+    ClickHouse answers it with its own syntax error, and readonly = 1 still holds.
+    """
     parts = statements(sql)
     if not parts:
         return "there is no statement to run (the text is empty or only comments)"
@@ -88,10 +91,10 @@ def write_refusal(sql: str) -> str | None:
         return (f"the text holds {len(parts)} statements ({kinds}); the SQL console is read-only and runs one SELECT-like "
                 "statement at a time")
     kind = statement_kind(parts[0])
-    if kind not in READ_STATEMENTS:
-        what = _WHY.get(kind, "is not a read-only statement")
+    if kind in _WHY:
+        what = _WHY[kind]
         allowed = f"{', '.join(READ_STATEMENTS[:-1])} and {READ_STATEMENTS[-1]}"
-        return f"{kind or parts[0][:20]} {what}; the SQL console is read-only and runs only {allowed} statements"
+        return f"{kind} {what}; the SQL console is read-only and runs only {allowed} statements"
     upper = parts[0].upper()
     if re.search(r"\bINTO\s+OUTFILE\b", upper):
         return "SELECT ... INTO OUTFILE writes a file; the SQL console is read-only (export the result instead)"

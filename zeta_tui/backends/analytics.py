@@ -1,0 +1,127 @@
+"""AnalyticsSource: tenant usage and cost analytics on ClickHouse, a server or an embedded store.
+
+What the Tenants and Cost screens, the SQL console and `zeta sql` call. Every query is
+read-only twice over: ``sql_guard`` names a write before anything is sent (a friendly
+refusal), and the engine runs the SQL with ClickHouse's ``readonly = 1``, so a write that gets
+past the words is refused by ClickHouse itself (code 164). Each query has a time limit
+(``timeout_seconds`` -> ``max_execution_time``) and a row cap (``max_rows``: the answer stops
+there and says ``truncated``). Values are ``{name:Type}`` server-side parameters only.
+
+A running query can be cancelled by its ``query_id``: ``KILL QUERY`` from a second connection
+on a server, and from a second session on an embedded store (chdb sessions run side by side).
+The awaiting ``query`` ends at once with QueryCancelled either way; the engine stops the work.
+
+Blocking client work runs in ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import date
+from typing import Mapping
+
+from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, ResultSet
+from zeta_tui.config.models import ClickHouseConfig
+from zeta_tui.errors import QueryCancelled, QueryError, SqlRefused
+from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.querying.sql_catalog import bind, find_query
+from zeta_tui.querying.sql_guard import write_refusal
+
+__all__ = ["AnalyticsProbe", "AnalyticsSource", "ResultSet"]
+
+
+class AnalyticsSource:
+    """Read-only SQL and the named-query catalog on the context's ``[clickhouse]`` section."""
+
+    kind = "clickhouse"
+
+    def __init__(self, cfg: ClickHouseConfig) -> None:
+        self.cfg = cfg
+        self._engine = ClickHouseEngine(cfg, "clickhouse")
+        self.embedded = self._engine.embedded
+        self.url = self._engine.url
+        self._cancels: dict[str, asyncio.Event] = {}
+
+    @property
+    def engine(self) -> ClickHouseEngine:
+        """The engine (tests call it directly, past the guard, to show ClickHouse refusing writes)."""
+        return self._engine
+
+    async def query(self, sql: str, params: Mapping[str, object] | None = None, *, query_id: str | None = None,
+                    max_rows: int | None = None) -> ResultSet:
+        """Run one read-only statement; SqlRefused for a write, QueryError with ClickHouse's words otherwise.
+
+        ``max_rows`` can lower the configured cap (``clickhouse.max_rows``), not raise it.
+        """
+        refusal = write_refusal(sql)
+        if refusal is not None:
+            raise SqlRefused(refusal, where=self.url, hint="the console only reads; writes belong in your migration tooling")
+        cap = self.cfg.max_rows if max_rows is None else max(1, min(int(max_rows), self.cfg.max_rows))
+        query_id = query_id or uuid.uuid4().hex
+        cancelled = self._cancels[query_id] = asyncio.Event()
+        work = asyncio.ensure_future(asyncio.to_thread(self._engine.select, sql, dict(params or {}), max_rows=cap, query_id=query_id))
+        stop = asyncio.ensure_future(cancelled.wait())
+        try:
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            self._cancels.pop(query_id, None)
+        if cancelled.is_set() and not work.done():
+            # The engine is stopping it (KILL QUERY); its thread ends on its own and its answer is dropped.
+            work.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise QueryCancelled("the query was cancelled", where=self.url)
+        return work.result()
+
+    async def named(self, name: str, raw_params: Mapping[str, object] | None = None, *, today: date | None = None,
+                    query_id: str | None = None) -> ResultSet:
+        """Run the catalog query ``name`` with ``raw_params`` bound to its types (ParamError names a bad one).
+
+        ``today`` resolves the clock words ``today`` and ``month_start`` (default: the local date).
+        """
+        query = find_query(name)
+        bound = bind(query, raw_params or {}, today=today or date.today())
+        return await self.query(query.sql, bound, query_id=query_id)
+
+    async def cancel(self, query_id: str) -> None:
+        """Stop the query ``query_id`` if it is running: its ``query`` raises QueryCancelled at once."""
+        event = self._cancels.get(query_id)
+        if event is not None:
+            event.set()
+        await asyncio.to_thread(self._engine.cancel, query_id)
+
+    async def check(self) -> tuple[str, float]:
+        """The server's version text and the round trip in seconds."""
+        started = time.perf_counter()
+        result = await self.query("SELECT version()")
+        if not result.rows:
+            raise QueryError("SELECT version() returned nothing", where=self.url)
+        return str(result.rows[0][0]), time.perf_counter() - started
+
+    def create_schema(self, statements: list[str], params: Mapping[str, object]) -> None:
+        """Run the schema's CREATE statements with write access (blocking). Only `zeta clickhouse init` calls this."""
+        self._engine.execute_ddl(statements, params)
+
+    async def close(self) -> None:
+        if self._engine.client is not None or self._engine.control is not None:
+            await asyncio.to_thread(self._engine.close)
+
+    aclose = close
+
+
+class AnalyticsProbe:
+    """The ``[clickhouse]`` section as `zeta check` probes it (the HealthProbe shape)."""
+
+    kind = "clickhouse"
+
+    def __init__(self, cfg: ClickHouseConfig) -> None:
+        self.source = AnalyticsSource(cfg)
+        self.url = self.source.url
+
+    async def check(self) -> tuple[BuildInfo, float]:
+        version, seconds = await self.source.check()
+        return BuildInfo(version, flavour="chdb" if self.source.embedded else "clickhouse"), seconds
+
+    async def aclose(self) -> None:
+        await self.source.close()
