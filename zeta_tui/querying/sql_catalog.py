@@ -143,6 +143,21 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
     return NamedQuery(name, description, sql, tuple(params))
 
 
+def schema_sql() -> str:
+    """queries/clickhouse/schema.sql as shipped (one parameter: ``{database:Identifier}``)."""
+    return (shipped_dir("queries") / "clickhouse" / "schema.sql").read_text(encoding="utf-8")
+
+
+def schema_statements() -> list[str]:
+    """The schema's statements in order, each without its comment lines (they end in ';' at a line end)."""
+    out = []
+    for part in re.split(r";[ \t]*$", schema_sql(), flags=re.M):
+        body = "\n".join(line for line in part.splitlines() if not line.strip().startswith("--")).strip()
+        if body:
+            out.append(body)
+    return out
+
+
 def catalog_dir() -> Path:
     """The shipped queries/clickhouse/catalog folder."""
     return shipped_dir("queries") / "clickhouse" / "catalog"
@@ -274,4 +289,4 @@ def bind(query: NamedQuery, raw: Mapping[str, object], *, today: date) -> dict[s
 
 
 __all__ = ["CLOCK_WORDS", "NamedQuery", "QueryParam", "TYPES", "bind", "catalog_dir", "convert", "find_query", "load_catalog",
-           "parse_query"]
+           "parse_query", "schema_sql", "schema_statements"]
