@@ -345,7 +345,7 @@ class ClickHouseEngine:
             release_readonly_session(path, query_id)
         raw = out.bytes() if hasattr(out, "bytes") else bytes(out)
         if not raw.strip():  # SHOW CREATE of nothing, a statement with no result
-            return (), (), [], _stat(out, "rows_read"), _stat(out, "bytes_read")
+            return (), (), [], _stat(out, "storage_rows_read"), _stat(out, "storage_bytes_read")
         try:
             doc = orjson.loads(raw)
             meta = doc["meta"]
@@ -355,9 +355,10 @@ class ClickHouseEngine:
         names = tuple(str(m["name"]) for m in meta)
         types = tuple(str(m["type"]) for m in meta)
         rows = [tuple(_typed(v, t) for v, t in zip(row, types)) for row in doc.get("data", [])]
+        # What the engine read to answer. (chdb's rows_read() / bytes_read() count the result.)
         stats = doc.get("statistics") or {}
-        rows_read = _stat(out, "rows_read", stats.get("rows_read"))
-        bytes_read = _stat(out, "bytes_read", stats.get("bytes_read"))
+        rows_read = _int(stats.get("rows_read")) if "rows_read" in stats else _stat(out, "storage_rows_read")
+        bytes_read = _int(stats.get("bytes_read")) if "bytes_read" in stats else _stat(out, "storage_bytes_read")
         return names, types, rows, rows_read, bytes_read
 
     def _select_server(self, sql: str, params: dict[str, Any], settings: dict[str, Any],
@@ -522,15 +523,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _stat(out: Any, name: str, fallback: Any = None) -> int | None:
-    """A chdb result's statistic (``rows_read()``), else the JSON's ``statistics`` value."""
+def _stat(out: Any, name: str) -> int | None:
+    """A chdb result's statistic (``storage_rows_read()``), None when this chdb has none."""
     method = getattr(out, name, None)
-    if callable(method):
-        try:
-            return int(method())
-        except (TypeError, ValueError):
-            pass
-    return _int(fallback)
+    try:
+        return int(method()) if callable(method) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _tls_detail(text: str) -> str:
