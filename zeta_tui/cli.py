@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     slo.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
     slo.add_argument("--services", metavar="A,B", help="comma-separated services (default: the context's services)")
 
+    from zeta_tui.headless import clickhouse_cmd, sql
+
+    sql.add_parser(sub, common)
+    clickhouse_cmd.add_parser(sub, common)
+
     sub.add_parser("contexts", parents=[common], help="list the contexts")
     return parser
 
@@ -174,6 +179,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.slo import run_slo
 
         return run_slo(args)
+    if command == "sql":
+        from zeta_tui.headless.sql import run_sql
+
+        return run_sql(args)
+    if command == "clickhouse":
+        from zeta_tui.headless.clickhouse_cmd import run_clickhouse
+
+        return run_clickhouse(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 

@@ -75,14 +75,14 @@ class AnalyticsSource:
         return work.result()
 
     async def named(self, name: str, raw_params: Mapping[str, object] | None = None, *, today: date | None = None,
-                    query_id: str | None = None) -> ResultSet:
+                    query_id: str | None = None, max_rows: int | None = None) -> ResultSet:
         """Run the catalog query ``name`` with ``raw_params`` bound to its types (ParamError names a bad one).
 
         ``today`` resolves the clock words ``today`` and ``month_start`` (default: the local date).
         """
         query = find_query(name)
         bound = bind(query, raw_params or {}, today=today or date.today())
-        return await self.query(query.sql, bound, query_id=query_id)
+        return await self.query(query.sql, bound, query_id=query_id, max_rows=max_rows)
 
     async def cancel(self, query_id: str) -> None:
         """Stop the query ``query_id`` if it is running: its ``query`` raises QueryCancelled at once."""

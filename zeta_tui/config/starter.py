@@ -81,6 +81,16 @@ timeout_seconds = 10
 # ## table = "otel_traces"                   # clickhouse (OpenTelemetry traces schema)
 # ## database = "default"
 # ## path = "/var/lib/zeta/store"            # clickhouse embedded (chdb) store, instead of url
+#
+# [contexts.prod.clickhouse]                 # tenant usage and cost analytics, `zeta sql`
+# url = "https://clickhouse.internal:8443"   # HTTP(S) interface; or an embedded store:
+# ## path = "/var/lib/zeta/store"            # embedded (chdb) store, instead of url
+# database = "default"                       # holds api_usage, api_usage_daily, cost_data, tenants
+# username = "zeta_readonly"
+# password = "${CLICKHOUSE_PASSWORD}"        # or password_file = "/run/secrets/clickhouse-password"
+# ca_file = "/etc/ssl/internal-ca.pem"
+# timeout_seconds = 30                       # each query's max_execution_time
+# max_rows = 10000                           # most rows a query returns (the console says when it cut)
 """
 
 
