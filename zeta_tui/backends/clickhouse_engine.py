@@ -442,8 +442,14 @@ class ClickHouseEngine:
         except ImportError as e:
             raise ConfigError(f"a ClickHouse {self.section} source needs the clickhouse-connect package", where=self.url,
                               hint="pip install clickhouse-connect") from e
+        import logging
         from urllib.parse import urlsplit
 
+        # The driver logs "Unexpected Http Driver Exception" before raising; with no logging set
+        # up, Python would print it on stderr next to the ZetaError that says the same thing.
+        driver_log = logging.getLogger("clickhouse_connect")
+        if not driver_log.handlers:
+            driver_log.addHandler(logging.NullHandler())
         cfg, s = self.cfg, self.section
         u = urlsplit(cfg.url or "")
         password = cfg.password.get_secret_value() if cfg.password is not None else ""
