@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import statistics
@@ -97,11 +98,15 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
             await zeta()  # warm-up: caches, the first thread of the pool, marks loaded
             bare()
             zeta_s, bare_s = [], []
-            for _ in range(runs):  # interleaved, so drift in the machine's load hits both alike
+            for i in range(runs):  # interleaved, each first in turn, so drift in the machine's load hits both alike
+                if i % 2:
+                    t, out = bare()
+                    bare_s.append(t)
                 t, rs = await zeta()
                 zeta_s.append(t)
-                t, out = bare()
-                bare_s.append(t)
+                if not i % 2:
+                    t, out = bare()
+                    bare_s.append(t)
             engine = orjson.loads(out)["statistics"]
             row = {
                 "query": name,
@@ -356,6 +361,9 @@ def print_queries(results: list[dict], derived_rows: int) -> bool:
         clean = clean and not why
         print(f"{r['query']:<24} {1000 * r['zeta_median_s']:>8.1f} {1000 * r['bare_median_s']:>8.1f} {1000 * r['overhead_s']:>+8.1f} "
               f"{r['rows']:>6,} {r['rows_read']:>10,}  {'; '.join(why) or '-'}")
+    differ = [r["query"] for r in results if not r.get("screen_fetch") and r["result_set_rows_read"] != r["rows_read"]]
+    if differ:
+        print(f"note: ResultSet.rows_read differs from the engine's statistics for {', '.join(differ)}")
     fetch = next((r for r in results if r.get("screen_fetch")), None)
     if fetch:
         print(f"{'Tenants screen fetch':<24} {1000 * fetch['zeta_median_s']:>8.1f}  (top_tenants limit 5000 + requests_over_time, 7 days, together)")
@@ -385,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     from zeta_tui.backends.clickhouse_engine import close_embedded_session, embedded_session
 
     started = time.perf_counter()
+    load = {"start": os.getloadavg()[0]}  # other work on the machine moves every figure; say how much there was
     spec = StoreSpec(args.rows, args.days, args.tenants)
     workdir = Path(tempfile.mkdtemp(prefix="zeta-bench-analytics-"))
     store = workdir / "store"
@@ -395,11 +404,15 @@ def main(argv: list[str] | None = None) -> int:
         sess = embedded_session(store, create=True)
         build_s = build(sess, spec, optimize=not args.no_optimize)
         tables = contents(sess)
+        # Queries start on a freshly opened store, as in the app's process (and the merges the
+        # insert started are not left running under the first timings).
+        close_embedded_session(store)
         derived_rows = sum(int(t["rows"]) for t in tables if t["table"] != "api_usage")
         print(f"catalog queries, {args.runs} runs each after a warm-up ...", flush=True)
         results = asyncio.run(time_queries(store, spec.last_day, args.runs))
         close_embedded_session(store)  # the app's process opens the store next: one process at a time
         size = dir_bytes(store)
+        load["before launches"] = os.getloadavg()[0]
         if args.launches > 0:
             print(f"Tenants screen's first fetch in a fresh process, stage by stage, {args.launches} times ...", flush=True)
             stages = cold_stage_runs(store, spec.last_day, args.launches, child_env(workdir / "home"))
@@ -408,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    load["end"] = os.getloadavg()[0]
     info = machine()
     info.pop("prometheus", None)
     import chdb
@@ -415,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     info["chdb"] = chdb.__version__
     print()
     title = (f"zeta bench/analytics — {args.rows:,} rows, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
-             f"Textual {info['textual']}, chdb {info['chdb']}")
+             f"Textual {info['textual']}, chdb {info['chdb']}, load average {' / '.join(f'{v:.1f}' for v in load.values())} "
+             f"({' / '.join(load)})")
     figures = store_rows(build_s, tables, size)
     screen = screen_rows(runs) if runs else []
     screen += stage_rows(stages)
@@ -430,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": info,
+        "load_average_1m": load,
         "store": {"rows": args.rows, "days": args.days, "tenants": args.tenants, "until": str(spec.last_day), "build_s": build_s,
                   "tables": tables, "dir_bytes": size, "optimized": not args.no_optimize},
         "terminal": {"columns": args.columns, "lines": args.lines, "TERM": "xterm-256color"},
