@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import shutil
@@ -38,13 +39,31 @@ class Demo:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO, env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
-        self.stderr = ""
+        self._stderr: list[str] = []  # read as it comes: the demo says on stderr when its data land
         threading.Thread(target=self._pump, daemon=True).start()
+        self._stderr_pump = threading.Thread(target=self._pump_stderr, daemon=True)
+        self._stderr_pump.start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.put(line)
+
+    def _pump_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line)
+
+    def wait_stderr(self, text: str, timeout: float) -> bool:
+        """Whether ``text`` appears on the demo's stderr within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in list(self._stderr)):
+                return True
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        return any(text in line for line in list(self._stderr))
 
     def prometheus_url(self, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -61,9 +80,9 @@ class Demo:
         pytest.fail(f"no Prometheus URL within {timeout}s; stderr: {self.read_stderr()}")
 
     def read_stderr(self) -> str:
-        if self.proc.poll() is not None and self.proc.stderr is not None and not self.stderr:
-            self.stderr = self.proc.stderr.read()
-        return self.stderr
+        if self.proc.poll() is not None:
+            self._stderr_pump.join(5)
+        return "".join(self._stderr)
 
     def children(self) -> dict[int, str]:
         return children_of(self.proc.pid)
@@ -158,10 +177,48 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
                                 cwd=REPO, env={**os.environ, "XDG_DATA_HOME": str(xdg), "PYTHONPATH": str(REPO)})
         assert second.returncode == 1
         assert f"already running (pid {demo.proc.pid})" in second.stderr and url in second.stderr
+        # The world's usage: the newest hours land first (the older days follow from a child process).
+        assert demo.wait_stderr("demo usage: the newest hours are in", timeout=60), demo.read_stderr()
 
         _stop_and_check(demo, signal.SIGTERM)
     finally:
         demo.stop_hard()
+    # The demo released its store: api_usage, cost_data and tenants are there, within the 35 days kept.
+    usage = _store_figures(xdg / "zeta" / "demo" / "chdb")
+    assert usage["api_usage"] > 1000 and usage["cost_data"] > 100 and usage["tenants"] == 40, usage
+    assert usage["oldest_day_age"] <= 35 and usage["newest_age_s"] < 3 * 3600, usage
+    assert usage["endpoints"] == 6, usage  # backend-api's and auth's, never ml-engine's /internal/*
+
+
+def _store_figures(store: Path) -> dict:
+    """What the demo's chdb store holds, read by a process of its own (this one may hold another store)."""
+    code = (
+        "import json, sys\n"
+        "from chdb import session\n"
+        "s = session.Session(sys.argv[1])\n"
+        "q = lambda sql: int(s.query(sql, 'CSV').bytes().decode().strip())\n"
+        "print(json.dumps({'api_usage': q('SELECT count() FROM default.api_usage'), 'cost_data': q('SELECT count() FROM default.cost_data FINAL'),\n"
+        "  'tenants': q('SELECT count() FROM default.tenants FINAL'), 'endpoints': q('SELECT uniqExact(endpoint) FROM default.api_usage'),\n"
+        "  'oldest_day_age': q('SELECT today() - min(date) FROM default.api_usage'),\n"
+        "  'newest_age_s': q('SELECT toUnixTimestamp(now()) - toUnixTimestamp(max(timestamp)) FROM default.api_usage')}))\n"
+        "s.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_demo_context_has_the_clickhouse_section_on_the_store(tmp_path):
+    """The console's demo context reads usage and cost from the same embedded store as logs and traces."""
+    from zeta_tui.demo.stack import DemoPaths, DemoStack
+    from zeta_tui.demo.world import TeamZetaWorld
+
+    stack = DemoStack(DemoPaths(tmp_path), TeamZetaWorld())
+    assert stack.config(with_prometheus=False).contexts["demo"].clickhouse is None  # no usage writer: no section
+    stack.logs = stack.traces = stack.usage = object()  # type: ignore[assignment]  # running writers, as far as config() cares
+    context = stack.config(with_prometheus=False).contexts["demo"]
+    assert context.clickhouse is not None and context.clickhouse.path == str(tmp_path / "chdb") == context.logs.path
+    assert context.clickhouse.database == "default" and context.clickhouse.url is None
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=["SIGHUP", "SIGINT"])

@@ -85,8 +85,10 @@ def path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def store(path) -> Store:
-    return Store(path, "usage_test")
+def store(path):
+    s = Store(path, "usage_test")
+    yield s
+    s.usage.close()
 
 
 def test_every_usage_row_is_a_log_record_of_the_same_request(store):
@@ -139,6 +141,13 @@ def test_tenants_are_written_once(store):
 
 def test_prune_keeps_whole_days_and_bounds_every_table(path):
     s = Store(path, "usage_prune")
+    try:
+        _check_prune(s)
+    finally:
+        s.usage.close()
+
+
+def _check_prune(s: Store) -> None:
     count = "SELECT min(date), toString(count()) FROM {database:Identifier}.{name:Identifier}"
     before = {t: s.rows(count, name=t)[0] for t in ("api_usage", "api_usage_daily", "cost_data")}
     assert all(v[0] == "2026-03-10" for v in before.values())
@@ -164,6 +173,15 @@ def test_live_writer_fills_from_midnight_then_steps_and_rewrites_today_cost(path
     writer = LiveUsageWriter(world, path, history_days=0, database="usage_live", clock=lambda: clock[0])
     writer.store = writer.open_store()
     store = writer.usage
+    try:
+        _check_live_writer(world, writer, store, now, clock)
+    finally:
+        store.close()
+
+
+def _check_live_writer(world, writer, store, now: float, clock: list) -> None:
+    from zeta_tui.demo.usage_store import LiveUsageWriter
+
     store.truncate()
     writer.fill()  # the child process generates (midnight, now]
     assert store.count() == writer.written == public_counter_total(world, MIDNIGHT, now, 100) > 0
@@ -180,7 +198,7 @@ def test_live_writer_fills_from_midnight_then_steps_and_rewrites_today_cost(path
     got = {(date(2026, 3, 11), s, t): int(n) for s, t, n in (line.split("\t") for line in rows if line)}
     assert got == dict(calls)
     # A restart resumes after the newest row: nothing twice.
-    again = LiveUsageWriter(world, path, history_days=0, database="usage_live", clock=lambda: now + 130)
+    again = LiveUsageWriter(world, store.path, history_days=0, database="usage_live", clock=lambda: now + 130)
     again.store = store
     again.fill()
     assert store.count() == public_counter_total(world, MIDNIGHT, now + 130, 100)
@@ -195,6 +213,38 @@ def test_live_writer_thread_starts_and_stops(path):
     try:
         assert writer.caught_up.wait(60)
     finally:
-        writer.stop(close=False)
+        writer.stop()
     assert writer.error is None and writer.written == public_counter_total(world, MIDNIGHT, now, 100) > 0
-    assert writer.usage._query("SELECT count() FROM {database:Identifier}.tenants").strip() == "40"
+    from zeta_tui.demo.usage_store import WorldUsageStore
+
+    after = WorldUsageStore(path, world, database="usage_thread")  # the writer closed its own session
+    try:
+        assert after.count() == writer.written
+        assert after._query("SELECT count() FROM {database:Identifier}.tenants").strip() == "40"
+    finally:
+        after.close()
+
+
+def test_a_chunk_is_inserted_only_with_its_marker(path):
+    """A history child stopped mid-chunk leaves nothing of that chunk (the next start writes it whole, once)."""
+    import orjson
+
+    from zeta_tui.demo.usage import usage_rows
+    from zeta_tui.demo.usage_store import LiveUsageWriter
+
+    world = TeamZetaWorld(SEED)
+    a, b = MIDNIGHT, MIDNIGHT + 900
+    lines = [orjson.dumps(row) for row in usage_rows(WorldRequests(world, sample_every=100).generate(a, b))]
+    chunk = b"\n".join(lines) + b"\n" + f"#covered {a!r} {b!r}\n".encode()
+    writer = LiveUsageWriter(world, path, history_days=0, database="usage_consume", clock=lambda: b + 4.2)
+    writer.store = writer.open_store()
+    try:
+        writer.usage.truncate()
+        half = chunk[: len(chunk) // 2]
+        written, rest = writer._consume(half)
+        assert (written, rest, writer.usage.count(), writer.usage.covered()) == (0, half, 0, [])
+        written, rest = writer._consume(rest + chunk[len(chunk) // 2:] + b"{\"partial")
+        assert (written, rest) == (len(lines), b"{\"partial")
+        assert writer.usage.count() == len(lines) > 100 and writer.usage.covered() == [(a, b)]
+    finally:
+        writer.usage.close()

@@ -66,4 +66,6 @@ class WorldStore:
         return ZetaConfig(default_context="w", contexts={"w": context})
 
     def close(self) -> None:
+        if self.usage is not None:
+            self.usage.close()  # its own session
         self.logs.close()

@@ -27,13 +27,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable
 
-from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
+from zeta_tui.config.models import AlertmanagerConfig, ClickHouseConfig, ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
 from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.trace_store import LiveTraceWriter
+from zeta_tui.demo.usage_store import LiveUsageWriter
 
 TRACE_HISTORY_SECONDS = 3 * 3600  # the demo's traces; its logs keep 24 h
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
@@ -94,7 +95,7 @@ class DemoPaths:
 
     @property
     def store(self) -> Path:
-        """The embedded ClickHouse (chdb) store: the world's logs (otel_logs)."""
+        """The embedded ClickHouse (chdb) store: the world's logs (otel_logs), traces (otel_traces), usage and cost (api_usage, cost_data, tenants)."""
         return self.root / "chdb"
 
     @property
@@ -167,6 +168,7 @@ class DemoStack:
     history: subprocess.Popen[bytes] | None = field(default=None, init=False)
     logs: LiveLogWriter | None = field(default=None, init=False)
     traces: LiveTraceWriter | None = field(default=None, init=False)
+    usage: LiveUsageWriter | None = field(default=None, init=False)
     alertmanager: ChildServer | None = field(default=None, init=False)
     alert_sink: "WebhookSink | None" = field(default=None, init=False)
     #: why the demo runs without an Alertmanager (its binary is missing), for the Alerts screen
@@ -255,6 +257,15 @@ class DemoStack:
                                           history_seconds=TRACE_HISTORY_SECONDS).start()
         except ZetaError as exc:
             self.log(f"demo traces are off: {exc.message} ({exc.hint})")
+        self._start_usage()
+
+    def _start_usage(self) -> None:
+        # The world's api_usage, cost_data and tenants (35 days, 1 request in 100) in the same
+        # store; tables and history come from the writer's thread and a child process, so the
+        # console draws at once.
+        if self.logs is None:
+            return
+        self.usage = LiveUsageWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
 
     def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
         """(backfill now, backfill in the background) for what the kept history lacks."""
@@ -344,6 +355,8 @@ class DemoStack:
                 self.exporter.stop()
             if self.traces is not None:
                 self.traces.stop(close=False)  # the store's session is shared: the log writer closes it
+            if self.usage is not None:
+                self.usage.stop()  # its own session; the shared one is the log writer's
             if self.logs is not None:
                 self.logs.stop()
             if was_running:
@@ -356,6 +369,7 @@ class DemoStack:
                                 prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
                                 logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
                                 traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None,
+                                clickhouse=ClickHouseConfig(path=str(self.paths.store)) if self.usage is not None else None,
                                 alertmanager=AlertmanagerConfig(url=self.alertmanager.url)
                                 if self.alertmanager is not None and self.alertmanager.process is not None else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}

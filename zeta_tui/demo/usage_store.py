@@ -44,7 +44,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from zeta_tui.backends.clickhouse_engine import embedded_session
 from zeta_tui.demo.log_store import _COVERED, LiveLogWriter, WorldLogStore, missing_windows
@@ -80,6 +80,21 @@ def history_start(now: float, days: int = HISTORY_DAYS) -> float:
     return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.utc).timestamp()
 
 
+def writer_session(path: str | Path) -> Any:
+    """A chdb session of the usage writer's own on the store at ``path``.
+
+    chdb 4.4 keeps a query's ``{name:Type}`` parameters in its session: two threads running
+    parameterised queries on one session mix them up ("Substitution `database` is not set",
+    measured with three threads), and the log and trace writers use the process's shared
+    session from their threads. Several sessions on one store path work in one process; the
+    shared one is opened first, as it checks the store and its lock.
+    """
+    embedded_session(path, create=True, setting="clickhouse.path")
+    from chdb import session as chdb_session
+
+    return chdb_session.Session(str(Path(path).expanduser().resolve()))
+
+
 def _tenant_key(row: dict) -> tuple:
     """A tenants row as comparable values (ClickHouse prints 64-bit integers as strings)."""
     return (row["tenant_id"], row["name"], row["plan"], float(row["mrr_usd"]), int(row["monthly_quota_calls"]), int(row["created_at"]))
@@ -100,7 +115,7 @@ class WorldUsageStore(WorldLogStore):
         self.database, self.table, self.namespace, self.sample_every = database, "api_usage", world.namespace, sample_every
         self.world = world
         self.marked = 0  # windows recorded by this object (the writer says when the first lands)
-        self.session = embedded_session(self.path, create=True, setting="clickhouse.path")
+        self.session = writer_session(self.path)
         self._query("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
         for statement in schema_statements():
             self._query(statement)
@@ -206,6 +221,13 @@ class WorldUsageStore(WorldLogStore):
                           name=table)
         return int(out.strip() or 0)
 
+    def close(self) -> None:
+        """Close the store's own session (the process's shared one stays with the log store)."""
+        try:
+            self.session.close()
+        except Exception:  # closed already
+            pass
+
     def truncate(self) -> None:
         """Empty every table of the store's usage (the next start writes it again)."""
         for name in (*_TABLES, "tenants", f"{self.table}_coverage"):
@@ -231,15 +253,27 @@ class LiveUsageWriter(LiveLogWriter):
         self._cost_from = 0.0
 
     def start(self) -> "LiveUsageWriter":
-        """Open the store and create the tables here (a store held elsewhere raises ConfigError now), then write in a thread."""
+        """Write in a thread, which also creates the tables: the log writer has opened the store
+        already (a store held elsewhere stopped the demo's embedded data there), and the console
+        draws without waiting for this."""
         import threading
 
-        self.store = self.open_store()
-        if self.fresh:
-            self.store.truncate()
-        self._thread = threading.Thread(target=self._run, name="zeta-demo-usage", daemon=True)
+        self._thread = threading.Thread(target=self._open_and_run, name="zeta-demo-usage", daemon=True)
         self._thread.start()
         return self
+
+    def _open_and_run(self) -> None:
+        try:
+            store = self.open_store()
+            if self.fresh:
+                store.truncate()
+        except Exception as e:  # the console still runs; the Tenants and Cost screens show the store as it is
+            self.error = e
+            self.log(f"demo usage stopped: {e}")
+            self.caught_up.set()
+            return
+        self.store = store
+        self._run()
 
     def open_store(self) -> WorldUsageStore:
         return WorldUsageStore(self.path, self.requests.world, database=self.database, sample_every=self.requests.sample_every)
@@ -274,11 +308,22 @@ class LiveUsageWriter(LiveLogWriter):
             self._prune(now)
 
     def _consume(self, buf: bytes) -> tuple[int, bytes]:
-        marked = self.usage.marked
-        out = super()._consume(buf)
-        if marked == 0 and self.usage.marked:
-            self.log("demo usage: the newest hours are in; older history follows in the background")
-        return out
+        """Insert each whole chunk of ``buf`` (its rows up to its ``#covered a b`` line) and record it; returns (rows, rest).
+
+        Rows wait for their chunk's marker: a fill stopped mid-chunk leaves none of that chunk,
+        which the next start generates again (rows without their marker would be counted twice).
+        """
+        store, written = self.usage, 0
+        while (at := buf.find(_COVERED)) >= 0 and (end := buf.find(b"\n", at)) >= 0:
+            rows = buf[:at].rstrip(b"\n")
+            if rows:
+                written += store.insert_lines(rows)
+            _, a, b = buf[at:end].split()
+            store.mark_covered(float(a), float(b))
+            if store.marked == 1:
+                self.log("demo usage: the newest hours are in; older history follows in the background")
+            buf = buf[end + 1:]
+        return written, buf
 
     def tick(self) -> int:
         """Write the steps scraped since the last write; re-write today's cost once a minute; prune once a day."""
@@ -298,17 +343,12 @@ class LiveUsageWriter(LiveLogWriter):
         self.usage.prune(now, self.history_days)
         self._pruned_at = now
 
-    def stop(self, timeout: float = 10.0, *, close: bool = True) -> None:
-        """Stop writing; close the store's session unless ``close`` is False (the log writer still uses it)."""
-        if close:
-            super().stop(timeout)
-            return
-        self._stop.set()
-        child = self._child
-        if child is not None and child.poll() is None:
-            child.kill()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop writing and close the store's own session (the process's shared one is the log writer's to close).
+
+        A generating child is killed first: the thread may be waiting for its output.
+        """
+        super().stop(timeout)
 
 
 def main(argv: list[str] | None = None) -> int:
