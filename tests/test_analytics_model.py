@@ -102,9 +102,11 @@ def test_formatting():
 def test_stacked_columns_add_up_and_read_without_colour():
     days = tuple(UNTIL - timedelta(days=i) for i in (2, 1, 0))
     stack = Stack(days, (("api", (10.0, 20.0, 30.0)), ("ml", (10.0, 0.0, 30.0))))
-    text = render_stack(stack, width=40, height=8, colours=["red", "blue"], y_format=lambda v: f"{v:.0f}").plain
+    text = render_stack(stack, width=40, height=9, colours=["red", "blue"], y_format=lambda v: f"{v:.0f}").plain
     rows = text.splitlines()
-    plot = rows[:6]  # height 8: 6 plot rows, the dates, the legend
+    assert len(rows) == 9 and rows[0] == ""
+    rows = rows[1:]
+    plot = rows[:6]  # height 9: a blank row, 6 plot rows, the dates, the legend
     # The tallest column (60) fills all 6 rows: 3 of api at the bottom, 3 of ml on top.
     # Column 1 (20) is 2 rows (1 + 1); column 2 (20) is 2 rows of api.
     def column(i: int) -> str:

@@ -61,15 +61,19 @@ def cost_stack(daily: tuple[Record, ...], until: date, days: int) -> Stack:
     return Stack(dates, tuple((s, tuple(cells.get((s, d), 0.0) for d in dates)) for s in services))
 
 
-def plans_text(plans: tuple[Record, ...], tenants: tuple[Record, ...], days: int) -> str:
-    """"MRR $12,400 (ARR $148,800): enterprise $8,000 · pro … — cost $3,100 a month, 25 % of revenue"."""
+def revenue_text(plans: tuple[Record, ...], tenants: tuple[Record, ...]) -> str:
+    """"MRR $12,400 · ARR $148,800 · serving costs $3,100 a month (25 % of MRR)"."""
     mrr = sum(float(p["mrr_usd"]) for p in plans)
-    parts = " · ".join(f"{p['plan']} {money(float(p['mrr_usd']))} ({p['tenants']})" for p in plans)
     monthly = sum(float(t["monthly_cost_usd"]) for t in tenants)
-    text = f"MRR {money(mrr)} (ARR {money(mrr * 12)}): {parts}"
+    text = f"MRR {money(mrr)} · ARR {money(mrr * 12)}"
     if mrr > 0 and tenants:
-        text += f" — serving costs {money(monthly)} a month ({monthly / mrr * 100:.0f} % of revenue, from the last {days} d)"
+        text += f" · serving costs {money(monthly)} a month ({monthly / mrr * 100:.1f} % of MRR)"
     return text
+
+
+def plans_text(plans: tuple[Record, ...]) -> str:
+    """"MRR by plan: enterprise $8,000 (5 tenants) · pro …"."""
+    return "MRR by plan: " + " · ".join(f"{p['plan']} {money(float(p['mrr_usd']))} ({p['tenants']} tenants)" for p in plans)
 
 
 class CostScreen(PollingScreen[CostView]):
@@ -87,6 +91,7 @@ class CostScreen(PollingScreen[CostView]):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="cost-summary")
+        yield Static("", id="cost-plans")
         with Grid(id="cost-charts"):
             yield StackedBars(f"Daily cost by service, last {CHART_DAYS} days", lambda v: money(v), id="cost-stack")
             yield LineChart("Cost per call by service", lambda v: money(v, per_call=True), id="cost-per-call")
@@ -109,6 +114,8 @@ class CostScreen(PollingScreen[CostView]):
         if wide:
             table.add_column("Calls", key="calls", width=9)
             table.add_column("per call", key="per_call", width=10)
+        self.query_one("#cost-plans").display = wide
+        self.query_one("#cost-advice").display = False  # until there are data to advise on
         self._layout_charts()
         table.focus()
 
@@ -142,8 +149,9 @@ class CostScreen(PollingScreen[CostView]):
                                     tuple(plans.records()), tuple(quota.records())))
 
     def show(self, value: CostView) -> None:
-        self.query_one("#cost-summary", Static).update(
-            f"{window_text(value.days, value.until)} · {plans_text(value.plans, value.tenants, value.days)}", layout=False)
+        window = window_text(value.days, value.until) if self._wide else f"{value.days} d to {value.until:%b %d}"
+        self.query_one("#cost-summary", Static).update(f"{window} · {revenue_text(value.plans, value.tenants)}", layout=False)
+        self.query_one("#cost-plans", Static).update(plans_text(value.plans), layout=False)
         self.query_one("#cost-stack", StackedBars).stack = cost_stack(value.daily, value.until, CHART_DAYS)
         self._show_per_call(value)
         self._show_tenants(value)
@@ -190,7 +198,9 @@ class CostScreen(PollingScreen[CostView]):
             text.append(mark, style=f"bold {error if rec.severity == 'warning' else warning}")
             text.append(rec.text)
         self.query_one("#cost-advice-text", Static).update(text)
-        self.query_one("#cost-advice").border_title = f"Recommendations ({len(found)})"
+        advice = self.query_one("#cost-advice")
+        advice.border_title = f"Recommendations ({len(found)})"
+        advice.display = True
 
     def action_window(self) -> None:
         self.days = next_window(self.days)

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,6 +43,14 @@ def cell_text(value: Any) -> str:
         return "NULL"
     text = str(value)
     return text if "\n" not in text else text.replace("\n", "⏎")
+
+
+def is_numeric(kind: str) -> bool:
+    """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...) count by their inner type."""
+    inner = kind
+    while inner.startswith(("Nullable(", "LowCardinality(")):
+        inner = inner[inner.index("(") + 1:-1]
+    return inner.startswith(("UInt", "Int", "Float", "Decimal"))
 
 
 def status_text(result: "ResultSet", max_rows: int) -> str:
@@ -163,9 +172,11 @@ class SqlConsoleScreen(Screen):
     def _show(self, result: "ResultSet") -> None:
         table = self.query_one("#sql-results", DataTable)
         table.clear(columns=True)
-        for name, kind in zip(result.columns, result.types):
+        numeric = [is_numeric(kind) for kind in result.types]
+        for name in result.columns:
             table.add_column(name, key=name)
-        table.add_rows([[cell_text(v) for v in row] for row in result.rows])
+        table.add_rows([[Text(cell_text(v), justify="right") if right else cell_text(v) for v, right in zip(row, numeric)]
+                        for row in result.rows])
 
     def action_escape(self) -> None:
         if self.running is not None:

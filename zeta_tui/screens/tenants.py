@@ -105,7 +105,15 @@ class TenantsScreen(PollingScreen[TenantsView]):
             table.add_column("Bytes", key="bytes", width=10)
         table.add_column("Quota used", key="quota", width=10)
         self.query_one("#tenants-filter", Input).display = False
+        self._layout()
         table.focus()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        # Below 34 rows the chart would be a few squashed lines: the table gets the room.
+        self.query_one("#tenants-chart").display = self.app.size.height >= 34
 
     def prefetch(self) -> None:
         """Not at start-up: the first screens' queries come first; Tenants asks when shown."""
@@ -152,7 +160,8 @@ class TenantsScreen(PollingScreen[TenantsView]):
         replace_rows(self.query_one("#tenants-table", DataTable), rows)
         total = sum(int(r["requests"]) for r in value.rows)
         label = TENANT_SORTS[self.sort_index][0]
-        summary = f"{window_text(value.days, value.until)} · {len(value.rows)} tenants · {count_text(total)} requests · sorted by {label}"
+        window = window_text(value.days, value.until) if self._wide else f"{value.days} d to {value.until:%b %d}"
+        summary = f"{window} · {len(value.rows)} tenants · {count_text(total)} requests · by {label}"
         if self.filter_text:
             summary += f" · filter {self.filter_text!r}: {len(rows)} shown"
         self.query_one("#tenants-summary", Static).update(summary, layout=False)

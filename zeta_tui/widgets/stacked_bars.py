@@ -38,7 +38,8 @@ def render_stack(stack: Stack, width: int, height: int, colours: Sequence[str], 
     totals = stack.totals()
     top = max(totals) or 1.0
     label_w = max(len(y_format(top)), len(y_format(0))) + 1
-    plot_h = height - 2  # a row for the dates, a row for the legend
+    plot_h = height - 3  # a blank row on top, a row for the dates, a row for the legend
+    out.append("\n")
     area = width - label_w - 1
     column_w = max(1, min(4, area // len(stack.days) - 1))
     keep = max(1, area // (column_w + 1))

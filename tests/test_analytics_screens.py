@@ -1,0 +1,275 @@
+"""Tenants, a tenant, Cost and the SQL console over the world's usage in a real embedded
+ClickHouse (chdb): what the screens show is recounted from the generated requests in plain
+Python; snapshots at 80x24 and 160x50, and in error."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+pytest.importorskip("chdb", reason="the analytics screens read usage from an embedded ClickHouse (pip install chdb)")
+
+from textual.widgets import DataTable, TextArea  # noqa: E402
+
+from tests.support.analytics_world import TODAY, UsageSlices  # noqa: E402
+from tests.support.console import settled  # noqa: E402
+from tests.support.world import T0  # noqa: E402
+from tests.support.world_store import store_in_use  # noqa: E402
+from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig  # noqa: E402
+from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, service_of, tenant_rows, unit_cost_usd  # noqa: E402
+from zeta_tui.launch import build_app  # noqa: E402
+from zeta_tui.models.analytics import count_text  # noqa: E402
+from zeta_tui.screens.tenant_detail import TenantDetailScreen  # noqa: E402
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
+
+
+@pytest.fixture(scope="module")
+def usage(tmp_path_factory):
+    path = store_in_use() or tmp_path_factory.mktemp("analytics-screens") / "store"
+    world = UsageSlices(path, database="analytics_screens")
+    yield world
+    if store_in_use() is None or str(path) != store_in_use():
+        world.close()
+
+
+def _app(config: ZetaConfig, first: str = "health"):
+    return build_app(config, "w", clock=lambda: float(T0), live=False)
+
+
+async def _go(pilot, key: str):
+    await pilot.press(key)
+    return await settled(pilot)
+
+
+def _cells(table: DataTable, column: str) -> list[str]:
+    return [str(table.get_cell(row, column)) for row in table.rows]
+
+
+def _keys(table: DataTable) -> list[str]:
+    return [str(k.value) for k in table.rows]
+
+
+# --- Tenants ---------------------------------------------------------------------------------
+
+
+async def test_tenants_are_counted_from_the_requests_and_sort_and_filter(usage) -> None:
+    app = _app(usage.config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "7")
+        assert screen.snapshot.error is None, screen.snapshot.error
+        table = screen.query_one("#tenants-table", DataTable)
+        window = usage.in_window(7)
+        requests = Counter(r.tenant_id for r in window)
+        errors = Counter(r.tenant_id for r in window if r.status_code >= 400)
+        expected = sorted(requests, key=lambda t: (-requests[t], t))
+        assert _keys(table) == expected
+        assert _cells(table, "requests") == [count_text(requests[t]) for t in expected]
+        plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology)}
+        assert _cells(table, "plan") == [plans[t] for t in expected]
+
+        await pilot.press("s")  # by error rate
+        await pilot.pause()
+        rate = {t: errors[t] / requests[t] for t in requests}
+        assert _keys(table) == sorted(requests, key=lambda t: (-rate[t], t))
+        assert _cells(table, "errors")[0].endswith(f"{rate[_keys(table)[0]] * 100:.2f} %")
+
+        await pilot.press("slash", *"enterprise", "enter")
+        await pilot.pause()
+        enterprise = {t for t, plan in plans.items() if plan == "enterprise" and t in requests}
+        assert set(_keys(table)) == enterprise
+        assert "filter 'enterprise'" in str(screen.query_one("#tenants-summary").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(_keys(table)) == len(requests)
+
+        await pilot.press("w")  # 30 days
+        await settled(pilot)
+        month = Counter(r.tenant_id for r in usage.in_window(30))
+        assert dict(zip(_keys(table), _cells(table, "requests"))) == {t: count_text(n) for t, n in month.items()}
+
+
+async def test_a_tenant_shows_its_endpoints_and_cost(usage) -> None:
+    app = _app(usage.config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "7")
+        tenant = _keys(screen.query_one("#tenants-table", DataTable))[0]
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, TenantDetailScreen):
+                break
+            await pilot.pause(0.05)
+        detail = await settled(pilot)
+        assert isinstance(detail, TenantDetailScreen) and detail.snapshot.error is None, detail.snapshot.error
+        mine = [r for r in usage.in_window(7) if r.tenant_id == tenant]
+        per_endpoint = Counter(f"{r.method} {r.endpoint}" for r in mine)
+        table = detail.query_one("#tenant-endpoints", DataTable)
+        assert dict(zip(_keys(table), _cells(table, "requests"))) == {k: count_text(n) for k, n in per_endpoint.items()}
+        # Cost over the window: its calls per day and service times that day's unit cost.
+        cost = 0.0
+        for r in mine:
+            day = TODAY - timedelta(days=(TODAY.toordinal() - _day(r).toordinal()))
+            cost += unit_cost_usd(service_of(r.endpoint), day)
+            if (r.method, r.endpoint) == ML_ENDPOINT:
+                cost += unit_cost_usd(ML_SERVICE, day)
+        facts = str(detail.query_one("#tenant-facts").render())
+        assert f"{count_text(len(mine))} requests" in facts
+        assert f"cost ${cost:.2f} over the window" in facts
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, TenantDetailScreen)
+
+
+def _day(r):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(r.timestamp_ns // 1_000_000_000, tz=timezone.utc).date()
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+async def test_cost_recommends_the_services_whose_cost_per_call_rose(usage) -> None:
+    # Independent: calls per (service, day) from the requests, priced by the documented unit costs.
+    cost, calls = Counter(), Counter()
+    for r in usage.public:
+        day = _day(r)
+        for service in [service_of(r.endpoint)] + ([ML_SERVICE] if (r.method, r.endpoint) == ML_ENDPOINT else []):
+            week = 0 if (TODAY - day).days < 7 else 1 if (TODAY - day).days < 14 else None
+            if week is not None:
+                cost[(service, week)] += unit_cost_usd(service, day)
+                calls[(service, week)] += 1
+    rising = {s for s in {k[0] for k in calls}
+              if (cost[(s, 0)] / calls[(s, 0)]) / (cost[(s, 1)] / calls[(s, 1)]) - 1 > 0.20}
+    assert rising, "the world's drift should make one service's cost per call rise"
+    app = _app(usage.config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "8")
+        assert screen.snapshot.error is None, screen.snapshot.error
+        advice = str(screen.query_one("#cost-advice-text").render())
+        flagged = {line.split(":")[0].removeprefix("▲ WARNING ") for line in advice.splitlines() if "cost per call rose" in line}
+        assert flagged == rising
+        table = screen.query_one("#cost-tenants", DataTable)
+        assert set(_keys(table)) == {r.tenant_id for r in usage.in_window(7)}
+
+
+# --- SQL console -----------------------------------------------------------------------------
+
+
+async def _sql(pilot, text: str) -> None:
+    editor = pilot.app.screen.query_one("#sql-editor", TextArea)
+    editor.text = text
+    await pilot.press("f5")
+    for _ in range(200):
+        if pilot.app.screen.running is None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+
+
+async def test_sql_console_runs_read_only_and_exports(usage, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = _app(usage.config())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("9")
+        await pilot.pause()
+        screen = pilot.app.screen
+        await _sql(pilot, "SELECT tenant_id, count() AS n FROM api_usage GROUP BY tenant_id ORDER BY tenant_id")
+        expected = sorted(Counter(r.tenant_id for r in usage.public).items())
+        table = screen.query_one("#sql-results", DataTable)
+        assert [(str(table.get_row_at(i)[0]), int(str(table.get_row_at(i)[1]))) for i in range(table.row_count)] == expected
+        status = str(screen.query_one("#sql-status").render())
+        assert f"{len(expected):,} rows" in status and " s" in status and "read" in status
+
+        await pilot.press("escape", "e")  # leave the editor, export CSV
+        await pilot.pause()
+        files = list(tmp_path.glob("zeta-sql-*.csv"))
+        assert len(files) == 1
+        with files[0].open() as f:
+            exported = list(csv.reader(f))
+        assert exported[0] == ["tenant_id", "n"] and [(t, int(n)) for t, n in exported[1:]] == expected
+
+        await pilot.press("i")
+        await _sql(pilot, "DROP TABLE api_usage")
+        status = str(screen.query_one("#sql-status").render())
+        assert "refused" in status and "DROP" in status
+        await _sql(pilot, "SELECT count() FROM api_usage")
+        assert int(str(table.get_row_at(0)[0])) == len(usage.public)  # still there
+
+        await _sql(pilot, "SELECT number FROM system.numbers LIMIT 50000")
+        assert table.row_count == 10_000  # the context's row cap
+        assert "row cap" in str(screen.query_one("#sql-status").render())
+
+        await _sql(pilot, "SELECT no_such_column FROM api_usage")
+        assert "no_such_column" in str(screen.query_one("#sql-status").render())
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tenants_snapshot(snap_compare, usage, size) -> None:
+    async def run_before(pilot) -> None:
+        await _go(pilot, "7")
+
+    assert snap_compare(_app(usage.config()), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tenant_detail_snapshot(snap_compare, usage, size) -> None:
+    async def run_before(pilot) -> None:
+        await _go(pilot, "7")
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, TenantDetailScreen):
+                break
+            await pilot.pause(0.05)
+        await settled(pilot)
+
+    assert snap_compare(_app(usage.config()), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cost_snapshot(snap_compare, usage, size) -> None:
+    async def run_before(pilot) -> None:
+        await _go(pilot, "8")
+
+    assert snap_compare(_app(usage.config()), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sql_console_snapshot(snap_compare, usage, size) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.press("9")
+        await pilot.pause()
+        pilot.app.screen.query_one("#sql-editor", TextArea).cursor_blink = False
+        await _sql(pilot, "SELECT plan, count() AS tenants, sum(mrr_usd) AS mrr_usd FROM tenants GROUP BY plan ORDER BY plan")
+        pilot.app.screen.query_one("#sql-status").update("3 rows · 0.010 s · read 40 rows, 2.1 KiB")  # timings vary run to run
+
+    assert snap_compare(_app(usage.config()), terminal_size=size, run_before=run_before)
+
+
+def test_tenants_without_clickhouse_say_what_to_add(snap_compare) -> None:
+    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig()})
+
+    async def run_before(pilot) -> None:
+        await _go(pilot, "7")
+
+    assert snap_compare(_app(config), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_cost_with_a_missing_store_says_so(snap_compare) -> None:
+    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))})
+
+    async def run_before(pilot) -> None:
+        await _go(pilot, "8")
+
+    assert snap_compare(_app(config), terminal_size=(80, 24), run_before=run_before)
