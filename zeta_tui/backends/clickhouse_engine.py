@@ -115,11 +115,39 @@ def embedded_session(path: str | Path, *, create: bool = False, setting: str = "
             raise ConfigError("the embedded ClickHouse store needs the chdb package", where=key, hint="pip install chdb") from e
         Path(key).mkdir(parents=True, exist_ok=True)
         try:
-            sess = chdb_session.Session(key)
+            sess = SerialSession(chdb_session.Session(key))
         except Exception as e:  # chdb says only "Error initializing EmbeddedServer"
             raise _locked_error(key, store_holder(key)) from e
         _sessions[key] = sess
         return sess
+
+
+class SerialSession:
+    """A chdb session whose queries run one at a time.
+
+    chdb 4.4 keeps a query's ``{name:Type}`` parameters in its session, so two threads running
+    parameterised queries on one session mix them up (a query runs with the other's value, or
+    fails with "Substitution `database` is not set"; measured with three threads, and seen in
+    `zeta demo` between the log and trace writers). The process's shared session is used by the
+    demo's writers and the log and trace sources from several threads, so every query on it
+    holds this lock. Work that must not wait behind them opens a session of its own on the same
+    path (several sessions on one store work in one process): the analytics queries do.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._session.query(*args, **kwargs)
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
 
 
 def close_embedded_session(path: str | Path) -> None:
