@@ -36,3 +36,21 @@ def test_merge_keeps_one_row_and_measures_detection():
     assert rows[0].condition_since == 840.0 and rows[0].detection_seconds == 160.0  # fired 2m40s after it began
     assert rows[0].expression == EXPR
     assert rows[1].since == 1000.5 and rows[1].detection_seconds is None  # pending: not fired yet
+
+
+def test_detection_from_the_rule_for_when_prometheus_sends_no_firing_time():
+    # Prometheus 2.x sends Alertmanager startsAt = activeAt (840 s): the firing moment is not in
+    # the data, so detection is the rule's for (2m); with no rule known it stays unknown (0).
+    labels = {"alertname": "HighErrorRate", "job": "ml-engine", "severity": "critical"}
+    am = [Alert(dict(labels), {}, starts_at=840.0)]
+    with_rule = merge(am, [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=120.0)])
+    assert with_rule[0].detection_seconds == 120.0
+    without_rule = merge(am, [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z")])
+    assert without_rule[0].detection_seconds == 0.0
+    # Only Prometheus knows it (not delivered yet): firing, fired `for` after it began.
+    only_prom = merge([], [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=300.0)])
+    assert only_prom[0].detection_seconds == 300.0
+    # A firing time after activeAt (Prometheus 3) wins over the rule.
+    later = merge([Alert(dict(labels), {}, starts_at=1000.0)],
+                  [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=120.0)])
+    assert later[0].detection_seconds == 160.0

@@ -40,7 +40,7 @@ async def fetch_alerts(am_client: Any, prom_client: Any) -> AlertsFetched:
     async def from_prom() -> tuple[list[RuleAlert], tuple[str, ...]]:
         if prom_client is None:
             return [], ()
-        result = await prom_client.alerts()
+        result = await prom_client.rule_alerts()
         return list(result.data), result.warnings
 
     am_result, prom_result = await asyncio.gather(from_am(), from_prom(), return_exceptions=True)

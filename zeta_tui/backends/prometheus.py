@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import math
 import time
 from typing import Any, Iterable
@@ -137,6 +139,17 @@ class PrometheusClient(HttpBackend):
     async def alerts(self) -> QueryResult[list[RuleAlert]]:
         data, warnings = await self._api("alerts")
         return QueryResult([_rule_alert(a) for a in (data or {}).get("alerts", [])], warnings)
+
+    async def rule_alerts(self) -> QueryResult[list[RuleAlert]]:
+        """Every pending and firing alert, each with its rule's ``for`` (from /api/v1/rules).
+
+        /api/v1/alerts does not say how long a rule waits before firing; the rules API does,
+        and detection latency needs it where Prometheus reports no firing time (2.x sends
+        Alertmanager ``startsAt = activeAt``).
+        """
+        answer = await self.rules()
+        alerts = [replace(a, for_seconds=rule.duration) for g in answer.data for rule in g.rules if rule.kind == "alerting" for a in rule.alerts]
+        return QueryResult(alerts, answer.warnings)
 
     async def build_info(self) -> BuildInfo:
         """Version and revision; "unknown" where the server has no (or an empty) buildinfo."""

@@ -37,14 +37,23 @@ class AlertRow(Labelled):
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: when the rule's condition began to hold (Prometheus's activeAt; 0.0 when unknown)
     condition_since: float = 0.0
+    #: the rule's ``for`` in seconds (from the rules API); None when unknown
+    rule_for: float | None = None
 
     @property
     def detection_seconds(self) -> float | None:
-        """From the condition beginning to the alert firing (its ``for`` plus evaluation delay):
-        the seed's "detection within 5 minutes". None when either moment is unknown or the alert
-        is only pending."""
+        """From the condition beginning to the alert firing: the seed's "detection within 5 minutes".
+
+        When the firing moment is known (``since`` after ``condition_since``: Prometheus 3 sends
+        Alertmanager the firing time) it is the difference. Prometheus 2.x sends ``startsAt =
+        activeAt``, so both moments are equal; the alert then fired at the first evaluation
+        after ``activeAt + for``, and the rule's ``for`` is the answer (to within one evaluation
+        interval). None when the alert is only pending or the moments are unknown.
+        """
         if self.state == "pending" or not self.since or not self.condition_since or self.since < self.condition_since:
             return None
+        if self.since == self.condition_since and self.rule_for is not None:
+            return self.rule_for
         return self.since - self.condition_since
 
     @property
@@ -87,7 +96,8 @@ def row_from_prometheus(alert: RuleAlert) -> AlertRow:
     state = "pending" if alert.state == "pending" else "active"
     active_at = parse_active_at(alert.active_at)
     return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=active_at,
-                    source="prometheus", extra={"value": alert.value} if alert.value else {}, condition_since=active_at)
+                    source="prometheus", extra={"value": alert.value} if alert.value else {}, condition_since=active_at,
+                    rule_for=alert.for_seconds)
 
 
 def parse_active_at(text: str) -> float:
@@ -120,7 +130,7 @@ def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[
         for n, alert in enumerate(prom_alerts):
             if all(a.labels.get(k) == v for k, v in alert.labels.items()):
                 known.add(n)
-                row = replace(row, condition_since=parse_active_at(alert.active_at))
+                row = replace(row, condition_since=parse_active_at(alert.active_at), rule_for=alert.for_seconds)
                 break
         rows.append(row)
     rows += [row_from_prometheus(alert) for n, alert in enumerate(prom_alerts) if n not in known]

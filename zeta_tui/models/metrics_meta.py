@@ -33,6 +33,8 @@ class RuleAlert:
     annotations: Mapping[str, str]
     active_at: str = ""
     value: str = ""
+    #: the rule's ``for`` (seconds) when the alert came from the rules API; None when unknown
+    for_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
