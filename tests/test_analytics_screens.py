@@ -273,3 +273,64 @@ def test_cost_with_a_missing_store_says_so(snap_compare) -> None:
         await _go(pilot, "8")
 
     assert snap_compare(_app(config), terminal_size=(80, 24), run_before=run_before)
+
+
+# --- tenant SLAs (zeta slo and the SLO screen) ------------------------------------------------
+
+SLA_TARGET = {"starter": 99.0, "pro": 99.9, "enterprise": 99.95}
+
+
+def _expected_slas(usage) -> dict[str, tuple[int, int, bool]]:
+    """tenant -> (requests, 5xx, met) over the 30 days to today, from the requests."""
+    plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology)}
+    total, bad = Counter(), Counter()
+    for r in usage.in_window(30):
+        total[r.tenant_id] += 1
+        bad[r.tenant_id] += r.status_code >= 500
+    return {t: (total[t], bad[t], (total[t] - bad[t]) / total[t] * 100 >= SLA_TARGET[plans[t]]) for t in total}
+
+
+def test_zeta_slo_adds_the_tenant_slas(usage, prometheus_world, tmp_path, monkeypatch, capsys) -> None:
+    import json
+
+    from zeta_tui.cli import main
+
+    monkeypatch.delenv("ZETA_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "config.toml"
+    path.write_text(f'[contexts.t]\nservices = ["auth"]\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
+                    f'[contexts.t.clickhouse]\npath = "{usage.path}"\ndatabase = "{usage.database}"\n')
+    code, out = main(["slo", "--config", str(path), "--at", str(T0), "--json"]), capsys.readouterr().out
+    doc = json.loads(out)
+    got = {r["tenant_id"]: (r["requests"], r["server_errors"], r["met"]) for r in doc["tenant_slas"]}
+    expected = _expected_slas(usage)
+    assert got == expected and doc["tenant_sla_error"] is None
+    assert code == 1  # a budget is spent in the Prometheus world, and (or) a tenant misses its SLA
+    main(["slo", "--config", str(path), "--at", str(T0)])
+    text = capsys.readouterr().out
+    missed = sum(1 for *_, met in expected.values() if not met)
+    assert f"tenant SLAs over 30 days (ClickHouse usage): {missed} of {len(expected)} missed" in text
+
+
+async def test_slo_screen_lists_the_tenant_slas(usage, prometheus_world) -> None:
+    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(
+        prometheus={"url": prometheus_world.url}, clickhouse=ClickHouseConfig(path=usage.path, database=usage.database))})
+    app = _app(config)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "6")
+        table = screen.query_one("#sla-table", DataTable)
+        expected = _expected_slas(usage)
+        assert set(_keys(table)) == set(expected)
+        assert {k: v for k, v in zip(_keys(table), _cells(table, "met"))} == {t: "met" if e[2] else "✖ MISSED" for t, e in expected.items()}
+        missed_first = [not e[2] for e in (expected[t] for t in _keys(table))]
+        assert missed_first == sorted(missed_first, reverse=True)
+
+
+def test_slo_with_tenant_slas_snapshot(snap_compare, usage, prometheus_world) -> None:
+    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(
+        prometheus={"url": prometheus_world.url}, clickhouse=ClickHouseConfig(path=usage.path, database=usage.database))})
+
+    async def run_before(pilot) -> None:
+        await _go(pilot, "6")
+
+    assert snap_compare(_app(config), terminal_size=(160, 50), run_before=run_before)

@@ -1,9 +1,12 @@
 """`zeta slo [--json] [--at T] [--services a,b]`: each service against the seed's objectives.
 
 Per service a table (objective, SLI, target, budget remaining over 30 days, burn rates over
-5m/30m/1h/6h) and one plain-words line per objective. Exit 0, or 1 when any objective's
-budget is spent, so a script can page on it; a config error is exit 2 (cli.main prints
-every ZetaError and exits with its code).
+5m/30m/1h/6h) and one plain-words line per objective. When the context has a ClickHouse
+section, each tenant's SLA over 30 days from its usage follows (the catalog's
+``sla_compliance``: non-5xx share against its plan's target). Exit 0, or 1 when any
+objective's budget is spent or any tenant's SLA is missed, so a script can page on it; a
+ClickHouse failure is a warning (the SLOs still print); a config error is exit 2 (cli.main
+prints every ZetaError and exits with its code).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Sequence
 
 import orjson
 
-from zeta_tui.errors import ConfigError
+from zeta_tui.errors import ConfigError, ZetaError
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 
@@ -47,25 +50,82 @@ def run_slo(args: argparse.Namespace) -> int:
     services = _services(args.services, loaded.context.services)
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
-    return asyncio.run(_run(PrometheusClient(cfg), catalog, services, args.at, args.json))
+    analytics = None
+    if loaded.context.clickhouse is not None:
+        from zeta_tui.backends.analytics import AnalyticsSource
+
+        analytics = AnalyticsSource(loaded.context.clickhouse)
+    return asyncio.run(_run(PrometheusClient(cfg), catalog, services, args.at, args.json, analytics))
 
 
-async def _run(client: Any, catalog: Any, services: list[str], at: float | None, as_json: bool) -> int:
+async def _tenant_slas(analytics: Any, at: float | None) -> list[dict[str, Any]]:
+    import time
+    from datetime import datetime, timezone
+
+    until = datetime.fromtimestamp(at if at is not None else time.time(), tz=timezone.utc).date()
+    try:
+        answer = await analytics.named("sla_compliance", {"days": PERIOD_DAYS, "until": until}, today=until)
+    finally:
+        await analytics.close()
+    return answer.records()
+
+
+async def _run(client: Any, catalog: Any, services: list[str], at: float | None, as_json: bool, analytics: Any = None) -> int:
     from zeta_tui.backends.slo import fetch_slo
 
+    slas: list[dict[str, Any]] | None = None
+    sla_error: str | None = None
     try:
-        result = await fetch_slo(client, catalog, services, at=at)
+        if analytics is None:
+            result = await fetch_slo(client, catalog, services, at=at)
+        else:
+            result, answer = await asyncio.gather(fetch_slo(client, catalog, services, at=at), _tenant_slas(analytics, at), return_exceptions=True)
+            if isinstance(result, BaseException):
+                raise result
+            if isinstance(answer, ZetaError):
+                sla_error = answer.render()
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                slas = answer
     finally:
         await client.aclose()
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if sla_error is not None:
+        print(f"warning: tenant SLAs: {sla_error}", file=sys.stderr)
     statuses = result.data
     if as_json:
-        doc = {"period_days": PERIOD_DAYS, "at": at, "services": to_json(statuses), "warnings": list(result.warnings)}
+        doc: dict[str, Any] = {"period_days": PERIOD_DAYS, "at": at, "services": to_json(statuses), "warnings": list(result.warnings)}
+        if analytics is not None:
+            doc["tenant_slas"] = [sla_json(r) for r in slas] if slas is not None else None
+            doc["tenant_sla_error"] = sla_error
         print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     else:
         print(format_report(statuses))
-    return 1 if any(s.exhausted for s in statuses) else 0
+        if slas is not None:
+            print("\n" + format_slas(slas))
+    missed = any(not int(r["met"]) for r in slas or ())
+    return 1 if any(s.exhausted for s in statuses) or missed else 0
+
+
+# --- tenant SLAs -------------------------------------------------------------------------------
+
+
+def sla_json(r: dict[str, Any]) -> dict[str, Any]:
+    """One tenant's SLA; shares as percentages, as the catalog query returns them."""
+    return {"tenant_id": r["tenant_id"], "name": r["name"], "plan": r["plan"], "requests": int(r["requests"]),
+            "server_errors": int(r["server_errors"]), "availability_pct": float(r["availability_pct"]),
+            "target_pct": float(r["target_pct"]), "met": bool(int(r["met"]))}
+
+
+def format_slas(slas: Sequence[dict[str, Any]]) -> str:
+    """A heading and one row per tenant, missed first (the query's order)."""
+    missed = sum(1 for r in slas if not int(r["met"]))
+    rows = [[str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %", f"{float(r['target_pct']):g} %",
+             "met" if int(r["met"]) else "MISSED", f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"] for r in slas]
+    table = format_table(["TENANT", "PLAN", "AVAILABLE", "SLA", "", "REQUESTS", "5XX"], rows, right=(2, 3, 5, 6))
+    return f"tenant SLAs over {PERIOD_DAYS} days (ClickHouse usage): {missed} of {len(slas)} missed\n{table}"
 
 
 # --- JSON ----------------------------------------------------------------------------------
