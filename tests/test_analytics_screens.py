@@ -34,10 +34,11 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 @pytest.fixture(scope="module")
 def usage(tmp_path_factory):
+    opened_here = store_in_use() is None  # else another module's store is open: use it (one per process)
     path = store_in_use() or tmp_path_factory.mktemp("analytics-screens") / "store"
     world = UsageSlices(path, database="analytics_screens")
     yield world
-    if store_in_use() is None or str(path) != store_in_use():
+    if opened_here:
         world.close()
 
 
