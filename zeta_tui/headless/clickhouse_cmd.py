@@ -23,7 +23,7 @@ import re
 import sys
 from typing import Any
 
-from zeta_tui.errors import ConfigError, ZetaError
+from zeta_tui.errors import ZetaError
 
 TABLES = ("api_usage", "api_usage_daily", "api_usage_daily_mv", "cost_data", "tenants")
 
@@ -78,15 +78,10 @@ def run_clickhouse(args: argparse.Namespace) -> int:
     if args.clickhouse_action == "schema" and args.database:
         sys.stdout.write(schema_text(args.database))
         return 0
+    from zeta_tui.headless.sql import require_clickhouse
+
     loaded = load_context(args.config, args.context)
-    cfg = loaded.context.clickhouse
-    if cfg is None:
-        raise ConfigError(
-            f"context {loaded.name!r} has no [clickhouse] section",
-            where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store"'
-                 + (", or pass --database" if args.clickhouse_action == "schema" else ""),
-        )
+    cfg = require_clickhouse(loaded, ", or pass --database" if args.clickhouse_action == "schema" else "")
     if args.clickhouse_action == "schema":
         sys.stdout.write(schema_text(cfg.database))
         return 0

@@ -29,6 +29,7 @@ from typing import Any, Sequence, TextIO
 import orjson
 
 from zeta_tui.errors import ConfigError, ParamError
+from zeta_tui.models.analytics import is_numeric_type, query_cost_text
 
 FORMATS = ("table", "csv", "json")
 
@@ -120,7 +121,7 @@ def write_result(result: Any, fmt: str, out: TextIO) -> None:
         return
     from zeta_tui.headless.table import format_table
 
-    numeric = tuple(i for i, t in enumerate(result.types) if any(k in t for k in ("Int", "Float", "Decimal")))
+    numeric = tuple(i for i, t in enumerate(result.types) if is_numeric_type(t))
     rows = [["NULL" if v is None else cell(v) for v in row] for row in result.rows]
     if result.columns:
         out.write(format_table(list(result.columns), rows, right=numeric) + "\n")
@@ -128,22 +129,22 @@ def write_result(result: Any, fmt: str, out: TextIO) -> None:
 
 def summary(result: Any, cap: int) -> str:
     """What the query cost, for stderr: rows, time, rows and bytes read; the cut if any."""
-    text = f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''} in {result.elapsed_s:.3f} s"
-    if result.rows_read is not None:
-        text += f", read {result.rows_read:,} rows"
-        if result.bytes_read is not None:
-            text += f" ({_size(result.bytes_read)})"
+    text = query_cost_text(len(result.rows), result.elapsed_s, result.rows_read, result.bytes_read)
     if result.truncated:
         text += f"; cut at {cap:,} rows (max_rows): add a LIMIT or aggregate, or pass --max-rows / raise clickhouse.max_rows"
     return text
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"  # pragma: no cover
+def require_clickhouse(loaded: Any, more_hint: str = "") -> Any:
+    """The loaded context's ClickHouse config, or the ConfigError saying what to add (exit 2)."""
+    cfg = loaded.context.clickhouse
+    if cfg is None:
+        raise ConfigError(
+            f"context {loaded.name!r} has no [clickhouse] section",
+            where=str(loaded.path),
+            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store"' + more_hint,
+        )
+    return cfg
 
 
 def run_sql(args: argparse.Namespace) -> int:
@@ -173,14 +174,7 @@ def run_sql(args: argparse.Namespace) -> int:
     from zeta_tui.config.loader import load_context
 
     loaded = load_context(args.config, args.context)
-    cfg = loaded.context.clickhouse
-    if cfg is None:
-        raise ConfigError(
-            f"context {loaded.name!r} has no [clickhouse] section",
-            where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store", '
-                 "or pass --context",
-        )
+    cfg = require_clickhouse(loaded, ", or pass --context")
     cap = cfg.max_rows if args.max_rows is None else min(args.max_rows, cfg.max_rows)
 
     async def main() -> Any:

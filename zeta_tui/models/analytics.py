@@ -164,6 +164,24 @@ def pct_text(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f} %"
 
 
+def is_numeric_type(kind: str) -> bool:
+    """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...) count by their inner type."""
+    inner = kind
+    while inner.startswith(("Nullable(", "LowCardinality(")):
+        inner = inner[inner.index("(") + 1:-1]
+    return inner.startswith(("UInt", "Int", "Float", "Decimal"))
+
+
+def query_cost_text(rows: int, elapsed_s: float, rows_read: int | None, bytes_read: int | None) -> str:
+    """What a query returned and cost: "10 rows in 0.033 s, read 2.73M rows (25.0 MiB)"."""
+    text = f"{rows:,} row{'s' if rows != 1 else ''} in {elapsed_s:.3f} s"
+    if rows_read is not None:
+        text += f", read {count_text(rows_read)} rows"
+        if bytes_read is not None:
+            text += f" ({bytes_text(bytes_read)})"
+    return text
+
+
 # --- sorting and filtering the Tenants table ----------------------------------------------------
 
 #: Sort keys of the Tenants table: (label, column, descending).

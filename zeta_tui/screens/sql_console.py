@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static, TextArea
 
 from zeta_tui.errors import ZetaError
-from zeta_tui.models.analytics import bytes_text, count_text
+from zeta_tui.models.analytics import is_numeric_type, query_cost_text
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
@@ -45,21 +45,9 @@ def cell_text(value: Any) -> str:
     return text if "\n" not in text else text.replace("\n", "⏎")
 
 
-def is_numeric(kind: str) -> bool:
-    """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...) count by their inner type."""
-    inner = kind
-    while inner.startswith(("Nullable(", "LowCardinality(")):
-        inner = inner[inner.index("(") + 1:-1]
-    return inner.startswith(("UInt", "Int", "Float", "Decimal"))
-
-
 def status_text(result: "ResultSet", max_rows: int) -> str:
-    """"1,234 rows · 0.042 s · read 2.1M rows, 40.0 MiB" (+ the cap, when it cut the result)."""
-    text = f"{len(result.rows):,} rows · {result.elapsed_s:.3f} s"
-    if result.rows_read is not None:
-        text += f" · read {count_text(result.rows_read)} rows"
-        if result.bytes_read is not None:
-            text += f", {bytes_text(result.bytes_read)}"
+    """"1,234 rows in 0.042 s, read 2.1M rows (40.0 MiB)" (+ the cap, when it cut the result)."""
+    text = query_cost_text(len(result.rows), result.elapsed_s, result.rows_read, result.bytes_read)
     if result.truncated:
         text += f" · ✂ stopped at the {max_rows:,}-row cap (add a LIMIT or aggregate)"
     return text
@@ -172,7 +160,7 @@ class SqlConsoleScreen(Screen):
     def _show(self, result: "ResultSet") -> None:
         table = self.query_one("#sql-results", DataTable)
         table.clear(columns=True)
-        numeric = [is_numeric(kind) for kind in result.types]
+        numeric = [is_numeric_type(kind) for kind in result.types]
         for name in result.columns:
             table.add_column(name, key=name)
         table.add_rows([[Text(cell_text(v), justify="right") if right else cell_text(v) for v, right in zip(row, numeric)]
