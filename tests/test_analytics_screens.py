@@ -335,3 +335,32 @@ def test_slo_with_tenant_slas_snapshot(snap_compare, usage, prometheus_world) ->
         await _go(pilot, "6")
 
     assert snap_compare(_app(config), terminal_size=(160, 50), run_before=run_before)
+
+
+async def test_sql_console_cancels_a_running_query(usage) -> None:
+    import asyncio
+
+    app = _app(usage.config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("9")
+        await pilot.pause()
+        screen = pilot.app.screen
+        # A trillion hashes: far longer than the test, stopped only by a cancel (or the 10 s limit).
+        screen.query_one("#sql-editor", TextArea).text = "SELECT count() FROM numbers(1000000000000) WHERE cityHash64(number) = 42"
+        await pilot.press("f5")
+        await pilot.pause(1.0)
+        assert screen.running is not None and "running" in str(screen.query_one("#sql-status").render())
+        started = asyncio.get_running_loop().time()
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert screen.running is None and "cancelled" in str(screen.query_one("#sql-status").render())
+
+        def processes() -> int:  # queries still running on the store, as ClickHouse itself says
+            return usage.store._query("SELECT count() FROM system.processes WHERE query LIKE '%cityHash64(number) = 42%' "
+                                      "AND query NOT LIKE '%system.processes%'", "CSV").strip()
+
+        for _ in range(100):
+            if processes() == "0":
+                break
+            await asyncio.sleep(0.1)
+        assert processes() == "0" and asyncio.get_running_loop().time() - started < 5  # well before the 10 s limit

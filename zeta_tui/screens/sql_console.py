@@ -170,7 +170,9 @@ class SqlConsoleScreen(Screen):
         if self.running is not None:
             query_id = self.running
             self._finish()
-            self.workers.cancel_group(self, "sql")
+            # The worker is left to end: the killed query makes its await raise (cancelled), and
+            # it drops the answer because the query is no longer the running one. Cancelling the
+            # worker instead would orphan the thread's result.
             self._cancel(query_id)
             self._status("✖ cancelled", error=True)
             return
