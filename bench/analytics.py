@@ -70,11 +70,11 @@ def bare_params(bound: dict[str, object]) -> dict[str, object]:
 
 async def time_queries(store: Path, until: date, runs: int, log=print) -> list[dict[str, object]]:
     """Each catalog query through AnalyticsSource and on the bare session: timings and sizes."""
+    import orjson
+
     from zeta_tui.backends.analytics import AnalyticsSource
     from zeta_tui.backends.clickhouse_engine import embedded_session
     from zeta_tui.config.models import ClickHouseConfig
-    import orjson
-
     from zeta_tui.querying.sql_catalog import bind, load_catalog
 
     sess = embedded_session(store)
@@ -95,7 +95,7 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
                 out = sess.query(query.sql, "JSONCompact", params=bound).bytes()
                 return time.perf_counter() - t, out
 
-            await zeta()  # warm-up: caches, the first thread of the pool, marks loaded
+            await zeta()  # warm-up: the thread pool's first thread, the engine's caches
             bare()
             zeta_s, bare_s = [], []
             for i in range(runs):  # interleaved, each first in turn, so drift in the machine's load hits both alike
