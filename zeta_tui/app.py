@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from zeta_tui.session import ConsoleSession
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
+#: Screens that read ClickHouse analytics, and how long after start-up the store is opened for them.
+ANALYTICS_SCREENS = ("tenants", "cost", "sql")
+WARM_ANALYTICS_AFTER = 1.5
 
 SCREENS_BY_KEY = {
     "1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces"), "5": ("alerts", "Alerts"),
@@ -193,6 +196,14 @@ class ZetaApp(App[int]):
             if _polling(screen):
                 screen.prefetch()
         await self.switch_mode(self._first_screen)
+        if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_SCREENS:
+            # Open the embedded analytics store once the first screen is busy with its own data.
+            self.set_timer(WARM_ANALYTICS_AFTER, lambda: self.run_worker(session.clickhouse.warm(), group="warm", exit_on_error=False))
+
+    @property
+    def first_screen(self) -> str:
+        """The mode the console opened on (screens that skip prefetching at start-up ask it)."""
+        return self._first_screen
 
     async def on_unmount(self) -> None:
         if self.session is not None:

@@ -24,7 +24,7 @@ from typing import Mapping
 
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, ResultSet
 from zeta_tui.config.models import ClickHouseConfig
-from zeta_tui.errors import QueryCancelled, QueryError, SqlRefused
+from zeta_tui.errors import QueryCancelled, QueryError, SqlRefused, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.querying.sql_catalog import bind, find_query
 from zeta_tui.querying.sql_guard import write_refusal
@@ -98,6 +98,22 @@ class AnalyticsSource:
         if not result.rows:
             raise QueryError("SELECT version() returned nothing", where=self.url)
         return str(result.rows[0][0]), time.perf_counter() - started
+
+    async def warm(self) -> None:
+        """Load the embedded engine and open its store ahead of the first query (no-op on a server).
+
+        chdb's import and store opening take about half a second and hold the GIL for part of it;
+        done in a thread while the user is on another screen, the Tenants screen draws at once.
+        A store that cannot be opened is left for the first query to report.
+        """
+        if not self.embedded:
+            return
+        from zeta_tui.backends.clickhouse_engine import embedded_session
+
+        try:
+            await asyncio.to_thread(embedded_session, self._engine.cfg.path, setting="clickhouse.path")
+        except ZetaError:
+            pass
 
     def create_schema(self, statements: list[str], params: Mapping[str, object]) -> None:
         """Run the schema's CREATE statements with write access (blocking). Only `zeta clickhouse init` calls this."""

@@ -129,7 +129,9 @@ class CostScreen(PollingScreen[CostView]):
         self.query_one("#cost-per-call").display = not compact or self._chart == 1
 
     def prefetch(self) -> None:
-        """Not at start-up: Cost asks when it is shown."""
+        """Only when the console opens on Cost: otherwise the first screen's queries come first and this asks when shown."""
+        if self.app.first_screen == "cost":
+            super().prefetch()
 
     def question(self) -> Any:
         return self.days

@@ -116,7 +116,9 @@ class TenantsScreen(PollingScreen[TenantsView]):
         self.query_one("#tenants-chart").display = self.app.size.height >= 34
 
     def prefetch(self) -> None:
-        """Not at start-up: the first screens' queries come first; Tenants asks when shown."""
+        """Only when the console opens on Tenants: otherwise the first screen's queries come first and this asks when shown."""
+        if self.app.first_screen == "tenants":
+            super().prefetch()
 
     def question(self) -> Any:
         return self.days
