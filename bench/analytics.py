@@ -43,6 +43,8 @@ from analytics_store import DATABASE, StoreSpec, build, contents, dir_bytes  # n
 from ptyrun import PtyProcess, proc_status  # noqa: E402
 from startup import child_env, machine  # noqa: E402
 
+#: Seconds on Health before key 7 in the second key-7 figure: past the console's background opening of the store.
+WARM_WAIT = 3.0
 BUDGETS = {
     "tenants_drawn_s": 1.0,  # launch on Tenants -> its table rows drawn
     "max_rows": 1000,  # a catalog query returning more is flagged
@@ -265,11 +267,15 @@ class ScreenBench:
             self.quit(p, "q")
         return out
 
-    def key_7(self) -> dict[str, object]:
-        """Launched on Health (no Prometheus in the context), then key 7 once it is drawn and quiet."""
+    def key_7(self, wait: float) -> dict[str, object]:
+        """Launched on Health (no Prometheus in the context), then key 7 ``wait`` seconds after it is drawn.
+
+        The console opens the embedded store in the background 1.5 s after start-up
+        (app.WARM_ANALYTICS_AFTER): a key pressed after that finds chdb loaded.
+        """
         with self.spawn(self.zeta_argv) as p:
             p.wait_for(HEALTH_FIRST_FRAME, timeout=self.args.timeout)
-            time.sleep(self.args.settle)
+            time.sleep(wait)
             mark = p.offset
             pressed = p.send("7")
             rows = p.wait_for(TENANT_ROW, since=mark, timeout=self.args.timeout)
@@ -283,11 +289,12 @@ def screen_runs(args: argparse.Namespace, store: Path, workdir: Path, log=print)
     log("  warm-up launches (discarded) ...")
     bench.bare()
     bench.tenants()
-    runs: dict[str, list[dict]] = {"bare": [], "tenants": [], "key_7": []}
+    runs: dict[str, list[dict]] = {"bare": [], "tenants": [], "key_7": [], "key_7_later": []}
     for i in range(args.launches):  # interleaved, so drift in the machine's load hits all alike
         runs["bare"].append(bench.bare())
         runs["tenants"].append(bench.tenants())
-        runs["key_7"].append(bench.key_7())
+        runs["key_7"].append(bench.key_7(args.settle))
+        runs["key_7_later"].append(bench.key_7(WARM_WAIT))
         log(f"  launch {i + 1}/{args.launches}: bare first frame {runs['bare'][-1]['first_frame_s']:.3f} s, "
             f"Tenants rows {runs['tenants'][-1]['rows_drawn_s']:.3f} s from launch, {runs['key_7'][-1]['after_key_s']:.3f} s after key 7")
     return runs
@@ -314,7 +321,7 @@ def store_rows(build_s: dict[str, float], tables: list[dict], size: int) -> list
 
 
 def screen_rows(runs: dict[str, list[dict]]) -> list[tuple]:
-    bare, tenants, key7 = runs["bare"], runs["tenants"], runs["key_7"]
+    bare, tenants, key7, later = runs["bare"], runs["tenants"], runs["key_7"], runs["key_7_later"]
     drawn = med(tenants, "rows_drawn_s")
     budget = BUDGETS["tenants_drawn_s"]
     return [
@@ -322,7 +329,9 @@ def screen_rows(runs: dict[str, list[dict]]) -> list[tuple]:
         ("first frame, zeta --screen tenants (s)", med(tenants, "first_frame_s"), spread(tenants, "first_frame_s"), "", None),
         ("Tenants rows drawn, from launch (s)", drawn, spread(tenants, "rows_drawn_s"), f"<= {budget:g} s", drawn <= budget),
         ("  minus the bare app's first frame (s)", drawn - med(bare, "first_frame_s"), "", "", None),
-        ("Tenants rows drawn, after key 7 on Health (s)", med(key7, "after_key_s"), spread(key7, "after_key_s"), "", None),
+        ("Tenants rows drawn, key 7 1 s after Health is drawn (s)", med(key7, "after_key_s"), spread(key7, "after_key_s"), "", None),
+        (f"Tenants rows drawn, key 7 {WARM_WAIT:g} s after Health is drawn (s)", med(later, "after_key_s"), spread(later, "after_key_s"),
+         f"<= {budget:g} s", med(later, "after_key_s") <= budget),
         ("peak RSS, zeta on Tenants (MB)", med(tenants, "rss_mb", "VmHWM"), spread(tenants, "rss_mb", "VmHWM"), "", None),
         ("peak RSS, zeta after key 7 (MB)", med(key7, "rss_mb", "VmHWM"), spread(key7, "rss_mb", "VmHWM"), "", None),
         ("peak RSS, bare Textual app (MB)", med(bare, "rss_mb", "VmHWM"), spread(bare, "rss_mb", "VmHWM"), "", None),
