@@ -115,6 +115,24 @@ def test_tenants_follow_their_share_of_traffic(world, full):
         assert abs(counts[t.tenant_id] - expected) < 5 * expected**0.5 + 5, t.tenant_id
 
 
+def test_the_spike_fails_the_recommendations_of_the_downed_pods_tenants_only(world, full):
+    # END is inside the ml-engine spike, which takes down ml-engine-1: its tenants' models are there.
+    down = {t.tenant_id for t in world.topology.tenants if t.model_pod == 1}
+    assert any(i.name == "ml_error_spike" and i.instance == "ml-engine-1:8000" for i in world.active_incidents(END - 1))
+    recs = [r for r in full if r.endpoint == "/api/v1/recommendations"]
+    failed = [r for r in recs if r.status_code >= 500]
+    assert len(failed) > 1000 and {r.tenant_id for r in failed} <= down
+    # Every tenant still sends its share of the endpoint's calls (the others lean the other way).
+    counts, total = Counter(r.tenant_id for r in recs), sum(t.share for t in world.topology.tenants)
+    for t in world.topology.tenants:
+        expected = len(recs) * t.share / total
+        assert abs(counts[t.tenant_id] - expected) < 5 * expected**0.5 + 5, t.tenant_id
+    # Half the traffic on each pod, and both hold pro and enterprise tenants.
+    for pod in (0, 1):
+        mine = [t for t in world.topology.tenants if t.model_pod == pod]
+        assert 0.4 < sum(t.share for t in mine) / total < 0.6 and {"pro", "enterprise"} <= {t.plan for t in mine}
+
+
 def test_same_requests_whatever_the_window_and_sampling_is_a_subset(world, full):
     gen = WorldRequests(world)
     mid = END - 300 + 7  # off the grid: windows (a, b] take the steps whose scrape falls in them

@@ -12,7 +12,12 @@ individual requests, so logs, metrics and (later) traces tell the same story:
   request per bucket slot, uniform (in whole milliseconds) inside its bucket;
 - every id and attribute is a hash of (seed, series, seq), so any window, generated in any
   order or by another process, gives the same requests, and a trace generator can derive the
-  same ``trace_id``/``span_id`` from the same inputs (see ``request_digest``).
+  same ``trace_id``/``span_id`` from the same inputs (see ``request_digest``);
+- a request's tenant is drawn by the tenants' shares of traffic, except that during an
+  ml-engine spike the 5xx of POST /api/v1/recommendations belong to the tenants whose model
+  the downed ml-engine pod holds (``Tenant.model_pod``), and that step's other requests of the
+  endpoint lean the other way by as much, so every tenant keeps its share of the traffic while
+  only those tenants lose availability (and the pro and enterprise ones among them their SLA).
 
 Sampling: ``sample_every = N`` keeps the requests whose ``seq`` is a multiple of N, so the
 kept count of a series over (t0, t1] is exactly ``c(t1) // N - c(t0) // N``. N = 1 logs every
@@ -26,7 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
-from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE
+from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE, ML_SPIKE_DOWN_INDEX
 from zeta_tui.demo.topology import LATENCY_BUCKETS
 from zeta_tui.demo.world import TeamZetaWorld
 
@@ -42,6 +47,7 @@ _USER_AGENTS = (
     "curl/8.5.0", "zeta-go-sdk/1.9.2", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0",
 )
 _USERS_PER_TENANT = 250
+_SPIKE_ENDPOINT = "/api/v1/recommendations"  # its 5xx in an ml-engine spike are the downed pod's tenants'
 _KEYS_PER_TENANT = 3
 
 
@@ -152,6 +158,22 @@ class WorldRequests:
         cum[-1] = 2**32
         self._tenant_cum = cum
         self._tenants = tuple((t.tenant_id, int(t.tenant_id.rsplit("_", 1)[1])) for t in topo.tenants)
+        self._shares = tuple(t.share / total for t in topo.tenants)
+        self._on_down_pod = tuple(t.model_pod == ML_SPIKE_DOWN_INDEX for t in topo.tenants)
+        self._down_share = sum(s for s, down in zip(self._shares, self._on_down_pod) if down)
+
+    def _spike_cums(self, failed: int, total: int) -> tuple[list[int], list[int]] | None:
+        """(tenant table of the failed, of the others) for a step of the spike endpoint in which
+        ``failed`` of ``total`` requests failed: the failed are the downed pod's tenants' (D, a share
+        f of the traffic), the others lean away from D so each tenant keeps its share: a tenant of
+        D gets share * (f - e) / (f * (1 - e)) of the others, one outside share / (1 - e), with
+        e = failed / total. None when nothing failed or more failed than D's share could hold."""
+        e, f = failed / total, self._down_share
+        if failed <= 0 or e >= f:
+            return None
+        failed_w = [s / f if down else 0.0 for s, down in zip(self._shares, self._on_down_pod)]
+        other_w = [s * (f - e) / (f * (1 - e)) if down else s / (1 - e) for s, down in zip(self._shares, self._on_down_pod)]
+        return _cumulative(failed_w), _cumulative(other_w)
 
     @staticmethod
     def steps(start: float, end: float) -> list[int]:
@@ -190,11 +212,17 @@ class WorldRequests:
         n_keep, seed = self.sample_every, self.world.seed
         active = {i.name for i in self.world.active_incidents(t0 + STEP_SECONDS / 2)}
         t0_ns = t0 * 1_000_000_000
-        tenant_cum, tenants = self._tenant_cum, self._tenants
+        tenants = self._tenants
         for g, (c0, b0), (c1, b1) in zip(self.groups, before, after):
             total = sum(c1) - sum(c0)
             if total <= 0:
                 continue
+            failed_cum = other_cum = self._tenant_cum
+            if ML_ERROR_SPIKE in active and g.endpoint == _SPIKE_ENDPOINT:
+                failed = sum(hi - lo for (status, _), lo, hi in zip(g.statuses, c0, c1) if status.startswith("5"))
+                cums = self._spike_cums(failed, total)
+                if cums is not None:
+                    failed_cum, other_cum = cums
             per_bucket, clamped = bucket_counts([y - x for x, y in zip(b0, b1)], total)
             self.clamped_steps += clamped
             cum, acc = [], 0
@@ -208,6 +236,7 @@ class WorldRequests:
                 first = lo + 1 + (-(lo + 1) % n_keep)  # the first kept seq in (lo, hi]
                 code = int(status)
                 level = level_of(code)
+                tenant_cum = failed_cum if code >= 500 else other_cum
                 for seq in range(first, hi + 1, n_keep):
                     i = seq - lo - 1  # index of this request within its series' step
                     d = request_digest(seed, g.instance, g.method, g.endpoint, status, seq)
@@ -227,6 +256,18 @@ class WorldRequests:
                         f"ak_{tenant_n:03d}_{(user_n % _KEYS_PER_TENANT) + 1}", seq,
                     )
                 position += n
+
+
+def _cumulative(weights: list[float]) -> list[int]:
+    """Cumulative weights (summing to 1) as a bisect table over [0, 2**32); a zero weight is never drawn."""
+    acc, cum = 0.0, []
+    for w in weights:
+        acc += w
+        cum.append(int(acc * 2**32))
+    last = max(i for i, w in enumerate(weights) if w > 0)
+    for i in range(last, len(cum)):
+        cum[i] = 2**32
+    return cum
 
 
 _ERRORS = {
