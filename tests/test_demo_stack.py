@@ -34,6 +34,7 @@ class Demo:
         if path is not None:
             env["PATH"] = path
         self.began = time.monotonic()
+        self.began_at = time.time()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO, env=env,
@@ -172,6 +173,13 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         assert {g["name"] for g in groups} == {g["name"] for g in shipped["groups"]}
         managers = httpx.get(f"{url}/api/v1/alertmanagers", timeout=10).json()["data"]["activeAlertmanagers"]
         assert len(managers) == 1 and any("alertmanager" in cmd and "--cluster.listen-address" in cmd for cmd in demo.children().values())
+        # The new store's incidents are anchored: an ml-engine spike begins 2 to 3 minutes after the
+        # start, and every generator child builds its world with the same shift.
+        shift = json.loads((xdg / "zeta" / "demo" / "state.json").read_text())["incident_shift"]
+        spike = _first_spike(shift, demo.began_at)
+        assert 120 < spike.start - demo.began_at <= 185, (spike, demo.began_at)
+        generators = [cmd for cmd in demo.children().values() if " -m zeta_tui.demo." in cmd]
+        assert generators and all(f"--incident-shift {shift} " in cmd for cmd in generators), generators
 
         second = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"], capture_output=True, text=True, timeout=20,
                                 cwd=REPO, env={**os.environ, "XDG_DATA_HOME": str(xdg), "PYTHONPATH": str(REPO)})
@@ -188,6 +196,13 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
     assert usage["api_usage"] > 1000 and usage["cost_data"] > 100 and usage["tenants"] == 40, usage
     assert usage["oldest_day_age"] <= 35 and usage["newest_age_s"] < 3 * 3600, usage
     assert usage["endpoints"] == 6, usage  # backend-api's and auth's, never ml-engine's /internal/*
+
+
+def _first_spike(shift: int, after: float):
+    from zeta_tui.demo.world import TeamZetaWorld
+
+    world = TeamZetaWorld(incident_shift=shift)
+    return next(i for i in world.incidents(after, after + 8 * 3600) if i.name == "ml_error_spike" and i.start >= after)
 
 
 def _store_figures(store: Path) -> dict:
@@ -223,12 +238,16 @@ def test_demo_context_has_the_clickhouse_section_on_the_store(tmp_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT], ids=["SIGHUP", "SIGINT"])
 def test_later_start_keeps_history_and_signal_stops_every_child(xdg, signum):
+    state = xdg / "zeta" / "demo" / "state.json"
+    shift = json.loads(state.read_text())["incident_shift"] if state.exists() else None
     demo = Demo(xdg)
     try:
         url = demo.prometheus_url(timeout=20)
         started = time.monotonic() - demo.began
         # History from the earlier run (or this one's recent backfill when run alone).
         assert query(url, 'count(up{job="auth"} offset 90m)')[0]["value"][1] == "2"
+        if shift is not None:  # a later start keeps the store's incident anchor
+            assert json.loads(state.read_text())["incident_shift"] == shift
         _stop_and_check(demo, signum)
     finally:
         demo.stop_hard()

@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zeta_tui.demo.backfill")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--namespace", default="production")
+    parser.add_argument("--incident-shift", type=int, default=0, help="the world's incident shift (the demo's, from its state)")
     parser.add_argument("--segment", action="append", type=Segment.parse, default=[], help="START:END:STEP (unix seconds)")
     parser.add_argument("--staging", type=Path, required=True)
     parser.add_argument("--into", type=Path, help="data dir to move the finished blocks into")
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         pass
     began = time.monotonic()
-    blocks = backfill(TeamZetaWorld(args.seed, args.namespace), args.segment, args.staging)
+    blocks = backfill(TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.segment, args.staging)
     if args.into:
         blocks = move_blocks(blocks, args.into)
     print(f"backfilled {len(blocks)} block(s) in {time.monotonic() - began:.1f}s", file=sys.stderr)

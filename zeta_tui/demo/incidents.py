@@ -3,12 +3,19 @@
 Each kind of incident repeats with its own period, so any 24 h window holds several and
 "now" is inside one about a fifth of the time. The schedule does not depend on the seed:
 a time picked inside an incident (as the tests do) stays inside it.
+
+A world may move its whole schedule by an *incident shift* (``shifted_kinds``): every kind's
+first occurrence moves by the shift, modulo the kind's period. Shift 0 is the schedule below,
+which the tests use. `zeta demo` picks a shift when it creates its store
+(``shift_for_spike_at``), so that an ml-engine error spike begins a few minutes after the
+first start, keeps it in its state and builds every later world (and every child process's)
+with it, so the history it wrote stays the world's history.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 # The world's clock starts here (2025-01-01T00:00:00Z): counters count from this instant and
@@ -48,6 +55,11 @@ class IncidentKind:
             return n
         return None
 
+    def shifted(self, shift_s: int) -> "IncidentKind":
+        """This kind with every occurrence ``shift_s`` seconds later, modulo its period (occurrence 0
+        stays the first one after the epoch)."""
+        return replace(self, offset_s=(self.offset_s + shift_s) % self.period_s)
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -77,25 +89,60 @@ KIND_BY_NAME = {k.name: k for k in KINDS}
 ML_SPIKE_DOWN_INDEX = 1
 
 
-class IncidentSchedule:
-    """Where every incident falls: ``pods`` is the rotation order of the pod-restart incident."""
+def shifted_kinds(shift_s: int) -> tuple[IncidentKind, ...]:
+    """KINDS with the whole schedule moved by ``shift_s`` seconds (each kind modulo its period)."""
+    return tuple(k.shifted(shift_s) for k in KINDS)
 
-    def __init__(self, pods: tuple[tuple[str, str, str], ...], ml_down_instance: str) -> None:
+
+def shift_for_spike_at(t: float, regression_after_s: int = 75 * 60) -> int:
+    """An incident shift whose schedule starts an ml-engine error spike at ``t`` (whole seconds).
+
+    Any shift congruent modulo the spike's period does that; of the ones below the product of
+    the spike's and the latency regression's periods (7 h and 11 h are coprime, so 11 choices
+    put the regression at 11 different hours), the one whose regression starts nearest
+    ``regression_after_s`` after the spike is chosen: the same demo session then shows the
+    latency regression too, after the spike's alerts have resolved.
+    """
+    spike, regression = KIND_BY_NAME[ML_ERROR_SPIKE], KIND_BY_NAME[LATENCY_REGRESSION]
+    base = (int(t) - WORLD_EPOCH - spike.offset_s) % spike.period_s
+    best, best_gap = base, None
+    for k in range(regression.period_s // math.gcd(spike.period_s, regression.period_s)):
+        shift = base + k * spike.period_s
+        # Seconds from the spike at t to the next regression start at or after it.
+        since_epoch = int(t) - WORLD_EPOCH - regression.shifted(shift).offset_s
+        wait = -since_epoch % regression.period_s
+        gap = abs(wait - regression_after_s)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = shift, gap
+    return best
+
+
+class IncidentSchedule:
+    """Where every incident falls: ``pods`` is the rotation order of the pod-restart incident,
+    ``kinds`` the world's incident kinds (KINDS, or KINDS shifted)."""
+
+    def __init__(self, pods: tuple[tuple[str, str, str], ...], ml_down_instance: str, kinds: tuple[IncidentKind, ...] = KINDS) -> None:
         # (service, instance, pod) in rotation order; occurrence n restarts pods[n % len(pods)].
         self.pods = pods
         self.ml_down_instance = ml_down_instance
+        self.kinds = kinds
+        self._by_name = {k.name: k for k in kinds}
+
+    def kind(self, name: str) -> IncidentKind:
+        """The world's incident kind called ``name`` (with the world's shift)."""
+        return self._by_name[name]
 
     def restart_target(self, n: int) -> tuple[str, str, str]:
         return self.pods[n % len(self.pods)]
 
     def restarts_of(self, pod_index: int, t: float) -> int:
         """Restarts of the pod at ``pod_index`` (in rotation order) that began at or before ``t``."""
-        started = KIND_BY_NAME[POD_RESTART].started_count(t)
+        started = self.kind(POD_RESTART).started_count(t)
         return max(0, (started - pod_index + len(self.pods) - 1) // len(self.pods))
 
     def last_restart_end(self, pod_index: int, t: float) -> float | None:
         """When the latest restart of that pod (begun at or before ``t``) ended, or None."""
-        kind = KIND_BY_NAME[POD_RESTART]
+        kind = self.kind(POD_RESTART)
         count = self.restarts_of(pod_index, t)
         if count == 0:
             return None
@@ -114,7 +161,7 @@ class IncidentSchedule:
     def between(self, start: float, end: float) -> list[Incident]:
         """Every incident overlapping [start, end), ordered by start."""
         found = []
-        for kind in KINDS:
+        for kind in self.kinds:
             first = max(0, kind.started_count(start - kind.duration_s))
             n = first
             while kind.start_of(n) < end:
@@ -124,8 +171,10 @@ class IncidentSchedule:
         return sorted(found, key=lambda i: (i.start, i.name))
 
     def active(self, t: float) -> list[Incident]:
-        """The incidents in progress at ``t``."""
-        return [i for i in self.between(t, t + 1e-9) if i.contains(t)]
+        """The incidents in progress at ``t`` (one starting exactly at ``t`` included: t + 1e-9 is t
+        at today's unix times, so this asks each kind rather than ``between``)."""
+        found = [self.occurrence(kind, n) for kind in self.kinds if (n := kind.active_index(t)) is not None]
+        return sorted(found, key=lambda i: (i.start, i.name))
 
     def iter_kind(self, name: str, start: float, end: float) -> Iterator[Incident]:
         return (i for i in self.between(start, end) if i.name == name)

@@ -11,7 +11,7 @@ import math
 import random
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, KIND_BY_NAME, LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART
+from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART
 from zeta_tui.demo.series import (
     BUCKET_MARGIN, Family, TermsBuilder, WorldSeries, lognormal_cdf, lognormal_mean, noise, stable_key,
 )
@@ -135,7 +135,7 @@ def _pod_index(world: "TeamZetaWorld", inst: Instance) -> int:
 
 
 def _up(world: "TeamZetaWorld", inst: Instance) -> Callable[[float], float]:
-    ml, restart = KIND_BY_NAME[ML_ERROR_SPIKE], KIND_BY_NAME[POD_RESTART]
+    ml, restart = world.schedule.kind(ML_ERROR_SPIKE), world.schedule.kind(POD_RESTART)
     is_ml_down = inst.instance == world.schedule.ml_down_instance
     pod_index, pods = _pod_index(world, inst), len(world.schedule.pods)
 
@@ -217,7 +217,7 @@ def _container_families(world: "TeamZetaWorld") -> Iterator[Family]:
 def _restarts(world: "TeamZetaWorld", inst: Instance) -> Callable[[float], float]:
     pod_index = _pod_index(world, inst)
     # The ml-engine spike starts with the pod being OOM-killed: one more restart each time.
-    oom = KIND_BY_NAME[ML_ERROR_SPIKE] if inst.instance == world.schedule.ml_down_instance else None
+    oom = world.schedule.kind(ML_ERROR_SPIKE) if inst.instance == world.schedule.ml_down_instance else None
 
     def restarts(t: float) -> float:
         return float(world.schedule.restarts_of(pod_index, t) + (oom.started_count(t) if oom else 0))
@@ -230,7 +230,7 @@ def _constant(value: float) -> Callable[[float], float]:
 
 
 def _memory(world: "TeamZetaWorld", inst: Instance, share: float, limit: int) -> Callable[[float], float]:
-    ml = KIND_BY_NAME[ML_ERROR_SPIKE]
+    ml = world.schedule.kind(ML_ERROR_SPIKE)
     is_ml_down = inst.instance == world.schedule.ml_down_instance
     is_ml = inst.service == "ml-engine"
     pod_index = _pod_index(world, inst)
@@ -301,7 +301,7 @@ def _business_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str
 
 
 def _quality(world: "TeamZetaWorld", base: float, phase: float, key: int) -> Callable[[float], float]:
-    ml = KIND_BY_NAME[ML_ERROR_SPIKE]
+    ml = world.schedule.kind(ML_ERROR_SPIKE)
 
     def quality(t: float) -> float:
         drift = 0.012 * math.sin(2 * math.pi * (t - WORLD_EPOCH) / (3 * 86400) + phase)

@@ -4,9 +4,18 @@ First start: the last two hours are backfilled before Prometheus starts (data on
 few seconds); the rest of the 7 days is backfilled by a niced child process and its blocks
 are moved into the running Prometheus, which loads them on its next block reload (about a
 minute). Later starts backfill only the gap since the newest kept data. History lives in
-``data_dir()/demo/prometheus``. Every child is stopped on every exit path: normal return,
-exceptions, Ctrl+C, SIGTERM and SIGHUP (raised as an exception in the main thread so the
-``finally`` runs), and atexit as a last resort.
+``data_dir()/demo/prometheus``.
+
+The first start also anchors the world's scripted incidents: it picks an incident shift that
+starts an ml-engine error spike two to three minutes later (so the alerts fire and resolve
+while the user watches) and keeps it in the state file; every later start, and every child
+process (backfill, log, trace and usage generators, through their argv), builds the world with
+that shift, so the history already written stays the world's. A state without a shift (a store
+older than the anchor) is rebuilt like a store of another seed.
+
+Every child is stopped on every exit path: normal return, exceptions, Ctrl+C, SIGTERM and
+SIGHUP (raised as an exception in the main thread so the ``finally`` runs), and atexit as a
+last resort.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from zeta_tui.config.models import AlertmanagerConfig, ClickHouseConfig, Context
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
+from zeta_tui.demo.incidents import shift_for_spike_at
 from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.trace_store import LiveTraceWriter
@@ -49,6 +59,9 @@ RECENT_SPAN = 2 * 3600.0  # backfilled before Prometheus starts: what the defaul
 RECENT_STEP = 15  # the live scrape interval, so backfilled and scraped data look alike
 RETENTION = "8d"
 HEARTBEAT_SECONDS = 15.0
+#: A fresh store's first ml-engine spike begins this long after the start at the earliest (on the
+#: next whole minute after it, so 2 to 3 minutes): HighErrorRate then fires about 3 minutes later.
+FIRST_SPIKE_AFTER = 120
 
 
 class _ExitSignals:
@@ -191,13 +204,7 @@ class DemoStack:
         """Lock, backfill what the first screens need, start exporter and Prometheus, fill the rest in the background."""
         find_binary("prometheus")  # say what to install before touching anything
         find_binary("promtool")
-        self.lock.acquire()
-        state = self._read_state()
-        if self.fresh or state.get("seed") != self.world.seed or state.get("namespace") != self.world.namespace:
-            shutil.rmtree(self.paths.tsdb, ignore_errors=True)
-            shutil.rmtree(self.paths.store, ignore_errors=True)
-            state = {}
-        shutil.rmtree(self.paths.staging, ignore_errors=True)  # leftovers of an interrupted backfill
+        state = self.prepare()
         now = self.clock()
         recent, older = self._plan(state, now)
         began = time.monotonic()
@@ -216,6 +223,35 @@ class DemoStack:
             self._start_history(older)
         self._spawn(self._heartbeat, "zeta-demo-heartbeat")
         self._start_logs()
+
+    def prepare(self) -> dict[str, Any]:
+        """Lock the data dir, drop a store the world cannot continue, anchor the incidents; returns the state.
+
+        A store is dropped when asked (``fresh``), when it holds another seed's or namespace's
+        world, or when its state has no incident shift. ``self.world`` becomes the world with
+        the store's shift (a new one for a new store), which the state then records.
+        """
+        self.lock.acquire()
+        state = self._read_state()
+        if (self.fresh or state.get("seed") != self.world.seed or state.get("namespace") != self.world.namespace
+                or not isinstance(state.get("incident_shift"), int)):
+            shutil.rmtree(self.paths.tsdb, ignore_errors=True)
+            shutil.rmtree(self.paths.store, ignore_errors=True)
+            state = {}
+        shutil.rmtree(self.paths.staging, ignore_errors=True)  # leftovers of an interrupted backfill
+        self.world = self._anchored_world(state, self.clock())
+        self._write_state(state)
+        return self._read_state()
+
+    def _anchored_world(self, state: dict[str, Any], now: float) -> TeamZetaWorld:
+        """The world with the state's incident shift, or for a new store one whose first ml-engine
+        spike begins on the first whole minute at least FIRST_SPIKE_AFTER seconds after ``now``."""
+        shift = state.get("incident_shift")
+        if not isinstance(shift, int):
+            shift = shift_for_spike_at((int(now) + FIRST_SPIKE_AFTER) // 60 * 60 + 60)
+        if shift == self.world.incident_shift:
+            return self.world
+        return TeamZetaWorld(self.world.seed, self.world.namespace, incident_shift=shift)
 
     def _start_alerting(self) -> str:
         """A real Alertmanager child whose receivers are a local webhook sink; the prometheus.yml
@@ -282,13 +318,17 @@ class DemoStack:
         older = history_segments(start, split - 1) if split - 1 > start else []
         return recent, older
 
+    def history_argv(self, segments: list[Segment]) -> list[str]:
+        """The backfill child's command line: this stack's world (seed, namespace, incident shift) over ``segments``."""
+        argv = [sys.executable, "-m", "zeta_tui.demo.backfill", "--seed", str(self.world.seed), "--namespace", self.world.namespace,
+                "--incident-shift", str(self.world.incident_shift), "--staging", str(self.paths.staging / "history"), "--into", str(self.paths.tsdb)]
+        return argv + [arg for s in segments for arg in ("--segment", str(s))]
+
     def _start_history(self, segments: list[Segment]) -> None:
         # Until the child finishes, "pending_from" tells a later start that this span is missing.
         begins = min(seg.start for seg in segments)
         self._write_state(self._read_state(), pending_from=begins)
-        argv = [sys.executable, "-m", "zeta_tui.demo.backfill", "--seed", str(self.world.seed), "--namespace", self.world.namespace,
-                "--staging", str(self.paths.staging / "history"), "--into", str(self.paths.tsdb)]
-        argv += [arg for s in segments for arg in ("--segment", str(s))]
+        argv = self.history_argv(segments)
         log = (self.paths.run / "backfill.log").open("ab")
         self.history = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
@@ -323,7 +363,7 @@ class DemoStack:
             return {}
 
     def _write_state(self, state: dict[str, Any], **changes: Any) -> None:
-        new = {**state, **changes, "seed": self.world.seed, "namespace": self.world.namespace}
+        new = {**state, **changes, "seed": self.world.seed, "namespace": self.world.namespace, "incident_shift": self.world.incident_shift}
         tmp = self.paths.state.with_suffix(".tmp")
         self.paths.root.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(new))
@@ -407,6 +447,7 @@ def run_demo(args: argparse.Namespace) -> int:
             if getattr(args, "no_tui", False):
                 raise
             # The console still opens; the panes that need Prometheus say what to install.
+            stack.prepare()  # the store's lock and incident shift, as with Prometheus
             stack._start_logs()  # the world's logs need no binary
             missing = BackendUnavailable(f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo")
             user = _user_config(getattr(args, "config", None), stack.log)

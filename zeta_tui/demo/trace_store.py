@@ -204,11 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--namespace", required=True)
+    parser.add_argument("--incident-shift", type=int, default=0)
     parser.add_argument("--sample-every", type=int, default=DEMO_SAMPLE_EVERY)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--end", type=float, required=True)
     args = parser.parse_args(argv)
-    world = TeamZetaWorld(args.seed, args.namespace)
+    world = TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift)
     requests, spans = WorldRequests(world, args.sample_every), WorldSpans(world)
     out = sys.stdout.buffer
     edge = args.end

@@ -358,12 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--namespace", required=True)
+    parser.add_argument("--incident-shift", type=int, default=0)
     parser.add_argument("--sample-every", type=int, default=DEMO_USAGE_SAMPLE_EVERY)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--end", type=float, required=True)
     parser.add_argument("--chunk", type=float, default=CHUNK_SECONDS)
     args = parser.parse_args(argv)
-    requests = WorldRequests(TeamZetaWorld(args.seed, args.namespace), args.sample_every)
+    requests = WorldRequests(TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every)
     out = sys.stdout.buffer
     edge, niced = args.end, False
     try:

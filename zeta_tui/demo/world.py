@@ -2,8 +2,10 @@
 
 ``TeamZetaWorld(seed)`` knows every metric series the console reads (see series_catalog.py
 for how each one is built) and its value at any unix time. Values are pure functions of
-(seed, absolute time): the backfill, the live exporter and the tests all agree, and a demo
-started tomorrow continues today's counters.
+(seed, incident shift, absolute time): the backfill, the live exporter and the tests all
+agree, and a demo started tomorrow continues today's counters. The incident shift (0 unless
+given) moves the scripted incidents only (incidents.py); every process writing one store must
+build its world with the same shift.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import Iterable, Iterator
 
-from zeta_tui.demo.incidents import KINDS, ML_SPIKE_DOWN_INDEX, POD_RESTART, Incident, IncidentSchedule
+from zeta_tui.demo.incidents import ML_SPIKE_DOWN_INDEX, POD_RESTART, Incident, IncidentSchedule, shifted_kinds
 from zeta_tui.demo.series import Family, WorldSeries
 from zeta_tui.demo.series_catalog import build_families
 from zeta_tui.demo.topology import Topology, build_topology
@@ -21,22 +23,27 @@ DEFAULT_SEED = 42
 
 
 class TeamZetaWorld:
-    """The whole platform for one seed and namespace: topology, incidents and metric series."""
+    """The whole platform for one seed and namespace: topology, incidents and metric series.
 
-    def __init__(self, seed: int = DEFAULT_SEED, namespace: str = "production") -> None:
+    ``incident_shift`` moves every scripted incident that many seconds later (each kind modulo
+    its period); 0 is the fixed schedule of incidents.py.
+    """
+
+    def __init__(self, seed: int = DEFAULT_SEED, namespace: str = "production", *, incident_shift: int = 0) -> None:
         self.seed = seed
         self.namespace = namespace
+        self.incident_shift = int(incident_shift)
         self.topology: Topology = build_topology(seed, namespace)
         ml = self.topology.service("ml-engine").instances[ML_SPIKE_DOWN_INDEX]
         # Restarts rotate over the pods, alternating services so consecutive ones differ.
         rotation = tuple(
             (s.name, s.instances[i].instance, s.instances[i].pod) for i in range(2) for s in self.topology.services
         )
-        self.schedule = IncidentSchedule(rotation, ml.instance)
+        self.schedule = IncidentSchedule(rotation, ml.instance, shifted_kinds(self.incident_shift))
         rng = random.Random(f"wiggles-{seed}")
         wiggles = {e.key: Wiggle(rng.randrange(660, 2220, 60), rng.uniform(0, 6.283)) for e in self.topology.endpoints}
         # Pod restarts change no rate, only gauges and a step counter: keep them out of the basis.
-        self.basis = Basis(wiggles, tuple(k for k in KINDS if k.name != POD_RESTART))
+        self.basis = Basis(wiggles, tuple(k for k in self.schedule.kinds if k.name != POD_RESTART))
         self.families: tuple[Family, ...] = tuple(build_families(self))
         self.series: tuple[WorldSeries, ...] = tuple(s for f in self.families for s in f.series)
         self._by_name: dict[str, list[WorldSeries]] = {}
