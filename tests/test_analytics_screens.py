@@ -364,3 +364,52 @@ async def test_sql_console_cancels_a_running_query(usage) -> None:
                 break
             await asyncio.sleep(0.1)
         assert processes() == "0" and asyncio.get_running_loop().time() - started < 5  # well before the 10 s limit
+
+
+# --- the answer cache: the last answer at once, marked stale --------------------------------------
+
+
+async def test_tenants_keep_their_last_answer_for_the_next_start(usage, tmp_path, monkeypatch) -> None:
+    from zeta_tui.config.answer_cache import AnswerCache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    app = build_app(usage.config(), "w", clock=lambda: float(T0), live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "7")
+        shown = _keys(screen.query_one("#tenants-table", DataTable))
+    entry = AnswerCache().load("w", "tenants")  # noqa: the screen's answer, as the next start will read it
+    assert entry is not None and entry["days"] == 7 and entry["saved_at"] == float(T0)
+    assert [r["tenant_id"] for r in entry["rows"]] == shown
+    assert (tmp_path / "cache" / "zeta" / "answers" / "w.tenants.json").stat().st_mode & 0o777 == 0o600
+
+    # Next start, ClickHouse unreachable: the last answer is on screen, stale, with the error.
+    down = ZetaConfig(default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))})
+    app = build_app(down, "w", clock=lambda: float(T0) + 3600, live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _go(pilot, "7")
+        assert _keys(screen.query_one("#tenants-table", DataTable)) == shown
+        status = str(screen.query_one("#pane-status").render())
+        assert "stale" in status and "no embedded ClickHouse store" in status
+
+
+def test_a_damaged_cache_entry_is_no_entry(tmp_path) -> None:
+    from zeta_tui.config.answer_cache import AnswerCache
+
+    cache = AnswerCache(tmp_path)
+    (tmp_path / "w.tenants.json").write_text("{not json")
+    assert cache.load("w", "tenants") is None
+    (tmp_path / "w.tenants.json").write_text('["a list"]')
+    assert cache.load("w", "tenants") is None
+    cache.save("w/../x", "tenants", {"saved_at": 1.0, "rows": []})
+    assert cache.load("w/../x", "tenants") == {"saved_at": 1.0, "rows": []} and not (tmp_path.parent / "x.tenants.json").exists()
+
+
+def test_a_cached_answer_is_stale_until_this_run_answers() -> None:
+    from zeta_tui.models.snapshot import PaneState, Snapshot
+    from zeta_tui.widgets.pane_status import describe
+
+    cached = Snapshot(value=[1], fetched_at=100.0, from_cache=True)
+    assert cached.state(now=101.0, fresh_for=25.0) is PaneState.STALE  # one second old, but a previous run's
+    assert "previous run" in describe(cached, 101.0, 25.0)[1]
+    assert cached.succeeded([2], 102.0).state(now=103.0, fresh_for=25.0) is PaneState.FRESH

@@ -24,6 +24,11 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """Last answers kept to draw a screen at once on the next start (safe to delete)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def default_config_file() -> Path:
     return config_dir() / "config.toml"
 

@@ -28,6 +28,8 @@ class Snapshot(Generic[T]):
     warnings: tuple[str, ...] = ()
     failures: int = 0
     next_retry_at: float | None = None
+    #: the value is a previous run's answer (the answer cache), shown until this run's lands
+    from_cache: bool = False
 
     def succeeded(self, value: T, at: float, warnings: tuple[str, ...] = ()) -> "Snapshot[T]":
         return Snapshot(value=value, fetched_at=at, warnings=warnings)
@@ -40,7 +42,7 @@ class Snapshot(Generic[T]):
             return PaneState.ERROR
         if self.value is None:
             return PaneState.LOADING
-        if self.error is not None or (self.fetched_at is not None and now - self.fetched_at > fresh_for):
+        if self.error is not None or self.from_cache or (self.fetched_at is not None and now - self.fetched_at > fresh_for):
             return PaneState.STALE
         return PaneState.FRESH
 

@@ -96,7 +96,11 @@ class PollingScreen(Screen, Generic[T]):
         self.update_header()
         if self._prefetching:
             return  # the answer is on its way; it is shown and the timer armed when it lands
-        if self._due or self.snapshot.value is None or self._asked != self._current_ask():
+        if self.snapshot.from_cache:
+            # A previous run's answer is on screen: let it be drawn before asking (opening an
+            # embedded store holds the GIL for a moment, and the first paint would wait for it).
+            self.call_after_refresh(self.refresh_data)
+        elif self._due or self.snapshot.value is None or self._asked != self._current_ask():
             self.refresh_data()
         else:
             self._arm(self._delay())

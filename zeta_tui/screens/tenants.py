@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from zeta_tui.models.analytics import (TENANT_SORTS, Record, as_date, bytes_text, count_text, filter_tenants, next_window, pct_text,
                                        sort_tenants, window_text)
 from zeta_tui.models.series import QueryResult
+from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
@@ -30,6 +31,8 @@ from zeta_tui.widgets.table_rows import replace_rows
 CHART_TENANTS = 5
 #: Most tenants the table asks for (the catalog query's LIMIT).
 TABLE_LIMIT = 5000
+#: The answer cache's name for this screen's last answer.
+CACHE_NAME = "tenants"
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,38 @@ class TenantsScreen(PollingScreen[TenantsView]):
         self.query_one("#tenants-chart").display = self.app.size.height >= 34
 
     def prefetch(self) -> None:
-        """Only when the console opens on Tenants: otherwise the first screen's queries come first and this asks when shown."""
-        if self.app.first_screen == "tenants":
+        """Only when the console opens on Tenants: otherwise the first screen's queries come first and this asks when shown.
+
+        Either way the last answer (from the answer cache) is on screen at once, marked stale
+        with its age, until the new one lands: a cold start spends half a second opening an
+        embedded ClickHouse before the first query.
+        """
+        self._seed_from_cache()
+        if self.app.first_screen == "tenants" and not self.snapshot.from_cache:
             super().prefetch()
+
+    def _seed_from_cache(self) -> None:
+        if not self.app.live or self.snapshot.value is not None:
+            return  # tests and snapshots never read the user's cache
+        from zeta_tui.config.answer_cache import AnswerCache
+
+        entry = AnswerCache().load(self.app.context_name, CACHE_NAME)
+        try:
+            if entry is None or int(entry["days"]) != self.days:
+                return
+            view = TenantsView(int(entry["days"]), as_date(entry["until"]), tuple(entry["rows"]), tuple(entry["over_time"]))
+        except (KeyError, TypeError, ValueError):
+            return  # an entry from another version: no entry
+        self.snapshot = Snapshot(value=view, fetched_at=float(entry["saved_at"]), from_cache=True)
+
+    async def _remember(self, view: TenantsView) -> None:
+        if not self.app.live:
+            return
+        from zeta_tui.config.answer_cache import AnswerCache
+
+        entry = {"saved_at": self.app.clock(), "days": view.days, "until": view.until.isoformat(), "rows": list(view.rows),
+                 "over_time": list(view.over_time)}
+        await asyncio.to_thread(AnswerCache().save, self.app.context_name, CACHE_NAME, entry)
 
     def question(self) -> Any:
         return self.days
@@ -132,7 +164,9 @@ class TenantsScreen(PollingScreen[TenantsView]):
             source.named("top_tenants", {"days": days, "until": until, "limit": TABLE_LIMIT}, today=until),
             source.named("requests_over_time", {"days": chart_days, "until": until}, today=until),
         )
-        return QueryResult(TenantsView(days, until, tuple(top.records()), tuple(over_time.records())))
+        view = TenantsView(days, until, tuple(top.records()), tuple(over_time.records()))
+        await self._remember(view)
+        return QueryResult(view)
 
     def show(self, value: TenantsView) -> None:
         self._show_table(value)

@@ -19,6 +19,8 @@ def describe(snapshot: Snapshot, now: float, fresh_for: float, paused: bool = Fa
         text = "● fresh"
     elif state is PaneState.STALE:
         text = f"◐ stale · {_age(age)} old"
+        if snapshot.from_cache and snapshot.error is None:
+            text += " · the last answer, kept from the previous run; asking again…"
     else:
         text = "✖ error"
     if snapshot.error is not None:
