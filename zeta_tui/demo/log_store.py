@@ -335,15 +335,19 @@ class LiveLogWriter:
         self.store.prune(now, self.history_seconds)
         self._pruned_at = now
 
+    def halt(self) -> None:
+        """Ask the writer to stop and kill its generating child, without waiting (``stop`` waits)."""
+        self._stop.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop writing and close the store (call once the console of this process is gone).
 
         A generating child is killed first: the thread may be waiting for its output.
         """
-        self._stop.set()
-        child = self._child
-        if child is not None and child.poll() is None:
-            child.kill()
+        self.halt()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():

@@ -99,6 +99,15 @@ class ChildServer:
         except OSError:
             return "(no log)"
 
+    def terminate(self) -> None:
+        """Ask the child to stop (SIGTERM to its process group) without waiting; ``stop`` waits."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self, timeout: float = 5.0) -> None:
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:

@@ -385,6 +385,14 @@ class DemoStack:
                     pass
                 history.wait()
             was_running = self.prometheus is not None and self.prometheus.process is not None
+            # Ask everything to stop at once, then wait for each: one after another, each with
+            # its own patience, could outlast the patience of whoever sent the SIGTERM.
+            for server in (self.prometheus, self.alertmanager):
+                if server is not None:
+                    server.terminate()
+            for writer in (self.traces, self.usage, self.logs):
+                if writer is not None:
+                    writer.halt()
             if self.prometheus is not None:
                 self.prometheus.stop()
             if self.alertmanager is not None:

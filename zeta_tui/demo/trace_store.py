@@ -168,10 +168,7 @@ class LiveTraceWriter(LiveLogWriter):
         if close:
             super().stop(timeout)
             return
-        self._stop.set()
-        child = self._child
-        if child is not None and child.poll() is None:
-            child.kill()
+        self.halt()
         if self._thread is not None:
             self._thread.join(timeout)
 
