@@ -177,7 +177,8 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         # start, and every generator child builds its world with the same shift.
         shift = json.loads((xdg / "zeta" / "demo" / "state.json").read_text())["incident_shift"]
         spike = _first_spike(shift, demo.began_at)
-        assert 120 < spike.start - demo.began_at <= 185, (spike, demo.began_at)
+        # The stack read its clock after began_at and before now.
+        assert spike.start - demo.began_at > 119 and spike.start - time.time() <= 180, (spike, demo.began_at)
         generators = [cmd for cmd in demo.children().values() if " -m zeta_tui.demo." in cmd]
         assert generators and all(f"--incident-shift {shift} " in cmd for cmd in generators), generators
 
