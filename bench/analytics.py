@@ -76,7 +76,7 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
     import orjson
 
     from zeta_tui.backends.analytics import AnalyticsSource
-    from zeta_tui.backends.clickhouse_engine import embedded_session
+    from zeta_tui.backends.chdb_store import embedded_session
     from zeta_tui.config.models import ClickHouseConfig
     from zeta_tui.querying.sql_catalog import bind, load_catalog
 
@@ -189,7 +189,7 @@ def cold_stages(store: Path, until: date) -> dict[str, float]:
         t = now
 
     from zeta_tui.backends.analytics import AnalyticsSource
-    from zeta_tui.backends.clickhouse_engine import embedded_session
+    from zeta_tui.backends.chdb_store import embedded_session
     from zeta_tui.config.models import ClickHouseConfig
 
     lap("import zeta's analytics modules")
@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cold_stages(args.stages_child, args.until)))
         return 0
 
-    from zeta_tui.backends.clickhouse_engine import close_embedded_session, embedded_session
+    from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
 
     started = time.perf_counter()
     load = {"start": os.getloadavg()[0]}  # other work on the machine moves every figure; say how much there was

@@ -222,7 +222,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=35)
     parser.add_argument("--tenants", type=int, default=40)
     args = parser.parse_args()
-    from zeta_tui.backends.clickhouse_engine import close_embedded_session, embedded_session
+    from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
 
     sess = embedded_session(args.dir, create=True)
     build(sess, StoreSpec(args.rows, args.days, args.tenants))

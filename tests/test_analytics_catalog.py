@@ -112,10 +112,10 @@ def test_the_reference_agrees_with_clickhouse_on_raw_values(tmp_path) -> None:
     # src/Functions/FunctionsHashing.h), so that the catalog tests below test the rollup, not the reference.
     import random
 
-    from zeta_tui.backends import clickhouse_engine
+    from zeta_tui.backends import chdb_store
 
-    paths = list(clickhouse_engine._sessions)
-    session = clickhouse_engine.embedded_session(paths[0] if paths else tmp_path / "store", create=True)
+    paths = list(chdb_store._sessions)
+    session = chdb_store.embedded_session(paths[0] if paths else tmp_path / "store", create=True)
     try:
         got = session.query("SELECT groupArray(intHash32(number)) FROM numbers(2000)", "JSONCompact").bytes()
         import orjson
@@ -130,7 +130,7 @@ def test_the_reference_agrees_with_clickhouse_on_raw_values(tmp_path) -> None:
             assert [a in q for a, q in zip(answer, timing_quantiles(values))] == [True] * 3, (n, answer)
     finally:
         if not paths:
-            clickhouse_engine.close_embedded_session(tmp_path / "store")
+            chdb_store.close_embedded_session(tmp_path / "store")
 
 
 # --- the reference data set ---------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("chdb", reason="needs the embedded ClickHouse engine (pip install chdb)")
 
 from tests.support.world_store import store_in_use  # noqa: E402
-from zeta_tui.backends.clickhouse_engine import close_embedded_session, embedded_session  # noqa: E402
+from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session  # noqa: E402
 
 
 def test_threads_sharing_the_session_get_their_own_parameters(tmp_path) -> None:

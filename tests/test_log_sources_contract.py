@@ -55,7 +55,7 @@ def _expected(seed) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def clickhouse_store(tmp_path_factory):
-    from zeta_tui.backends.logs.clickhouse import close_embedded_session, embedded_session
+    from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
     from zeta_tui.demo.log_store import schema_sql
 
     path = tmp_path_factory.mktemp("contract") / "store"

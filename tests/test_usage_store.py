@@ -75,7 +75,7 @@ class Store:
 @pytest.fixture(scope="module")
 def path(tmp_path_factory):
     """The store this process has open (another module's), else a new one closed at the end."""
-    from zeta_tui.backends.clickhouse_engine import close_embedded_session
+    from zeta_tui.backends.chdb_store import close_embedded_session
 
     open_path = store_in_use()
     here = open_path or str(tmp_path_factory.mktemp("usage") / "store")

@@ -2,7 +2,7 @@
 
 chdb holds one store path per process, and other test modules open theirs; so an analytics
 test does not open a second path: it creates its own DATABASE inside whatever store the process
-already has open (through zeta_tui.backends.clickhouse_engine's shared sessions), or opens a
+already has open (through zeta_tui.backends.chdb_store), or opens a
 new store when none is, and drops the database (and closes a store it opened) afterwards.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 import orjson
 
-from zeta_tui.backends import clickhouse_engine
+from zeta_tui.backends import chdb_store
 from zeta_tui.config.models import ClickHouseConfig
 from zeta_tui.querying.sql_catalog import schema_statements
 
@@ -23,10 +23,10 @@ class AnalyticsDatabase:
     """``database`` inside the store at ``path``: the schema created, rows inserted by the test itself."""
 
     def __init__(self, root: Path) -> None:
-        open_paths = list(clickhouse_engine._sessions)
+        open_paths = list(chdb_store._sessions)
         self.opened_here = not open_paths
         self.path = open_paths[0] if open_paths else str(root / "store")
-        self.session = clickhouse_engine.embedded_session(self.path, create=True)
+        self.session = chdb_store.embedded_session(self.path, create=True)
         self.database = f"analytics_{uuid.uuid4().hex[:10]}"
         self.session.query("CREATE DATABASE {database:Identifier}", "CSV", params={"database": self.database})
         for statement in schema_statements():
@@ -66,4 +66,4 @@ class AnalyticsDatabase:
     def close(self) -> None:
         self.session.query("DROP DATABASE IF EXISTS {database:Identifier}", "CSV", params={"database": self.database})
         if self.opened_here:
-            clickhouse_engine.close_embedded_session(self.path)
+            chdb_store.close_embedded_session(self.path)

@@ -59,6 +59,6 @@ class UsageSlices:
         return [r for r in self.public if r.timestamp_ns // 1_000_000_000 >= first]
 
     def close(self) -> None:
-        from zeta_tui.backends.clickhouse_engine import close_embedded_session
+        from zeta_tui.backends.chdb_store import close_embedded_session
 
         close_embedded_session(self.path)

@@ -17,9 +17,9 @@ def store_in_use() -> str | None:
     """The embedded store this test process has open, if any: chdb holds one store per process,
     so a test that needs a store while another module's is open puts its tables there (in a
     database of its own)."""
-    from zeta_tui.backends import clickhouse_engine
+    from zeta_tui.backends import chdb_store
 
-    return next(iter(clickhouse_engine._sessions), None)
+    return next(iter(chdb_store._sessions), None)
 
 
 class WorldStore:

@@ -108,7 +108,7 @@ class AnalyticsSource:
         """
         if not self.embedded:
             return
-        from zeta_tui.backends.clickhouse_engine import embedded_session
+        from zeta_tui.backends.chdb_store import embedded_session
 
         try:
             await asyncio.to_thread(embedded_session, self._engine.cfg.path, setting="clickhouse.path")

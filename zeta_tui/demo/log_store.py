@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from zeta_tui.backends.logs.clickhouse import close_embedded_session, embedded_session
+from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.errors import ZetaError

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from zeta_tui.backends.clickhouse_engine import embedded_session
+from zeta_tui.backends.chdb_store import embedded_session
 from zeta_tui.demo.log_store import _COVERED, DEMO_SAMPLE_EVERY, HISTORY_SECONDS, LiveLogWriter, WorldLogStore, missing_windows
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans

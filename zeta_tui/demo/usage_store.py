@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from zeta_tui.backends.clickhouse_engine import embedded_session
+from zeta_tui.backends.chdb_store import embedded_session
 from zeta_tui.demo.log_store import _COVERED, LiveLogWriter, WorldLogStore, missing_windows
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, cost_rows, service_of, tenant_rows, usage_rows

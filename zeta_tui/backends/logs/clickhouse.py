@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, close_embedded_session, embedded_session, store_holder
+from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session, store_holder
+from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
 from zeta_tui.backends.logs.base import LogSource
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import QueryError
