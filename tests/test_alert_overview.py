@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from zeta_tui.models.alert_overview import merge, sort_rows, split_threshold
+from zeta_tui.models.alert_overview import is_alert_series, merge, sort_rows, split_threshold
 from zeta_tui.models.alerts import Alert
 from zeta_tui.models.metrics_meta import RuleAlert
 
@@ -20,6 +20,15 @@ def test_split_threshold():
     assert split_threshold("x < bool 1e-3") == ("x", "<", 0.001)
     assert split_threshold("(a > 1) and b") is None  # no top-level comparison with a number
     assert split_threshold("vector(1)") is None
+
+
+def test_the_alert_series_among_the_expressions():
+    alert = {"alertname": "HighErrorRate", "job": "ml-engine", "severity": "critical", "cluster": "prod"}
+    assert is_alert_series({"job": "ml-engine"}, alert)
+    assert not is_alert_series({"job": "auth"}, alert)
+    assert not is_alert_series({"job": "ml-engine", "instance": "ml-engine-1:8000"}, alert)  # a label the alert lacks
+    assert is_alert_series({"__name__": "up", "job": "ml-engine"}, alert)  # the name is dropped from alerts
+    assert is_alert_series({}, alert)  # vector(1): one series, no labels
 
 
 def test_merge_keeps_one_row_and_measures_detection():

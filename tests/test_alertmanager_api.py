@@ -457,6 +457,11 @@ def test_matchers_for_uses_job_without_service_and_skips_missing_labels() -> Non
     b = Alert(labels={"alertname": "X", "service": "api", "job": "api-job", "instance": "h:1"})
     assert matchers_for(b) == (Matcher("alertname", "X"), Matcher("service", "api"), Matcher("instance", "h:1"))
     assert Silence("s", matchers_for(b), 0, 1).matches(b.labels)
+    # A cAdvisor series (HighMemoryUsage) has neither: its container names the service.
+    c = Alert(labels={"alertname": "HighMemoryUsage", "namespace": "production", "pod": "ml-engine-5d8b-1", "container": "ml-engine",
+                      "severity": "warning"})
+    assert c.service == "ml-engine"
+    assert matchers_for(c) == (Matcher("alertname", "HighMemoryUsage"), Matcher("container", "ml-engine"), Matcher("severity", "warning"))
 
 
 def test_severity_rank_orders_critical_first() -> None:

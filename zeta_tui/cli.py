@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "demo":
-        from zeta_tui.demo.stack import run_demo
+        from zeta_tui.demo.command import run_demo
 
         return run_demo(args)
     if command == "check":

@@ -50,7 +50,8 @@ def alert_document(row: AlertRow, now: float) -> dict[str, Any]:
     """One alert as a JSON object (a JSON line of `zeta alerts --json`)."""
     return {
         "alertname": row.name, "severity": row.severity, "service": row.service, "state": row.state, "source": row.source,
-        "since": _stamp(row.since), "age_seconds": round(now - row.since, 3) if row.since else None, "summary": row.summary,
+        "since": _stamp(row.since), "age_seconds": round(now - row.since, 3) if row.since else None,
+        "detection_seconds": None if row.detection_seconds is None else round(row.detection_seconds, 3), "summary": row.summary,
         "receivers": list(row.receivers), "labels": dict(row.labels), "annotations": dict(row.annotations),
         "fingerprint": row.fingerprint, "silenced_by": list(row.silenced_by), "inhibited_by": list(row.inhibited_by),
         "muted_by": list(row.muted_by), "generator_url": row.generator_url, **dict(row.extra),

@@ -44,11 +44,12 @@ class AlertRow(Labelled):
     def detection_seconds(self) -> float | None:
         """From the condition beginning to the alert firing: the seed's "detection within 5 minutes".
 
-        When the firing moment is known (``since`` after ``condition_since``: Prometheus 3 sends
-        Alertmanager the firing time) it is the difference. Prometheus 2.x sends ``startsAt =
-        activeAt``, so both moments are equal; the alert then fired at the first evaluation
-        after ``activeAt + for``, and the rule's ``for`` is the answer (to within one evaluation
-        interval). None when the alert is only pending or the moments are unknown.
+        When the firing moment is known (``since``, Alertmanager's startsAt, after
+        ``condition_since``: Prometheus 2.42 here sends the moment the alert fired) it is the
+        difference. When both moments are equal (an alert without ``for``, or a Prometheus that
+        sends ``startsAt = activeAt``) the alert fired at the first evaluation after ``activeAt +
+        for``, and the rule's ``for`` is the answer (to within one evaluation interval). None when
+        the alert is only pending or the moments are unknown.
         """
         if self.state == "pending" or not self.since or not self.condition_since or self.since < self.condition_since:
             return None
@@ -143,6 +144,13 @@ def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
 
 
 _COMPARISON = re.compile(r"^(?P<lhs>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?:bool\s+)?(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", re.S)
+
+
+def is_alert_series(series_labels: Mapping[str, str], alert_labels: Mapping[str, str]) -> bool:
+    """Whether a series of the rule's expression is the one this alert came from: an alert carries
+    its series' labels (plus the rule's and Prometheus's external ones), so every label of the
+    series must have the same value on the alert."""
+    return all(alert_labels.get(k) == v for k, v in series_labels.items() if k != "__name__")
 
 
 def split_threshold(expr: str) -> tuple[str, str, float] | None:

@@ -134,8 +134,9 @@ class Labelled:
 
     @property
     def service(self) -> str:
-        """The service label, else job."""
-        return self.labels.get("service") or self.labels.get("job", "")
+        """The service the alert is about (see SERVICE_LABELS); "" when no label names one."""
+        name = service_label(self.labels)
+        return self.labels[name] if name else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,18 +204,28 @@ class Silence:
         return all(m.matches(labels) for m in self.matchers)
 
 
-#: labels that identify an alert for a silence, in order; service stands in for job
+#: Labels that name an alert's service, first found wins: its own service label, the
+#: Prometheus job, else the container of a Kubernetes (cAdvisor) series such as HighMemoryUsage's.
+SERVICE_LABELS = ("service", "job", "container")
+
+#: labels that identify an alert for a silence, in order; "service" stands for SERVICE_LABELS
+#: (a pod is not one: its name changes on restart, so a silence on it would not outlive the pod)
 _IDENTIFYING = ("alertname", "service", "severity", "instance")
 
 
+def service_label(labels: Mapping[str, str]) -> str:
+    """The name of the label that names the service (SERVICE_LABELS), "" when there is none."""
+    return next((name for name in SERVICE_LABELS if labels.get(name)), "")
+
+
 def matchers_for(alert: "Labelled") -> tuple[Matcher, ...]:
-    """Equality matchers from the alert's identifying labels: alertname, service (job when there
-    is no service label), severity, and instance when present. Labels the alert lacks (or has
+    """Equality matchers from the alert's identifying labels: alertname, its service label (see
+    SERVICE_LABELS), severity, and instance when present. Labels the alert lacks (or has
     empty) are left out."""
     out: list[Matcher] = []
     for name in _IDENTIFYING:
-        if name == "service" and not alert.labels.get("service"):
-            name = "job"
+        if name == "service":
+            name = service_label(alert.labels) or name
         value = alert.labels.get(name, "")
         if value:
             out.append(Matcher(name=name, value=value))

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
-from zeta_tui.models.alert_overview import AlertRow, split_threshold
+from zeta_tui.models.alert_overview import AlertRow, is_alert_series, split_threshold
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age
 from zeta_tui.widgets import units
@@ -114,7 +114,10 @@ class AlertDetailScreen(Screen):
             self.snapshot = self.snapshot.failed(exc, self.app.clock() + 3600)
             self._show_status()
             return
-        lines = [ChartLine(_series_label(s.labels), tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in result.data]
+        # The alert's own series (HighErrorRate of ml-engine, not every job's ratio); all of them
+        # when none matches (an expression whose series lost labels on the way to the alert).
+        series = [s for s in result.data if is_alert_series(s.labels, self.row.labels)] or result.data
+        lines = [ChartLine(_series_label(s.labels), tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in series]
         if split:
             _lhs, op, value = split
             lines.append(ChartLine(f"threshold {op} {value:g}", (start, end), (value, value)))
