@@ -83,6 +83,8 @@ def test_units() -> None:
     assert units.seconds(None) == units.DASH == units.percent(math.nan)
     assert units.cores(0.25) == "250 m" and units.cores(2.5) == "2.50"
     assert units.percent(0.1234) == "12.3%"
+    assert (units.number(0.29333), units.number(0.05), units.number(0), units.number(-2.5)) == ("0.293", "0.05", "0", "-2.5")
+    assert (units.number(1234), units.number(2.5e6), units.number(7e9), units.number(math.nan)) == ("1.23k", "2.5M", "7G", units.DASH)
 
 
 def test_sparkline_scales_min_to_max_and_marks_gaps() -> None:

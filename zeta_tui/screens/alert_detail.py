@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alert_overview import AlertRow, is_alert_series, split_threshold
-from zeta_tui.models.snapshot import Snapshot
+from zeta_tui.models.snapshot import Snapshot, backoff_seconds
 from zeta_tui.models.timerange import format_age
 from zeta_tui.widgets import units
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
@@ -61,7 +61,7 @@ class AlertDetailScreen(Screen):
         yield ShellHeader()
         yield PaneStatus(id="pane-status")
         yield Static("", id="alert-title")
-        yield LineChart("Expression", units.per_second, id="alert-chart")
+        yield LineChart("Expression", units.number, id="alert-chart")  # an expression's unit is not known
         with VerticalScroll(id="alert-facts"):
             yield Static("", id="alert-facts-text")
         yield Static(id="too-small")
@@ -110,9 +110,16 @@ class AlertDetailScreen(Screen):
             start, end = self.window
             graphed = split[0] if split else expr
             result = await prom.query_range(graphed, start, end, max(15.0, (end - start) / POINTS))
-        except ZetaError as exc:
-            self.snapshot = self.snapshot.failed(exc, self.app.clock() + 3600)
+        except Exception as exc:  # a ZetaError, or garbage from the backend: the screen stays up
+            error = exc if isinstance(exc, ZetaError) else BackendUnavailable(
+                f"unexpected answer: {type(exc).__name__}: {exc}", hint="Prometheus answered something Zeta cannot read; retrying")
+            delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
+            self.snapshot = self.snapshot.failed(error, self.app.clock() + delay)
+            chart.empty_message = "no graph: the expression could not be read (see above)"
+            chart.refresh()
             self._show_status()
+            if self.app.live and not self.app.paused:
+                self.set_timer(delay, self.refresh_data)  # the window is locked: the same question again
             return
         # The alert's own series (HighErrorRate of ml-engine, not every job's ratio); all of them
         # when none matches (an expression whose series lost labels on the way to the alert).
@@ -136,7 +143,7 @@ class AlertDetailScreen(Screen):
         title = [f"{row.severity.upper() or '—'} {row.name}", row.service or "—", row.state,
                  f"for {format_age(now - row.since)}" if row.since else "since ?"]
         if detected is not None:
-            title.append(f"detected {format_age(detected)} after the condition began")
+            title.append(f"detected in {format_age(detected)}")
         self.query_one("#alert-title", Static).update(" · ".join(title), layout=False)
         facts = Text()
         if row.summary:
@@ -146,6 +153,10 @@ class AlertDetailScreen(Screen):
             for key, value in sorted(values.items()):
                 facts.append(f"  {key}", style="bold")
                 facts.append(f" = {value}\n")
+        if detected is not None:
+            facts.append(f"\nDetection: the condition began at {_clock(row.condition_since)}, the alert fired at "
+                         f"{_clock(row.condition_since + detected)}, {format_age(detected)} later")
+            facts.append(f" (the rule's for: {format_age(row.rule_for)})\n" if row.rule_for else "\n")
         if row.receivers:
             facts.append(f"\nRoutes to {', '.join(row.receivers)}\n")
         for what, ids in (("silenced by", row.silenced_by), ("inhibited by", row.inhibited_by)):
@@ -171,6 +182,12 @@ async def _rule_expression(prom, name: str) -> str:
     """The query of the alerting rule called ``name`` (Prometheus's own alerts carry no URL)."""
     groups = (await prom.rules()).data
     return next((r.query for g in groups for r in g.rules if r.kind == "alerting" and r.name == name), "")
+
+
+def _clock(t: float) -> str:
+    from datetime import datetime
+
+    return f"{datetime.fromtimestamp(t):%H:%M:%S}"
 
 
 def _series_label(labels) -> str:

@@ -53,5 +53,16 @@ def percent(v: float | None, digits: int = 1) -> str:
     return DASH if _missing(v) else f"{v * 100:.{digits}f}%"
 
 
+def number(v: float | None) -> str:
+    """A figure of unknown unit (an alert's expression): three significant digits, k/M/G above
+    a thousand. 0.29333 -> '0.293', 1234 -> '1.23k'."""
+    if _missing(v):
+        return DASH
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= limit:
+            return f"{v / limit:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
 def count(v: float | None) -> str:
     return DASH if _missing(v) else f"{round(v):,}"
