@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.console import settled
+from tests.support.console import open_alert, settled
 from tests.support.demo_process import REPO, Demo, alive
 from zeta_tui.demo.incidents import ML_ERROR_SPIKE, shift_for_spike_at
 from zeta_tui.demo.processes import BinaryNotFound, find_binary
@@ -224,22 +224,12 @@ def test_high_error_rate_fires_within_minutes_pages_and_shows_its_detection(chai
 
 async def test_the_alert_detail_graphs_the_rule_with_its_threshold(chain) -> None:
     from zeta_tui.screens.alert_detail import AlertDetailScreen
-    from zeta_tui.widgets.alert_table import AlertTable
     from zeta_tui.widgets.line_chart import LineChart
 
     wait_for("HighErrorRate in Prometheus", lambda: _one(chain.prom_alerts(), alertname="HighErrorRate"), timeout=60)
     async with chain.app().run_test(size=(160, 50)) as pilot:
-        await pilot.press("5")
-        screen = await settled(pilot)
-        table = screen.query_one(AlertTable)
-        table.move_cursor(row=next(i for i, r in enumerate(table.rows_shown) if r.name == "HighErrorRate"))
-        await pilot.press("enter")
-        detail = pilot.app.screen
+        detail = await open_alert(pilot, "HighErrorRate")
         assert isinstance(detail, AlertDetailScreen)
-        for _ in range(200):
-            if detail.snapshot.fetched_at is not None or detail.snapshot.error is not None:
-                break
-            await pilot.pause(0.05)
         assert detail.snapshot.error is None, detail.snapshot.error
         lines = {line.label: line for line in detail.query_one(LineChart).lines}
         assert set(lines["threshold > 0.05"].ys) == {0.05}

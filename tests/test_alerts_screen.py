@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.console import settled
+from tests.support.console import open_alert, settled
 from tests.test_cli_alerts import NOW, PENDING, SENT, am, expected_receivers, expected_state, prom  # noqa: F401 (fixtures)
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
@@ -57,17 +57,8 @@ async def test_rows_states_order_and_receivers(am, prom) -> None:  # noqa: F811
 
 async def test_evidence_graph_threshold_and_joins(am, prom) -> None:  # noqa: F811
     async with _app(am.url, prom.url).run_test(size=(160, 50)) as pilot:
-        screen = await _alerts(pilot)
-        table = screen.query_one(AlertTable)
-        target = next(i for i, r in enumerate(table.rows_shown) if r.name == "DatabaseDown")
-        table.move_cursor(row=target)
-        await pilot.press("enter")
-        detail = pilot.app.screen
+        detail = await open_alert(pilot, "DatabaseDown")
         assert isinstance(detail, AlertDetailScreen)
-        for _ in range(100):
-            if detail.snapshot.fetched_at is not None or detail.snapshot.error is not None:
-                break
-            await pilot.pause(0.05)
         assert detail.snapshot.error is None, detail.snapshot.error
         lines = detail.query_one(LineChart).lines
         # The rule is `vector(1)` with no comparison: one series of 1s, no threshold line.

@@ -29,3 +29,14 @@ async def settled(pilot, timeout: float = 20.0):
             return screen
         await pilot.pause(0.05)
     raise AssertionError(f"the screen never finished loading within {timeout:g}s")
+
+
+async def open_alert(pilot, name: str):
+    """The evidence screen of the first alert called ``name`` on the Alerts screen, its graph fetched."""
+    from zeta_tui.widgets.alert_table import AlertTable
+
+    await pilot.press("5")
+    table = (await settled(pilot)).query_one(AlertTable)
+    table.move_cursor(row=next(i for i, r in enumerate(table.rows_shown) if r.name == name))
+    await pilot.press("enter")
+    return await settled(pilot)
