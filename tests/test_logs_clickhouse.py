@@ -184,6 +184,24 @@ def test_prune_keeps_a_bounded_history(store):
     assert min(r.timestamp_ns for r in kept) >= cutoff - 3600 * 10**9  # at most the hour the cutoff falls in
 
 
+def test_prune_judges_an_hour_by_all_its_parts(store):
+    """An hour written in two inserts (two parts, merges stopped): its older part is before the
+    cutoff, its newer one after, so the hour holds kept rows and stays."""
+    logs = WorldLogStore(store.path, table="pruned_parts")
+    logs._query("SYSTEM STOP MERGES {database:Identifier}.{table:Identifier}")
+    hour = (START // 3600 + 1) * 3600
+    early, late = (r._replace(timestamp_ns=(hour + minute * 60) * 10**9) for r, minute in zip(store.records[:2], (10, 50)))
+    logs.insert([early])
+    logs.insert([late])
+    parts = logs._query("SELECT count() FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active")
+    assert parts.strip() == "2"
+    keep = 24 * 3600
+    assert logs.prune(hour + 30 * 60 + keep, keep_seconds=keep) == 0  # the cutoff falls between the parts
+    assert logs.count() == 2
+    assert logs.prune(hour + 3600 + keep, keep_seconds=keep) == 1  # the whole hour is older now
+    assert logs.count() == 0
+
+
 def test_a_table_without_timestamp_time_works_too(store):
     """Older exporter schemas have no TimestampTime column: the source only uses it when present."""
     logs = store.logs

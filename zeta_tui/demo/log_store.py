@@ -146,15 +146,19 @@ class WorldLogStore:
 
     def prune(self, now: float, keep_seconds: float = HISTORY_SECONDS) -> int:
         """Drop the hourly partitions wholly older than ``now - keep_seconds``; returns how many."""
+        return self.drop_partitions_before(self.table, int(now - keep_seconds))
+
+    def drop_partitions_before(self, table: str, cutoff: int | str, newest: str = "toUnixTimestamp(max_time)", kind: str = "Int64") -> int:
+        """Drop ``table``'s partitions whose newest row (``newest`` of their parts: max_time, or
+        max_date for a Date key) is older than ``cutoff``; returns how many. A partition is judged
+        by all its parts: one old part says nothing of the rows in the others."""
         out = self._query(
-            "SELECT DISTINCT partition_id FROM system.parts WHERE database = {database:String} AND table = {table:String} "
-            "AND active AND toUnixTimestamp(max_time) < {cutoff:Int64}",
-            cutoff=int(now - keep_seconds),  # max_time: the newest row of the partition
-        )
+            "SELECT partition_id FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active "
+            f"GROUP BY partition_id HAVING max({newest}) < {{cutoff:{kind}}}", name=table, cutoff=cutoff)
         ids = [line.strip().strip('"') for line in out.splitlines() if line.strip()]
         for pid in ids:
             if _PARTITION_ID.fullmatch(pid):  # ids come from the server, not users; checked anyway
-                self._query(f"ALTER TABLE {{database:Identifier}}.{{table:Identifier}} DROP PARTITION ID '{pid}'")
+                self._query(f"ALTER TABLE {{database:Identifier}}.{{name:Identifier}} DROP PARTITION ID '{pid}'", name=table)
         return len(ids)
 
     def disk_bytes(self) -> int:

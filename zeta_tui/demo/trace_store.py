@@ -16,7 +16,6 @@ live 15 s steps are generated in the demo process.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,6 @@ from zeta_tui.resources import shipped_dir
 
 _KIND = {"server": "Server", "client": "Client", "internal": "Internal", "producer": "Producer", "consumer": "Consumer", "": "Unspecified"}
 _STATUS = {"error": "Error", "ok": "Ok", "unset": "Unset"}
-_PARTITION_ID = re.compile(r"[0-9A-Za-z_-]+")
 
 
 def schema_statements() -> list[str]:
@@ -122,16 +120,9 @@ class WorldTraceStore(WorldLogStore):
 
     def prune(self, now: float, keep_seconds: float = HISTORY_SECONDS) -> int:
         """Drop the hourly partitions (of the spans and the lookup) wholly older than ``now - keep_seconds``."""
-        dropped = 0
-        for table in (self.table, self.lookup):
-            out = self._query(
-                "SELECT DISTINCT partition_id FROM system.parts WHERE database = {database:String} AND table = {name:String} "
-                "AND active AND toUnixTimestamp(max_time) < {cutoff:Int64}", name=table, cutoff=int(now - keep_seconds))
-            for pid in (line.strip().strip('"') for line in out.splitlines() if line.strip()):
-                if _PARTITION_ID.fullmatch(pid):  # ids come from the server, not users; checked anyway
-                    self._query(f"ALTER TABLE {{database:Identifier}}.{{name:Identifier}} DROP PARTITION ID '{pid}'", name=table)
-                    dropped += table == self.table
-        return dropped
+        cutoff = int(now - keep_seconds)
+        self.drop_partitions_before(self.lookup, cutoff)
+        return self.drop_partitions_before(self.table, cutoff)
 
     def truncate(self) -> None:
         """Empty the spans, the lookup and the coverage record."""

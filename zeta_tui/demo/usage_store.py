@@ -63,7 +63,6 @@ CHUNK_SECONDS = 3 * 3600
 COST_REFRESH_SECONDS = 60.0
 _DAY = 86400
 _TABLES = ("api_usage", "api_usage_daily", "cost_data")
-_PARTITION_ID = re.compile(r"[0-9]+")
 _COMMENT_OR_BLANK = re.compile(r"^\s*(--.*)?$")
 
 
@@ -199,15 +198,8 @@ class WorldUsageStore(WorldLogStore):
         Whole months go with their partition, the rest with a lightweight DELETE.
         """
         cutoff = (self.days_between(now, now)[0] - timedelta(days=keep_days)).isoformat()
-        dropped = 0
-        for table in ("api_usage", "api_usage_daily"):
-            # A partition goes when its newest part is older than the cutoff (one old part says nothing of the others).
-            out = self._query("SELECT partition_id FROM system.parts WHERE database = {database:String} AND table = {name:String} "
-                              "AND active GROUP BY partition_id HAVING max(max_date) < {cutoff:Date}", name=table, cutoff=cutoff)
-            for pid in (line.strip().strip('"') for line in out.splitlines() if line.strip()):
-                if _PARTITION_ID.fullmatch(pid):  # ids come from the server (toYYYYMM), checked anyway
-                    self._query(f"ALTER TABLE {{database:Identifier}}.{{name:Identifier}} DROP PARTITION ID '{pid}'", name=table)
-                    dropped += table == "api_usage"
+        self.drop_partitions_before("api_usage_daily", cutoff, newest="max_date", kind="Date")
+        dropped = self.drop_partitions_before("api_usage", cutoff, newest="max_date", kind="Date")
         for table in _TABLES:
             old = "FROM {database:Identifier}.{name:Identifier} WHERE date < {cutoff:Date}"
             if self._query("SELECT count() " + old, name=table, cutoff=cutoff).strip() != "0":  # a DELETE is a mutation: only when due
