@@ -126,6 +126,29 @@ def test_a_fill_stopped_halfway_is_completed_by_the_next_start(tmp_path):
         first.store.close()
 
 
+def test_a_window_is_inserted_only_with_its_marker(tmp_path):
+    """A history child stopped mid-window leaves nothing of that window (the next start writes it whole, once)."""
+    import subprocess
+
+    from zeta_tui.demo.log_store import WorldLogStore
+
+    world = TeamZetaWorld(SEED)
+    writer = LiveLogWriter(world, tmp_path / "store", sample_every=25, clock=lambda: NOW)
+    writer.store = WorldLogStore(tmp_path / "store", sample_every=25)
+    try:
+        # What the child prints for two windows of 5 minutes, newest first.
+        printed = subprocess.run(writer.child_argv(NOW - 600, NOW)[:-2] + ["--chunk", "300"], capture_output=True, check=True).stdout
+        first_marker = printed.index(b"#covered ")
+        half = printed[: first_marker // 2]
+        written, rest = writer._consume(half)
+        assert (written, rest, writer.store.count(), writer.store.covered()) == (0, half, 0, [])
+        written, rest = writer._consume(rest + printed[first_marker // 2:] + b'{"partial')
+        assert (written, rest) == (_sampled(world, NOW - 600, NOW, 25), b'{"partial')
+        assert writer.store.count() == written and writer.store.covered() == [(NOW - 600, NOW - 300), (NOW - 300, NOW)]
+    finally:
+        writer.store.close()
+
+
 def test_missing_windows():
     from zeta_tui.demo.log_store import missing_windows
 

@@ -134,11 +134,13 @@ class LiveTraceWriter(LiveLogWriter):
     """Keeps the demo's trace store current while ``zeta demo`` runs, next to the log writer.
 
     The same windows and sampling as LiveLogWriter (so the same requests), in its own thread;
-    gaps, the last hour included, come from a child process, newest hour first.
+    gaps, the last hour included, come from a child process, newest window first.
     """
 
     child_module = "zeta_tui.demo.trace_store"
     noun = "trace"
+    #: an hour of spans is ~600 MB of rows: two minutes (~20 MB) are held until their marker
+    chunk_seconds = 120.0
 
     def start(self) -> "LiveTraceWriter":
         """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
@@ -164,7 +166,7 @@ class LiveTraceWriter(LiveLogWriter):
             self._thread.join(timeout)
 
     def fill(self) -> None:
-        """Write what the store lacks up to now, newest hour first (caught up once the newest window is in)."""
+        """Write what the store lacks up to now, newest window first (caught up once the newest gap is in)."""
         assert self.store is not None
         now = self.clock()
         spans = self.store.covered()
@@ -186,7 +188,7 @@ class LiveTraceWriter(LiveLogWriter):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the world's span rows (JSONEachRow) for (start, end], newest hour first: the child of LiveTraceWriter."""
+    """Print the world's span rows (JSONEachRow) for (start, end], newest window first, each followed by its marker: the child of LiveTraceWriter."""
     import orjson
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -196,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-every", type=int, default=DEMO_SAMPLE_EVERY)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--end", type=float, required=True)
+    parser.add_argument("--chunk", type=float, default=LiveTraceWriter.chunk_seconds, help="seconds of world time a window")
     args = parser.parse_args(argv)
     world = TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift)
     requests, spans = WorldRequests(world, args.sample_every), WorldSpans(world)
@@ -203,11 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     edge = args.end
     try:
         while edge > args.start:
-            lower = max(args.start, edge - 3600)
+            lower = max(args.start, edge - args.chunk)
             rows = []
             for row in spans.rows(requests.generate(lower, edge), args.sample_every):
                 rows.append(orjson.dumps(row))
-                if len(rows) >= 20_000:  # an hour is ~1 M spans: stream it, do not hold it
+                if len(rows) >= 20_000:  # stream the window, do not hold it
                     out.write(b"\n".join(rows) + b"\n")
                     rows = []
             if rows:

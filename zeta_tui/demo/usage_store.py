@@ -236,6 +236,7 @@ class LiveUsageWriter(LiveLogWriter):
 
     child_module = "zeta_tui.demo.usage_store"
     noun = "usage"
+    chunk_seconds = CHUNK_SECONDS  # 1 request in 100: three hours are small
 
     def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_USAGE_SAMPLE_EVERY,
                  history_days: int = HISTORY_DAYS, database: str = "default", fresh: bool = False,
@@ -299,23 +300,11 @@ class LiveUsageWriter(LiveLogWriter):
         if not self._stop.is_set():
             self._prune(now)
 
-    def _consume(self, buf: bytes) -> tuple[int, bytes]:
-        """Insert each whole chunk of ``buf`` (its rows up to its ``#covered a b`` line) and record it; returns (rows, rest).
-
-        Rows wait for their chunk's marker: a fill stopped mid-chunk leaves none of that chunk,
-        which the next start generates again (rows without their marker would be counted twice).
-        """
-        store, written = self.usage, 0
-        while (at := buf.find(_COVERED)) >= 0 and (end := buf.find(b"\n", at)) >= 0:
-            rows = buf[:at].rstrip(b"\n")
-            if rows:
-                written += store.insert_lines(rows)
-            _, a, b = buf[at:end].split()
-            store.mark_covered(float(a), float(b))
-            if store.marked == 1:
-                self.log("demo usage: the newest hours are in; older history follows in the background")
-            buf = buf[end + 1:]
-        return written, buf
+    def covered(self, start: float, end: float) -> None:
+        """A chunk is in (see LiveLogWriter._consume: its rows came with its marker): record it."""
+        self.usage.mark_covered(start, end)
+        if self.usage.marked == 1:
+            self.log("demo usage: the newest hours are in; older history follows in the background")
 
     def tick(self) -> int:
         """Write the steps scraped since the last write; re-write today's cost once a minute; prune once a day."""
