@@ -209,3 +209,29 @@ async def test_a_backend_that_cannot_be_had_is_named_in_its_panes() -> None:
         await pilot.press("2")
         await _settled(pilot)
         assert "was not found on PATH" in _status_text(app)
+
+
+async def test_a_screen_shown_again_asks_at_once_when_its_answer_is_older_than_a_period(httpserver: HTTPServer) -> None:
+    """Switching back to a screen whose data is a poll period old (or more) fetches now; one shown
+    again within the period keeps its data and asks when the period is up, not a period later."""
+    for path, kind in (("/api/v1/query", "vector"), ("/api/v1/query_range", "matrix")):
+        httpserver.expect_request(path).respond_with_json({"status": "success", "data": {"resultType": kind, "result": []}})
+    now = [T0]
+    context = ContextConfig(prometheus=PrometheusConfig(url=httpserver.url_for("").rstrip("/")), refresh_seconds=10)
+    app = build_app(ZetaConfig(default_context="t", contexts={"t": context}), "t", clock=lambda: now[0], live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        health = await _settled(pilot)
+        asked = health._generation
+        await pilot.press("2")
+        await _settled(pilot)
+        now[0] += 4  # back within the period: the same data, the next poll in the 6 s left
+        await pilot.press("1")
+        await pilot.pause()
+        assert health._generation == asked and health._timer is not None
+        assert health._overdue() == pytest.approx(6)
+        await pilot.press("2")
+        await pilot.pause()
+        now[0] += 60  # back after a minute: asked at once
+        await pilot.press("1")
+        await pilot.pause()
+        assert health._generation == asked + 1

@@ -100,10 +100,10 @@ class PollingScreen(Screen, Generic[T]):
             # A previous run's answer is on screen: let it be drawn before asking (opening an
             # embedded store holds the GIL for a moment, and the first paint would wait for it).
             self.call_after_refresh(self.refresh_data)
-        elif self._due or self.snapshot.value is None or self._asked != self._current_ask():
+        elif self._due or self.snapshot.value is None or self._asked != self._current_ask() or self._overdue() <= 0:
             self.refresh_data()
         else:
-            self._arm(self._delay())
+            self._arm(self._overdue())
 
     def on_screen_suspend(self) -> None:
         self._disarm()
@@ -154,14 +154,22 @@ class PollingScreen(Screen, Generic[T]):
         else:
             delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
             self.snapshot = self.snapshot.failed(error, now + delay)
+        # When the screen is shown (again): a failure is asked again at once, data once a period old.
+        self._due = error is not None
         if not self.is_mounted:
-            self._due = error is not None  # a prefetched answer is shown when the screen is
-            return
+            return  # a prefetched answer is shown when the screen is
         self._show_status()
         if self.is_current:
             self._arm(self._delay())
-        else:
-            self._due = True
+
+    def _overdue(self) -> float:
+        """Seconds until the next poll counted from the answer on screen (<= 0: due now). A screen
+        shown again after a while (or one prefetched at start-up) must not wait a whole period
+        more with old data on it."""
+        fetched = self.snapshot.fetched_at
+        if self.snapshot.error is not None or fetched is None:
+            return self._delay()
+        return fetched + self._delay() - self.app.clock()
 
     def _delay(self) -> float:
         if self.snapshot.error is not None:
