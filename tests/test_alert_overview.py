@@ -63,3 +63,13 @@ def test_detection_from_the_rule_for_when_prometheus_sends_no_firing_time():
     later = merge([Alert(dict(labels), {}, starts_at=1000.0)],
                   [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=120.0)])
     assert later[0].detection_seconds == 160.0
+    # Alertmanager keeps milliseconds: activeAt .319119293 and startsAt .319 are the same moment
+    # (an alert without `for`, seen live on the demo), so the rule's for (0) is the answer.
+    burn = {"alertname": "ErrorBudgetBurn", "job": "ml-engine", "severity": "critical"}
+    same = merge([Alert(dict(burn), {}, starts_at=1_795_000_000.319)],
+                 [RuleAlert("ErrorBudgetBurn", "firing", burn, {}, active_at="2026-11-18T11:06:40.319119293Z", for_seconds=0.0)])
+    assert same[0].detection_seconds == 0.0
+    # A firing time well before the condition is garbage: unknown, not negative.
+    early = merge([Alert(dict(labels), {}, starts_at=800.0)],
+                  [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=120.0)])
+    assert early[0].detection_seconds is None

@@ -19,6 +19,11 @@ from zeta_tui.models.alerts import Alert, Labelled
 from zeta_tui.models.metrics_meta import RuleAlert
 
 
+#: seconds within which Alertmanager's startsAt (milliseconds) and Prometheus's activeAt
+#: (nanoseconds) are the same moment
+SAME_MOMENT = 0.001
+
+
 @dataclass(frozen=True, slots=True)
 class AlertRow(Labelled):
     """One alert as `zeta alerts` shows it, from Alertmanager or from Prometheus."""
@@ -51,11 +56,13 @@ class AlertRow(Labelled):
         for``, and the rule's ``for`` is the answer (to within one evaluation interval). None when
         the alert is only pending or the moments are unknown.
         """
-        if self.state == "pending" or not self.since or not self.condition_since or self.since < self.condition_since:
+        if self.state == "pending" or not self.since or not self.condition_since:
             return None
-        if self.since == self.condition_since and self.rule_for is not None:
+        # Alertmanager keeps milliseconds of Prometheus's nanosecond activeAt: "equal" is within 1 ms.
+        gap = self.since - self.condition_since
+        if abs(gap) < SAME_MOMENT and self.rule_for is not None:
             return self.rule_for
-        return self.since - self.condition_since
+        return max(gap, 0.0) if gap > -SAME_MOMENT else None
 
     @property
     def expression(self) -> str:

@@ -32,7 +32,7 @@ class AlertTable(DataTable):
         self.add_column("Severity", key="severity", width=8)
         self.add_column("State", key="state", width=9)
         self.add_column("Alert", key="alert", width=20 if wide else 15)
-        self.add_column("Service", key="service", width=12 if wide else 10)
+        self.add_column("Service", key="service", width=14 if wide else 10)
         self.add_column("For", key="for", width=6 if wide else 5)
         # From the condition beginning to the alert firing: the seed's "detection within 5 minutes".
         self.add_column("Detected in" if wide else "Det.", key="detected", width=11 if wide else 5)
