@@ -238,3 +238,12 @@ async def test_the_alert_detail_graphs_the_rule_with_its_threshold(chain) -> Non
         assert list(lines) == ["threshold > 0.05"]
         # The window opens before the spike reached Prometheus's history and ends in it.
         assert ratio.ys[-1] > 0.05 and min(ratio.ys) < 0.05, ratio.ys
+        # A burn-rate page graphs both its windows' recorded ratios against the factor x 0.1 %.
+        await pilot.press("escape")
+        detail = await open_alert(pilot, "ErrorBudgetBurn")
+        assert detail.snapshot.error is None, detail.snapshot.error
+        labels = detail.row.labels
+        factor = {"1h": 14.4, "6h": 6, "1d": 3, "3d": 1}[labels["long_window"]]  # the SRE workbook's table
+        lines = {line.label: line for line in detail.query_one(LineChart).lines}
+        assert set(lines) == {f"ratio_rate{labels['long_window']}", f"ratio_rate{labels['short_window']}", f"threshold > {factor * 0.001:g}"}
+        assert all(line.ys and line.ys[-1] > factor * 0.001 for label, line in lines.items() if label.startswith("ratio_rate"))

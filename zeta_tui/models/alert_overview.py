@@ -10,7 +10,6 @@ delivered, or no Alertmanager configured) is a row too. Used by `zeta alerts` an
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
@@ -150,24 +149,8 @@ def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
     return sorted(rows, key=lambda r: (r.severity_rank, -r.since, r.name, sorted(r.labels.items())))
 
 
-_COMPARISON = re.compile(r"^(?P<lhs>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?:bool\s+)?(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", re.S)
-
-
 def is_alert_series(series_labels: Mapping[str, str], alert_labels: Mapping[str, str]) -> bool:
     """Whether a series of the rule's expression is the one this alert came from: an alert carries
     its series' labels (plus the rule's and Prometheus's external ones), so every label of the
     series must have the same value on the alert."""
     return all(alert_labels.get(k) == v for k, v in series_labels.items() if k != "__name__")
-
-
-def split_threshold(expr: str) -> tuple[str, str, float] | None:
-    """``rate(x[5m]) > 0.05`` -> ("rate(x[5m])", ">", 0.05): the graphed side of an alert's
-    expression and its threshold; None when the expression does not end in a comparison with a
-    number (then the whole expression is graphed without a line)."""
-    m = _COMPARISON.match(expr.strip())
-    if not m:
-        return None
-    lhs = m.group("lhs").strip()
-    if lhs.count("(") != lhs.count(")"):
-        return None  # the comparison is inside parentheses, not the top level
-    return lhs, m.group("op"), float(m.group("value"))

@@ -9,6 +9,7 @@ number drawn as the threshold.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,9 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
-from zeta_tui.models.alert_overview import AlertRow, is_alert_series, split_threshold
+from zeta_tui.models.alert_overview import AlertRow, is_alert_series
 from zeta_tui.models.snapshot import Snapshot, backoff_seconds
 from zeta_tui.models.timerange import format_age
+from zeta_tui.querying.alert_expression import split_conditions
 from zeta_tui.widgets import units
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -31,6 +33,7 @@ from zeta_tui.widgets.shell_header import ShellHeader
 if TYPE_CHECKING:
     from zeta_tui.app import ZetaApp
 
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 BEFORE_SECONDS = 1800.0  # the window starts this long before the condition began
 POINTS = 120
 
@@ -106,10 +109,12 @@ class AlertDetailScreen(Screen):
             if not expr:
                 raise BackendUnavailable(f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
                                          hint="the labels and annotations below are all there is")
-            split = split_threshold(expr)
+            # Each side compared with a constant (two for a multiwindow burn rate), else the whole.
+            conditions = split_conditions(expr) or []
+            graphed = [lhs for lhs, _op, _value in conditions] or [expr]
             start, end = self.window
-            graphed = split[0] if split else expr
-            result = await prom.query_range(graphed, start, end, max(15.0, (end - start) / POINTS))
+            step = max(15.0, (end - start) / POINTS)
+            results = [await prom.query_range(query, start, end, step) for query in graphed]
         except Exception as exc:  # a ZetaError, or garbage from the backend: the screen stays up
             error = exc if isinstance(exc, ZetaError) else BackendUnavailable(
                 f"unexpected answer: {type(exc).__name__}: {exc}", hint="Prometheus answered something Zeta cannot read; retrying")
@@ -121,16 +126,20 @@ class AlertDetailScreen(Screen):
             if self.app.live and not self.app.paused:
                 self.set_timer(delay, self.refresh_data)  # the window is locked: the same question again
             return
-        # The alert's own series (HighErrorRate of ml-engine, not every job's ratio); all of them
-        # when none matches (an expression whose series lost labels on the way to the alert).
-        series = [s for s in result.data if is_alert_series(s.labels, self.row.labels)] or result.data
-        lines = [ChartLine(_series_label(s.labels), tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in series]
-        if split:
-            _lhs, op, value = split
+        lines: list[ChartLine] = []
+        for query, result in zip(graphed, results):
+            # The alert's own series (HighErrorRate of ml-engine, not every job's ratio); all of
+            # them when none matches (an expression whose series lost labels on the way).
+            series = [s for s in result.data if is_alert_series(s.labels, self.row.labels)] or result.data
+            named = query if len(graphed) > 1 else ""  # which side of the `and` a line is
+            lines += [ChartLine(_series_label(s.labels if len(series) > 1 or not named else {}, named),
+                                tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in series]
+        for op, value in dict.fromkeys((op, value) for _lhs, op, value in conditions):
             lines.append(ChartLine(f"threshold {op} {value:g}", (start, end), (value, value)))
-        chart.border_title = f"{graphed}"[:200]
+        chart.border_title = (graphed[0] if len(graphed) == 1 else expr)[:200]  # what is drawn
         chart.show(lines, x_range=(start, end))
-        self.snapshot = self.snapshot.succeeded(len(result.data), self.app.clock(), result.warnings)
+        self.snapshot = self.snapshot.succeeded(sum(len(r.data) for r in results), self.app.clock(),
+                                                tuple(w for r in results for w in r.warnings))
         self._show_status()
 
     def _show_status(self) -> None:
@@ -190,6 +199,11 @@ def _clock(t: float) -> str:
     return f"{datetime.fromtimestamp(t):%H:%M:%S}"
 
 
-def _series_label(labels) -> str:
-    shown = {k: v for k, v in labels.items() if k != "__name__"}
-    return ",".join(f"{k}={v}" for k, v in sorted(shown.items())) or "value"
+def _series_label(labels, query: str = "") -> str:
+    """A line's legend: its labels, after the query it answers when the graph has several (a
+    recorded series by the last part of its name: ratio_rate6h)."""
+    shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "__name__")
+    if not query:
+        return shown or "value"
+    name = query.rsplit(":", 1)[-1] if _METRIC_NAME.fullmatch(query) else query if len(query) <= 40 else query[:39] + "…"
+    return f"{name} {{{shown}}}" if shown else name
