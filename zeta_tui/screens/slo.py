@@ -59,7 +59,7 @@ class SloScreen(PollingScreen[SloView]):
         table.add_column("Service", key="service", width=12 if self._wide else 11)
         table.add_column("Objective", key="objective", width=13 if self._wide else 12)
         table.add_column("SLI", key="sli", width=22 if self._wide else 9)
-        table.add_column("Target", key="target", width=15 if self._wide else 14)
+        table.add_column("Target", key="target", width=16)  # "≥ 99 % < 100 ms" whole
         table.add_column("Budget left", key="left", width=11)
         for window in BURN_WINDOWS:
             table.add_column(f"Burn {window}", key=f"burn-{window}", width=9)
@@ -116,11 +116,12 @@ class SloScreen(PollingScreen[SloView]):
                          [s.service, s.objective.name, sli, s.objective.describe_target(), left, *(burn_text(burns[w]) for w in BURN_WINDOWS)]))
         replace_rows(self.query_one("#slo-table", DataTable), rows)
         history = next((s.history_seconds for s in value if s.history_seconds is not None), None)
-        note = f"error budgets over {PERIOD_DAYS} days"
-        if history is not None and history < PERIOD_DAYS * 86400 - 3600:
-            note += f" · over the {format_span(history)} of data Prometheus holds"
+        # The count first: at 80 columns the end of the line is cut.
         spent = sum(1 for s in value if s.exhausted)
-        note += f" · {spent} of {len(value)} budgets spent" if value else ""
+        note = f"{spent} of {len(value)} budgets spent · " if value else ""
+        note += f"error budgets over {PERIOD_DAYS} days"
+        if history is not None and history < PERIOD_DAYS * 86400 - 3600:
+            note += f", read over the {format_span(history)} of data Prometheus holds"
         self.query_one("#slo-history", Static).update(note, layout=False)
         self._show_words()
 
