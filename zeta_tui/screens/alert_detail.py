@@ -137,6 +137,7 @@ class AlertDetailScreen(Screen):
         for op, value in dict.fromkeys((op, value) for _lhs, op, value in conditions):
             lines.append(ChartLine(f"threshold {op} {value:g}", (start, end), (value, value)))
         chart.border_title = (graphed[0] if len(graphed) == 1 else expr)[:200]  # what is drawn
+        chart.empty_message = "the expression has no data in this window"
         chart.show(lines, x_range=(start, end))
         self.snapshot = self.snapshot.succeeded(sum(len(r.data) for r in results), self.app.clock(),
                                                 tuple(w for r in results for w in r.warnings))
