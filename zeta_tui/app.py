@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.timerange import PRESETS, TimeRange
+from zeta_tui.modes import ANALYTICS_MODES
 from zeta_tui.resources import shipped_dir
 from zeta_tui.theming import load_themes
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
 #: Screens that read ClickHouse analytics, and how long after start-up the store is opened for them.
-ANALYTICS_SCREENS = ("tenants", "cost", "sql")
 WARM_ANALYTICS_AFTER = 1.5
 
 SCREENS_BY_KEY = {
@@ -196,7 +196,7 @@ class ZetaApp(App[int]):
             if _polling(screen):
                 screen.prefetch()
         await self.switch_mode(self._first_screen)
-        if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_SCREENS:
+        if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_MODES:
             # Open the embedded analytics store once the first screen is busy with its own data.
             self.set_timer(WARM_ANALYTICS_AFTER, lambda: self.run_worker(session.clickhouse.warm(), group="warm", exit_on_error=False))
 

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from zeta_tui import __version__
 from zeta_tui.errors import ZetaError
+from zeta_tui.modes import MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="zeta", description="Terminal ops console for observability.", parents=[common_options(None)])
     parser.add_argument("--version", action="version", version=f"zeta {__version__}")
-    parser.add_argument("--screen", choices=["health", "api", "logs", "traces", "alerts", "slo", "tenants", "cost", "sql"], default="health", help="screen to open first (default: health)")
+    parser.add_argument("--screen", choices=MODES, default="health", help="screen to open first (default: health)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", parents=[common], help="run the console on the embedded Team Zeta world")
