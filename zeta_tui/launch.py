@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
 from zeta_tui.errors import ConfigError
-from zeta_tui.modes import ANALYTICS_MODES
 
 
 def build_session(config: Any, context_name: str | None, unavailable: dict | None = None):
@@ -71,34 +69,8 @@ def run_tui(config: Any, context_name: str | None, unavailable: dict | None = No
     return _run(build_app(config, context_name, unavailable=unavailable))
 
 
-def open_analytics_store_early(args: argparse.Namespace) -> threading.Thread | None:
-    """Launched straight onto an analytics screen: open the context's embedded store in a thread
-    now, before Textual is imported, so chdb's import and the store's opening (~0.3 s, much of
-    it native code that lets the GIL go) overlap the console's own start-up instead of following
-    it. Anything that goes wrong is left for the screen's own fetch to report."""
-    if getattr(args, "screen", None) not in ANALYTICS_MODES:
-        return None
-
-    def open_store() -> None:
-        try:
-            from zeta_tui.config.loader import load_context
-
-            clickhouse = load_context(args.config, args.context).context.clickhouse
-            if clickhouse is not None and clickhouse.path:
-                from zeta_tui.backends.chdb_store import embedded_session
-
-                embedded_session(clickhouse.path, setting="clickhouse.path")
-        except Exception:  # noqa: BLE001 - reported by the screen's fetch, with its context
-            pass
-
-    thread = threading.Thread(target=open_store, name="zeta-open-analytics", daemon=True)
-    thread.start()
-    return thread
-
-
 def run_console(args: argparse.Namespace) -> int:
     """`zeta` with no subcommand: the first frame first, the config read behind it."""
-    open_analytics_store_early(args)
     from zeta_tui.app import ZetaApp
 
     def setup():

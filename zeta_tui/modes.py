@@ -1,5 +1,5 @@
 """The console's screens by name, for the command line (`--screen`) and the app, without
-importing Textual: `zeta --screen tenants` acts on them before the console is loaded."""
+importing Textual (the command line is parsed before the console is loaded)."""
 
 from __future__ import annotations
 
