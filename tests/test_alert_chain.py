@@ -247,3 +247,8 @@ async def test_the_alert_detail_graphs_the_rule_with_its_threshold(chain) -> Non
         lines = {line.label: line for line in detail.query_one(LineChart).lines}
         assert set(lines) == {f"ratio_rate{labels['long_window']}", f"ratio_rate{labels['short_window']}", f"threshold > {factor * 0.001:g}"}
         assert all(line.ys and line.ys[-1] > factor * 0.001 for label, line in lines.items() if label.startswith("ratio_rate"))
+        # The recorded ratios exist only since this Prometheus started; their rules' expressions
+        # over the backfilled requests reach back to the window's start.
+        start, _end = detail.window
+        assert all(line.xs[0] < start + 60 for label, line in lines.items() if label.startswith("ratio_rate")), {
+            label: line.xs[0] - start for label, line in lines.items()}
