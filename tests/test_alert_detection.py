@@ -4,15 +4,12 @@ read from the rules API, since Prometheus 2.x reports no firing time)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.support.servers import wait_until
+from tests.support.servers import rule_prometheus
 from zeta_tui.backends.alert_overview import fetch_alerts
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.config.models import PrometheusConfig
-from zeta_tui.demo.processes import find_binary, prometheus_server
-from zeta_tui.errors import ZetaError
 
 RULES = """\
 groups:
@@ -31,25 +28,10 @@ groups:
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    try:
-        find_binary("prometheus")
-    except ZetaError as exc:
-        pytest.skip(f"Prometheus is not installed: {exc.hint}")
-    workdir = tmp_path_factory.mktemp("detection-prometheus")
-    (workdir / "rules.yml").write_text(RULES)
-    child = prometheus_server(workdir, f"global:\n  evaluation_interval: 1s\nrule_files: [{workdir / 'rules.yml'}]\nscrape_configs: []\n")
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
-
-        def both_firing() -> bool:
-            raw = httpx.get(f"{child.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-            return sorted(a["state"] for a in raw) == ["firing", "firing"]
-
-        assert wait_until(both_firing, timeout=30), child.tail_log()
-        yield child
-    finally:
-        child.stop()
+    child = rule_prometheus(tmp_path_factory.mktemp("detection-prometheus"), RULES,
+                            until=lambda alerts: sorted(a["state"] for a in alerts) == ["firing", "firing"])
+    yield child
+    child.stop()
 
 
 async def test_detection_is_the_rule_for(prom) -> None:

@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from tests.support.servers import wait_until
+from tests.support.servers import rule_prometheus, wait_until
 from zeta_tui.cli import main
-from zeta_tui.demo.processes import alertmanager_server, find_binary, free_port, prometheus_server
+from zeta_tui.demo.processes import alertmanager_server, find_binary, free_port
 from zeta_tui.errors import ZetaError
 
 # Critical pages (and carries on), ml-engine goes to its team, the rest to default; a critical
@@ -127,26 +127,9 @@ def am(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    try:
-        find_binary("prometheus")
-    except ZetaError as exc:
-        pytest.skip(f"Prometheus is not installed: {exc.hint}")
-    workdir = tmp_path_factory.mktemp("cli-prometheus")
-    (workdir / "rules.yml").write_text(RULES)
-    config = f"global:\n  evaluation_interval: 1s\nrule_files: [{workdir / 'rules.yml'}]\nscrape_configs: []\n"
-    child = prometheus_server(workdir, config)
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
-
-        def evaluated() -> bool:
-            raw = httpx.get(f"{child.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-            return len(raw) == 3
-
-        assert wait_until(evaluated, timeout=20), child.tail_log()
-        yield child
-    finally:
-        child.stop()
+    child = rule_prometheus(tmp_path_factory.mktemp("cli-prometheus"), RULES, until=lambda alerts: len(alerts) == 3, timeout=20)
+    yield child
+    child.stop()
 
 
 @pytest.fixture(scope="module")

@@ -228,7 +228,7 @@ async def test_a_screen_shown_again_asks_at_once_when_its_answer_is_older_than_a
         await pilot.press("1")
         await pilot.pause()
         assert health._generation == asked and health._timer is not None
-        assert health._overdue() == pytest.approx(6)
+        assert health._until_due() == pytest.approx(6)
         await pilot.press("2")
         await pilot.pause()
         now[0] += 60  # back after a minute: asked at once

@@ -10,7 +10,7 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from tests.support.world import SEED, T0
+from tests.support.world import SEED, T0, backfilled_at
 from zeta_tui.demo.exporter import WorldExporter
 from zeta_tui.demo.openmetrics import exposition_text, write_openmetrics
 from zeta_tui.demo.world import TeamZetaWorld
@@ -173,14 +173,7 @@ def _parse_samples(text: str) -> dict[str, float]:
 
 def test_live_exporter_continues_the_backfill(world):
     end = int(T0) - 7  # on the 15 s grid
-    out = io.StringIO()
-    write_openmetrics(world, out, [end - 15, end])
-    backfilled_last = {}
-    for line in out.getvalue().splitlines():
-        if line and not line.startswith("#"):
-            selector, value, stamp = line.rsplit(" ", 2)
-            if int(stamp) == end:
-                backfilled_last[selector] = float(value)
+    backfilled_last = backfilled_at(world, end)
     clock = [float(end)]
     with WorldExporter(world, clock=lambda: clock[0]) as exporter:
         at_end = _parse_samples(httpx.get(exporter.url, timeout=5).text)

@@ -10,7 +10,6 @@ argv) all agree with it.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -21,11 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.world import NAMESPACE, SEED, T0
+from tests.support.world import NAMESPACE, SEED, T0, backfilled_at
 from zeta_tui.demo.exporter import WorldExporter
 from zeta_tui.demo.incidents import KINDS, LATENCY_REGRESSION, ML_ERROR_SPIKE, WORLD_EPOCH, shift_for_spike_at
 from zeta_tui.demo.log_store import LiveLogWriter, otel_row
-from zeta_tui.demo.openmetrics import write_openmetrics
 from zeta_tui.demo.requests import WorldRequests
 from zeta_tui.demo.traffic import load
 from zeta_tui.demo.world import TeamZetaWorld
@@ -121,14 +119,7 @@ def test_closed_forms_equal_a_numeric_integral_of_the_shifted_incidents(shifted)
 
 def test_backfill_samples_equal_the_live_exporter_in_a_shifted_spike(shifted):
     end = (ANCHOR + 300) // 15 * 15  # inside the spike, on the 15 s grid
-    out = io.StringIO()
-    write_openmetrics(shifted, out, [end - 15, end])
-    backfilled = {}
-    for line in out.getvalue().splitlines():
-        if line and not line.startswith("#"):
-            selector, value, stamp = line.rsplit(" ", 2)
-            if int(stamp) == end:
-                backfilled[selector] = float(value)
+    backfilled = backfilled_at(shifted, end)
     # A world built afresh with the same shift (as the demo's next start or a child builds it).
     with WorldExporter(TeamZetaWorld(SEED, incident_shift=SHIFT), clock=lambda: float(end)) as exporter:
         scraped = {}

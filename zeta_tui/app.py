@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from zeta_tui.session import ConsoleSession
 
 MIN_WIDTH, MIN_HEIGHT = 60, 15
-#: Screens that read ClickHouse analytics, and how long after start-up the store is opened for them.
+#: Seconds after start-up the embedded analytics store is opened, when the console opens on another screen.
 WARM_ANALYTICS_AFTER = 1.5
 
 SCREENS_BY_KEY = {

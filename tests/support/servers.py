@@ -362,3 +362,24 @@ def raw_prometheus_error(base_url: str, expr: str) -> str:
     body = httpx.get(f"{base_url}/api/v1/query", params={"query": expr}, timeout=10).json()
     assert body["status"] == "error", body
     return body["error"]
+
+
+def rule_prometheus(workdir: Path, rules: str, until, timeout: float = 30.0):
+    """A Prometheus child evaluating ``rules`` every second, started in ``workdir`` (skips the
+    test without the binary) and returned once ``until(alerts)`` holds for its /api/v1/alerts
+    list. The caller stops it."""
+    _skip_without("prometheus")
+    (workdir / "rules.yml").write_text(rules)
+    child = prometheus_server(workdir, f"global:\n  evaluation_interval: 1s\nrule_files: [{workdir / 'rules.yml'}]\nscrape_configs: []\n")
+    child.start()
+    try:
+        child.wait_ready(timeout=30)
+
+        def evaluated() -> bool:
+            return bool(until(httpx.get(f"{child.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]))
+
+        assert wait_until(evaluated, timeout=timeout), child.tail_log()
+    except BaseException:
+        child.stop()
+        raise
+    return child

@@ -89,3 +89,21 @@ def close(actual: float, expected: float, rel: float = 1e-9) -> bool:
     if math.isnan(expected):
         return math.isnan(actual)
     return math.isclose(actual, expected, rel_tol=rel, abs_tol=1e-12)
+
+
+def backfilled_at(world, end: int) -> dict[str, float]:
+    """What the backfill writes for ``world`` at ``end`` (a point of the 15 s grid): each series'
+    selector and value, read back from the OpenMetrics text of [end - 15, end]."""
+    import io
+
+    from zeta_tui.demo.openmetrics import write_openmetrics
+
+    out = io.StringIO()
+    write_openmetrics(world, out, [end - 15, end])
+    values = {}
+    for line in out.getvalue().splitlines():
+        if line and not line.startswith("#"):
+            selector, value, stamp = line.rsplit(" ", 2)
+            if int(stamp) == end:
+                values[selector] = float(value)
+    return values

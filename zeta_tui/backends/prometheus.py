@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import math
 import time
+from dataclasses import replace
 from typing import Any, Iterable
 
 from zeta_tui.backends.http import HttpBackend

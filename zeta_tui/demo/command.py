@@ -53,9 +53,8 @@ def config_snippet(stack: DemoStack) -> str:
     """
     toml = (f'[contexts.{DEMO_CONTEXT}]\nproduction = false\nrefresh_seconds = 10\nnamespace = "{stack.world.namespace}"\n'
             f'[contexts.{DEMO_CONTEXT}.prometheus]\nurl = "{stack.prometheus_url}"\n')
-    alertmanager = stack.alertmanager
-    if alertmanager is not None and alertmanager.process is not None:
-        toml += f'[contexts.{DEMO_CONTEXT}.alertmanager]\nurl = "{alertmanager.url}"\n'
+    if stack.alertmanager_url:
+        toml += f'[contexts.{DEMO_CONTEXT}.alertmanager]\nurl = "{stack.alertmanager_url}"\n'
     return toml
 
 
@@ -121,8 +120,8 @@ def _serve_until_stopped(stack: DemoStack) -> int:
     print(f"  prometheus: {stack.prometheus_url}", flush=True)
     assert stack.exporter is not None
     print(f"  world exporter: {stack.exporter.url}", flush=True)
-    if stack.alertmanager is not None and stack.alertmanager.process is not None:
-        print(f"  alertmanager: {stack.alertmanager.url}", flush=True)
+    if stack.alertmanager_url:
+        print(f"  alertmanager: {stack.alertmanager_url}", flush=True)
     if stack.alert_sink is not None:
         print(f"  alert notifications: {stack.alert_sink.path}", flush=True)
     print(f"  history: {stack.paths.tsdb}", flush=True)

@@ -174,6 +174,12 @@ class DemoStack:
         assert self.prometheus is not None, "the stack is not started"
         return self.prometheus.url
 
+    @property
+    def alertmanager_url(self) -> str | None:
+        """The Alertmanager child's URL while it runs; None without one (its binary missing)."""
+        running = self.alertmanager is not None and self.alertmanager.process is not None
+        return self.alertmanager.url if running else None
+
     # --- start -------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -394,8 +400,7 @@ class DemoStack:
                                 logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
                                 traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None,
                                 clickhouse=ClickHouseConfig(path=str(self.paths.store)) if self.usage is not None else None,
-                                alertmanager=AlertmanagerConfig(url=self.alertmanager.url)
-                                if self.alertmanager is not None and self.alertmanager.process is not None else None)
+                                alertmanager=AlertmanagerConfig(url=self.alertmanager_url) if self.alertmanager_url else None)
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 

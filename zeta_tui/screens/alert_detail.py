@@ -114,7 +114,7 @@ class AlertDetailScreen(Screen):
             graphed = [lhs for lhs, _op, _value in conditions] or [expr]
             start, end = self.window
             step = max(15.0, (end - start) / POINTS)
-            results = [await _graph(prom, query, start, end, step) for query in graphed]
+            results = await _graph(prom, graphed, start, end, step)
         except Exception as exc:  # a ZetaError, or garbage from the backend: the screen stays up
             error = exc if isinstance(exc, ZetaError) else BackendUnavailable(
                 f"unexpected answer: {type(exc).__name__}: {exc}", hint="Prometheus answered something Zeta cannot read; retrying")
@@ -188,20 +188,22 @@ class AlertDetailScreen(Screen):
         self.app.call_later(self.app.show_traces, self.row.service, True, *self.window)
 
 
-async def _graph(prom, query: str, start: float, end: float, step: float):
-    """``query`` over the window. A recorded series (a burn rate's ``job:…:ratio_rate1h``) exists
-    only since its rule began to be evaluated: when it starts after the window does, its
-    recording rule's own expression is graphed instead, over raw data that reaches further back."""
-    result = await prom.query_range(query, start, end, step)
-    begins = min((s.samples[0].t for s in result.data if s.samples), default=None)
-    if not _METRIC_NAME.fullmatch(query) or (begins is not None and begins <= start + 2 * step):
-        return result
-    groups = (await prom.rules()).data
-    recorded = next((r.query for g in groups for r in g.rules if r.kind == "recording" and r.name == query), "")
-    if not recorded:
-        return result
-    fuller = await prom.query_range(recorded, start, end, step)
-    return fuller if fuller.data else result
+async def _graph(prom, queries: list[str], start: float, end: float, step: float) -> list:
+    """Each of ``queries`` over the window. A recorded series (a burn rate's ``job:…:ratio_rate1h``)
+    exists only since its rule began to be evaluated: when it starts after the window does, its
+    recording rule's own expression is graphed instead, over raw data that reaches further back
+    (the rules are read once, and only then)."""
+    results = [await prom.query_range(query, start, end, step) for query in queries]
+    late = [i for i, (query, result) in enumerate(zip(queries, results))
+            if _METRIC_NAME.fullmatch(query) and min((s.samples[0].t for s in result.data if s.samples), default=end) > start + 2 * step]
+    if late:
+        groups = (await prom.rules()).data
+        recorded = {r.name: r.query for g in groups for r in g.rules if r.kind == "recording"}
+        for i in late:
+            if queries[i] in recorded:
+                fuller = await prom.query_range(recorded[queries[i]], start, end, step)
+                results[i] = fuller if fuller.data else results[i]
+    return results
 
 
 async def _rule_expression(prom, name: str) -> str:

@@ -100,10 +100,10 @@ class PollingScreen(Screen, Generic[T]):
             # A previous run's answer is on screen: let it be drawn before asking (opening an
             # embedded store holds the GIL for a moment, and the first paint would wait for it).
             self.call_after_refresh(self.refresh_data)
-        elif self._due or self.snapshot.value is None or self._asked != self._current_ask() or self._overdue() <= 0:
+        elif self._due or self.snapshot.value is None or self._asked != self._current_ask() or self._until_due() <= 0:
             self.refresh_data()
         else:
-            self._arm(self._overdue())
+            self._arm(self._until_due())
 
     def on_screen_suspend(self) -> None:
         self._disarm()
@@ -162,7 +162,7 @@ class PollingScreen(Screen, Generic[T]):
         if self.is_current:
             self._arm(self._delay())
 
-    def _overdue(self) -> float:
+    def _until_due(self) -> float:
         """Seconds until the next poll counted from the answer on screen (<= 0: due now). A screen
         shown again after a while (or one prefetched at start-up) must not wait a whole period
         more with old data on it."""
