@@ -16,7 +16,7 @@ import pytest
 from tests.support.servers import REPO
 from zeta_tui.cli import main
 from zeta_tui.config.loader import parse_config
-from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, HttpBackendConfig, LogsConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, HttpBackendConfig, LabelsConfig, LogsConfig, MetricsConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.config.starter import STARTER_TOML
 
 
@@ -94,6 +94,12 @@ MISTAKES = [
         '[contexts.prod.prometheus]\nurl = "https://127.0.0.1:9090"\nca_file = "certs/missing-ca.pem"\n',
         ["contexts.prod.prometheus.ca_file: file", "missing-ca.pem' does not exist", "relative paths are read from the config file's directory"],
     ),
+    (
+        "a label name Prometheus cannot have",
+        '[contexts.prod.labels]\nservice = "app name"\n',
+        ["contexts.prod.labels.service: 'app name' is not a Prometheus label name", "not starting with a digit"],
+    ),
+    ("a metric name with a dash", '[contexts.prod.metrics]\nlatency = "http-latency"\n', ["contexts.prod.metrics.latency: 'http-latency' is not a Prometheus metric name"]),
     ("bad context name", '[contexts."prod cluster".prometheus]\nurl = "http://127.0.0.1:9090"\n', ["contexts: name 'prod cluster' is not allowed"]),
 ]
 
@@ -278,7 +284,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("model", [ZetaConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, AlertmanagerConfig, LogsConfig])
+@pytest.mark.parametrize("model", [ZetaConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, AlertmanagerConfig, LogsConfig, LabelsConfig, MetricsConfig])
 def test_starter_shows_every_field(model) -> None:
     for name in model.model_fields:
         as_key, as_table = f"{name} =", f".{name}]"  # tables appear as [contexts.x.prometheus]

@@ -12,6 +12,7 @@ from zeta_tui.app import ZetaApp
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from tests.support.console import settled
+from tests.support.servers import stub_discovery
 from zeta_tui.screens.time_range import parse_range
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -39,10 +40,14 @@ def _header_text(app: ZetaApp) -> str:
 @pytest.fixture
 def garbage_server(httpserver: HTTPServer) -> str:
     # A success envelope whose samples are not numbers/pairs: the adapter must not crash the app.
+    # Discovery finds one service (auth, with up), so Health asks for its figures.
+    stub_discovery(httpserver, names=("up",))
     httpserver.expect_request("/api/v1/query_range").respond_with_json(
         {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {"job": "auth"}, "values": [["not-a-time"]]}]}}
     )
-    httpserver.expect_request("/api/v1/query").respond_with_json({"status": "success", "data": {"resultType": "vector", "result": []}})
+    httpserver.expect_request("/api/v1/query").respond_with_json(
+        {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "auth"}, "value": [T0, "1"]}]}}
+    )
     return httpserver.url_for("").rstrip("/")
 
 
@@ -214,6 +219,7 @@ async def test_a_backend_that_cannot_be_had_is_named_in_its_panes() -> None:
 async def test_a_screen_shown_again_asks_at_once_when_its_answer_is_older_than_a_period(httpserver: HTTPServer) -> None:
     """Switching back to a screen whose data is a poll period old (or more) fetches now; one shown
     again within the period keeps its data and asks when the period is up, not a period later."""
+    stub_discovery(httpserver)
     for path, kind in (("/api/v1/query", "vector"), ("/api/v1/query_range", "matrix")):
         httpserver.expect_request(path).respond_with_json({"status": "success", "data": {"resultType": kind, "result": []}})
     now = [T0]

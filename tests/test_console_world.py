@@ -47,7 +47,10 @@ async def test_service_cycle_and_endpoint_filter(prometheus_world) -> None:
         await pilot.press("2")
         await settled(pilot)
         assert {s for s, _ in _endpoint_rows(app)} == {"backend-api", "ml-engine", "auth"}
-        await pilot.press("s")  # all -> backend-api
+        await pilot.press("s")  # all -> the first discovered service with HTTP metrics, by name
+        screen = await settled(pilot)
+        assert screen.service == "auth" and {s for s, _ in _endpoint_rows(app)} == {"auth"}
+        await pilot.press("s")
         screen = await settled(pilot)
         assert screen.service == "backend-api" and {s for s, _ in _endpoint_rows(app)} == {"backend-api"}
         await pilot.press("escape")

@@ -12,7 +12,9 @@ import pytest
 
 from tests.support.world import close, extrapolated_rate, grid, histogram_quantile, in_range
 from zeta_tui.backends.api_performance import fetch_api_performance
+from zeta_tui.backends.discovery import discover
 from zeta_tui.backends.service_health import fetch_service_health
+from zeta_tui.config.models import ContextConfig
 from zeta_tui.models.health import ServiceStatus
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.querying.promql_catalog import PromCatalog
@@ -52,7 +54,8 @@ async def test_endpoint_table_matches_reference(prometheus_world, catalog, last_
     pw = prometheus_world
     client = pw.client()
     try:
-        result = await fetch_api_performance(client, catalog, services=SERVICES, endpoints_regex=".*", time_range=last_hour)
+        inventory = await discover(client, ContextConfig(), "world", at=pw.t0)
+        result = await fetch_api_performance(client, catalog, inventory, services=SERVICES, endpoints_regex=".*", time_range=last_hour)
     finally:
         await client.aclose()
     rows = {(e.service, e.endpoint): e for e in result.data.endpoints}
@@ -83,10 +86,13 @@ async def test_health_rows_match_reference(prometheus_world, catalog, last_hour)
     pw = prometheus_world
     client = pw.client()
     try:
-        result = await fetch_service_health(client, catalog, namespace="production", services=SERVICES, time_range=last_hour)
+        # Nothing configured: the services are what the world's Prometheus has.
+        inventory = await discover(client, ContextConfig(), "world", at=pw.t0)
+        result = await fetch_service_health(client, catalog, inventory, time_range=last_hour)
     finally:
         await client.aclose()
     rows = {r.name: r for r in result.data}
+    assert sorted(rows) == sorted(SERVICES)
     window = float(60 * int(last_hour.rate_window().rstrip("m")))
 
     for service in SERVICES:
@@ -101,6 +107,18 @@ async def test_health_rows_match_reference(prometheus_world, catalog, last_hour)
         assert close(row.memory_bytes, memory) and close(row.memory_limit_bytes, limit), service
         assert close(row.cpu_cores, cpu), service
         assert close(row.restarts, restarts), service
+        for figure, pair in ((row.disk_bytes_per_s, ("container_fs_reads_bytes_total", "container_fs_writes_bytes_total")),
+                             (row.network_bytes_per_s, ("container_network_receive_bytes_total", "container_network_transmit_bytes_total"))):
+            expected = sum(_rate(pw, s, window) or 0.0 for name in pair for s in pw.world.find(name, container=service))
+            assert close(figure, expected), (service, pair)
+        requests = {tuple(sorted(s.label_dict.items())): _rate(pw, s, window) or 0.0 for s in pw.world.find("http_requests_total", job=service)}
+        if requests:
+            failed = sum(r for labels, r in requests.items() if dict(labels)["status"].startswith("5"))
+            assert close(row.request_rate, sum(requests.values())), service
+            assert close(row.error_ratio, failed / sum(requests.values())), service
+            assert row.missing == "", service
+        else:  # redis and postgres serve no HTTP: the row says so
+            assert row.request_rate is None and row.missing == "no requests, latency", service
 
     # Worst first: the ml-engine spike took one of its two pods down at T0.
     assert result.data[0].name == "ml-engine" and result.data[0].status is ServiceStatus.DEGRADED

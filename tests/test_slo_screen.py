@@ -12,7 +12,8 @@ from textual.widgets import DataTable
 
 from tests.support.console import settled
 from zeta_tui.backends.prometheus import PrometheusClient
-from zeta_tui.backends.slo import fetch_slo
+from zeta_tui.backends.discovery import discover
+from zeta_tui.backends.slo import fetch_slo, slo_services
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.models.slo import BURN_WINDOWS, burn_text, plain_words, remaining_text
@@ -40,7 +41,10 @@ async def test_rows_are_the_slo_figures(prometheus_world) -> None:
         table = pilot.app.screen.query_one("#slo-table", DataTable)
         shown = {table.get_row_at(i)[0] + "/" + table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)}
         client = PrometheusClient(PrometheusConfig(url=prometheus_world.url))
-        expected = (await fetch_slo(client, app.catalog, list(app.context.services), at=prometheus_world.t0)).data
+        inventory = await discover(client, app.context, "snap", at=prometheus_world.t0)
+        expected = (await fetch_slo(client, app.catalog, inventory, slo_services(inventory, ()), at=prometheus_world.t0)).data
+        # Nothing configured: the services with HTTP metrics, found in Prometheus.
+        assert sorted({s.service for s in expected}) == ["auth", "backend-api", "ml-engine"]
         await client.aclose()
         assert set(shown) == {f"{s.service}/{s.objective.name}" for s in expected}
         for s in expected:

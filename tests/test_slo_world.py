@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.world import close, extrapolated_rate, grid, histogram_quantile
+from zeta_tui.backends.discovery import discover
 from zeta_tui.backends.slo import fetch_slo
+from zeta_tui.config.models import ContextConfig
 from zeta_tui.cli import main
 from zeta_tui.models.slo import SEED_OBJECTIVES, SloStatus
 from zeta_tui.querying.promql_catalog import PromCatalog
@@ -135,7 +137,9 @@ async def test_fetch_matches_reference(prometheus_world, catalog, reference) -> 
     pw = prometheus_world
     client = pw.client()
     try:
-        result = await fetch_slo(client, catalog, SERVICES, at=pw.t0)
+        # Named in the config: every one is read, redis and postgres (no HTTP) as no data.
+        inventory = await discover(client, ContextConfig(services=SERVICES), "world", at=pw.t0)
+        result = await fetch_slo(client, catalog, inventory, SERVICES, at=pw.t0)
     finally:
         await client.aclose()
     statuses: list[SloStatus] = result.data

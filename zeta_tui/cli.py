@@ -120,10 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     slo.add_argument("--json", action="store_true", help="print JSON")
     slo.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")
-    slo.add_argument("--services", metavar="A,B", help="comma-separated services (default: the context's services)")
+    slo.add_argument("--services", metavar="A,B", help="comma-separated services (default: the context's services, else every one with HTTP metrics)")
 
-    from zeta_tui.headless import clickhouse_cmd, sql
+    from zeta_tui.headless import clickhouse_cmd, services, sql
 
+    services.add_parser(sub, common)
     sql.add_parser(sub, common)
     clickhouse_cmd.add_parser(sub, common)
 
@@ -180,6 +181,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.slo import run_slo
 
         return run_slo(args)
+    if command == "services":
+        from zeta_tui.headless.services import run_services
+
+        return run_services(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 

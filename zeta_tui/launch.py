@@ -21,8 +21,12 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
     prometheus = PrometheusClient(context.prometheus) if context.prometheus is not None else None
+    directory = None
     if prometheus is not None:
+        from zeta_tui.backends.discovery import ServiceDirectory
+
         prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
+        directory = ServiceDirectory(prometheus, context, name)
     logs = None
     if context.logs is not None:
         from zeta_tui.backends.logs.factory import log_source_for
@@ -45,7 +49,7 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
         clickhouse = AnalyticsSource(context.clickhouse)
     return ConsoleSession(
         name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs,
-        traces=traces, alertmanager=alertmanager, clickhouse=clickhouse,
+        traces=traces, alertmanager=alertmanager, clickhouse=clickhouse, directory=directory,
     )
 
 

@@ -10,10 +10,12 @@ from zeta_tui.errors import BackendUnavailable, ZetaError
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.alertmanager import AlertmanagerClient
     from zeta_tui.backends.analytics import AnalyticsSource
+    from zeta_tui.backends.discovery import ServiceDirectory
     from zeta_tui.backends.logs.base import LogSource
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.backends.traces.base import TraceSource
     from zeta_tui.config.models import ContextConfig
+    from zeta_tui.models.discovery import ServiceInventory
     from zeta_tui.querying.promql_catalog import PromCatalog
 
 
@@ -34,6 +36,8 @@ class ConsoleSession:
     traces: "TraceSource | None" = None
     alertmanager: "AlertmanagerClient | None" = None
     clickhouse: "AnalyticsSource | None" = None
+    #: what the context's Prometheus has (services, signals, label conventions), asked once for all screens
+    directory: "ServiceDirectory | None" = None
 
     def require(self, section: str, example: str) -> Any:
         """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
@@ -46,6 +50,12 @@ class ConsoleSession:
                 hint=f"add [contexts.{self.context_name}.{section}] {example} to the config file",
             )
         return client
+
+    async def inventory(self, at: float | None = None) -> "ServiceInventory":
+        """The services of the context's Prometheus as of ``at``; raises what its panes show."""
+        self.require("prometheus", "with url = ...")
+        assert self.directory is not None  # built with the Prometheus client
+        return await self.directory.inventory(at)
 
     async def aclose(self) -> None:
         for client in (self.prometheus, self.logs, self.traces, self.alertmanager):

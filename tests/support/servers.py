@@ -383,3 +383,11 @@ def rule_prometheus(workdir: Path, rules: str, until, timeout: float = 30.0):
         child.stop()
         raise
     return child
+
+
+def stub_discovery(httpserver, *, names: tuple[str, ...] = (), labels: tuple[str, ...] = ("job", "instance")) -> None:
+    """Answers a stand-in Prometheus (pytest-httpserver) gives to service discovery: these metric
+    names exist and carry these labels (the /api/v1/query answers are the test's own)."""
+    httpserver.expect_request("/api/v1/label/__name__/values").respond_with_json({"status": "success", "data": list(names)})
+    httpserver.expect_request("/api/v1/labels").respond_with_json({"status": "success", "data": list(labels)})
+    httpserver.expect_request("/api/v1/label/le/values").respond_with_json({"status": "success", "data": []})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from zeta_tui.backends.discovery import query_params
 from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.discovery import ServiceInventory
 from zeta_tui.models.performance import ApiPerformance, EndpointStats
-from zeta_tui.models.series import QueryResult
+from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange, format_duration
-from zeta_tui.querying.promql_catalog import PromCatalog, alternation
+from zeta_tui.querying.promql_catalog import PromCatalog
 
 QUANTILES = {"p50": "0.5", "p95": "0.95", "p99": "0.99"}
 
@@ -16,14 +18,17 @@ QUANTILES = {"p50": "0.5", "p95": "0.95", "p99": "0.99"}
 async def fetch_api_performance(
     prom: PrometheusClient,
     catalog: PromCatalog,
+    inventory: ServiceInventory,
     *,
     services: list[str],
     endpoints_regex: str,
     time_range: TimeRange,
 ) -> QueryResult[ApiPerformance]:
+    """Charts and the endpoint table for ``services`` (names the inventory's service label holds)."""
     step = time_range.step()
+    conv = inventory.conventions
     base = {
-        "services": alternation(services),
+        **query_params(inventory, services),
         "endpoints": endpoints_regex or ".*",
         "window": time_range.rate_window(),
         "range": format_duration(time_range.seconds),
@@ -51,7 +56,7 @@ async def fetch_api_performance(
     rate_total, error_ratio, *endpoint_quantiles = rest[3:]
 
     def by_endpoint(result) -> dict[tuple[str, str], float]:
-        return {(s.label("job"), s.label("endpoint")): s.v for s in result.data}
+        return {(s.label(conv.service), s.label(conv.endpoint)): s.v for s in result.data}
 
     rates = by_endpoint(rate_total)
     errors = by_endpoint(error_ratio)
@@ -70,10 +75,14 @@ async def fetch_api_performance(
         for job, endpoint in keys
     )
     latency = {name: (r.data[0] if r.data else None) for name, r in zip(QUANTILES, latency_series)}
+    # The charts' series carry the domain's words (service, endpoint, status), whatever the
+    # context's labels are called.
+    rate_lines = [Series({"service": s.label(conv.service), "endpoint": s.label(conv.endpoint)}, s.samples) for s in rate_series.data]
+    status_lines = [Series({"status": s.label(conv.status)}, s.samples) for s in status_series.data]
     perf = ApiPerformance(
-        request_rate=tuple(sorted(rate_series.data, key=lambda s: (s.label("job"), s.label("endpoint")))),
+        request_rate=tuple(sorted(rate_lines, key=lambda s: (s.label("service"), s.label("endpoint")))),
         latency=latency,
-        errors_by_status=tuple(sorted(status_series.data, key=lambda s: s.label("status"))),
+        errors_by_status=tuple(sorted(status_lines, key=lambda s: s.label("status"))),
         endpoints=endpoints,
     )
     return QueryResult(perf, warnings)

@@ -49,6 +49,10 @@ class PrometheusClient(HttpBackend):
                 hint="is this URL a Prometheus-compatible API?",
             )
         warnings = tuple(str(w) for w in body.get("warnings") or ()) + tuple(f"info: {i}" for i in body.get("infos") or ())
+        # "warning" is not in Prometheus's own API, but proxies and compatible stores send it with
+        # data and warnings (a partial answer): the data are read and the warnings shown.
+        if body["status"] == "warning" and "data" in body:
+            return body.get("data"), warnings or (f"the server answered with status \"warning\" and no reason (HTTP {resp.status_code})",)
         if body["status"] != "success":
             error_type = str(body.get("errorType", ""))
             message = str(body.get("error", f"HTTP {resp.status_code}"))
@@ -81,20 +85,18 @@ class PrometheusClient(HttpBackend):
         return QueryResult(_matrix(data.get("result") or []), warnings)
 
     async def label_values(self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
-        params: list[tuple[str, str]] = [("match[]", m) for m in match]
-        if start is not None:
-            params.append(("start", _ts(start)))
-        if end is not None:
-            params.append(("end", _ts(end)))
+        params = _match_params(match, start, end)
         data, warnings = await self._api(f"label/{label}/values", params)
         return QueryResult(sorted(str(v) for v in data or []), warnings)
 
+    async def label_names(self, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
+        """Label names of the series ``match`` selects (all series when empty) in [start, end]."""
+        params = _match_params(match, start, end)
+        data, warnings = await self._api("labels", params)
+        return QueryResult(sorted(str(v) for v in data or []), warnings)
+
     async def series(self, match: Iterable[str], start: float | None = None, end: float | None = None) -> QueryResult[list[dict[str, str]]]:
-        params: list[tuple[str, str]] = [("match[]", m) for m in match]
-        if start is not None:
-            params.append(("start", _ts(start)))
-        if end is not None:
-            params.append(("end", _ts(end)))
+        params = _match_params(match, start, end)
         data, warnings = await self._api("series", params)
         return QueryResult([dict(s) for s in data or []], warnings)
 
@@ -175,6 +177,15 @@ class PrometheusClient(HttpBackend):
         t0 = time.perf_counter()
         info = await self.build_info()
         return info, time.perf_counter() - t0
+
+
+def _match_params(match: Iterable[str], start: float | None, end: float | None) -> list[tuple[str, str]]:
+    params = [("match[]", m) for m in match]
+    if start is not None:
+        params.append(("start", _ts(start)))
+    if end is not None:
+        params.append(("end", _ts(end)))
+    return params
 
 
 def _rule_alert(a: dict[str, Any]) -> RuleAlert:

@@ -5,21 +5,25 @@ from __future__ import annotations
 import asyncio
 import math
 
+from zeta_tui.backends.discovery import query_params
 from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.discovery import ServiceInventory
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange, format_duration
-from zeta_tui.querying.promql_catalog import PromCatalog, alternation
+from zeta_tui.querying.promql_catalog import PromCatalog
 
-# catalog query -> (history key, label that names the service)
+#: catalog query -> history key; every answer is one series per service (the service label)
 _RANGE_QUERIES = {
-    "service_up": ("up", "job"),
-    "service_cpu": ("cpu", "container"),
-    "service_memory": ("memory", "container"),
-    "service_memory_limit": ("memory_limit", "container"),
-    "service_disk_io": ("disk", "container"),
-    "service_network_io": ("network", "container"),
-    "service_restarts": ("restarts", "container"),
+    "service_up": "up",
+    "service_requests": "requests",
+    "service_error_ratio": "errors",
+    "service_cpu": "cpu",
+    "service_memory": "memory",
+    "service_memory_limit": "memory_limit",
+    "service_disk_io": "disk",
+    "service_network_io": "network",
+    "service_restarts": "restarts",
 }
 
 
@@ -37,19 +41,20 @@ def _aligned(series: Series, tr: TimeRange, step: float) -> tuple[float, ...]:
     return tuple(by_t.get(round(tr.start + i * step), math.nan) for i in range(n))
 
 
-
-
 async def fetch_service_health(
     prom: PrometheusClient,
     catalog: PromCatalog,
+    inventory: ServiceInventory,
     *,
-    namespace: str,
-    services: list[str],
     time_range: TimeRange,
 ) -> QueryResult[list[ServiceHealth]]:
-    """One row per configured service, worst first. Raises ZetaError if Prometheus fails."""
+    """One row per service of the inventory, worst first. Raises ZetaError if Prometheus fails."""
+    services = inventory.names()
+    if not services:
+        return QueryResult([], ())
     step = time_range.step()
-    params = {"namespace": namespace, "services": alternation(services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
+    label = inventory.conventions.service
+    params = {**query_params(inventory, services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
     names = list(_RANGE_QUERIES)
     results = await asyncio.gather(
         *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names),
@@ -58,22 +63,21 @@ async def fetch_service_health(
     warnings: list[str] = []
     history: dict[str, dict[str, tuple[float, ...]]] = {s: {} for s in services}
     for name, result in zip(names, results[:-1]):
-        key, label = _RANGE_QUERIES[name]
         warnings.extend(result.warnings)
         for series in result.data:
             service = series.label(label)
             if service in history:
-                history[service][key] = _aligned(series, time_range, step)
-    restarts_total = {s.label("container"): s.v for s in results[-1].data}
+                history[service][_RANGE_QUERIES[name]] = _aligned(series, time_range, step)
+    restarts_total = {s.label(label): s.v for s in results[-1].data}
     warnings.extend(results[-1].warnings)
 
     rows = []
-    for service in services:
-        h = history[service]
+    for found in inventory.services:
+        h = history[found.name]
         up = _last(h.get("up", ()))
         rows.append(
             ServiceHealth(
-                name=service,
+                name=found.name,
                 status=ServiceStatus.from_up_ratio(up),
                 up_ratio=up,
                 cpu_cores=_last(h.get("cpu", ())),
@@ -81,7 +85,10 @@ async def fetch_service_health(
                 memory_limit_bytes=_last(h.get("memory_limit", ())),
                 disk_bytes_per_s=_last(h.get("disk", ())),
                 network_bytes_per_s=_last(h.get("network", ())),
-                restarts=restarts_total.get(service),
+                restarts=restarts_total.get(found.name),
+                request_rate=_last(h.get("requests", ())),
+                error_ratio=_last(h.get("errors", ())),
+                missing=found.missing_text(),
                 history={k: v for k, v in h.items() if k != "memory_limit"},
                 history_start=time_range.start,
                 history_step=step,

@@ -13,10 +13,13 @@ import asyncio
 import math
 from typing import Sequence
 
+from zeta_tui.backends.discovery import query_params
 from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.discovery import ServiceInventory
 from zeta_tui.models.series import InstantSample, QueryResult
+from zeta_tui.models.conventions import FAST_SECONDS
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, SEED_OBJECTIVES, Objective, ObjectiveKind, SloStatus
-from zeta_tui.querying.promql_catalog import PromCatalog, alternation
+from zeta_tui.querying.promql_catalog import PromCatalog
 
 PERIOD_WINDOW = f"{PERIOD_DAYS}d"
 WINDOWS: tuple[str, ...] = (*BURN_WINDOWS, PERIOD_WINDOW)
@@ -30,8 +33,18 @@ COUNT_QUERIES = {
 P95 = "0.95"
 
 
-def _by_job(samples: list[InstantSample]) -> dict[str, float]:
-    return {s.label("job"): s.v for s in samples if not math.isnan(s.v)}
+def _by_service(samples: list[InstantSample], label: str) -> dict[str, float]:
+    return {s.label(label): s.v for s in samples if not math.isnan(s.v)}
+
+
+def slo_services(inventory: ServiceInventory, configured: Sequence[str]) -> list[str]:
+    """The services to read SLOs for: the configured ones, else those with HTTP requests (an SLO
+    of a service that serves none is no data), else every one."""
+    from zeta_tui.models.discovery import Signal
+
+    if configured:
+        return inventory.names()
+    return inventory.with_signal(Signal.REQUESTS) or inventory.names()
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
@@ -48,6 +61,7 @@ def _share(part: float | None, whole: float | None) -> float | None:
 async def fetch_slo(
     prom: PrometheusClient,
     catalog: PromCatalog,
+    inventory: ServiceInventory,
     services: Sequence[str],
     at: float | None = None,
     objectives: Sequence[Objective] = SEED_OBJECTIVES,
@@ -56,24 +70,32 @@ async def fetch_slo(
 
     ``at`` is the evaluation time (unix seconds; None: the server's now).
     """
-    selector = alternation(list(services))
+    params = query_params(inventory, services)
+    label = inventory.conventions.service
+    # Without a 100 ms bucket bound no request is known to be fast: the latency SLI is unknown.
+    fast_known = not inventory.latency_bounds or any(abs(b - FAST_SECONDS) < 1e-9 for b in inventory.latency_bounds)
     jobs = []
     keys: list[tuple[str, str]] = []
     for window in WINDOWS:
         for name, key in COUNT_QUERIES.items():
             keys.append((key, window))
-            jobs.append(prom.query(catalog.render(name, services=selector, window=window), at=at))
-    jobs.append(prom.query(catalog.render("slo_latency_quantile", quantile=P95, services=selector, window=PERIOD_WINDOW), at=at))
-    jobs.append(prom.query(catalog.render("slo_history", services=selector, window=PERIOD_WINDOW), at=at))
+            jobs.append(prom.query(catalog.render(name, **params, window=window), at=at))
+    jobs.append(prom.query(catalog.render("slo_latency_quantile", **params, quantile=P95, window=PERIOD_WINDOW), at=at))
+    jobs.append(prom.query(catalog.render("slo_history", **params, window=PERIOD_WINDOW), at=at))
     results = await asyncio.gather(*jobs)
     warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
+    if not fast_known:
+        bounds = ", ".join(f"{b * 1000:g} ms" for b in inventory.latency_bounds if math.isfinite(b))
+        warnings += (f"{inventory.conventions.latency} has no 100 ms bucket ({bounds}): the latency SLI is unknown",)
 
-    counts = {k: _by_job(r.data) for k, r in zip(keys, results)}
-    p95 = _by_job(results[-2].data)
-    history = {s.label("job"): s.t - s.v for s in results[-1].data if not math.isnan(s.v)}
+    counts = {k: _by_service(r.data, label) for k, r in zip(keys, results)}
+    p95 = _by_service(results[-2].data, label)
+    history = {s.label(label): s.t - s.v for s in results[-1].data if not math.isnan(s.v)}
 
     def bad_share(service: str, kind: ObjectiveKind, window: str) -> float | None:
         if kind is ObjectiveKind.LATENCY:
+            if not fast_known:
+                return None
             good = _share(counts["fast", window].get(service), counts["timed", window].get(service))
             return None if good is None else 1.0 - good
         return _share(counts["failed", window].get(service), counts["requests", window].get(service))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import difflib
+import re
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -157,17 +158,76 @@ class ClickHouseConfig(HttpBackendConfig):
         return self
 
 
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def _prometheus_name(value: str | None, pattern: re.Pattern, what: str, example: str) -> str | None:
+    if value is not None and not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; not starting with a digit), e.g. {example}")
+    return value
+
+
+class LabelsConfig(_Strict):
+    """Which Prometheus labels name a service, an endpoint and a status code in this context.
+
+    Unset labels are detected from what the metrics carry (see docs/conventions.md); a label
+    set here is used as written, and one the metrics lack is reported with the labels they have.
+    """
+
+    service: str | None = Field(
+        None, description='Label naming the service on up and the HTTP metrics: "job" (the default), "service", "app", "service_name", ...'
+    )
+    endpoint: str | None = Field(
+        None, description='Label naming the endpoint on the HTTP metrics: "endpoint", "handler", "route", "http_route", "path", ... (detected when unset).'
+    )
+    status: str | None = Field(
+        None, description='Label holding the HTTP status code: "status", "code", "status_code", "http_response_status_code", ... (detected when unset).'
+    )
+
+    @field_validator("service", "endpoint", "status")
+    @classmethod
+    def _label_name(cls, v: str | None) -> str | None:
+        return _prometheus_name(v, _LABEL_NAME, "label name", '"http_route"')
+
+
+class MetricsConfig(_Strict):
+    """Names of the HTTP metrics in this context (detected when unset)."""
+
+    requests: str | None = Field(
+        None,
+        description='Request counter, e.g. "http_requests_total"; when unset, the first that exists of a few common names, else the latency histogram\'s _count.',
+    )
+    latency: str | None = Field(
+        None,
+        description='Latency histogram without _bucket, e.g. "http_request_duration_seconds" or OpenTelemetry\'s "http_server_request_duration_seconds" (detected when unset).',
+    )
+    latency_unit: Literal["seconds", "milliseconds"] | None = Field(
+        None, description="Unit of the latency histogram's buckets; by default read from the name's suffix (_seconds, _milliseconds, _ms)."
+    )
+
+    @field_validator("requests", "latency")
+    @classmethod
+    def _metric_name(cls, v: str | None) -> str | None:
+        return _prometheus_name(v, _METRIC_NAME, "metric name", '"http_server_request_duration_seconds"')
+
+
 class ContextConfig(_Strict):
     """One environment to look at, like a kubeconfig context."""
 
     production: bool = Field(False, description="Shows a production banner; read-only unless read_only = false is explicit.")
     read_only: bool | None = Field(None, description="Refuse write actions (e.g. silences). Defaults to the value of production.")
     refresh_seconds: float = Field(10.0, ge=1, le=3600, description="How often panes refresh.")
-    namespace: str = Field("production", description="Kubernetes namespace of the services (cAdvisor and kube-state-metrics labels).")
-    services: list[str] = Field(
-        default_factory=lambda: ["backend-api", "ml-engine", "auth", "redis", "postgres"],
-        description="Services to show: each is a Prometheus job and the container of the same name.",
+    namespace: str = Field(
+        "production",
+        description="Kubernetes namespace of the services; where Prometheus has no series in it, every namespace is shown and the screens say so.",
     )
+    services: list[str] = Field(
+        default_factory=list,
+        description="Services to show, in this order (a filter). Empty: every service Prometheus has (discovered from up and the HTTP metrics).",
+    )
+    labels: LabelsConfig = Field(default_factory=LabelsConfig, description="Label conventions of the metrics (service, endpoint, status).")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Names of the HTTP request counter and latency histogram.")
     time_range: str = Field("1h", description=f"Default time range: one of {', '.join(PRESETS)} or any duration like 90m.")
     prometheus: PrometheusConfig | None = Field(None, description="Metrics backend.")
     alertmanager: AlertmanagerConfig | None = Field(None, description="Alert routing backend.")

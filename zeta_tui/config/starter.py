@@ -23,8 +23,18 @@ default_context = "local"
 [contexts.local]
 refresh_seconds = 10                        # how often panes refresh
 # namespace = "production"                  # Kubernetes namespace of the services
-# services = ["backend-api", "ml-engine", "auth", "redis", "postgres"]
+# services = ["backend-api", "auth"]        # a filter and an order; default: every service Prometheus has
 # time_range = "1h"                         # 15m, 1h, 6h, 24h, 7d or any duration
+
+# The labels and metric names are detected from what Prometheus has; set them to override.
+# [contexts.local.labels]
+# service = "job"                           # or "service", "app", "service_name", ...
+# endpoint = "handler"                      # or "endpoint", "route", "http_route", "path", ...
+# status = "code"                           # or "status", "status_code", "http_response_status_code"
+# [contexts.local.metrics]
+# requests = "http_requests_total"          # default: this, else the latency histogram's _count
+# latency = "http_request_duration_seconds" # a histogram without _bucket; OpenTelemetry: http_server_request_duration_seconds
+# latency_unit = "seconds"                  # or "milliseconds"; default: from the name's suffix
 
 [contexts.local.prometheus]
 url = "http://127.0.0.1:9090"

@@ -23,9 +23,10 @@ from zeta_tui.headless.table import format_table
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 
 
-def _services(text: str | None, default: Sequence[str]) -> list[str]:
+def _services(text: str | None) -> list[str] | None:
+    """The services --services names, or None (the context's, else every one with HTTP metrics)."""
     if text is None:
-        return list(default)
+        return None
     names = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
     if not names:
         raise ConfigError("--services names no service", hint="e.g. --services backend-api,auth")
@@ -47,7 +48,7 @@ def run_slo(args: argparse.Namespace) -> int:
             where=str(loaded.path),
             hint=f"add [contexts.{loaded.name}.prometheus] with url = \"http://host:9090\", or pass --context",
         )
-    services = _services(args.services, loaded.context.services)
+    services = _services(args.services)
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
     analytics = None
@@ -55,7 +56,8 @@ def run_slo(args: argparse.Namespace) -> int:
         from zeta_tui.backends.analytics import AnalyticsSource
 
         analytics = AnalyticsSource(loaded.context.clickhouse)
-    return asyncio.run(_run(PrometheusClient(cfg), catalog, services, args.at, args.json, analytics))
+    context = loaded.context if services is None else loaded.context.model_copy(update={"services": services})
+    return asyncio.run(_run(PrometheusClient(cfg), catalog, (context, loaded.name), args.at, args.json, analytics))
 
 
 async def _tenant_slas(analytics: Any, at: float | None) -> list[dict[str, Any]]:
@@ -70,16 +72,24 @@ async def _tenant_slas(analytics: Any, at: float | None) -> list[dict[str, Any]]
     return answer.records()
 
 
-async def _run(client: Any, catalog: Any, services: list[str], at: float | None, as_json: bool, analytics: Any = None) -> int:
-    from zeta_tui.backends.slo import fetch_slo
+async def _slo(client: Any, catalog: Any, scope: tuple[Any, str], at: float | None):
+    from zeta_tui.backends.discovery import discover
+    from zeta_tui.backends.slo import fetch_slo, slo_services
 
+    context, name = scope
+    inventory = await discover(client, context, name, at=at)
+    result = await fetch_slo(client, catalog, inventory, slo_services(inventory, context.services), at=at)
+    return type(result)(result.data, (*inventory.notes, *result.warnings))
+
+
+async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | None, as_json: bool, analytics: Any = None) -> int:
     slas: list[dict[str, Any]] | None = None
     sla_error: str | None = None
     try:
         if analytics is None:
-            result = await fetch_slo(client, catalog, services, at=at)
+            result = await _slo(client, catalog, scope, at)
         else:
-            result, answer = await asyncio.gather(fetch_slo(client, catalog, services, at=at), _tenant_slas(analytics, at), return_exceptions=True)
+            result, answer = await asyncio.gather(_slo(client, catalog, scope, at), _tenant_slas(analytics, at), return_exceptions=True)
             if isinstance(result, BaseException):
                 raise result
             if isinstance(answer, ZetaError):

@@ -43,6 +43,10 @@ class ServiceHealth:
     disk_bytes_per_s: float | None = None
     network_bytes_per_s: float | None = None
     restarts: float | None = None
+    request_rate: float | None = None
+    error_ratio: float | None = None
+    #: the signals Prometheus lacks for this service, in words ("" when it has them all)
+    missing: str = ""
     history: dict[str, tuple[float, ...]] = field(default_factory=dict)
     history_start: float = 0.0
     history_step: float = 0.0

@@ -7,9 +7,14 @@ A file looks like::
     sum by (job, endpoint) (rate(http_requests_total{job=~"$services"}[$window]))
 
 The first comment is the description, ``# params:`` declares the parameters, the rest is the
-expression. A file of the same name under the user's config dir (queries/promql/) overrides the
-shipped one. The catalog is checked at start-up: undeclared or unknown parameters and syntax
-errors are reported by query name and file.
+expression. ``{{name}}`` includes another query of the catalog, rendered with the same values
+(in parentheses); the including file declares the parameters of what it includes. A file of the
+same name under the user's config dir (queries/promql/) overrides the shipped one. The catalog
+is checked at start-up: undeclared or unknown parameters, unknown or circular includes and
+syntax errors are reported by query name and file.
+
+The label and metric names of the user's conventions are parameters too (``$service_label``,
+``$requests_metric``, ...): see models/conventions.py.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ import promql_parser
 from zeta_tui.errors import ConfigError
 
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_INCLUDE = re.compile(r"\{\{([a-z_][a-z0-9_]*)\}\}")
 
 #: Parameters the screens supply, with a value used to check each query's syntax.
 KNOWN_PARAMS: dict[str, str] = {
-    "namespace": "production",
+    "namespace": "production|",
     "services": "backend-api|ml-engine",
     "service": "backend-api",
     "endpoint": "/api/v1/recommendations",
@@ -34,6 +40,13 @@ KNOWN_PARAMS: dict[str, str] = {
     "window": "5m",
     "range": "1h",
     "quantile": "0.95",
+    "service_label": "job",
+    "endpoint_label": "endpoint",
+    "status_label": "status",
+    "requests_metric": "http_requests_total",
+    "latency_buckets": "http_request_duration_seconds_bucket",
+    "latency_scale": "1",
+    "fast_le": "0\\.1",
 }
 
 
@@ -47,7 +60,11 @@ class PromQuery:
     template: str
     path: Path
 
-    def render(self, **values: str) -> str:
+    def includes(self) -> list[str]:
+        return _INCLUDE.findall(self.template)
+
+    def render(self, values: dict[str, str], expand=None) -> str:
+        """The expression with ``values`` in place; ``expand(name)`` renders an included query."""
         missing = [p for p in self.params if p not in values]
         if missing:
             raise ConfigError(
@@ -55,7 +72,10 @@ class PromQuery:
                 where=str(self.path),
                 hint="this is a bug in the screen calling it, or the file declares a parameter no screen supplies",
             )
-        return _PARAM.sub(lambda m: _escape(values[m.group(1)]), self.template)
+        text = _PARAM.sub(lambda m: _escape(values[m.group(1)]), self.template)
+        if expand is not None:
+            text = _INCLUDE.sub(lambda m: f"({expand(m.group(1))})", text)
+        return text
 
 
 def regex_escape(text: str) -> str:
@@ -118,7 +138,12 @@ class PromCatalog:
             raise ConfigError(f"no PromQL query named {name!r} in the catalog", hint="reinstall zeta or restore queries/promql/") from None
 
     def render(self, name: str, **values: str) -> str:
-        return self.get(name).render(**values)
+        return self._render(name, values, ())
+
+    def _render(self, name: str, values: dict[str, str], within: tuple[str, ...]) -> str:
+        if name in within:
+            raise ConfigError(f"PromQL query {within[0]!r} includes itself through {' -> '.join((*within, name))}", hint="remove the circular {{...}} include")
+        return self.get(name).render(values, lambda inner: self._render(inner, values, (*within, name)))
 
     def problems(self) -> list[str]:
         """Every defect, one line each, naming the query and its file."""
@@ -134,9 +159,19 @@ class PromCatalog:
             for p in q.params:
                 if p not in KNOWN_PARAMS:
                     out.append(f"{where}: unknown parameter {p!r}; known: {', '.join(KNOWN_PARAMS)}")
+            for inner in q.includes():
+                if inner not in self._queries:
+                    out.append(f"{where}: includes {{{{{inner}}}}}, which is not in the catalog")
+                else:
+                    for p in sorted(set(self._queries[inner].params) - set(q.params)):
+                        out.append(f"{where}: includes {{{{{inner}}}}}, which needs ${p}; declare it in '# params:'")
+            if any(o.startswith(where) for o in out):
+                continue
             sample = {p: KNOWN_PARAMS.get(p, "x") for p in used | set(q.params)}
             try:
-                promql_parser.parse(_PARAM.sub(lambda m: sample[m.group(1)], q.template))
+                promql_parser.parse(self._render(q.name, sample, ()))
+            except ConfigError as exc:
+                out.append(f"{where}: {exc.message}")
             except (ValueError, TypeError) as exc:
                 out.append(f"{where}: bad PromQL: {exc}")
         return out

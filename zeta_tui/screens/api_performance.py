@@ -48,6 +48,8 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         self.service: str | None = None
         self.endpoint_text = ""
         self._chart_index = 0
+        #: the services with HTTP metrics, from the last discovery (what `s` cycles through)
+        self._http_services: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="api-filters"):
@@ -94,7 +96,7 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         self.set_service(service)
 
     def _services(self) -> list[str]:
-        return [self.service] if self.service else list(self.app.context.services)
+        return [self.service] if self.service else list(self._http_services)
 
     def _show_scope(self) -> None:
         if not self.children:
@@ -105,9 +107,12 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
     async def fetch(self, time_range: TimeRange) -> QueryResult[ApiPerformance]:
         prom = self.require_prometheus()
         from zeta_tui.backends.api_performance import fetch_api_performance  # httpx: not at start-up
+        from zeta_tui.models.discovery import Signal
 
+        inventory = await self.app.session.inventory(time_range.end)
+        self._http_services = inventory.with_signal(Signal.REQUESTS) or inventory.with_signal(Signal.LATENCY) or inventory.names()
         return await fetch_api_performance(
-            prom, self.app.catalog, services=self._services(), endpoints_regex=endpoint_filter_regex(self.endpoint_text), time_range=time_range
+            prom, self.app.catalog, inventory, services=self._services(), endpoints_regex=endpoint_filter_regex(self.endpoint_text), time_range=time_range
         )
 
     def show(self, value: ApiPerformance) -> None:
@@ -139,7 +144,7 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         self.refresh_data()
 
     def action_next_service(self) -> None:
-        choices: list[str | None] = [None, *self.app.context.services]
+        choices: list[str | None] = [None, *self._http_services]
         self.set_service(choices[(choices.index(self.service) + 1) % len(choices)] if self.service in choices else None)
 
     def action_next_chart(self) -> None:

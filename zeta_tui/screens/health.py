@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,13 +23,28 @@ DETAIL_ALL_WIDTH = 120  # columns; below this one chart at a time, `c` cycles
 DETAIL_CHARTS = ("detail-cpu", "detail-memory", "detail-network")
 
 
-def summary(rows: list[ServiceHealth]) -> str:
+@dataclass(frozen=True)
+class HealthView:
+    """The rows, and what discovery chose or found missing (shown beside the counts)."""
+
+    rows: tuple[ServiceHealth, ...]
+    notes: tuple[str, ...] = ()
+
+
+def summary(view: HealthView) -> str:
+    rows = view.rows
     counts = Counter(r.status for r in rows)
     parts = [f"{counts[s]} {s.value}" for s in ServiceStatus if counts[s]]
-    return f"{len(rows)} services: " + ", ".join(parts) if rows else "no services configured"
+    text = f"{len(rows)} services: " + ", ".join(parts) if rows else "no services found"
+    lacking = [r for r in rows if r.missing]
+    if len(lacking) == 1:
+        text += f" · {lacking[0].name}: {lacking[0].missing}"
+    elif lacking:
+        text += f" · {len(lacking)} lack some signals (see Signals, or the charts)"
+    return " · ".join([text, *view.notes])
 
 
-class HealthScreen(PollingScreen[list[ServiceHealth]]):
+class HealthScreen(PollingScreen[HealthView]):
     TITLE = "Service health"
 
     BINDINGS = [
@@ -70,20 +86,21 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         self._chart_index = (self._chart_index + 1) % len(DETAIL_CHARTS)
         self._layout_detail()
 
-    async def fetch(self, time_range: TimeRange) -> QueryResult[list[ServiceHealth]]:
+    async def fetch(self, time_range: TimeRange) -> QueryResult[HealthView]:
         prom = self.require_prometheus()
         from zeta_tui.backends.service_health import fetch_service_health  # httpx: not at start-up
 
-        ctx = self.app.context
-        return await fetch_service_health(prom, self.app.catalog, namespace=ctx.namespace, services=list(ctx.services), time_range=time_range)
+        inventory = await self.app.session.inventory(time_range.end)
+        result = await fetch_service_health(prom, self.app.catalog, inventory, time_range=time_range)
+        return QueryResult(HealthView(tuple(result.data), inventory.notes), result.warnings)
 
-    def show(self, value: list[ServiceHealth]) -> None:
+    def show(self, value: HealthView) -> None:
         text = summary(value)
         if text != self._summary:  # an update repaints even when the words are the same
             self._summary = text
             self.query_one("#health-summary", Static).update(text, layout=False)
         table = self.query_one(ServiceHealthTable)
-        table.show(value)
+        table.show(value.rows)
         # The table (what is broken) goes out in this frame; the charts follow in the next.
         self.call_after_refresh(lambda: self._show_detail(table.selected_service()))
 
@@ -92,7 +109,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         self._show_detail(str(event.row_key.value) if event.row_key is not None else None)
 
     def _show_detail(self, service: str | None) -> None:
-        rows = {r.name: r for r in self.snapshot.value or []}
+        rows = {r.name: r for r in (self.snapshot.value.rows if self.snapshot.value else ())}
         row = rows.get(service or "")
         if row is None:
             return
@@ -106,6 +123,7 @@ class HealthScreen(PollingScreen[list[ServiceHealth]]):
         }
         for chart_id, (title, lines) in charts.items():
             chart = self.query_one(chart_id, LineChart)
+            chart.empty_message = f"{row.name}: {row.missing}" if row.missing else "no data in this time range"
             if chart.border_title != f"{title} · {row.name}":  # setting it repaints, even unchanged
                 chart.border_title = f"{title} · {row.name}"
             chart.show([l for l in lines if l.ys], (tr.start, tr.end))

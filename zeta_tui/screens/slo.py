@@ -78,9 +78,11 @@ class SloScreen(PollingScreen[SloView]):
         screen's; they are fetched when the screen is shown."""
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[SloView]:
-        from zeta_tui.backends.slo import fetch_slo
+        from zeta_tui.backends.slo import fetch_slo, slo_services
 
-        slo = fetch_slo(self.require_prometheus(), self.app.catalog, list(self.app.context.services), at=self.app.clock())
+        prom = self.require_prometheus()
+        inventory = await self.app.session.inventory(self.app.clock())
+        slo = fetch_slo(prom, self.app.catalog, inventory, slo_services(inventory, self.app.context.services), at=self.app.clock())
         if self.app.session.clickhouse is None:
             result = await slo
             return QueryResult(SloView(tuple(result.data)), result.warnings)
