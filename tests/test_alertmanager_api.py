@@ -477,6 +477,20 @@ def test_matchers_for_uses_job_without_service_and_skips_missing_labels() -> Non
     assert matchers_for(c) == (Matcher("alertname", "HighMemoryUsage"), Matcher("container", "ml-engine"), Matcher("severity", "warning"))
 
 
+def test_a_silence_from_a_per_endpoint_alert_is_for_that_endpoint() -> None:
+    slow = {"alertname": "HighLatency", "job": "backend-api", "endpoint": "/api/v1/recommendations", "severity": "critical"}
+    page = Alert(labels=slow)
+    assert page.endpoint == "/api/v1/recommendations"
+    assert matchers_for(page) == (Matcher("alertname", "HighLatency"), Matcher("job", "backend-api"),
+                                  Matcher("endpoint", "/api/v1/recommendations"), Matcher("severity", "critical"))
+    silence = Silence("s", matchers_for(page), 0, 1)
+    assert silence.matches(slow) and not silence.matches({**slow, "endpoint": "/api/v1/items"})
+    # OpenTelemetry's and Prometheus's own names for it
+    assert Alert(labels={"alertname": "A", "http_route": "/users/{id}"}).endpoint == "/users/{id}"
+    assert matchers_for(Alert(labels={"alertname": "A", "handler": "/api/v1/query"}))[-1] == Matcher("handler", "/api/v1/query")
+    assert Alert(labels={"alertname": "ServiceDown"}).endpoint == ""
+
+
 def test_severity_rank_orders_critical_first() -> None:
     names = ["info", "warning", "", "critical", "page", "error"]
     ranked = sorted((Alert(labels={"severity": s}) for s in names), key=lambda a: a.severity_rank)
