@@ -94,6 +94,15 @@ async def test_one_backend_down_keeps_the_other(am) -> None:  # noqa: F811
         assert any("incomplete" in w for w in screen.snapshot.warnings)
 
 
+async def test_without_prometheus_the_summary_says_pending_is_unknown(am) -> None:  # noqa: F811
+    async with _app(am.url, None).run_test(size=(120, 40)) as pilot:
+        screen = await _alerts(pilot)
+        assert len(screen.query_one(AlertTable).rows_shown) == len(SENT)
+        summary = str(screen.query_one("#alerts-summary").render())
+        assert "pending unknown" in summary and " 0 pending" not in summary, summary
+        assert any("no [prometheus] section" in w and "[contexts.a.prometheus]" in w and "pending alerts unknown" in w
+                   for w in screen.snapshot.warnings), screen.snapshot.warnings
+
 # --- HighLatency: the alert's endpoint, its own rule ------------------------------------------
 
 RULES = Path(__file__).resolve().parent.parent / "queries" / "prometheus" / "alerts.yaml"
