@@ -64,3 +64,17 @@ def test_detection_from_the_rule_for_when_prometheus_sends_no_firing_time():
     early = merge([Alert(dict(labels), {}, starts_at=800.0)],
                   [RuleAlert("HighErrorRate", "firing", labels, {}, active_at="1970-01-01T00:14:00Z", for_seconds=120.0)])
     assert early[0].detection_seconds is None
+
+
+def test_detection_across_zones_prometheus_in_its_local_offset():
+    # Prometheus writes activeAt in its own zone (the API docs: "2018-07-04T20:27:12.60602144+02:00");
+    # Alertmanager writes UTC. 20:27:12.606 at +02:00 is 18:27:12.606 UTC (1530728832.606, by hand:
+    # 17716 days to 2018-07-04, * 86400 + 18 h 27 min 12 s); the alert fired 5 minutes later.
+    fired = 17716 * 86400 + 18 * 3600 + 27 * 60 + 12 + 0.606 + 300
+    labels = {"alertname": "HighLatency", "job": "backend-api", "endpoint": "/api/v1/recommendations", "severity": "critical"}
+    rows = merge([Alert(dict(labels), {}, starts_at=fired)],
+                 [RuleAlert("HighLatency", "firing", labels, {}, active_at="2018-07-04T20:27:12.60602144+02:00", for_seconds=600.0)])
+    assert abs(rows[0].condition_since - (fired - 300)) < 1e-3
+    assert abs(rows[0].detection_seconds - 300.0) < 1e-3
+    west = merge([], [RuleAlert("HighLatency", "pending", labels, {}, active_at="2018-07-04T13:57:12.606-04:30")])
+    assert abs(west[0].since - (fired - 300)) < 1e-3

@@ -77,7 +77,7 @@ def test_the_seed_alerts_and_the_burn_rate_alerts_are_all_there() -> None:
     for rule in _alert_rules():
         by_name.setdefault(rule["alert"], set()).add(rule["labels"]["severity"])
     assert by_name == {
-        "ServiceDown": {"critical"}, "HighErrorRate": {"critical"}, "HighLatency": {"critical"}, "DatabaseDown": {"critical"},
+        "ServiceDown": {"critical"}, "HighErrorRate": {"critical"}, "HighLatency": {"critical", "warning"}, "DatabaseDown": {"critical"},
         "HighMemoryUsage": {"warning"}, "DiskSpaceLow": {"warning"}, "ModelTrainingFailed": {"warning"},
         "ErrorBudgetBurn": {"critical", "warning"},
     }
@@ -122,8 +122,19 @@ MUTATIONS = [
     ("HighErrorRate", {}, "for", "2m", "1m30s", "error share 4.9 % vs 5.1 %, aggregated per service"),
     ("ServiceDown", {}, "for", "1m", "45s", "down for 59 s vs 61 s"),
     ("DatabaseDown", {}, "for", "1m", "1m15s", "down for 59 s vs 61 s"),
-    ("HighLatency", {}, "expr", "> 0.5", "> 0.47", "p95 latency 480 ms vs 520 ms"),
-    ("HighLatency", {}, "expr", "by (le, job)", "by (le, job, instance)", "p95 latency 480 ms vs 520 ms"),
+    ("HighLatency", {"severity": "warning"}, "expr", "> 0.5", "> 0.47", "p95 latency 480 ms vs 520 ms"),
+    ("HighLatency", {"severity": "warning"}, "expr", "by (le, job, endpoint)", "by (le, job, endpoint, instance)", "p95 latency 480 ms vs 520 ms"),
+    ("HighLatency", {"severity": "warning"}, "for", "5m", "4m30s", "p95 latency 480 ms vs 520 ms"),
+    ("HighLatency", {"severity": "warning"}, "expr", "by (le, job, endpoint)", "by (le, job)",
+     "a slow endpoint inside a busy fast service pages for that endpoint only"),
+    ("HighLatency", {"severity": "critical"}, "expr", "> 1.0", "> 1.03", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
+    ("HighLatency", {"severity": "critical"}, "expr", "> 1.0", "> 0.998", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
+    ("HighLatency", {"severity": "critical"}, "for", "10m", "9m30s", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
+    ("HighLatency", {"severity": "critical"}, "for", "10m", "10m30s", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
+    # Summed by job, the slow endpoint is diluted to 0.22 s by its fast neighbour: no page at all.
+    ("HighLatency", {"severity": "critical"}, "expr", "by (le, job, endpoint)", "by (le, job)",
+     "a slow endpoint inside a busy fast service pages for that endpoint only"),
+    ("HighLatency", {"severity": "critical"}, "expr", "0.95", "0.5", "a slow endpoint inside a busy fast service pages for that endpoint only"),
     ("HighMemoryUsage", {}, "expr", "> 0.9", "> 0.88", "memory 89 % vs 91 % of the limit"),
     ("HighMemoryUsage", {}, "expr", " > 0)", ")", "memory 89 % vs 91 % of the limit"),
     ("DiskSpaceLow", {}, "expr", "< 0.10", "< 0.102", "disk 9.9 % vs 10.1 % free"),
@@ -212,3 +223,65 @@ def test_alertmanager_config_holds_no_secrets_and_no_deprecated_matchers() -> No
     assert all(c.get("api_url_file") for name in ("slack-warnings", "slack-default") for c in receivers[name]["slack_configs"])
     # No `global:` Slack URL or PagerDuty URL with an embedded key either.
     assert not {"slack_api_url", "pagerduty_url"} & set(doc.get("global", {}))
+
+
+# --- the shipped routing on a real Alertmanager: per-endpoint groups and inhibition ---------------
+
+_LATENCY = {"alertname": "HighLatency", "job": "catalog-api"}
+
+
+def test_a_page_holds_only_its_own_endpoints_warning_and_each_endpoint_pages_alone(tmp_path: Path) -> None:
+    """HighLatency pages per endpoint: critical /recommend and /export, warning /recommend (held by
+    its page), warning /search (no page for /search: not held); ErrorBudgetBurn, which has no
+    endpoint label, still holds its warning under its page."""
+    import time as _time
+
+    import httpx
+
+    from tests.support.servers import wait_until
+    from zeta_tui.demo.processes import alertmanager_server
+
+    _binary("amtool")  # skips without Alertmanager installed
+    child = alertmanager_server(tmp_path, ALERTMANAGER.read_text())  # verbatim: receivers' files need not exist
+    child.start()
+    try:
+        child.wait_ready(timeout=30)
+        now = _time.time()
+        alerts = [
+            {**_LATENCY, "endpoint": "/recommend", "severity": "critical"},
+            {**_LATENCY, "endpoint": "/export", "severity": "critical"},
+            {**_LATENCY, "endpoint": "/recommend", "severity": "warning"},
+            {**_LATENCY, "endpoint": "/search", "severity": "warning"},
+            {"alertname": "ErrorBudgetBurn", "job": "catalog-api", "severity": "critical", "long_window": "1h"},
+            {"alertname": "ErrorBudgetBurn", "job": "catalog-api", "severity": "warning", "long_window": "1d"},
+        ]
+        stamp = lambda t: _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(t))  # noqa: E731
+        body = [{"labels": labels, "startsAt": stamp(now - 60), "endsAt": stamp(now + 3600)} for labels in alerts]
+        httpx.post(f"{child.url}/api/v2/alerts", json=body, timeout=10).raise_for_status()
+
+        def inhibited() -> dict[tuple[str, str, str], bool]:
+            raw = httpx.get(f"{child.url}/api/v2/alerts", timeout=5).json()
+            return {(a["labels"]["alertname"], a["labels"].get("endpoint", ""), a["labels"]["severity"]): bool(a["status"]["inhibitedBy"])
+                    for a in raw}
+
+        expected = {
+            ("HighLatency", "/recommend", "critical"): False, ("HighLatency", "/export", "critical"): False,
+            ("HighLatency", "/recommend", "warning"): True, ("HighLatency", "/search", "warning"): False,
+            ("ErrorBudgetBurn", "", "critical"): False, ("ErrorBudgetBurn", "", "warning"): True,
+        }
+        assert wait_until(lambda: inhibited() == expected, timeout=20), (inhibited(), child.tail_log())
+        groups = httpx.get(f"{child.url}/api/v2/alerts/groups", timeout=5).json()
+        paged = sorted(tuple(sorted(a["labels"].get("endpoint", "") for a in g["alerts"]))
+                       for g in groups if g["receiver"]["name"] == "pagerduty-critical")
+        assert paged == [("",), ("/export",), ("/recommend",)]  # one page per endpoint, and the burn rate's
+    finally:
+        child.stop()
+
+
+def test_the_demo_routes_and_inhibits_as_the_shipped_tree() -> None:
+    from zeta_tui.demo.alerting import alertmanager_config
+
+    shipped = yaml.safe_load(ALERTMANAGER.read_text())
+    demo = yaml.safe_load(alertmanager_config("http://127.0.0.1:1"))
+    assert set(shipped["route"]["group_by"]) <= set(demo["route"]["group_by"])
+    assert set(shipped["inhibit_rules"][0]["equal"]) <= set(demo["inhibit_rules"][0]["equal"])

@@ -370,7 +370,6 @@ async def test_captured_silences_parse(httpserver: HTTPServer) -> None:
         ("/api/v2/alerts", "alerts", b"not json {"),
         ("/api/v2/alerts", "alerts", b'{"status": "success"}'),
         ("/api/v2/alerts", "alerts", b'[{"labels": "HighErrorRate"}]'),
-        ("/api/v2/alerts", "alerts", b'[{"labels": {}, "startsAt": "yesterday"}]'),
         ("/api/v2/alerts/groups", "groups", b'[{"labels": {}, "receiver": "x", "alerts": []}]'),
         ("/api/v2/silences", "silences", b'[{"matchers": []}]'),
         ("/api/v2/silences", "silences", b"<html>login</html>"),
@@ -382,6 +381,20 @@ async def test_garbage_is_backend_unavailable(httpserver: HTTPServer, path: str,
     with pytest.raises(BackendUnavailable):
         await getattr(c, call)()
     await c.aclose()
+
+
+async def test_a_time_zeta_cannot_read_is_unknown_and_the_alert_still_listed(httpserver: HTTPServer) -> None:
+    """One odd timestamp must not hide every alert (and make `zeta alerts` exit 3): its moment
+    is unknown (0.0, shown as "?"), the rest of the answer stands."""
+    answer = [{"labels": {"alertname": "A"}, "startsAt": "yesterday", "endsAt": "2018-07-04T20:27:12.606+02:00", "updatedAt": 1530728832},
+              {"labels": {"alertname": "B"}, "startsAt": "2026-03-11T12:48:38.413Z"}]
+    httpserver.expect_request("/api/v2/alerts").respond_with_json(answer)
+    c = client(httpserver.url_for("/"))
+    a, b = await c.alerts()
+    await c.aclose()
+    assert (a.name, a.starts_at, a.updated_at) == ("A", 0.0, 0.0)
+    assert a.ends_at == pytest.approx(seconds("2018-07-04T18:27:12.606Z"), abs=1e-6)
+    assert (b.name, b.starts_at, b.ends_at) == ("B", pytest.approx(seconds("2026-03-11T12:48:38.413Z"), abs=1e-6), 0.0)
 
 
 async def test_a_silence_id_that_is_not_json_is_backend_unavailable(httpserver: HTTPServer) -> None:
@@ -462,6 +475,20 @@ def test_matchers_for_uses_job_without_service_and_skips_missing_labels() -> Non
                       "severity": "warning"})
     assert c.service == "ml-engine"
     assert matchers_for(c) == (Matcher("alertname", "HighMemoryUsage"), Matcher("container", "ml-engine"), Matcher("severity", "warning"))
+
+
+def test_a_silence_from_a_per_endpoint_alert_is_for_that_endpoint() -> None:
+    slow = {"alertname": "HighLatency", "job": "backend-api", "endpoint": "/api/v1/recommendations", "severity": "critical"}
+    page = Alert(labels=slow)
+    assert page.endpoint == "/api/v1/recommendations"
+    assert matchers_for(page) == (Matcher("alertname", "HighLatency"), Matcher("job", "backend-api"),
+                                  Matcher("endpoint", "/api/v1/recommendations"), Matcher("severity", "critical"))
+    silence = Silence("s", matchers_for(page), 0, 1)
+    assert silence.matches(slow) and not silence.matches({**slow, "endpoint": "/api/v1/items"})
+    # OpenTelemetry's and Prometheus's own names for it
+    assert Alert(labels={"alertname": "A", "http_route": "/users/{id}"}).endpoint == "/users/{id}"
+    assert matchers_for(Alert(labels={"alertname": "A", "handler": "/api/v1/query"}))[-1] == Matcher("handler", "/api/v1/query")
+    assert Alert(labels={"alertname": "ServiceDown"}).endpoint == ""
 
 
 def test_severity_rank_orders_critical_first() -> None:

@@ -140,6 +140,7 @@ def config(am, prom, tmp_path_factory) -> str:
         'default_context = "ops"\n'
         f'[contexts.ops.alertmanager]\nurl = "{am.url}"\n[contexts.ops.prometheus]\nurl = "{prom.url}"\n'
         f'[contexts.amonly.alertmanager]\nurl = "{am.url}"\n'
+        f'[contexts.promonly.prometheus]\nurl = "{prom.url}"\n'
         f'[contexts.prod]\nproduction = true\n[contexts.prod.alertmanager]\nurl = "{am.url}"\n'
         f'[contexts.amdown.alertmanager]\nurl = "{closed}"\n'
         f'[contexts.promdown.alertmanager]\nurl = "{am.url}"\n[contexts.promdown.prometheus]\nurl = "{closed}"\n'
@@ -193,6 +194,8 @@ def test_alerts_json_equals_what_was_injected_plus_prometheus_pending(config, ca
         assert d["state"] == expected_state(name)
         assert seconds(d["since"]) == pytest.approx(NOW - minutes * 60, abs=0.01)
         assert d["age_seconds"] == pytest.approx(time.time() - (NOW - minutes * 60), abs=30)
+    assert all(d["unknown"] == [] for d in docs)  # both backends read: nothing unknown
+    assert "unknown" not in err
     for name, labels in PENDING.items():
         d = got[name]
         assert (d["source"], d["state"], d["receivers"]) == ("prometheus", "pending", [])
@@ -269,7 +272,40 @@ def test_prometheus_down_still_shows_alertmanager_and_exits_3(config, capsys) ->
     code, out, err = run(capsys, "--config", config, "--context", "promdown", "alerts", "--json", "--severity", "warning")
     assert code == 3
     assert {json.loads(line)["alertname"] for line in out.splitlines()} == {"HighMemoryUsage", "DiskSpaceLow"}
+    assert all(json.loads(line)["unknown"] == ["pending"] for line in out.splitlines())  # Prometheus not read
     assert "Backend unavailable" in err
+
+
+def test_without_prometheus_pending_alerts_are_said_unknown(config, capsys) -> None:
+    # Alertmanager has every firing alert: "no unmuted critical among the warnings" is known (0),
+    # but Prometheus's pending HighLatency cannot be listed, and that is said.
+    code, out, err = run(capsys, "--config", config, "--context", "amonly", "alerts", "--severity", "warning")
+    assert code == 0, err
+    assert {re.split(r"\s{2,}", line.strip())[1] for line in out.splitlines()[1:]} == {"HighMemoryUsage", "DiskSpaceLow"}
+    assert "no [prometheus] section" in err and "pending alerts" in err and "unknown" in err
+    assert '[contexts.amonly.prometheus] with url = "http://host:9090"' in err
+
+    code, out, err = run(capsys, "--config", config, "--context", "amonly", "alerts", "--json")
+    assert code == 1  # the two unsilenced criticals Alertmanager holds
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert {d["alertname"] for d in docs} == set(SENT_BY_NAME) and all(d["unknown"] == ["pending"] for d in docs)
+    assert "no [prometheus] section" in err  # on stderr with --json too
+
+    code, out, err = run(capsys, "--config", config, "--context", "amonly", "alerts", "--severity", "info")
+    assert (code, out) == (0, "")
+    assert "no alerts of severity info firing (pending unknown) in context amonly" in err and "no [prometheus] section" in err
+
+
+def test_without_alertmanager_what_mutes_an_alert_is_said_unknown(config, capsys) -> None:
+    code, out, err = run(capsys, "--config", config, "--context", "promonly", "alerts", "--json")
+    assert code == 1  # ServiceDown fires in Prometheus; nothing is known to silence it
+    docs = {json.loads(line)["alertname"]: json.loads(line) for line in out.splitlines()}
+    assert set(docs) == {"ServiceDown", *PENDING}
+    assert (docs["ServiceDown"]["state"], docs["ServiceDown"]["source"]) == ("active", "prometheus")
+    assert all(d["unknown"] == ["silences", "inhibitions", "receivers"] for d in docs.values())
+    assert "no [alertmanager] section" in err and "[contexts.promonly.alertmanager]" in err
+    code, out, err = run(capsys, "--config", config, "--context", "promonly", "alerts")
+    assert "no [alertmanager] section" in err and "[contexts.promonly.alertmanager]" in err
 
 
 def test_alerts_without_either_section_is_a_config_error(config, capsys) -> None:

@@ -1,7 +1,8 @@
 """The Alerts screen at 80x24 and 160x50 over a real Alertmanager and a real Prometheus (the
 fixtures of tests/test_cli_alerts.py, the clock frozen at the moment the alerts were sent), and
 with Alertmanager and Prometheus down; an alert's evidence screen over the world's Prometheus
-(an ml-engine error spike with the shipped HighErrorRate rule's threshold), and with it down."""
+(an ml-engine error spike with the shipped HighErrorRate rule's threshold; the latency regression's
+HighLatency page for /api/v1/recommendations against 1 s), and with it down."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.support.console import settled
+from tests.test_alerts_screen import high_latency_row
 from tests.test_cli_alerts import NOW, am, prom  # noqa: F401 (fixtures)
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
@@ -93,6 +95,12 @@ def _open_detail(row):
 @pytest.mark.parametrize("size", SIZES)
 def test_alert_detail_graph_and_threshold(snap_compare, prometheus_world, size) -> None:
     row = _high_error_rate(prometheus_world.world, prometheus_world.t0)
+    assert snap_compare(_detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_alert_detail_per_endpoint_latency(snap_compare, prometheus_world, size) -> None:
+    row = high_latency_row(prometheus_world.world, prometheus_world.t0)
     assert snap_compare(_detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row))
 
 

@@ -15,15 +15,31 @@ from zeta_tui.models.alerts import Alert
 from zeta_tui.models.metrics_meta import RuleAlert
 
 
+#: what the list cannot tell without Prometheus's rules: alerts whose condition holds but whose
+#: ``for`` has not passed exist only there
+UNKNOWN_WITHOUT_PROMETHEUS = ("pending",)
+#: what it cannot tell without Alertmanager: what mutes an alert and where it routes
+UNKNOWN_WITHOUT_ALERTMANAGER = ("silences", "inhibitions", "receivers")
+
+
 @dataclass
 class AlertsFetched:
-    """What the two backends answered: their alerts, Prometheus's warnings, and the errors of
-    those that could not be read."""
+    """What the two backends answered: their alerts, Prometheus's warnings, the errors of those
+    that could not be read, and which backends were not read (not configured, or failed)."""
 
     am_alerts: list[Alert]
     prom_alerts: list[RuleAlert]
     warnings: tuple[str, ...] = ()
     errors: list[ZetaError] = field(default_factory=list)
+    #: "alertmanager" and/or "prometheus": not configured in the context, or not read
+    unread: tuple[str, ...] = ()
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """What this list cannot say because a backend was not read: ``pending`` without
+        Prometheus; ``silences``, ``inhibitions`` and ``receivers`` without Alertmanager."""
+        return ((UNKNOWN_WITHOUT_PROMETHEUS if "prometheus" in self.unread else ())
+                + (UNKNOWN_WITHOUT_ALERTMANAGER if "alertmanager" in self.unread else ()))
 
     def rows(self) -> list[AlertRow]:
         """One row per alert, severity first, then newest."""
@@ -59,4 +75,6 @@ async def fetch_alerts(am_client: Any, prom_client: Any) -> AlertsFetched:
         errors.append(prom_result)
     else:
         prom_alerts, warnings = prom_result  # type: ignore[misc]
-    return AlertsFetched(am_alerts, prom_alerts, tuple(f"prometheus: {w}" for w in warnings), errors)
+    unread = tuple(name for name, client, result in (("alertmanager", am_client, am_result), ("prometheus", prom_client, prom_result))
+                   if client is None or isinstance(result, ZetaError))
+    return AlertsFetched(am_alerts, prom_alerts, tuple(f"prometheus: {w}" for w in warnings), errors, unread)

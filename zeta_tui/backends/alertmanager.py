@@ -24,6 +24,7 @@ from zeta_tui.config.models import AlertmanagerConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, SilenceInvalid, WriteRefused, ZetaError
 from zeta_tui.models.alerts import Alert, AlertGroup, Matcher, Silence
 from zeta_tui.models.metrics_meta import BuildInfo
+from zeta_tui.models.rfc3339 import rfc3339_seconds
 
 #: the longest silence Zeta will create; a longer one is almost always a typo
 MAX_SILENCE_SECONDS = 30 * 24 * 3600
@@ -286,17 +287,6 @@ def rfc3339(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_time(value: Any) -> float:
-    """An RFC 3339 timestamp as unix seconds; Go's zero time (or nothing) is 0.0."""
-    if value is None or value == "":
-        return 0.0
-    if not isinstance(value, str):
-        raise TypeError(f"a timestamp must be a string, not {value!r}")
-    if value.startswith("0001-01-01"):
-        return 0.0
-    return datetime.fromisoformat(value).timestamp()
-
-
 def _obj(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -326,9 +316,9 @@ def _alert(item: Any) -> Alert:
         labels=_labels(item["labels"]),
         annotations=_labels(item.get("annotations")),
         state=str(status.get("state") or "unprocessed"),
-        starts_at=parse_time(item.get("startsAt")),
-        ends_at=parse_time(item.get("endsAt")),
-        updated_at=parse_time(item.get("updatedAt")),
+        starts_at=rfc3339_seconds(item.get("startsAt")),
+        ends_at=rfc3339_seconds(item.get("endsAt")),
+        updated_at=rfc3339_seconds(item.get("updatedAt")),
         fingerprint=str(item.get("fingerprint") or ""),
         receivers=tuple(str(_obj(r).get("name", "")) for r in item.get("receivers") or ()),
         silenced_by=_strings(status.get("silencedBy")),
@@ -350,10 +340,10 @@ def _silence(item: Any) -> Silence:
     return Silence(
         id=item["id"],
         matchers=tuple(_matcher(m) for m in item["matchers"]),
-        starts_at=parse_time(item.get("startsAt")),
-        ends_at=parse_time(item.get("endsAt")),
+        starts_at=rfc3339_seconds(item.get("startsAt")),
+        ends_at=rfc3339_seconds(item.get("endsAt")),
         created_by=str(item.get("createdBy") or ""),
         comment=str(item.get("comment") or ""),
         state=str(_obj(item.get("status")).get("state") or ""),
-        updated_at=parse_time(item.get("updatedAt")),
+        updated_at=rfc3339_seconds(item.get("updatedAt")),
     )

@@ -39,7 +39,7 @@ def alertmanager_config(sink_url: str) -> str:
                           for name in RECEIVERS)
     return f"""route:
   receiver: slack-default
-  group_by: [alertname, service, job]
+  group_by: [alertname, service, job, endpoint]
   group_wait: 10s
   group_interval: 1m
   repeat_interval: 4h
@@ -51,7 +51,7 @@ def alertmanager_config(sink_url: str) -> str:
 inhibit_rules:
   - source_matchers: ['severity="critical"']
     target_matchers: ['severity="warning"']
-    equal: [alertname, service, job]
+    equal: [alertname, service, job, endpoint]
 receivers:
 {receivers}
 """

@@ -11,11 +11,19 @@ Rows are sorted by severity (critical, error, warning, info, other), then by age
 
 Exit status, for on-call scripts:
 
-- 0: no critical alert is firing unmuted among those shown, and every backend answered;
+- 0: no critical alert is firing unmuted among those shown, and every configured backend answered;
 - 1: at least one critical alert is firing and is neither silenced nor inhibited (nor muted);
 - 2: configuration error (no [alertmanager] and no [prometheus] section, a bad option);
 - 3: a backend could not be read (its message on stderr) and no unmuted critical was seen in
   what could be read: the absence of criticals is then unknown, never reported as 0.
+
+A context with only one of the two sections is a choice, not a failure, and keeps that contract:
+without [prometheus] the firing alerts are all in Alertmanager (Prometheus sends them there), so
+"no critical is firing" is still known and the status can be 0; without [alertmanager] a firing
+critical counts as unmuted (what would silence it is not known), so the status errs towards 1.
+What the list cannot show is said every time, on stderr (with the section to add) and in each
+``--json`` line's ``unknown`` field: ``pending`` without Prometheus (or when it could not be
+read), ``silences``, ``inhibitions`` and ``receivers`` without Alertmanager.
 """
 
 from __future__ import annotations
@@ -46,16 +54,30 @@ def _stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def alert_document(row: AlertRow, now: float) -> dict[str, Any]:
-    """One alert as a JSON object (a JSON line of `zeta alerts --json`)."""
+def alert_document(row: AlertRow, now: float, unknown: Sequence[str] = ()) -> dict[str, Any]:
+    """One alert as a JSON object (a JSON line of `zeta alerts --json`); ``unknown`` is what the
+    list it belongs to cannot say (see the module docstring)."""
     return {
-        "alertname": row.name, "severity": row.severity, "service": row.service, "state": row.state, "source": row.source,
+        "alertname": row.name, "severity": row.severity, "service": row.service, "endpoint": row.endpoint, "state": row.state,
+        "source": row.source,
         "since": _stamp(row.since), "age_seconds": round(now - row.since, 3) if row.since else None,
         "detection_seconds": None if row.detection_seconds is None else round(row.detection_seconds, 3), "summary": row.summary,
         "receivers": list(row.receivers), "labels": dict(row.labels), "annotations": dict(row.annotations),
         "fingerprint": row.fingerprint, "silenced_by": list(row.silenced_by), "inhibited_by": list(row.inhibited_by),
-        "muted_by": list(row.muted_by), "generator_url": row.generator_url, **dict(row.extra),
+        "muted_by": list(row.muted_by), "generator_url": row.generator_url, **dict(row.extra), "unknown": list(unknown),
     }
+
+
+def unknown_notes(context: str, has_alertmanager: bool, has_prometheus: bool) -> list[str]:
+    """What a context without one of the two sections cannot show, and what to add."""
+    notes = []
+    if not has_prometheus:
+        notes.append(f"note: context {context!r} has no [prometheus] section: pending alerts (condition holding, `for` not yet "
+                     f"passed) are unknown; add [contexts.{context}.prometheus] with url = \"http://host:9090\" to list them")
+    if not has_alertmanager:
+        notes.append(f"note: context {context!r} has no [alertmanager] section: silences, inhibitions and receivers are unknown, "
+                     f"and a firing critical counts as unmuted; add [contexts.{context}.alertmanager] with url = \"http://host:9093\"")
+    return notes
 
 
 def alerts_table(rows: Sequence[AlertRow], now: float) -> str:
@@ -124,6 +146,8 @@ def run_alerts(args: argparse.Namespace) -> int:
     rows = [r for r in fetched.rows() if not wanted or r.severity in wanted]
     for w in fetched.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    for note in unknown_notes(loaded.name, am_client is not None, prom_client is not None):
+        print(note, file=sys.stderr)
     for error in errors:
         print(error.render(), file=sys.stderr)
     if errors:
@@ -131,14 +155,13 @@ def run_alerts(args: argparse.Namespace) -> int:
     try:
         if args.json:
             for row in rows:
-                sys.stdout.write(orjson.dumps(alert_document(row, now)).decode() + "\n")
+                sys.stdout.write(orjson.dumps(alert_document(row, now, fetched.unknown)).decode() + "\n")
         elif rows:
             sys.stdout.write(alerts_table(rows, now) + "\n")
         elif not errors:
             which = f" of severity {','.join(sorted(wanted))}" if wanted else ""
-            print(f"no alerts{which} firing or pending in context {loaded.name}", file=sys.stderr)
-        if not args.json and am_client is None:
-            print("note: the context has no [alertmanager] section: silences, inhibitions and receivers are not known", file=sys.stderr)
+            states = "firing (pending unknown)" if prom_client is None else "firing or pending"
+            print(f"no alerts{which} {states} in context {loaded.name}", file=sys.stderr)
         sys.stdout.flush()
     except BrokenPipeError:
         pass  # `zeta alerts | head`: the exit status still tells

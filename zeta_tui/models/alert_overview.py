@@ -11,11 +11,11 @@ delivered, or no Alertmanager configured) is a row too. Used by `zeta alerts` an
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from zeta_tui.models.alerts import Alert, Labelled
 from zeta_tui.models.metrics_meta import RuleAlert
+from zeta_tui.models.rfc3339 import rfc3339_seconds
 
 
 #: seconds within which Alertmanager's startsAt (milliseconds) and Prometheus's activeAt
@@ -101,29 +101,10 @@ def row_from_alertmanager(alert: Alert) -> AlertRow:
 
 def row_from_prometheus(alert: RuleAlert) -> AlertRow:
     state = "pending" if alert.state == "pending" else "active"
-    active_at = parse_active_at(alert.active_at)
+    active_at = rfc3339_seconds(alert.active_at)
     return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=active_at,
                     source="prometheus", extra={"value": alert.value} if alert.value else {}, condition_since=active_at,
                     rule_for=alert.for_seconds)
-
-
-def parse_active_at(text: str) -> float:
-    """Prometheus's activeAt (RFC 3339, up to nanoseconds) as unix seconds; 0.0 when absent."""
-    if not text or text.startswith("0001-01-01"):
-        return 0.0
-    text = text.strip().replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:  # keep at most microseconds: Python reads up to six fraction digits
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return 0.0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[AlertRow]:
@@ -137,7 +118,7 @@ def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[
         for n, alert in enumerate(prom_alerts):
             if all(a.labels.get(k) == v for k, v in alert.labels.items()):
                 known.add(n)
-                row = replace(row, condition_since=parse_active_at(alert.active_at), rule_for=alert.for_seconds)
+                row = replace(row, condition_since=rfc3339_seconds(alert.active_at), rule_for=alert.for_seconds)
                 break
         rows.append(row)
     rows += [row_from_prometheus(alert) for n, alert in enumerate(prom_alerts) if n not in known]

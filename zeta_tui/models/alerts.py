@@ -138,6 +138,12 @@ class Labelled:
         name = service_label(self.labels)
         return self.labels[name] if name else ""
 
+    @property
+    def endpoint(self) -> str:
+        """The endpoint the alert is about (see ENDPOINT_LABELS; HighLatency is per endpoint);
+        "" when no label names one."""
+        return next((self.labels[name] for name in ENDPOINT_LABELS if self.labels.get(name)), "")
+
 
 @dataclass(frozen=True, slots=True)
 class Alert(Labelled):
@@ -208,9 +214,15 @@ class Silence:
 #: Prometheus job, else the container of a Kubernetes (cAdvisor) series such as HighMemoryUsage's.
 SERVICE_LABELS = ("service", "job", "container")
 
-#: labels that identify an alert for a silence, in order; "service" stands for SERVICE_LABELS
-#: (a pod is not one: its name changes on restart, so a silence on it would not outlive the pod)
-_IDENTIFYING = ("alertname", "service", "severity", "instance")
+#: Labels that name an alert's endpoint, first found wins: the platform's ``endpoint``,
+#: OpenTelemetry's ``http_route`` (as Prometheus names it), Prometheus's own ``handler``.
+ENDPOINT_LABELS = ("endpoint", "http_route", "handler")
+
+#: labels that identify an alert for a silence, in order; "service" stands for SERVICE_LABELS,
+#: "endpoint" for ENDPOINT_LABELS (a silence made from one slow endpoint's page must not mute
+#: the next endpoint's). A pod is not one: its name changes on restart, so a silence on it would
+#: not outlive the pod.
+_IDENTIFYING = ("alertname", "service", "endpoint", "severity", "instance")
 
 
 def service_label(labels: Mapping[str, str]) -> str:
@@ -220,12 +232,14 @@ def service_label(labels: Mapping[str, str]) -> str:
 
 def matchers_for(alert: "Labelled") -> tuple[Matcher, ...]:
     """Equality matchers from the alert's identifying labels: alertname, its service label (see
-    SERVICE_LABELS), severity, and instance when present. Labels the alert lacks (or has
-    empty) are left out."""
+    SERVICE_LABELS), its endpoint label (ENDPOINT_LABELS), severity, and instance when present.
+    Labels the alert lacks (or has empty) are left out."""
     out: list[Matcher] = []
     for name in _IDENTIFYING:
         if name == "service":
             name = service_label(alert.labels) or name
+        elif name == "endpoint":
+            name = next((n for n in ENDPOINT_LABELS if alert.labels.get(n)), name)
         value = alert.labels.get(name, "")
         if value:
             out.append(Matcher(name=name, value=value))

@@ -2,9 +2,13 @@
 drawn, its labels and annotations; one key each to the same service's error logs and to its
 failing or slow traces in the same window — the joins no other tool makes in one step.
 
-The expression comes from the generator URL Prometheus attaches to every alert (``g0.expr``);
-when it ends in a comparison with a number (``... > 0.05``) the left side is graphed and the
-number drawn as the threshold.
+The expression comes from the generator URL Prometheus attaches to every alert (``g0.expr``),
+else from the rules API: the alerting rule of that name whose labels the alert carries (the
+HighLatency page and its warning share a name; their severity tells them apart). When it ends in
+a comparison with a number (``... > 0.05``) the left side is graphed and the number drawn as the
+threshold. Of the series the expression gives, the alert's own are drawn (its labels select
+them: HighLatency's job and endpoint, not every endpoint's p95), and the title names the
+service and, for a per-endpoint alert, the endpoint.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ class AlertDetailScreen(Screen):
         chart = self.query_one(LineChart)
         try:
             prom = self.app.session.require("prometheus", "with url = ...")
-            expr = self.row.expression or await _rule_expression(prom, self.row.name)
+            expr = self.row.expression or await _rule_expression(prom, self.row.name, self.row.labels)
             if not expr:
                 raise BackendUnavailable(f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
                                          hint="the labels and annotations below are all there is")
@@ -150,7 +154,7 @@ class AlertDetailScreen(Screen):
     def _show_facts(self) -> None:
         row, now = self.row, self.app.clock()
         detected = row.detection_seconds
-        title = [f"{row.severity.upper() or '—'} {row.name}", row.service or "—", row.state,
+        title = [f"{row.severity.upper() or '—'} {row.name}", " ".join(w for w in (row.service, row.endpoint) if w) or "—", row.state,
                  f"for {format_age(now - row.since)}" if row.since else "since ?"]
         if detected is not None:
             title.append(f"detected in {format_age(detected)}")
@@ -206,10 +210,14 @@ async def _graph(prom, queries: list[str], start: float, end: float, step: float
     return results
 
 
-async def _rule_expression(prom, name: str) -> str:
-    """The query of the alerting rule called ``name`` (Prometheus's own alerts carry no URL)."""
+async def _rule_expression(prom, name: str, labels) -> str:
+    """The query of the alerting rule called ``name`` (Prometheus's own alerts carry no URL):
+    of several rules of that name, the one whose labels the alert carries (a page and its warning
+    differ by severity), else the first."""
     groups = (await prom.rules()).data
-    return next((r.query for g in groups for r in g.rules if r.kind == "alerting" and r.name == name), "")
+    named = [r for g in groups for r in g.rules if r.kind == "alerting" and r.name == name]
+    own = [r for r in named if all(labels.get(k) == v for k, v in r.labels.items())]
+    return (own or named)[0].query if named else ""
 
 
 def _clock(t: float) -> str:

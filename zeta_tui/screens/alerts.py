@@ -3,7 +3,9 @@
 Firing alerts come from Alertmanager (receivers, silenced / inhibited), pending ones from
 Prometheus's rules; an alert both know is one row (models/alert_overview.py). "Detected in" is
 from the condition beginning (Prometheus's activeAt) to the alert firing. One backend down is a
-warning on the pane while the other's alerts stay on screen; both down is the pane's error.
+warning on the pane while the other's alerts stay on screen; both down is the pane's error. A
+section the context lacks is a warning too, and the summary says "pending unknown" (no
+Prometheus) or "silences unknown" (no Alertmanager) instead of counting what it cannot see.
 """
 
 from __future__ import annotations
@@ -51,9 +53,14 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
                 hint=f'add [contexts.{name}.alertmanager] with url = "http://host:9093" (and [prometheus] for pending alerts)',
             )
         fetched = await fetch_alerts(am, prom)
-        missing = session.unavailable.get("alertmanager") if am is None else None
-        if missing is not None:
-            fetched.warnings += (f"{missing.message} ({missing.hint}): Prometheus's alerts only",)
+        # A section the context lacks is said on the pane, with what it hides and what to add.
+        for section, client, port, hidden in (("alertmanager", am, 9093, "silences, inhibitions and receivers unknown, Prometheus's alerts only"),
+                                              ("prometheus", prom, 9090, "pending alerts unknown")):
+            if client is None:
+                why = session.unavailable.get(section)
+                reason = (f"{why.message} ({why.hint})" if why is not None else
+                          f'no [{section}] section: add [contexts.{self.app.context_name}.{section}] with url = "http://host:{port}"')
+                fetched.warnings += (f"{reason}: {hidden}",)
         if fetched.errors and (len(fetched.errors) == 2 or am is None or prom is None):
             raise fetched.errors[0]  # nothing could be read
         warnings = fetched.warnings + tuple(f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors)
@@ -64,11 +71,13 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
         self.query_one(AlertTable).show(rows, self.app.clock())
         firing = [r for r in rows if r.state == "active"]
         critical = sum(1 for r in firing if r.severity == "critical")
+        unknown = value.unknown
         parts = [f"{len(firing)} firing" + (f" ({critical} critical)" if critical else ""),
-                 f"{sum(1 for r in rows if r.state == 'pending')} pending",
+                 "pending unknown" if "pending" in unknown else f"{sum(1 for r in rows if r.state == 'pending')} pending",
+                 "silences unknown" if "silences" in unknown else
                  f"{sum(1 for r in rows if r.state in ('silenced', 'inhibited', 'muted'))} silenced or inhibited"]
         if not rows:
-            parts = ["nothing is firing or pending"]
+            parts = ["nothing is firing, pending unknown" if "pending" in unknown else "nothing is firing or pending"]
         self.query_one("#alerts-summary", Static).update(" · ".join(parts), layout=False)
 
     def action_open(self) -> None:
