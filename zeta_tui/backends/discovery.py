@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.config.models import ContextConfig
 from zeta_tui.errors import ConfigError
-from zeta_tui.models.conventions import MetricConventions, unit_from_name
+from zeta_tui.models.conventions import ENDPOINT_LABELS, STATUS_LABELS, MetricConventions, unit_from_name
 from zeta_tui.models.discovery import ContainerSeries, ServiceInventory, ServiceSeries, Signal, fold_inventory
 from zeta_tui.querying.promql_catalog import alternation, regex_escape
 
@@ -40,10 +40,6 @@ LATENCY_HISTOGRAMS = (
     "http_request_duration_milliseconds",
 )
 REQUEST_COUNTERS = ("http_requests_total", "http_server_requests_total")
-#: Spellings of the endpoint label, most specific first: kube-prometheus puts the *port name*
-#: in a target label called "endpoint", so a route label wins over it where both exist.
-ENDPOINT_LABELS = ("http_route", "route", "handler", "uri", "endpoint", "path", "url_path", "http_target")
-STATUS_LABELS = ("status", "code", "status_code", "http_response_status_code", "http_status_code")
 CONTAINER_METRICS = {
     "container_cpu_usage_seconds_total": Signal.CPU,
     "container_memory_usage_bytes": Signal.MEMORY,

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from zeta_tui.models.conventions import ENDPOINT_LABELS
+
 #: Alertmanager's alert states (API v2 alertStatus.state)
 ALERT_STATES = ("active", "suppressed", "unprocessed")
 #: Alertmanager's silence states (API v2 silenceStatus.state)
@@ -214,9 +216,8 @@ class Silence:
 #: Prometheus job, else the container of a Kubernetes (cAdvisor) series such as HighMemoryUsage's.
 SERVICE_LABELS = ("service", "job", "container")
 
-#: Labels that name an alert's endpoint, first found wins: the platform's ``endpoint``,
-#: OpenTelemetry's ``http_route`` (as Prometheus names it), Prometheus's own ``handler``.
-ENDPOINT_LABELS = ("endpoint", "http_route", "handler")
+#: Labels that name an alert's endpoint, first found wins: the spellings discovery knows
+#: (models/conventions.py), a route label before kube-prometheus's port-named ``endpoint``.
 
 #: labels that identify an alert for a silence, in order; "service" stands for SERVICE_LABELS,
 #: "endpoint" for ENDPOINT_LABELS (a silence made from one slow endpoint's page must not mute

@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Spellings of the endpoint label, most specific first: OpenTelemetry's ``http_route``, ``route``,
+#: the Prometheus client libraries' ``handler``, Micrometer's ``uri``, then ``endpoint``, which
+#: kube-prometheus also uses for the scrape port's name, so a route label wins where both exist.
+ENDPOINT_LABELS = ("http_route", "route", "handler", "uri", "endpoint", "path", "url_path", "http_target")
+#: Spellings of the HTTP status code label.
+STATUS_LABELS = ("status", "code", "status_code", "http_response_status_code", "http_status_code")
+
 SECONDS_PER_UNIT = {"seconds": 1.0, "milliseconds": 0.001}
 
 #: The SLO's latency threshold: "99 % of requests under 100 ms".
