@@ -40,7 +40,7 @@ def summary(view: HealthView) -> str:
     if len(lacking) == 1:
         text += f" · {lacking[0].name}: {lacking[0].missing}"
     elif lacking:
-        text += f" · {len(lacking)} lack some signals (see Signals, or the charts)"
+        text += f" · {len(lacking)} lack some signals"
     return " · ".join([text, *view.notes])
 
 

@@ -23,7 +23,7 @@ from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age, parse_duration
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 if TYPE_CHECKING:
     from zeta_tui.app import ZetaApp
@@ -171,6 +171,12 @@ class SilenceForm(ModalScreen[str | None]):
         self.dismiss(silence_id)
 
 
+SILENCE_COLUMNS = (
+    Column("State", "state", 8), Column("Id", "id", 10), Column("Ends", "ends", 12), Column("By", "by", 8, name=True),
+    Column("Matchers", "matchers", 24, name=True), Column("Comment", "comment", 10, name=True),
+)
+
+
 class SilencesScreen(Screen):
     """Every silence: active first, then pending, then expired; x expires the selected one."""
 
@@ -191,15 +197,12 @@ class SilencesScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ShellHeader()
         yield PaneStatus(id="pane-status")
-        yield DataTable(id="silences-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(SILENCE_COLUMNS, id="silences-table", zebra_stripes=True)
         yield Static(id="too-small")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for title, width in (("State", 8), ("Id", 10), ("Ends", 12), ("By", 12), ("Matchers", 40), ("Comment", None)):
-            table.add_column(title, key=title.lower(), width=width)
-        table.focus()
+        self.query_one(DataTable).focus()
         self.update_header()
         self.refresh_data()
 
@@ -238,7 +241,7 @@ class SilencesScreen(Screen):
         for s in self.silences:
             ends = f"in {format_age(s.ends_at - now)}" if s.ends_at > now else f"{format_age(now - s.ends_at)} ago"
             rows.append((s.id, [s.state, s.id[:8], ends, s.created_by, " ".join(str(m) for m in s.matchers), s.comment]))
-        replace_rows(self.query_one(DataTable), rows)
+        self.query_one(FittedTable).show_rows(rows)
 
     def action_new(self) -> None:
         reason = read_only_reason(self.app)

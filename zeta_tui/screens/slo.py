@@ -27,10 +27,14 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 
 SLA_DAYS = 30
+SLA_COLUMNS = (
+    Column("Tenant", "tenant", 11, name=True), Column("Plan", "plan", 10), Column("Available", "availability", 10),
+    Column("SLA", "target", 8), Column("", "met", 9), Column("Requests", "requests", 9), Column("5xx", "errors", 7),
+)
 
 
 @dataclass(frozen=True)
@@ -47,28 +51,26 @@ class SloScreen(PollingScreen[SloView]):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="slo-history")
-        yield DataTable(id="slo-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="slo-table", zebra_stripes=True)
         yield Static("", id="slo-words")
         yield Static("", id="sla-title")
-        yield DataTable(id="sla-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(SLA_COLUMNS, id="sla-table", zebra_stripes=True)
 
     def on_mount(self) -> None:
         # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
-        table = self.query_one("#slo-table", DataTable)
+        table = self.query_one("#slo-table", FittedTable)
         self._wide = self.app.size.width >= 120  # p95 beside the latency SLI only where it fits
-        table.add_column("Service", key="service", width=12 if self._wide else 11)
-        table.add_column("Objective", key="objective", width=13 if self._wide else 12)
-        table.add_column("SLI", key="sli", width=22 if self._wide else 9)
-        table.add_column("Target", key="target", width=16)  # "≥ 99 % < 100 ms" whole
-        table.add_column("Budget left", key="left", width=11)
-        for window in BURN_WINDOWS:
-            table.add_column(f"Burn {window}", key=f"burn-{window}", width=9)
+        table.set_columns((
+            Column("Service", "service", 11, name=True),
+            Column("Objective", "objective", 13 if self._wide else 12),
+            Column("SLI", "sli", 22 if self._wide else 9),
+            Column("Target", "target", 16),  # "≥ 99 % < 100 ms" whole
+            Column("Budget left", "left", 11),
+            *(Column(f"Burn {window}", f"burn-{window}", 9) for window in BURN_WINDOWS),
+        ))
         table.focus()
         self._statuses: list[SloStatus] = []
-        sla = self.query_one("#sla-table", DataTable)
-        for label, key, width in (("Tenant", "tenant", 11), ("Plan", "plan", 10), ("Available", "availability", 10),
-                                  ("SLA", "target", 8), ("", "met", 9), ("Requests", "requests", 9), ("5xx", "errors", 7)):
-            sla.add_column(label, key=key, width=width)
+        sla = self.query_one("#sla-table", FittedTable)
         has_sla = self.app.session.clickhouse is not None
         sla.display = has_sla
         self.query_one("#sla-title", Static).display = has_sla
@@ -116,7 +118,7 @@ class SloScreen(PollingScreen[SloView]):
             burns = s.burn_rates
             rows.append((f"{s.service}/{s.objective.name}",
                          [s.service, s.objective.name, sli, s.objective.describe_target(), left, *(burn_text(burns[w]) for w in BURN_WINDOWS)]))
-        replace_rows(self.query_one("#slo-table", DataTable), rows)
+        self.query_one("#slo-table", FittedTable).show_rows(rows)
         history = next((s.history_seconds for s in value if s.history_seconds is not None), None)
         # The count first: at 80 columns the end of the line is cut.
         spent = sum(1 for s in value if s.exhausted)
@@ -142,7 +144,7 @@ class SloScreen(PollingScreen[SloView]):
             met = Text("met") if int(r["met"]) else Text("✖ MISSED", style=f"bold {error}")
             rows.append((str(r["tenant_id"]), [str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %",
                                                f"{float(r['target_pct']):g} %", met, f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"]))
-        replace_rows(self.query_one("#sla-table", DataTable), rows)
+        self.query_one("#sla-table", FittedTable).show_rows(rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_words()

@@ -23,6 +23,7 @@ from zeta_tui.models.traces import TraceSearch, TraceSummary, format_duration_ns
 from zeta_tui.querying.trace_search import FIELDS, parse_form
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.duration_scatter import duration_scatter
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 if TYPE_CHECKING:
     from zeta_tui.backends.traces.base import TraceSource
@@ -34,6 +35,14 @@ SORTS = (
     ("most errors", lambda s: (-s.error_count, -s.duration_ns)),
 )
 SCATTER_HEIGHT = 4
+RESULT_COLUMNS = (
+    Column("Started", "start", 12),
+    Column("Root: service · operation", "root", 24, name=True),
+    Column("Duration", "duration", 9),
+    Column("Spans", "spans", 6),
+    Column("Errors", "errors", 7),
+    Column("Services", "services", 20, name=True, drop=1),  # a list: left out where it would be cut
+)
 SCATTER_MIN_HEIGHT = 30  # terminal rows from which the scatter is shown (at 80x24 the list needs them)
 
 
@@ -66,18 +75,10 @@ class TracesScreen(PollingScreen[TraceSearch]):
         yield Input(placeholder="trace id (hex or base64) · Enter opens it · Esc cancels", id="traces-id")
         yield Static("", id="traces-scatter")
         yield Static("", id="traces-summary")
-        yield DataTable(id="traces-results", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(RESULT_COLUMNS, id="traces-results", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#traces-results", DataTable)
-        table.add_column("Started", key="start", width=12)
-        # Each column takes its width plus 2 of padding; the root column gives way on narrow terminals.
-        root_width = max(24, min(48, self.app.size.width - 2 - (12 + 9 + 6 + 7) - 2 * 5 - (0 if self.app.size.width < 120 else 30)))
-        table.add_column("Root (service · operation)", key="root", width=root_width)
-        table.add_column("Duration", key="duration", width=9)
-        table.add_column("Spans", key="spans", width=6)
-        table.add_column("Errors", key="errors", width=7)
-        table.add_column("Services", key="services")
         self.query_one("#traces-id").display = False
         self.query_one("#traces-scatter").display = self.app.size.height >= SCATTER_MIN_HEIGHT
         table.focus()
@@ -115,15 +116,18 @@ class TracesScreen(PollingScreen[TraceSearch]):
         """Fill the list; a refresh keeps the selected trace selected, a new sort starts at the top."""
         name, key = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=key)
-        table = self.query_one("#traces-results", DataTable)
+        table = self.query_one("#traces-results", FittedTable)
         chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count and keep_selection else None
-        table.clear()
+        table_rows = []
         for s in rows:
             started = datetime.fromtimestamp(s.start_ns / 1e9).strftime("%H:%M:%S.%f")[:12]
             errors = f"✖ {s.error_count}" if s.error_count else "0"
             services = ", ".join(s.services) if s.services else "—"
             spans = str(s.span_count) if s.span_count else "?"
-            table.add_row(started, f"{s.root_service or '?'} · {s.root_name}", format_duration_ns(s.duration_ns), spans, errors, services, key=s.trace_id)
+            table_rows.append((s.trace_id, [started, f"{s.root_service or '?'} · {s.root_name}", format_duration_ns(s.duration_ns), spans, errors, services]))
+        table.show_rows(table_rows)
+        if not keep_selection and table.row_count:
+            table.move_cursor(row=0)
         if chosen is not None and chosen in table.rows:
             table.move_cursor(row=table.get_row_index(chosen))
         errors = sum(1 for s in rows if s.error_count)

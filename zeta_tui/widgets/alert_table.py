@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
-
 from zeta_tui.models.alert_overview import AlertRow
 from zeta_tui.models.timerange import format_age
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 SEVERITY_VARIABLE = {"critical": "error", "error": "error", "warning": "warning", "info": "accent"}
 STATE_WORD = {"active": "FIRING", "pending": "pending", "silenced": "silenced", "inhibited": "inhibited", "muted": "muted"}
@@ -19,30 +17,40 @@ def row_key(row: AlertRow) -> str:
     return row.fingerprint or f"{row.source}:" + ",".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
 
 
-class AlertTable(DataTable):
+NARROW = (
+    Column("Severity", "severity", 8),
+    Column("State", "state", 9),
+    Column("Alert", "alert", 12, name=True),
+    Column("Service", "service", 9, name=True),
+    Column("For", "for", 5),
+    # From the condition beginning to the alert firing: the seed's "detection within 5 minutes".
+    Column("Det.", "detected", 5),
+    Column("Receiver", "receiver", 12, name=True, drop=1),
+    Column("Summary", "summary", 10, name=True),
+)
+WIDE = tuple(Column("Detected in", "detected", 11) if c.key == "detected" else c for c in NARROW)
+
+
+class AlertTable(FittedTable):
     """Rows in the order given (the overview sorts them); the screen sets ``colours``."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(NARROW, id=id, zebra_stripes=True)
         self.colours: dict[str, str] = {}
         self.rows_shown: list[AlertRow] = []
 
+    def on_resize(self) -> None:
+        columns = WIDE if self.app.size.width >= 120 else NARROW
+        if columns != self._columns:
+            self.set_columns(columns)
+        else:
+            super().on_resize()
+
     def on_mount(self) -> None:
-        wide = self.app.size.width >= 120
-        self.add_column("Severity", key="severity", width=8)
-        self.add_column("State", key="state", width=9)
-        self.add_column("Alert", key="alert", width=20 if wide else 15)
-        self.add_column("Service", key="service", width=14 if wide else 10)
-        self.add_column("For", key="for", width=6 if wide else 5)
-        # From the condition beginning to the alert firing: the seed's "detection within 5 minutes".
-        self.add_column("Detected in" if wide else "Det.", key="detected", width=11 if wide else 5)
-        if wide:
-            self.add_column("Receiver", key="receiver", width=18)
-        self.add_column("Summary", key="summary")
+        self.on_resize()
 
     def show(self, rows: Sequence[AlertRow], now: float) -> None:
         self.rows_shown = list(rows)
-        wide = "receiver" in self.columns
         table_rows = []
         for row in rows:
             colour = self.colours.get(SEVERITY_VARIABLE.get(row.severity, ""), "")
@@ -54,12 +62,11 @@ class AlertTable(DataTable):
                 severity, state, row.name, row.service or "—",
                 format_age(now - row.since) if row.since else "?",
                 format_age(detected) if detected is not None else "—",
+                ", ".join(row.receivers) or "—",
+                row.summary,
             ]
-            if wide:
-                cells.append(", ".join(row.receivers) or "—")
-            cells.append(row.summary)
             table_rows.append((row_key(row), cells))
-        replace_rows(self, table_rows)
+        self.show_rows(table_rows)
 
     def current(self) -> AlertRow | None:
         if not self.row_count:

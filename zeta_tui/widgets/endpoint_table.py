@@ -5,27 +5,31 @@ from __future__ import annotations
 from typing import Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from zeta_tui.models.performance import EndpointStats
 from zeta_tui.widgets import units
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 ERROR_SHARE_WARN = 0.01
 
+COLUMNS = (
+    Column("Endpoint", "endpoint", 16, name=True),
+    Column("Service", "service", 11, name=True),
+    Column("Req/s", "req/s", 8),
+    Column("p50", "p50", 8, drop=1),
+    Column("p95", "p95", 8),
+    Column("p99", "p99", 8),
+    Column("5xx", "5xx", 8),
+)
 
-class SlowestEndpointsTable(DataTable):
+
+class SlowestEndpointsTable(FittedTable):
     DEFAULT_CSS = """
     SlowestEndpointsTable { height: auto; max-height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
-
-    def on_mount(self) -> None:
-        # Fixed widths (see ServiceHealthTable): the endpoint column holds the world's longest path.
-        for label, width in (("Endpoint", 24), ("Service", 11), ("Req/s", 8), ("p50", 8), ("p95", 8), ("p99", 8), ("5xx", 8)):
-            self.add_column(label, key=label.lower(), width=width)
+        super().__init__(COLUMNS, id=id)
 
     def show(self, rows: Sequence[EndpointStats]) -> None:
         error_colour = self.app.theme_variables.get("error", "")
@@ -43,4 +47,4 @@ class SlowestEndpointsTable(DataTable):
                 units.seconds(row.p99),
                 errors,
             ]))
-        replace_rows(self, table_rows)
+        self.show_rows(table_rows)
