@@ -340,13 +340,16 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     root = (error.get("root_cause") or [None])[0]
     main = root if isinstance(root, dict) and root.get("reason") else error
     etype = str(main.get("type") or error.get("type") or "error")
-    reason = str(main.get("reason") or "")
+    reason = _clip(str(main.get("reason") or ""))
     caused = error.get("caused_by")
     if isinstance(caused, dict) and caused.get("reason") and caused.get("reason") not in reason:
-        reason = f"{reason}: {caused['reason']}" if reason else str(caused["reason"])
+        reason = f"{reason}: {_clip(str(caused['reason']))}" if reason else _clip(str(caused["reason"]))
     if "line" in main and "col" in main:
         reason += f" (line {main['line']}, col {main['col']})"
     message = f"{etype}: {reason}"
+    for ctype, creason in _shard_causes(error):
+        if creason not in message:
+            message += f"; caused by {ctype}: {creason}"
     if etype == "index_not_found_exception":
         return QueryError(
             message, where=where, error_type=etype,
@@ -362,6 +365,38 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     if status == 429:
         return BackendUnavailable(message, where=where, hint="the cluster is rejecting requests (too many); retry later")
     return QueryError(message, where=where, error_type=etype, hint="fix the query; the message is the server's own")
+
+
+_REASON_CHARS = 300  # a reason longer than this (a whole query echoed back) is cut
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
+
+
+def _shard_causes(error: Mapping[str, Any], most: int = 2) -> list[tuple[str, str]]:
+    """The deepest ``caused_by`` of each failed shard (``error.failed_shards[].reason``) as
+    (type, reason), distinct, at most ``most``: a search_phase_execution_exception's root
+    cause often says only "compile error" or "failed to create query", and the shard's own
+    cause says which symbol, value or field was wrong."""
+    out: list[tuple[str, str]] = []
+    for failure in error.get("failed_shards") or ():
+        cause = failure.get("reason") if isinstance(failure, dict) else None
+        deepest = None
+        for _ in range(10):  # a chain of caused_by, innermost last; bounded against odd bodies
+            if not isinstance(cause, dict):
+                break
+            if cause.get("reason"):
+                deepest = cause
+            cause = cause.get("caused_by")
+        if deepest is None:
+            continue
+        text = (str(deepest.get("type") or "error"), _clip(str(deepest["reason"])))
+        if text not in out:
+            out.append(text)
+        if len(out) >= most:
+            break
+    return out
 
 
 def _quote_index(index: str) -> str:
