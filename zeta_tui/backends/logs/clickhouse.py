@@ -61,6 +61,9 @@ class ClickHouseLogSource(LogSource):
         self.url = self._engine.url
         self._columns: frozenset[str] | None = None  # the optional columns the table has (see _detect_columns)
 
+    def describe(self) -> str:
+        return f"clickhouse at {self.url}, table {self.cfg.database}.{self.cfg.table}"
+
     @property
     def _client(self) -> Any:
         """The server client (tests put a stand-in here)."""

@@ -64,6 +64,9 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         self._shard_doc = cfg.kind == "elasticsearch"
         self._open_pits: set[str] = set()
 
+    def describe(self) -> str:
+        return f"{self.kind} at {self.url}, index {self.index}"
+
     # --- the query -------------------------------------------------------------------------
 
     def translate(self, query: Any) -> dict:
