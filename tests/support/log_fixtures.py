@@ -256,14 +256,34 @@ def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
 class FakeLoki:
     """``/loki/api/v1/query_range`` over ``entries`` (labels, ns, line) as the docs describe
     it: start inclusive, end exclusive, ``limit`` entries in ``direction`` order, grouped by
-    stream. The LogQL is recorded, not evaluated."""
+    stream. The LogQL is recorded, not evaluated. ``/labels`` and ``/label/<name>/values``
+    answer the names and values of the entries' stream labels in the asked range."""
 
     entries: list[tuple[dict, int, str]]
-    requests: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)  # query_range's
+    label_requests: list[dict] = field(default_factory=list)  # /labels and /label/<name>/values
     extra: dict = field(default_factory=dict)  # merged into "data" (stats) or the top level
 
     def install(self, server) -> None:
+        import re
+
         server.expect_request("/loki/api/v1/query_range", method="GET").respond_with_handler(self.query_range)
+        server.expect_request("/loki/api/v1/labels", method="GET").respond_with_handler(self.labels)
+        server.expect_request(re.compile(r"/loki/api/v1/label/[^/]+/values"), method="GET").respond_with_handler(self.label_values)
+
+    def _in_range(self, request: Request) -> list[dict]:
+        # The label APIs take the same start/end as query_range (the docs: default the last 6 h).
+        start, end = int(request.args.get("start", 0)), int(request.args.get("end", 2**63 - 1))
+        return [labels for labels, ns, _ in self.entries if start <= ns < end]
+
+    def labels(self, request: Request) -> Response:
+        self.label_requests.append({"path": request.path, **request.args})
+        return json_response({"status": "success", "data": sorted({k for labels in self._in_range(request) for k in labels})})
+
+    def label_values(self, request: Request) -> Response:
+        self.label_requests.append({"path": request.path, **request.args})
+        name = request.path.split("/")[-2]
+        return json_response({"status": "success", "data": sorted({labels[name] for labels in self._in_range(request) if name in labels})})
 
     def query_range(self, request: Request) -> Response:
         args = request.args

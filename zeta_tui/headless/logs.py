@@ -137,7 +137,7 @@ def run_logs(args: argparse.Namespace) -> int:
         raise ConfigError("--limit must be at least 1")
     window = time_window(args, time.time())
     query = parse_log_query(args.query or "")
-    source = log_source_for(cfg)
+    source = log_source_for(cfg, namespace=loaded.context.namespace)
 
     async def main() -> int:
         try:
