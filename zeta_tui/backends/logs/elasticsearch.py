@@ -63,6 +63,10 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         self.pit_supported: bool | None = None
         self._shard_doc = cfg.kind == "elasticsearch"
         self._open_pits: set[str] = set()
+        #: field -> where its whole value is, for the text fields met so far (elasticsearch_fields)
+        self.exact_fields: dict[str, tuple[str, ...]] = {}
+        self._fields_known: set[str] = set()
+        self._caps_tried_at: float | None = None  # the last _field_caps request that failed
 
     def describe(self) -> str:
         return f"{self.kind} at {self.url}, index {self.index}"
@@ -82,11 +86,47 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             raise QueryError("the log query translator is not installed in this build", where=self.where) from None
         try:
             parsed = parse_log_query(query) if isinstance(query, str) else query
-            return to_elasticsearch(parsed, datetime.fromtimestamp(self.clock(), tz=timezone.utc), self.timestamp_field)
+            now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+            return to_elasticsearch(parsed, now, self.timestamp_field, self.exact_fields)
         except ZetaError:
             raise
         except ValueError as exc:
             raise QueryError(str(exc), where=self.where) from None
+
+    async def _translate(self, query: Any) -> dict:
+        """translate(), after learning from the index mapping where the query's text fields
+        keep their whole values (a bad query fails first, before any request)."""
+        if query is None or isinstance(query, Mapping) or (isinstance(query, str) and not query.strip()):
+            return self.translate(query)
+        if isinstance(query, str):
+            from zeta_tui.querying.logquery import parse_log_query
+
+            query = parse_log_query(query)
+        self.translate(query)
+        await self._learn_fields(query)
+        return self.translate(query)
+
+    async def _learn_fields(self, query: Any) -> None:
+        """Ask ``_field_caps`` about the query's fields not asked about before. Best effort:
+        without an answer (no permission, an old server) fields are used as they are, and it is
+        asked again a minute later."""
+        from zeta_tui.backends.logs.elasticsearch_fields import caps_request_fields, exact_fields_from_caps, query_fields
+
+        names = query_fields(query) - self._fields_known
+        now = self.clock()
+        if not names or (self._caps_tried_at is not None and now - self._caps_tried_at < 60):
+            return
+        params = {"fields": caps_request_fields(names), "ignore_unavailable": "true", "allow_no_indices": "true"}
+        try:
+            resp = await self.request("GET", f"/{_quote_index(self.index)}/_field_caps", params=params, headers={"Accept": "application/json"})
+            caps = self.decode_json(resp) if resp.status_code == 200 else None
+        except ZetaError:
+            caps = None
+        if not isinstance(caps, dict):
+            self._caps_tried_at = now
+            return
+        self.exact_fields.update(exact_fields_from_caps(names, caps))
+        self._fields_known |= names
 
     def _body(self, dsl: dict, time_range: TimeRange, limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None) -> dict:
         order = "desc" if newest_first else "asc"
@@ -128,7 +168,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     async def _search(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool) -> LogPage:
         if cursor is not None and not isinstance(cursor, EsCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
-        dsl = self.translate(query)  # a bad query fails before a PIT is opened for it
+        dsl = await self._translate(query)  # a bad query fails before a PIT is opened for it
         if cursor is not None:
             pit_id = cursor.pit_id
         else:
