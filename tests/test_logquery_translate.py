@@ -88,6 +88,32 @@ def test_elasticsearch(text, expected):
     assert to_elasticsearch(parse_log_query(text), NOW) == expected
 
 
+KW = {"service": ("service.keyword",), "endpoint": ("endpoint.keyword",), "level": ("level.keyword",), "tenant_id": ("tenant_id.keyword",),
+      "message": ("message.keyword",)}
+ES_EXACT = [
+    ('service:"auth"', {"term": {"service.keyword": "auth"}}),
+    ("service:auth", {"term": {"service.keyword": "auth"}}),
+    ("level:ERROR", {"terms": {"level.keyword": ["ERROR", "error", "Error"]}}),
+    ("endpoint:/api/v1/*", {"wildcard": {"endpoint.keyword": {"value": "/api/v1/*"}}}),
+    ("tenant_id:[tenant_001 TO tenant_009]", {"range": {"tenant_id.keyword": {"gte": "tenant_001", "lte": "tenant_009"}}}),
+    ("status_code:401", {"match": {"status_code": "401"}}),  # not a text field: as it is
+    ('"connection reset"', {"match_phrase": {"message": "connection reset"}}),  # the message keeps its words
+    ("_exists_:service", {"exists": {"field": "service"}}),
+    (f'service:"{"x" * 257}"', {"match_phrase": {"service": "x" * 257}}),  # beyond ignore_above: not in the keyword
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ES_EXACT, ids=[e[0][:30] for e in ES_EXACT])
+def test_elasticsearch_whole_values_of_text_fields_are_asked_of_the_keyword(text, expected):
+    assert to_elasticsearch(parse_log_query(text), NOW, exact_fields=KW) == expected
+
+
+def test_elasticsearch_a_field_keyword_in_some_indices_is_asked_where_it_has_no_sub_field():
+    dsl = to_elasticsearch(parse_log_query('service:"auth"'), NOW, exact_fields={"service": ("service.keyword", "service")})
+    guarded = {"bool": {"filter": [{"term": {"service": "auth"}}], "must_not": [{"exists": {"field": "service.keyword"}}]}}
+    assert dsl == {"bool": {"should": [{"term": {"service.keyword": "auth"}}, guarded], "minimum_should_match": 1}}
+
+
 def test_elasticsearch_timestamp_field_is_configurable():
     dsl = to_elasticsearch(parse_log_query("timestamp:>now-15m"), NOW, timestamp_field="time")
     assert dsl == {"range": {"time": {"gt": "2026-11-27T06:45:00.000Z", "format": "strict_date_optional_time"}}}

@@ -138,3 +138,22 @@ def test_zeta_logs_prints_the_selector_in_use_on_stderr(httpserver: HTTPServer, 
     out, err = capsys.readouterr()
     assert code == 0 and len(out.splitlines()) == len(entries)
     assert err.startswith('note: selector {service_name=~".+"}') and "set selector in [contexts.NAME.logs]" in err
+
+
+async def test_the_logs_screen_says_which_selector_it_reads(httpserver: HTTPServer) -> None:
+    from tests.support.console import settled
+    from zeta_tui.config.models import ContextConfig, ZetaConfig
+    from zeta_tui.launch import build_app
+    from zeta_tui.widgets.log_view import LogView
+    from zeta_tui.widgets.pane_status import PaneStatus
+
+    entries = _entries(OTEL_LABELS)
+    FakeLoki(entries).install(httpserver)
+    context = ContextConfig(logs=LogsConfig(kind="loki", url=httpserver.url_for("/").rstrip("/")), time_range="1h")
+    app = build_app(ZetaConfig(default_context="otel", contexts={"otel": context}), "otel", clock=lambda: WINDOW.end, live=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("3")
+        screen = await settled(pilot)
+        assert len(screen.query_one(LogView).records) == len(entries)
+        status = str(screen.query_one(PaneStatus).render())
+        assert 'selector {service_name=~".+"}' in status and "no namespace label" in status

@@ -20,7 +20,8 @@ Mapping choices:
   ``service.keyword``, so it finds "auth" and not "auth-proxy", which a ``match_phrase`` on the
   analysed text would; wildcards, string ranges and level spellings use it too (on the words of
   a text field ``endpoint:/api/v1/*`` matches nothing). Where some indices map the field as
-  keyword itself, the field is asked too. Without the knowledge (no field caps) a field is used
+  keyword itself, the field is asked too, in the documents without the sub-field (not in the
+  text indices, where a one-word value is also a word of longer ones). Without the knowledge (no field caps) a field is used
   as it is, with ``match``/``match_phrase``. The message keeps its word semantics always.
   A keyword sub-field holds values up to ``ignore_above`` (256 by default) only: a longer
   value is looked for as a phrase.
@@ -82,9 +83,14 @@ class _Translator:
         return self.exact_fields.get(name) or None
 
     def on_exact(self, fields: tuple[str, ...], clause) -> Query:
-        """``clause(field)`` on each whole-value field, any of them matching."""
-        clauses = [clause(f) for f in fields]
-        return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+        """``clause`` on the whole-value field: the keyword sub-field, and (``fields`` has two)
+        the field itself where it has no sub-field, i.e. where it is keyword. The guard matters:
+        on a text field a one-word value (``auth``) is also one of the words of "auth-proxy"."""
+        sub = clause(fields[0])
+        if len(fields) == 1:
+            return sub
+        itself = {"bool": {"filter": [clause(fields[1])], "must_not": [{"exists": {"field": fields[0]}}]}}
+        return {"bool": {"should": [sub, itself], "minimum_should_match": 1}}
 
     def field(self, name: str | None) -> str:
         if name is None:
@@ -133,8 +139,12 @@ class _Translator:
             fields = exact or (field,)
             if not node.wildcard:
                 return self.on_exact(fields, lambda f: {"terms": {f: spellings}})
-            clauses = [{"wildcard": {f: {"value": s}}} for f in fields for s in spellings]
-            return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+            def any_spelling(f: str) -> Query:
+                clauses = [{"wildcard": {f: {"value": s}}} for s in spellings]
+                return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+            return self.on_exact(fields, any_spelling)
         if exact is not None:
             if node.wildcard:
                 return self.on_exact(exact, lambda f: {"wildcard": {f: {"value": node.value}}})
