@@ -167,6 +167,16 @@ def test_logql_reaches_fields_loki_renamed(text, expected):
     assert to_logql(parse_log_query(text), SELECTOR, NOW, {"level", "latency_ms", "namespace"}) == f"{SELECTOR} | json | {expected}"
 
 
+def test_logql_service_falls_back_to_the_service_name_stream_label():
+    # Streams from Alloy or Loki's OTLP endpoint: service_name is a label, service is not.
+    labels = {"service_name", "k8s_namespace_name"}
+    assert to_logql(parse_log_query('service:"auth"'), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service="auth" or (service="" and service_name="auth"))'
+    assert to_logql(parse_log_query("NOT service:auth"), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service!="auth" and (service!="" or service_name!="auth"))'
+    # with a service label of its own, the usual _extracted rule
+    assert "service_extracted" in to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"service", "service_name"})
+    assert to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"app"}) == f'{SELECTOR} | json | service="auth"'
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -73,8 +73,19 @@ async def test_otel_streams_get_a_matching_selector_and_it_is_said(httpserver: H
     assert src.selector == '{service_name=~".+"}' and "service_name" in src.note and "no namespace label" in src.note
     assert "selector {service_name=~\".+\"}" in src.describe()
     asked = [r["path"] for r in fake.label_requests]
-    assert asked == ["/loki/api/v1/labels", "/loki/api/v1/label/k8s_namespace_name/values"]
+    assert asked == ["/loki/api/v1/labels", "/loki/api/v1/label/k8s_namespace_name/values", "/loki/api/v1/series"]
+    assert fake.label_requests[2]["match[]"] == '{service_name=~".+"}'  # the stream labels of the chosen selector
     assert fake.label_requests[0]["start"] == str(int(WINDOW.start * 1e9))  # the search's own window
+
+
+async def test_the_join_on_a_service_reaches_the_service_name_label(httpserver: HTTPServer) -> None:
+    fake = FakeLoki(_entries(OTEL_LABELS))
+    fake.install(httpserver)
+    src = _source(httpserver)
+    page = await src.search('service:"backend-api"', WINDOW, limit=10)
+    await src.aclose()
+    assert fake.requests[0]["query"] == '{service_name=~".+"} | json | (service="backend-api" or (service="" and service_name="backend-api"))'
+    assert {r.service for r in page.records} == {"backend-api"}
 
 
 async def test_the_context_namespace_under_its_otel_name(httpserver: HTTPServer) -> None:
@@ -94,7 +105,7 @@ async def test_a_namespace_label_keeps_the_default_and_asks_once(httpserver: HTT
         await src.search(None, WINDOW, limit=10)
     await src.aclose()
     assert [r["query"] for r in fake.requests] == ['{namespace="production"}'] * 3
-    assert src.note == "" and len(fake.label_requests) == 2  # labels + namespace values, once
+    assert src.note == "" and [r["path"] for r in fake.label_requests].count("/loki/api/v1/labels") == 1  # asked once
 
 
 async def test_a_selector_the_user_set_is_never_replaced(httpserver: HTTPServer) -> None:

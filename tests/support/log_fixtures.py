@@ -295,12 +295,13 @@ def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
 class FakeLoki:
     """``/loki/api/v1/query_range`` over ``entries`` (labels, ns, line) as the docs describe
     it: start inclusive, end exclusive, ``limit`` entries in ``direction`` order, grouped by
-    stream. The LogQL is recorded, not evaluated. ``/labels`` and ``/label/<name>/values``
-    answer the names and values of the entries' stream labels in the asked range."""
+    stream. The LogQL is recorded, not evaluated. ``/labels``, ``/label/<name>/values`` and
+    ``/series`` answer the names, values and sets of the entries' stream labels in the asked
+    range."""
 
     entries: list[tuple[dict, int, str]]
     requests: list[dict] = field(default_factory=list)  # query_range's
-    label_requests: list[dict] = field(default_factory=list)  # /labels and /label/<name>/values
+    label_requests: list[dict] = field(default_factory=list)  # /labels, /label/<name>/values, /series
     extra: dict = field(default_factory=dict)  # merged into "data" (stats) or the top level
 
     def install(self, server) -> None:
@@ -309,6 +310,7 @@ class FakeLoki:
         server.expect_request("/loki/api/v1/query_range", method="GET").respond_with_handler(self.query_range)
         server.expect_request("/loki/api/v1/labels", method="GET").respond_with_handler(self.labels)
         server.expect_request(re.compile(r"/loki/api/v1/label/[^/]+/values"), method="GET").respond_with_handler(self.label_values)
+        server.expect_request("/loki/api/v1/series", method="GET").respond_with_handler(self.series)
 
     def _in_range(self, request: Request) -> list[dict]:
         # The label APIs take the same start/end as query_range (the docs: default the last 6 h).
@@ -318,6 +320,12 @@ class FakeLoki:
     def labels(self, request: Request) -> Response:
         self.label_requests.append({"path": request.path, **request.args})
         return json_response({"status": "success", "data": sorted({k for labels in self._in_range(request) for k in labels})})
+
+    def series(self, request: Request) -> Response:
+        # Every stream in the range (the match[] selector is recorded, not evaluated).
+        self.label_requests.append({"path": request.path, **request.args})
+        streams = {json.dumps(labels, sort_keys=True) for labels in self._in_range(request)}
+        return json_response({"status": "success", "data": [json.loads(s) for s in sorted(streams)]})
 
     def label_values(self, request: Request) -> Response:
         self.label_requests.append({"path": request.path, **request.args})
