@@ -280,3 +280,16 @@ async def test_the_logs_screen_shows_the_service_and_o_opens_the_trace(httpserve
                 break
             await pilot.pause(0.05)
         assert app.screen.trace_id == newest["trace_id"]
+
+
+async def test_no_index_yet_means_ask_the_mapping_again_later(httpserver: HTTPServer) -> None:
+    fake = FakeSearch([], pit="es", mapping="dynamic", envelope=_envelope())
+    fake.install(httpserver)
+    now = [NOW]
+    src = ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/")), clock=lambda: now[0])
+    assert (await src.search('service:"auth"', DAY)).records == ()
+    await src.search('service:"auth"', DAY)
+    now[0] += 61
+    await src.search('service:"auth"', DAY)
+    await src.aclose()
+    assert len(fake.caps_requests) == 2 and src.exact_fields == {}

@@ -122,7 +122,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             caps = self.decode_json(resp) if resp.status_code == 200 else None
         except ZetaError:
             caps = None
-        if not isinstance(caps, dict):
+        if not isinstance(caps, dict) or caps.get("indices") == []:  # no answer, or no index yet: ask again later
             self._caps_tried_at = now
             return
         self.exact_fields.update(exact_fields_from_caps(names, caps))
