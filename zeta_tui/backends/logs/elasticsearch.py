@@ -11,6 +11,10 @@ Otherwise (no PIT, or OpenSearch, whose PIT has no tiebreaker) the next page sta
 boundary timestamp and the records already returned there are dropped: no record with a tied
 timestamp is skipped, and none is returned twice. Sorting on ``_id`` is avoided: 8.x refuses it
 by default (``indices.id_field_data.enabled``).
+
+Before a query's first search, ``_field_caps`` says which of its fields are text with a keyword
+sub-field (the default dynamic mapping, as Logstash's indices get), so whole values are asked
+there (elasticsearch_fields.py; docs/log-and-trace-sources.md).
 """
 
 from __future__ import annotations
