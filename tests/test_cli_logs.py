@@ -105,3 +105,24 @@ def test_check_probes_an_embedded_log_store(world_logs, capsys) -> None:
     assert code == 0, err
     line = next(line for line in out.splitlines() if line.startswith("logs"))
     assert "embedded:" in line and " UP " in line
+
+
+def test_nothing_matching_says_no_records_on_stderr_and_exits_0(world_logs, capsys) -> None:
+    from datetime import datetime, timezone
+
+    config, requests = world_logs
+    assert not any(r.tenant_id == "tenant_nobody" for r in requests)
+    code, out, err = _run(capsys, *_window(config), 'tenant_id:"tenant_nobody"', "--json")
+    assert (code, out) == (0, "")  # stdout stays clean for jq; the status says the search ran
+    start = datetime.fromtimestamp(START, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = datetime.fromtimestamp(END + 1, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert err.strip() == f'no records match tenant_id:"tenant_nobody" in clickhouse at chdb:{_store(config)}, table default.otel_logs, from {start} to {end}'
+    code, out, err = _run(capsys, *_window(config), "level:ERROR")
+    assert code == 0 and out and "no records" not in err
+
+
+def _store(config: str) -> str:
+    import tomllib
+
+    with open(config, "rb") as f:
+        return tomllib.load(f)["contexts"]["w"]["logs"]["path"]

@@ -88,6 +88,32 @@ def test_elasticsearch(text, expected):
     assert to_elasticsearch(parse_log_query(text), NOW) == expected
 
 
+KW = {"service": ("service.keyword",), "endpoint": ("endpoint.keyword",), "level": ("level.keyword",), "tenant_id": ("tenant_id.keyword",),
+      "message": ("message.keyword",)}
+ES_EXACT = [
+    ('service:"auth"', {"term": {"service.keyword": "auth"}}),
+    ("service:auth", {"term": {"service.keyword": "auth"}}),
+    ("level:ERROR", {"terms": {"level.keyword": ["ERROR", "error", "Error"]}}),
+    ("endpoint:/api/v1/*", {"wildcard": {"endpoint.keyword": {"value": "/api/v1/*"}}}),
+    ("tenant_id:[tenant_001 TO tenant_009]", {"range": {"tenant_id.keyword": {"gte": "tenant_001", "lte": "tenant_009"}}}),
+    ("status_code:401", {"match": {"status_code": "401"}}),  # not a text field: as it is
+    ('"connection reset"', {"match_phrase": {"message": "connection reset"}}),  # the message keeps its words
+    ("_exists_:service", {"exists": {"field": "service"}}),
+    (f'service:"{"x" * 257}"', {"match_phrase": {"service": "x" * 257}}),  # beyond ignore_above: not in the keyword
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ES_EXACT, ids=[e[0][:30] for e in ES_EXACT])
+def test_elasticsearch_whole_values_of_text_fields_are_asked_of_the_keyword(text, expected):
+    assert to_elasticsearch(parse_log_query(text), NOW, exact_fields=KW) == expected
+
+
+def test_elasticsearch_a_field_keyword_in_some_indices_is_asked_where_it_has_no_sub_field():
+    dsl = to_elasticsearch(parse_log_query('service:"auth"'), NOW, exact_fields={"service": ("service.keyword", "service")})
+    guarded = {"bool": {"filter": [{"term": {"service": "auth"}}], "must_not": [{"exists": {"field": "service.keyword"}}]}}
+    assert dsl == {"bool": {"should": [{"term": {"service.keyword": "auth"}}, guarded], "minimum_should_match": 1}}
+
+
 def test_elasticsearch_timestamp_field_is_configurable():
     dsl = to_elasticsearch(parse_log_query("timestamp:>now-15m"), NOW, timestamp_field="time")
     assert dsl == {"range": {"time": {"gt": "2026-11-27T06:45:00.000Z", "format": "strict_date_optional_time"}}}
@@ -139,6 +165,16 @@ LEVEL_IS_A_STREAM_LABEL = [
 @pytest.mark.parametrize(("text", "expected"), LEVEL_IS_A_STREAM_LABEL, ids=[e[0] for e in LEVEL_IS_A_STREAM_LABEL])
 def test_logql_reaches_fields_loki_renamed(text, expected):
     assert to_logql(parse_log_query(text), SELECTOR, NOW, {"level", "latency_ms", "namespace"}) == f"{SELECTOR} | json | {expected}"
+
+
+def test_logql_service_falls_back_to_the_service_name_stream_label():
+    # Streams from Alloy or Loki's OTLP endpoint: service_name is a label, service is not.
+    labels = {"service_name", "k8s_namespace_name"}
+    assert to_logql(parse_log_query('service:"auth"'), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service="auth" or (service="" and service_name="auth"))'
+    assert to_logql(parse_log_query("NOT service:auth"), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service!="auth" and (service!="" or service_name!="auth"))'
+    # with a service label of its own, the usual _extracted rule
+    assert "service_extracted" in to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"service", "service_name"})
+    assert to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"app"}) == f'{SELECTOR} | json | service="auth"'
 
 
 @pytest.mark.parametrize(

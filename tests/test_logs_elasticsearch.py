@@ -116,6 +116,58 @@ async def test_parsing_exception_is_a_query_error_with_es_reason(httpserver: HTT
     assert err.value.error_type == "parsing_exception"
 
 
+def _shard_failure(root: dict, index: str, shard: int, cause: dict) -> dict:
+    """One entry of error.failed_shards, in the shape ES writes it (shard, index, node, reason
+    with its caused_by chain)."""
+    return {"shard": shard, "index": index, "node": "b3HX8C96Q7q1zgfVLxEsPA", "reason": {**root, "caused_by": cause}}
+
+
+async def test_a_400_names_the_shard_level_cause(httpserver: HTTPServer) -> None:
+    # The real parsing_exception envelope, grown into the all-shards-failed answer ES gives when
+    # each shard fails to build the query: the top level says only "all shards failed", the root
+    # cause the outer reason; what was wrong is the innermost caused_by of each failed shard.
+    real = json.loads(real_fixture("elasticsearch/error-parsing-exception.json"))
+    root = real["error"]["root_cause"][0]
+    inner = {"type": "number_format_exception", "reason": 'For input string: "abc"'}
+    middle = {"type": "illegal_argument_exception", "reason": "failed to parse value", "caused_by": inner}
+    other = {"type": "illegal_argument_exception", "reason": "field [latency_ms] is not a number in logs-auth-2025.01.07"}
+    real["error"] = {
+        "root_cause": [root], "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query", "grouped": True,
+        "failed_shards": [
+            _shard_failure(root, "logs-backend-api-2025.01.07", 0, middle),
+            _shard_failure(root, "logs-backend-api-2025.01.08", 0, middle),  # the same cause twice: said once
+            _shard_failure(root, "logs-auth-2025.01.07", 0, other),
+        ],
+    }
+    serve_search(httpserver, real, status=400)
+    no_pit(httpserver)
+    src = source(httpserver)
+    with pytest.raises(QueryError) as err:
+        await src.search(MATCH_ALL, WIDE)
+    await src.aclose()
+    message = err.value.message
+    assert message.startswith(f"{root['type']}: {root['reason']} (line 4, col 17)")
+    assert message.count('number_format_exception: For input string: "abc"') == 1
+    assert "failed to parse value" not in message  # the innermost cause, not every link of the chain
+    assert other["reason"] in message
+    assert err.value.error_type == root["type"]
+
+
+def test_a_shard_cause_already_in_the_message_is_not_repeated_and_long_reasons_are_cut() -> None:
+    from zeta_tui.backends.logs.elasticsearch import es_error
+
+    root = {"type": "query_shard_exception", "reason": 'failed to create query: For input string: "abc"'}
+    body = {"error": {"root_cause": [root], "type": "search_phase_execution_exception", "reason": "all shards failed",
+                      "failed_shards": [_shard_failure(root, "logs-x", 0, {"type": "number_format_exception", "reason": 'For input string: "abc"'})]},
+            "status": 400}
+    assert es_error(body, 400, where="es", index="logs-*").message == f"query_shard_exception: {root['reason']}"
+    long = {"type": "x_content_parse_exception", "reason": "y" * 5000}
+    body["error"]["failed_shards"] = [_shard_failure(root, "logs-x", 0, long)]
+    message = es_error(body, 400, where="es", index="logs-*").message
+    shown = message.split("caused by x_content_parse_exception: ")[1]
+    assert shown.endswith("…") and 100 <= len(shown) <= 300
+
+
 async def test_missing_index_names_the_index_setting(httpserver: HTTPServer) -> None:
     raw = real_fixture("elasticsearch/error-index-not-found-404.json")
     serve_search(httpserver, raw, status=404, index="poop")

@@ -84,3 +84,13 @@ def test_store_time_wins_and_the_line_time_is_not_duplicated() -> None:
 def test_lines_that_are_not_json_objects_are_messages(line: str) -> None:
     rec = record_from_line(line, timestamp_ns=1, labels={"level": "debug", "app": "x"})
     assert rec.message == line and rec.level == "DEBUG" and rec.service == "x" and rec.fields == {"level": "debug", "app": "x"}
+
+
+def test_a_time_copied_by_logstash_is_not_kept_twice() -> None:
+    # Logstash's date filter writes @timestamp (milliseconds) from the line's timestamp and
+    # keeps the source field; a different instant under another name stays a field.
+    doc = {"@timestamp": "2026-03-04T05:06:07.123Z", "timestamp": "2026-03-04T05:06:07.123456Z", "time": "2020-01-01T00:00:00Z", "message": "m"}
+    rec = record_from_document(doc, timestamp_field="@timestamp")
+    assert rec.timestamp_ns == BASE_NS + 123_000_000
+    assert rec.fields == {"time": "2020-01-01T00:00:00Z"}
+    assert rec.to_dict()["timestamp"] == "2026-03-04T05:06:07.123000000Z"

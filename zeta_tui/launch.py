@@ -31,7 +31,7 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
     if context.logs is not None:
         from zeta_tui.backends.logs.factory import log_source_for
 
-        logs = log_source_for(context.logs)
+        logs = log_source_for(context.logs, namespace=context.namespace)
     traces = None
     if context.traces is not None:
         from zeta_tui.backends.traces.factory import trace_source_for

@@ -39,18 +39,37 @@ def es_error_body(etype: str, reason: str, status: int, **extra: Any) -> dict:
 @dataclass
 class FakeSearch:
     """``_search`` over ``docs`` as the docs describe it: sort on the timestamp (with
-    ``_shard_doc`` when a PIT is used), ``search_after`` exclusive, ``size`` hits. The query
-    itself is not evaluated (the time range is): tests put in only the documents that match."""
+    ``_shard_doc`` when a PIT is used), ``search_after`` exclusive, ``size`` hits.
+
+    Without ``mapping`` the query itself is not evaluated (the time range is): tests put in only
+    the documents that match. With ``mapping`` ("dynamic" or "logs-data-stream", see
+    tests/support/es_semantics.py) each document's index gets that mapping, the query is
+    evaluated by those rules and ``_field_caps`` answers from the mappings. ``envelope`` (a real
+    captured ``_search`` answer) gives the answer's shape: its keys, with the hits replaced."""
 
     docs: list[Doc]
     pit: str = "none"  # "none" (no PIT API), "es" (_pit) or "opensearch" (_search/point_in_time)
     requests: list[dict] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
+    mapping: Any = None  # None, a style for every index, or index name -> style
+    envelope: dict | None = None
+    caps_requests: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from tests.support.es_semantics import Index
+
+        self.indices: dict[str, Index] = {}
+        if self.mapping is not None:
+            for d in self.docs:
+                style = self.mapping(d.index) if callable(self.mapping) else self.mapping
+                self.indices.setdefault(d.index, Index(d.index, style)).add(d.source)
 
     def install(self, server, index: str = "logs-*") -> None:
         server.expect_request(f"/{index}/_search", method="POST").respond_with_handler(self.search)
         server.expect_request("/_search", method="POST").respond_with_handler(self.search)
+        if self.mapping is not None:
+            server.expect_request(f"/{index}/_field_caps", method="GET").respond_with_handler(self.field_caps)
         if self.pit == "es":
             server.expect_request(f"/{index}/_pit", method="POST").respond_with_handler(self.open_pit)
             server.expect_request("/_pit", method="DELETE").respond_with_handler(self.close_pit)
@@ -77,16 +96,30 @@ class FakeSearch:
         self.closed.extend(ids if isinstance(ids, list) else [ids])
         return json_response({"succeeded": True, "num_freed": 1})
 
+    def field_caps(self, request: Request) -> Response:
+        from tests.support.es_semantics import field_caps
+
+        self.caps_requests.append(dict(request.args))
+        return json_response(field_caps(self.indices.values(), request.args.get("fields", "")))
+
+    def _matches(self, query: dict, doc: Doc) -> bool:
+        if self.mapping is None:
+            return True
+        from tests.support.es_semantics import Matcher
+
+        return Matcher(self.indices[doc.index], doc.source).matches(query)
+
     def search(self, request: Request) -> Response:
         body = json.loads(request.get_data())
         self.requests.append({"path": request.path, "body": body})
         sort = body["sort"]
         ts_field = next(iter(sort[0]))
         desc = sort[0][ts_field]["order"] == "desc"
-        rng = body["query"]["bool"]["filter"][1]["range"][ts_field]
+        user_query, time_filter = body["query"]["bool"]["filter"]
+        rng = time_filter["range"][ts_field]
         lo, hi = _iso_ms(rng["gte"]), _iso_ms(rng["lte"])
         shard_doc = len(sort) > 1
-        rows = [(d.ts_ms, n, d) for n, d in enumerate(self.docs) if lo <= d.ts_ms <= hi]
+        rows = [(d.ts_ms, n, d) for n, d in enumerate(self.docs) if lo <= d.ts_ms <= hi and self._matches(user_query, d)]
         rows.sort(key=lambda r: (r[0], r[1]), reverse=desc)
         after = body.get("search_after")
         if after:
@@ -96,7 +129,13 @@ class FakeSearch:
         hits = []
         for ts, n, d in rows[: body["size"]]:
             hits.append({"_index": d.index, "_id": d.id, "_score": None, "_source": d.source, "sort": [ts, n] if shard_doc else [ts]})
-        out: dict[str, Any] = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"max_score": None, "hits": hits}}
+        if self.envelope is not None:
+            import copy
+
+            out: dict[str, Any] = copy.deepcopy(self.envelope)
+            out["hits"]["hits"] = hits
+        else:
+            out = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"max_score": None, "hits": hits}}
         if "pit" in body:
             out["pit_id"] = body["pit"]["id"]
         return json_response(out)
@@ -256,14 +295,42 @@ def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
 class FakeLoki:
     """``/loki/api/v1/query_range`` over ``entries`` (labels, ns, line) as the docs describe
     it: start inclusive, end exclusive, ``limit`` entries in ``direction`` order, grouped by
-    stream. The LogQL is recorded, not evaluated."""
+    stream. The LogQL is recorded, not evaluated. ``/labels``, ``/label/<name>/values`` and
+    ``/series`` answer the names, values and sets of the entries' stream labels in the asked
+    range."""
 
     entries: list[tuple[dict, int, str]]
-    requests: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)  # query_range's
+    label_requests: list[dict] = field(default_factory=list)  # /labels, /label/<name>/values, /series
     extra: dict = field(default_factory=dict)  # merged into "data" (stats) or the top level
 
     def install(self, server) -> None:
+        import re
+
         server.expect_request("/loki/api/v1/query_range", method="GET").respond_with_handler(self.query_range)
+        server.expect_request("/loki/api/v1/labels", method="GET").respond_with_handler(self.labels)
+        server.expect_request(re.compile(r"/loki/api/v1/label/[^/]+/values"), method="GET").respond_with_handler(self.label_values)
+        server.expect_request("/loki/api/v1/series", method="GET").respond_with_handler(self.series)
+
+    def _in_range(self, request: Request) -> list[dict]:
+        # The label APIs take the same start/end as query_range (the docs: default the last 6 h).
+        start, end = int(request.args.get("start", 0)), int(request.args.get("end", 2**63 - 1))
+        return [labels for labels, ns, _ in self.entries if start <= ns < end]
+
+    def labels(self, request: Request) -> Response:
+        self.label_requests.append({"path": request.path, **request.args})
+        return json_response({"status": "success", "data": sorted({k for labels in self._in_range(request) for k in labels})})
+
+    def series(self, request: Request) -> Response:
+        # Every stream in the range (the match[] selector is recorded, not evaluated).
+        self.label_requests.append({"path": request.path, **request.args})
+        streams = {json.dumps(labels, sort_keys=True) for labels in self._in_range(request)}
+        return json_response({"status": "success", "data": [json.loads(s) for s in sorted(streams)]})
+
+    def label_values(self, request: Request) -> Response:
+        self.label_requests.append({"path": request.path, **request.args})
+        name = request.path.split("/")[-2]
+        return json_response({"status": "success", "data": sorted({labels[name] for labels in self._in_range(request) if name in labels})})
 
     def query_range(self, request: Request) -> Response:
         args = request.args

@@ -75,7 +75,9 @@ class AlertmanagerConfig(HttpBackendConfig):
 
 LogKind = Literal["elasticsearch", "opensearch", "loki", "clickhouse"]
 
-DEFAULT_PII_FIELDS = ["user_id", "context.ip_address", "ip", "ip_address", "client_ip"]
+# geoip.ip: Logstash's geoip filter copies the address it looked up into its target (the seed's
+# pipeline runs one on the client address before removing it).
+DEFAULT_PII_FIELDS = ["user_id", "context.ip_address", "ip", "ip_address", "client_ip", "geoip.ip"]
 
 
 class LogsConfig(HttpBackendConfig):

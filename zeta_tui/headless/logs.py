@@ -2,7 +2,10 @@
 
 PII fields of the context's [logs] section are masked unless --reveal-pii is given. A query
 the backend rejects raises QueryError, printed by cli.main with the backend's own message
-(exit status 1).
+(exit status 1). When nothing matches, stdout stays empty and stderr says "no records ..." with
+the query, the source and the window; the exit status is still 0, as for any search that ran
+(a script tells "none" from "failed" by the status, and "none" from "some" by the output).
+A note of the source (Loki's fallback selector) goes to stderr as "note: ...".
 """
 
 from __future__ import annotations
@@ -82,8 +85,13 @@ async def print_logs(source: Any, query: Any, window: TimeRange, *, limit: int, 
     err = err or sys.stderr
     hide = [] if reveal else pii_fields
     page = await source.search(query, window, limit=limit, newest_first=True)
+    if source.note:
+        err.write(f"note: {source.note}\n")
     for warning in page.warnings:
         err.write(f"warning: {warning}\n")
+    if not page.records:
+        # Silence would read as "the command did nothing"; say what was asked of what.
+        err.write(no_records(query, source.describe(), window) + ("; following for new ones" if follow else "") + "\n")
     newest = int(window.end * 1e9) if not page.records else max(r.timestamp_ns for r in page.records)
     for record in page.records:
         _write(out, masked(record, hide), as_json)
@@ -99,6 +107,17 @@ async def print_logs(source: Any, query: Any, window: TimeRange, *, limit: int, 
             _write(out, masked(record, hide), as_json)
         out.flush()
     return 0
+
+
+def no_records(query: Any, source: str, window: TimeRange) -> str:
+    """The line `zeta logs` writes on stderr when nothing matched: the query, the source, the window."""
+    text = str(getattr(query, "text", query) or "").strip()
+    asked = f"match {text}" if text else "at all"
+    return f"no records {asked} in {source}, from {_stamp(window.start)} to {_stamp(window.end)}"
+
+
+def _stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_logs(args: argparse.Namespace) -> int:
@@ -118,7 +137,7 @@ def run_logs(args: argparse.Namespace) -> int:
         raise ConfigError("--limit must be at least 1")
     window = time_window(args, time.time())
     query = parse_log_query(args.query or "")
-    source = log_source_for(cfg)
+    source = log_source_for(cfg, namespace=loaded.context.namespace)
 
     async def main() -> int:
         try:

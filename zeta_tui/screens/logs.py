@@ -163,7 +163,7 @@ class LogsScreen(Screen):
             self.snapshot = self.snapshot.failed(error, now + delay)
             self._show_status()
             return
-        self.snapshot = self.snapshot.succeeded(len(page.records), now, page.warnings)
+        self.snapshot = self.snapshot.succeeded(len(page.records), now, _with_note(page.warnings, source))
         self._older = page.cursor
         self.query_one(LogView).replace(page.records)
         self._show_status()
@@ -184,7 +184,7 @@ class LogsScreen(Screen):
                 view.extend(page.records)
                 self.dropped += page.dropped
                 now = self.app.clock()
-                self.snapshot = self.snapshot.succeeded(len(view.records), now, page.warnings)
+                self.snapshot = self.snapshot.succeeded(len(view.records), now, _with_note(page.warnings, source))
                 self._show_status()
         except ZetaError as exc:
             self.snapshot = self.snapshot.failed(exc, self.app.clock() + self.app.context.refresh_seconds)
@@ -374,6 +374,13 @@ class LogsScreen(Screen):
                 seen.add(key)
                 records.append(self._shown(r))
         self.app.push_screen(LogContextScreen(records, self._shown(record)))
+
+
+def _with_note(warnings: tuple[str, ...], source: Any) -> tuple[str, ...]:
+    """The page's warnings and the source's note (Loki's fallback selector): the pane status
+    line shows both, so the user sees which streams are being read."""
+    note = getattr(source, "note", "")
+    return (*warnings, note) if note else warnings
 
 
 def _line(record: LogRecord) -> str:

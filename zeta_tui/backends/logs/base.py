@@ -25,6 +25,13 @@ class LogSource(ABC):
     url: str = ""
     #: how often the default polling tail asks for new records
     poll_seconds: float = 1.0
+    #: a choice the source made for the user that they should know about (Loki's fallback
+    #: stream selector); the Logs screen and `zeta logs` show it. Empty when there is none.
+    note: str = ""
+
+    def describe(self) -> str:
+        """Where the records come from, in a few words and without secrets (for messages)."""
+        return f"{self.kind} at {self.url}" if self.url else self.kind
 
     @abstractmethod
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:

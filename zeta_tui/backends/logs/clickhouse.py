@@ -24,6 +24,7 @@ from zeta_tui.errors import QueryError
 from zeta_tui.models.logs import LogPage, LogRecord, normalise_level
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.models.timerange import TimeRange
+from zeta_tui.querying import otel_attributes as attrs
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
 
@@ -45,7 +46,7 @@ class ClickHouseFilter:
 
 _COLUMNS = (
     "toUnixTimestamp64Nano(Timestamp) AS zeta_ns, cityHash64(ServiceName, TraceId, SpanId, Body) AS zeta_rid, "
-    "SeverityText, ServiceName, Body, TraceId, SpanId, LogAttributes"
+    "SeverityText, ServiceName, Body, TraceId, SpanId"
 )
 
 
@@ -60,6 +61,10 @@ class ClickHouseLogSource(LogSource):
         self.embedded = self._engine.embedded
         self.url = self._engine.url
         self._columns: frozenset[str] | None = None  # the optional columns the table has (see _detect_columns)
+        self._json: frozenset[str] = frozenset()  # the attribute columns typed JSON (the exporter's JSON variant)
+
+    def describe(self) -> str:
+        return f"clickhouse at {self.url}, table {self.cfg.database}.{self.cfg.table}"
 
     @property
     def _client(self) -> Any:
@@ -88,7 +93,7 @@ class ClickHouseLogSource(LogSource):
         from zeta_tui.querying.logquery import to_clickhouse
 
         where, params = to_clickhouse(query, datetime.fromtimestamp(now, tz=timezone.utc), self.cfg.table,
-                                      resource_attributes="ResourceAttributes" in (self._columns or ()))
+                                      resource_attributes="ResourceAttributes" in (self._columns or ()), json_columns=self._json)
         return ClickHouseFilter(where, params)
 
     def _select(self, flt: ClickHouseFilter, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any) -> tuple[str, dict[str, Any]]:
@@ -114,29 +119,29 @@ class ClickHouseLogSource(LogSource):
             params.update(zeta_cur_ns=int(ns), zeta_cur_rid=int(rid))
             op = "<" if newest_first else ">"
             where.append(f"(zeta_ns, zeta_rid) {op} ({{zeta_cur_ns:Int64}}, {{zeta_cur_rid:UInt64}})")
-        resources = "ResourceAttributes" if "ResourceAttributes" in (self._columns or ()) else "map()"
+        resources = attrs.read("ResourceAttributes", "ResourceAttributes" in self._json) if "ResourceAttributes" in (self._columns or ()) else "map()"
         sql = (
-            f"SELECT {_COLUMNS}, {resources} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
+            f"SELECT {_COLUMNS}, {attrs.read('LogAttributes', 'LogAttributes' in self._json)}, {resources} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
             f"ORDER BY Timestamp {order}, zeta_rid {order} LIMIT {{zeta_limit:UInt32}}"
         )
         return sql, params
 
-    def _detect_columns(self) -> frozenset[str]:
-        """Which of the optional otel_logs columns this table has.
+    def _detect_columns(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Which of the optional otel_logs columns this table has, and which attribute columns
+        are typed JSON.
 
         TimestampTime (the seconds column current exporters partition and sort by) lets a time
         bound skip partitions; ResourceAttributes holds the collector's keys (k8s.*, host.name).
-        Older or hand-made tables may lack either, and naming a missing column is an error.
+        Older or hand-made tables may lack either, and naming a missing column is an error. The
+        exporter's JSON variant (logs_json_table.sql) types LogAttributes and ResourceAttributes
+        JSON: they are read and filtered as querying/otel_attributes.py says.
         """
-        rows = self._run(
-            "SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String} "
-            "AND name IN ('TimestampTime', 'ResourceAttributes')",
-            {"d": self.cfg.database, "t": self.cfg.table})
-        return frozenset(str(r[0]) for r in rows)
+        rows = self._run(attrs.detect_sql(("TimestampTime", *attrs.LOG_ATTRIBUTE_COLUMNS)), {"d": self.cfg.database, "t": self.cfg.table})
+        return frozenset(str(r[0]) for r in rows) - {"LogAttributes"}, attrs.json_typed(rows)
 
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
         if self._columns is None:
-            self._columns = await asyncio.to_thread(self._detect_columns)
+            self._columns, self._json = await asyncio.to_thread(self._detect_columns)
         flt = self._filter(query, time_range.end)
         sql, params = self._select(flt, time_range, limit, newest_first, cursor)
         rows = await asyncio.to_thread(self._run, sql, params)
@@ -159,8 +164,9 @@ class ClickHouseLogSource(LogSource):
             await asyncio.to_thread(self._engine.close)
 
 
-def _value(text: str) -> Any:
-    if _NUMBER.fullmatch(text):
+def _value(text: Any) -> Any:
+    # Map attributes are text; a JSON attribute keeps its JSON type (a number, a boolean).
+    if isinstance(text, str) and _NUMBER.fullmatch(text):
         return float(text) if "." in text else int(text)
     return text
 
@@ -169,8 +175,8 @@ def _record(row: list[Any]) -> LogRecord:
     ns, rid, severity, service, body, trace_id, span_id, attributes, resources = row
     # The record's own attributes first, then its resource's (the record's win a clash);
     # service.name is the service column already.
-    fields = {k: _value(v) for k, v in (attributes or {}).items()}
-    for k, v in (resources or {}).items():
+    fields = {k: _value(v) for k, v in attrs.attributes(attributes).items()}
+    for k, v in attrs.attributes(resources).items():
         if k != "service.name" and k not in fields:
             fields[k] = _value(v)
     return LogRecord(int(ns), normalise_level(severity), service, body, fields, trace_id, span_id, f"{int(rid):016x}")

@@ -11,6 +11,10 @@ Otherwise (no PIT, or OpenSearch, whose PIT has no tiebreaker) the next page sta
 boundary timestamp and the records already returned there are dropped: no record with a tied
 timestamp is skipped, and none is returned twice. Sorting on ``_id`` is avoided: 8.x refuses it
 by default (``indices.id_field_data.enabled``).
+
+Before a query's first search, ``_field_caps`` says which of its fields are text with a keyword
+sub-field (the default dynamic mapping, as Logstash's indices get), so whole values are asked
+there (elasticsearch_fields.py; docs/log-and-trace-sources.md).
 """
 
 from __future__ import annotations
@@ -63,6 +67,13 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         self.pit_supported: bool | None = None
         self._shard_doc = cfg.kind == "elasticsearch"
         self._open_pits: set[str] = set()
+        #: field -> where its whole value is, for the text fields met so far (elasticsearch_fields)
+        self.exact_fields: dict[str, tuple[str, ...]] = {}
+        self._fields_known: set[str] = set()
+        self._caps_tried_at: float | None = None  # the last _field_caps request that failed
+
+    def describe(self) -> str:
+        return f"{self.kind} at {self.url}, index {self.index}"
 
     # --- the query -------------------------------------------------------------------------
 
@@ -79,11 +90,47 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             raise QueryError("the log query translator is not installed in this build", where=self.where) from None
         try:
             parsed = parse_log_query(query) if isinstance(query, str) else query
-            return to_elasticsearch(parsed, datetime.fromtimestamp(self.clock(), tz=timezone.utc), self.timestamp_field)
+            now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+            return to_elasticsearch(parsed, now, self.timestamp_field, self.exact_fields)
         except ZetaError:
             raise
         except ValueError as exc:
             raise QueryError(str(exc), where=self.where) from None
+
+    async def _translate(self, query: Any) -> dict:
+        """translate(), after learning from the index mapping where the query's text fields
+        keep their whole values (a bad query fails first, before any request)."""
+        if query is None or isinstance(query, Mapping) or (isinstance(query, str) and not query.strip()):
+            return self.translate(query)
+        if isinstance(query, str):
+            from zeta_tui.querying.logquery import parse_log_query
+
+            query = parse_log_query(query)
+        self.translate(query)
+        await self._learn_fields(query)
+        return self.translate(query)
+
+    async def _learn_fields(self, query: Any) -> None:
+        """Ask ``_field_caps`` about the query's fields not asked about before. Best effort:
+        without an answer (no permission, an old server) fields are used as they are, and it is
+        asked again a minute later."""
+        from zeta_tui.backends.logs.elasticsearch_fields import caps_request_fields, exact_fields_from_caps, query_fields
+
+        names = query_fields(query) - self._fields_known
+        now = self.clock()
+        if not names or (self._caps_tried_at is not None and now - self._caps_tried_at < 60):
+            return
+        params = {"fields": caps_request_fields(names), "ignore_unavailable": "true", "allow_no_indices": "true"}
+        try:
+            resp = await self.request("GET", f"/{_quote_index(self.index)}/_field_caps", params=params, headers={"Accept": "application/json"})
+            caps = self.decode_json(resp) if resp.status_code == 200 else None
+        except ZetaError:
+            caps = None
+        if not isinstance(caps, dict) or caps.get("indices") == []:  # no answer, or no index yet: ask again later
+            self._caps_tried_at = now
+            return
+        self.exact_fields.update(exact_fields_from_caps(names, caps))
+        self._fields_known |= names
 
     def _body(self, dsl: dict, time_range: TimeRange, limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None) -> dict:
         order = "desc" if newest_first else "asc"
@@ -125,7 +172,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     async def _search(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool) -> LogPage:
         if cursor is not None and not isinstance(cursor, EsCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
-        dsl = self.translate(query)  # a bad query fails before a PIT is opened for it
+        dsl = await self._translate(query)  # a bad query fails before a PIT is opened for it
         if cursor is not None:
             pit_id = cursor.pit_id
         else:
@@ -340,13 +387,16 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     root = (error.get("root_cause") or [None])[0]
     main = root if isinstance(root, dict) and root.get("reason") else error
     etype = str(main.get("type") or error.get("type") or "error")
-    reason = str(main.get("reason") or "")
+    reason = _clip(str(main.get("reason") or ""))
     caused = error.get("caused_by")
     if isinstance(caused, dict) and caused.get("reason") and caused.get("reason") not in reason:
-        reason = f"{reason}: {caused['reason']}" if reason else str(caused["reason"])
+        reason = f"{reason}: {_clip(str(caused['reason']))}" if reason else _clip(str(caused["reason"]))
     if "line" in main and "col" in main:
         reason += f" (line {main['line']}, col {main['col']})"
     message = f"{etype}: {reason}"
+    for ctype, creason in _shard_causes(error):
+        if creason not in message:
+            message += f"; caused by {ctype}: {creason}"
     if etype == "index_not_found_exception":
         return QueryError(
             message, where=where, error_type=etype,
@@ -362,6 +412,38 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     if status == 429:
         return BackendUnavailable(message, where=where, hint="the cluster is rejecting requests (too many); retry later")
     return QueryError(message, where=where, error_type=etype, hint="fix the query; the message is the server's own")
+
+
+_REASON_CHARS = 300  # a reason longer than this (a whole query echoed back) is cut
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
+
+
+def _shard_causes(error: Mapping[str, Any], most: int = 2) -> list[tuple[str, str]]:
+    """The deepest ``caused_by`` of each failed shard (``error.failed_shards[].reason``) as
+    (type, reason), distinct, at most ``most``: a search_phase_execution_exception's root
+    cause often says only "compile error" or "failed to create query", and the shard's own
+    cause says which symbol, value or field was wrong."""
+    out: list[tuple[str, str]] = []
+    for failure in error.get("failed_shards") or ():
+        cause = failure.get("reason") if isinstance(failure, dict) else None
+        deepest = None
+        for _ in range(10):  # a chain of caused_by, innermost last; bounded against odd bodies
+            if not isinstance(cause, dict):
+                break
+            if cause.get("reason"):
+                deepest = cause
+            cause = cause.get("caused_by")
+        if deepest is None:
+            continue
+        text = (str(deepest.get("type") or "error"), _clip(str(deepest["reason"])))
+        if text not in out:
+            out.append(text)
+        if len(out) >= most:
+            break
+    return out
 
 
 def _quote_index(index: str) -> str:

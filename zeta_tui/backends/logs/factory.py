@@ -6,8 +6,10 @@ from zeta_tui.backends.logs.base import LogSource
 from zeta_tui.config.models import LogsConfig
 
 
-def log_source_for(cfg: LogsConfig) -> LogSource:
-    """A new, unconnected LogSource for ``cfg`` (ConfigError for what cannot be built)."""
+def log_source_for(cfg: LogsConfig, namespace: str = "production") -> LogSource:
+    """A new, unconnected LogSource for ``cfg`` (ConfigError for what cannot be built).
+
+    ``namespace`` is the context's: Loki's default stream selector is built on it."""
     if cfg.kind in ("elasticsearch", "opensearch"):
         from zeta_tui.backends.logs.elasticsearch import ElasticsearchLogSource
 
@@ -15,7 +17,7 @@ def log_source_for(cfg: LogsConfig) -> LogSource:
     if cfg.kind == "loki":
         from zeta_tui.backends.logs.loki import LokiLogSource
 
-        return LokiLogSource(cfg)
+        return LokiLogSource(cfg, namespace=namespace)
     from zeta_tui.backends.logs.clickhouse import ClickHouseLogSource
 
     return ClickHouseLogSource(cfg)

@@ -25,6 +25,7 @@ import httpx
 
 from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.backends.logs.base import LogSource
+from zeta_tui.backends.logs.loki_selector import NAMESPACE_LABEL, OTEL_NAMESPACE_LABEL, choose_selector, default_selector
 from zeta_tui.backends.logs.records import format_ns, record_from_line
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
@@ -71,13 +72,21 @@ class LokiLogSource(HttpBackend, LogSource):
 
     def __init__(self, cfg: LogsConfig, *, namespace: str = "production", clock=time.time) -> None:
         super().__init__(cfg)
-        self.selector = cfg.selector or f'{{namespace="{namespace}"}}'
+        self.namespace = namespace
+        self.selector = cfg.selector or default_selector(namespace)
+        #: False while the default selector may still be replaced by a matching one (see
+        #: loki_selector); a selector the user set is settled from the start
+        self._selector_settled = cfg.selector is not None
+        self._selector_tried_at: float | None = None
         self.clock = clock
         #: the ``stats`` of the last query_range answer (bytes/lines processed, exec time)
         self.last_stats: dict[str, Any] = {}
         #: label names of the selector's streams (see _learn_stream_labels) and when learnt
         self.stream_labels: frozenset[str] = frozenset()
         self._labels_learnt_at: float | None = None
+
+    def describe(self) -> str:
+        return f"loki at {self.url}, selector {self.selector}"
 
     # --- the query -------------------------------------------------------------------------
 
@@ -102,6 +111,27 @@ class LokiLogSource(HttpBackend, LogSource):
             raise QueryError(str(exc), where=self.where) from None
         return logql, (_dt_ns(lo), _dt_ns(hi))
 
+    async def _settle_selector(self, time_range: TimeRange) -> None:
+        """Keep the default selector if Loki's streams have its label, else choose one that
+        matches (loki_selector.choose_selector) and say so in ``note``. Best effort: when Loki
+        cannot tell (an error, no stream in the window) the default stays and this is tried
+        again a minute later."""
+        now = self.clock()
+        if self._selector_settled or (self._selector_tried_at is not None and now - self._selector_tried_at < 60):
+            return
+        self._selector_tried_at = now
+        try:
+            names = await self.labels(time_range)
+            ns_values = await self.label_values(NAMESPACE_LABEL, time_range) if NAMESPACE_LABEL in names else None
+            otel_values = await self.label_values(OTEL_NAMESPACE_LABEL, time_range) if OTEL_NAMESPACE_LABEL in names else None
+        except ZetaError:
+            return
+        choice = choose_selector(self.namespace, names, ns_values, otel_values)
+        self.selector, self.note = choice.selector, choice.note
+        self._selector_settled = bool(names)
+        if choice.selector != default_selector(self.namespace):
+            self._labels_learnt_at = None  # the stream labels were those of the old selector
+
     async def _learn_stream_labels(self, query: Any, end_ns: int) -> None:
         """Learn the selector's stream label names (from /series over the hour before
         ``end_ns``, at most every 15 minutes) so that to_logql can reach a JSON field Loki renamed
@@ -125,6 +155,8 @@ class LokiLogSource(HttpBackend, LogSource):
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
         if cursor is not None and not isinstance(cursor, LokiCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
+        if not isinstance(query, LogQL):  # LogQL text carries its own selector
+            await self._settle_selector(time_range)
         await self._learn_stream_labels(query, int(time_range.end * 1e9))
         logql, (q_lo, q_hi) = self.translate(query)
         start, end = int(time_range.start * 1e9), int(time_range.end * 1e9)
@@ -200,7 +232,10 @@ class LokiLogSource(HttpBackend, LogSource):
     # --- tail --------------------------------------------------------------------------------
 
     async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
-        await self._learn_stream_labels(query, int(self.clock() * 1e9))
+        now = self.clock()
+        if not isinstance(query, LogQL):
+            await self._settle_selector(TimeRange(now - 3600, now))
+        await self._learn_stream_labels(query, int(now * 1e9))
         logql, _window = self.translate(query)
         last_ns = since_ns
         recent = _RecentIds()

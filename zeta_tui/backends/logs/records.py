@@ -122,6 +122,13 @@ def record_from_document(
         if key in flat and (doc_ts := parse_timestamp_ns(flat[key])) is not None:
             del flat[key]
             break
+    if doc_ts is not None:
+        # Logstash's date filter copies ``timestamp`` into ``@timestamp`` (to the millisecond)
+        # and keeps the source: the same instant under another name is not a field of its own.
+        for key in TIMESTAMP_KEYS:
+            other = parse_timestamp_ns(flat[key]) if key in flat else None
+            if other is not None and other // 1_000_000 == doc_ts // 1_000_000:
+                del flat[key]
     level = _pop_first(flat, LEVEL_KEYS)
     service = _pop_first(flat, SERVICE_KEYS)
     message = _pop_first(flat, MESSAGE_KEYS)

@@ -14,6 +14,11 @@ that crosses an edge of the range is summarised whole; newest trace start first.
 A trace by id reads the exporter's ``<table>_trace_id_ts`` lookup table (TraceId -> first and
 last span second) when it exists, to read only the partitions holding the trace; a 64-bit id is
 looked up in its 16- and 32-digit forms.
+
+The exporter's JSON variant (attributes typed ``JSON``, not ``Map``) is read as well: the
+attribute columns' types are learnt once per source from system.columns, and both the tag
+search and the span attributes go through zeta_tui/querying/otel_attributes.py, so a dotted
+key (``http.method``) is searched and shown as it was written.
 """
 
 from __future__ import annotations
@@ -27,16 +32,29 @@ from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, TraceQuery, TraceSearch, TraceSummary, normalise_id
+from zeta_tui.querying import otel_attributes as attrs
 
 PAD_SECONDS = 300  # how far outside the search range a matched trace's other spans are read
 MAX_SPANS = 100_000  # spans of one trace read at most
-_ERROR = "(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR SpanAttributes['error'] = 'true')"
 _TABLE = "{zeta_db:Identifier}.{zeta_table:Identifier}"
-_SPAN_COLUMNS = (
-    "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, toUnixTimestamp64Nano(Timestamp), Duration, SpanKind, StatusCode, "
-    "StatusMessage, SpanAttributes, ResourceAttributes, arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, "
-    "Events.Attributes, Links.TraceId, Links.SpanId, Links.Attributes"
-)
+
+
+def _error(json_columns: frozenset[str]) -> str:
+    """SQL true for an error span (its status, or an ``error=true`` attribute)."""
+    flag = "toString(getSubcolumn(SpanAttributes, 'error'))" if "SpanAttributes" in json_columns else "SpanAttributes['error']"
+    return f"(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR {flag} = 'true')"
+
+
+def span_columns(json_columns: frozenset[str] = frozenset()) -> str:
+    """The columns span_of reads, each attribute column as its variant is read."""
+    j = json_columns
+    return (
+        "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, toUnixTimestamp64Nano(Timestamp), Duration, SpanKind, StatusCode, "
+        f"StatusMessage, {attrs.read('SpanAttributes', 'SpanAttributes' in j)}, {attrs.read('ResourceAttributes', 'ResourceAttributes' in j)}, "
+        "arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, "
+        f"{attrs.read_each('Events.Attributes', 'Events.Attributes' in j)}, Links.TraceId, Links.SpanId, "
+        f"{attrs.read_each('Links.Attributes', 'Links.Attributes' in j)}"
+    )
 
 
 class ClickHouseTraceSource(TraceSource):
@@ -50,6 +68,7 @@ class ClickHouseTraceSource(TraceSource):
         self.embedded = self._engine.embedded
         self.url = self._engine.url
         self._has_lookup: bool | None = None
+        self._json_columns: frozenset[str] | None = None  # the JSON-typed attribute columns (learnt once)
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[list[Any]]:
         return self._engine.run(sql, {"zeta_db": self.cfg.database, "zeta_table": self.cfg.table, **params})
@@ -63,8 +82,15 @@ class ClickHouseTraceSource(TraceSource):
         rows = await asyncio.to_thread(self._run, sql, {"service": service})
         return [str(r[0]) for r in rows]
 
+    async def _attribute_types(self) -> frozenset[str]:
+        if self._json_columns is None:
+            rows = await asyncio.to_thread(self._engine.run, attrs.detect_sql(attrs.TRACE_ATTRIBUTE_COLUMNS),
+                                           {"d": self.cfg.database, "t": self.cfg.table})
+            self._json_columns = attrs.json_typed(rows)
+        return self._json_columns
+
     async def search(self, query: TraceQuery) -> TraceSearch:
-        sql, params = search_sql(query)
+        sql, params = search_sql(query, await self._attribute_types())
         rows = await asyncio.to_thread(self._run, sql, params)
         return TraceSearch(tuple(
             TraceSummary(trace_id=normalise_id(tid), root_service=str(service), root_name=str(name), start_ns=int(start),
@@ -76,7 +102,7 @@ class ClickHouseTraceSource(TraceSource):
         wanted = normalise_id(trace_id)
         forms = id_forms(wanted)
         params = {"a": forms[0], "b": forms[-1], "zeta_limit": MAX_SPANS}
-        base = f"SELECT {_SPAN_COLUMNS} FROM {_TABLE} WHERE TraceId IN ({{a:String}}, {{b:String}})"
+        base = f"SELECT {span_columns(await self._attribute_types())} FROM {_TABLE} WHERE TraceId IN ({{a:String}}, {{b:String}})"
         tail = " ORDER BY Timestamp, SpanId LIMIT {zeta_limit:UInt32}"
         rows: list[list[Any]] = []
         if wanted and await self._lookup_exists():
@@ -122,8 +148,9 @@ def id_forms(trace_id: str) -> tuple[str, str]:
     return trace_id, trace_id
 
 
-def search_sql(query: TraceQuery) -> tuple[str, dict[str, Any]]:
-    """The search's SELECT and its parameters (see the module docstring for what matches)."""
+def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) -> tuple[str, dict[str, Any]]:
+    """The search's SELECT and its parameters (see the module docstring for what matches);
+    ``json_columns``: the attribute columns typed JSON in this table."""
     frm, to = int(query.time_range.start * 1e9), int(query.time_range.end * 1e9)
     params: dict[str, Any] = {"zeta_from": frm, "zeta_to": to, "zeta_pad_from": frm - PAD_SECONDS * 10**9,
                               "zeta_pad_to": to + PAD_SECONDS * 10**9, "zeta_limit": max(1, int(query.limit))}
@@ -137,8 +164,9 @@ def search_sql(query: TraceQuery) -> tuple[str, dict[str, Any]]:
         params["operation"] = query.operation
     for i, (key, value) in enumerate(sorted(query.tags.items())):
         k, v = f"{{tag_k{i}:String}}", f"{{tag_v{i}:String}}"
-        conds.append(f"((mapContains(SpanAttributes, {k}) AND SpanAttributes[{k}] = {v}) OR "
-                     f"(mapContains(ResourceAttributes, {k}) AND ResourceAttributes[{k}] = {v}))")
+        either = [f"({attrs.has(col, k, col in json_columns)} AND {attrs.value(col, k, col in json_columns)} = {v})"
+                  for col in ("SpanAttributes", "ResourceAttributes")]
+        conds.append(f"({' OR '.join(either)})")
         params[f"tag_k{i}"], params[f"tag_v{i}"] = key, str(value)
     if query.min_duration_ns is not None:
         conds.append("Duration >= {min_ns:UInt64}")
@@ -152,13 +180,14 @@ def search_sql(query: TraceQuery) -> tuple[str, dict[str, Any]]:
         where.append(f"TraceId IN (SELECT TraceId FROM {_TABLE} WHERE {in_range} AND {' AND '.join(conds)})")
     else:
         having.append(f"countIf({in_range}) > 0")
+    error = _error(json_columns)
     if query.errors_only:
-        having.append(f"countIf({_ERROR}) > 0")
+        having.append(f"countIf({error}) > 0")
     sql = (
         "SELECT TraceId, argMin(ServiceName, (ParentSpanId != '', Timestamp)), argMin(SpanName, (ParentSpanId != '', Timestamp)), "
         "min(toUnixTimestamp64Nano(Timestamp)) AS zeta_start, max(toUnixTimestamp64Nano(Timestamp) + Duration) - zeta_start, count(), "
         "arrayDistinct(arrayMap(x -> x.2, arraySort(groupArray((Timestamp, ServiceName))))), "
-        f"countIf({_ERROR}) FROM {_TABLE} WHERE {' AND '.join(where)} GROUP BY TraceId "
+        f"countIf({error}) FROM {_TABLE} WHERE {' AND '.join(where)} GROUP BY TraceId "
         + (f"HAVING {' AND '.join(having)} " if having else "")
         + "ORDER BY zeta_start DESC, TraceId DESC LIMIT {zeta_limit:UInt32}"
     )
@@ -176,13 +205,13 @@ def _status(text: str) -> str:
 
 
 def span_of(row: list[Any]) -> Span:
-    """A Span from a row of ``_SPAN_COLUMNS``."""
+    """A Span from a row of ``span_columns()``."""
     (tid, sid, parent, name, service, start, duration, kind, status, message, attributes, resource,
      event_times, event_names, event_attributes, link_traces, link_spans, link_attributes) = row
     return Span(
         trace_id=normalise_id(tid), span_id=normalise_id(sid), parent_id=normalise_id(parent), name=str(name), service=str(service),
         start_ns=int(start), duration_ns=int(duration), kind=_kind(kind), status=_status(status), status_message=str(message or ""),
-        attributes=dict(attributes or {}), resource=dict(resource or {}),
-        events=tuple(SpanEvent(int(t), str(n), dict(a or {})) for t, n, a in zip(event_times, event_names, event_attributes)),
-        links=tuple(SpanLink(normalise_id(t), normalise_id(s), "link", dict(a or {})) for t, s, a in zip(link_traces, link_spans, link_attributes)),
+        attributes=attrs.attributes(attributes), resource=attrs.attributes(resource),
+        events=tuple(SpanEvent(int(t), str(n), attrs.attributes(a)) for t, n, a in zip(event_times, event_names, event_attributes)),
+        links=tuple(SpanLink(normalise_id(t), normalise_id(s), "link", attrs.attributes(a)) for t, s, a in zip(link_traces, link_spans, link_attributes)),
     )

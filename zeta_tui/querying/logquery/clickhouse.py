@@ -25,7 +25,8 @@ live as strings; numeric comparisons therefore cast with ``toFloat64OrNull``. Wi
 ``resource_attributes=True`` (the table has the column, as every OpenTelemetry exporter's does)
 a key missing from ``LogAttributes`` is looked up in ``ResourceAttributes``, where collectors put
 ``k8s.namespace.name``, ``host.name``, ``deployment.environment`` and the like; the record's own
-attribute wins when both have the key.
+attribute wins when both have the key. ``json_columns`` names the attribute columns typed JSON
+(the exporter's JSON variant): those are read by path, not as maps (querying/otel_attributes.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from zeta_tui.errors import QueryError
+
+from zeta_tui.querying import otel_attributes as attrs
 
 from .ast import (
     LEVEL_FIELD,
@@ -62,22 +65,24 @@ _COLUMNS = {
     "trace_id": "TraceId",
     "span_id": "SpanId",
 }
-_SELECT_COLUMNS = "Timestamp, SeverityText, ServiceName, Body, TraceId, SpanId, LogAttributes, ResourceAttributes"
+_SELECT_COLUMNS = "Timestamp, SeverityText, ServiceName, Body, TraceId, SpanId"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def to_clickhouse(
-    query: LogQuery, now: datetime, table: str = "otel_logs", *, resource_attributes: bool = False
+    query: LogQuery, now: datetime, table: str = "otel_logs", *, resource_attributes: bool = False,
+    json_columns: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """A WHERE condition (without the keyword) for ``query`` and its parameters.
 
     ``table`` is accepted for symmetry with sql_select; the condition names only columns.
     ``resource_attributes``: fall back to ``ResourceAttributes`` for keys a record's
-    ``LogAttributes`` lacks (only for tables that have that column).
+    ``LogAttributes`` lacks (only for tables that have that column). ``json_columns``: which of
+    LogAttributes / ResourceAttributes are typed JSON.
     """
     _quoted_table(table)
-    translator = _Translator(now, resource_attributes)
+    translator = _Translator(now, resource_attributes, json_columns)
     return translator.node(query.root, top=True), translator.params
 
 
@@ -90,6 +95,7 @@ def sql_select(
     table: str = "otel_logs",
     now: datetime | None = None,
     prune_column: str | None = "TimestampTime",
+    json_columns: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """A full SELECT of the records matching ``query`` in [start_ns, end_ns], at most ``limit``.
 
@@ -97,11 +103,12 @@ def sql_select(
     ResourceAttributes. ``now`` resolves relative times in the query (default: the end of the
     range). ``prune_column`` is the seconds column the table is partitioned and ordered by
     (TimestampTime in the current otel schema); bounding it too lets ClickHouse skip whole
-    partitions. Pass None for older schemas without it.
+    partitions. Pass None for older schemas without it. ``json_columns``: as for to_clickhouse;
+    a JSON column is selected as its JSON text.
     """
     if now is None:
         now = datetime.fromtimestamp(time_range_end_ns // 1_000_000_000, tz=timezone.utc)
-    where, params = to_clickhouse(query, now, table, resource_attributes=True)
+    where, params = to_clickhouse(query, now, table, resource_attributes=True, json_columns=json_columns)
     bounds = [
         "Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})",
         "Timestamp <= fromUnixTimestamp64Nano({end_ns:Int64})",
@@ -116,7 +123,8 @@ def sql_select(
         ]
     order = "DESC" if newest_first else "ASC"
     sql = (
-        f"SELECT {_SELECT_COLUMNS} FROM {_quoted_table(table)} "
+        f"SELECT {_SELECT_COLUMNS}, {attrs.read('LogAttributes', 'LogAttributes' in json_columns)}, "
+        f"{attrs.read('ResourceAttributes', 'ResourceAttributes' in json_columns)} FROM {_quoted_table(table)} "
         f"WHERE {' AND '.join(bounds)} AND ({where}) "
         f"ORDER BY Timestamp {order} LIMIT {{limit:UInt32}}"
     )
@@ -145,9 +153,10 @@ def _quoted_table(table: str) -> str:
 
 
 class _Translator:
-    def __init__(self, now: datetime, resource_attributes: bool = False) -> None:
+    def __init__(self, now: datetime, resource_attributes: bool = False, json_columns: frozenset[str] = frozenset()) -> None:
         self.now = now
         self.resource_attributes = resource_attributes
+        self.json = json_columns
         self.params: dict[str, Any] = {}
         self.keys: dict[str, str] = {}  # attribute key -> its parameter, so a key is sent once
 
@@ -167,9 +176,14 @@ class _Translator:
         if field in _COLUMNS:
             return _COLUMNS[field]
         key = self.key(field)
+        own = attrs.value("LogAttributes", key, "LogAttributes" in self.json)
         if self.resource_attributes:
-            return f"if(mapContains(LogAttributes, {key}), LogAttributes[{key}], ResourceAttributes[{key}])"
-        return f"LogAttributes[{key}]"
+            has = attrs.has("LogAttributes", key, "LogAttributes" in self.json)
+            return f"if({has}, {own}, {attrs.value('ResourceAttributes', key, 'ResourceAttributes' in self.json)})"
+        return own
+
+    def has(self, column: str, key: str) -> str:
+        return attrs.has(column, key, column in self.json)
 
     def node(self, node: Node, top: bool = False) -> str:
         if isinstance(node, MatchAll):
@@ -189,8 +203,8 @@ class _Translator:
                 return "1" if node.field == TIME_FIELD else f"{self.column(node.field)} != ''"
             key = self.key(node.field)
             if self.resource_attributes:
-                return f"(mapContains(LogAttributes, {key}) OR mapContains(ResourceAttributes, {key}))"
-            return f"mapContains(LogAttributes, {key})"
+                return f"({self.has('LogAttributes', key)} OR {self.has('ResourceAttributes', key)})"
+            return self.has("LogAttributes", key)
         if isinstance(node, Range):
             return self.range(node)
         raise QueryError(f"{type(node).__name__} has no ClickHouse translation", where="log query")

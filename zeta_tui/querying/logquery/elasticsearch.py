@@ -13,13 +13,25 @@ Mapping choices:
   usually a keyword field and keyword matching is case-sensitive.
 - Numeric range bounds are sent as numbers; timestamp bounds as UTC ISO strings resolved
   against ``now`` with an explicit format, so the server's date math never differs from ours.
+- ``exact_fields`` (what the source learnt from ``_field_caps``) names, for a field that is
+  ``text`` in the index, its keyword sub-field (``service`` -> ``service.keyword``, the default
+  dynamic mapping of every JSON string, as Logstash's output gets). A value of such a field is
+  its whole value, as on the other backends: ``service:"auth"`` is a ``term`` on
+  ``service.keyword``, so it finds "auth" and not "auth-proxy", which a ``match_phrase`` on the
+  analysed text would; wildcards, string ranges and level spellings use it too (on the words of
+  a text field ``endpoint:/api/v1/*`` matches nothing). Where some indices map the field as
+  keyword itself, the field is asked too, in the documents without the sub-field (not in the
+  text indices, where a one-word value is also a word of longer ones). Without the knowledge (no field caps) a field is used
+  as it is, with ``match``/``match_phrase``. The message keeps its word semantics always.
+  A keyword sub-field holds values up to ``ignore_above`` (256 by default) only: a longer
+  value is looked for as a phrase.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from zeta_tui.errors import QueryError
 
@@ -43,16 +55,42 @@ from .timeexpr import resolve_time
 
 Query = dict[str, Any]
 
+#: the longest value a default dynamic keyword sub-field holds (``ignore_above``)
+KEYWORD_IGNORE_ABOVE = 256
 
-def to_elasticsearch(query: LogQuery, now: datetime, timestamp_field: str = "@timestamp") -> Query:
-    """The ``query`` part of a ``_search`` body for ``query``; relative times resolve at ``now``."""
-    return _Translator(now, timestamp_field).node(query.root)
+
+def to_elasticsearch(
+    query: LogQuery, now: datetime, timestamp_field: str = "@timestamp", exact_fields: Mapping[str, tuple[str, ...]] | None = None
+) -> Query:
+    """The ``query`` part of a ``_search`` body for ``query``; relative times resolve at ``now``.
+
+    ``exact_fields``: field -> the fields holding its whole value (its keyword sub-field, and
+    the field itself where some indices map it as keyword), for fields mapped as text.
+    """
+    return _Translator(now, timestamp_field, exact_fields or {}).node(query.root)
 
 
 class _Translator:
-    def __init__(self, now: datetime, timestamp_field: str) -> None:
+    def __init__(self, now: datetime, timestamp_field: str, exact_fields: Mapping[str, tuple[str, ...]]) -> None:
         self.now = now
         self.timestamp_field = timestamp_field
+        self.exact_fields = exact_fields
+
+    def exact(self, name: str | None, value: str | None = None) -> tuple[str, ...] | None:
+        """The whole-value fields of ``name`` (None: use the field as it is)."""
+        if name in (None, MESSAGE_FIELD, TIME_FIELD) or (value is not None and len(value) > KEYWORD_IGNORE_ABOVE):
+            return None
+        return self.exact_fields.get(name) or None
+
+    def on_exact(self, fields: tuple[str, ...], clause) -> Query:
+        """``clause`` on the whole-value field: the keyword sub-field, and (``fields`` has two)
+        the field itself where it has no sub-field, i.e. where it is keyword. The guard matters:
+        on a text field a one-word value (``auth``) is also one of the words of "auth-proxy"."""
+        sub = clause(fields[0])
+        if len(fields) == 1:
+            return sub
+        itself = {"bool": {"filter": [clause(fields[1])], "must_not": [{"exists": {"field": fields[0]}}]}}
+        return {"bool": {"should": [sub, itself], "minimum_should_match": 1}}
 
     def field(self, name: str | None) -> str:
         if name is None:
@@ -65,6 +103,8 @@ class _Translator:
         if isinstance(node, Term):
             return self.term(node)
         if isinstance(node, Phrase):
+            if (exact := self.exact(node.field, node.text)) is not None:
+                return self.on_exact(exact, lambda f: {"term": {f: node.text}})
             return {"match_phrase": {self.field(node.field): node.text}}
         if isinstance(node, Range):
             return self.range(node)
@@ -91,14 +131,24 @@ class _Translator:
 
     def term(self, node: Term) -> Query:
         field = self.field(node.field)
+        exact = self.exact(node.field, node.value)
         if node.field == LEVEL_FIELD:
             # Level is a keyword (case-sensitive) field: ask for each common spelling. The
             # wildcard's case_insensitive flag would do for a pattern, but ES 7.0-7.9 reject it.
             spellings = list(dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()]))
+            fields = exact or (field,)
             if not node.wildcard:
-                return {"terms": {field: spellings}}
-            clauses = [{"wildcard": {field: {"value": s}}} for s in spellings]
-            return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+                return self.on_exact(fields, lambda f: {"terms": {f: spellings}})
+
+            def any_spelling(f: str) -> Query:
+                clauses = [{"wildcard": {f: {"value": s}}} for s in spellings]
+                return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+            return self.on_exact(fields, any_spelling)
+        if exact is not None:
+            if node.wildcard:
+                return self.on_exact(exact, lambda f: {"wildcard": {f: {"value": node.value}}})
+            return self.on_exact(exact, lambda f: {"term": {f: node.value}})
         if node.wildcard and node.field in (None, MESSAGE_FIELD):
             # A bare wildcard (time*) searches the words of the message, as in Kibana. Those
             # words are indexed lower-cased by the standard analyser, and a wildcard is not
@@ -125,6 +175,9 @@ class _Translator:
         if node.high is not None:
             body["lte" if node.include_high else "lt"] = convert(node.high)
         body.update(body_format)
+        if convert is str and (exact := self.exact(node.field)) is not None:
+            # Strings compare whole values on the keyword, not the text's words.
+            return self.on_exact(exact, lambda f: {"range": {f: dict(body)}})
         return {"range": {self.field(node.field): body}}
 
     def time(self, value: str) -> str:

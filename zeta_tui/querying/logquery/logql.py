@@ -12,6 +12,10 @@
   For such fields (``stream_labels``, which the source learns from /series) the filter checks
   the line's value where it has one and the stream's label where it has not:
   ``(level_extracted=~"(?i)ERROR" or (level_extracted="" and level=~"(?i)ERROR"))``.
+- ``service`` on streams labelled ``service_name`` (Grafana Alloy, Loki's OTLP endpoint) and
+  not ``service``: the line's own ``service`` where it has one, else the stream's
+  ``service_name`` (``(service="x" or (service="" and service_name="x"))``), so a join from a
+  trace's service finds its logs there too.
 - Timestamp ranges ANDed at the top are not part of LogQL: Loki's time range is the
   query_range ``start``/``end``. They are left out of the string; the Loki source narrows its
   range with ``timeexpr.time_window(query, now)``. A timestamp range under OR or NOT cannot be
@@ -160,13 +164,23 @@ def _matcher(field: str, op: str, value: str, negated: bool, flags: str = "") ->
     return _on_label(field, negated, check)
 
 
+#: a record field -> the stream label that holds it on streams without a label of its own name
+_STREAM_ALIASES = {"service": "service_name"}
+
+
 def _on_label(field: str, negated: bool, check: Callable[[str, bool], str]) -> str:
     """``check(label, negated)`` on the field's label; for a field that is also a stream label,
-    on the line's ``_extracted`` value where the line has one and on the stream's otherwise."""
+    on the line's ``_extracted`` value where the line has one and on the stream's otherwise
+    (likewise for a field whose stream label has another name, _STREAM_ALIASES)."""
     label = _label(field)
-    if label not in _STREAM_LABELS.get():
+    stream = _STREAM_LABELS.get()
+    alias = _STREAM_ALIASES.get(label)
+    if label not in stream and alias in stream:
+        extracted, label = label, alias  # the line's own value (from | json), then the stream's
+    elif label not in stream:
         return check(label, negated)
-    extracted = label + "_extracted"
+    else:
+        extracted = label + "_extracted"
     if negated:  # NOT (x_ex ok OR (x_ex = "" AND x ok)) == x_ex not ok AND (x_ex != "" OR x not ok)
         return f'({check(extracted, True)} and ({extracted}!="" or {check(label, True)}))'
     return f'({check(extracted, False)} or ({extracted}="" and {check(label, False)}))'
