@@ -44,6 +44,8 @@ class SloView:
     statuses: tuple[SloStatus, ...]
     slas: tuple[Mapping[str, Any], ...] | None = None
     sla_error: str | None = None
+    #: what service discovery chose or found missing (a namespace fallback, requests from a histogram)
+    notes: tuple[str, ...] = ()
 
 
 class SloScreen(PollingScreen[SloView]):
@@ -87,15 +89,15 @@ class SloScreen(PollingScreen[SloView]):
         slo = fetch_slo(prom, self.app.catalog, inventory, slo_services(inventory, self.app.context.services), at=self.app.clock())
         if self.app.session.clickhouse is None:
             result = await slo
-            return QueryResult(SloView(tuple(result.data)), result.warnings)
+            return QueryResult(SloView(tuple(result.data), notes=inventory.notes), result.warnings)
         result, slas = await asyncio.gather(slo, self._fetch_slas(), return_exceptions=True)
         if isinstance(result, BaseException):
             raise result
         if isinstance(slas, ZetaError):
-            return QueryResult(SloView(tuple(result.data), None, slas.render()), result.warnings)
+            return QueryResult(SloView(tuple(result.data), None, slas.render(), inventory.notes), result.warnings)
         if isinstance(slas, BaseException):
             raise slas
-        return QueryResult(SloView(tuple(result.data), slas), result.warnings)
+        return QueryResult(SloView(tuple(result.data), slas, notes=inventory.notes), result.warnings)
 
     async def _fetch_slas(self) -> tuple[Mapping[str, Any], ...]:
         until = datetime.fromtimestamp(self.app.clock(), tz=timezone.utc).date()
@@ -126,6 +128,7 @@ class SloScreen(PollingScreen[SloView]):
         note += f"error budgets over {PERIOD_DAYS} days"
         if history is not None and history < PERIOD_DAYS * 86400 - 3600:
             note += f", read over the {format_span(history)} of data Prometheus holds"
+        note = " · ".join([note, *view.notes])
         self.query_one("#slo-history", Static).update(note, layout=False)
         self._show_words()
 
