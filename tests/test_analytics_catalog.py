@@ -187,7 +187,7 @@ def _bytes(rows: list[dict]) -> int:
 
 
 def _latencies(rows: list[dict]) -> list[int]:
-    return [r["response_time_ms"] for r in rows]
+    return [r["latency_ms"] for r in rows]
 
 
 def _fsum(values: Iterable[float]) -> float:
@@ -215,7 +215,7 @@ def ref_error_rate_by_endpoint(ref: Reference, days: int, until: date, min_error
     for (endpoint, method), rows in _by(ref.window(days, until), "endpoint", "method").items():
         n, e = len(rows), _errors(rows)
         if e * 100 / n > min_error_rate_pct:
-            out.append((endpoint, method, n, e, e * 100 / n, _errors(rows, 500)))
+            out.append((endpoint, method, n, e, e * 100 / n, _errors(rows, 500), _errors(rows, 500) * 100 / n))
     out.sort(key=lambda r: (-r[4], -r[2], r[0], r[1]))
     return out
 
@@ -225,7 +225,7 @@ def ref_latency_trend(ref: Reference, days: int, until: date, tenant: str) -> li
     per_day: dict[date, list[int]] = defaultdict(list)
     for d, r in ref.usage:
         if start < d <= until and (not tenant or r["tenant_id"] == tenant):
-            per_day[d].append(r["response_time_ms"])
+            per_day[d].append(r["latency_ms"])
     return [(d, len(lat), *timing_quantiles(lat)) for d, lat in sorted(per_day.items())]
 
 
@@ -451,22 +451,22 @@ def test_every_catalog_query_is_covered() -> None:
 def test_world_answers_equal_the_reference_and_stay_exact_after_merges(world) -> None:
     db, ref, today = world
     busy = max(_by((r for _, r in ref.usage), "tenant_id").items(), key=lambda kv: len(kv[1]))[0][0]
-    assert db.parts("api_usage_daily") >= 3  # several parts: several partial states per key to merge
+    assert db.parts("zeta_api_usage_daily") >= 3  # several parts: several partial states per key to merge
     before = _check_all(db, ref, today, busy)
     _nonempty(before, history_from=min(d for d, _ in ref.usage))
     db.optimize()
-    assert db.parts("api_usage_daily") <= 2  # one per monthly partition
+    assert db.parts("zeta_api_usage_daily") <= 2  # one per monthly partition
     after = _check_all(db, ref, today, busy)
     _same_answers(after, before)
 
 
 def test_edge_answers_equal_the_reference_and_stay_exact_after_merges(edges) -> None:
     db, ref, today = edges
-    assert db.parts("api_usage_daily") >= 5 and db.parts("tenants") == 2 and db.parts("cost_data") == 2
+    assert db.parts("zeta_api_usage_daily") >= 5 and db.parts("tenants") == 2 and db.parts("cost_data") == 2
     before = _check_all(db, ref, today, "acme")
     _nonempty(before, history_from=date.min)
     db.optimize()
-    assert db.parts("api_usage_daily") <= 3 and db.parts("tenants") == 1
+    assert db.parts("zeta_api_usage_daily") <= 3 and db.parts("tenants") == 1
     after = _check_all(db, ref, today, "acme")
     _same_answers(after, before)
 

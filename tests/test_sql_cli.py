@@ -183,10 +183,12 @@ def test_init_creates_the_schema(store, capsys) -> None:
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
     assert code == 0, err
     tables = db.scalar(f"SELECT name FROM system.tables WHERE database = '{db.database}_init' ORDER BY name").split()
-    assert tables == ["api_usage", "api_usage_daily", "api_usage_daily_mv", "cost_data", "tenants"]
-    assert "api_usage_daily_mv" in out
+    assert tables == ["api_usage", "api_usage_daily", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_backfill",
+                      "zeta_api_usage_daily_mv", "zeta_api_usage_daily_staging"]
+    assert "zeta_api_usage_daily_mv" in out and "api_usage_daily" in out
     # again: IF NOT EXISTS, nothing changes
-    assert zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")[0] == 0
+    code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
+    assert code == 0 and "created in " in out and "nothing (everything was there)" in out, err
 
 
 def _child(config: Path, *argv: str) -> subprocess.CompletedProcess:

@@ -93,13 +93,13 @@ def store(path):
 
 def test_every_usage_row_is_a_log_record_of_the_same_request(store):
     # Inside the logs' 20 minutes, each api_usage row has its log line: same second, tenant,
-    # user, endpoint, method, status and latency (matched inside ClickHouse).
+    # API key, endpoint, method, status and latency (matched inside ClickHouse).
     a, b = END - 1200, END
     total = store.rows("SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64}", a=a, b=b)
     matched = store.rows(
         "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64} "
-        "AND (toUnixTimestamp(timestamp), tenant_id, user_id, endpoint, method, toString(status_code), toString(response_time_ms)) IN "
-        "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['user_id'], LogAttributes['endpoint'], "
+        "AND (toUnixTimestamp(timestamp), tenant_id, api_key_id, endpoint, method, toString(status_code), toString(latency_ms)) IN "
+        "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['context.api_key_id'], LogAttributes['endpoint'], "
         "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] FROM {database:Identifier}.otel_logs)", a=a, b=b)
     assert int(matched[0][0]) == int(total[0][0]) > 500
 
@@ -115,9 +115,9 @@ def test_only_public_services_and_counts_per_tenant_and_day(store):
     # The rollup the catalog reads says the same, before and after merges.
     for _ in range(2):
         daily = {(d, t): int(n) for d, t, n in store.rows(
-            "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.api_usage_daily GROUP BY date, tenant_id")}
+            "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily GROUP BY date, tenant_id")}
         assert daily == dict(expected)
-        store.usage._query("OPTIMIZE TABLE {database:Identifier}.api_usage_daily FINAL")
+        store.usage._query("OPTIMIZE TABLE {database:Identifier}.zeta_api_usage_daily FINAL")
 
 
 def test_cost_rows_are_calls_times_unit_cost(store):
@@ -149,14 +149,14 @@ def test_prune_keeps_whole_days_and_bounds_every_table(path):
 
 def _check_prune(s: Store) -> None:
     count = "SELECT min(date), toString(count()) FROM {database:Identifier}.{name:Identifier}"
-    before = {t: s.rows(count, name=t)[0] for t in ("api_usage", "api_usage_daily", "cost_data")}
+    before = {t: s.rows(count, name=t)[0] for t in ("api_usage", "zeta_api_usage_daily", "cost_data")}
     assert all(v[0] == "2026-03-10" for v in before.values())
     s.usage.prune(END, keep_days=1)  # keeps 2026-03-10 and 2026-03-11: nothing to drop
     assert {t: s.rows(count, name=t)[0] for t in before} == before
     s.usage.prune(END, keep_days=0)  # today only
     day2 = sum(1 for r in s.requests if r.service in PUBLIC and r.timestamp_ns >= MIDNIGHT * 10**9)
     assert s.rows(count, name="api_usage") == [["2026-03-11", str(day2)]]
-    assert s.rows(count, name="api_usage_daily")[0][0] == s.rows(count, name="cost_data")[0][0] == "2026-03-11"
+    assert s.rows(count, name="zeta_api_usage_daily")[0][0] == s.rows(count, name="cost_data")[0][0] == "2026-03-11"
     assert all(b > MIDNIGHT for _, b in s.usage.covered())
     s.usage.prune(END + 40 * 86400)  # weeks later: the month's partition goes whole
     assert all(s.rows(count, name=t)[0][1] == "0" for t in before)
