@@ -167,6 +167,7 @@ def with_rollup(sql: str, body: str) -> str:
 
 
 NO_ROLLUP = "no zeta rollup: `zeta clickhouse init` adds one"
+NOT_BACKFILLED = "zeta's rollup is not backfilled yet: `zeta clickhouse init` finishes it"
 
 
 def plan_query(name: str, sql: str, tables: UsageTables, columns: Mapping[str, str], rollup_text: str) -> UsagePlan:
@@ -179,20 +180,33 @@ def plan_query(name: str, sql: str, tables: UsageTables, columns: Mapping[str, s
     wanted = rollup_columns_read(sql)
     if not wanted or tables.rollup_ready:
         return UsagePlan(sql, {}, UsageSource.ROLLUP if wanted else None)
-    why = NO_ROLLUP if not tables.has(ROLLUP_TABLE) else "zeta's rollup is not backfilled yet: run `zeta clickhouse init` to finish it"
+    why = NO_ROLLUP if not tables.has(ROLLUP_TABLE) else NOT_BACKFILLED
     if not tables.has(USAGE_TABLE):
         raise SchemaMismatch(
             f"database {tables.database} has no table {USAGE_TABLE} (nor zeta's rollup), which {name} reads", where=tables.database,
             hint="set clickhouse.database to the database that holds api_usage, or create it: the seed's DDL, or `zeta clickhouse init`")
     if set(wanted) <= set(SEED_VIEW_EXACT) and tables.seed_view_exact:
         return UsagePlan(with_rollup(sql, seed_view_select(wanted)), {"database": tables.database}, UsageSource.SEED_VIEW,
-                         f"request counts from your {SEED_VIEW} view ({why})")
+                         f"counts from your {SEED_VIEW} ({why})")
     _check_usage_columns(name, wanted, tables, columns)
     params: dict[str, object] = {"database": tables.database, **{f"col_{c}": columns.get(c, c) for c in USAGE_COLUMNS}}
     # Only the columns the body uses are parameters of the query sent.
     body = daily_select(rollup_text, wanted)
     params = {k: v for k, v in params.items() if "{" + k + ":" in body}
     return UsagePlan(with_rollup(sql, body), params, UsageSource.RAW, f"aggregated from {USAGE_TABLE} ({why})")
+
+
+def merged_note(notes: Sequence[str]) -> str:
+    """One line for several answers' notes: "aggregated from api_usage, counts from your api_usage_daily (why)"."""
+    whats: list[str] = []
+    whys: list[str] = []
+    for note in notes:
+        what, _, why = note.partition(" (")
+        if what and what not in whats:
+            whats.append(what)
+        if why and why[:-1] not in whys:
+            whys.append(why[:-1])
+    return f"{', '.join(whats)} ({'; '.join(whys)})" if whats else ""
 
 
 def _check_usage_columns(name: str, wanted: Sequence[str], tables: UsageTables, columns: Mapping[str, str]) -> None:
