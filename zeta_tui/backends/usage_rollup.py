@@ -126,8 +126,8 @@ class RollupInit:
         self._run(_statement(SEED_VIEW + " AS"), **self._params(cutoff))
         self._backfill(cutoff)
         after = self.tables()
-        self.report.created = [t for t in after if t not in before and not t.startswith(".inner")]
-        self.report.existing = [t for t in before if t in (USAGE_TABLE, SEED_VIEW, *ZETA_TABLES)]
+        self.report.created = sorted(t for t in after if t not in before and not t.startswith(".inner"))
+        self.report.existing = sorted(t for t in before if t in (USAGE_TABLE, SEED_VIEW, *ZETA_TABLES))
         self.report.rollup_requests = self._scalar("SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily")
         self.report.usage_rows = self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         return self.report
