@@ -197,7 +197,8 @@ def plan_query(name: str, sql: str, tables: UsageTables, columns: Mapping[str, s
 
 
 def merged_note(notes: Sequence[str]) -> str:
-    """One line for several answers' notes: "aggregated from api_usage, counts from your api_usage_daily (why)"."""
+    """One line for several answers' notes, why first (a screen's line is cut at its width):
+    "no zeta rollup: `zeta clickhouse init` adds one — aggregated from api_usage, counts from your api_usage_daily"."""
     whats: list[str] = []
     whys: list[str] = []
     for note in notes:
@@ -206,7 +207,7 @@ def merged_note(notes: Sequence[str]) -> str:
             whats.append(what)
         if why and why[:-1] not in whys:
             whys.append(why[:-1])
-    return f"{', '.join(whats)} ({'; '.join(whys)})" if whats else ""
+    return f"{'; '.join(whys)} — {', '.join(whats)}" if whats else ""
 
 
 def _check_usage_columns(name: str, wanted: Sequence[str], tables: UsageTables, columns: Mapping[str, str]) -> None:

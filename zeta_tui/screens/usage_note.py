@@ -26,5 +26,5 @@ def show_usage_note(screen: Any, notes: Iterable[str]) -> None:
     """Show the answers' notes merged into one line (or hide the line when they have none)."""
     text = merged_note([n for n in notes if n])
     line = screen.query_one(".usage-note", Static)
-    line.update(f"usage {text}" if text else "", layout=False)
+    line.update(text, layout=False)
     line.display = bool(text)
