@@ -17,6 +17,7 @@ the same answers come from the rollup.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 import pytest
@@ -157,3 +158,33 @@ def test_init_then_every_query_reads_zetas_rollup_with_the_same_answers(seed) ->
     # The seed's view is still the seed's (a SummingMergeTree), beside zeta's rollup.
     assert "SummingMergeTree" in db.scalar("SELECT create_table_query FROM system.tables WHERE database = {database:String} "
                                            "AND name = 'api_usage_daily'")
+
+
+def _shape(db) -> list[str]:
+    columns = db.scalar("SELECT name, type, default_kind, default_expression FROM system.columns WHERE database = {database:String} "
+                        "AND table = 'api_usage' ORDER BY position").splitlines()
+    table = db.scalar("SELECT engine, partition_key, sorting_key, primary_key FROM system.tables WHERE database = {database:String} "
+                      "AND name = 'api_usage'")
+    return [*columns, table]
+
+
+def test_zetas_api_usage_is_the_seeds_and_the_demo_writes_its_rows(tmp_path) -> None:
+    from tests.support.analytics_store import AnalyticsDatabase
+    from tests.support.world import SEED, T0
+    from zeta_tui.demo.requests import WorldRequests
+    from zeta_tui.demo.usage import usage_rows
+    from zeta_tui.demo.world import TeamZetaWorld
+
+    theirs = SeedDatabase(tmp_path / "seed", view=False, zeta_tables=False)
+    ours = AnalyticsDatabase(tmp_path / "zeta")
+    try:
+        assert _shape(ours) == _shape(theirs)  # columns, types, defaults, engine and keys
+        rows = list(usage_rows(WorldRequests(TeamZetaWorld(SEED), sample_every=1000).generate(T0 - 3600, T0)))
+        seed_columns = [line.split("\t")[0] for line in _shape(theirs)[:-1]]
+        assert rows and all(list(r) == [c for c in seed_columns if c != "date"] for r in rows)  # date: the table's DEFAULT
+        theirs.session.query("INSERT INTO {database:Identifier}.api_usage SETTINGS input_format_skip_unknown_fields = 0 "
+                             "FORMAT JSONEachRow\n" + "\n".join(json.dumps(r) for r in rows), "CSV", params={"database": theirs.database})
+        assert int(theirs.scalar("SELECT count() FROM {database:Identifier}.api_usage WHERE date = toDate(timestamp)")) == len(rows)
+    finally:
+        ours.close()
+        theirs.close()
