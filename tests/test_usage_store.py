@@ -248,3 +248,39 @@ def test_a_chunk_is_inserted_only_with_its_marker(path):
         assert writer.usage.count() == len(lines) > 100 and writer.usage.covered() == [(a, b)]
     finally:
         writer.usage.close()
+
+
+def test_a_demo_store_of_the_old_shape_is_rebuilt_in_the_seeds(path):
+    # An earlier zeta wrote api_usage with user_id and response_time_ms, and its rollup as
+    # api_usage_daily: the demo's own data, dropped and made again in the seed's columns.
+    from zeta_tui.backends.chdb_store import embedded_session
+    from zeta_tui.demo.usage_store import WorldUsageStore
+
+    session = embedded_session(path, create=True)
+    database = "usage_old_shape"
+    for sql in ("CREATE DATABASE {d:Identifier}",
+                "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, "
+                "user_id String, endpoint String, method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, "
+                "response_size_bytes UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
+                "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, requests SimpleAggregateFunction(sum, UInt64)) "
+                "ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
+                "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS SELECT date, tenant_id, "
+                "toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, tenant_id",
+                "INSERT INTO {d:Identifier}.api_usage (timestamp, tenant_id) VALUES (1773187200, 'old')"):
+        session.query(sql, "CSV", params={"d": database})
+    store = WorldUsageStore(path, TeamZetaWorld(SEED), database=database)
+    try:
+        def rows(sql: str) -> list[str]:
+            return store._query(sql, "TSV").splitlines()
+
+        assert "latency_ms" in rows("SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'")
+        assert rows("SELECT name, engine FROM system.tables WHERE database = {database:String} AND name IN "
+                    "('api_usage_daily', 'api_usage_daily_mv', 'zeta_api_usage_daily_mv')") == [
+            "api_usage_daily\tView", "zeta_api_usage_daily_mv\tMaterializedView"]
+        assert rows("SELECT count() FROM {database:Identifier}.api_usage") == ["0"]
+        written = store.insert(WorldRequests(TeamZetaWorld(SEED), sample_every=100).generate(END - 3600, END))
+        assert written > 100
+        assert rows("SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily") == [str(written)]
+    finally:
+        store.close()
+        session.query("DROP DATABASE {d:Identifier}", "CSV", params={"d": database})
