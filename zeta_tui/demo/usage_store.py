@@ -23,8 +23,10 @@ History: ``HISTORY_DAYS`` = 35 whole days before today plus today, so a calendar
 quota and a 30-day trend are whole. ``prune`` (once a day) drops the monthly partitions and
 deletes the rows (lightweight DELETE) of api_usage, zeta_api_usage_daily and cost_data older
 than that. A store written by a zeta whose api_usage had other columns (user_id,
-response_time_ms) is the demo's own: its usage tables are dropped and written again. Measured on this machine (seed 42, a fill of 35 days and 17 hours): 6.83 M rows,
-about 191,000 a day; api_usage takes ~4.5 MB a day on disk (~24 bytes a row), the
+response_time_ms) is the demo's own: its usage tables are dropped and written again.
+
+Measured on this machine (seed 42, a fill of 35 days and 17 hours): 6.83 M rows, about
+191,000 a day; api_usage takes ~4.5 MB a day on disk (~24 bytes a row), the
 zeta_api_usage_daily rollup ~0.3 MB a day (its quantile states), cost_data ~1.5 KB a day: ~175 MB
 for the whole history, about what the logs' one day takes. Generating a day takes ~4.5 s of one
 core; the whole fill took 232 s of wall time on this 2-core machine while other work ran.
