@@ -236,3 +236,16 @@ def test_a_cost_data_without_a_column_is_named(tmp_path, capsys) -> None:
                                             "AND table = 'cost_data'")  # left as it was
     finally:
         db.close()
+
+
+def test_init_on_an_empty_seed_table_rolls_up_history_loaded_afterwards(tmp_path) -> None:
+    db = SeedDatabase(tmp_path, zeta_tables=False)
+    try:
+        report = db.init(settle_s=0)
+        assert report.cutoff == datetime.fromtimestamp(0, tz=timezone.utc) and report.months_backfilled == []
+        rows = edge.usage_rows()  # weeks of history, loaded after init
+        for batch in batches(rows, 3):
+            db.insert("api_usage", batch)
+        assert _rollup_by_month(db) == dict(Counter(_month(r["timestamp"]) for r in rows))
+    finally:
+        db.close()

@@ -135,7 +135,7 @@ class RollupInit:
     def _view(self, fresh: bool) -> int:
         """Create the rollup's tables and its view (if missing); the view's cutoff (unix seconds).
 
-        ``fresh``: this run created api_usage, so no row predates the view and it can take them all.
+        ``fresh``: this run created api_usage, so no row predates the view.
         """
         for name in (f"{ROLLUP_TABLE} (", STAGING_TABLE, f"{BACKFILL_TABLE} ("):
             self._run(_statement(name), **self._params(_EPOCH))
@@ -153,7 +153,10 @@ class RollupInit:
             self.log(f"{ROLLUP_TABLE} has rows but no view fills it: emptying zeta's rollup to build it again")
             for table in (ROLLUP_TABLE, STAGING_TABLE, BACKFILL_TABLE):
                 self._run("TRUNCATE TABLE {database:Identifier}.{t:Identifier}", t=table)
-        cutoff = _EPOCH if fresh else self.server_now() + self.lead_s
+        # An api_usage with no rows yet (this run made it, or nothing was loaded) has nothing to
+        # backfill: its view takes every row, so history loaded after init is rolled up too.
+        empty = fresh or not self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
+        cutoff = _EPOCH if empty else self.server_now() + self.lead_s
         ahead = self._scalar("SELECT count() FROM {database:Identifier}.api_usage WHERE {col_timestamp:Identifier} >= toDateTime({cutoff:UInt32})",
                              **self._params(cutoff))
         if ahead:  # stamped in the future: the view will not see them (they are in) and the backfill takes what is before the cutoff
