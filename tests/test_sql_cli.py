@@ -169,6 +169,23 @@ def test_schema_prints_the_contexts_database(store, capsys) -> None:
     assert code == 0 and "CREATE TABLE IF NOT EXISTS `odd-name`.tenants (" in out
 
 
+def test_the_printed_schema_runs_as_printed(store, capsys) -> None:
+    import re
+
+    _, db, _ = store
+    name = f"{db.database}_printed"
+    code, out, _ = zeta(capsys, "clickhouse", "schema", "--database", name)
+    assert code == 0 and not re.search(r"\{\w+:\w+\}", "\n".join(l for l in out.splitlines() if not l.lstrip().startswith("--")))
+    try:
+        db.session.query(f"CREATE DATABASE {name}")
+        db.session.query(out)  # every statement, as a user would paste it into clickhouse-client
+        db.session.query(f"INSERT INTO {name}.api_usage (timestamp, tenant_id, latency_ms) VALUES (now(), 't', 7), (now(), 't', 9)")
+        assert db.scalar(f"SELECT sum(requests), avgMerge(latency_avg) FROM {name}.zeta_api_usage_daily") == "2\t8"
+        assert db.scalar(f"SELECT request_count, avg_latency_ms FROM {name}.api_usage_daily") == "2\t8"
+    finally:
+        db.session.query(f"DROP DATABASE IF EXISTS {name}")
+
+
 def test_init_is_refused_in_a_read_only_context_and_asks_first(store, capsys) -> None:
     config, db, _ = store
     code, out, err = zeta(capsys, "--config", config, "--context", "prod", "clickhouse", "init", "--yes")
