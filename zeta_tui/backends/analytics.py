@@ -136,10 +136,6 @@ class AnalyticsSource:
         except ZetaError:
             pass
 
-    def create_schema(self, statements: list[str], params: Mapping[str, object]) -> None:
-        """Run the schema's CREATE statements with write access (blocking). Only `zeta clickhouse init` calls this."""
-        self._engine.execute_ddl(statements, params)
-
     async def close(self) -> None:
         if self._engine.client is not None or self._engine.control is not None:
             await asyncio.to_thread(self._engine.close)

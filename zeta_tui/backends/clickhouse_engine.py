@@ -17,7 +17,7 @@ the first of several ``;``-separated statements, which chdb runs one after the o
 settings have neither hole. Several sessions on one store path can be open in one process and
 run at the same time, which is also how a running query is cancelled: another session runs
 ``KILL QUERY`` on it (found by its ``log_comment`` setting, chdb having no client query ids).
-Schema creation (``zeta clickhouse init``) is the one write, through ``execute_ddl``.
+Schema creation and the rollup's backfill (``zeta clickhouse init``) are the only writes, through ``writer``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from zeta_tui.backends.chdb_store import close_quietly, embedded_session, readonly_session, release_readonly_session
 from zeta_tui.errors import (
@@ -265,19 +265,6 @@ class ClickHouseEngine:
             self.control.command("KILL QUERY WHERE query_id = {id:String} SYNC", parameters={"id": query_id})
         except Exception as e:
             raise self.error(e) from e
-
-    def execute_ddl(self, statements: Sequence[str], params: Mapping[str, Any]) -> None:
-        """Run ``statements`` (CREATE ... IF NOT EXISTS) with write access: only `zeta clickhouse init` calls this.
-
-        Blocking. An embedded store is created if missing; on a server a separate connection
-        without the read-only settings runs them, one at a time.
-        """
-        writer = self.writer()
-        try:
-            for statement in statements:
-                writer.run(statement, params)
-        finally:
-            writer.close()
 
     def writer(self) -> "SqlWriter":
         """A connection with write access (blocking; close it): `zeta clickhouse init` only.
