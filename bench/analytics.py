@@ -163,7 +163,7 @@ def flags(row: dict[str, object], derived_rows: int) -> list[str]:
     if row["rows"] > BUDGETS["max_rows"]:
         out.append(f"returns {row['rows']:,} rows (> {BUDGETS['max_rows']:,})")
     if row["reads_raw_table"]:
-        out.append("reads raw api_usage (the api_usage_daily rollup would do)")
+        out.append("reads raw api_usage (the zeta_api_usage_daily rollup would do)")
     elif row["rows_read"] > 2 * derived_rows:
         out.append(f"reads {row['rows_read']:,} rows, more than twice every table but api_usage holds")
     return out

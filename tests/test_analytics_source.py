@@ -232,7 +232,7 @@ def test_columns_types_values_and_costs(db) -> None:
     assert (costs.rows_read, costs.bytes_read, costs.query_id) == (1000, 8000, "zeta_costs")
     assert costs.elapsed_s > 0 and not costs.truncated
     # rows the engine read, not rows returned: a sum over the whole table reads every row (4 bytes each)
-    summed = query(db, "SELECT sum(response_time_ms) FROM api_usage")
+    summed = query(db, "SELECT sum(latency_ms) FROM api_usage")
     total = int(db.scalar("SELECT count() FROM {database:Identifier}.api_usage"))
     assert (len(summed.rows), summed.rows_read, summed.bytes_read) == (1, total, 4 * total)
 

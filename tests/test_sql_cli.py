@@ -169,6 +169,23 @@ def test_schema_prints_the_contexts_database(store, capsys) -> None:
     assert code == 0 and "CREATE TABLE IF NOT EXISTS `odd-name`.tenants (" in out
 
 
+def test_the_printed_schema_runs_as_printed(store, capsys) -> None:
+    import re
+
+    _, db, _ = store
+    name = f"{db.database}_printed"
+    code, out, _ = zeta(capsys, "clickhouse", "schema", "--database", name)
+    assert code == 0 and not re.search(r"\{\w+:\w+\}", "\n".join(l for l in out.splitlines() if not l.lstrip().startswith("--")))
+    try:
+        db.session.query(f"CREATE DATABASE {name}")
+        db.session.query(out)  # every statement, as a user would paste it into clickhouse-client
+        db.session.query(f"INSERT INTO {name}.api_usage (timestamp, tenant_id, latency_ms) VALUES (now(), 't', 7), (now(), 't', 9)")
+        assert db.scalar(f"SELECT sum(requests), avgMerge(latency_avg) FROM {name}.zeta_api_usage_daily") == "2\t8"
+        assert db.scalar(f"SELECT request_count, avg_latency_ms FROM {name}.api_usage_daily") == "2\t8"
+    finally:
+        db.session.query(f"DROP DATABASE IF EXISTS {name}")
+
+
 def test_init_is_refused_in_a_read_only_context_and_asks_first(store, capsys) -> None:
     config, db, _ = store
     code, out, err = zeta(capsys, "--config", config, "--context", "prod", "clickhouse", "init", "--yes")
@@ -183,10 +200,12 @@ def test_init_creates_the_schema(store, capsys) -> None:
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
     assert code == 0, err
     tables = db.scalar(f"SELECT name FROM system.tables WHERE database = '{db.database}_init' ORDER BY name").split()
-    assert tables == ["api_usage", "api_usage_daily", "api_usage_daily_mv", "cost_data", "tenants"]
-    assert "api_usage_daily_mv" in out
+    assert tables == ["api_usage", "api_usage_daily", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_backfill",
+                      "zeta_api_usage_daily_mv", "zeta_api_usage_daily_staging"]
+    assert "zeta_api_usage_daily_mv" in out and "api_usage_daily" in out
     # again: IF NOT EXISTS, nothing changes
-    assert zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")[0] == 0
+    code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
+    assert code == 0 and "created in " in out and "nothing (everything was there)" in out, err
 
 
 def _child(config: Path, *argv: str) -> subprocess.CompletedProcess:

@@ -93,13 +93,13 @@ def store(path):
 
 def test_every_usage_row_is_a_log_record_of_the_same_request(store):
     # Inside the logs' 20 minutes, each api_usage row has its log line: same second, tenant,
-    # user, endpoint, method, status and latency (matched inside ClickHouse).
+    # API key, endpoint, method, status and latency (matched inside ClickHouse).
     a, b = END - 1200, END
     total = store.rows("SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64}", a=a, b=b)
     matched = store.rows(
         "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64} "
-        "AND (toUnixTimestamp(timestamp), tenant_id, user_id, endpoint, method, toString(status_code), toString(response_time_ms)) IN "
-        "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['user_id'], LogAttributes['endpoint'], "
+        "AND (toUnixTimestamp(timestamp), tenant_id, api_key_id, endpoint, method, toString(status_code), toString(latency_ms)) IN "
+        "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['context.api_key_id'], LogAttributes['endpoint'], "
         "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] FROM {database:Identifier}.otel_logs)", a=a, b=b)
     assert int(matched[0][0]) == int(total[0][0]) > 500
 
@@ -115,9 +115,9 @@ def test_only_public_services_and_counts_per_tenant_and_day(store):
     # The rollup the catalog reads says the same, before and after merges.
     for _ in range(2):
         daily = {(d, t): int(n) for d, t, n in store.rows(
-            "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.api_usage_daily GROUP BY date, tenant_id")}
+            "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily GROUP BY date, tenant_id")}
         assert daily == dict(expected)
-        store.usage._query("OPTIMIZE TABLE {database:Identifier}.api_usage_daily FINAL")
+        store.usage._query("OPTIMIZE TABLE {database:Identifier}.zeta_api_usage_daily FINAL")
 
 
 def test_cost_rows_are_calls_times_unit_cost(store):
@@ -149,14 +149,14 @@ def test_prune_keeps_whole_days_and_bounds_every_table(path):
 
 def _check_prune(s: Store) -> None:
     count = "SELECT min(date), toString(count()) FROM {database:Identifier}.{name:Identifier}"
-    before = {t: s.rows(count, name=t)[0] for t in ("api_usage", "api_usage_daily", "cost_data")}
+    before = {t: s.rows(count, name=t)[0] for t in ("api_usage", "zeta_api_usage_daily", "cost_data")}
     assert all(v[0] == "2026-03-10" for v in before.values())
     s.usage.prune(END, keep_days=1)  # keeps 2026-03-10 and 2026-03-11: nothing to drop
     assert {t: s.rows(count, name=t)[0] for t in before} == before
     s.usage.prune(END, keep_days=0)  # today only
     day2 = sum(1 for r in s.requests if r.service in PUBLIC and r.timestamp_ns >= MIDNIGHT * 10**9)
     assert s.rows(count, name="api_usage") == [["2026-03-11", str(day2)]]
-    assert s.rows(count, name="api_usage_daily")[0][0] == s.rows(count, name="cost_data")[0][0] == "2026-03-11"
+    assert s.rows(count, name="zeta_api_usage_daily")[0][0] == s.rows(count, name="cost_data")[0][0] == "2026-03-11"
     assert all(b > MIDNIGHT for _, b in s.usage.covered())
     s.usage.prune(END + 40 * 86400)  # weeks later: the month's partition goes whole
     assert all(s.rows(count, name=t)[0][1] == "0" for t in before)
@@ -248,3 +248,39 @@ def test_a_chunk_is_inserted_only_with_its_marker(path):
         assert writer.usage.count() == len(lines) > 100 and writer.usage.covered() == [(a, b)]
     finally:
         writer.usage.close()
+
+
+def test_a_demo_store_of_the_old_shape_is_rebuilt_in_the_seeds(path):
+    # An earlier zeta wrote api_usage with user_id and response_time_ms, and its rollup as
+    # api_usage_daily: the demo's own data, dropped and made again in the seed's columns.
+    from zeta_tui.backends.chdb_store import embedded_session
+    from zeta_tui.demo.usage_store import WorldUsageStore
+
+    session = embedded_session(path, create=True)
+    database = "usage_old_shape"
+    for sql in ("CREATE DATABASE {d:Identifier}",
+                "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, "
+                "user_id String, endpoint String, method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, "
+                "response_size_bytes UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
+                "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, requests SimpleAggregateFunction(sum, UInt64)) "
+                "ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
+                "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS SELECT date, tenant_id, "
+                "toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, tenant_id",
+                "INSERT INTO {d:Identifier}.api_usage (timestamp, tenant_id) VALUES (1773187200, 'old')"):
+        session.query(sql, "CSV", params={"d": database})
+    store = WorldUsageStore(path, TeamZetaWorld(SEED), database=database)
+    try:
+        def rows(sql: str) -> list[str]:
+            return store._query(sql, "TSV").splitlines()
+
+        assert "latency_ms" in rows("SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'")
+        assert rows("SELECT name, engine FROM system.tables WHERE database = {database:String} AND name IN "
+                    "('api_usage_daily', 'api_usage_daily_mv', 'zeta_api_usage_daily_mv')") == [
+            "api_usage_daily\tView", "zeta_api_usage_daily_mv\tMaterializedView"]
+        assert rows("SELECT count() FROM {database:Identifier}.api_usage") == ["0"]
+        written = store.insert(WorldRequests(TeamZetaWorld(SEED), sample_every=100).generate(END - 3600, END))
+        assert written > 100
+        assert rows("SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily") == [str(written)]
+    finally:
+        store.close()
+        session.query("DROP DATABASE {d:Identifier}", "CSV", params={"d": database})

@@ -49,11 +49,12 @@ def usage(world):
 
 def _log_key(line: dict) -> tuple:
     second = int(datetime.strptime(line["timestamp"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
-    return (second, line["tenant_id"], line["user_id"], line["endpoint"], line["method"], line["status_code"], line["latency_ms"])
+    return (second, line["tenant_id"], line["context"]["api_key_id"], line["endpoint"], line["method"], line["status_code"],
+            line["latency_ms"])
 
 
 def _usage_key(row: dict) -> tuple:
-    return (row["timestamp"], row["tenant_id"], row["user_id"], row["endpoint"], row["method"], row["status_code"], row["response_time_ms"])
+    return (row["timestamp"], row["tenant_id"], row["api_key_id"], row["endpoint"], row["method"], row["status_code"], row["latency_ms"])
 
 
 def test_usage_rows_are_the_log_lines_of_every_hundredth_public_request(logged, usage):

@@ -94,6 +94,12 @@ class ParamError(ZetaError):
     exit_code = 2
 
 
+class SchemaMismatch(QueryError):
+    """A table lacks what zeta reads from it: ``message`` names the table and column, ``hint`` what to set or do."""
+
+    title = "Table does not fit"
+
+
 class QueryCancelled(QueryError):
     """The user cancelled a running query (KILL QUERY on a server or on the embedded store)."""
 

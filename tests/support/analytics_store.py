@@ -1,4 +1,4 @@
-"""A fresh analytics database (schema.sql) inside the chdb store this test process uses.
+"""A fresh analytics database (what `zeta clickhouse init` creates) inside the chdb store this test process uses.
 
 chdb holds one store path per process, and other test modules open theirs; so an analytics
 test does not open a second path: it creates its own DATABASE inside whatever store the process
@@ -16,21 +16,28 @@ import orjson
 
 from zeta_tui.backends import chdb_store
 from zeta_tui.config.models import ClickHouseConfig
-from zeta_tui.querying.sql_catalog import schema_statements
 
 
 class AnalyticsDatabase:
-    """``database`` inside the store at ``path``: the schema created, rows inserted by the test itself."""
+    """``database`` inside the store at ``path``: the schema created (unless not ``fresh``), rows inserted by the test itself."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, fresh: bool = True) -> None:
         open_paths = list(chdb_store._sessions)
         self.opened_here = not open_paths
         self.path = open_paths[0] if open_paths else str(root / "store")
         self.session = chdb_store.embedded_session(self.path, create=True)
         self.database = f"analytics_{uuid.uuid4().hex[:10]}"
         self.session.query("CREATE DATABASE {database:Identifier}", "CSV", params={"database": self.database})
-        for statement in schema_statements():
-            self.session.query(statement, "CSV", params={"database": self.database})
+        if fresh:
+            self.init()
+
+    def init(self, **options: Any) -> Any:
+        """`zeta clickhouse init`'s work on this database (RollupInit.run's report); ``options`` go to RollupInit."""
+        from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
+        from zeta_tui.backends.usage_rollup import RollupInit
+
+        writer = ClickHouseEngine(self.config(), "clickhouse").writer()
+        return RollupInit(writer, self.database, **options).run()
 
     def config(self, **overrides: Any) -> ClickHouseConfig:
         return ClickHouseConfig(path=self.path, database=self.database, **overrides)
@@ -49,7 +56,7 @@ class AnalyticsDatabase:
 
     def counts(self) -> dict[str, int]:
         """Rows per table (what an injection or a refused write must leave as it was)."""
-        tables = ("api_usage", "api_usage_daily", "cost_data", "tenants")
+        tables = ("api_usage", "zeta_api_usage_daily", "cost_data", "tenants")
         return {t: int(self.scalar(f"SELECT count() FROM {{database:Identifier}}.{t}")) for t in tables}
 
     def tables(self) -> list[str]:
@@ -60,7 +67,7 @@ class AnalyticsDatabase:
                                f"'{table}' AND active"))
 
     def optimize(self) -> None:
-        for table in ("api_usage", "api_usage_daily", "cost_data", "tenants"):
+        for table in ("api_usage", "zeta_api_usage_daily", "cost_data", "tenants"):
             self.session.query(f"OPTIMIZE TABLE {{database:Identifier}}.{table} FINAL", "CSV", params={"database": self.database})
 
     def close(self) -> None:

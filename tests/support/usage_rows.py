@@ -50,13 +50,13 @@ def _latency(rng: random.Random) -> int:
     return rng.randint(3, 900)
 
 
-def usage_rows(seed: int = 7) -> list[dict[str, object]]:
-    """api_usage rows over DAYS days ending on LAST_DAY (timestamps in UTC, ``date`` left to its DEFAULT)."""
+def usage_rows(seed: int = 7, last_day: date = LAST_DAY) -> list[dict[str, object]]:
+    """api_usage rows in the seed's columns over DAYS days ending on ``last_day`` (timestamps in UTC, ``date`` left to its DEFAULT)."""
     rng = random.Random(seed)
     tenants = list(_WEIGHTS)
     weights = [_WEIGHTS[t] for t in tenants]
     rows = []
-    first = LAST_DAY - timedelta(days=DAYS - 1)
+    first = last_day - timedelta(days=DAYS - 1)
     for d in range(DAYS):
         day = first + timedelta(days=d)
         midnight = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
@@ -65,19 +65,19 @@ def usage_rows(seed: int = 7) -> list[dict[str, object]]:
             status = rng.choice(STATUSES)
             rows.append({
                 "timestamp": midnight + rng.randint(0, 86399), "tenant_id": rng.choices(tenants, weights)[0],
-                "user_id": f"user_{rng.randint(1, 50):03d}", "endpoint": endpoint, "method": method, "status_code": status,
-                "response_time_ms": _latency(rng), "request_size_bytes": rng.randint(0, 2000),
+                "api_key_id": f"key_{rng.randint(1, 50):03d}", "endpoint": endpoint, "method": method, "status_code": status,
+                "latency_ms": _latency(rng), "request_size_bytes": rng.randint(0, 2000),
                 "response_size_bytes": rng.randint(40, 20_000),
             })
     # One busy day for one tenant and endpoint: more than 5,672 values, so quantileTiming's
     # histogram (not its exact array) answers, with values above 1,024 ms among them.
-    busy = LAST_DAY - timedelta(days=2)
+    busy = last_day - timedelta(days=2)
     midnight = int(datetime(busy.year, busy.month, busy.day, tzinfo=timezone.utc).timestamp())
     for _ in range(6_000):
         rows.append({
-            "timestamp": midnight + rng.randint(0, 86399), "tenant_id": "acme", "user_id": "user_900",
+            "timestamp": midnight + rng.randint(0, 86399), "tenant_id": "acme", "api_key_id": "key_900",
             "endpoint": "/api/v1/recommendations", "method": "POST", "status_code": rng.choice(STATUSES),
-            "response_time_ms": rng.choice((rng.randint(5, 1023), rng.randint(1024, 3000), rng.randint(1024, 40_000))),
+            "latency_ms": rng.choice((rng.randint(5, 1023), rng.randint(1024, 3000), rng.randint(1024, 40_000))),
             "request_size_bytes": rng.randint(400, 1600), "response_size_bytes": rng.randint(2000, 14_000),
         })
     rng.shuffle(rows)
@@ -91,11 +91,11 @@ def tenant_rows(version: int = 1) -> list[dict[str, object]]:
              "created_at": int((created + timedelta(days=i * 17)).timestamp())} for i, (t, n, p, m, q) in enumerate(source)]
 
 
-def cost_rows(seed: int = 11, rewrite: bool = False) -> list[dict[str, object]]:
+def cost_rows(seed: int = 11, rewrite: bool = False, last_day: date = LAST_DAY) -> list[dict[str, object]]:
     """cost_data rows per (date, service, tenant); ``rewrite``: a later batch re-writing some of the same keys."""
     rng = random.Random(seed + (1 if rewrite else 0))
     rows = []
-    first = LAST_DAY - timedelta(days=DAYS - 1)
+    first = last_day - timedelta(days=DAYS - 1)
     for d in range(DAYS):
         day = first + timedelta(days=d)
         for service in ("backend-api", "auth", "ml-engine"):

@@ -17,17 +17,20 @@ Blocking client work runs in ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from datetime import date
 from typing import Mapping
 
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, ResultSet
+from zeta_tui.backends.usage_tables import USAGE_TABLES_TTL_S, read_usage_tables
 from zeta_tui.config.models import ClickHouseConfig
 from zeta_tui.errors import QueryCancelled, QueryError, SqlRefused, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.querying.sql_catalog import bind, find_query
 from zeta_tui.querying.sql_guard import write_refusal
+from zeta_tui.querying.usage_sources import UsageTables
 
 __all__ = ["AnalyticsProbe", "AnalyticsSource", "ResultSet"]
 
@@ -43,6 +46,8 @@ class AnalyticsSource:
         self.embedded = self._engine.embedded
         self.url = self._engine.url
         self._cancels: dict[str, asyncio.Event] = {}
+        self._tables: tuple[float, UsageTables] | None = None
+        self._tables_lock = asyncio.Lock()
 
     @property
     def engine(self) -> ClickHouseEngine:
@@ -79,10 +84,26 @@ class AnalyticsSource:
         """Run the catalog query ``name`` with ``raw_params`` bound to its types (ParamError names a bad one).
 
         ``today`` resolves the clock words ``today`` and ``month_start`` (default: the local date).
+        The usage queries read zeta's rollup, or where there is none the seed's view or api_usage
+        (querying/usage_sources.py); the answer's ``note`` says which when it is not the rollup.
+        SchemaMismatch names a table or column the database lacks.
         """
+        from zeta_tui.querying.sql_catalog import rollup_sql
+        from zeta_tui.querying.usage_sources import plan_query
+
         query = find_query(name)
         bound = bind(query, raw_params or {}, today=today or date.today())
-        return await self.query(query.sql, bound, query_id=query_id, max_rows=max_rows)
+        plan = plan_query(name, query.sql, await self.usage_tables(), self.cfg.columns, rollup_sql())
+        result = await self.query(plan.sql, {**bound, **plan.params}, query_id=query_id, max_rows=max_rows)
+        return dataclasses.replace(result, note=plan.note) if plan.note else result
+
+    async def usage_tables(self, *, fresh: bool = False) -> "UsageTables":
+        """What the database holds for the catalog, read at most once per USAGE_TABLES_TTL_S (``fresh``: now)."""
+        async with self._tables_lock:
+            now = time.monotonic()
+            if fresh or self._tables is None or now - self._tables[0] > USAGE_TABLES_TTL_S:
+                self._tables = (now, await read_usage_tables(self.query, self.cfg.database))
+            return self._tables[1]
 
     async def cancel(self, query_id: str) -> None:
         """Stop the query ``query_id`` if it is running: its ``query`` raises QueryCancelled at once."""
@@ -114,10 +135,6 @@ class AnalyticsSource:
             await asyncio.to_thread(embedded_session, self._engine.cfg.path, setting="clickhouse.path")
         except ZetaError:
             pass
-
-    def create_schema(self, statements: list[str], params: Mapping[str, object]) -> None:
-        """Run the schema's CREATE statements with write access (blocking). Only `zeta clickhouse init` calls this."""
-        self._engine.execute_ddl(statements, params)
 
     async def close(self) -> None:
         if self._engine.client is not None or self._engine.control is not None:

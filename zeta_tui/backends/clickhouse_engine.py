@@ -17,7 +17,7 @@ the first of several ``;``-separated statements, which chdb runs one after the o
 settings have neither hole. Several sessions on one store path can be open in one process and
 run at the same time, which is also how a running query is cancelled: another session runs
 ``KILL QUERY`` on it (found by its ``log_comment`` setting, chdb having no client query ids).
-Schema creation (``zeta clickhouse init``) is the one write, through ``execute_ddl``.
+Schema creation and the rollup's backfill (``zeta clickhouse init``) are the only writes, through ``writer``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from zeta_tui.backends.chdb_store import close_quietly, embedded_session, readonly_session, release_readonly_session
 from zeta_tui.errors import (
@@ -48,7 +48,8 @@ class ResultSet:
     """The answer to one read-only query: columns and their ClickHouse types, rows, and what it cost.
 
     ``truncated`` says the row cap cut the answer (``rows`` holds exactly the cap then);
-    ``rows_read`` / ``bytes_read`` are what the engine read to answer (None when it did not say).
+    ``rows_read`` / ``bytes_read`` are what the engine read to answer (None when it did not say);
+    ``note`` says where a named query's figures came from when it was not zeta's rollup.
     """
 
     columns: tuple[str, ...]
@@ -59,6 +60,7 @@ class ResultSet:
     bytes_read: int | None
     truncated: bool
     query_id: str
+    note: str = ""
 
     def records(self) -> list[dict[str, object]]:
         """The rows as dicts by column name."""
@@ -264,30 +266,15 @@ class ClickHouseEngine:
         except Exception as e:
             raise self.error(e) from e
 
-    def execute_ddl(self, statements: Sequence[str], params: Mapping[str, Any]) -> None:
-        """Run ``statements`` (CREATE ... IF NOT EXISTS) with write access: only `zeta clickhouse init` calls this.
+    def writer(self) -> "SqlWriter":
+        """A connection with write access (blocking; close it): `zeta clickhouse init` only.
 
-        Blocking. An embedded store is created if missing; on a server a separate connection
-        without the read-only settings runs them, one at a time.
+        On an embedded store (created if missing) the process's shared session; on a server a
+        client of its own, without the read-only settings.
         """
         if self.embedded:
-            sess = embedded_session(self.cfg.path or "", create=True, setting=f"{self.section}.path")
-            for statement in statements:
-                try:
-                    sess.query(statement, "CSV", params=parameter_text(params))
-                except Exception as e:
-                    raise self.error(e) from e
-            return
-        client = self._connect()
-        try:
-            for statement in statements:
-                client.command(statement, parameters=dict(params))
-        except ZetaError:
-            raise
-        except Exception as e:
-            raise self.error(e) from e
-        finally:
-            client.close()
+            return SqlWriter(self, embedded_session(self.cfg.path or "", create=True, setting=f"{self.section}.path"), None)
+        return SqlWriter(self, None, self._connect())
 
     # --- the server connection --------------------------------------------------------
 
@@ -382,6 +369,39 @@ class ClickHouseEngine:
             if client is not None:
                 setattr(self, name, None)
                 client.close()
+
+
+class SqlWriter:
+    """Statements with write access on one engine (`zeta clickhouse init`): ``run`` returns the rows of a SELECT."""
+
+    def __init__(self, engine: ClickHouseEngine, session: Any, client: Any) -> None:
+        self.engine, self.session, self.client = engine, session, client
+
+    def run(self, sql: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:
+        """Run one statement (blocking); the rows it returns (JSON values: 64-bit integers as text)."""
+        params = dict(params or {})
+        returns_rows = re.match(r"\s*(SELECT|WITH)\b", sql, re.I) is not None
+        try:
+            if self.session is not None:
+                import orjson
+
+                out = self.session.query(sql, "JSONCompact" if returns_rows else "CSV", params=parameter_text(params))
+                raw = out.bytes() if hasattr(out, "bytes") else bytes(out)
+                return orjson.loads(raw)["data"] if returns_rows and raw.strip() else []
+            if returns_rows:
+                return [list(r) for r in self.client.query(sql, parameters=params).result_rows]
+            self.client.command(sql, parameters=params)
+            return []
+        except ZetaError:
+            raise
+        except Exception as e:
+            raise self.engine.error(e) from e
+
+    def close(self) -> None:
+        """Close a server client (an embedded session stays: it is the process's)."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
 
 def _int(value: Any) -> int | None:

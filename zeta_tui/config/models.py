@@ -145,13 +145,45 @@ class TracesConfig(HttpBackendConfig):
         return self
 
 
+#: api_usage's columns zeta reads, by the seed's names, and what each holds (``clickhouse.columns`` keys).
+USAGE_COLUMNS = {
+    "timestamp": "when the request was served (DateTime)",
+    "date": "the request's day (Date; the seed's DEFAULT toDate(timestamp))",
+    "tenant_id": "the tenant that made the request",
+    "endpoint": "the route, e.g. /api/v1/recommendations",
+    "method": "the HTTP method",
+    "status_code": "the HTTP status code",
+    "latency_ms": "the request's latency in milliseconds",
+    "request_size_bytes": "the request body's size in bytes",
+    "response_size_bytes": "the response body's size in bytes",
+}
+
+
 class ClickHouseConfig(HttpBackendConfig):
     """Tenant usage and cost analytics: a ClickHouse server (url, over HTTP/HTTPS) or an embedded chdb store (path)."""
 
     url: str | None = Field(None, description="HTTP(S) URL of the ClickHouse server, e.g. https://clickhouse.internal:8443 (not with path).")
-    database: str = Field("default", description="Database holding api_usage, api_usage_daily, cost_data and tenants.")
+    database: str = Field("default", description="Database holding api_usage, cost_data and tenants (and zeta's rollup beside them).")
     path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url; `zeta demo` writes one." + _RELATIVE)
     max_rows: int = Field(10_000, ge=1, le=10_000_000, description="Most rows any query returns (the SQL console and `zeta sql` stop there and say so).")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description='api_usage columns named otherwise than in the seed\'s DDL: { latency_ms = "response_time_ms" }. '
+        "Keys: " + ", ".join(USAGE_COLUMNS) + ".",
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, column in v.items():
+            if key not in USAGE_COLUMNS:
+                close = difflib.get_close_matches(key, list(USAGE_COLUMNS), n=1)
+                maybe = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"columns.{key}: api_usage has no column zeta reads by that name{maybe}; "
+                                 f"the keys are the seed's names: {', '.join(USAGE_COLUMNS)}")
+            if not column.strip():
+                raise ValueError(f"columns.{key} is empty; give the name of the column that holds {USAGE_COLUMNS[key]}")
+        return v
 
     @model_validator(mode="after")
     def _where(self) -> "ClickHouseConfig":

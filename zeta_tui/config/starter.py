@@ -95,7 +95,8 @@ timeout_seconds = 10
 # [contexts.prod.clickhouse]                 # tenant usage and cost analytics, `zeta sql`
 # url = "https://clickhouse.internal:8443"   # HTTP(S) interface; or an embedded store:
 # ## path = "/var/lib/zeta/store"            # embedded (chdb) store, instead of url
-# database = "default"                       # holds api_usage, api_usage_daily, cost_data, tenants
+# database = "default"                       # holds api_usage, cost_data, tenants (`zeta clickhouse init`)
+# ## columns = { latency_ms = "response_time_ms" }  # api_usage columns named otherwise than the seed's
 # username = "zeta_readonly"
 # password = "${CLICKHOUSE_PASSWORD}"        # or password_file = "/run/secrets/clickhouse-password"
 # ca_file = "/etc/ssl/internal-ca.pem"

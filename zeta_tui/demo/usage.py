@@ -5,7 +5,8 @@ What a row is here, for the demo's embedded store (usage_store.py writes them) a
 - ``usage_rows(requests)``: one ``api_usage`` row per request of a public service
   (``PUBLIC_SERVICES``: backend-api and auth; ml-engine's ``/internal/*`` calls come from
   backend-api, not from tenants). The row is the request its log line and trace record: same
-  tenant, user, endpoint, method, status and latency, its timestamp cut to the whole second.
+  tenant, API key, endpoint, method, status and latency, its timestamp cut to the whole second,
+  in the seed's columns (``api_key_id``, ``latency_ms``).
   Request and response sizes are not in the log line; they are drawn from the request's
   trace_id, in ranges that fit each endpoint and status (a GET has no body, a recommendation
   list is kilobytes, an error is a short JSON message), so every generation gives the same.
@@ -122,11 +123,14 @@ def sizes_of(r: WorldRequest) -> tuple[int, int]:
 
 
 def usage_row(r: WorldRequest) -> dict[str, object]:
-    """The api_usage row of one request (``date`` is left to the table's DEFAULT toDate(timestamp))."""
+    """The api_usage row of one request, in the seed's columns (``date`` is left to the table's DEFAULT toDate(timestamp)).
+
+    ``api_key_id`` is the key the request came with (its log line's ``context.api_key_id``).
+    """
     request_bytes, response_bytes = sizes_of(r)
     return {
-        "timestamp": r.timestamp_ns // 1_000_000_000, "tenant_id": r.tenant_id, "user_id": r.user_id, "endpoint": r.endpoint,
-        "method": r.method, "status_code": r.status_code, "response_time_ms": r.latency_ms,
+        "timestamp": r.timestamp_ns // 1_000_000_000, "tenant_id": r.tenant_id, "api_key_id": r.api_key_id, "endpoint": r.endpoint,
+        "method": r.method, "status_code": r.status_code, "latency_ms": r.latency_ms,
         "request_size_bytes": request_bytes, "response_size_bytes": response_bytes,
     }
 

@@ -1,16 +1,17 @@
 """The demo's usage and cost: the world's api_usage, tenants and cost_data in the embedded store.
 
 ``WorldUsageStore(path, world)`` opens the chdb store the demo's logs and traces live in (the
-same path and process-wide session), creates the tables of ``queries/clickhouse/schema.sql``
-in ``database`` (api_usage, the api_usage_daily rollup and its materialized view, cost_data,
-tenants) and writes:
+same path and process-wide session) and creates in ``database`` what `zeta clickhouse init`
+creates on a fresh database (backends/usage_rollup.py: schema.sql's api_usage, cost_data and
+tenants, rollup.sql's zeta_api_usage_daily with its view, and the api_usage_daily view the
+seed's queries read), then writes:
 
-- api_usage: one row per request of a public service (usage.py), 1 request in
-  ``DEMO_USAGE_SAMPLE_EVERY`` = 100 (``seq % 100 == 0``). The logs keep 1 in 10
+- api_usage: one row per request of a public service (usage.py), in the seed's columns, 1
+  request in ``DEMO_USAGE_SAMPLE_EVERY`` = 100 (``seq % 100 == 0``). The logs keep 1 in 10
   (``seq % 10 == 0``), so every usage row inside the logs' 24 h has its log line and trace
   (inside the traces' 3 h). The Tenants figures count recorded rows; a real deployment
   records every call.
-- api_usage_daily: filled by the materialized view on every insert.
+- zeta_api_usage_daily: filled by its materialized view on every insert.
 - cost_data: per (date, service, tenant_id), calls counted in api_usage (GROUP BY here) times
   the day's unit cost (usage.py). A day is re-written whenever rows land in it (today as it
   fills, about once a minute); cost_data is a ReplacingMergeTree on that key and is merged
@@ -20,10 +21,13 @@ tenants) and writes:
 
 History: ``HISTORY_DAYS`` = 35 whole days before today plus today, so a calendar month's
 quota and a 30-day trend are whole. ``prune`` (once a day) drops the monthly partitions and
-deletes the rows (lightweight DELETE) of api_usage, api_usage_daily and cost_data older than
-that. Measured on this machine (seed 42, a fill of 35 days and 17 hours): 6.83 M rows,
-about 191,000 a day; api_usage takes ~4.5 MB a day on disk (~24 bytes a row), the
-api_usage_daily rollup ~0.3 MB a day (its quantile states), cost_data ~1.5 KB a day: ~175 MB
+deletes the rows (lightweight DELETE) of api_usage, zeta_api_usage_daily and cost_data older
+than that. A store written by a zeta whose api_usage had other columns (user_id,
+response_time_ms) is the demo's own: its usage tables are dropped and written again.
+
+Measured on this machine (seed 42, a fill of 35 days and 17 hours): 6.83 M rows, about
+191,000 a day; api_usage takes ~4.5 MB a day on disk (~24 bytes a row), the
+zeta_api_usage_daily rollup ~0.3 MB a day (its quantile states), cost_data ~1.5 KB a day: ~175 MB
 for the whole history, about what the logs' one day takes. Generating a day takes ~4.5 s of one
 core; the whole fill took 232 s of wall time on this 2-core machine while other work ran.
 A daily prune (lightweight DELETE of a day) took 2.6 s, in the writer's thread.
@@ -39,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -47,11 +50,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from zeta_tui.backends.chdb_store import embedded_session
+from zeta_tui.backends.usage_rollup import RollupInit
 from zeta_tui.demo.log_store import _COVERED, LiveLogWriter, WorldLogStore, missing_windows
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, cost_rows, service_of, tenant_rows, usage_rows
 from zeta_tui.demo.world import TeamZetaWorld
-from zeta_tui.resources import shipped_dir
 
 #: The demo records 1 request in this many as api_usage (a subset of the logs' 1 in 10).
 DEMO_USAGE_SAMPLE_EVERY = 100
@@ -62,15 +65,7 @@ CHUNK_SECONDS = 3 * 3600
 #: How often today's cost is re-written while the day fills.
 COST_REFRESH_SECONDS = 60.0
 _DAY = 86400
-_TABLES = ("api_usage", "api_usage_daily", "cost_data")
-_COMMENT_OR_BLANK = re.compile(r"^\s*(--.*)?$")
-
-
-def schema_statements() -> list[str]:
-    """The statements of schema.sql, in order (one parameter: {database:Identifier})."""
-    text = (shipped_dir("queries") / "clickhouse" / "schema.sql").read_text()
-    parts = re.split(r";[ \t]*$", text, flags=re.M)
-    return [p.strip() for p in parts if not all(_COMMENT_OR_BLANK.match(line) for line in p.splitlines())]
+_TABLES = ("api_usage", "zeta_api_usage_daily", "cost_data")
 
 
 def history_start(now: float, days: int = HISTORY_DAYS) -> float:
@@ -116,10 +111,23 @@ class WorldUsageStore(WorldLogStore):
         self.marked = 0  # windows recorded by this object (the writer says when the first lands)
         self.session = writer_session(self.path)
         self._query("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
-        for statement in schema_statements():
-            self._query(statement)
+        self._drop_old_shape()
+        RollupInit(self._writer(), database).run()
         self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
                     "ENGINE = MergeTree ORDER BY start")
+
+    def _writer(self) -> Any:
+        from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, SqlWriter
+        from zeta_tui.config.models import ClickHouseConfig
+
+        return SqlWriter(ClickHouseEngine(ClickHouseConfig(path=self.path, database=self.database), "clickhouse"), self.session, None)
+
+    def _drop_old_shape(self) -> None:
+        """Drop the usage tables an earlier zeta wrote with other columns (user_id, response_time_ms): the demo's own data."""
+        columns = self._query("SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'").split()
+        if columns and '"latency_ms"' not in columns:
+            for name in ("api_usage_daily_mv", "api_usage_daily", "api_usage", f"{self.table}_coverage"):
+                self._query("DROP TABLE IF EXISTS {database:Identifier}.{name:Identifier}", name=name)
 
     def rows(self, requests: Iterable[WorldRequest]) -> Iterator[dict[str, object]]:
         """The api_usage rows of ``requests`` (those of public services)."""
@@ -198,7 +206,7 @@ class WorldUsageStore(WorldLogStore):
         Whole months go with their partition, the rest with a lightweight DELETE.
         """
         cutoff = (self.days_between(now, now)[0] - timedelta(days=keep_days)).isoformat()
-        self.drop_partitions_before("api_usage_daily", cutoff, newest="max_date", kind="Date")
+        self.drop_partitions_before("zeta_api_usage_daily", cutoff, newest="max_date", kind="Date")
         dropped = self.drop_partitions_before("api_usage", cutoff, newest="max_date", kind="Date")
         for table in _TABLES:
             old = "FROM {database:Identifier}.{name:Identifier} WHERE date < {cutoff:Date}"

@@ -1,47 +1,58 @@
-"""`zeta clickhouse schema | init`: the analytics schema (queries/clickhouse/schema.sql).
+"""`zeta clickhouse schema | init`: the analytics schema (queries/clickhouse/schema.sql and rollup.sql).
 
-- ``schema [--database NAME]``: prints schema.sql with the database filled in (the context's
-  ``clickhouse.database``, or ``--database``), ready for clickhouse-client or a migration.
-- ``init [--yes]``: creates the database (if missing) and the tables on the context's
-  ClickHouse (a server, or an embedded store, created if need be). Every statement is
-  ``IF NOT EXISTS``: existing tables are left as they are. Refused in a read-only context
-  (a production context is read-only unless it says ``read_only = false``), and asked first:
-  y/N on a terminal, ``--yes`` to skip, refused with no terminal and no ``--yes``.
+- ``schema [--database NAME]``: prints schema.sql and rollup.sql with the database filled in
+  (the context's ``clickhouse.database``, or ``--database``) and api_usage's column names
+  (``clickhouse.columns``), ready for clickhouse-client or a migration.
+- ``init [--yes] [--settle SECONDS]``: on the context's ClickHouse (a server, or an embedded
+  store, created if need be) creates the database if missing and each table of schema.sql
+  that is missing, then zeta's exact rollup beside api_usage and backfills it from the rows
+  already there, month by month with progress (backends/usage_rollup.py says how no row is
+  lost or counted twice). Nothing that exists is dropped, altered or written to: a database
+  made by the seed's DDL keeps its api_usage and its api_usage_daily view as they are. Run
+  again, it finds the months done and does nothing. An api_usage without a column the rollup
+  reads is named, with the setting that maps it (``clickhouse.columns``), before anything is
+  created. Refused in a read-only context (a production context is read-only unless it says
+  ``read_only = false``), and asked first: y/N on a terminal, ``--yes`` to skip, refused with
+  no terminal and no ``--yes``.
 
-This is the one write Zeta makes to ClickHouse, through its own engine method with write
-access (ClickHouseEngine.execute_ddl); the query path stays read-only.
+These are the only writes Zeta makes to ClickHouse, through the engine's writer
+(ClickHouseEngine.writer); the query path stays read-only.
 
-Exit status: 0 done; 1 refused (read-only context), declined at the question, or ClickHouse
-refused / could not be reached; 2 configuration error, or no terminal to confirm on and no --yes.
+Exit status: 0 done; 1 refused (read-only context), declined at the question, api_usage lacks a
+column, or ClickHouse refused / could not be reached; 2 configuration error, or no terminal to
+confirm on and no --yes.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import re
 import sys
 from typing import Any
 
 from zeta_tui.errors import ZetaError
+from zeta_tui.querying.sql_catalog import quote_identifier
 
-TABLES = ("api_usage", "api_usage_daily", "api_usage_daily_mv", "cost_data", "tenants")
+TABLES = ("api_usage", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_mv", "api_usage_daily")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """`zeta clickhouse schema|init` on the subcommand parsers of cli.py."""
     p = sub.add_parser(
-        "clickhouse", parents=[common], help="print or create the analytics schema (api_usage, rollup, cost, tenants)",
+        "clickhouse", parents=[common], help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="init is refused in read-only contexts and confirmed first (y/N on a terminal; --yes skips the question;\n"
-               "with no terminal and no --yes it is refused).\n"
-               "exit status: 0 done, 1 refused (read-only), declined, or ClickHouse refused / unreachable, 2 config error or not confirmed",
+        epilog="init creates what is missing and never changes a table that exists; it is refused in read-only contexts\n"
+               "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is refused).\n"
+               "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
+               "2 config error or not confirmed",
     )
     actions = p.add_subparsers(dest="clickhouse_action", metavar="ACTION", required=True)
-    schema = actions.add_parser("schema", parents=[common], help="print schema.sql for the context's database")
+    schema = actions.add_parser("schema", parents=[common], help="print schema.sql and rollup.sql for the context's database")
     schema.add_argument("--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)")
-    init = actions.add_parser("init", parents=[common], help="create the schema on the context's ClickHouse")
+    init = actions.add_parser("init", parents=[common], help="create what is missing and zeta's rollup, and backfill it")
     init.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
+    init.add_argument("--settle", type=float, default=30.0, metavar="SECONDS",
+                      help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
+                           "months are backfilled that long after it")
 
 
 class InitRefused(ZetaError):
@@ -51,21 +62,32 @@ class InitRefused(ZetaError):
     exit_code = 1
 
 
-def quote_identifier(name: str) -> str:
-    """``name`` as it reads in SQL: bare when it is a plain word, else in backquotes."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        return name
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
+    """schema.sql and rollup.sql with their parameters filled in (the view's cutoff as init leaves it to the run)."""
+    import re
 
+    from zeta_tui.querying.sql_catalog import rollup_sql, schema_sql
 
-def schema_text(database: str) -> str:
-    """schema.sql with ``{database:Identifier}`` replaced by ``database``."""
-    from zeta_tui.querying.sql_catalog import schema_sql
+    values = {"database": quote_identifier(database),
+              **{f"col_{k}": quote_identifier(v) for k, v in _column_names(columns or {}).items()}}
+
+    def fill(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            if m.group(1) == "cutoff":
+                return "0 /* init sets the cutoff: the moment it creates the view, in unix seconds */"
+            return values.get(m.group(1), m.group(0))
+
+        return "\n".join(line if line.lstrip().startswith("--") else re.sub(r"\{(\w+):\w+\}", one, line) for line in text.splitlines())
 
     name = quote_identifier(database)
-    lines = [line if line.lstrip().startswith("--") else line.replace("{database:Identifier}", name)
-             for line in schema_sql().splitlines()]
-    return f"-- queries/clickhouse/schema.sql for database {name} (`zeta clickhouse schema`)\n" + "\n".join(lines) + "\n"
+    return (f"-- queries/clickhouse/schema.sql and rollup.sql for database {name} (`zeta clickhouse schema`)\n"
+            + fill(schema_sql()) + "\n\n" + fill(rollup_sql()) + "\n")
+
+
+def _column_names(columns: dict[str, str]) -> dict[str, str]:
+    from zeta_tui.config.models import USAGE_COLUMNS
+
+    return {name: columns.get(name, name) for name in USAGE_COLUMNS}
 
 
 def _err(text: str) -> None:
@@ -83,41 +105,42 @@ def run_clickhouse(args: argparse.Namespace) -> int:
     loaded = load_context(args.config, args.context)
     cfg = require_clickhouse(loaded, ", or pass --database" if args.clickhouse_action == "schema" else "")
     if args.clickhouse_action == "schema":
-        sys.stdout.write(schema_text(cfg.database))
+        sys.stdout.write(schema_text(cfg.database, dict(cfg.columns)))
         return 0
-    return _init(cfg, loaded.name, loaded.context.is_read_only, args.yes)
+    return _init(cfg, loaded.name, loaded.context.is_read_only, args.yes, args.settle)
 
 
-def _init(cfg: Any, context: str, read_only: bool, yes: bool) -> int:
-    from zeta_tui.backends.analytics import AnalyticsSource
+def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> int:
+    from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
+    from zeta_tui.backends.usage_rollup import RollupInit
     from zeta_tui.headless.silence import confirm
-    from zeta_tui.querying.sql_catalog import schema_statements
 
-    source = AnalyticsSource(cfg)
+    engine = ClickHouseEngine(cfg, "clickhouse")
     if read_only:
         raise InitRefused(
-            f"context {context!r} is read-only: `zeta clickhouse init` would create tables on {source.url}",
+            f"context {context!r} is read-only: `zeta clickhouse init` would create tables on {engine.url}",
             hint=f"run it against a writable context, or set read_only = false in [contexts.{context}] if you mean to",
         )
-    _err(f"create the analytics schema in context {context} ({source.url}), database {cfg.database}:")
-    _err(f"  {', '.join(TABLES)}")
-    _err("  (CREATE ... IF NOT EXISTS: tables that exist are left as they are; `zeta clickhouse schema` prints the SQL)")
+    _err(f"create the analytics schema in context {context} ({engine.url}), database {cfg.database}:")
+    _err(f"  {', '.join(TABLES)} where missing; zeta_api_usage_daily backfilled from api_usage's rows")
+    _err("  (tables that exist are left as they are: nothing is dropped, altered or written; `zeta clickhouse schema` prints the SQL)")
     if not confirm("Create the schema?", yes):
         _err("not created")
         return 1
-    statements = ["CREATE DATABASE IF NOT EXISTS {database:Identifier}", *schema_statements()]
-    source.create_schema(statements, {"database": cfg.database})
-
-    async def tables() -> list[str]:
-        try:
-            result = await source.query("SELECT name FROM system.tables WHERE database = {d:String} ORDER BY name", {"d": cfg.database})
-            return [str(r[0]) for r in result.rows]
-        finally:
-            await source.close()
-
-    present = asyncio.run(tables())
-    missing = [t for t in TABLES if t not in present]
-    if missing:
-        raise ZetaError(f"after init, {', '.join(missing)} are still missing in {cfg.database}", where=source.url)
-    print(f"created (or found) in {cfg.database}: {', '.join(TABLES)}")
+    writer = engine.writer()
+    try:
+        report = RollupInit(writer, cfg.database, dict(cfg.columns), log=_err, settle_s=max(0.0, settle)).run()
+    finally:
+        writer.close()
+    for warning in report.warnings:
+        _err(f"warning: {warning}")
+    print(f"created in {cfg.database}: {', '.join(report.created) or 'nothing (everything was there)'}")
+    if report.existing:
+        print(f"left as they were: {', '.join(report.existing)}")
+    months = report.months_backfilled
+    print(f"zeta_api_usage_daily: {report.rollup_requests:,} requests of api_usage's {report.usage_rows:,} rows"
+          + (f" ({len(months)} month(s) backfilled now)" if months else ""))
+    if report.rollup_requests != report.usage_rows:
+        _err("note: rows written while init ran, or stamped before the cutoff after their month was backfilled, "
+             "make the two differ; the warnings above name any such month")
     return 0

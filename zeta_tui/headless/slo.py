@@ -60,7 +60,8 @@ def run_slo(args: argparse.Namespace) -> int:
     return asyncio.run(_run(PrometheusClient(cfg), catalog, (context, loaded.name), args.at, args.json, analytics))
 
 
-async def _tenant_slas(analytics: Any, at: float | None) -> list[dict[str, Any]]:
+async def _tenant_slas(analytics: Any, at: float | None) -> tuple[list[dict[str, Any]], str]:
+    """Each tenant's SLA record, and where the figures came from when not zeta's rollup (the answer's note)."""
     import time
     from datetime import datetime, timezone
 
@@ -69,7 +70,7 @@ async def _tenant_slas(analytics: Any, at: float | None) -> list[dict[str, Any]]
         answer = await analytics.named("sla_compliance", {"days": PERIOD_DAYS, "until": until}, today=until)
     finally:
         await analytics.close()
-    return answer.records()
+    return answer.records(), answer.note
 
 
 async def _slo(client: Any, catalog: Any, scope: tuple[Any, str], at: float | None):
@@ -85,6 +86,7 @@ async def _slo(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
 async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | None, as_json: bool, analytics: Any = None) -> int:
     slas: list[dict[str, Any]] | None = None
     sla_error: str | None = None
+    sla_note = ""
     try:
         if analytics is None:
             result = await _slo(client, catalog, scope, at)
@@ -97,7 +99,7 @@ async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
             elif isinstance(answer, BaseException):
                 raise answer
             else:
-                slas = answer
+                slas, sla_note = answer
     finally:
         await client.aclose()
     for w in result.warnings:
@@ -110,11 +112,12 @@ async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
         if analytics is not None:
             doc["tenant_slas"] = [sla_json(r) for r in slas] if slas is not None else None
             doc["tenant_sla_error"] = sla_error
+            doc["tenant_sla_note"] = sla_note or None
         print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     else:
         print(format_report(statuses))
         if slas is not None:
-            print("\n" + format_slas(slas))
+            print("\n" + format_slas(slas, sla_note))
     missed = any(not int(r["met"]) for r in slas or ())
     return 1 if any(s.exhausted for s in statuses) or missed else 0
 
@@ -129,13 +132,14 @@ def sla_json(r: dict[str, Any]) -> dict[str, Any]:
             "target_pct": float(r["target_pct"]), "met": bool(int(r["met"]))}
 
 
-def format_slas(slas: Sequence[dict[str, Any]]) -> str:
-    """A heading and one row per tenant, missed first (the query's order)."""
+def format_slas(slas: Sequence[dict[str, Any]], note: str = "") -> str:
+    """A heading and one row per tenant, missed first (the query's order); ``note``: where the figures came from."""
     missed = sum(1 for r in slas if not int(r["met"]))
     rows = [[str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %", f"{float(r['target_pct']):g} %",
              "met" if int(r["met"]) else "MISSED", f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"] for r in slas]
     table = format_table(["TENANT", "PLAN", "AVAILABLE", "SLA", "", "REQUESTS", "5XX"], rows, right=(2, 3, 5, 6))
-    return f"tenant SLAs over {PERIOD_DAYS} days (ClickHouse usage): {missed} of {len(slas)} missed\n{table}"
+    source = f"ClickHouse usage, {note}" if note else "ClickHouse usage"
+    return f"tenant SLAs over {PERIOD_DAYS} days ({source}): {missed} of {len(slas)} missed\n{table}"
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -6,8 +6,8 @@
     zeta sql --list
 
 The result goes to stdout (an aligned table, CSV with a header, or JSON lines, one object a
-row); what it cost (rows, time, rows read) and whether the row cap cut it go to stderr, so a
-pipe gets only data. Ad-hoc SQL's ``{name:Type}`` placeholders take ``--param name=value``
+row); what it cost (rows, time, rows read), whether the row cap cut it, and for a named query
+read without zeta's rollup where its figures came from go to stderr, so a pipe gets only data. Ad-hoc SQL's ``{name:Type}`` placeholders take ``--param name=value``
 (sent as server-side parameters, never pasted into the SQL).
 
 Exit status: 0 done (also when the row cap cut the answer: stderr says so); 1 ClickHouse
@@ -193,4 +193,6 @@ def run_sql(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return 0  # `zeta sql ... | head`
     print(summary(result, cap), file=sys.stderr)
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
     return 0

@@ -144,18 +144,48 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
 
 
 def schema_sql() -> str:
-    """queries/clickhouse/schema.sql as shipped (one parameter: ``{database:Identifier}``)."""
+    """queries/clickhouse/schema.sql as shipped: api_usage (the seed's), cost_data, tenants (``{database:Identifier}``)."""
     return (shipped_dir("queries") / "clickhouse" / "schema.sql").read_text(encoding="utf-8")
 
 
-def schema_statements() -> list[str]:
-    """The schema's statements in order, each without its comment lines (they end in ';' at a line end)."""
+def rollup_sql() -> str:
+    """queries/clickhouse/rollup.sql as shipped: zeta's exact rollup beside api_usage (see the file for its parameters)."""
+    return (shipped_dir("queries") / "clickhouse" / "rollup.sql").read_text(encoding="utf-8")
+
+
+def statements(text: str) -> list[str]:
+    """The statements of a schema file in order, each without its comment lines (they end in ';' at a line end)."""
     out = []
-    for part in re.split(r";[ \t]*$", schema_sql(), flags=re.M):
+    for part in re.split(r";[ \t]*$", text, flags=re.M):
         body = "\n".join(line for line in part.splitlines() if not line.strip().startswith("--")).strip()
         if body:
             out.append(body)
     return out
+
+
+def schema_statements() -> list[str]:
+    """schema.sql's statements in order (one parameter: ``{database:Identifier}``)."""
+    return statements(schema_sql())
+
+
+def rollup_statements() -> list[str]:
+    """rollup.sql's statements in order (parameters: ``rollup_params``)."""
+    return statements(rollup_sql())
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as it reads in SQL: bare when it is a plain word, else in backquotes (escaped)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return name
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def rollup_params(database: str, columns: Mapping[str, str], cutoff: int) -> dict[str, object]:
+    """rollup.sql's parameters: the database, the view's cutoff (unix seconds: no time zone to get wrong), and
+    api_usage's column names (``columns`` renames some)."""
+    from zeta_tui.config.models import USAGE_COLUMNS
+
+    return {"database": database, "cutoff": cutoff, **{f"col_{name}": columns.get(name, name) for name in USAGE_COLUMNS}}
 
 
 def catalog_dir() -> Path:
@@ -289,4 +319,4 @@ def bind(query: NamedQuery, raw: Mapping[str, object], *, today: date) -> dict[s
 
 
 __all__ = ["CLOCK_WORDS", "NamedQuery", "QueryParam", "TYPES", "bind", "catalog_dir", "convert", "find_query", "load_catalog",
-           "parse_query", "schema_sql", "schema_statements"]
+           "parse_query", "quote_identifier", "rollup_params", "rollup_sql", "rollup_statements", "schema_sql", "schema_statements", "statements"]

@@ -27,6 +27,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.tenants import day_seconds, require_clickhouse, today_utc
+from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.stacked_bars import Stack, StackedBars
 from zeta_tui.widgets.table_rows import replace_rows
@@ -44,6 +45,7 @@ class CostView:
     tenants: tuple[Record, ...]
     plans: tuple[Record, ...]
     quota: tuple[Record, ...]
+    notes: tuple[str, ...] = ()  # where the usage figures (quota) came from, when not zeta's rollup
 
 
 def cost_stack(daily: tuple[Record, ...], until: date, days: int) -> Stack:
@@ -91,6 +93,7 @@ class CostScreen(PollingScreen[CostView]):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="cost-summary")
+        yield usage_note()
         yield Static("", id="cost-plans")
         with Grid(id="cost-charts"):
             yield StackedBars(f"Daily cost by service, last {CHART_DAYS} days", lambda v: money(v), id="cost-stack")
@@ -148,12 +151,13 @@ class CostScreen(PollingScreen[CostView]):
             source.named("quota_utilization", {"until": until}, today=until),
         )
         return QueryResult(CostView(self.days, until, tuple(daily.records()), tuple(per_call.records()), tuple(tenants.records()),
-                                    tuple(plans.records()), tuple(quota.records())))
+                                    tuple(plans.records()), tuple(quota.records()), (quota.note,)))
 
     def show(self, value: CostView) -> None:
         window = window_text(value.days, value.until) if self._wide else f"{value.days} d to {value.until:%b %d}"
         self.query_one("#cost-summary", Static).update(f"{window} · {revenue_text(value.plans, value.tenants)}", layout=False)
         self.query_one("#cost-plans", Static).update(plans_text(value.plans), layout=False)
+        show_usage_note(self, value.notes)
         self.query_one("#cost-stack", StackedBars).stack = cost_stack(value.daily, value.until, CHART_DAYS)
         self._show_per_call(value)
         self._show_tenants(value)

@@ -27,6 +27,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 
@@ -44,6 +45,7 @@ class SloView:
     statuses: tuple[SloStatus, ...]
     slas: tuple[Mapping[str, Any], ...] | None = None
     sla_error: str | None = None
+    sla_note: str = ""  # where the SLA figures came from, when not zeta's rollup
     #: what service discovery chose or found missing (a namespace fallback, requests from a histogram)
     notes: tuple[str, ...] = ()
 
@@ -56,6 +58,7 @@ class SloScreen(PollingScreen[SloView]):
         yield FittedTable(id="slo-table", zebra_stripes=True)
         yield Static("", id="slo-words")
         yield Static("", id="sla-title")
+        yield usage_note()
         yield FittedTable(SLA_COLUMNS, id="sla-table", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -94,15 +97,15 @@ class SloScreen(PollingScreen[SloView]):
         if isinstance(result, BaseException):
             raise result
         if isinstance(slas, ZetaError):
-            return QueryResult(SloView(tuple(result.data), None, slas.render(), inventory.notes), result.warnings)
+            return QueryResult(SloView(tuple(result.data), None, slas.render(), notes=inventory.notes), result.warnings)
         if isinstance(slas, BaseException):
             raise slas
-        return QueryResult(SloView(tuple(result.data), slas, notes=inventory.notes), result.warnings)
+        return QueryResult(SloView(tuple(result.data), *slas, notes=inventory.notes), result.warnings)
 
-    async def _fetch_slas(self) -> tuple[Mapping[str, Any], ...]:
+    async def _fetch_slas(self) -> tuple[tuple[Mapping[str, Any], ...], None, str]:
         until = datetime.fromtimestamp(self.app.clock(), tz=timezone.utc).date()
         answer = await self.app.session.clickhouse.named("sla_compliance", {"days": SLA_DAYS, "until": until}, today=until)
-        return tuple(answer.records())
+        return tuple(answer.records()), None, answer.note
 
     def show(self, view: SloView) -> None:
         self._show_slas(view)
@@ -139,6 +142,7 @@ class SloScreen(PollingScreen[SloView]):
         if view.slas is None:
             title.update(f"tenant SLAs: ✖ {view.sla_error or 'no answer'}", layout=False)
             return
+        show_usage_note(self, (view.sla_note,))
         error = self.app.theme_variables.get("error", "red")
         missed = sum(1 for r in view.slas if not int(r["met"]))
         title.update(f"tenant SLAs over {SLA_DAYS} days (ClickHouse usage): {missed} of {len(view.slas)} missed", layout=False)

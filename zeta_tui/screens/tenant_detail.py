@@ -23,6 +23,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.tenants import day_seconds, require_clickhouse, today_utc
+from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.table_rows import replace_rows
 
@@ -38,6 +39,7 @@ class TenantView:
     quota: Record | None
     cost: Record | None
     sla: Record | None
+    notes: tuple[str, ...] = ()  # where the usage figures came from, when not zeta's rollup
 
 
 def _mine(records: list[Record], tenant: str) -> Record | None:
@@ -89,6 +91,7 @@ class TenantDetailScreen(PollingScreen[TenantView]):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="tenant-title")
+        yield usage_note()
         yield Static("", id="tenant-facts")
         yield DataTable(id="tenant-endpoints", cursor_type="row", zebra_stripes=True)
         yield LineChart(f"Latency per day, last {TREND_DAYS} days", lambda v: f"{v:.0f} ms", id="tenant-chart")
@@ -131,10 +134,12 @@ class TenantDetailScreen(PollingScreen[TenantView]):
         return QueryResult(TenantView(
             self.days, until, tuple(endpoints.records()), tuple(trend.records()), _mine(quota.records(), self.tenant_id),
             _mine(cost.records(), self.tenant_id), _mine(sla.records(), self.tenant_id),
+            (endpoints.note, trend.note, quota.note, sla.note),
         ))
 
     def show(self, value: TenantView) -> None:
         self._title(value)
+        show_usage_note(self, value.notes)
         error = self.app.theme_variables.get("error", "red")
         self.query_one("#tenant-facts", Static).update(facts_text(self.tenant_id, self.top, value, error), layout=False)
         wide = self.app.size.width >= 100

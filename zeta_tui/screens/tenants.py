@@ -24,6 +24,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.table_rows import replace_rows
 
@@ -43,6 +44,7 @@ class TenantsView:
     until: date
     rows: tuple[Record, ...]
     over_time: tuple[Record, ...]
+    notes: tuple[str, ...] = ()  # where the figures came from, when not zeta's rollup
 
 
 def today_utc(clock: float) -> date:
@@ -89,6 +91,7 @@ class TenantsScreen(PollingScreen[TenantsView]):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="tenants-summary")
+        yield usage_note()
         yield Input(placeholder="filter tenants: id, name or plan (Enter applies, Esc clears)", id="tenants-filter")
         yield DataTable(id="tenants-table", cursor_type="row", zebra_stripes=True)
         yield LineChart("Requests per day, biggest tenants", count_text, id="tenants-chart")
@@ -138,7 +141,8 @@ class TenantsScreen(PollingScreen[TenantsView]):
         try:
             if entry is None or int(entry["days"]) != self.days:
                 return
-            view = TenantsView(int(entry["days"]), as_date(entry["until"]), tuple(entry["rows"]), tuple(entry["over_time"]))
+            view = TenantsView(int(entry["days"]), as_date(entry["until"]), tuple(entry["rows"]), tuple(entry["over_time"]),
+                               tuple(map(str, entry.get("notes", ()))))
         except (KeyError, TypeError, ValueError):
             return  # an entry from another version: no entry
         self.snapshot = Snapshot(value=view, fetched_at=float(entry["saved_at"]), from_cache=True)
@@ -149,7 +153,7 @@ class TenantsScreen(PollingScreen[TenantsView]):
         from zeta_tui.config.answer_cache import AnswerCache
 
         entry = {"saved_at": self.app.clock(), "days": view.days, "until": view.until.isoformat(), "rows": list(view.rows),
-                 "over_time": list(view.over_time)}
+                 "over_time": list(view.over_time), "notes": list(view.notes)}
         await asyncio.to_thread(AnswerCache().save, self.app.context_name, CACHE_NAME, entry)
 
     def question(self) -> Any:
@@ -164,11 +168,12 @@ class TenantsScreen(PollingScreen[TenantsView]):
             source.named("top_tenants", {"days": days, "until": until, "limit": TABLE_LIMIT}, today=until),
             source.named("requests_over_time", {"days": chart_days, "until": until}, today=until),
         )
-        view = TenantsView(days, until, tuple(top.records()), tuple(over_time.records()))
+        view = TenantsView(days, until, tuple(top.records()), tuple(over_time.records()), (top.note, over_time.note))
         await self._remember(view)
         return QueryResult(view)
 
     def show(self, value: TenantsView) -> None:
+        show_usage_note(self, value.notes)
         self._show_table(value)
         self._show_chart(value)
 

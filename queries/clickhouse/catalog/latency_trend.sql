@@ -8,10 +8,10 @@
 SELECT
     date,
     sum(requests) AS requests,
-    quantilesTimingMerge(0.5, 0.95, 0.99)(response_time_quantiles)[1] AS p50_ms,
-    quantilesTimingMerge(0.5, 0.95, 0.99)(response_time_quantiles)[2] AS p95_ms,
-    quantilesTimingMerge(0.5, 0.95, 0.99)(response_time_quantiles)[3] AS p99_ms
-FROM api_usage_daily
+    quantilesTimingMerge(0.5, 0.95, 0.99)(latency_quantiles)[1] AS p50_ms,
+    quantilesTimingMerge(0.5, 0.95, 0.99)(latency_quantiles)[2] AS p95_ms,
+    quantilesTimingMerge(0.5, 0.95, 0.99)(latency_quantiles)[3] AS p99_ms
+FROM zeta_api_usage_daily
 WHERE date > toDate32({until:Date}) - {days:UInt16} AND date <= {until:Date}
   AND ({tenant:String} = '' OR tenant_id = {tenant:String})
 GROUP BY date

@@ -7,7 +7,7 @@
 WITH
     month_usage AS (
         SELECT tenant_id, sum(requests) AS calls
-        FROM api_usage_daily
+        FROM zeta_api_usage_daily
         WHERE date >= toStartOfMonth({until:Date}) AND date <= {until:Date}
         GROUP BY tenant_id
     )

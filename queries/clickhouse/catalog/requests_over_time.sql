@@ -6,7 +6,7 @@ SELECT
     date,
     tenant_id,
     sum(requests) AS requests
-FROM api_usage_daily
+FROM zeta_api_usage_daily
 WHERE date > toDate32({until:Date}) - {days:UInt16} AND date <= {until:Date}
   AND ({tenant:String} = '' OR tenant_id = {tenant:String})
 GROUP BY date, tenant_id

@@ -8,7 +8,7 @@
 WITH
     usage AS (
         SELECT tenant_id, sum(requests) AS requests, sum(server_errors) AS server_errors
-        FROM api_usage_daily
+        FROM zeta_api_usage_daily
         WHERE date > toDate32({until:Date}) - {days:UInt16} AND date <= {until:Date}
         GROUP BY tenant_id
     )

@@ -8,10 +8,10 @@ SELECT
     sum(requests) AS requests,
     sum(errors) AS errors,
     errors * 100 / requests AS error_rate_pct,
-    avgMerge(response_time_avg) AS avg_ms,
-    quantilesTimingMerge(0.5, 0.95, 0.99)(response_time_quantiles)[2] AS p95_ms,
+    avgMerge(latency_avg) AS avg_ms,
+    quantilesTimingMerge(0.5, 0.95, 0.99)(latency_quantiles)[2] AS p95_ms,
     sum(request_bytes) + sum(response_bytes) AS bytes
-FROM api_usage_daily
+FROM zeta_api_usage_daily
 WHERE tenant_id = {tenant:String}
   AND date > toDate32({until:Date}) - {days:UInt16} AND date <= {until:Date}
 GROUP BY endpoint, method

@@ -4,24 +4,25 @@
 -- param limit UInt32 = 10     : how many tenants
 -- param tenant String = ''    : only this tenant ('' for all)
 --
--- Reads the daily rollup (api_usage_daily), never raw rows. quota_used_pct is this calendar
--- month's calls up to `until` against the plan's monthly quota (NULL when the tenant has none).
+-- Reads zeta's daily rollup (without one, api_usage aggregated inside ClickHouse). quota_used_pct
+-- is this calendar month's calls up to `until` against the plan's monthly quota (NULL when the
+-- tenant has none).
 WITH
     window_usage AS (
         SELECT
             tenant_id,
             sum(requests) AS requests,
             sum(errors) AS errors,
-            quantilesTimingMerge(0.5, 0.95, 0.99)(response_time_quantiles)[2] AS p95_ms,
+            quantilesTimingMerge(0.5, 0.95, 0.99)(latency_quantiles)[2] AS p95_ms,
             sum(request_bytes) + sum(response_bytes) AS bytes
-        FROM api_usage_daily
+        FROM zeta_api_usage_daily
         WHERE date > toDate32({until:Date}) - {days:UInt16} AND date <= {until:Date}
           AND ({tenant:String} = '' OR tenant_id = {tenant:String})
         GROUP BY tenant_id
     ),
     month_usage AS (
         SELECT tenant_id, sum(requests) AS calls
-        FROM api_usage_daily
+        FROM zeta_api_usage_daily
         WHERE date >= toStartOfMonth({until:Date}) AND date <= {until:Date}
           AND ({tenant:String} = '' OR tenant_id = {tenant:String})
         GROUP BY tenant_id
