@@ -40,15 +40,15 @@ def test_names_get_their_longest_value_while_there_is_room() -> None:
     assert widths == {"service": 33, "status": 10, "cpu": 6, "disk": 10, "net": 10, "endpoint": 20}
 
 
-def test_names_share_what_is_left_and_the_droppable_go_first() -> None:
-    # Every column at its least width takes 11+10+6+10+10+8 + 6*2 = 67 cells: at 80 all stay;
-    # at 60 the highest drop rank (disk) goes first, at 48 network too.
-    assert "disk" in fit_widths(COLUMNS, 80, {"service": 33, "endpoint": 20})
-    narrow = fit_widths(COLUMNS, 60, {"service": 33, "endpoint": 20})
-    assert "disk" not in narrow and "net" in narrow
-    assert "net" not in fit_widths(COLUMNS, 48, {"service": 33, "endpoint": 20})
-    # what the names get is shared, the shortest-served first: neither starves the other
+def test_droppable_columns_go_before_a_name_is_cut() -> None:
+    # Every column at its least width takes 11+10+6+10+10+8 + 6*2 = 67 cells.
+    assert set(fit_widths(COLUMNS, 80, {"service": 11, "endpoint": 8})) == {c.key for c in COLUMNS}
+    # Names of 33 and 20 do not fit beside everything in 80: disk (the highest rank) goes first,
+    # then network, and then the names share what is left, the shortest-served first.
+    # Figures first give up the cells their labels leave empty (no values given here).
+    assert set(fit_widths(COLUMNS, 80, {"service": 25, "endpoint": 12})) == {c.key for c in COLUMNS}
     widths = fit_widths(COLUMNS, 80, {"service": 33, "endpoint": 20})
+    assert "disk" not in widths
     assert sum(w + 2 for w in widths.values()) <= 80
     assert widths["service"] > 11 and widths["endpoint"] > 8
 

@@ -30,10 +30,15 @@ from zeta_tui.screens.tenants import day_seconds, require_clickhouse, today_utc
 from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.stacked_bars import Stack, StackedBars
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 #: The charts' span: two whole weeks, what the week-over-week recommendation compares.
 CHART_DAYS = 14
+COST_COLUMNS = (
+    Column("Tenant", "tenant", 10, name=True), Column("Name", "name", 12, name=True, drop=3), Column("Plan", "plan", 10),
+    Column("Cost", "cost", 9), Column("a month", "monthly", 9), Column("MRR", "mrr", 8), Column("Cost/MRR", "ratio", 9),
+    Column("Calls", "calls", 9, drop=2), Column("per call", "per_call", 10, drop=1),
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class CostScreen(PollingScreen[CostView]):
         with Grid(id="cost-charts"):
             yield StackedBars(f"Daily cost by service, last {CHART_DAYS} days", lambda v: money(v), id="cost-stack")
             yield LineChart("Cost per call by service", lambda v: money(v, per_call=True), id="cost-per-call")
-        yield DataTable(id="cost-tenants", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(COST_COLUMNS, id="cost-tenants", zebra_stripes=True)
         with VerticalScroll(id="cost-advice"):
             yield Static("", id="cost-advice-text")
 
@@ -106,17 +111,6 @@ class CostScreen(PollingScreen[CostView]):
         table = self.query_one("#cost-tenants", DataTable)
         wide = self.app.size.width >= 120
         self._wide = wide
-        table.add_column("Tenant", key="tenant", width=10)
-        if wide:
-            table.add_column("Name", key="name", width=20)
-        table.add_column("Plan", key="plan", width=10)
-        table.add_column("Cost", key="cost", width=9)
-        table.add_column("a month", key="monthly", width=9)
-        table.add_column("MRR", key="mrr", width=8)
-        table.add_column("Cost/MRR", key="ratio", width=9)
-        if wide:
-            table.add_column("Calls", key="calls", width=9)
-            table.add_column("per call", key="per_call", width=10)
         self.query_one("#cost-plans").display = wide
         self.query_one("#cost-advice").display = False  # until there are data to advise on
         self._layout_charts()
@@ -182,14 +176,11 @@ class CostScreen(PollingScreen[CostView]):
             ratio_cell = Text(f"{ratio:.0f} %")
             if ratio > 100:
                 ratio_cell = Text(f"✖ {ratio:.0f} %", style=f"bold {error}")
-            cells: list[Any] = [str(r["tenant_id"])]
-            if self._wide:
-                cells.append(str(r["name"]))
-            cells += [str(r["plan"]), money(float(r["cost_usd"])), money(float(r["monthly_cost_usd"])), money(float(r["mrr_usd"])), ratio_cell]
-            if self._wide:
-                cells += [count_text(int(r["api_calls"])), money(float(r["cost_per_call_usd"]), per_call=True)]
+            cells: list[Any] = [str(r["tenant_id"]), str(r["name"] or ""), str(r["plan"] or ""), money(float(r["cost_usd"])),
+                                money(float(r["monthly_cost_usd"])), money(float(r["mrr_usd"])), ratio_cell,
+                                count_text(int(r["api_calls"])), money(float(r["cost_per_call_usd"]), per_call=True)]
             rows.append((str(r["tenant_id"]), cells))
-        replace_rows(self.query_one("#cost-tenants", DataTable), rows)
+        self.query_one("#cost-tenants", FittedTable).show_rows(rows)
 
     def _show_advice(self, value: CostView) -> None:
         found = recommendations(value.daily, value.tenants, value.quota, value.until)

@@ -25,9 +25,13 @@ from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.tenants import day_seconds, require_clickhouse, today_utc
 from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 TREND_DAYS = 30
+ENDPOINT_COLUMNS = (
+    Column("Endpoint", "endpoint", 16, name=True), Column("Method", "method", 6), Column("Requests", "requests", 9),
+    Column("Errors", "errors", 8), Column("avg", "avg", 7), Column("p95", "p95", 7), Column("Bytes", "bytes", 10, drop=1),
+)
 
 
 @dataclass(frozen=True)
@@ -93,20 +97,11 @@ class TenantDetailScreen(PollingScreen[TenantView]):
         yield Static("", id="tenant-title")
         yield usage_note()
         yield Static("", id="tenant-facts")
-        yield DataTable(id="tenant-endpoints", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(ENDPOINT_COLUMNS, id="tenant-endpoints", zebra_stripes=True)
         yield LineChart(f"Latency per day, last {TREND_DAYS} days", lambda v: f"{v:.0f} ms", id="tenant-chart")
 
     def on_mount(self) -> None:
         table = self.query_one("#tenant-endpoints", DataTable)
-        wide = self.app.size.width >= 100
-        table.add_column("Endpoint", key="endpoint", width=30 if wide else 24)
-        table.add_column("Method", key="method", width=6)
-        table.add_column("Requests", key="requests", width=9)
-        table.add_column("Errors", key="errors", width=8)
-        table.add_column("avg", key="avg", width=7)
-        table.add_column("p95", key="p95", width=7)
-        if wide:
-            table.add_column("Bytes", key="bytes", width=10)
         table.focus()
         self._title()
 
@@ -142,18 +137,15 @@ class TenantDetailScreen(PollingScreen[TenantView]):
         show_usage_note(self, value.notes)
         error = self.app.theme_variables.get("error", "red")
         self.query_one("#tenant-facts", Static).update(facts_text(self.tenant_id, self.top, value, error), layout=False)
-        wide = self.app.size.width >= 100
         rows = []
         for r in value.endpoints:
             errors = Text(pct_text(r["error_rate_pct"]))
             if float(r["error_rate_pct"] or 0) >= 5:
                 errors = Text(f"✖ {pct_text(r['error_rate_pct'])}", style=f"bold {error}")
             cells: list[Any] = [str(r["endpoint"]), str(r["method"]), count_text(r["requests"]), errors,
-                                f"{float(r['avg_ms']):.0f} ms", f"{float(r['p95_ms']):.0f} ms"]
-            if wide:
-                cells.append(bytes_text(r["bytes"]))
+                                f"{float(r['avg_ms']):.0f} ms", f"{float(r['p95_ms']):.0f} ms", bytes_text(r["bytes"])]
             rows.append((f"{r['method']} {r['endpoint']}", cells))
-        replace_rows(self.query_one("#tenant-endpoints", DataTable), rows)
+        self.query_one("#tenant-endpoints", FittedTable).show_rows(rows)
         first = value.until - timedelta(days=TREND_DAYS - 1)
         days = [first + timedelta(days=i) for i in range(TREND_DAYS)]
         xs = tuple(day_seconds(d) for d in days)

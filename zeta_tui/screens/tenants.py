@@ -26,7 +26,7 @@ from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.usage_note import show_usage_note, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
-from zeta_tui.widgets.table_rows import replace_rows
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 #: Tenants drawn in the requests-over-time chart.
 CHART_TENANTS = 5
@@ -34,6 +34,12 @@ CHART_TENANTS = 5
 TABLE_LIMIT = 5000
 #: The answer cache's name for this screen's last answer.
 CACHE_NAME = "tenants"
+# The tenant's name goes first where 80 columns are short, then the bytes.
+TENANT_COLUMNS = (
+    Column("Tenant", "tenant", 10, name=True), Column("Name", "name", 12, name=True, drop=2), Column("Plan", "plan", 10),
+    Column("Requests", "requests", 9), Column("Errors", "errors", 8), Column("p95", "p95", 7), Column("Bytes", "bytes", 10, drop=1),
+    Column("Quota used", "quota", 10),
+)
 
 
 @dataclass(frozen=True)
@@ -93,23 +99,11 @@ class TenantsScreen(PollingScreen[TenantsView]):
         yield Static("", id="tenants-summary")
         yield usage_note()
         yield Input(placeholder="filter tenants: id, name or plan (Enter applies, Esc clears)", id="tenants-filter")
-        yield DataTable(id="tenants-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(TENANT_COLUMNS, id="tenants-table", zebra_stripes=True)
         yield LineChart("Requests per day, biggest tenants", count_text, id="tenants-chart")
 
     def on_mount(self) -> None:
         table = self.query_one("#tenants-table", DataTable)
-        width = self.app.size.width
-        self._wide = width >= 120
-        table.add_column("Tenant", key="tenant", width=10)
-        if self._wide:
-            table.add_column("Name", key="name", width=20)
-        table.add_column("Plan", key="plan", width=10)
-        table.add_column("Requests", key="requests", width=9)
-        table.add_column("Errors", key="errors", width=8)
-        table.add_column("p95", key="p95", width=7)
-        if width >= 100:
-            table.add_column("Bytes", key="bytes", width=10)
-        table.add_column("Quota used", key="quota", width=10)
         self.query_one("#tenants-filter", Input).display = False
         self._layout()
         table.focus()
@@ -187,21 +181,16 @@ class TenantsScreen(PollingScreen[TenantsView]):
         error, warning = variables.get("error", "red"), variables.get("warning", "yellow")
         rows = []
         for r in self._shown_rows(value):
-            cells: list[Any] = [str(r["tenant_id"])]
-            if self._wide:
-                cells.append(str(r["name"]))
             errors = Text(pct_text(r["error_rate_pct"]))
             if float(r["error_rate_pct"] or 0) >= 5:
                 errors = Text(f"✖ {pct_text(r['error_rate_pct'])}", style=f"bold {error}")
-            cells += [str(r["plan"]), count_text(r["requests"]), errors, f"{float(r['p95_ms']):.0f} ms"]
-            if self.app.size.width >= 100:
-                cells.append(bytes_text(r["bytes"]))
-            cells.append(quota_cell(r["quota_used_pct"], error, warning))
+            cells: list[Any] = [str(r["tenant_id"]), str(r["name"] or ""), str(r["plan"] or ""), count_text(r["requests"]), errors,
+                                f"{float(r['p95_ms']):.0f} ms", bytes_text(r["bytes"]), quota_cell(r["quota_used_pct"], error, warning)]
             rows.append((str(r["tenant_id"]), cells))
-        replace_rows(self.query_one("#tenants-table", DataTable), rows)
+        self.query_one("#tenants-table", FittedTable).show_rows(rows)
         total = sum(int(r["requests"]) for r in value.rows)
         label = TENANT_SORTS[self.sort_index][0]
-        window = window_text(value.days, value.until) if self._wide else f"{value.days} d to {value.until:%b %d}"
+        window = window_text(value.days, value.until) if self.app.size.width >= 120 else f"{value.days} d to {value.until:%b %d}"
         summary = f"{window} · {len(value.rows)} tenants · {count_text(total)} requests · by {label}"
         if self.filter_text:
             summary += f" · filter {self.filter_text!r}: {len(rows)} shown"

@@ -59,29 +59,31 @@ def fit_widths(columns: Sequence[Column], available: int, longest: Mapping[str, 
     ``longest`` is the longest value of each column (a label counts too); ``padding`` is what a
     column costs besides its width (DataTable's cell padding on both sides). A figure column
     keeps its width, so the table does not move as figures change, unless a name would be cut:
-    then figures give up what their values do not use.
+    then figures give up what their values do not use, and after that the columns with a drop
+    rank go, the highest first, before any name is cut.
     """
     shown = list(columns)
+    droppable = sorted((c for c in columns if c.drop), key=lambda c: -c.drop)
+    while True:
+        widths, short = _fit(shown, available, longest, padding)
+        if not short or not droppable:
+            return widths
+        shown.remove(droppable.pop(0))
 
-    def total() -> int:
-        return sum(widths[c.key] + padding for c in shown)
 
-    widths = {c.key: c.width for c in columns}
-    for column in sorted((c for c in columns if c.drop), key=lambda c: -c.drop):
-        if total() <= available:
-            break
-        shown.remove(column)
+def _fit(shown: list[Column], available: int, longest: Mapping[str, int], padding: int) -> tuple[dict[str, int], int]:
+    """The widths of ``shown`` in ``available`` cells, and how many cells the names still lack."""
     # A name column starts at what its values need, up to its least width, and wants its longest.
     need = {c.key: max(longest.get(c.key, 0), len(c.label)) for c in shown}
     widths = {c.key: min(c.width, need[c.key]) if c.name else c.width for c in shown}
     names = [c for c in shown if c.name]
     want = {c.key: max(0, need[c.key] - widths[c.key]) for c in names}
-    room = available - total()
+    room = available - sum(w + padding for w in widths.values())
     if room < sum(want.values()):
         # Figures give up the cells their values and labels leave empty, as much as the names lack.
         for c in shown:
             if not c.name:
-                slack = max(0, c.width - max(len(c.label), longest.get(c.key, 0)))
+                slack = max(0, c.width - need[c.key])
                 take = min(slack, sum(want.values()) - room)
                 widths[c.key] -= take
                 room += take
@@ -105,7 +107,8 @@ def fit_widths(columns: Sequence[Column], available: int, longest: Mapping[str, 
         if each >= MIN_GROW:
             for c in growing:
                 widths[c.key] += min(each, c.grow)
-    return widths
+    # Figures that cannot fit even at their width count as lacking too (the table overflows).
+    return widths, sum(want.values()) + max(0, -room)
 
 
 def _plain(cell: Cell) -> str:
