@@ -121,3 +121,21 @@ def test_query_history_is_kept_bounded_and_deduplicated(tmp_path: Path) -> None:
         history.append("logs", q)
     assert history.load("logs") == ["b", "a", "c d"]
     assert QueryHistory(tmp_path / "missing").load("logs") == []
+
+
+async def test_a_long_service_name_is_whole_while_the_message_has_room_then_cut_in_the_middle() -> None:
+    service = "checkout-payments-gateway-service"  # 33 characters
+    for size, whole in (((160, 10), True), ((80, 10), False)):
+        app = _ViewApp(capacity=100)
+        async with app.run_test(size=size) as pilot:
+            view = app.query_one(LogView)
+            view.replace([LogRecord(1_790_000_000_000_000_000, "INFO", service, "paid", {"service": service}, record_id="1")])
+            await pilot.pause()
+            line = "".join(s.text for s in view.render_line(1))
+            if whole:
+                assert service in line
+            else:
+                cut = next(w for w in line.split() if "…" in w)
+                head, _, tail = cut.partition("…")
+                assert service.startswith(head) and service.endswith(tail) and len(head) >= 4 and len(tail) >= 4
+                assert "paid" in line  # the message keeps its room

@@ -84,6 +84,23 @@ async def test_special_float_values(httpserver: HTTPServer) -> None:
     await client.aclose()
 
 
+async def test_a_warning_status_is_read_with_its_data_and_warnings(httpserver: HTTPServer) -> None:
+    """Some proxies and compatible stores answer a partial result with "status": "warning"."""
+    body = {"status": "warning", "warnings": ["partial response: store eu-2 unreachable"], "data": {"resultType": "vector", "result": [
+        {"metric": {"job": "payments"}, "value": [1, "3"]},
+    ]}}
+    httpserver.expect_request("/api/v1/query").respond_with_json(body)
+    httpserver.expect_request("/api/v1/query_range").respond_with_json(
+        {"status": "warning", "data": {"resultType": "matrix", "result": [{"metric": {"job": "payments"}, "values": [[1, "3"]]}]}})
+    client = _client(httpserver.url_for("/"))
+    result = await client.query("up")
+    assert [(s.labels, s.v) for s in result.data] == [({"job": "payments"}, 3.0)]
+    assert result.warnings == ("partial response: store eu-2 unreachable",)
+    ranged = await client.query_range("up", 0, 60, 15)  # no reason given: the status is the warning
+    assert ranged.data[0].samples[0].v == 3.0 and "warning" in ranged.warnings[0]
+    await client.aclose()
+
+
 # --- a real Prometheus ------------------------------------------------------------------
 
 

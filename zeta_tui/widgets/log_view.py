@@ -24,6 +24,7 @@ from textual.strip import Strip
 from zeta_tui.models.logs import LogRecord
 from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.models.pii import mask_value
+from zeta_tui.widgets.fitted_table import elide_middle
 
 
 @dataclass
@@ -35,6 +36,14 @@ class Column:
     width: int
     shown: bool | None = None  # None: automatic (hidden on narrow terminals when ``narrow_hide``)
     narrow_hide: bool = False
+    #: a name (service, tenant, endpoint): grows up to this many cells to its longest value while
+    #: the message keeps MIN_MESSAGE cells, and is cut in the middle beyond; 0 for other columns
+    grows_to: int = 0
+    base: int = 0  # the width before growing (set from width)
+    widened: bool = False  # set with + / -: no longer grows by itself
+
+    def __post_init__(self) -> None:
+        self.base = self.base or self.width
 
     def visible(self, width: int) -> bool:
         if self.shown is not None:
@@ -43,6 +52,7 @@ class Column:
 
 
 REDRAW_SECONDS = 0.15
+MIN_MESSAGE = 30  # cells the message keeps before a name column grows
 WIDE = 120  # columns; narrower terminals hide tenant and endpoint (the message repeats the endpoint)
 
 
@@ -50,9 +60,9 @@ def default_columns() -> list[Column]:
     return [
         Column("timestamp", "Time", 12),
         Column("level", "Level", 5),
-        Column("service", "Service", 11),
-        Column("tenant_id", "Tenant", 10, narrow_hide=True),
-        Column("endpoint", "Endpoint", 24, narrow_hide=True),
+        Column("service", "Service", 11, grows_to=40),
+        Column("tenant_id", "Tenant", 10, narrow_hide=True, grows_to=24),
+        Column("endpoint", "Endpoint", 24, narrow_hide=True, grows_to=48),
         Column("status_code", "St", 3),
         Column("latency_ms", "ms", 6),
         Column("message", "Message", 0),  # 0: the rest of the line
@@ -114,12 +124,34 @@ class LogView(ScrollView, can_focus=True):
         self.level_styles: dict[str, Style] = {}
         self.matcher: Callable[[LogRecord], bool] | None = None
         self._redraw_pending = False
+        self._longest: dict[str, int] = {}  # name column -> its longest value seen
+
+    def _measure(self, records: Iterable[LogRecord]) -> None:
+        for column in self.columns:
+            if column.grows_to:
+                seen = max((len(str(r.get(column.name) or "")) for r in records), default=0)
+                self._longest[column.name] = max(self._longest.get(column.name, 0), seen)
+
+    def _fit_names(self) -> None:
+        """Give name columns the cells their longest values need, as far as the message keeps
+        MIN_MESSAGE (in column order: the service first)."""
+        width = self.size.width
+        shown = [c for c in self.columns if c.visible(width)]
+        spare = width - sum(c.base + 1 for c in shown if c.width) - MIN_MESSAGE
+        for column in shown:
+            if column.grows_to and not column.widened:
+                want = max(0, min(column.grows_to, self._longest.get(column.name, 0)) - column.base)
+                given = max(0, min(want, spare))
+                column.width = column.base + given
+                spare -= given
 
     # --- data ------------------------------------------------------------------------------
 
     def replace(self, records: Iterable[LogRecord]) -> None:
         self.records.clear()
         self.records.extend(records)
+        self._longest.clear()
+        self._measure(self.records)
         self.cursor = len(self.records) - 1
         self._resize()
 
@@ -128,6 +160,7 @@ class LogView(ScrollView, can_focus=True):
         if not records:
             return
         at_end = self.cursor >= len(self.records) - 1
+        self._measure(records)
         overflow = max(0, len(self.records) + len(records) - (self.records.maxlen or 0))
         self.records.extend(records)
         # Move the cursor without its watcher (which redraws): a burst of pages is drawn once.
@@ -152,6 +185,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         # No sideways scrolling: the message column is clipped at the edge; Enter shows it all.
+        self._fit_names()
         self.virtual_size = Size(self.size.width, len(self.records) + 1)  # +1: the header line
         self._scroll_cursor_into_view()
         self.call_after_refresh(self._scroll_cursor_into_view)  # again once laid out
@@ -192,6 +226,7 @@ class LogView(ScrollView, can_focus=True):
         if not records:
             return
         self.records.extendleft(reversed(records))
+        self._measure(records)
         self.cursor = min(len(self.records) - 1, self.cursor + len(records))
         self._resize()
 
@@ -211,7 +246,8 @@ class LogView(ScrollView, can_focus=True):
     def action_widen(self, delta: int) -> None:
         column = self.columns[self.selected_column]
         if column.width:  # the message column takes the rest of the line
-            column.width = max(2, min(80, column.width + delta))
+            column.width = column.base = max(2, min(80, column.width + delta))
+            column.widened = True
             self._resize()
 
     def action_toggle_column(self) -> None:
@@ -256,7 +292,8 @@ class LogView(ScrollView, can_focus=True):
             if column.name == "level":
                 style = base + self.level_styles.get(record.level, Style())
             if column.width:
-                segments.append(Segment(text[: column.width].ljust(column.width) + " ", style))
+                shown = elide_middle(text, column.width) if column.grows_to else text[: column.width]
+                segments.append(Segment(shown.ljust(column.width) + " ", style))
             else:
                 segments.extend(self._highlighted(text, style))
         # One segment per run of equal style: the terminal then gets one colour code, not one a column.
