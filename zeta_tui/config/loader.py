@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from zeta_tui.config.models import ContextConfig, ZetaConfig
+from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.config.redact import SECRET_FIELDS, redact_url
 from zeta_tui.errors import ConfigError
 
@@ -218,6 +218,16 @@ class LoadedContext:
         self.config = config
         self.name = name
         self.context = context
+
+    def prometheus(self) -> PrometheusConfig:
+        """The context's [prometheus] section, or the ConfigError that says what to add."""
+        if self.context.prometheus is None:
+            raise ConfigError(
+                f"context {self.name!r} has no prometheus section",
+                where=str(self.path),
+                hint=f"add [contexts.{self.name}.prometheus] with url = \"http://host:9090\", or pass --context",
+            )
+        return self.context.prometheus
 
 
 def load_context(config_arg: str | None, context_arg: str | None) -> LoadedContext:

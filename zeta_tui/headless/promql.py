@@ -112,13 +112,7 @@ def run_promql(args: argparse.Namespace) -> int:
     if step is not None and range_seconds is None:
         raise ConfigError("--step needs --range", hint="e.g. --range 1h --step 30s")
     loaded = load_context(args.config, args.context)
-    cfg = loaded.context.prometheus
-    if cfg is None:
-        raise ConfigError(
-            f"context {loaded.name!r} has no prometheus section",
-            where=str(loaded.path),
-            hint=f"add [contexts.{loaded.name}.prometheus] with url = \"http://host:9090\", or pass --context",
-        )
+    cfg = loaded.prometheus()
     at = args.at if args.at is not None else time.time()
     samples_mode = getattr(args, "samples", False)
     return asyncio.run(_run(PrometheusClient(cfg), args.expr, at, range_seconds, step, args.json, samples_mode))

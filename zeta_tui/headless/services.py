@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 
-from zeta_tui.errors import ConfigError
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.discovery import ServiceInventory, Signal
 
@@ -38,13 +37,7 @@ def run_services(args: argparse.Namespace) -> int:
     from zeta_tui.config.loader import load_context
 
     loaded = load_context(args.config, args.context)
-    cfg = loaded.context.prometheus
-    if cfg is None:
-        raise ConfigError(
-            f"context {loaded.name!r} has no prometheus section",
-            where=str(loaded.path),
-            hint=f"add [contexts.{loaded.name}.prometheus] with url = \"http://host:9090\", or pass --context",
-        )
+    cfg = loaded.prometheus()
     inventory = asyncio.run(_discover(PrometheusClient(cfg), loaded.context, loaded.name, args.at))
     if args.json:
         sys.stdout.write(orjson.dumps(to_json(inventory), option=orjson.OPT_INDENT_2).decode() + "\n")

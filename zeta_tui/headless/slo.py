@@ -41,13 +41,7 @@ def run_slo(args: argparse.Namespace) -> int:
     from zeta_tui.resources import shipped_dir
 
     loaded = load_context(args.config, args.context)
-    cfg = loaded.context.prometheus
-    if cfg is None:
-        raise ConfigError(
-            f"context {loaded.name!r} has no prometheus section",
-            where=str(loaded.path),
-            hint=f"add [contexts.{loaded.name}.prometheus] with url = \"http://host:9090\", or pass --context",
-        )
+    cfg = loaded.prometheus()
     services = _services(args.services)
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     catalog.validate()
