@@ -45,16 +45,22 @@ def xdg(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("xdg-data")
 
 
+STOP_PATIENCE = 30
+
+
 def _stop_and_check(demo: Demo, signum: int) -> None:
     kids = demo.children()
     prometheus = [pid for pid, cmd in kids.items() if "--storage.tsdb.path" in cmd]
     assert len(prometheus) == 1, kids
     demo.proc.send_signal(signum)
     try:
-        rc = demo.proc.wait(timeout=10)
+        # What matters is that it stops, and leaves no child: the patience is generous because
+        # Prometheus writes its head block on SIGTERM, which on a loaded 2-core machine running
+        # the suite in parallel took over 10 s (seen). Speed is for bench/, not for tests.
+        rc = demo.proc.wait(timeout=STOP_PATIENCE)
     except subprocess.TimeoutExpired:
         demo.stop_hard()
-        pytest.fail(f"zeta demo did not stop within 10s of {signal.Signals(signum).name}")
+        pytest.fail(f"zeta demo did not stop within {STOP_PATIENCE}s of {signal.Signals(signum).name}")
     left = [pid for pid in kids if alive(pid)]
     assert not left, {pid: kids[pid] for pid in left}
     assert rc == (130 if signum == signal.SIGINT else 128 + signum), demo.read_stderr()
