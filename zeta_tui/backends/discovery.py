@@ -234,11 +234,12 @@ async def _nothing() -> list:
 
 
 class ServiceDirectory:
-    """A context's inventory, asked again when it is older than ``ttl`` seconds or asked about
-    another moment. Shared by every screen of a console (one round of discovery, not one per
-    screen); a failed round is not kept, so the next fetch asks again."""
+    """A context's inventory, asked again when it is older than ``ttl`` seconds (a new service
+    shows within a minute) or asked about another moment. Shared by every screen of a console
+    (one round of discovery, not one per screen); a failed round is not kept, so the next fetch
+    asks again."""
 
-    def __init__(self, prom: PrometheusClient, context: ContextConfig, context_name: str, *, ttl: float = 300.0,
+    def __init__(self, prom: PrometheusClient, context: ContextConfig, context_name: str, *, ttl: float = 60.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.prom = prom
         self.context = context
