@@ -13,6 +13,8 @@ class ZetaError(Exception):
 
     title = "Error"
     exit_code = 1
+    #: seconds the backend asked zeta to wait before asking again (HTTP 429 Retry-After)
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, hint: str = "", where: str = "") -> None:
         super().__init__(message)
@@ -61,6 +63,19 @@ class BackendTimeout(BackendError):
     """The backend did not answer within the configured timeout."""
 
     title = "Backend timed out"
+
+
+class AnswerTooLarge(BackendError):
+    """The backend's answer passed the byte cap (``max_response_bytes``); the read stopped there."""
+
+    title = "Answer too large"
+
+
+class NotConfigured(ZetaError):
+    """The context has no section for the backend a pane needs: not a failure, nothing to retry."""
+
+    title = "Not configured"
+    exit_code = 2
 
 
 class QueryError(BackendError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.errors import NotConfigured, ZetaError
 
 if TYPE_CHECKING:  # these pull in pydantic and httpx; the app must start without them
     from zeta_tui.backends.alertmanager import AlertmanagerClient
@@ -45,7 +45,7 @@ class ConsoleSession:
         if client is None:
             if section in self.unavailable:
                 raise self.unavailable[section]
-            raise BackendUnavailable(
+            raise NotConfigured(
                 f"context {self.context_name!r} has no [{section}] section",
                 hint=f"add [contexts.{self.context_name}.{section}] {example} to the config file",
             )

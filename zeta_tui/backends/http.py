@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import os
+import re
 import ssl
+import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator, Callable, TypeVar
 
 import httpx
 import orjson
 
 from zeta_tui.config.models import HttpBackendConfig
 from zeta_tui.config.redact import redact_url
-from zeta_tui.errors import BackendAuthError, BackendTimeout, BackendUnavailable, ConfigError
+from zeta_tui.errors import AnswerTooLarge, BackendAuthError, BackendTimeout, BackendUnavailable, ConfigError
 
 __all__ = ["HttpBackend", "build_client", "redact_url"]
+
+T = TypeVar("T")
+
+#: Deadlines of the user actions in progress, by backend (see HttpBackend.action).
+_DEADLINES: contextvars.ContextVar[dict[int, float] | None] = contextvars.ContextVar("zeta_http_deadlines", default=None)
+#: Answers at least this large are decoded (and their models built) in a worker thread.
+THREAD_BYTES = 256 * 1024
+#: The longest Retry-After zeta honours; a server asking for more is asked again after this.
+MAX_RETRY_AFTER = 600.0
+#: Headers of the wire that no longer describe the body once zeta has read and decoded it.
+_WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
 def _read_secret_file(path: str, field: str, url: str) -> str:
@@ -100,22 +115,118 @@ class HttpBackend:
         """Names this backend in errors: kind and URL, without credentials."""
         return f"{self.kind} at {self.url}"
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; every failure becomes a ZetaError. The whole exchange, body
-        included, is bounded by timeout_seconds (httpx's own timeouts are per phase)."""
+    @contextlib.asynccontextmanager
+    async def action(self) -> AsyncIterator[None]:
+        """One user action against this backend (a screen's question, a command): every request
+        made inside it shares one deadline of timeout_seconds, so two requests in a row against a
+        hung server cannot take twice as long. Nested actions keep the outer deadline."""
+        current = _DEADLINES.get() or {}
+        if id(self) in current:
+            yield
+            return
+        token = _DEADLINES.set({**current, id(self): time.monotonic() + self.config.timeout_seconds})
         try:
-            async with asyncio.timeout(self.config.timeout_seconds):
-                return await self.client.request(method, path, **kwargs)
+            yield
+        finally:
+            _DEADLINES.reset(token)
+
+    def _budget(self) -> float:
+        """Seconds this request may take: timeout_seconds, or what is left of the action's."""
+        deadline = (_DEADLINES.get() or {}).get(id(self))
+        timeout = self.config.timeout_seconds
+        return timeout if deadline is None else min(timeout, deadline - time.monotonic())
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request and read its answer; every failure becomes a ZetaError.
+
+        The whole exchange, body included, is bounded by timeout_seconds (httpx's own timeouts are
+        per phase, so a server dripping a byte a second would never time out), or by what is left
+        of the action's deadline. The body is read as a stream and the read stops past
+        max_response_bytes: an answer of hundreds of MB never reaches memory.
+        """
+        budget = self._budget()
+        try:
+            if budget <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(budget):
+                async with self.client.stream(method, path, **kwargs) as resp:
+                    body = await self._read_capped(resp, method, path)
         except (httpx.TimeoutException, TimeoutError):
             raise BackendTimeout(
                 f"no answer within {self.config.timeout_seconds:g}s ({method} {path})",
                 where=self.where,
                 hint="the server may be overloaded; raise timeout_seconds or narrow the time range",
             ) from None
+        except httpx.TooManyRedirects as exc:
+            raise BackendUnavailable(
+                f"redirect loop: {redact_url(str(exc.request.url))} keeps redirecting ({method} {path})",
+                where=self.where,
+                hint="the URL points at a login page or a proxy that redirects forever; use the API's own URL",
+            ) from None
         except (httpx.HTTPError, ssl.SSLError) as exc:
             # ssl.SSLError: a TLS alert after the handshake (a refused client certificate
             # under TLS 1.3) can reach us unwrapped by httpx.
             raise self._transport_error(exc) from None
+        answer = httpx.Response(
+            resp.status_code,
+            headers=[(k, v) for k, v in resp.headers.multi_items() if k.lower() not in _WIRE_HEADERS],
+            content=body,
+            request=resp.request,
+        )
+        if answer.status_code == 429:
+            raise self._too_many_requests(answer)
+        return answer
+
+    async def _read_capped(self, resp: httpx.Response, method: str, path: str) -> bytes:
+        cap = self.config.max_response_bytes
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap and not resp.headers.get("content-encoding"):
+            raise self._too_large(method, path, int(declared), declared=True)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(method, path, size)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, method: str, path: str, size: int, *, declared: bool = False) -> AnswerTooLarge:
+        cap = self.config.max_response_bytes
+        seen = f"it declared {_mib(size)}" if declared else f"more than {_mib(cap)} had come"
+        return AnswerTooLarge(
+            f"the answer to {method} {path} is over the {_mib(cap)} cap ({seen}); the read stopped there",
+            where=self.where,
+            hint="ask for less: a narrower time range, a lower limit, a more selective query; or raise max_response_bytes for this backend",
+        )
+
+    def _too_many_requests(self, resp: httpx.Response) -> BackendUnavailable:
+        wait = _retry_after(resp.headers.get("retry-after", ""))
+        error = BackendUnavailable(
+            f"HTTP 429: {error_text(resp, 160)} (the server asks zeta to slow down{f' for {wait:g}s' if wait else ''})",
+            where=self.where,
+            hint="too many requests; zeta waits as the server asks before asking again (raise refresh_seconds if it keeps happening)",
+        )
+        error.retry_after = wait
+        return error
+
+    async def read(self, resp: httpx.Response, build: Callable[[Any], T]) -> T:
+        """``build(json)`` of the answer's JSON; a large answer is decoded and built in a worker
+        thread, in pieces (json_pieces), so the console keeps answering keys meanwhile."""
+        body = resp.content
+        if len(body) < THREAD_BYTES:
+            return build(self.decode_json(resp))
+        from zeta_tui.backends.json_pieces import decode_json
+
+        def work() -> T:
+            try:
+                data = decode_json(body)
+            except orjson.JSONDecodeError:
+                self.decode_json(resp)  # raises the error that says what came instead
+                raise
+            return build(data)
+
+        return await asyncio.to_thread(work)
 
     def _transport_error(self, exc: Exception) -> BackendUnavailable:
         """Say which of TLS, proxy, or the server itself failed, and what to change."""
@@ -218,15 +329,47 @@ def _root_cause(exc: BaseException) -> str:
     return text
 
 
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MiB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KiB"
+
+
+def _retry_after(value: str) -> float | None:
+    """Retry-After as seconds (a number, or an HTTP date), at most MAX_RETRY_AFTER; None when absent."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, min(parsedate_to_datetime(value).timestamp() - time.time(), MAX_RETRY_AFTER))
+    except (TypeError, ValueError):
+        return None
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+
+
 def _short_body(resp: httpx.Response, limit: int = 200) -> str:
-    text = resp.text.strip().replace("\n", " ")
+    """The body in one short line; an HTML page (a proxy's or a server's error page) by its title."""
+    text = resp.text.strip()
+    if text[:200].lstrip().lower().startswith(("<!doctype html", "<html", "<head", "<body")) or "text/html" in resp.headers.get("content-type", ""):
+        title = _TITLE.search(text[:20_000])
+        words = " ".join(_TAGS.sub(" ", title.group(1) if title else text[:2000]).split())
+        return f"an HTML page: {words[:120]}" if words else "an HTML page"
+    text = " ".join(text.split())
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"
 
 
 def error_text(resp: httpx.Response, limit: int = 1000) -> str:
     """A server's error in its own words: the body's text, or a JSON body's ``message``/``error``
-    (Loki, Tempo and Jaeger answer either), cut to ``limit`` characters; else the status."""
+    (Loki, Tempo and Jaeger answer either), cut to ``limit`` characters; an HTML page by its
+    title (a proxy's error page); else the status."""
     text = resp.text.strip()
+    if text[:200].lstrip().lower().startswith(("<!doctype html", "<html")):
+        return _short_body(resp, limit)
     if text.startswith("{"):
         try:
             import orjson

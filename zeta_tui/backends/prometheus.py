@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.config.models import PrometheusConfig
@@ -34,14 +34,18 @@ class PrometheusClient(HttpBackend):
     def __init__(self, cfg: PrometheusConfig) -> None:
         super().__init__(cfg)
 
-    async def _api(self, path: str, params: Iterable[tuple[str, str]] | dict[str, str] | None = None, *, method: str = "GET") -> tuple[Any, tuple[str, ...]]:
-        """Call /api/v1/<path>; return (data, warnings) or raise QueryError with Prometheus's message."""
+    async def _api(self, path: str, params: Iterable[tuple[str, str]] | dict[str, str] | None = None, *, method: str = "GET",
+                   build: Callable[[Any], Any] = lambda data: data) -> tuple[Any, tuple[str, ...]]:
+        """Call /api/v1/<path>; return (build(data), warnings) or raise QueryError with Prometheus's
+        message. A large answer is decoded and built in a worker thread (HttpBackend.read)."""
         if method == "POST":
             resp = await self.request("POST", f"/api/v1/{path}", data=dict(params or {}))
         else:
             resp = await self.request("GET", f"/api/v1/{path}", params=list(params.items()) if isinstance(params, dict) else list(params or []))
         self.raise_for_auth(resp)
-        body = self.decode_json(resp)
+        return await self.read(resp, lambda body: self._envelope(resp, body, build))
+
+    def _envelope(self, resp: Any, body: Any, build: Callable[[Any], Any]) -> tuple[Any, tuple[str, ...]]:
         if not isinstance(body, dict) or "status" not in body:
             raise BackendUnavailable(
                 f"HTTP {resp.status_code}: the answer is JSON but not a Prometheus API envelope",
@@ -52,7 +56,7 @@ class PrometheusClient(HttpBackend):
         # "warning" is not in Prometheus's own API, but proxies and compatible stores send it with
         # data and warnings (a partial answer): the data are read and the warnings shown.
         if body["status"] == "warning" and "data" in body:
-            return body.get("data"), warnings or (f"the server answered with status \"warning\" and no reason (HTTP {resp.status_code})",)
+            return build(body.get("data")), warnings or (f"the server answered with status \"warning\" and no reason (HTTP {resp.status_code})",)
         if body["status"] != "success":
             error_type = str(body.get("errorType", ""))
             message = str(body.get("error", f"HTTP {resp.status_code}"))
@@ -65,7 +69,7 @@ class PrometheusClient(HttpBackend):
             else:
                 kwargs["hint"] = "the server reported an internal error; retry later or check its logs"
             raise cls(f"{error_type}: {message}" if error_type else message, **kwargs)
-        return body.get("data"), warnings
+        return build(body.get("data")), warnings
 
     # --- queries -----------------------------------------------------------------------
 
@@ -73,16 +77,19 @@ class PrometheusClient(HttpBackend):
         params = {"query": expr}
         if at is not None:
             params["time"] = _ts(at)
-        data, warnings = await self._api("query", params, method="POST")
-        return QueryResult(_instant(data), warnings)
+        samples, warnings = await self._api("query", params, method="POST", build=_instant)
+        return QueryResult(samples, warnings)
 
     async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult[list[Series]]:
         params = {"query": expr, "start": _ts(start), "end": _ts(end), "step": f"{step:g}"}
-        data, warnings = await self._api("query_range", params, method="POST")
+        series, warnings = await self._api("query_range", params, method="POST", build=self._range_result)
+        return QueryResult(series, warnings)
+
+    def _range_result(self, data: Any) -> list[Series]:
         kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
         if kind != "matrix":
             raise QueryError(f"a range query answered with {kind!r}, not a matrix", where=self.where, hint="is this URL a Prometheus-compatible API?")
-        return QueryResult(_matrix(data.get("result") or []), warnings)
+        return _matrix(data.get("result") or [])
 
     async def label_values(self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
         params = _match_params(match, start, end)

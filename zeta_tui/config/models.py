@@ -35,7 +35,11 @@ class HttpBackendConfig(_Strict):
     client_key: str | None = Field(None, description="PEM key of client_cert (if not inside it)." + _RELATIVE)
     insecure_skip_verify: bool = Field(False, description="Do not verify the server certificate. Off by default; never for production.")
     proxy: str | None = Field(None, description="Proxy URL for this backend; HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured otherwise.")
-    timeout_seconds: float = Field(10.0, gt=0, le=600, description="Give up on a request after this many seconds.")
+    timeout_seconds: float = Field(10.0, gt=0, le=600, description="Give up on a request (or on a screen's whole question to this backend) after this many seconds.")
+    max_response_bytes: int = Field(
+        64 * 1024 * 1024, ge=64 * 1024, le=4 * 1024**3,
+        description="Stop reading an answer past this many bytes (64 MiB by default) and say so, instead of filling the machine's memory.",
+    )
 
     @field_validator("url")
     @classmethod

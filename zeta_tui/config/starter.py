@@ -63,6 +63,7 @@ timeout_seconds = 10
 # insecure_skip_verify = false              # never true for production
 # proxy = "http://proxy.internal:3128"      # else HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply
 # timeout_seconds = 10
+# max_response_bytes = 67108864             # stop reading an answer past 64 MiB (the default) and say so
 #
 # [contexts.prod.alertmanager]
 # url = "https://alertmanager.internal:9093"

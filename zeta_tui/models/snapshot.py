@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Generic, TypeVar
 
-from zeta_tui.errors import ZetaError
+from zeta_tui.errors import NotConfigured, ZetaError
 
 T = TypeVar("T")
 
@@ -16,6 +16,8 @@ class PaneState(Enum):
     FRESH = "fresh"
     STALE = "stale"
     ERROR = "error"
+    #: the context lacks the backend's section: nothing failed, nothing is retried
+    NOT_CONFIGURED = "not-configured"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class Snapshot(Generic[T]):
         return replace(self, error=error, failures=self.failures + 1, next_retry_at=retry_at)
 
     def state(self, now: float, fresh_for: float) -> PaneState:
+        if isinstance(self.error, NotConfigured):
+            return PaneState.NOT_CONFIGURED
         if self.error is not None and self.value is None:
             return PaneState.ERROR
         if self.value is None:
@@ -48,6 +52,15 @@ class Snapshot(Generic[T]):
 
     def age(self, now: float) -> float | None:
         return None if self.fetched_at is None else max(0.0, now - self.fetched_at)
+
+
+def retry_delay(error: ZetaError, failures: int, base: float) -> float | None:
+    """When to ask again after ``error`` (the ``failures``-th in a row): the backoff, or longer
+    when the backend said how long to wait (HTTP 429); None for a backend that is not
+    configured (asking again would not change the config)."""
+    if isinstance(error, NotConfigured):
+        return None
+    return max(backoff_seconds(failures, base), error.retry_after or 0.0)
 
 
 def backoff_seconds(failures: int, base: float, cap: float = 300.0) -> float:

@@ -26,7 +26,7 @@ from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alert_overview import AlertRow, is_alert_series
-from zeta_tui.models.snapshot import Snapshot, backoff_seconds
+from zeta_tui.models.snapshot import Snapshot, retry_delay
 from zeta_tui.models.timerange import format_age
 from zeta_tui.querying.alert_expression import split_conditions
 from zeta_tui.widgets import units
@@ -122,7 +122,7 @@ class AlertDetailScreen(Screen):
         except Exception as exc:  # a ZetaError, or garbage from the backend: the screen stays up
             error = exc if isinstance(exc, ZetaError) else BackendUnavailable(
                 f"unexpected answer: {type(exc).__name__}: {exc}", hint="Prometheus answered something Zeta cannot read; retrying")
-            delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
+            delay = retry_delay(error, self.snapshot.failures + 1, self.app.context.refresh_seconds) or self.app.context.refresh_seconds
             self.snapshot = self.snapshot.failed(error, self.app.clock() + delay)
             chart.empty_message = "no graph: the expression could not be read (see above)"
             chart.refresh()

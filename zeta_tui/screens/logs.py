@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.logs import LogRecord
-from zeta_tui.models.snapshot import Snapshot, backoff_seconds
+from zeta_tui.models.snapshot import Snapshot, retry_delay
 from zeta_tui.widgets.history_input import HistoryInput
 from zeta_tui.widgets.log_view import LogView
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -159,8 +159,8 @@ class LogsScreen(Screen):
             return
         now = self.app.clock()
         if error is not None:
-            delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
-            self.snapshot = self.snapshot.failed(error, now + delay)
+            delay = retry_delay(error, self.snapshot.failures + 1, self.app.context.refresh_seconds)
+            self.snapshot = self.snapshot.failed(error, None if delay is None else now + delay)
             self._show_status()
             return
         self.snapshot = self.snapshot.succeeded(len(page.records), now, _with_note(page.warnings, source))

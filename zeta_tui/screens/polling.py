@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.series import QueryResult
-from zeta_tui.models.snapshot import PaneState, Snapshot, backoff_seconds
+from zeta_tui.models.snapshot import PaneState, Snapshot, retry_delay
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -152,8 +152,8 @@ class PollingScreen(Screen, Generic[T]):
             if self.is_mounted:
                 self.show(result.data)
         else:
-            delay = backoff_seconds(self.snapshot.failures + 1, self.app.context.refresh_seconds)
-            self.snapshot = self.snapshot.failed(error, now + delay)
+            delay = retry_delay(error, self.snapshot.failures + 1, self.app.context.refresh_seconds)
+            self.snapshot = self.snapshot.failed(error, None if delay is None else now + delay)
         # When the screen is shown (again): a failure is asked again at once, data once a period old.
         self._due = error is not None
         if not self.is_mounted:
@@ -167,17 +167,23 @@ class PollingScreen(Screen, Generic[T]):
         shown again after a while (or one prefetched at start-up) must not wait a whole period
         more with old data on it."""
         fetched = self.snapshot.fetched_at
+        delay = self._delay()
+        if delay is None:
+            return float("inf")
         if self.snapshot.error is not None or fetched is None:
-            return self._delay()
-        return fetched + self._delay() - self.app.clock()
+            return delay
+        return fetched + delay - self.app.clock()
 
-    def _delay(self) -> float:
+    def _delay(self) -> float | None:
+        """Seconds to the next poll; None when there is nothing to ask (no such backend)."""
         if self.snapshot.error is not None:
-            return backoff_seconds(self.snapshot.failures, self.app.context.refresh_seconds)
+            return retry_delay(self.snapshot.error, self.snapshot.failures, self.app.context.refresh_seconds)
         return self.app.context.refresh_seconds
 
-    def _arm(self, delay: float) -> None:
+    def _arm(self, delay: float | None) -> None:
         self._disarm()
+        if delay is None or delay == float("inf"):
+            return  # nothing to ask again: the backend is not configured
         if not self.app.paused and self.app.live:
             self._timer = self.set_timer(delay, self.refresh_data)
 

@@ -15,6 +15,9 @@ def describe(snapshot: Snapshot, now: float, fresh_for: float, paused: bool = Fa
     age = snapshot.age(now)
     if state is PaneState.LOADING:
         return state, "◌ loading…"
+    if state is PaneState.NOT_CONFIGURED:
+        err = snapshot.error
+        return state, f"○ not configured · {err.message}" + (f" · {err.hint}" if err.hint else "")
     if state is PaneState.FRESH:
         text = "● fresh"
     elif state is PaneState.STALE:
@@ -65,6 +68,7 @@ class PaneStatus(Static):
     PaneStatus.-stale { color: $warning; }
     PaneStatus.-error { color: $error; text-style: bold; }
     PaneStatus.-loading { color: $text-muted; }
+    PaneStatus.-not-configured { color: $text-muted; }
     """
 
     def show(self, snapshot: Snapshot, now: float, fresh_for: float, paused: bool = False) -> None:
