@@ -15,6 +15,10 @@ Every fault answers any path under its prefix, so one server serves every backen
 - ``/ok/...``: a Prometheus-style success envelope with an empty vector.
 
 Started once per test process (``fault_server()``), threaded, stopped at exit.
+
+``fault_backend(kind)`` is a server of its own per fault, answering *every* path with it, for
+backends whose client owns the path (clickhouse-connect); ``untrusted_tls_server()`` answers
+over HTTPS with a certificate of a CA zeta is not told about.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        parts = self.path.lstrip("/").split("/")
+        parts = ((self.server.fixed + "/") if self.server.fixed else "") + self.path.lstrip("/")
+        parts = parts.split("/")
         kind = parts[0]
         self.server.seen.append(self.path)
         try:
@@ -125,19 +130,50 @@ class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self) -> None:
+    def __init__(self, fixed: str = "") -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        #: a fault every path gets ("huge/1048576"); "" routes by the path's first part
+        self.fixed = fixed.strip("/")
         self.seen: list[str] = []
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def url(self, fault: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/{fault.strip('/')}"
+    def url(self, fault: str = "") -> str:
+        base = f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
+        return f"{base}/{fault.strip('/')}" if fault else base
+
+    scheme = "http"
 
 
 @cache
 def fault_server() -> FaultServer:
     server = FaultServer()
+    atexit.register(server.shutdown)
+    return server
+
+
+@cache
+def fault_backend(fault: str) -> FaultServer:
+    """A server answering every path with ``fault`` (e.g. "html500", "huge/8388608")."""
+    server = FaultServer(fixed=fault)
+    atexit.register(server.shutdown)
+    return server
+
+
+@cache
+def untrusted_tls_server() -> FaultServer:
+    """HTTPS with a certificate from a throwaway CA that zeta is not given (answers like /ok)."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server = FaultServer(fixed="ok")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.scheme = "https"
     atexit.register(server.shutdown)
     return server
