@@ -208,3 +208,43 @@ async def test_a_large_answer_is_decoded_off_the_event_loop() -> None:
     assert len(result.data) == 400 and len(result.data[0].samples) == 2_000
     assert seen_threads and loop_thread not in seen_threads  # built in a worker thread
     assert ticks > 0
+
+
+async def test_a_json_answer_with_a_wrong_content_type_is_read(httpserver) -> None:
+    body = orjson.dumps({"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "a"}, "value": [1, "2"]}]}})
+    httpserver.expect_request("/api/v1/query").respond_with_data(body, content_type="text/html; charset=iso-8859-1")
+    client = PrometheusClient(PrometheusConfig(url=httpserver.url_for("").rstrip("/")))
+    assert [s.v for s in (await client.query("a")).data] == [2.0]
+    await client.aclose()
+
+
+async def test_a_pane_is_fresh_again_within_one_retry_after_its_backend_heals() -> None:
+    """A real console against a server that is down, then heals: the pane goes from error to fresh
+    on the first retry after the healing, not later."""
+    from zeta_tui.config.models import ContextConfig, ZetaConfig
+    from zeta_tui.launch import build_app
+    from zeta_tui.widgets.pane_status import PaneStatus
+
+    server = fault_server()
+    server.broken.add("heal")
+    context = ContextConfig(prometheus=PrometheusConfig(url=server.url("switch/heal"), timeout_seconds=2), refresh_seconds=1)
+    app = build_app(ZetaConfig(default_context="r", contexts={"r": context}), "r", live=True)
+
+    def pane() -> str:
+        return str(app.screen.query_one(PaneStatus).render())
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        began = time.monotonic()
+        while "✖ error" not in pane() and time.monotonic() - began < 10:
+            await pilot.pause(0.05)
+        assert "✖ error" in pane() and "retry in" in pane(), pane()
+        await pilot.pause(2.5)  # a retry or two fail, so the backoff has grown past one period
+        countdown = int(pane().rsplit("retry in ", 1)[1].split("s")[0])
+        server.broken.discard("heal")
+        healed = time.monotonic()
+        while not pane().startswith("● fresh") and time.monotonic() - healed < 20:
+            await pilot.pause(0.05)
+        took = time.monotonic() - healed
+        last = pane()
+    assert last.startswith("● fresh"), last
+    assert took <= countdown + 1.5, (took, countdown)  # the next retry, not a later one

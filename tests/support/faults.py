@@ -12,6 +12,7 @@ Every fault answers any path under its prefix, so one server serves every backen
 - ``/status/<code>/...``: that status with a short JSON error (401, 403, 429 with Retry-After: 7);
 - ``/loop/...``: a redirect to itself;
 - ``/flaky/<n>/...``: HTTP 503 for the first n requests, then what ``/ok`` answers;
+- ``/switch/<name>/...``: HTTP 503 while ``server.broken`` holds name, then what ``/ok`` answers;
 - ``/ok/...``: a Prometheus-style success envelope with an empty vector.
 
 Started once per test process (``fault_server()``), threaded, stopped at exit.
@@ -93,6 +94,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Location", self.path)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif kind == "switch":
+                if parts[1] in self.server.broken:
+                    self._send(503, b'{"status": "error", "error": "down for the test"}')
+                else:
+                    self._send(200, OK_BODY)
             elif kind == "flaky":
                 key = "/".join(parts[:2])
                 with self.server.lock:
@@ -136,6 +142,7 @@ class FaultServer(ThreadingHTTPServer):
         self.fixed = fixed.strip("/")
         self.seen: list[str] = []
         self.counts: dict[str, int] = {}
+        self.broken: set[str] = set()
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
