@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.timerange import PRESETS, TimeRange
-from zeta_tui.modes import ANALYTICS_MODES
+from zeta_tui.modes import ANALYTICS_MODES, BY_ID, SCREENS
 from zeta_tui.resources import shipped_dir
 from zeta_tui.theming import load_themes
 
@@ -30,16 +30,16 @@ MIN_WIDTH, MIN_HEIGHT = 60, 15
 #: Seconds after start-up the embedded analytics store is opened, when the console opens on another screen.
 WARM_ANALYTICS_AFTER = 1.5
 
-SCREENS_BY_KEY = {
-    "1": ("health", "Service health"), "2": ("api", "API performance"), "3": ("logs", "Logs"), "4": ("traces", "Traces"), "5": ("alerts", "Alerts"),
-    "6": ("slo", "SLO"), "7": ("tenants", "Tenants"), "8": ("cost", "Cost"), "9": ("sql", "SQL console"),
-}
-
-
 def _screen_class(module: str, name: str) -> type[Screen]:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+def _screen_bindings() -> list[Binding]:
+    """A number key per mode of the registry (modes.py), with its id and tooltip."""
+    return [Binding(s.key, f"switch_screen_mode('{s.id}')", s.short, id=s.binding_id,
+                    tooltip=s.summary, show=s.in_footer) for s in SCREENS if s.mode and s.key]
 
 
 def _polling(screen: Screen) -> bool:
@@ -63,40 +63,20 @@ class ZetaApp(App[int]):
 
     TITLE = "zeta"
     CSS_PATH = str(shipped_dir("themes") / "zeta.tcss")
-    # mode -> (module, class); imported when the session arrives, after the first frame.
-    MODE_SCREENS = {
-        "health": ("zeta_tui.screens.health", "HealthScreen"),
-        "api": ("zeta_tui.screens.api_performance", "ApiPerformanceScreen"),
-        "logs": ("zeta_tui.screens.logs", "LogsScreen"),
-        "traces": ("zeta_tui.screens.traces", "TracesScreen"),
-        "alerts": ("zeta_tui.screens.alerts", "AlertsScreen"),
-        "slo": ("zeta_tui.screens.slo", "SloScreen"),
-        "tenants": ("zeta_tui.screens.tenants", "TenantsScreen"),
-        "cost": ("zeta_tui.screens.cost", "CostScreen"),
-        "sql": ("zeta_tui.screens.sql_console", "SqlConsoleScreen"),
-    }
-    # Keys that live on widgets and pushed screens, listed by `?` after the screens' own.
+    # mode -> (module, class), from the registry; imported when the session arrives, after the first frame.
+    MODE_SCREENS = {s.id: (s.module, s.class_name) for s in SCREENS if s.mode}
+    # Keys of the screens pushed on top, and of widgets, listed by `?` after the modes' own.
     HELP_EXTRA = {
+        **{s.id: (s.module, s.class_name) for s in SCREENS if not s.mode},
         "logs list": ("zeta_tui.widgets.log_view", "LogView"),
-        "trace": ("zeta_tui.screens.trace_view", "TraceViewScreen"),
         "waterfall": ("zeta_tui.widgets.waterfall", "WaterfallView"),
         "alert": ("zeta_tui.screens.alert_detail", "AlertDetailScreen"),
-        "silences": ("zeta_tui.screens.silences", "SilencesScreen"),
         "silence form": ("zeta_tui.screens.silences", "SilenceForm"),
-        "tenant": ("zeta_tui.screens.tenant_detail", "TenantDetailScreen"),
     }
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("1", "switch_screen_mode('health')", "Health", id="screen.health", tooltip="Service health: status, CPU, memory, I/O, restarts"),
-        Binding("2", "switch_screen_mode('api')", "API", id="screen.api", tooltip="API performance: rate, latency, errors, slowest endpoints"),
-        Binding("3", "switch_screen_mode('logs')", "Logs", id="screen.logs", tooltip="Logs: search and live tail"),
-        Binding("4", "switch_screen_mode('traces')", "Traces", id="screen.traces", tooltip="Traces: search, waterfall, critical path"),
-        Binding("5", "switch_screen_mode('alerts')", "Alerts", id="screen.alerts", tooltip="Alerts: firing and pending, with their evidence"),
-        Binding("6", "switch_screen_mode('slo')", "SLO", id="screen.slo", tooltip="SLOs: error budgets and burn rates per service"),
-        Binding("7", "switch_screen_mode('tenants')", "Tenants", id="screen.tenants", tooltip="Tenants: usage, errors, latency, quota (ClickHouse)", show=False),
-        Binding("8", "switch_screen_mode('cost')", "Cost", id="screen.cost", tooltip="Cost per service, per call and per tenant, with recommendations", show=False),
-        Binding("9", "switch_screen_mode('sql')", "SQL", id="screen.sql", tooltip="SQL console: read-only SQL on ClickHouse", show=False),
+        *_screen_bindings(),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
         Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
@@ -162,7 +142,7 @@ class ZetaApp(App[int]):
 
     async def on_mount(self) -> None:
         if self.session is None:
-            title = {mode: title for mode, title in SCREENS_BY_KEY.values()}[self._first_screen]
+            title = BY_ID[self._first_screen].title
             await self.push_screen(StartingScreen(f"{title} · {self._starting}"))
             self.call_after_refresh(self._load_session)
         else:
@@ -284,8 +264,10 @@ class ZetaApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for key, (mode, title) in SCREENS_BY_KEY.items():
-            yield SystemCommand(f"Go to {title}", f"Switch screens (key {key})", lambda m=mode: self.run_action(f"switch_screen_mode('{m}')"))
+        for spec in SCREENS:
+            if spec.mode:
+                yield SystemCommand(f"Go to {spec.title}", f"{spec.summary} (key {spec.key}, or :{spec.commands[0]})",
+                                    lambda m=spec.id: self.run_action(f"switch_screen_mode('{m}')"))
         for label in PRESETS:
             yield SystemCommand(f"Time range: last {label}", "Set the time window of every screen", lambda l=label: self.set_range(l))
         yield SystemCommand("Custom time range…", "Type a duration or START .. END", self.action_custom_range)
