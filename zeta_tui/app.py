@@ -20,7 +20,9 @@ from textual.widgets import Static
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.timerange import PRESETS, TimeRange
 from zeta_tui.modes import ANALYTICS_MODES, BY_ID, SCREENS
+from zeta_tui.navigation import NavigationMixin, Step
 from zeta_tui.resources import shipped_dir
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.theming import load_themes
 
 if TYPE_CHECKING:
@@ -42,11 +44,6 @@ def _screen_bindings() -> list[Binding]:
                     tooltip=s.summary, show=s.in_footer) for s in SCREENS if s.mode and s.key]
 
 
-def _polling(screen: Screen) -> bool:
-    """Is this one of the data screens (they fetch, have the shell header, and can prefetch)?"""
-    return all(hasattr(screen, name) for name in ("refresh_data", "update_header", "on_pause_changed", "prefetch"))
-
-
 class StartingScreen(Screen):
     """The first frame: what is being opened, before the config is read."""
 
@@ -58,7 +55,7 @@ class StartingScreen(Screen):
         yield Static(f"zeta · {self._what}", classes="starting")
 
 
-class ZetaApp(App[int]):
+class ZetaApp(NavigationMixin, App[int]):
     """The console. Everything it shows comes from the backends handed to it."""
 
     TITLE = "zeta"
@@ -82,7 +79,9 @@ class ZetaApp(App[int]):
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
         Binding("r", "refresh_now", "Refresh", id="app.refresh", tooltip="Refresh the current screen now"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key binding"),
-        Binding("colon", "command_palette", "Commands", id="app.palette", tooltip="Command palette (same as Ctrl+P, for terminals that eat it)", show=False),
+        Binding("colon", "command_line", "Command", id="app.command", tooltip="Go anywhere: :alerts, :logs QUERY, :trace ID, :tenant ID, ... (Ctrl+P: the palette)"),
+        Binding("escape", "back", "Back", id="app.back", tooltip="Back along the way you came (a join from another screen)", show=False),
+        Binding("backspace", "back", "Back", id="app.back_key", tooltip="Back along the way you came (also Esc)", show=False),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit zeta"),
     ]
 
@@ -108,6 +107,7 @@ class ZetaApp(App[int]):
         self._starting = starting
         self._first_screen = first_screen if first_screen in self.MODE_SCREENS else "health"
         self._custom_range: TimeRange | None = None
+        self.way_back: list[Step] = []
         self._keymap: dict[str, str] = {}
         for t in load_themes(shipped_dir("themes")):
             self.register_theme(t)
@@ -173,7 +173,7 @@ class ZetaApp(App[int]):
         # Ask every screen's first question now: the first screen is built while its
         # answer is on the way, and the others show data at once when their key is pressed.
         for screen in self._mode_screens.values():
-            if _polling(screen):
+            if isinstance(screen, ConsoleScreen):
                 screen.prefetch()
         await self.switch_mode(self._first_screen)
         if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_MODES:
@@ -200,12 +200,12 @@ class ZetaApp(App[int]):
         self._on_question_changed()
 
     def watch_paused(self) -> None:
-        if _polling(self.screen):
+        if isinstance(self.screen, ConsoleScreen):
             self.screen.on_pause_changed()
 
     def _on_question_changed(self) -> None:
         screen = self.screen
-        if _polling(screen):
+        if isinstance(screen, ConsoleScreen):
             screen.update_header()
             screen.refresh_data()
 
@@ -214,16 +214,15 @@ class ZetaApp(App[int]):
     async def action_switch_screen_mode(self, mode: str) -> None:
         if self.session is None:
             return  # still starting
+        self.way_back.clear()  # a number key starts a new way; only joins are walked back
         if self.current_mode != mode:
             await self.switch_mode(mode)
+        self._refresh_header()
         self._apply_min_size()
 
-    async def drill_to_service(self, service: str) -> None:
-        """Health -> API Performance filtered to one service."""
-        await self.switch_mode("api")
-        screen = self.screen
-        if hasattr(screen, "set_service"):
-            screen.set_service(service)
+    def _refresh_header(self) -> None:
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.update_header()
 
     def action_next_range(self) -> None:
         self._custom_range = None
@@ -251,7 +250,7 @@ class ZetaApp(App[int]):
         self.paused = not self.paused
 
     def action_refresh_now(self) -> None:
-        if _polling(self.screen):
+        if isinstance(self.screen, ConsoleScreen):
             self.screen.refresh_data()
 
     def action_help(self) -> None:
@@ -274,56 +273,6 @@ class ZetaApp(App[int]):
         yield SystemCommand("Pause / resume refreshing", "Key p", self.action_toggle_pause)
         yield SystemCommand("Refresh now", "Key r", self.action_refresh_now)
         yield SystemCommand("Help: list every key", "Key ?", self.action_help)
-
-    # --- routed between screens -------------------------------------------------------------
-
-    async def on_open_trace(self, message) -> None:
-        """A log record's trace link: the Traces screen, with the waterfall of that trace."""
-        from zeta_tui.models.traces import normalise_id
-        from zeta_tui.screens.trace_view import TraceViewScreen
-
-        await self.switch_mode("traces")
-        await self.push_screen(TraceViewScreen(normalise_id(message.trace_id), span_id=normalise_id(message.span_id)))
-
-    def lock_window(self, start: float, end: float) -> None:
-        """Every screen's time window fixed to [start, end] (a join from a trace or an alert)."""
-        from datetime import datetime
-
-        def clock(t: float) -> str:
-            return datetime.fromtimestamp(t).strftime("%H:%M:%S")
-
-        label = f"{clock(start)} .. {clock(end)}"
-        self._custom_range = TimeRange(start, end, label)
-        if self.range_label == label:
-            self._on_question_changed()
-        self.range_label = label
-
-    async def show_logs(self, query: str, start: float, end: float) -> None:
-        """The Logs screen searching ``query`` in [start, end] (from a trace or an alert)."""
-        self.lock_window(start, end)
-        await self.switch_mode("logs")
-        screen = self.screen
-        if hasattr(screen, "set_query"):
-            screen.set_query(query)
-
-    async def show_traces(self, service: str, errors_only: bool, start: float, end: float) -> None:
-        """The Traces screen searching one service's traces (with errors) in [start, end]."""
-        self.lock_window(start, end)
-        await self.switch_mode("traces")
-        screen = self.screen
-        while not hasattr(screen, "set_search") and len(self.screen_stack) > 1:  # a trace view on top
-            self.pop_screen()
-            screen = self.screen
-        if hasattr(screen, "set_search"):
-            screen.set_search(service, errors_only)
-
-    async def show_api(self, service: str, endpoint: str, start: float, end: float) -> None:
-        """API Performance for one service (and endpoint) in [start, end]."""
-        self.lock_window(start, end)
-        await self.switch_mode("api")
-        screen = self.screen
-        if hasattr(screen, "set_scope"):
-            screen.set_scope(service or None, endpoint)
 
     def query_history(self, kind: str, *, multiline: bool = False) -> list[str]:
         from zeta_tui.config.history import QueryHistory

@@ -18,3 +18,47 @@ class OpenTrace(Message):
         self.around = around
         self.service = service
         self.span_id = span_id
+
+
+class ShowService(Message):
+    """API performance for one service (Enter on a Health row)."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+
+class ShowLogs(Message):
+    """The Logs screen searching ``query`` in [start, end] (from a trace, an alert, a tenant)."""
+
+    def __init__(self, query: str, start: float, end: float) -> None:
+        super().__init__()
+        self.query = query
+        self.start = start
+        self.end = end
+
+
+class ShowTraces(Message):
+    """The Traces screen searching one service's traces (only those with errors) in [start, end]."""
+
+    def __init__(self, service: str, errors_only: bool, start: float, end: float) -> None:
+        super().__init__()
+        self.service = service
+        self.errors_only = errors_only
+        self.start = start
+        self.end = end
+
+
+class ShowApi(Message):
+    """API performance for one service and endpoint in [start, end] (from a span)."""
+
+    def __init__(self, service: str, endpoint: str, start: float, end: float) -> None:
+        super().__init__()
+        self.service = service
+        self.endpoint = endpoint
+        self.start = start
+        self.end = end
+
+
+class GoBack(Message):
+    """Return along the way the user came (Esc on a screen with nothing left to clear)."""

@@ -267,6 +267,10 @@ class ServiceDirectory:
     def forget(self) -> None:
         self._cached = None
 
+    def known(self) -> ServiceInventory | None:
+        """The last inventory, however old (completion on the command line; no question asked)."""
+        return self._cached[2] if self._cached is not None else None
+
 
 async def discover(prom: PrometheusClient, context: ContextConfig, context_name: str, *, at: float | None = None) -> ServiceInventory:
     """What ``prom`` has for ``context`` as of ``at`` (None: now). Raises ZetaError (ConfigError

@@ -21,9 +21,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from zeta_tui.messages import GoBack
+from zeta_tui.messages import ShowLogs, ShowTraces
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alert_overview import AlertRow, is_alert_series
 from zeta_tui.models.snapshot import Snapshot, retry_delay
@@ -35,7 +37,7 @@ from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 BEFORE_SECONDS = 1800.0  # the window starts this long before the condition began
@@ -48,12 +50,12 @@ def alert_window(row: AlertRow, now: float) -> tuple[float, float]:
     return began - BEFORE_SECONDS, max(now, began + 60)
 
 
-class AlertDetailScreen(Screen):
+class AlertDetailScreen(ConsoleScreen):
     TITLE = "Alert"
-    app: "ZetaApp"
+    app: "Console"
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="alert.back", tooltip="Back to the alerts"),
+        Binding("escape", "back", "Back", id="alert.back", tooltip="Back to the alerts"),
         Binding("l", "logs", "Error logs", id="alert.logs", tooltip="The service's ERROR logs in the alert's window"),
         Binding("o", "traces", "Traces", id="alert.traces", tooltip="The service's traces with errors in the alert's window"),
     ]
@@ -63,6 +65,9 @@ class AlertDetailScreen(Screen):
         self.row = row
         self.snapshot: Snapshot[int] = Snapshot()
         self.window = (0.0, 0.0)
+
+    def action_back(self) -> None:
+        self.post_message(GoBack())  # back to the list, or along a join
 
     def compose(self) -> ComposeResult:
         yield ShellHeader()
@@ -82,9 +87,14 @@ class AlertDetailScreen(Screen):
 
     # --- shell hooks --------------------------------------------------------------------------
 
+    def crumb(self) -> str:
+        return self.row.name or "Alert"
+
+    def header_range(self) -> str:
+        return self._window_label()
+
     def update_header(self) -> None:
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context,
-                                                 range_label=self._window_label(), paused=self.app.paused)
+        super().update_header()
         self._show_status()
 
     def prefetch(self) -> None:
@@ -186,10 +196,10 @@ class AlertDetailScreen(Screen):
     def action_logs(self) -> None:
         service = self.row.service
         query = f'service:"{service}" AND level:ERROR' if service else "level:ERROR"
-        self.app.call_later(self.app.show_logs, query, *self.window)
+        self.post_message(ShowLogs(query, *self.window))
 
     def action_traces(self) -> None:
-        self.app.call_later(self.app.show_traces, self.row.service, True, *self.window)
+        self.post_message(ShowTraces(self.row.service, True, *self.window))
 
 
 async def _graph(prom, queries: list[str], start: float, end: float, step: float) -> list:

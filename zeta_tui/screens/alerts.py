@@ -24,7 +24,6 @@ from zeta_tui.widgets.alert_table import AlertTable
 
 
 class AlertsScreen(PollingScreen[AlertsFetched]):
-    TITLE = "Alerts"
 
     BINDINGS = [
         Binding("enter", "open", "Evidence", id="alerts.open", tooltip="The alert's expression graphed around it, with keys to its logs and traces"),

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Static
 
+from zeta_tui.messages import GoBack
 from zeta_tui.models.performance import ApiPerformance
 from zeta_tui.models.series import QueryResult, Series
 from zeta_tui.models.timerange import TimeRange
@@ -34,13 +35,12 @@ def endpoint_filter_regex(text: str) -> str:
 
 
 class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
-    TITLE = "API performance"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="api.filter", tooltip="Filter endpoints by a substring"),
         Binding("s", "next_service", "Service", id="api.service", tooltip="Cycle the service filter (all, then each service)"),
         Binding("c", "next_chart", "Chart", id="api.chart", tooltip="Show the next chart when only one fits"),
-        Binding("escape", "clear_filter", "Clear", id="api.clear", tooltip="Clear the service and endpoint filters"),
+        Binding("escape", "clear_filter", "Clear/back", id="api.clear", tooltip="Clear the service and endpoint filters; with none, go back"),
     ]
 
     def __init__(self) -> None:
@@ -152,6 +152,9 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         self._layout_charts()
 
     def action_clear_filter(self) -> None:
+        if self.service is None and not self.endpoint_text:
+            self.post_message(GoBack())  # nothing to clear: Esc walks back
+            return
         self.query_one("#api-endpoint-filter", Input).value = ""
         self.endpoint_text = ""
         self.set_service(None)

@@ -84,7 +84,6 @@ def plans_text(plans: tuple[Record, ...]) -> str:
 
 
 class CostScreen(PollingScreen[CostView]):
-    TITLE = "Cost"
 
     BINDINGS = [
         Binding("w", "window", "Window", id="cost.window", tooltip="Cycle the window of the tenant table: 7, 30 or 1 day(s)"),

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
+from zeta_tui.messages import ShowService
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -45,7 +46,6 @@ def summary(view: HealthView) -> str:
 
 
 class HealthScreen(PollingScreen[HealthView]):
-    TITLE = "Service health"
 
     BINDINGS = [
         Binding("enter", "drill", "API perf", id="health.drill", tooltip="Open API Performance for the selected service"),
@@ -130,9 +130,9 @@ class HealthScreen(PollingScreen[HealthView]):
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        await self.app.drill_to_service(str(event.row_key.value))
+        self.post_message(ShowService(str(event.row_key.value)))
 
     async def action_drill(self) -> None:
         service = self.query_one(ServiceHealthTable).selected_service()
         if service is not None:
-            await self.app.drill_to_service(service)
+            self.post_message(ShowService(service))

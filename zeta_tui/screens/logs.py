@@ -16,9 +16,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.logs import LogRecord
 from zeta_tui.models.snapshot import Snapshot, retry_delay
@@ -28,15 +28,14 @@ from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
 
 SEARCH_LIMIT = 2000  # records fetched for a search; follow mode then appends
 CONTEXT_RECORDS = 20  # `c`: records before and after, from the same service
 
 
-class LogsScreen(Screen):
-    TITLE = "Logs"
-    app: "ZetaApp"
+class LogsScreen(ConsoleScreen):
+    app: "Console"
 
     BINDINGS = [
         Binding("slash", "focus_query", "Query", id="logs.query", tooltip="Edit the query (Kibana syntax: level:ERROR AND tenant_id:\"tenant_001\")"),
@@ -109,9 +108,11 @@ class LogsScreen(Screen):
 
     # --- shared shell hooks (the app calls these like on any data screen) ---------------------
 
+    def header_range(self) -> str:
+        return "live" if self.following else self.app.range_label
+
     def update_header(self) -> None:
-        range_label = "live" if self.following else self.app.range_label
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context, range_label=range_label, paused=self.app.paused)
+        super().update_header()
         self._show_status()
 
     def on_pause_changed(self) -> None:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
@@ -19,20 +18,20 @@ from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.snapshot import PaneState, Snapshot, retry_delay
 from zeta_tui.models.timerange import TimeRange
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
 
 T = TypeVar("T")
 
 
-class PollingScreen(Screen, Generic[T]):
+class PollingScreen(ConsoleScreen, Generic[T]):
     """Subclasses implement ``fetch`` (async, may raise ZetaError) and ``show``."""
 
-    TITLE = ""
-    app: "ZetaApp"
+    app: "Console"
 
     def __init__(self) -> None:
         super().__init__()
@@ -113,7 +112,7 @@ class PollingScreen(Screen, Generic[T]):
             self._ticker.pause()
 
     def update_header(self) -> None:
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context, range_label=self.app.range_label, paused=self.app.paused)
+        super().update_header()
         self._show_status()
 
     # --- polling -------------------------------------------------------------------------

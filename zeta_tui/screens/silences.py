@@ -14,9 +14,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from zeta_tui.messages import GoBack
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alerts import Matcher, Silence, matchers_for
 from zeta_tui.models.snapshot import Snapshot
@@ -26,7 +28,7 @@ from zeta_tui.widgets.shell_header import ShellHeader
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
 
 _MODAL = """
 {name} {{ align: center middle; }}
@@ -35,7 +37,7 @@ _MODAL = """
 """
 
 
-def read_only_reason(app: "ZetaApp") -> str:
+def read_only_reason(app: "Console") -> str:
     """Why writes are refused in this context ("" when they are not)."""
     ctx = app.context
     if not ctx.is_read_only:
@@ -98,7 +100,7 @@ class SilenceForm(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="silence.cancel", tooltip="Close without creating anything")]
     DEFAULT_CSS = _MODAL.format(name="SilenceForm")
-    app: "ZetaApp"
+    app: "Console"
 
     def __init__(self, alert=None) -> None:  # noqa: ANN001 (anything with labels: an Alert or an overview row)
         super().__init__()
@@ -177,14 +179,13 @@ SILENCE_COLUMNS = (
 )
 
 
-class SilencesScreen(Screen):
+class SilencesScreen(ConsoleScreen):
     """Every silence: active first, then pending, then expired; x expires the selected one."""
 
-    TITLE = "Silences"
-    app: "ZetaApp"
+    app: "Console"
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="silences.back", tooltip="Back to the alerts"),
+        Binding("escape", "back", "Back", id="silences.back", tooltip="Back to the alerts"),
         Binding("n", "new", "New", id="silences.new", tooltip="Create a silence (matchers typed by hand)"),
         Binding("x", "expire", "Expire", id="silences.expire", tooltip="Expire the selected silence (asks first)"),
     ]
@@ -193,6 +194,9 @@ class SilencesScreen(Screen):
         super().__init__()
         self.snapshot: Snapshot[int] = Snapshot()
         self.silences: list[Silence] = []
+
+    def action_back(self) -> None:
+        self.post_message(GoBack())  # back to the list, or along a join
 
     def compose(self) -> ComposeResult:
         yield ShellHeader()
@@ -205,10 +209,6 @@ class SilencesScreen(Screen):
         self.query_one(DataTable).focus()
         self.update_header()
         self.refresh_data()
-
-    def update_header(self) -> None:
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context,
-                                                 range_label=self.app.range_label, paused=self.app.paused)
 
     def prefetch(self) -> None:
         """Nothing to prefetch: silences are read when the screen opens."""

@@ -51,7 +51,6 @@ class SloView:
 
 
 class SloScreen(PollingScreen[SloView]):
-    TITLE = "SLO"
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="slo-history")

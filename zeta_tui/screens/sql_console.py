@@ -21,16 +21,16 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static, TextArea
 
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.analytics import is_numeric_type, query_cost_text
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
     from zeta_tui.backends.analytics import ResultSet
 
 HISTORY_KIND = "sql"
@@ -53,9 +53,8 @@ def status_text(result: "ResultSet", max_rows: int) -> str:
     return text
 
 
-class SqlConsoleScreen(Screen):
-    TITLE = "SQL"
-    app: "ZetaApp"
+class SqlConsoleScreen(ConsoleScreen):
+    app: "Console"
 
     BINDINGS = [
         Binding("f5,ctrl+r", "run", "Run", id="sql.run", tooltip="Run the SQL (read-only)", priority=True),
@@ -92,10 +91,6 @@ class SqlConsoleScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.update_header()
-
-    def update_header(self) -> None:
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context, range_label=self.app.range_label,
-                                                 paused=self.app.paused)
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#sql-status", Static)

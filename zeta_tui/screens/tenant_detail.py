@@ -18,6 +18,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from zeta_tui.messages import GoBack
+from zeta_tui.messages import ShowLogs
 from zeta_tui.models.analytics import Record, as_date, bytes_text, count_text, money, next_window, pct_text, window_text
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -79,10 +81,9 @@ def facts_text(tenant: str, top: Record | None, view: TenantView, error: str) ->
 
 
 class TenantDetailScreen(PollingScreen[TenantView]):
-    TITLE = "Tenant"
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="tenant.back", tooltip="Back to the tenants"),
+        Binding("escape", "back", "Back", id="tenant.back", tooltip="Back to the tenants"),
         Binding("w", "window", "Window", id="tenant.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"),
         Binding("l", "logs", "Error logs", id="tenant.logs", tooltip="This tenant's ERROR logs over the window (the Logs screen)"),
     ]
@@ -92,6 +93,12 @@ class TenantDetailScreen(PollingScreen[TenantView]):
         self.tenant_id = tenant_id
         self.top = top
         self.days = days
+
+    def crumb(self) -> str:
+        return self.tenant_id
+
+    def action_back(self) -> None:
+        self.post_message(GoBack())  # back to the list, or along a join
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="tenant-title")
@@ -164,4 +171,4 @@ class TenantDetailScreen(PollingScreen[TenantView]):
     async def action_logs(self) -> None:
         until = today_utc(self.app.clock())
         start = day_seconds(until - timedelta(days=self.days - 1))
-        await self.app.show_logs(f'tenant_id:"{self.tenant_id}" AND level:ERROR', start, self.app.clock())
+        self.post_message(ShowLogs(f'tenant_id:"{self.tenant_id}" AND level:ERROR', start, self.app.clock()))

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
+from zeta_tui.messages import GoBack
 from zeta_tui.models.analytics import (TENANT_SORTS, Record, as_date, bytes_text, count_text, filter_tenants, next_window, pct_text,
                                        sort_tenants, window_text)
 from zeta_tui.models.series import QueryResult
@@ -79,7 +80,6 @@ def quota_cell(value: Any, error_colour: str, warning_colour: str) -> Text:
 
 
 class TenantsScreen(PollingScreen[TenantsView]):
-    TITLE = "Tenants"
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="tenants.open", tooltip="Open the highlighted tenant: endpoints, latency, quota, cost"),
@@ -239,6 +239,9 @@ class TenantsScreen(PollingScreen[TenantsView]):
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#tenants-filter", Input)
+        if not self.filter_text and not field.display:
+            self.post_message(GoBack())  # nothing to clear: Esc walks back
+            return
         field.display = False
         self.filter_text = ""
         self.query_one("#tenants-table", DataTable).focus()

@@ -17,9 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from zeta_tui.messages import GoBack
+from zeta_tui.messages import ShowApi, ShowLogs
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.critical_path import critical_path, on_path
 from zeta_tui.models.snapshot import Snapshot
@@ -31,7 +34,7 @@ from zeta_tui.widgets.span_detail import span_detail
 from zeta_tui.widgets.waterfall import WaterfallView
 
 if TYPE_CHECKING:
-    from zeta_tui.app import ZetaApp
+    from zeta_tui.screens.contract import Console
 
 WIDE_DETAIL = 140  # columns from which the span detail sits beside the waterfall
 JOIN_MARGIN_SECONDS = 60.0  # logs of a trace: its time window widened by this much each side
@@ -43,12 +46,11 @@ _PALETTE_KEYS = ("accent", "primary", "secondary", "success", "warning")
 _EXTRA = ("#d19a66", "#56b6c2", "#c678dd", "#98c379", "#e5c07b", "#61afef", "#be5046")
 
 
-class TraceViewScreen(Screen):
-    TITLE = "Trace"
-    app: "ZetaApp"
+class TraceViewScreen(ConsoleScreen):
+    app: "Console"
 
     BINDINGS = [
-        Binding("escape", "back", "Back", id="trace.back", tooltip="Back to the search results"),
+        Binding("escape", "back", "Back", id="trace.back", tooltip="Back to the search results, or to where the trace was opened from"),
         Binding("slash", "focus_search", "Find", id="trace.find", tooltip="Find spans by operation, service, id or attribute (n / N jump)"),
         Binding("n", "next_match(1)", "Next", show=False, id="trace.next", tooltip="Next match"),
         Binding("N", "next_match(-1)", "Prev", show=False, id="trace.prev", tooltip="Previous match"),
@@ -111,9 +113,11 @@ class TraceViewScreen(Screen):
 
     # --- shell hooks ------------------------------------------------------------------------
 
+    def crumb(self) -> str:
+        return f"trace {self.trace_id[:8]}"
+
     def update_header(self) -> None:
-        self.query_one(ShellHeader).show_context(self.TITLE, self.app.context_name, self.app.context,
-                                                 range_label=self.app.range_label, paused=self.app.paused)
+        super().update_header()
         self._show_status()
 
     def refresh_data(self) -> None:
@@ -230,7 +234,7 @@ class TraceViewScreen(Screen):
             find.display = False
             self.query_one(WaterfallView).focus()
             return
-        self.app.pop_screen()
+        self.post_message(GoBack())  # to the results, or back along a join (a log record's trace)
 
     def action_focus_search(self) -> None:
         find = self.query_one("#trace-find", Input)
@@ -270,7 +274,7 @@ class TraceViewScreen(Screen):
             query += f' AND service:"{span.service}"'
         start = self.trace_tree.start_ns / 1e9 - JOIN_MARGIN_SECONDS
         end = self.trace_tree.end_ns / 1e9 + JOIN_MARGIN_SECONDS
-        self.app.call_later(self.app.show_logs, query, start, end)
+        self.post_message(ShowLogs(query, start, end))
 
     def action_api(self) -> None:
         span = self._span()
@@ -278,7 +282,7 @@ class TraceViewScreen(Screen):
             return
         endpoint = next((str(span.get(k)) for k in ENDPOINT_KEYS if span.get(k)), "")
         middle = (self.trace_tree.start_ns + self.trace_tree.end_ns) / 2e9
-        self.app.call_later(self.app.show_api, span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS)
+        self.post_message(ShowApi(span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS))
 
     def action_copy_trace(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
+from zeta_tui.messages import GoBack
 from zeta_tui.errors import QueryError
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -47,7 +48,6 @@ SCATTER_MIN_HEIGHT = 30  # terminal rows from which the scatter is shown (at 80x
 
 
 class TracesScreen(PollingScreen[TraceSearch]):
-    TITLE = "Traces"
 
     BINDINGS = [
         Binding("slash", "focus_form", "Search", id="traces.search", tooltip="Edit the search (service, operation, tags, min/max duration, limit)"),
@@ -214,5 +214,9 @@ class TracesScreen(PollingScreen[TraceSearch]):
             self.open_trace(normalise_id(text))
 
     def action_back_to_results(self) -> None:
+        results = self.query_one("#traces-results", DataTable)
+        if not self.query_one("#traces-id").display and results.has_focus:
+            self.post_message(GoBack())  # already on the results: Esc walks back
+            return
         self.query_one("#traces-id").display = False
-        self.query_one("#traces-results", DataTable).focus()
+        results.focus()
