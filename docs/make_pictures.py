@@ -8,7 +8,8 @@ host shows an SVG as an image, with no web fonts) draws the charts' braille (U+2
 fallback font whose glyphs are wider than a cell, so chart lines run past their frames and the
 frames' right edges stand apart as stray bars. This script writes a copy of each SVG in which
 every glyph sits in its own cell, in DejaVu Sans Mono (braille from DejaVu Sans, the fallback
-fontconfig picks: Debian's fonts-dejavu-core has both), and converts that copy to PNG.
+fontconfig picks: Debian's fonts-dejavu-core has both), with each run of full blocks drawn as one
+rectangle (bars without seams), and converts that copy to PNG. Look at the PNGs before committing.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ PICTURES = {
     "alert-evidence-160x50.png": "test_snapshots_alerts/test_alert_detail_graph_and_threshold[160x50].svg",
 }
 
-# A PNG of 160 columns is drawn at this width in pixels (the SVG's own size is ~1970).
-WIDTH = 1280
+# PNG pixels per SVG unit: 160 columns (an SVG ~1970 wide) become 1280 pixels; 80 columns, ~650.
+SCALE = 0.65
 
 _TEXT = re.compile(
     r'<text class="(?P<cls>terminal-r\d+)" x="(?P<x>[\d.]+)" y="(?P<y>[\d.]+)" '
     r'textLength="(?P<len>[\d.]+)" clip-path="(?P<clip>[^"]+)">(?P<body>[^<]*)</text>'
 )
+_VIEWBOX = re.compile(r'viewBox="0 0 (?P<w>[\d.]+) ')
 _LINE = re.compile(r'<clipPath id="(?P<id>terminal-line-\d+)">\s*<rect x="0" y="(?P<y>[\d.]+)" width="[\d.]+" height="(?P<h>[\d.]+)"/>')
 FULL_BLOCK = "\u2588"
 _RUNS = re.compile(f"{FULL_BLOCK}+|[^{FULL_BLOCK}]+")
@@ -99,9 +101,10 @@ def main() -> int:
     IMAGES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, source in PICTURES.items():
+            svg = (SNAPSHOTS / source).read_text(encoding="utf-8")
             placed = Path(tmp) / "placed.svg"
-            placed.write_text(placed_svg((SNAPSHOTS / source).read_text(encoding="utf-8")), encoding="utf-8")
-            width = WIDTH if "160x50" in source else WIDTH * 80 // 160 + 100
+            placed.write_text(placed_svg(svg), encoding="utf-8")
+            width = round(float(_VIEWBOX.search(svg)["w"]) * SCALE)
             subprocess.run(["rsvg-convert", "--width", str(width), "-o", str(IMAGES / name), str(placed)], check=True)
             print(f"{IMAGES / name} <- {source}")
     return 0
