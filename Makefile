@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make demo   installs what is missing and runs `zeta demo`
-#   make test   installs what is missing, then runs the whole test suite (what .ci/run runs)
+#   make test   installs what is missing, builds the docs (mkdocs --strict), then runs the whole
+#               test suite (what .ci/run runs)
 # Where apt-get is not available, install Prometheus and Alertmanager yourself (prometheus.io
 # binaries on PATH as prometheus, promtool, alertmanager) and run `make setup-python test`.
 
@@ -9,15 +10,19 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEBS := prometheus prometheus-alertmanager victoria-metrics
 
-.PHONY: demo test setup setup-system setup-python bench clean
+.PHONY: demo test docs setup setup-system setup-python bench clean
 
 demo: setup
 	$(BIN)/zeta demo
 
 # -n auto: one worker per core (each starts its own test servers); the suite takes about half
 # as long on 2 cores as one at a time.
-test: setup
+test: setup docs
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+
+# The manual (docs/, mkdocs.yml) into build/site; --strict fails on any broken link or anchor.
+docs: setup-python
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: setup
 	$(BIN)/python bench/startup.py
@@ -45,7 +50,7 @@ setup-python: $(BIN)/zeta
 $(BIN)/zeta: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,docs]'
 	@touch $(BIN)/zeta
 
 clean:

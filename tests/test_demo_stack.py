@@ -56,7 +56,7 @@ def _stop_and_check(demo: Demo, signum: int) -> None:
     try:
         # What matters is that it stops, and leaves no child: the patience is generous because
         # Prometheus writes its head block on SIGTERM, which on a loaded 2-core machine running
-        # the suite in parallel took over 10 s (seen). Speed is for bench/, not for tests.
+        # the suite in parallel can take over 10 s. Speed is for bench/, not for tests.
         rc = demo.proc.wait(timeout=STOP_PATIENCE)
     except subprocess.TimeoutExpired:
         demo.stop_hard()

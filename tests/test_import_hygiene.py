@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# elasticsearch ~0.45 s to import, clickhouse_connect ~0.2 s, chdb and pandas more (DESIGN.md);
+# elasticsearch ~0.45 s to import, clickhouse_connect ~0.2 s, chdb and pandas more (docs/design.md);
 # httpx_ws and luqum belong to the log adapters only.
 HEAVY = ("elasticsearch", "clickhouse_connect", "chdb", "pandas", "httpx_ws", "luqum")
 

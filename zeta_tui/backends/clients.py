@@ -1,7 +1,7 @@
 """Which adapter serves which section of a context (prometheus, alertmanager, ...).
 
-Later issues add logs, traces and clickhouse here; callers such as `zeta check` then probe them
-without change. Adapter modules are imported only when their section is configured.
+Each section kind maps to one adapter here, so callers such as `zeta check` probe every section
+without knowing its kind. Adapter modules are imported only when their section is configured.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The world's metric families: HTTP, cAdvisor/kube-state, business and ML, node.
 
-Label conventions are the console's (see issue 2): a service is a ``job`` and the
+Label conventions are the console's defaults (docs/conventions.md): a service is a ``job`` and the
 ``container`` of the same name. Every series carries ``job`` and ``instance`` explicitly so
 that the backfill and the live scrape (``honor_labels: true``) write the same series.
 """
@@ -28,9 +28,7 @@ REC_ITEMS = 10  # recommendations per successful POST /api/v1/recommendations
 # sigma): 9x its quiet median, so a third of its requests take over 500 ms and its own p95
 # rises to ~1.5 s: HighLatency (per endpoint, 1 s for 10m) pages for it, its 500 ms warning
 # fires first. backend-api's p95 summed by job (recommendations are 31 % of its traffic) is only
-# ~0.8 s: tests/test_alert_latency_world.py checks both. (Before the
-# quiet latencies were tuned down it was 4x a median of 85 ms with sigma 0.7: 0.34 s, 29 % over
-# 500 ms; this is at least as bad on every count.)
+# ~0.8 s: tests/test_alert_latency_world.py checks both. How it was tuned: docs/demo.md.
 REGRESSION_LATENCY = (0.36, 0.70)
 
 ML, LAT, BURST = (f"load_in:{ML_ERROR_SPIKE}", f"load_in:{LATENCY_REGRESSION}", f"time_in:{AUTH_LOGIN_BURST}")

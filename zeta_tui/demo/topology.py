@@ -91,11 +91,8 @@ class Service:
 #   refresh             0.02 %    ~100 %                   within even enterprise's 0.05 %
 #   embed, ann_search   0.03 %    99.96 %, 99.83 %
 #
-# Before, every endpoint answered 0.2-0.35 % with a 5xx (2-3.2x the budget), recommendations had
-# a median of 85 ms (61.6 % under 100 ms: backend-api 88 %) and login 60 ms with sigma 0.45 (auth
-# 96.5 %): every budget read as spent, the 1x ErrorBudgetBurn warning fired on every service and
-# every pro and enterprise tenant missed its SLA (99.58 %). 4xx shares are unchanged (a client's
-# error is not the service's); the 5xx taken off went to 200/201.
+# 4xx shares are left as they are: a client's error is not the service's. What the world looked
+# like before these figures, and why it changed: docs/demo.md.
 #
 # The incidents (incidents.py, series_catalog.py) then spend budgets. Over 7 days (seed 42): the
 # ml-engine spike (25 min every 7 h; ~43 % of ml-engine's calls fail, recommendations 12 %) takes

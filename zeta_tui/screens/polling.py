@@ -108,7 +108,7 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         self._disarm()
         if self._ticker is not None:
             # A hidden screen's countdown must not tick: each tick would repaint the screen on
-            # top (a trace view over a Traces screen in error wrote 13-33 kB/s while idle).
+            # top, and an idle console would keep writing (docs/performance.md).
             self._ticker.pause()
 
     def update_header(self) -> None:
