@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alerts import Matcher, Silence, matchers_for
 from zeta_tui.models.snapshot import Snapshot
@@ -229,8 +230,7 @@ class SilencesScreen(Screen):
         except Exception as exc:  # garbage from a backend must not crash the console
             self.snapshot = self.snapshot.failed(BackendUnavailable(f"unexpected answer: {exc}"), self.app.clock() + 60)
         else:
-            order = {"active": 0, "pending": 1, "expired": 2}
-            self.silences = sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))
+            self.silences = await run_off_loop(_in_order, found)
             self.snapshot = self.snapshot.succeeded(len(found), self.app.clock())
             self._draw()
         self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
@@ -238,7 +238,7 @@ class SilencesScreen(Screen):
     def _draw(self) -> None:
         now = self.app.clock()
         rows = []
-        for s in self.silences:
+        for s in self.silences[:MAX_ROWS]:
             ends = f"in {format_age(s.ends_at - now)}" if s.ends_at > now else f"{format_age(now - s.ends_at)} ago"
             rows.append((s.id, [s.state, s.id[:8], ends, s.created_by, " ".join(str(m) for m in s.matchers), s.comment]))
         self.query_one(FittedTable).show_rows(rows)
@@ -281,3 +281,13 @@ class SilencesScreen(Screen):
         self.notify(f"silence {silence_id[:8]} expired")
         self.refresh_data()
 
+
+#: silences the table holds at most (active first, then pending, then expired, latest end first)
+MAX_ROWS = 1000
+
+
+def _in_order(found: list) -> list:
+    """Active first, then pending, then expired; latest end first (off the event loop: an
+    Alertmanager keeps every expired silence for its retention)."""
+    order = {"active": 0, "pending": 1, "expired": 2}
+    return sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))

@@ -216,6 +216,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
 
     def _page(self, hits: list[dict], limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None, *, strict: bool):
         """Records of one page (in the server's order), the cursor after it, and a note."""
+        hits = hits[:limit]  # a server answering more than asked for is read as far as asked
         pairs = list(zip(hits, records_from_hits(hits, self.timestamp_field)))
         fresh = [(h, r) for h, r in pairs if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else pairs
         records = [r for _, r in fresh]

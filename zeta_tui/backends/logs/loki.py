@@ -197,6 +197,7 @@ class LokiLogSource(HttpBackend, LogSource):
         warnings = tuple(str(w) for w in (data.get("warnings") or body.get("warnings") or ()))
         records = records_from_streams(body.get("result") or [])
         records.sort(key=lambda r: (r.timestamp_ns, r.record_id), reverse=newest_first)
+        del records[size:]  # a server answering more than asked for is read as far as asked
         fresh = [r for r in records if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else records
         next_cursor = None
         if len(records) >= size and records:
