@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alerts import Matcher, Silence, matchers_for
+from zeta_tui.models.bulk import let_go
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age, parse_duration
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -230,15 +231,16 @@ class SilencesScreen(Screen):
         except Exception as exc:  # garbage from a backend must not crash the console
             self.snapshot = self.snapshot.failed(BackendUnavailable(f"unexpected answer: {exc}"), self.app.clock() + 60)
         else:
+            count = len(found)
             self.silences = await run_off_loop(_in_order, found)
-            self.snapshot = self.snapshot.succeeded(len(found), self.app.clock())
+            self.snapshot = self.snapshot.succeeded(count, self.app.clock())
             self._draw()
         self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
 
     def _draw(self) -> None:
         now = self.app.clock()
         rows = []
-        for s in self.silences[:MAX_ROWS]:
+        for s in self.silences:
             ends = f"in {format_age(s.ends_at - now)}" if s.ends_at > now else f"{format_age(now - s.ends_at)} ago"
             rows.append((s.id, [s.state, s.id[:8], ends, s.created_by, " ".join(str(m) for m in s.matchers), s.comment]))
         self.query_one(FittedTable).show_rows(rows)
@@ -283,11 +285,15 @@ class SilencesScreen(Screen):
 
 
 #: silences the table holds at most (active first, then pending, then expired, latest end first)
-MAX_ROWS = 1000
+MAX_ROWS = 200
 
 
 def _in_order(found: list) -> list:
     """Active first, then pending, then expired; latest end first (off the event loop: an
-    Alertmanager keeps every expired silence for its retention)."""
+    Alertmanager keeps every expired silence for its retention); the first MAX_ROWS."""
     order = {"active": 0, "pending": 1, "expired": 2}
-    return sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))
+    ordered = sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))
+    shown = ordered[:MAX_ROWS]
+    let_go(ordered)  # the rest, a slice at a time (models/bulk.py)
+    let_go(found)
+    return shown
