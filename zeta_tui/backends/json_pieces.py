@@ -28,6 +28,8 @@ T = TypeVar("T")
 PIECE_BYTES = 256 * 1024
 #: answers smaller than this are decoded at once: splitting would cost more than it saves
 SMALL_BYTES = 1024 * 1024
+#: the pause after scanning a piece of at least SMALL_BYTES (seconds)
+SCAN_REST_SECONDS = 0.005
 
 def decode_json(body: bytes | memoryview) -> Any:
     """``orjson.loads(body)``, in pieces when ``body`` is large (raises orjson.JSONDecodeError)."""
@@ -114,7 +116,10 @@ def _decoders() -> tuple[Any, Any]:
 def _split(body: memoryview, decoder: Any) -> Any:
     try:
         members = decoder.decode(body)
-        time.sleep(0)  # a scan of a large piece held the GIL for tens of ms: let a waiting thread run now
+        if len(body) >= SMALL_BYTES:
+            # The scan held the GIL for up to ~1 ms a MB. A key needs the event loop to take the
+            # GIL several times; rest a few ms so it can, before the next scan of a nested member.
+            time.sleep(SCAN_REST_SECONDS)
         return members
     except Exception:
         # msgspec's own error: orjson then says what is wrong and where, as for a small answer.
