@@ -12,7 +12,7 @@ find) is a QueryError; an answer that is not the JSON the API documents is Backe
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,9 +40,12 @@ class AlertmanagerClient(HttpBackend):
 
     # --- plumbing ----------------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None, body: bool = True) -> Any:
+    async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None, body: bool = True,
+                    build: Callable[[Any], Any] | None = None) -> Any:
         """One request to /api/v2/<path>; HTTP errors become ZetaErrors quoting the server.
-        Returns the decoded JSON body, or None when ``body`` is False."""
+        Returns ``build`` of the decoded JSON body (the body itself without ``build``), or None
+        when ``body`` is False. A large answer is decoded and built off the event loop
+        (HttpBackend.read): 100,000 alerts are tens of MB."""
         kwargs: dict[str, Any] = {}
         if params:
             kwargs["params"] = params
@@ -53,10 +56,23 @@ class AlertmanagerClient(HttpBackend):
         self.raise_for_auth(resp)
         if resp.status_code >= 400:
             raise self._http_error(resp, f"{method} /api/v2/{path}")
-        return self.decode_json(resp) if body else None
+        if not body:
+            return None
+        return await self.read(resp, build or _same)
 
-    async def _get(self, path: str, params: Any = None) -> Any:
-        return await self._call("GET", path, params=params)
+    async def _get(self, path: str, params: Any = None, build: Callable[[Any], Any] | None = None) -> Any:
+        return await self._call("GET", path, params=params, build=build)
+
+    def _built(self, path: str, build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``build``, with an answer of the wrong shape said as such (``_garbage``)."""
+
+        def checked(body: Any) -> Any:
+            try:
+                return build(body)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                raise self._garbage(path, exc) from None
+
+        return checked
 
     def _http_error(self, resp: httpx.Response, what: str) -> ZetaError:
         message = _error_message(resp)
@@ -115,13 +131,7 @@ class AlertmanagerClient(HttpBackend):
         routed to a receiver matching the ``receiver`` regex, with the states asked for."""
         params = self._filter_params(filters, receiver)
         params += [("active", _flag(active)), ("silenced", _flag(silenced)), ("inhibited", _flag(inhibited)), ("unprocessed", _flag(unprocessed))]
-        body = await self._get("alerts", params)
-        try:
-            if not isinstance(body, list):
-                raise TypeError(f"expected a list, got {type(body).__name__}")
-            return [_alert(item) for item in body]
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise self._garbage("alerts", exc) from None
+        return await self._get("alerts", params, self._built("alerts", alerts_from_answer))
 
     async def groups(
         self,
@@ -135,16 +145,7 @@ class AlertmanagerClient(HttpBackend):
         """GET /api/v2/alerts/groups: alerts as Alertmanager groups them for their receivers."""
         params = self._filter_params(filters, receiver)
         params += [("active", _flag(active)), ("silenced", _flag(silenced)), ("inhibited", _flag(inhibited))]
-        body = await self._get("alerts/groups", params)
-        try:
-            if not isinstance(body, list):
-                raise TypeError(f"expected a list, got {type(body).__name__}")
-            return [
-                AlertGroup(labels=_labels(g.get("labels")), receiver=str(_obj(g.get("receiver")).get("name", "")), alerts=tuple(_alert(a) for a in g.get("alerts") or ()))
-                for g in body
-            ]
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise self._garbage("alerts/groups", exc) from None
+        return await self._get("alerts/groups", params, self._built("alerts/groups", groups_from_answer))
 
     def _filter_params(self, filters: Iterable[Matcher | str], receiver: str | None) -> list[tuple[str, str]]:
         params: list[tuple[str, str]] = []
@@ -163,13 +164,7 @@ class AlertmanagerClient(HttpBackend):
 
     async def silences(self, filters: Iterable[Matcher | str] = ()) -> list[Silence]:
         """GET /api/v2/silences: every silence (active, pending and expired), in the server's order."""
-        body = await self._get("silences", self._filter_params(filters, None))
-        try:
-            if not isinstance(body, list):
-                raise TypeError(f"expected a list, got {type(body).__name__}")
-            return [_silence(item) for item in body]
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise self._garbage("silences", exc) from None
+        return await self._get("silences", self._filter_params(filters, None), self._built("silences", silences_from_answer))
 
     async def silence(self, silence_id: str) -> Silence:
         """GET /api/v2/silence/<id>; QueryError when Alertmanager has no such silence."""
@@ -242,6 +237,34 @@ class AlertmanagerClient(HttpBackend):
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _list(body: Any) -> list:
+    if not isinstance(body, list):
+        raise TypeError(f"expected a list, got {type(body).__name__}")
+    return body
+
+
+def alerts_from_answer(body: Any) -> list[Alert]:
+    """A decoded /api/v2/alerts answer as Alerts (TypeError and co. for another shape)."""
+    return [_alert(item) for item in _list(body)]
+
+
+def groups_from_answer(body: Any) -> list[AlertGroup]:
+    """A decoded /api/v2/alerts/groups answer as AlertGroups."""
+    return [
+        AlertGroup(labels=_labels(g.get("labels")), receiver=str(_obj(g.get("receiver")).get("name", "")), alerts=tuple(_alert(a) for a in g.get("alerts") or ()))
+        for g in _list(body)
+    ]
+
+
+def silences_from_answer(body: Any) -> list[Silence]:
+    """A decoded /api/v2/silences answer as Silences."""
+    return [_silence(item) for item in _list(body)]
 
 
 def _refuse_if_read_only(read_only: bool, action: str, context: str, where: str) -> None:

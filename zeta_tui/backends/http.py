@@ -211,22 +211,29 @@ class HttpBackend:
         return error
 
     async def read(self, resp: httpx.Response, build: Callable[[Any], T]) -> T:
-        """``build(json)`` of the answer's JSON; a large answer is decoded and built in a worker
-        thread, in pieces (json_pieces), so the console keeps answering keys meanwhile."""
+        """``build(json)`` of the answer's JSON; a large answer is decoded and built in a thread
+        of its own (off_loop), in pieces (json_pieces), so the console keeps answering keys
+        meanwhile and ``q`` need not wait for it. ``build`` must not touch the UI; what it
+        raises comes back here."""
         body = resp.content
         if len(body) < THREAD_BYTES:
             return build(self.decode_json(resp))
-        from zeta_tui.backends.json_pieces import decode_json
+        from zeta_tui.backends.json_pieces import decode_and_build
+        from zeta_tui.backends.off_loop import run_off_loop
 
         def work() -> T:
             try:
-                data = decode_json(body)
+                return decode_and_build(body, build)
             except orjson.JSONDecodeError:
                 self.decode_json(resp)  # raises the error that says what came instead
                 raise
-            return build(data)
 
-        return await asyncio.to_thread(work)
+        return await run_off_loop(work)
+
+    async def read_json(self, resp: httpx.Response) -> Any:
+        """The answer's JSON, decoded as :meth:`read` decodes it (for the small answers of
+        discovery and health probes; an answer worth building models from uses ``read``)."""
+        return await self.read(resp, _same)
 
     def _transport_error(self, exc: Exception) -> BackendUnavailable:
         """Say which of TLS, proxy, or the server itself failed, and what to change."""
@@ -312,6 +319,10 @@ class HttpBackend:
             else:
                 hint = "the URL may point at a proxy or a login page rather than the API"
             raise BackendUnavailable(f"HTTP {resp.status_code} with a body that is not JSON: {body}", where=self.where, hint=hint) from None
+
+
+def _same(value: T) -> T:
+    return value
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -125,9 +125,14 @@ def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[
     return rows
 
 
+def row_order(r: AlertRow) -> tuple:
+    """The sort key of sort_rows."""
+    return (r.severity_rank, -r.since, r.name, sorted(r.labels.items()))
+
+
 def sort_rows(rows: Sequence[AlertRow]) -> list[AlertRow]:
     """Severity first (critical on top), then age, newest first; then by name for a stable order."""
-    return sorted(rows, key=lambda r: (r.severity_rank, -r.since, r.name, sorted(r.labels.items())))
+    return sorted(rows, key=row_order)
 
 
 def is_alert_series(series_labels: Mapping[str, str], alert_labels: Mapping[str, str]) -> bool:

@@ -10,20 +10,64 @@ Prometheus) or "silences unknown" (no Alertmanager) instead of counting what it 
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from zeta_tui.backends.alert_overview import AlertsFetched, fetch_alerts
+from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable
+from zeta_tui.models.alert_overview import AlertRow, merge, row_order
+from zeta_tui.models.bulk import let_go
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.alert_table import AlertTable
 
 
-class AlertsScreen(PollingScreen[AlertsFetched]):
+#: rows the table holds at most (the most severe, then newest, first): a DataTable fills on the
+#: event loop (1,000 alert rows took 0.26 s, 200 about 0.05 s), and nobody triages from row 201
+MAX_ROWS = 200
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """What the screen shows: its rows in order (at most MAX_ROWS), the counts over every row,
+    and what cannot be known (AlertsFetched.unknown)."""
+
+    unknown: tuple[str, ...]
+    rows: list[AlertRow]
+    total: int
+    firing: int
+    critical: int
+    pending: int
+    muted: int
+
+
+def alert_list(fetched: AlertsFetched) -> AlertList:
+    """Merge, sort and count the alerts (off the event loop: an Alertmanager answering 50 MB
+    holds ~100,000 alerts). The alerts not shown are let go of here, a slice at a time, not on
+    the event loop when the answer is dropped."""
+    rows = merge(fetched.am_alerts, fetched.prom_alerts)
+    # The first MAX_ROWS of sort_rows' order. nsmallest keeps a heap of MAX_ROWS from Python, so
+    # the decode thread lets the event loop run; sorted() of 100,000 rows is one C call that held
+    # the GIL for 0.4 s.
+    top = heapq.nsmallest(MAX_ROWS, rows, key=row_order)
+    firing = [r for r in rows if r.state == "active"]
+    shown = AlertList(
+        fetched.unknown, top, len(rows), len(firing), sum(1 for r in firing if r.severity == "critical"),
+        sum(1 for r in rows if r.state == "pending"), sum(1 for r in rows if r.state in ("silenced", "inhibited", "muted")),
+    )
+    for items in (firing, rows, fetched.am_alerts, fetched.prom_alerts):
+        let_go(items)
+    return shown
+
+
+class AlertsScreen(PollingScreen[AlertList]):
 
     BINDINGS = [
         Binding("enter", "open", "Evidence", id="alerts.open", tooltip="The alert's expression graphed around it, with keys to its logs and traces"),
@@ -42,7 +86,7 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
         table.colours = {name: theme.get(name, "") for name in ("error", "warning", "accent")}
         table.focus()
 
-    async def fetch(self, time_range: TimeRange) -> QueryResult[AlertsFetched]:
+    async def fetch(self, time_range: TimeRange) -> QueryResult[AlertList]:
         session = self.app.session
         am, prom = session.alertmanager, session.prometheus
         if am is None and prom is None:
@@ -63,20 +107,19 @@ class AlertsScreen(PollingScreen[AlertsFetched]):
         if fetched.errors and (len(fetched.errors) == 2 or am is None or prom is None):
             raise fetched.errors[0]  # nothing could be read
         warnings = fetched.warnings + tuple(f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors)
-        return QueryResult(fetched, warnings)
+        return QueryResult(await run_off_loop(alert_list, fetched), warnings)
 
-    def show(self, value: AlertsFetched) -> None:
-        rows = value.rows()
+    def show(self, value: AlertList) -> None:
+        rows = value.rows
         self.query_one(AlertTable).show(rows, self.app.clock())
-        firing = [r for r in rows if r.state == "active"]
-        critical = sum(1 for r in firing if r.severity == "critical")
         unknown = value.unknown
-        parts = [f"{len(firing)} firing" + (f" ({critical} critical)" if critical else ""),
-                 "pending unknown" if "pending" in unknown else f"{sum(1 for r in rows if r.state == 'pending')} pending",
-                 "silences unknown" if "silences" in unknown else
-                 f"{sum(1 for r in rows if r.state in ('silenced', 'inhibited', 'muted'))} silenced or inhibited"]
+        parts = [f"{value.firing} firing" + (f" ({value.critical} critical)" if value.critical else ""),
+                 "pending unknown" if "pending" in unknown else f"{value.pending} pending",
+                 "silences unknown" if "silences" in unknown else f"{value.muted} silenced or inhibited"]
         if not rows:
             parts = ["nothing is firing, pending unknown" if "pending" in unknown else "nothing is firing or pending"]
+        elif value.total > len(rows):
+            parts.append(f"the first {len(rows):,} of {value.total:,} shown (`zeta alerts` lists them all)")
         self.query_one("#alerts-summary", Static).update(" · ".join(parts), layout=False)
 
     def action_open(self) -> None:

@@ -17,10 +17,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.messages import GoBack
 from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alerts import Matcher, Silence, matchers_for
+from zeta_tui.models.bulk import let_go
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age, parse_duration
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -229,9 +231,9 @@ class SilencesScreen(ConsoleScreen):
         except Exception as exc:  # garbage from a backend must not crash the console
             self.snapshot = self.snapshot.failed(BackendUnavailable(f"unexpected answer: {exc}"), self.app.clock() + 60)
         else:
-            order = {"active": 0, "pending": 1, "expired": 2}
-            self.silences = sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))
-            self.snapshot = self.snapshot.succeeded(len(found), self.app.clock())
+            count = len(found)
+            self.silences = await run_off_loop(_in_order, found)
+            self.snapshot = self.snapshot.succeeded(count, self.app.clock())
             self._draw()
         self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
 
@@ -281,3 +283,17 @@ class SilencesScreen(ConsoleScreen):
         self.notify(f"silence {silence_id[:8]} expired")
         self.refresh_data()
 
+
+#: silences the table holds at most (active first, then pending, then expired, latest end first)
+MAX_ROWS = 200
+
+
+def _in_order(found: list) -> list:
+    """Active first, then pending, then expired; latest end first (off the event loop: an
+    Alertmanager keeps every expired silence for its retention); the first MAX_ROWS."""
+    order = {"active": 0, "pending": 1, "expired": 2}
+    ordered = sorted(found, key=lambda s: (order.get(s.state, 3), -s.ends_at))
+    shown = ordered[:MAX_ROWS]
+    let_go(ordered)  # the rest, a slice at a time (models/bulk.py)
+    let_go(found)
+    return shown

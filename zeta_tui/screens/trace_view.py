@@ -10,7 +10,6 @@ Joins, one key each: `l` the span's service's logs for this trace, `L` all the t
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -20,14 +19,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from zeta_tui.messages import GoBack
-from zeta_tui.messages import ShowApi, ShowLogs
+from zeta_tui.backends.off_loop import run_off_loop
+from zeta_tui.messages import GoBack, ShowApi, ShowLogs
 from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.critical_path import critical_path, on_path
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.trace_tree import TraceTree, build_tree
-from zeta_tui.models.traces import Trace, format_duration_ns
+from zeta_tui.models.traces import Trace, TraceSummary, format_duration_ns
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 from zeta_tui.widgets.span_detail import span_detail
@@ -138,7 +137,7 @@ class TraceViewScreen(ConsoleScreen):
         try:
             source = self.app.session.require("traces", 'with kind = "jaeger" | "tempo" | "clickhouse"')
             trace = await source.trace(trace_id)
-            tree = await asyncio.to_thread(build_tree, trace)
+            laid_out = await run_off_loop(_lay_out, trace)
         except ZetaError as exc:
             error = exc
         except Exception as exc:  # garbage from a backend must not crash the console
@@ -148,21 +147,21 @@ class TraceViewScreen(ConsoleScreen):
             self.snapshot = self.snapshot.failed(error, now + self.app.context.refresh_seconds)
             self._show_status()
             return
-        await self._show_tree(trace, tree)
+        await self._show_tree(trace, *laid_out)
 
     # description: without one, Textual describes the worker by repr() of its arguments, which
     # for a 50,000-span trace is a 28 MB string built on the event loop.
     @work(exclusive=True, exit_on_error=False, group="trace", description="lay out a trace")
     async def _load_given(self, trace: Trace) -> None:
-        await self._show_tree(trace, await asyncio.to_thread(build_tree, trace))
+        await self._show_tree(trace, *await run_off_loop(_lay_out, trace))
 
-    async def _show_tree(self, trace: Trace, tree: TraceTree) -> None:
+    async def _show_tree(self, trace: Trace, tree: TraceTree, summary: TraceSummary) -> None:
         """Draw the tree, then find and mark the critical path (0.2 s at 50,000 spans, in a thread:
         the first frame does not wait for it)."""
-        self.shown_trace, self.trace_tree, self._summary, self.laid_out = trace, tree, None, False
+        self.shown_trace, self.trace_tree, self._summary, self.laid_out = trace, tree, summary, False
         self.snapshot = self.snapshot.succeeded(len(trace.spans), self.app.clock(), trace.warnings)
         view = self.query_one(WaterfallView)
-        view.service_styles = _service_styles(trace.services, self.app.theme_variables)
+        view.service_styles = _service_styles(summary.services, self.app.theme_variables)
         view.show(tree)
         if self.span_id:
             found = next((i for i, s in enumerate(tree.spans) if s.span_id == self.span_id), None)
@@ -171,7 +170,7 @@ class TraceViewScreen(ConsoleScreen):
         self._show_title()
         self._show_status()
         self._show_detail(view.current)
-        path = await asyncio.to_thread(critical_path, tree)
+        path = await run_off_loop(critical_path, tree)
         if tree is not self.trace_tree:
             return  # another trace came meanwhile
         view.set_path(path)
@@ -331,3 +330,9 @@ def _service_styles(services, theme: dict[str, str]):
 
     colours = [theme[k] for k in _PALETTE_KEYS if theme.get(k)] + list(_EXTRA)
     return {service: Style(color=colours[n % len(colours)], bold=True) for n, service in enumerate(services)}
+
+
+def _lay_out(trace: Trace) -> tuple[TraceTree, TraceSummary]:
+    """The tree and the title's summary of a trace (run off the event loop: 60 ms for the
+    summary alone at 50,000 spans)."""
+    return build_tree(trace), trace.summary()

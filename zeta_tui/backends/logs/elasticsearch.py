@@ -23,7 +23,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping, TypeVar
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.logs.base import LogSource
@@ -36,7 +36,10 @@ from zeta_tui.models.timerange import TimeRange
 
 __all__ = ["ElasticsearchLogSource", "EsCursor", "es_error", "records_from_hits", "response_warnings"]
 
+T = TypeVar("T")
+
 PIT_KEEP_ALIVE = "1m"
+CLOSE_SECONDS = 0.2  # the most aclose() waits for the cluster to close the open PITs
 MAX_WINDOW = 10_000  # index.max_result_window: the largest size a search may ask for
 _JSON = {"Accept": "application/json", "Content-Type": "application/json"}
 
@@ -123,7 +126,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         params = {"fields": caps_request_fields(names), "ignore_unavailable": "true", "allow_no_indices": "true"}
         try:
             resp = await self.request("GET", f"/{_quote_index(self.index)}/_field_caps", params=params, headers={"Accept": "application/json"})
-            caps = self.decode_json(resp) if resp.status_code == 200 else None
+            caps = await self.read_json(resp) if resp.status_code == 200 else None
         except ZetaError:
             caps = None
         if not isinstance(caps, dict) or caps.get("indices") == []:  # no answer, or no index yet: ask again later
@@ -185,30 +188,35 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             skipped_note = f"more than {MAX_WINDOW} records share one timestamp ({cursor.boundary}); the rest of them were skipped"
             cursor = EsCursor((cursor.boundary,), pit_id)
             size = limit
+        def page_of(data: dict) -> tuple[LogPage, str | None]:
+            # Run where the answer is decoded (off the event loop for a large one): 10,000 hits
+            # are thousands of records to build.
+            warnings = [*response_warnings(data), *([skipped_note] if skipped_note else [])]
+            pit = data.get("pit_id", pit_id) if pit_id is not None else None
+            records, next_cursor, note = self._page(_hits(data), size, newest_first, cursor, pit, strict=pit is not None and self._shard_doc)
+            if note:
+                warnings.append(note)
+            if newest_first:
+                records.reverse()
+            return LogPage(tuple(records), next_cursor, tuple(warnings)), pit
+
         body = self._body(dsl, time_range, size, newest_first, cursor, pit_id)
         try:
-            data = await self._search_request(body, pit=pit_id is not None)
+            page, pit_id = await self._search_request(body, pit=pit_id is not None, build=page_of)
         except QueryError as exc:
             if pit_id is None or "_shard_doc" not in exc.message or not self._shard_doc:
                 raise
             # Elasticsearch 7.10/7.11 have PIT but no _shard_doc: sort on the timestamp alone.
             self._shard_doc = False
             body = self._body(dsl, time_range, size, newest_first, cursor, pit_id)
-            data = await self._search_request(body, pit=True)
-        warnings = [*response_warnings(data), *([skipped_note] if skipped_note else [])]
-        hits = _hits(data)
-        pit_id = data.get("pit_id", pit_id) if pit_id is not None else None
-        records, next_cursor, note = self._page(hits, size, newest_first, cursor, pit_id, strict=pit_id is not None and self._shard_doc)
-        if note:
-            warnings.append(note)
-        if next_cursor is None and pit_id is not None:
+            page, pit_id = await self._search_request(body, pit=True, build=page_of)
+        if page.cursor is None and pit_id is not None:
             await self._close_pit(pit_id)
-        if newest_first:
-            records.reverse()
-        return LogPage(tuple(records), next_cursor, tuple(warnings))
+        return page
 
     def _page(self, hits: list[dict], limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None, *, strict: bool):
         """Records of one page (in the server's order), the cursor after it, and a note."""
+        hits = hits[:limit]  # a server answering more than asked for is read as far as asked
         pairs = list(zip(hits, records_from_hits(hits, self.timestamp_field)))
         fresh = [(h, r) for h, r in pairs if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else pairs
         records = [r for _, r in fresh]
@@ -236,18 +244,23 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         start = boundary + 1 if newest_first else boundary - 1
         return records, EsCursor((start,), pit_id, boundary, frozenset(seen)), ""
 
-    async def _search_request(self, body: dict, *, pit: bool) -> dict:
+    async def _search_request(self, body: dict, *, pit: bool, build: Callable[[dict], T]) -> T:
+        """``build`` of the ``_search`` answer, decoded and built off the event loop when large
+        (HttpBackend.read); the server's error as a ZetaError."""
         path = "/_search" if pit else f"/{_quote_index(self.index)}/_search"
         import orjson
 
         resp = await self.request("POST", path, content=orjson.dumps(body), headers=_JSON)
         self.raise_for_auth(resp)
-        data = self.decode_json(resp)
-        if resp.status_code >= 400 or (isinstance(data, dict) and "error" in data and "hits" not in data):
-            raise es_error(data, resp.status_code, where=self.where, index=self.index)
-        if not isinstance(data, dict):
-            raise BackendUnavailable(f"_search answered {type(data).__name__}, not an object", where=self.where)
-        return data
+
+        def checked(data: Any) -> T:
+            if resp.status_code >= 400 or (isinstance(data, dict) and "error" in data and "hits" not in data):
+                raise es_error(data, resp.status_code, where=self.where, index=self.index)
+            if not isinstance(data, dict):
+                raise BackendUnavailable(f"_search answered {type(data).__name__}, not an object", where=self.where)
+            return build(data)
+
+        return await self.read(resp, checked)
 
     # --- point in time ---------------------------------------------------------------------
 
@@ -266,7 +279,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         pit_id = None
         if resp.status_code < 300:
             try:
-                pit_id = self.decode_json(resp).get(key)
+                pit_id = (await self.read_json(resp)).get(key)
             except (ZetaError, AttributeError):
                 pit_id = None
         if isinstance(pit_id, str) and pit_id:
@@ -292,8 +305,16 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             pass  # it expires by itself after keep_alive
 
     async def aclose(self) -> None:
-        for pit_id in list(self._open_pits):
-            await self._close_pit(pit_id)
+        # On the way out (the console quitting): a hung cluster must not hold the exit for
+        # timeout_seconds, and a PIT left open expires by itself after PIT_KEEP_ALIVE.
+        import asyncio
+
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                for pit_id in list(self._open_pits):
+                    await self._close_pit(pit_id)
+        except TimeoutError:
+            pass
         await HttpBackend.aclose(self)
 
     # --- health ----------------------------------------------------------------------------
@@ -303,7 +324,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         t0 = time.perf_counter()
         resp = await self.request("GET", "/", headers={"Accept": "application/json"})
         self.raise_for_auth(resp)
-        data = self.decode_json(resp)
+        data = await self.read_json(resp)
         elapsed = time.perf_counter() - t0
         if resp.status_code >= 400:
             raise es_error(data, resp.status_code, where=self.where, index=self.index)

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping, TypeVar
 
 import httpx
 
@@ -40,8 +40,18 @@ _LIMIT_PHRASES = (
     "exceeds the limit", "limit exceeded", "max entries limit", "too many", "max_query_length",
     "maximum of series", "query length", "max concurrent tail", "tail duration", "max_query_series",
 )
+T = TypeVar("T")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _strings(data: dict) -> list[str]:
+    return [str(v) for v in data.get("data") or []]
+
+
 MAX_ENTRIES = 5000  # Loki's default max_entries_limit_per_query
-TAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a frame holds many lines, some of them 1 MB
 
 
 class LogQL(str):
@@ -171,7 +181,11 @@ class LokiLogSource(HttpBackend, LogSource):
         # Re-read what was returned at the boundary, within Loki's default max_entries_limit.
         size = min(limit + (len(cursor.seen) if cursor is not None else 0), max(limit, MAX_ENTRIES))
         params = {"query": logql, "start": str(start), "end": str(end), "limit": str(size), "direction": "backward" if newest_first else "forward"}
-        data = await self._get_json("/loki/api/v1/query_range", params)
+        return await self._get_json("/loki/api/v1/query_range", params, lambda data: self._page(data, size, newest_first, cursor))
+
+    def _page(self, data: dict, size: int, newest_first: bool, cursor: LokiCursor | None) -> LogPage:
+        """One page of a query_range answer (run where it is decoded: off the event loop when
+        large, since 100,000 entries are as many records to build and sort)."""
         body = data.get("data") if isinstance(data.get("data"), dict) else {}
         result_type = body.get("resultType")
         if result_type not in (None, "streams"):
@@ -183,6 +197,7 @@ class LokiLogSource(HttpBackend, LogSource):
         warnings = tuple(str(w) for w in (data.get("warnings") or body.get("warnings") or ()))
         records = records_from_streams(body.get("result") or [])
         records.sort(key=lambda r: (r.timestamp_ns, r.record_id), reverse=newest_first)
+        del records[size:]  # a server answering more than asked for is read as far as asked
         fresh = [r for r in records if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else records
         next_cursor = None
         if len(records) >= size and records:
@@ -199,35 +214,40 @@ class LokiLogSource(HttpBackend, LogSource):
             fresh.reverse()
         return LogPage(tuple(fresh), next_cursor, warnings)
 
-    async def _get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict:
+    async def _get_json(self, path: str, params: Mapping[str, str] | None = None, build: Callable[[dict], T] = _same) -> T:
+        """``build`` of the answer's JSON object (decoded and built off the event loop when
+        large: HttpBackend.read); Loki's error as a ZetaError."""
         resp = await self.request("GET", path, params=params)
         self.raise_for_auth(resp)
         if resp.status_code >= 400:
             raise loki_error(resp, where=self.where)
-        data = self.decode_json(resp)
-        if not isinstance(data, dict):
-            raise BackendUnavailable(f"{path} answered {type(data).__name__}, not an object", where=self.where)
-        if data.get("status") == "error":
-            raise QueryError(str(data.get("error") or data.get("message") or "error"), where=self.where, error_type=str(data.get("errorType", "")))
-        return data
+
+        def checked(data: Any) -> T:
+            if not isinstance(data, dict):
+                raise BackendUnavailable(f"{path} answered {type(data).__name__}, not an object", where=self.where)
+            if data.get("status") == "error":
+                raise QueryError(str(data.get("error") or data.get("message") or "error"), where=self.where, error_type=str(data.get("errorType", "")))
+            return build(data)
+
+        return await self.read(resp, checked)
 
     # --- labels (for completion) -----------------------------------------------------------
 
     async def labels(self, time_range: TimeRange | None = None) -> list[str]:
         """Label names Loki knows (in ``time_range`` if given)."""
-        return [str(v) for v in (await self._get_json("/loki/api/v1/labels", _range_params(time_range))).get("data") or []]
+        return await self._get_json("/loki/api/v1/labels", _range_params(time_range), _strings)
 
     async def label_values(self, name: str, time_range: TimeRange | None = None) -> list[str]:
         """Values of the label ``name``."""
         from urllib.parse import quote
 
         path = f"/loki/api/v1/label/{quote(name, safe='')}/values"
-        return [str(v) for v in (await self._get_json(path, _range_params(time_range))).get("data") or []]
+        return await self._get_json(path, _range_params(time_range), _strings)
 
     async def series(self, match: str | None = None, time_range: TimeRange | None = None) -> list[dict[str, str]]:
         """Label sets of the streams matching ``match`` (default: the selector)."""
         params = {"match[]": match or self.selector, **_range_params(time_range)}
-        return [dict(s) for s in (await self._get_json("/loki/api/v1/series", params)).get("data") or [] if isinstance(s, dict)]
+        return await self._get_json("/loki/api/v1/series", params, lambda data: [dict(s) for s in data.get("data") or [] if isinstance(s, dict)])
 
     # --- tail --------------------------------------------------------------------------------
 
@@ -251,13 +271,13 @@ class LokiLogSource(HttpBackend, LogSource):
                         if frame is None:
                             refusals = 0
                             continue  # the open marker
-                        records, dropped = tail_frame(frame)
+                        records, dropped = frame  # oldest first (_read_frame)
                         fresh = recent.fresh(records)
                         if fresh:
-                            last_ns = max(last_ns, max(r.timestamp_ns for r in fresh))
+                            last_ns = max(last_ns, fresh[-1].timestamp_ns)
                             delay = self.reconnect_delay
                         if fresh or dropped:
-                            yield LogPage(tuple(sorted(fresh, key=lambda r: r.timestamp_ns)), None, (), dropped)
+                            yield LogPage(tuple(fresh), None, (), dropped)
                 reason = "Loki closed the tail"
             except _Refused as exc:
                 refusals += 1
@@ -278,7 +298,8 @@ class LokiLogSource(HttpBackend, LogSource):
             delay = min(delay * 2, 5.0)
 
     async def _tail_frames(self, logql: str, start_ns: int) -> AsyncIterator[Any]:
-        """Decoded frames of one websocket session: None once open, then each frame's JSON.
+        """Frames of one websocket session: None once open, then each frame's records (oldest
+        first) and how many entries Loki dropped.
         The session runs in its own task (httpx-ws holds a task group that must not be
         suspended across our consumer's yields); frames come through a bounded queue."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=64)
@@ -299,7 +320,6 @@ class LokiLogSource(HttpBackend, LogSource):
             await asyncio.gather(task, return_exceptions=True)
 
     async def _tail_session(self, logql: str, start_ns: int, queue: asyncio.Queue) -> None:
-        import orjson
         from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
 
         params = httpx.QueryParams({"query": logql, "start": str(start_ns), "limit": str(self.tail_limit)})
@@ -309,17 +329,19 @@ class LokiLogSource(HttpBackend, LogSource):
         opened = False
         try:
             async with aconnect_ws(
-                f"/loki/api/v1/tail?{params}", self.client, max_message_size_bytes=TAIL_MAX_MESSAGE_BYTES, keepalive_ping_interval_seconds=20.0
+                f"/loki/api/v1/tail?{params}", self.client, max_message_size_bytes=self.config.max_response_bytes, keepalive_ping_interval_seconds=20.0
             ) as ws:
                 opened = True
                 await queue.put(("open", None))
                 while True:
                     text = await ws.receive_text()
                     try:
-                        await queue.put(("frame", orjson.loads(text)))
-                    except orjson.JSONDecodeError:
+                        frame = await _read_frame(text)
+                    except ValueError:  # orjson.JSONDecodeError
                         await queue.put(("closed", f"Loki sent a tail frame that is not JSON: {text[:200]}"))
                         return
+                    del text
+                    await queue.put(("frame", frame))
         except asyncio.CancelledError:
             raise
         except BaseException as group:  # httpx-ws wraps what escapes its task group
@@ -351,7 +373,7 @@ class LokiLogSource(HttpBackend, LogSource):
         resp = await self.request("GET", "/loki/api/v1/status/buildinfo")
         self.raise_for_auth(resp)
         if resp.status_code == 200:
-            data = self.decode_json(resp)
+            data = await self.read_json(resp)
             if isinstance(data, dict) and data.get("version"):
                 return BuildInfo(str(data["version"]), str(data.get("revision", "")), "loki"), time.perf_counter() - t0
         ready = await self.request("GET", "/ready")
@@ -413,6 +435,27 @@ def _unrename_extracted(labels: dict[str, Any]) -> None:
     ``level`` label) is the line's own value: it takes the plain name, as the line has it."""
     for key in [k for k in labels if k.endswith("_extracted") and k[: -len("_extracted")] in labels]:
         labels[key[: -len("_extracted")]] = labels.pop(key)
+
+
+async def _read_frame(text: str) -> tuple[list[LogRecord], int]:
+    """A tail frame's records, oldest first, and its dropped count; a large frame (one holds
+    many lines, some of them 1 MB) is decoded and built off the event loop, in pieces."""
+    from zeta_tui.backends.http import THREAD_BYTES
+    from zeta_tui.backends.json_pieces import decode_and_build
+
+    if len(text) < THREAD_BYTES:
+        import orjson
+
+        return _sorted_frame(orjson.loads(text))
+    from zeta_tui.backends.off_loop import run_off_loop
+
+    return await run_off_loop(lambda: decode_and_build(text.encode(), _sorted_frame))
+
+
+def _sorted_frame(frame: Any) -> tuple[list[LogRecord], int]:
+    records, dropped = tail_frame(frame)
+    records.sort(key=lambda r: r.timestamp_ns)
+    return records, dropped
 
 
 def tail_frame(frame: Any) -> tuple[list[LogRecord], int]:

@@ -9,27 +9,40 @@ normalised hex. Errors are Jaeger's own words: v1's ``{"errors": [{"msg"}]}``, v
 
 from __future__ import annotations
 
-import asyncio
-
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from zeta_tui.backends.http import HttpBackend
+from zeta_tui.backends.json_pieces import decode_and_build
+from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
 from zeta_tui.backends.traces.jaeger_json import envelope_errors, parse_jaeger_fast, traces_from_jaeger
 from zeta_tui.backends.traces.otlp_json import parse_otlp_fast, traces_from_otlp
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
+from zeta_tui.models.bulk import let_go
 from zeta_tui.models.metrics_meta import BuildInfo
-from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, normalise_id, same_id
 
-__all__ = ["JaegerTraceSource", "go_duration", "jaeger_error", "pick_trace", "rfc3339"]
+T = TypeVar("T")
+
+#: Answers up to this size are read by the typed fast path (msgspec, about twice as fast as
+#: the dict path): its one decode call holds the GIL ~4 ms per MB (bench/README.md, "The
+#: console answers while it parses"); a larger answer is decoded in pieces instead, so a key
+#: never waits behind it.
+FAST_PATH_BYTES = 8 * 1024 * 1024
+
+__all__ = ["FAST_PATH_BYTES", "JaegerTraceSource", "go_duration", "jaeger_error", "pick_trace", "rfc3339"]
+
+
+def _same(value: T) -> T:
+    return value
 
 
 class JaegerTraceSource(HttpBackend, TraceSource):
@@ -49,7 +62,7 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             ok = False
             if resp.status_code == 200:
                 try:
-                    ok = isinstance(self.decode_json(resp).get("services"), list)
+                    ok = isinstance((await self.read_json(resp)).get("services"), list)
                 except (ZetaError, AttributeError):
                     ok = False
             self._api = "v3" if ok else "v1"
@@ -62,25 +75,32 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             raise jaeger_error(resp, where=self.where, trace_id=trace_id)
         return resp
 
-    def _object(self, resp: httpx.Response) -> dict:
-        data = self.decode_json(resp)
+    def _object(self, resp: httpx.Response, data: Any) -> dict:
         if not isinstance(data, dict):
             raise BackendUnavailable(f"{resp.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
         return data
 
-    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> Any:
-        return self._object(await self._response(path, params, trace_id=trace_id))
+    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "", build: Callable[[dict], T] = _same) -> T:
+        """``build`` of the answer's JSON object, decoded and built off the event loop when large
+        (HttpBackend.read): a search answers whole traces, tens of MB."""
+        resp = await self._response(path, params, trace_id=trace_id)
+        return await self.read(resp, lambda data: build(self._object(resp, data)))
 
     def _decode_and_read(self, fast, parse, resp: httpx.Response) -> tuple[list[Trace], list[str]]:
         """Traces and the envelope's errors of an answer (blocking: run it in a thread): typed
-        straight from the bytes when ``fast`` takes them, else decoded to dicts and read by
-        ``parse``, which also says what is wrong (not JSON, not an object, not trace JSON)."""
-        found = fast(resp.content)
-        if found is not None:
-            return found
-        with gc_paused():
-            data = self._object(resp)
-            return self._read(parse, data), envelope_errors(data)
+        straight from the bytes by ``fast`` when the answer is at most FAST_PATH_BYTES and
+        ``fast`` takes it, else decoded in pieces to dicts and read by ``parse``, which also
+        says what is wrong (not JSON, not an object, not trace JSON)."""
+        body = resp.content
+        if len(body) <= FAST_PATH_BYTES:
+            found = fast(body)
+            if found is not None:
+                return found
+        try:
+            return decode_and_build(body, lambda data: (self._read(parse, self._object(resp, data)), envelope_errors(data)))
+        except orjson.JSONDecodeError:
+            self.decode_json(resp)  # raises what says what came instead
+            raise
 
     # --- the search form --------------------------------------------------------------------
 
@@ -118,12 +138,11 @@ class JaegerTraceSource(HttpBackend, TraceSource):
                 params["query.attributes"] = json.dumps(tags, separators=(",", ":"))
             _add_durations(params, query, "query.duration_min", "query.duration_max")
             try:
-                data = await self._get("/api/v3/traces", params)
+                # Older v3 servers ignore query.attributes: keep only what was asked for.
+                summaries = await self._get("/api/v3/traces", params, build=lambda data: _summaries(
+                    self._read(traces_from_otlp, data), query.limit, lambda t: _matches(t, query.tags, query.errors_only)))
             except TraceNotFound:
                 return TraceSearch(())  # v3 answers 404 "No traces found" for an empty result
-            traces = self._read(traces_from_otlp, data)
-            # Older v3 servers ignore query.attributes: keep only what was asked for.
-            traces = [t for t in traces if _matches(t, query.tags, query.errors_only)]
         else:
             params = {"service": query.service, "start": str(int(query.time_range.start * 1e6)), "end": str(int(query.time_range.end * 1e6)), "limit": str(query.limit)}
             if query.operation:
@@ -131,10 +150,9 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             if tags:
                 params["tags"] = json.dumps(tags, separators=(",", ":"))
             _add_durations(params, query, "minDuration", "maxDuration")
-            data = await self._get("/api/traces", params)
-            traces = self._read(traces_from_jaeger, data)
-            warnings = envelope_errors(data)  # some storage shards failed: the results are partial
-        summaries = sorted((t.summary() for t in traces if t.spans), key=lambda s: s.start_ns, reverse=True)[: query.limit]
+            # The envelope's errors: some storage shards failed, the results are partial.
+            summaries, warnings = await self._get("/api/traces", params, build=lambda data: (
+                _summaries(self._read(traces_from_jaeger, data), query.limit), envelope_errors(data)))
         return TraceSearch(tuple(summaries), tuple(warnings))
 
     async def trace(self, trace_id: str) -> Trace:
@@ -144,10 +162,10 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
         if await self.api() == "v3":
             resp = await self._response(f"/api/v3/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = await asyncio.to_thread(self._decode_and_read, lambda raw: _fast_v3(raw, tid), traces_from_otlp, resp)
+            traces, errors = await run_off_loop(self._decode_and_read, lambda raw: _fast_v3(raw, tid), traces_from_otlp, resp)
         else:
             resp = await self._response(f"/api/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = await asyncio.to_thread(self._decode_and_read, parse_jaeger_fast, traces_from_jaeger, resp)
+            traces, errors = await run_off_loop(self._decode_and_read, parse_jaeger_fast, traces_from_jaeger, resp)
         found = pick_trace(traces, tid)
         if found is None:
             if any("not found" in e.lower() for e in errors) or not errors:
@@ -172,6 +190,17 @@ class JaegerTraceSource(HttpBackend, TraceSource):
 
 
 # --- helpers (pure) ------------------------------------------------------------------------------
+
+
+def _summaries(traces: list[Trace], limit: int, keep: Callable[[Trace], bool] = lambda t: True) -> list:
+    """Summaries of the traces kept that have spans, newest first, at most ``limit``. The
+    traces are let go of a few spans at a time: a search answers whole traces, and 60,000
+    spans freed at once hold the GIL for 80 ms."""
+    summaries = sorted((t.summary() for t in traces if t.spans and keep(t)), key=lambda s: s.start_ns, reverse=True)[:limit]
+    spans = [s for t in traces for s in t.spans]
+    traces.clear()
+    let_go(spans)
+    return summaries
 
 
 def _fast_v3(raw: bytes, trace_id: str) -> tuple[list[Trace], list[str]] | None:

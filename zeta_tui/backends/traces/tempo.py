@@ -10,25 +10,36 @@ intrinsic (v2 tag-values API, v1 as a fallback). Tempo's errors are plain text, 
 
 from __future__ import annotations
 
-import asyncio
-
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from zeta_tui.backends.http import HttpBackend, error_text
+from zeta_tui.backends.json_pieces import decode_and_build
+from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
-from zeta_tui.backends.traces.jaeger import go_duration, pick_trace
+from zeta_tui.backends.traces.jaeger import FAST_PATH_BYTES, go_duration, pick_trace
 from zeta_tui.backends.traces.otlp_json import parse_otlp_fast, traces_from_otlp
 from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
-from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, TraceSummary, normalise_id
 
 __all__ = ["TempoTraceSource", "summaries_from_search", "tempo_error", "traceql", "traceql_attribute", "traceql_string"]
+
+T = TypeVar("T")
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _tag_values(data: dict) -> list[str]:
+    return sorted({str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in data.get("tagValues") or ()})
+
 
 _PLAIN_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/:")
 
@@ -47,10 +58,14 @@ class TempoTraceSource(HttpBackend, TraceSource):
         self.raise_for_auth(resp)
         return resp
 
-    def _json(self, resp: httpx.Response) -> dict:
+    async def _json(self, resp: httpx.Response, build: Callable[[dict], T] = _same) -> T:
+        """``build`` of the answer's JSON object, decoded and built off the event loop when
+        large (HttpBackend.read); Tempo's error as a ZetaError."""
         if resp.status_code >= 400:
             raise tempo_error(resp, where=self.where)
-        data = self.decode_json(resp)
+        return await self.read(resp, lambda data: build(self._object(resp, data)))
+
+    def _object(self, resp: httpx.Response, data: Any) -> dict:
         if not isinstance(data, dict):
             raise BackendUnavailable(f"{resp.request.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
         return data
@@ -61,8 +76,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
         resp = await self._get(f"/api/v2/search/tag/{quote(tag_v2, safe='.')}/values", {"q": q} if q else None)
         if resp.status_code == 404:
             resp = await self._get(f"/api/search/tag/{quote(tag_v1, safe='.')}/values")
-        values = self._json(resp).get("tagValues") or ()
-        return sorted({str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in values})
+        return await self._json(resp, _tag_values)
 
     async def services(self) -> list[str]:
         return await self._tag_values("resource.service.name", "service.name")
@@ -80,27 +94,41 @@ class TempoTraceSource(HttpBackend, TraceSource):
             "end": str(int(-(-query.time_range.end // 1))),  # round up: keep the last second
             "limit": str(query.limit),
         }
-        data = self._json(await self._get("/api/search", params))
-        try:
-            summaries = summaries_from_search(data)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise BackendUnavailable(f"the search answer is not Tempo's ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
-        summaries.sort(key=lambda s: s.start_ns, reverse=True)
-        return TraceSearch(tuple(summaries[: query.limit]))
+
+        def newest(data: dict) -> list[TraceSummary]:
+            try:
+                summaries = summaries_from_search(data)
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise BackendUnavailable(f"the search answer is not Tempo's ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+            summaries.sort(key=lambda s: s.start_ns, reverse=True)
+            return summaries[: query.limit]
+
+        return TraceSearch(tuple(await self._json(await self._get("/api/search", params), newest)))
 
     def _traces(self, resp: httpx.Response) -> list[Trace]:
         """A trace answer's traces (blocking: run it in a thread): typed straight from the bytes
-        when the fast path takes them, else decoded to dicts, which also says what is wrong."""
-        if resp.status_code < 400:
-            traces = parse_otlp_fast(resp.content)
+        when the answer is at most FAST_PATH_BYTES and the fast path takes it, else decoded in
+        pieces to dicts, which also says what is wrong."""
+        if resp.status_code >= 400:
+            raise tempo_error(resp, where=self.where)
+        body = resp.content
+        if len(body) <= FAST_PATH_BYTES:
+            traces = parse_otlp_fast(body)
             if traces is not None:
                 return traces
-        data = self._json(resp)
-        try:
-            with gc_paused():
+
+        def read(data: Any) -> list[Trace]:
+            data = self._object(resp, data)
+            try:
                 return traces_from_otlp(data)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise BackendUnavailable(f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise BackendUnavailable(f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+
+        try:
+            return decode_and_build(body, read)
+        except orjson.JSONDecodeError:
+            self.decode_json(resp)  # raises what says what came instead
+            raise
 
     async def trace(self, trace_id: str) -> Trace:
         tid = normalise_id(trace_id)
@@ -120,7 +148,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
         if resp.status_code == 404:
             raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
         # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
-        traces = await asyncio.to_thread(self._traces, resp)
+        traces = await run_off_loop(self._traces, resp)
         found = pick_trace(traces, tid)
         if found is None:
             raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
@@ -132,7 +160,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
         resp = await self._get("/api/status/buildinfo")
         if resp.status_code == 200:
             try:
-                data = self.decode_json(resp)
+                data = await self.read_json(resp)
             except ZetaError:
                 data = None
             if isinstance(data, dict) and data.get("version"):
