@@ -308,3 +308,11 @@ def test_zeta_sql_facing_300_mb_stays_small_and_fails_with_the_cap(tmp_path) -> 
     assert "Answer too large" in output and "64 MiB cap" in output and "Traceback" not in output
     assert int(peak_kib) * 1024 < 200 * MiB, f"peak RSS {int(peak_kib) / 1024:.0f} MiB"
     assert took < 10 + 5, f"{took:.1f}s"
+
+
+def test_a_read_only_profile_refusing_zetas_limits_says_what_to_change(httpserver: HTTPServer) -> None:
+    sentence = ("Code: 164. DB::Exception: Cannot modify 'max_execution_time' setting in readonly mode. (READONLY) "
+                "(version 24.8.4.13 (official build))\n")
+    err = failing(httpserver, sentence, 500, {"X-ClickHouse-Exception-Code": "164"}, username="ro", password="pw")
+    assert isinstance(err, QueryError) and err.message == sentence.strip()
+    assert "readonly = 2" in err.hint
