@@ -84,7 +84,8 @@ def test_a_query_sends_the_sql_parameters_and_read_only_limits_outside_the_sql(s
     [sent] = server.requests[before:]
     assert (sent.sql, sent.params, sent.database, sent.query_id) == (sql, {"t": "it's a\\ttab"}, db.database, "q_1")
     assert sent.settings == {"readonly": "1", "max_execution_time": "8", "limit": "5", "max_result_rows": "5",
-                             "max_result_bytes": str(5 * MiB), "result_overflow_mode": "throw"}
+                             "max_result_bytes": str(5 * MiB), "result_overflow_mode": "throw",
+                             "cancel_http_readonly_queries_on_client_close": "1"}
     assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"reader:s3cret-pw").decode()
     # the engine read the parameter back as it was given, tab included
     assert result.rows == [(i, "it's a\ttab") for i in range(4)] and result.truncated
@@ -316,3 +317,14 @@ def test_a_read_only_profile_refusing_zetas_limits_says_what_to_change(httpserve
     err = failing(httpserver, sentence, 500, {"X-ClickHouse-Exception-Code": "164"}, username="ro", password="pw")
     assert isinstance(err, QueryError) and err.message == sentence.strip()
     assert "readonly = 2" in err.hint
+
+
+@pytest.mark.parametrize("body", ['{"meta": [1, 2], "data": [[1, 2]]}', '{"meta": {"name": "x"}, "data": []}', "[1, 2, 3]"])
+def test_json_that_is_not_a_clickhouse_result_is_named(httpserver: HTTPServer, body: str) -> None:
+    err = failing(httpserver, body, 200, {"Content-Type": "application/json"})
+    assert isinstance(err, BackendUnavailable) and err.message.startswith("the answer is not a ClickHouse result")
+
+
+def test_an_exception_code_header_without_the_sentence_still_names_the_code(httpserver: HTTPServer) -> None:
+    err = failing(httpserver, "Table default.x does not exist\n", 404, {"X-ClickHouse-Exception-Code": "60"})
+    assert isinstance(err, QueryError) and err.message == "Code: 60. Table default.x does not exist"

@@ -300,14 +300,14 @@ class ClickHouseEngine:
 
     async def aclose(self) -> None:
         """Close the server connections, if any. An embedded session stays: it is the process's."""
-        if self.http is not None and (self._runner is None or self.http._loop is not self._runner.get_loop()):
+        if self.http is not None:
             await self.http.aclose()
 
     def close(self) -> None:
         """Close the connections of blocking callers (``run``, ``select``, ``cancel`` on a server)."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
-            if self.http is not None and self.http._loop is runner.get_loop():
+            if self.http is not None:
                 runner.run(self.http.aclose())
             runner.close()
 

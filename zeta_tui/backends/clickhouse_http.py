@@ -11,7 +11,9 @@ every backend. So a query here is:
 - ``POST /`` with the SQL as the body; ``database``, ``query_id`` and ``default_format =
   JSONCompact`` (meta with names and types, rows as arrays, statistics) as URL parameters;
 - every setting (``readonly = 1``, ``max_execution_time``, the row and byte caps) as a URL
-  parameter, which is how ClickHouse takes per-query settings over HTTP;
+  parameter, which is how ClickHouse takes per-query settings over HTTP, with
+  ``cancel_http_readonly_queries_on_client_close = 1`` so that a read zeta stops (the byte
+  cap, the deadline, a cancel) stops the server's work too;
 - each value as ``param_<name>`` in ClickHouse's escaped text form, for ``{name:Type}`` in the SQL;
 - basic auth (``username``/``password``, or ``user:pass@`` in the URL) or a bearer token, as
   configured; no user means ClickHouse's ``default``.
@@ -69,6 +71,12 @@ class ClickHouseHttp(HttpBackend):
             self._loop = loop
         return super().client
 
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is not asyncio.get_running_loop():
+            self._client = None  # opened on another event loop: its connections went with that loop
+            return
+        await super().aclose()
+
     async def answer(self, sql: str, params: Mapping[str, Any], settings: Mapping[str, Any], *,
                      query_id: str | None = None, build: Callable[[dict[str, Any]], T] = lambda doc: doc) -> T:
         """``build`` of one statement's JSONCompact document (``meta``, ``data``, ``statistics``;
@@ -81,6 +89,10 @@ class ClickHouseHttp(HttpBackend):
         if query_id:
             query["query_id"] = query_id
         query.update({k: str(v) for k, v in settings.items()})
+        if settings.get("readonly"):
+            # ClickHouse keeps running a query whose client went away unless told otherwise;
+            # zeta drops the connection at the byte cap, the deadline and a cancel.
+            query["cancel_http_readonly_queries_on_client_close"] = "1"
         query.update({f"param_{k}": str(v) for k, v in parameter_text(dict(params)).items()})
         try:
             resp = await self.request("POST", "/", params=query, content=sql.encode(),
@@ -92,7 +104,13 @@ class ClickHouseHttp(HttpBackend):
             raise self.refusal(resp)
         if not resp.content.strip():
             return build({"meta": [], "data": []})
-        return await self.read(resp, lambda data: build(self._document(data, resp)))
+        def table(data: Any) -> T:
+            try:
+                return build(self._document(data, resp))
+            except (KeyError, TypeError, ValueError) as exc:  # meta or rows not in ClickHouse's shape
+                raise self._not_a_table(resp, f"JSON not shaped as a ClickHouse result ({type(exc).__name__})") from None
+
+        return await self.read(resp, table)
 
     def _document(self, data: Any, resp: httpx.Response) -> dict[str, Any]:
         if isinstance(data, dict) and data.get("exception"):
@@ -106,11 +124,8 @@ class ClickHouseHttp(HttpBackend):
     def refusal(self, resp: httpx.Response) -> ZetaError:
         """The ZetaError for an answer that is not a result: ClickHouse's exception, a login refused, a proxy's page."""
         header = resp.headers.get("x-clickhouse-exception-code", "")
-        code, sentence = exception_sentence(resp.text[:_TAIL])
-        if code is None and header.isdigit():
-            code, sentence = int(header), f"Code: {header}. " + _one_line(resp.text) if resp.text.strip() else f"Code: {header}"
-        if code is not None:
-            return self._sentence_error(sentence, code)
+        if header.isdigit() or exception_sentence(resp.text[:_TAIL])[0] is not None:
+            return self._sentence_error(resp.text[:_TAIL], int(header) if header.isdigit() else None)
         if resp.status_code in (401, 403):
             return BackendAuthError(f"HTTP {resp.status_code}: {_one_line(error_text(resp, 200))}", where=self.where,
                                     hint=login_hint(self.config, self.section))
@@ -119,9 +134,10 @@ class ClickHouseHttp(HttpBackend):
                                   "A proxy in front of it may be failing; retry later or check its logs")
 
     def _sentence_error(self, text: str, code: int | None = None) -> ZetaError:
+        """ClickHouse's sentence in ``text`` (or ``text`` itself, on one line) as a ZetaError by its code."""
         found, sentence = exception_sentence(text)
         if found is None:
-            sentence = _one_line(text)
+            sentence = f"Code: {code}. {_one_line(text)}" if code is not None else _one_line(text)
         return clickhouse_error(found if found is not None else code, sentence, where=self.where, section=self.section,
                                 cfg=self.config)
 
