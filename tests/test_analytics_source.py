@@ -193,6 +193,16 @@ def test_the_row_cap_truncates_and_says_so(db) -> None:
     assert len(above.rows) == 7 and above.truncated
 
 
+def test_the_row_cap_cuts_the_answer_not_the_subqueries(db) -> None:
+    """The cap is ClickHouse's ``limit`` setting: it cuts the outer result only, so a count over
+    a subquery of 100 rows is 100 under a cap of 5."""
+    assert query(db, "SELECT count() FROM (SELECT number FROM numbers(100))", max_rows=5).rows == [(100,)]
+    assert query(db, "SELECT count() FROM numbers(100) WHERE number IN (SELECT number FROM numbers(50))", max_rows=5).rows == [(50,)]
+    joined = query(db, "WITH t AS (SELECT number FROM numbers(100)) SELECT a.number FROM t AS a JOIN t AS b USING number "
+                       "ORDER BY a.number DESC", max_rows=5)
+    assert joined.rows == [(n,) for n in range(99, 94, -1)] and joined.truncated
+
+
 def test_clickhouse_own_byte_cap_stops_a_result_over_it(db) -> None:
     """max_result_bytes (result_overflow_mode = 'throw') on chdb: 300,000 rows of 8-byte numbers
     are 2.4 MB in ClickHouse's memory, over a 1 MiB cap; under the row cap, so only bytes stop it."""

@@ -45,7 +45,7 @@ def credentials_sent(cfg: Any) -> bool:
 def login_hint(cfg: Any, section: str) -> str:
     """What to fix when ClickHouse refuses the login, saying whether zeta sent credentials at all."""
     if credentials_sent(cfg):
-        return (f"ClickHouse refused the credentials zeta sent: check {section}.username / password "
+        return (f"the server refused the credentials zeta sent: check {section}.username / password "
                 f"(or {section}.bearer_token), and the user's grants")
     return (f"zeta sent no credentials, so ClickHouse tried its `default` user: set {section}.username / password "
             f"(a password from an env reference such as \"${{CLICKHOUSE_PASSWORD}}\")")
