@@ -132,3 +132,115 @@ def test_unusable_tls_file_is_a_config_error_exit_2(tmp_path, capsys, prometheus
     assert table["prometheus"][2] == "UP"  # the rest is still probed and shown
     assert table["alertmanager"][2] == "DOWN"
     assert "Configuration error: cannot load TLS files" in table["alertmanager"][5]
+
+
+# --- UP only for a valid answer, within the timeout, under the cap -----------------------------
+
+MiB = 1024 * 1024
+KINDS = {  # backend -> its section and extra keys
+    "prometheus": ("prometheus", ""),
+    "alertmanager": ("alertmanager", ""),
+    "elasticsearch": ("logs", 'kind = "elasticsearch"\n'),
+    "loki": ("logs", 'kind = "loki"\n'),
+    "jaeger": ("traces", 'kind = "jaeger"\n'),
+    "tempo": ("traces", 'kind = "tempo"\n'),
+    "clickhouse": ("clickhouse", ""),
+}
+BAD_ANSWERS = {  # fault -> the fault server's path and the words the error must hold (any one)
+    "malformed": ("garbage", ("not json", "malformed")),
+    "oversized": (f"huge/{24 * MiB}", ("cap",)),
+    "hang": ("", ("no answer within", "timed out")),
+    "html500": ("html500", ("502 bad gateway",)),
+}
+
+
+def probe_one(tmp_path, capsys, kind: str, url: str, timeout: float = 1.5) -> tuple[int, dict, float]:
+    section, extra = KINDS[kind]
+    path = tmp_path / "config.toml"
+    path.write_text(f'[contexts.t.{section}]\nurl = "{url}"\n{extra}timeout_seconds = {timeout}\nmax_response_bytes = {MiB}\n')
+    code, out, err, elapsed = check(capsys, path, "--json")
+    [result] = json.loads(out)
+    return code, result, elapsed
+
+
+@pytest.mark.parametrize("fault", list(BAD_ANSWERS))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_bad_answer_is_down_within_the_timeout(tmp_path, capsys, kind: str, fault: str) -> None:
+    from tests.support.faults import fault_backend
+    from tests.support.servers import silent_server
+
+    path, words = BAD_ANSWERS[fault]
+    url = fault_backend(path).url() if path else silent_server().url
+    timeout = 1.5
+    code, result, elapsed = probe_one(tmp_path, capsys, kind, url, timeout)
+    assert code == 1 and result["status"] == "DOWN", result
+    said = f"{result['error']['title']} {result['error']['message']}".lower()
+    assert any(word in said for word in words), said
+    assert elapsed < timeout + 1.5 and result["latency_ms"] < (timeout + 0.5) * 1000, (elapsed, result)
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "prometheus"])
+def test_another_apis_success_is_not_up(tmp_path, capsys, kind: str) -> None:
+    """A server answering every path with Prometheus's success envelope is not Alertmanager, Loki,
+    Jaeger, Tempo, Elasticsearch or ClickHouse, however well it answers."""
+    from tests.support.faults import fault_backend
+
+    code, result, _ = probe_one(tmp_path, capsys, kind, fault_backend("ok").url())
+    assert code == 1 and result["status"] == "DOWN", result
+
+
+def test_tempo_with_a_malformed_build_info_is_down_though_ready_answers(tmp_path, capsys, httpserver) -> None:
+    httpserver.expect_request("/api/status/buildinfo").respond_with_data('{"version": "2.4.1", ', content_type="application/json")
+    httpserver.expect_request("/ready").respond_with_data("ready\n")
+    code, result, _ = probe_one(tmp_path, capsys, "tempo", httpserver.url_for("/").rstrip("/"))
+    assert code == 1 and result["status"] == "DOWN" and "not json" in result["error"]["message"].lower()
+
+
+@pytest.mark.parametrize("kind", ["tempo", "loki"])
+def test_without_a_build_info_endpoint_ready_is_enough(tmp_path, capsys, httpserver, kind: str) -> None:
+    """An older server without a build-info endpoint (404) is UP when /ready answers 200, version unknown."""
+    path = "/api/status/buildinfo" if kind == "tempo" else "/loki/api/v1/status/buildinfo"
+    httpserver.expect_request(path).respond_with_data("404 page not found\n", status=404)
+    httpserver.expect_request("/ready").respond_with_data("ready\n")
+    code, result, _ = probe_one(tmp_path, capsys, kind, httpserver.url_for("/").rstrip("/"))
+    assert (code, result["status"], result["version"]) == (0, "UP", "unknown"), result
+
+
+def test_a_slow_valid_answer_past_the_timeout_is_down(tmp_path, capsys, httpserver) -> None:
+    """Tempo's two requests (build info 404, then /ready) each answer in 0.9 s against a 1.5 s
+    timeout: alone each is in time, together they are not, and the probe says so."""
+    def slow(status, body):
+        def answer(request):
+            from werkzeug import Response
+
+            time.sleep(0.9)
+            return Response(body, status=status)
+        return answer
+
+    httpserver.expect_request("/api/status/buildinfo").respond_with_handler(slow(404, "404 page not found"))
+    httpserver.expect_request("/ready").respond_with_handler(slow(200, "ready"))
+    code, result, elapsed = probe_one(tmp_path, capsys, "tempo", httpserver.url_for("/").rstrip("/"), timeout=1.5)
+    assert code == 1 and result["status"] == "DOWN" and result["error"]["title"] == "Backend timed out", result
+    assert elapsed < 1.5 + 1
+
+
+def test_an_answer_that_came_late_is_not_up(tmp_path, capsys, monkeypatch) -> None:
+    """A probe whose answer holds the event loop past the timeout (as decoding a 300 MB answer
+    once did: UP with 12 s against 3 s) is DOWN, though the answer came."""
+    from zeta_tui.models.metrics_meta import BuildInfo
+
+    class LateProbe:
+        kind, url = "prometheus", "http://late"
+
+        async def check(self):
+            time.sleep(1.3)  # holds the loop: the probe's own timeout cannot fire meanwhile
+            return BuildInfo("3.0.0"), 1.3
+
+        async def aclose(self):
+            pass
+
+    monkeypatch.setattr("zeta_tui.headless.check.client_for", lambda section, cfg: LateProbe())
+    code, out, _, _ = check(capsys, config_file(tmp_path, "http://127.0.0.1:9", timeout=1), "--json")
+    [result] = json.loads(out)
+    assert code == 1 and result["status"] == "DOWN" and result["version"] is None
+    assert result["error"]["title"] == "Backend timed out" and "past the 1s timeout" in result["error"]["message"]

@@ -158,6 +158,7 @@ async def test_check_buildinfo_then_ready(httpserver: HTTPServer) -> None:
     info, _ = await src.check()
     assert info.version == "unknown"
     httpserver.clear()
+    httpserver.expect_request("/api/status/buildinfo").respond_with_data("404 page not found", status=404)
     httpserver.expect_request("/ready").respond_with_data("Ingester not ready: waiting for 15s after being ready", status=503)
     with pytest.raises(BackendUnavailable) as err:
         await src.check()

@@ -18,7 +18,7 @@ Every fault answers any path under its prefix, so one server serves every backen
 Started once per test process (``fault_server()``), threaded, stopped at exit.
 
 ``fault_backend(kind)`` is a server of its own per fault, answering *every* path with it, for
-backends whose client owns the path (clickhouse-connect); ``untrusted_tls_server()`` answers
+backends whose client owns the path (ClickHouse's HTTP interface is POST /); ``untrusted_tls_server()`` answers
 over HTTPS with a certificate of a CA zeta is not told about.
 """
 

@@ -7,17 +7,26 @@ past the words is refused by ClickHouse itself (code 164). Each query has a time
 (``timeout_seconds`` -> ``max_execution_time``) and a row cap (``max_rows``: the answer stops
 there and says ``truncated``). Values are ``{name:Type}`` server-side parameters only.
 
-A running query can be cancelled by its ``query_id``: ``KILL QUERY`` from a second connection
-on a server, and from a second session on an embedded store (chdb sessions run side by side).
-The awaiting ``query`` ends at once with QueryCancelled either way; the engine stops the work.
+Each answer is bounded too: ClickHouse's own ``max_result_bytes`` stops a result that outgrows
+``max_response_bytes`` (``result_overflow_mode = 'throw'``), and zeta stops reading past the same
+cap (AnswerTooLarge, saying how to ask for less); a server's answer is read as a stream, so a
+300 MB answer never reaches memory. The requests of one call (a named query's look at the
+tables, then the query) share one deadline of ``timeout_seconds``. The engine and its choice of
+HTTP client are in clickhouse_engine.py and clickhouse_http.py.
 
-Blocking client work runs in ``asyncio.to_thread``.
+A running query can be cancelled by its ``query_id``: ``KILL QUERY`` in a request of its own on a
+server (the cancelled request is dropped), and from a second session on an embedded store (chdb
+sessions run side by side). The awaiting ``query`` ends at once with QueryCancelled either way;
+the engine stops the work.
+
+Blocking chdb work runs in ``asyncio.to_thread``; large server answers are decoded in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import time
 import uuid
 from datetime import date
@@ -26,7 +35,7 @@ from typing import Mapping
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, ResultSet
 from zeta_tui.backends.usage_tables import USAGE_TABLES_TTL_S, read_usage_tables
 from zeta_tui.config.models import ClickHouseConfig
-from zeta_tui.errors import QueryCancelled, QueryError, SqlRefused, ZetaError
+from zeta_tui.errors import BackendUnavailable, QueryCancelled, SqlRefused, ZetaError
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.querying.sql_catalog import bind, find_query
 from zeta_tui.querying.sql_guard import write_refusal
@@ -66,15 +75,21 @@ class AnalyticsSource:
         cap = self.cfg.max_rows if max_rows is None else max(1, min(int(max_rows), self.cfg.max_rows))
         query_id = query_id or uuid.uuid4().hex
         cancelled = self._cancels[query_id] = asyncio.Event()
-        work = asyncio.ensure_future(asyncio.to_thread(self._engine.select, sql, dict(params or {}), max_rows=cap, query_id=query_id))
+        async with self._engine.action():
+            work = asyncio.ensure_future(self._engine.fetch(sql, dict(params or {}), max_rows=cap, query_id=query_id))
         stop = asyncio.ensure_future(cancelled.wait())
         try:
             await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            work.cancel()  # the screen's worker was cancelled: the request goes with it
+            raise
         finally:
             stop.cancel()
             self._cancels.pop(query_id, None)
         if cancelled.is_set() and not work.done():
-            # The engine is stopping it (KILL QUERY); its thread ends on its own and its answer is dropped.
+            # The engine is stopping it (KILL QUERY). A server request is dropped now; chdb's
+            # thread ends on its own and its answer is dropped.
+            work.cancel()
             work.add_done_callback(lambda f: f.cancelled() or f.exception())
             raise QueryCancelled("the query was cancelled", where=self.url)
         return work.result()
@@ -93,8 +108,9 @@ class AnalyticsSource:
 
         query = find_query(name)
         bound = bind(query, raw_params or {}, today=today or date.today())
-        plan = plan_query(name, query.sql, await self.usage_tables(), self.cfg.columns, rollup_sql())
-        result = await self.query(plan.sql, {**bound, **plan.params}, query_id=query_id, max_rows=max_rows)
+        async with self._engine.action():
+            plan = plan_query(name, query.sql, await self.usage_tables(), self.cfg.columns, rollup_sql())
+            result = await self.query(plan.sql, {**bound, **plan.params}, query_id=query_id, max_rows=max_rows)
         return dataclasses.replace(result, note=plan.note) if plan.note else result
 
     async def usage_tables(self, *, fresh: bool = False) -> "UsageTables":
@@ -110,15 +126,17 @@ class AnalyticsSource:
         event = self._cancels.get(query_id)
         if event is not None:
             event.set()
-        await asyncio.to_thread(self._engine.cancel, query_id)
+        await self._engine.kill(query_id)
 
     async def check(self) -> tuple[str, float]:
         """The server's version text and the round trip in seconds."""
         started = time.perf_counter()
         result = await self.query("SELECT version()")
-        if not result.rows:
-            raise QueryError("SELECT version() returned nothing", where=self.url)
-        return str(result.rows[0][0]), time.perf_counter() - started
+        version = str(result.rows[0][0]) if result.rows and result.rows[0] else ""
+        if not re.fullmatch(r"\d+\.\d+[\w.+-]*", version):
+            raise BackendUnavailable(f"SELECT version() answered {version[:40]!r}, not a ClickHouse version", where=self.url,
+                                     hint="is clickhouse.url ClickHouse's HTTP interface, not a proxy or another service?")
+        return version, time.perf_counter() - started
 
     async def warm(self) -> None:
         """Load the embedded engine and open its store ahead of the first query (no-op on a server).
@@ -137,8 +155,7 @@ class AnalyticsSource:
             pass
 
     async def close(self) -> None:
-        if self._engine.client is not None or self._engine.control is not None:
-            await asyncio.to_thread(self._engine.close)
+        await self._engine.aclose()
 
     aclose = close
 

@@ -110,7 +110,17 @@ class SerialSession:
 
     def query(self, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            return self._session.query(*args, **kwargs)
+            try:
+                return self._session.query(*args, **kwargs)
+            except Exception:
+                # chdb 4.4 hands what a query wrote before it failed (a result cap thrown
+                # mid-answer) to the next query on the session, ahead of that query's own
+                # answer (measured). A throwaway query takes it, inside the same lock.
+                try:
+                    self._session.query("SELECT 1", "CSV")
+                except Exception:
+                    pass
+                raise
 
     def close(self) -> None:
         with self._lock:

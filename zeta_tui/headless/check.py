@@ -4,6 +4,11 @@ Exit 0 when all are up, 1 when any is down, 2 when the config is wrong (the file
 backend's TLS/secret files that exist but cannot be used: the table still shows the rest).
 Each probe is bounded by its backend's timeout_seconds, so a server that accepts connections
 and never answers is reported DOWN within that time rather than hanging the command.
+
+A backend is UP only when its answer is valid (each adapter's ``check`` reads the version from
+the answer its API gives, and an answer that is malformed, another API's, or an error is DOWN,
+even where a readiness endpoint says 200), came within timeout_seconds (an answer that arrives
+later is DOWN too) and stayed under max_response_bytes (the read stops at the cap).
 """
 
 from __future__ import annotations
@@ -59,6 +64,15 @@ async def probe(section: str, cfg: HttpBackendConfig) -> ProbeResult:
         # The adapter bounds each request; this bounds the whole probe (which may take two).
         async with asyncio.timeout(cfg.timeout_seconds):
             info, seconds = await client.check()
+        took = time.perf_counter() - t0
+        if took > cfg.timeout_seconds:
+            # The answer came, but late: work that held the event loop (decoding a huge answer
+            # did, before the byte cap) keeps the timeout from firing. Late is not UP.
+            raise BackendTimeout(
+                f"answered after {took:.1f}s, past the {cfg.timeout_seconds:g}s timeout",
+                where=f"{section} at {url}",
+                hint="the server or the answer is too slow for timeout_seconds; raise it if the server is just slow",
+            )
         return ProbeResult(section, url, True, seconds * 1000, info.version)
     except TimeoutError:
         error: ZetaError = BackendTimeout(

@@ -12,8 +12,10 @@ read without zeta's rollup where its figures came from go to stderr, so a pipe g
 
 Exit status: 0 done (also when the row cap cut the answer: stderr says so); 1 ClickHouse
 refused the query (its own message), the SQL writes (refused, naming the statement: the
-console is read-only), the query was cancelled or the server could not be reached; 2 a
-configuration error or a bad parameter (a missing or mistyped one is named, with its type).
+console is read-only), the answer is over ``max_response_bytes`` (the read stops there: nothing
+is printed, the error says how to ask for less), the query was cancelled, or the server could
+not be reached or did not answer within ``timeout_seconds``; 2 a configuration error or a bad
+parameter (a missing or mistyped one is named, with its type).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section.",
         epilog="exit status:\n  0  done (a cut answer is still 0; stderr says it was cut at max_rows)\n"
-               "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), or the server is unreachable\n"
+               "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
+               "     max_response_bytes, or the server is unreachable or too slow\n"
                "  2  configuration error, or a missing / unknown / mistyped parameter",
     )
     p.add_argument("sql", nargs="?", help="the SQL (one read-only statement: SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)")

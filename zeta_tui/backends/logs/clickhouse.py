@@ -1,15 +1,15 @@
 """ClickHouseLogSource: logs in the OpenTelemetry ``otel_logs`` table, on a server or embedded.
 
-A server (``url``) is read with clickhouse-connect; an embedded store (``path``) with chdb in
-this process (``zeta_tui.backends.clickhouse_engine``: shared sessions, read-only runs, error
-mapping; its session functions are re-exported here). Every value reaches the server as a
+A server (``url``) is read over its HTTP interface, an embedded store (``path``) with chdb in
+this process (``zeta_tui.backends.clickhouse_engine``: bounded reads, shared sessions, read-only
+runs, error mapping; its session functions are re-exported here). Every value reaches the server as a
 ``{name:Type}`` parameter: the query translator's and ours (time range, cursor, limit); user
-text is never part of the SQL. Queries run in a worker thread.
+text is never part of the SQL. chdb's queries run in a worker thread; the requests of one
+search share one deadline of ``timeout_seconds``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -66,17 +66,8 @@ class ClickHouseLogSource(LogSource):
     def describe(self) -> str:
         return f"clickhouse at {self.url}, table {self.cfg.database}.{self.cfg.table}"
 
-    @property
-    def _client(self) -> Any:
-        """The server client (tests put a stand-in here)."""
-        return self._engine.client
-
-    @_client.setter
-    def _client(self, client: Any) -> None:
-        self._engine.client = client
-
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[list[Any]]:
-        """Rows of a read-only SELECT (blocking; call through asyncio.to_thread)."""
+        """Rows of a read-only SELECT (blocking)."""
         return self._engine.run(sql, params)
 
     # --- the contract ---------------------------------------------------------------
@@ -126,7 +117,7 @@ class ClickHouseLogSource(LogSource):
         )
         return sql, params
 
-    def _detect_columns(self) -> tuple[frozenset[str], frozenset[str]]:
+    async def _detect_columns(self) -> tuple[frozenset[str], frozenset[str]]:
         """Which of the optional otel_logs columns this table has, and which attribute columns
         are typed JSON.
 
@@ -136,15 +127,17 @@ class ClickHouseLogSource(LogSource):
         exporter's JSON variant (logs_json_table.sql) types LogAttributes and ResourceAttributes
         JSON: they are read and filtered as querying/otel_attributes.py says.
         """
-        rows = self._run(attrs.detect_sql(("TimestampTime", *attrs.LOG_ATTRIBUTE_COLUMNS)), {"d": self.cfg.database, "t": self.cfg.table})
+        rows = await self._engine.rows(attrs.detect_sql(("TimestampTime", *attrs.LOG_ATTRIBUTE_COLUMNS)),
+                                       {"d": self.cfg.database, "t": self.cfg.table})
         return frozenset(str(r[0]) for r in rows) - {"LogAttributes"}, attrs.json_typed(rows)
 
     async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
-        if self._columns is None:
-            self._columns, self._json = await asyncio.to_thread(self._detect_columns)
-        flt = self._filter(query, time_range.end)
-        sql, params = self._select(flt, time_range, limit, newest_first, cursor)
-        rows = await asyncio.to_thread(self._run, sql, params)
+        async with self._engine.action():
+            if self._columns is None:
+                self._columns, self._json = await self._detect_columns()
+            flt = self._filter(query, time_range.end)
+            sql, params = self._select(flt, time_range, limit, newest_first, cursor)
+            rows = await self._engine.rows(sql, params)
         records = [_record(r) for r in rows]
         next_cursor = None
         if len(rows) >= limit and rows:
@@ -155,13 +148,12 @@ class ClickHouseLogSource(LogSource):
 
     async def check(self) -> tuple[BuildInfo, float]:
         started = time.perf_counter()
-        rows = await asyncio.to_thread(self._run, "SELECT version()", {})
+        rows = await self._engine.rows("SELECT version()", {})
         flavour = "chdb" if self.embedded else "clickhouse"
         return BuildInfo(str(rows[0][0]) if rows else "", flavour=flavour), time.perf_counter() - started
 
     async def aclose(self) -> None:
-        if self._engine.client is not None:
-            await asyncio.to_thread(self._engine.close)
+        await self._engine.aclose()
 
 
 def _value(text: Any) -> Any:

@@ -368,19 +368,32 @@ class LokiLogSource(HttpBackend, LogSource):
     # --- health ----------------------------------------------------------------------------
 
     async def check(self) -> tuple[BuildInfo, float]:
+        """Build info, or /ready where the server has no build-info endpoint (404).
+
+        A build-info answer that is malformed, an error or without a version is DOWN, whatever
+        /ready says: the API zeta reads is not answering as Loki's does.
+        """
         _ = self.client
         t0 = time.perf_counter()
-        resp = await self.request("GET", "/loki/api/v1/status/buildinfo")
-        self.raise_for_auth(resp)
-        if resp.status_code == 200:
-            data = await self.read_json(resp)
-            if isinstance(data, dict) and data.get("version"):
+        async with self.action():
+            resp = await self.request("GET", "/loki/api/v1/status/buildinfo")
+            self.raise_for_auth(resp)
+            if resp.status_code != 404:
+                if resp.status_code != 200:
+                    raise BackendUnavailable(f"/loki/api/v1/status/buildinfo answered HTTP {resp.status_code}: "
+                                             f"{' '.join(error_text(resp, 200).split())}", where=self.where,
+                                             hint="Loki is starting or unhealthy, or a proxy in front of it failed; check its logs")
+                data = self.decode_json(resp)
+                if not (isinstance(data, dict) and data.get("version")):
+                    raise BackendUnavailable("/loki/api/v1/status/buildinfo answered without a version: not Loki?", where=self.where,
+                                             hint="check the url (Loki's HTTP API, port 3100 by default)")
                 return BuildInfo(str(data["version"]), str(data.get("revision", "")), "loki"), time.perf_counter() - t0
-        ready = await self.request("GET", "/ready")
-        self.raise_for_auth(ready)
+            ready = await self.request("GET", "/ready")
+            self.raise_for_auth(ready)
         elapsed = time.perf_counter() - t0
         if ready.status_code != 200:
-            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {ready.text.strip()[:200]}", where=self.where, hint="Loki is starting or unhealthy; check its logs")
+            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
+                                     where=self.where, hint="Loki is starting or unhealthy; check its logs")
         return BuildInfo("unknown", "", "loki"), elapsed
 
 

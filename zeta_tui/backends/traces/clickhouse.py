@@ -1,7 +1,7 @@
 """ClickHouseTraceSource: traces in the OpenTelemetry ``otel_traces`` table, on a server or embedded.
 
-The engine part (clickhouse-connect or chdb, shared embedded sessions, read-only settings,
-error mapping) is ``zeta_tui.backends.clickhouse_engine``, as for the log source. Every value is
+The engine part (ClickHouse's HTTP interface or chdb, bounded reads, shared embedded sessions,
+read-only settings, error mapping) is ``zeta_tui.backends.clickhouse_engine``, as for the log source. Every value is
 a ``{name:Type}`` server-side parameter; the database and table are Identifier parameters.
 
 Search, as Jaeger does it: service, operation, tags and the duration bounds apply to one span
@@ -23,7 +23,6 @@ key (``http.method``) is searched and shown as it was written.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, Mapping
 
@@ -71,27 +70,31 @@ class ClickHouseTraceSource(TraceSource):
         self._json_columns: frozenset[str] | None = None  # the JSON-typed attribute columns (learnt once)
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[list[Any]]:
+        """Rows of a read-only SELECT on the configured table (blocking)."""
         return self._engine.run(sql, {"zeta_db": self.cfg.database, "zeta_table": self.cfg.table, **params})
 
+    async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[list[Any]]:
+        return await self._engine.rows(sql, {"zeta_db": self.cfg.database, "zeta_table": self.cfg.table, **params})
+
     async def services(self) -> list[str]:
-        rows = await asyncio.to_thread(self._run, f"SELECT DISTINCT ServiceName FROM {_TABLE} ORDER BY ServiceName LIMIT 10000", {})
+        rows = await self._rows(f"SELECT DISTINCT ServiceName FROM {_TABLE} ORDER BY ServiceName LIMIT 10000", {})
         return [str(r[0]) for r in rows if r[0]]
 
     async def operations(self, service: str) -> list[str]:
         sql = f"SELECT DISTINCT SpanName FROM {_TABLE} WHERE ServiceName = {{service:String}} ORDER BY SpanName LIMIT 10000"
-        rows = await asyncio.to_thread(self._run, sql, {"service": service})
+        rows = await self._rows(sql, {"service": service})
         return [str(r[0]) for r in rows]
 
     async def _attribute_types(self) -> frozenset[str]:
         if self._json_columns is None:
-            rows = await asyncio.to_thread(self._engine.run, attrs.detect_sql(attrs.TRACE_ATTRIBUTE_COLUMNS),
-                                           {"d": self.cfg.database, "t": self.cfg.table})
+            rows = await self._engine.rows(attrs.detect_sql(attrs.TRACE_ATTRIBUTE_COLUMNS), {"d": self.cfg.database, "t": self.cfg.table})
             self._json_columns = attrs.json_typed(rows)
         return self._json_columns
 
     async def search(self, query: TraceQuery) -> TraceSearch:
-        sql, params = search_sql(query, await self._attribute_types())
-        rows = await asyncio.to_thread(self._run, sql, params)
+        async with self._engine.action():  # one deadline for the column look-up and the search
+            sql, params = search_sql(query, await self._attribute_types())
+            rows = await self._rows(sql, params)
         return TraceSearch(tuple(
             TraceSummary(trace_id=normalise_id(tid), root_service=str(service), root_name=str(name), start_ns=int(start),
                          duration_ns=int(duration), span_count=int(count), services=tuple(services), error_count=int(errors))
@@ -99,6 +102,10 @@ class ClickHouseTraceSource(TraceSource):
         ))
 
     async def trace(self, trace_id: str) -> Trace:
+        async with self._engine.action():  # one deadline for the look-ups and the spans
+            return await self._trace(trace_id)
+
+    async def _trace(self, trace_id: str) -> Trace:
         wanted = normalise_id(trace_id)
         forms = id_forms(wanted)
         params = {"a": forms[0], "b": forms[-1], "zeta_limit": MAX_SPANS}
@@ -112,9 +119,9 @@ class ClickHouseTraceSource(TraceSource):
                 f"WHERE TraceId IN ({{a:String}}, {{b:String}})) AS zeta_end "
                 f"{base} AND Timestamp >= zeta_start AND Timestamp <= zeta_end{tail}"
             )
-            rows = await asyncio.to_thread(self._run, bounded, {**params, "zeta_lookup": f"{self.cfg.table}_trace_id_ts"})
+            rows = await self._rows(bounded, {**params, "zeta_lookup": f"{self.cfg.table}_trace_id_ts"})
         if not rows and wanted:  # no lookup table, or it lags behind the spans
-            rows = await asyncio.to_thread(self._run, base + tail, params)
+            rows = await self._rows(base + tail, params)
         if not rows:
             raise TraceNotFound(f"no trace {wanted or trace_id!r} in {self.cfg.database}.{self.cfg.table}", where=self.url,
                                 hint="it may be older than the table keeps, or not sampled")
@@ -123,20 +130,19 @@ class ClickHouseTraceSource(TraceSource):
 
     async def _lookup_exists(self) -> bool:
         if self._has_lookup is None:
-            rows = await asyncio.to_thread(
-                self._run, "SELECT count() FROM system.tables WHERE database = {zeta_db:String} AND name = {name:String}",
+            rows = await self._rows(
+                "SELECT count() FROM system.tables WHERE database = {zeta_db:String} AND name = {name:String}",
                 {"name": f"{self.cfg.table}_trace_id_ts"})
             self._has_lookup = bool(rows) and int(rows[0][0]) > 0
         return self._has_lookup
 
     async def check(self) -> tuple[BuildInfo, float]:
         started = time.perf_counter()
-        rows = await asyncio.to_thread(self._run, "SELECT version()", {})
+        rows = await self._rows("SELECT version()", {})
         return BuildInfo(str(rows[0][0]) if rows else "", flavour="chdb" if self.embedded else "clickhouse"), time.perf_counter() - started
 
     async def aclose(self) -> None:
-        if self._engine.client is not None:
-            await asyncio.to_thread(self._engine.close)
+        await self._engine.aclose()
 
 
 def id_forms(trace_id: str) -> tuple[str, str]:

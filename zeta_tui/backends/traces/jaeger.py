@@ -184,8 +184,11 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         t0 = time.perf_counter()
         data = await self._get("/api/services")
         elapsed = time.perf_counter() - t0
-        if "data" not in data:
-            raise BackendUnavailable("/api/services has no data: not a Jaeger query service?", where=self.where, hint="check the url (the Jaeger UI's address)")
+        # Jaeger lists the service names (null when there are none).
+        names = data.get("data", False)
+        if not (names is None or isinstance(names, list)):
+            raise BackendUnavailable("/api/services answered without a list of services: not a Jaeger query service?",
+                                     where=self.where, hint="check the url (the Jaeger UI's address)")
         return BuildInfo("unknown", "", "jaeger"), elapsed
 
 

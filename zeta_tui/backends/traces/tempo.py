@@ -155,20 +155,26 @@ class TempoTraceSource(HttpBackend, TraceSource):
         return found
 
     async def check(self) -> tuple[BuildInfo, float]:
+        """Build info, or /ready where the server has no build-info endpoint (404: an older Tempo).
+
+        A build-info answer that is malformed, an error or without a version is DOWN, whatever
+        /ready says: the API zeta reads is not answering as Tempo's does.
+        """
         _ = self.client
         t0 = time.perf_counter()
-        resp = await self._get("/api/status/buildinfo")
-        if resp.status_code == 200:
-            try:
-                data = await self.read_json(resp)
-            except ZetaError:
-                data = None
-            if isinstance(data, dict) and data.get("version"):
+        async with self.action():
+            resp = await self._get("/api/status/buildinfo")
+            if resp.status_code != 404:
+                data = await self._json(resp)
+                if not data.get("version"):
+                    raise BackendUnavailable("/api/status/buildinfo answered without a version: not Tempo?", where=self.where,
+                                             hint="check the url (Tempo's HTTP API, port 3200 by default)")
                 return BuildInfo(str(data["version"]), str(data.get("revision", "")), "tempo"), time.perf_counter() - t0
-        ready = await self._get("/ready")
+            ready = await self._get("/ready")
         elapsed = time.perf_counter() - t0
         if ready.status_code != 200:
-            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {ready.text.strip()[:200]}", where=self.where, hint="Tempo is starting or unhealthy; check its logs")
+            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
+                                     where=self.where, hint="Tempo is starting or unhealthy; check its logs")
         return BuildInfo("unknown", "", "tempo"), elapsed
 
 

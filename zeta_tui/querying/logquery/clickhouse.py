@@ -10,13 +10,13 @@ Public API::
     sql_select(query, time_range_start_ns, time_range_end_ns, limit, newest_first=True,
                table="otel_logs", now=None, prune_column="TimestampTime") -> (sql, params)
 
-    escape_parameters(params) -> params as ClickHouse's escaped text, for chdb
+    escape_parameters(params) -> params as ClickHouse's escaped text, for chdb and the HTTP interface
 
 ``params`` maps parameter names (``p0``, ``p1``..., and for sql_select ``start_ns``, ``end_ns``,
-``limit``) to Python values; pass them as server-side parameters. clickhouse-connect
-(``parameters=``) escapes them itself; chdb (``Session.query(sql, fmt, params=...)``) hands
-them to the server as they are, and the server reads a parameter in its escaped text form (a
-backslash starts an escape), so for chdb pass ``escape_parameters(params)``.
+``limit``) to Python values; pass them as server-side parameters. chdb
+(``Session.query(sql, fmt, params=...)``) and the HTTP interface (``param_<name>``) hand them to
+the server as they are, and the server reads a parameter in its escaped text form (a backslash
+starts an escape), so pass ``escape_parameters(params)`` (clickhouse_http.parameter_text does).
 
 Column mapping (otel_logs): timestamp -> Timestamp, level -> SeverityText (case-insensitive),
 service -> ServiceName, message and bare words -> Body (case-insensitive substring), trace_id ->
