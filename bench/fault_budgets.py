@@ -12,7 +12,7 @@ the default max_response_bytes (64 MiB):
 - console: `zeta --screen S` on each screen facing 300 MB in a 120x40 pty (bench/ptyrun.py):
   time from launch until the pane says "cap", peak RSS (VmHWM) then;
 - keys: the console on a screen whose backend answers 50 MB (held back until the palette is
-  open), the command palette open (`:`), one letter typed every 30 ms for --window seconds
+  open), the command palette open (Ctrl+P), one letter typed every 30 ms for --window seconds
   from the moment the answer is released; each key's figure is from writing it until the
   palette's input shows it. The bare Textual app (bench/bare_app.py, palette on Ctrl+P) is
   measured the same way in the same run, on nothing;
@@ -211,7 +211,7 @@ def keys_zeta(name: str, server: Server, config: Path, env: dict, window: float)
                 raise RuntimeError(f"{name}: the big question was never asked; the screen showed:\n{p.tail_text()}")
             time.sleep(0.05)
         since = p.offset
-        p.send(":")
+        p.send("\x10")  # ctrl+p: the palette (":" opens the command line)
         p.wait_for(PALETTE, since=since, timeout=20)
         idle = probe_keys(p, 1.0)
         cpu0 = p.cpu_seconds()

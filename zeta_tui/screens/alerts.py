@@ -22,7 +22,7 @@ from zeta_tui.backends.alert_overview import AlertsFetched, fetch_alerts
 from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable
 from zeta_tui.models.alert_overview import AlertRow, merge, row_order
-from zeta_tui.models.bulk import let_go
+from zeta_tui.models.bulk import gc_paused, let_go
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
@@ -51,7 +51,13 @@ class AlertList:
 def alert_list(fetched: AlertsFetched) -> AlertList:
     """Merge, sort and count the alerts (off the event loop: an Alertmanager answering 50 MB
     holds ~100,000 alerts). The alerts not shown are let go of here, a slice at a time, not on
-    the event loop when the answer is dropped."""
+    the event loop when the answer is dropped. The collector is paused meanwhile (models/bulk.py):
+    100,000 new rows would set off a full collection that holds the GIL for 0.1 s."""
+    with gc_paused():
+        return _alert_list(fetched)
+
+
+def _alert_list(fetched: AlertsFetched) -> AlertList:
     rows = merge(fetched.am_alerts, fetched.prom_alerts)
     # The first MAX_ROWS of sort_rows' order. nsmallest keeps a heap of MAX_ROWS from Python, so
     # the decode thread lets the event loop run; sorted() of 100,000 rows is one C call that held
