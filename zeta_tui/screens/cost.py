@@ -26,8 +26,7 @@ from zeta_tui.models.analytics import (Record, as_date, count_text, money, next_
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
-from zeta_tui.screens.tenants import day_seconds, require_clickhouse, today_utc
-from zeta_tui.screens.usage_note import show_usage_note, usage_note
+from zeta_tui.screens.analytics import day_seconds, require_clickhouse, show_usage_note, today_utc, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.stacked_bars import Stack, StackedBars
 from zeta_tui.widgets.fitted_table import Column, FittedTable

@@ -27,7 +27,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
-from zeta_tui.screens.usage_note import show_usage_note, usage_note
+from zeta_tui.screens.analytics import show_usage_note, usage_note
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 

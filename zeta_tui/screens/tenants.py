@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -25,7 +25,7 @@ from zeta_tui.models.series import QueryResult
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
-from zeta_tui.screens.usage_note import show_usage_note, usage_note
+from zeta_tui.screens.analytics import day_seconds, require_clickhouse, show_usage_note, today_utc, usage_note
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 
@@ -52,19 +52,6 @@ class TenantsView:
     rows: tuple[Record, ...]
     over_time: tuple[Record, ...]
     notes: tuple[str, ...] = ()  # where the figures came from, when not zeta's rollup
-
-
-def today_utc(clock: float) -> date:
-    return datetime.fromtimestamp(clock, tz=timezone.utc).date()
-
-
-def day_seconds(d: date) -> float:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
-
-
-def require_clickhouse(screen: Any) -> Any:
-    """The context's analytics source, or the error the pane shows instead."""
-    return screen.app.session.require("clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"')
 
 
 def quota_cell(value: Any, error_colour: str, warning_colour: str) -> Text:

@@ -1,4 +1,6 @@
-"""The one-line note the analytics screens show when their usage figures did not come from zeta's rollup.
+"""What the analytics screens (Tenants, a tenant, Cost, the SLO screen's tenant SLAs) share: the
+ClickHouse source they need, whole UTC days, and the note they show when their usage figures
+did not come from zeta's rollup.
 
 On a database made by the seed's DDL there is no zeta_api_usage_daily: the catalog reads the
 seed's api_usage_daily view (request counts) or aggregates api_usage inside ClickHouse
@@ -8,11 +10,27 @@ every answer came from the rollup, so screens on a zeta database look as they al
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
 from textual.widgets import Static
 
 from zeta_tui.querying.usage_sources import merged_note
+
+
+def today_utc(clock: float) -> date:
+    """The UTC day of ``clock`` (usage is rolled up by whole UTC days)."""
+    return datetime.fromtimestamp(clock, tz=timezone.utc).date()
+
+
+def day_seconds(d: date) -> float:
+    """The unix time at which UTC day ``d`` begins."""
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+
+
+def require_clickhouse(screen: Any) -> Any:
+    """The context's analytics source, or the error the pane shows instead."""
+    return screen.app.session.require("clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"')
 
 
 def usage_note() -> Static:
