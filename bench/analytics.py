@@ -130,8 +130,10 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
             }
             row["overhead_s"] = row["zeta_median_s"] - row["bare_median_s"]
             results.append(row)
-            log(f"  {name:<24} zeta {1000 * row['zeta_median_s']:7.1f} ms  bare {1000 * row['bare_median_s']:7.1f} ms  "
-                f"{row['rows']:>5} rows  {row['rows_read']:>9,} read")
+            log(
+                f"  {name:<24} zeta {1000 * row['zeta_median_s']:7.1f} ms  bare {1000 * row['bare_median_s']:7.1f} ms  "
+                f"{row['rows']:>5} rows  {row['rows_read']:>9,} read"
+            )
         # The Tenants screen's own fetch: its two queries at once, as TenantsScreen.fetch asks them.
         from zeta_tui.screens.tenants import TABLE_LIMIT
 
@@ -145,8 +147,14 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
 
         await screen_fetch()
         fetches = [await screen_fetch() for _ in range(runs)]
-        results.append({"query": "Tenants screen fetch (top_tenants + requests_over_time, together)", "zeta_s": fetches,
-                        "zeta_median_s": statistics.median(fetches), "screen_fetch": True})
+        results.append(
+            {
+                "query": "Tenants screen fetch (top_tenants + requests_over_time, together)",
+                "zeta_s": fetches,
+                "zeta_median_s": statistics.median(fetches),
+                "screen_fetch": True,
+            }
+        )
     finally:
         await source.close()
     return results
@@ -217,7 +225,10 @@ def cold_stage_runs(store: Path, until: date, runs: int, env: dict[str, str]) ->
     import subprocess
 
     argv = [sys.executable, str(Path(__file__).resolve()), "--stages-child", str(store), "--until", until.isoformat()]
-    return [json.loads(subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout) for _ in range(runs)]
+    return [
+        json.loads(subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
 
 
 def write_config(path: Path, store: Path) -> Path:
@@ -271,8 +282,13 @@ class ScreenBench:
             first = p.wait_for(TENANTS_FIRST_FRAME, timeout=self.args.timeout)
             rows = p.wait_for(TENANT_ROW, timeout=self.args.timeout)
             fresh = p.wait_for(FRESH, timeout=self.args.timeout)
-            out = {"first_frame_s": first - p.started, "rows_drawn_s": rows - p.started, "fresh_s": fresh - p.started,
-                   "rss_mb": self.peak_rss(p), "screen": p.tail_text(6000)}
+            out = {
+                "first_frame_s": first - p.started,
+                "rows_drawn_s": rows - p.started,
+                "fresh_s": fresh - p.started,
+                "rss_mb": self.peak_rss(p),
+                "screen": p.tail_text(6000),
+            }
             self.quit(p, "q")
         return out
 
@@ -305,8 +321,10 @@ def screen_runs(args: argparse.Namespace, store: Path, workdir: Path, log=print)
         runs["tenants_cached"].append(bench.tenants(cold=False))
         runs["key_7"].append(bench.key_7(args.settle))
         runs["key_7_later"].append(bench.key_7(WARM_WAIT))
-        log(f"  launch {i + 1}/{args.launches}: bare first frame {runs['bare'][-1]['first_frame_s']:.3f} s, "
-            f"Tenants rows {runs['tenants'][-1]['rows_drawn_s']:.3f} s from launch, {runs['key_7'][-1]['after_key_s']:.3f} s after key 7")
+        log(
+            f"  launch {i + 1}/{args.launches}: bare first frame {runs['bare'][-1]['first_frame_s']:.3f} s, "
+            f"Tenants rows {runs['tenants'][-1]['rows_drawn_s']:.3f} s from launch, {runs['key_7'][-1]['after_key_s']:.3f} s after key 7"
+        )
     return runs
 
 
@@ -325,27 +343,75 @@ def spread(rows: list[dict], key: str, sub: str | None = None) -> str:
 def store_rows(build_s: dict[str, float], tables: list[dict], size: int) -> list[tuple]:
     rows = [(name, s, "", "", None) for name, s in build_s.items()]
     for t in tables:
-        rows.append((f"{t['table']}: rows / MB on disk", float(t["rows"]), f"{t['bytes'] / 1e6:.1f} MB, {t['parts']} parts", "", None))
+        rows.append(
+            (
+                f"{t['table']}: rows / MB on disk",
+                float(t["rows"]),
+                f"{t['bytes'] / 1e6:.1f} MB, {t['parts']} parts",
+                "",
+                None,
+            )
+        )
     rows.append(("store directory (MB)", size / 1e6, "", "", None))
     return rows
 
 
 def screen_rows(runs: dict[str, list[dict]]) -> list[tuple]:
-    bare, tenants, key7, later, cached = runs["bare"], runs["tenants"], runs["key_7"], runs["key_7_later"], runs["tenants_cached"]
+    bare, tenants, key7, later, cached = (
+        runs["bare"],
+        runs["tenants"],
+        runs["key_7"],
+        runs["key_7_later"],
+        runs["tenants_cached"],
+    )
     drawn = med(tenants, "rows_drawn_s")
     budget = BUDGETS["tenants_drawn_s"]
     return [
         ("first frame, bare Textual app (s)", med(bare, "first_frame_s"), spread(bare, "first_frame_s"), "", None),
-        ("first frame, zeta --screen tenants (s)", med(tenants, "first_frame_s"), spread(tenants, "first_frame_s"), "", None),
-        ("Tenants rows drawn, from launch (s)", drawn, spread(tenants, "rows_drawn_s"), f"<= {budget:g} s", drawn <= budget),
+        (
+            "first frame, zeta --screen tenants (s)",
+            med(tenants, "first_frame_s"),
+            spread(tenants, "first_frame_s"),
+            "",
+            None,
+        ),
+        (
+            "Tenants rows drawn, from launch (s)",
+            drawn,
+            spread(tenants, "rows_drawn_s"),
+            f"<= {budget:g} s",
+            drawn <= budget,
+        ),
         ("  minus the bare app's first frame (s)", drawn - med(bare, "first_frame_s"), "", "", None),
-        ("launched again: last answer drawn (stale, from the cache) (s)", med(cached, "rows_drawn_s"), spread(cached, "rows_drawn_s"),
-         f"<= {budget:g} s", med(cached, "rows_drawn_s") <= budget),
+        (
+            "launched again: last answer drawn (stale, from the cache) (s)",
+            med(cached, "rows_drawn_s"),
+            spread(cached, "rows_drawn_s"),
+            f"<= {budget:g} s",
+            med(cached, "rows_drawn_s") <= budget,
+        ),
         ("launched again: fresh answer drawn (s)", med(cached, "fresh_s"), spread(cached, "fresh_s"), "", None),
-        ("Tenants rows drawn, key 7 1 s after Health is drawn (s)", med(key7, "after_key_s"), spread(key7, "after_key_s"), "", None),
-        (f"Tenants rows drawn, key 7 {WARM_WAIT:g} s after Health is drawn (s)", med(later, "after_key_s"), spread(later, "after_key_s"),
-         f"<= {budget:g} s", med(later, "after_key_s") <= budget),
-        ("peak RSS, zeta on Tenants (MB)", med(tenants, "rss_mb", "VmHWM"), spread(tenants, "rss_mb", "VmHWM"), "", None),
+        (
+            "Tenants rows drawn, key 7 1 s after Health is drawn (s)",
+            med(key7, "after_key_s"),
+            spread(key7, "after_key_s"),
+            "",
+            None,
+        ),
+        (
+            f"Tenants rows drawn, key 7 {WARM_WAIT:g} s after Health is drawn (s)",
+            med(later, "after_key_s"),
+            spread(later, "after_key_s"),
+            f"<= {budget:g} s",
+            med(later, "after_key_s") <= budget,
+        ),
+        (
+            "peak RSS, zeta on Tenants (MB)",
+            med(tenants, "rss_mb", "VmHWM"),
+            spread(tenants, "rss_mb", "VmHWM"),
+            "",
+            None,
+        ),
         ("peak RSS, zeta after key 7 (MB)", med(key7, "rss_mb", "VmHWM"), spread(key7, "rss_mb", "VmHWM"), "", None),
         ("peak RSS, bare Textual app (MB)", med(bare, "rss_mb", "VmHWM"), spread(bare, "rss_mb", "VmHWM"), "", None),
     ]
@@ -355,7 +421,15 @@ def stage_rows(stages: list[dict[str, float]]) -> list[tuple]:
     if not stages:
         return []
     first = [sum(r.values()) - r["the same, second time"] for r in stages]
-    rows = [("Tenants' first fetch, fresh process, no Textual (s)", statistics.median(first), f"{min(first):.3f}–{max(first):.3f}", "", None)]
+    rows = [
+        (
+            "Tenants' first fetch, fresh process, no Textual (s)",
+            statistics.median(first),
+            f"{min(first):.3f}–{max(first):.3f}",
+            "",
+            None,
+        )
+    ]
     for name in stages[0]:
         values = [r[name] for r in stages]
         rows.append((f"  {name} (s)", statistics.median(values), f"{min(values):.3f}–{max(values):.3f}", "", None))
@@ -381,14 +455,18 @@ def print_queries(results: list[dict], derived_rows: int) -> bool:
         why = flags(r, derived_rows)
         r["flags"] = why
         clean = clean and not why
-        print(f"{r['query']:<24} {1000 * r['zeta_median_s']:>8.1f} {1000 * r['bare_median_s']:>8.1f} {1000 * r['overhead_s']:>+8.1f} "
-              f"{r['rows']:>6,} {r['rows_read']:>10,}  {'; '.join(why) or '-'}")
+        print(
+            f"{r['query']:<24} {1000 * r['zeta_median_s']:>8.1f} {1000 * r['bare_median_s']:>8.1f} {1000 * r['overhead_s']:>+8.1f} "
+            f"{r['rows']:>6,} {r['rows_read']:>10,}  {'; '.join(why) or '-'}"
+        )
     differ = [r["query"] for r in results if not r.get("screen_fetch") and r["result_set_rows_read"] != r["rows_read"]]
     if differ:
         print(f"note: ResultSet.rows_read differs from the engine's statistics for {', '.join(differ)}")
     fetch = next((r for r in results if r.get("screen_fetch")), None)
     if fetch:
-        print(f"{'Tenants screen fetch':<24} {1000 * fetch['zeta_median_s']:>8.1f}  (top_tenants limit 5000 + requests_over_time, 7 days, together)")
+        print(
+            f"{'Tenants screen fetch':<24} {1000 * fetch['zeta_median_s']:>8.1f}  (top_tenants limit 5000 + requests_over_time, 7 days, together)"
+        )
     return clean
 
 
@@ -398,14 +476,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=35, help="days the rows span, ending today (UTC)")
     parser.add_argument("--tenants", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query after one warm-up (default 5)")
-    parser.add_argument("--launches", type=int, default=5, help="launches of each app for the screen figures (default 5; 0 skips them)")
-    parser.add_argument("--settle", type=float, default=1.0, help="seconds on a drawn screen before RSS is read / a key is typed")
+    parser.add_argument(
+        "--launches", type=int, default=5, help="launches of each app for the screen figures (default 5; 0 skips them)"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=1.0, help="seconds on a drawn screen before RSS is read / a key is typed"
+    )
     parser.add_argument("--no-optimize", action="store_true", help="leave the rollup's parts unmerged after the insert")
     parser.add_argument("--columns", type=int, default=120)
     parser.add_argument("--lines", type=int, default=40)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "analytics.json")
-    parser.add_argument("--stages-child", type=Path, help=argparse.SUPPRESS)  # internal: cold_stages on this store, JSON out
+    parser.add_argument(
+        "--stages-child", type=Path, help=argparse.SUPPRESS
+    )  # internal: cold_stages on this store, JSON out
     parser.add_argument("--until", type=date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stages_child:
@@ -422,7 +506,10 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict]] = {}
     stages: list[dict[str, float]] = []
     try:
-        print(f"building the store: {args.rows:,} api_usage rows, {args.days} days to {spec.last_day}, {args.tenants} tenants ...", flush=True)
+        print(
+            f"building the store: {args.rows:,} api_usage rows, {args.days} days to {spec.last_day}, {args.tenants} tenants ...",
+            flush=True,
+        )
         sess = embedded_session(store, create=True)
         build_s = build(sess, spec, optimize=not args.no_optimize)
         tables = contents(sess)
@@ -436,7 +523,10 @@ def main(argv: list[str] | None = None) -> int:
         size = dir_bytes(store)
         load["before launches"] = os.getloadavg()[0]
         if args.launches > 0:
-            print(f"Tenants screen's first fetch in a fresh process, stage by stage, {args.launches} times ...", flush=True)
+            print(
+                f"Tenants screen's first fetch in a fresh process, stage by stage, {args.launches} times ...",
+                flush=True,
+            )
             stages = cold_stage_runs(store, spec.last_day, args.launches, child_env(workdir / "home"))
             print(f"Tenants screen, {args.launches} launches of each app ...", flush=True)
             runs = screen_runs(args, store, workdir)
@@ -450,9 +540,11 @@ def main(argv: list[str] | None = None) -> int:
 
     info["chdb"] = chdb.__version__
     print()
-    title = (f"zeta bench/analytics — {args.rows:,} rows, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
-             f"Textual {info['textual']}, chdb {info['chdb']}, load average {' / '.join(f'{v:.1f}' for v in load.values())} "
-             f"({' / '.join(load)})")
+    title = (
+        f"zeta bench/analytics — {args.rows:,} rows, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"Textual {info['textual']}, chdb {info['chdb']}, load average {' / '.join(f'{v:.1f}' for v in load.values())} "
+        f"({' / '.join(load)})"
+    )
     figures = store_rows(build_s, tables, size)
     screen = screen_rows(runs) if runs else []
     screen += stage_rows(stages)
@@ -468,11 +560,21 @@ def main(argv: list[str] | None = None) -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": info,
         "load_average_1m": load,
-        "store": {"rows": args.rows, "days": args.days, "tenants": args.tenants, "until": str(spec.last_day), "build_s": build_s,
-                  "tables": tables, "dir_bytes": size, "optimized": not args.no_optimize},
+        "store": {
+            "rows": args.rows,
+            "days": args.days,
+            "tenants": args.tenants,
+            "until": str(spec.last_day),
+            "build_s": build_s,
+            "tables": tables,
+            "dir_bytes": size,
+            "optimized": not args.no_optimize,
+        },
         "terminal": {"columns": args.columns, "lines": args.lines, "TERM": "xterm-256color"},
         "budgets": BUDGETS,
-        "figures": [{"figure": n, "value": v, "detail": d, "budget": b, "ok": ok} for n, v, d, b, ok in figures + screen],
+        "figures": [
+            {"figure": n, "value": v, "detail": d, "budget": b, "ok": ok} for n, v, d, b, ok in figures + screen
+        ],
         "queries": results,
         "screen_runs": runs,
         "cold_stages": stages,

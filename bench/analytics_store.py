@@ -30,11 +30,10 @@ What the rows look like, so that the queries work on a realistic shape:
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -48,8 +47,10 @@ DATABASE = "default"
 
 # Relative size of tenant i (0-based): the world's rule (topology.build_topology), with the
 # random factor a hash of i. The generator and the quotas share it.
-_SIZES = ("arrayMap(i -> if(i % 8 = 0, 6., if(i % 3 = 0, 2.5, 1.)) * (0.6 + 0.8 * cityHash64(i, 'size') / 18446744073709551616.)"
-          " / (1 + i * 0.04), range({tenants:UInt16}))")
+_SIZES = (
+    "arrayMap(i -> if(i % 8 = 0, 6., if(i % 3 = 0, 2.5, 1.)) * (0.6 + 0.8 * cityHash64(i, 'size') / 18446744073709551616.)"
+    " / (1 + i * 0.04), range({tenants:UInt16}))"
+)
 _PLAN = "if({i} % 8 = 0, 'enterprise', if({i} % 3 = 0, 'pro', 'starter'))"
 
 USAGE_SQL = f"""
@@ -113,7 +114,7 @@ INSERT INTO tenants (tenant_id, name, plan, mrr_usd, monthly_quota_calls, create
 WITH
     {_SIZES} AS sizes,
     arrayMap(s -> s / arraySum(sizes), sizes) AS shares,
-    arrayMap(i -> {_PLAN.format(i='i')}, range({{tenants:UInt16}})) AS plans,
+    arrayMap(i -> {_PLAN.format(i="i")}, range({{tenants:UInt16}})) AS plans,
     -- the biggest tenant of each plan ends a 30-day month near 90 % of its plan's quota
     (p -> toUInt64(ceil(arrayMax(arrayMap((s, q) -> if(q = p, s, 0), shares, plans)) * {{rows:UInt64}} * 30
                         / {{days:UInt16}} / 0.9 / 1000) * 1000)) AS quota
@@ -161,7 +162,7 @@ class StoreSpec:
 
     @property
     def last_day(self) -> date:
-        return self.until or datetime.now(timezone.utc).date()
+        return self.until or datetime.now(UTC).date()
 
     @property
     def first_day(self) -> date:
@@ -204,7 +205,9 @@ def contents(sess) -> list[dict[str, object]]:
 
     out = sess.query(
         "SELECT table, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes, sum(data_uncompressed_bytes) AS raw_bytes "
-        f"FROM system.parts WHERE database = '{DATABASE}' AND active GROUP BY table ORDER BY bytes DESC", "JSONEachRow")
+        f"FROM system.parts WHERE database = '{DATABASE}' AND active GROUP BY table ORDER BY bytes DESC",
+        "JSONEachRow",
+    )
     return [orjson.loads(line) for line in out.bytes().splitlines() if line.strip()]
 
 

@@ -47,79 +47,184 @@ def _fill(make, target: int) -> list:
 
 
 def prometheus_matrix(target: int) -> bytes:
-    series = _fill(lambda i: {"metric": {"__name__": "http_requests_total", "job": f"job-{i}", "instance": f"10.0.{i % 250}.{i % 7}:9100"},
-                              "values": [[1_767_225_600 + 15 * j, str(j * 0.25)] for j in range(2000)]}, target)
+    series = _fill(
+        lambda i: {
+            "metric": {
+                "__name__": "http_requests_total",
+                "job": f"job-{i}",
+                "instance": f"10.0.{i % 250}.{i % 7}:9100",
+            },
+            "values": [[1_767_225_600 + 15 * j, str(j * 0.25)] for j in range(2000)],
+        },
+        target,
+    )
     return json.dumps({"status": "success", "data": {"resultType": "matrix", "result": series}}).encode()
 
 
 def _log_doc(i: int) -> dict:
-    return {"@timestamp": f"2026-01-01T00:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z", "level": "ERROR" if i % 9 == 0 else "INFO",
-            "service": f"svc-{i % 12}", "message": f"request {i} handled in {i % 700} ms for tenant_{i % 40:03d}", "trace_id": f"{i:032x}",
-            "endpoint": f"/api/v1/items/{i % 50}", "status": 500 if i % 9 == 0 else 200}
+    return {
+        "@timestamp": f"2026-01-01T00:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z",
+        "level": "ERROR" if i % 9 == 0 else "INFO",
+        "service": f"svc-{i % 12}",
+        "message": f"request {i} handled in {i % 700} ms for tenant_{i % 40:03d}",
+        "trace_id": f"{i:032x}",
+        "endpoint": f"/api/v1/items/{i % 50}",
+        "status": 500 if i % 9 == 0 else 200,
+    }
 
 
 def elasticsearch_hits(target: int) -> bytes:
-    hits = _fill(lambda i: {"_index": "logs-2026.01.01", "_id": f"id-{i}", "_source": _log_doc(i), "sort": [T0_NS // 1_000_000 - i]}, target)
-    return json.dumps({"took": 5, "timed_out": False, "_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"hits": hits}}).encode()
+    hits = _fill(
+        lambda i: {
+            "_index": "logs-2026.01.01",
+            "_id": f"id-{i}",
+            "_source": _log_doc(i),
+            "sort": [T0_NS // 1_000_000 - i],
+        },
+        target,
+    )
+    return json.dumps(
+        {"took": 5, "timed_out": False, "_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"hits": hits}}
+    ).encode()
 
 
 def loki_streams(target: int) -> bytes:
     per_stream = 2000
-    streams = _fill(lambda i: {"stream": {"service_name": f"svc-{i}", "namespace": "production", "level": "info"},
-                               "values": [[str(T0_NS - (i * per_stream + j) * 1_000_000), json.dumps(_log_doc(i * per_stream + j))] for j in range(per_stream)]}, target)
+    streams = _fill(
+        lambda i: {
+            "stream": {"service_name": f"svc-{i}", "namespace": "production", "level": "info"},
+            "values": [
+                [str(T0_NS - (i * per_stream + j) * 1_000_000), json.dumps(_log_doc(i * per_stream + j))]
+                for j in range(per_stream)
+            ],
+        },
+        target,
+    )
     return json.dumps({"status": "success", "data": {"resultType": "streams", "result": streams, "stats": {}}}).encode()
 
 
 def _jaeger_span(i: int) -> dict:
     refs = [] if i == 0 else [{"refType": "CHILD_OF", "traceID": TRACE_ID, "spanID": f"{i // 4 + 1:016x}"}]
-    tags = [{"key": "span.kind", "type": "string", "value": "server" if i % 2 else "client"},
-            {"key": "http.route", "type": "string", "value": f"/api/v1/items/{i % 50}"},
-            {"key": "http.status_code", "type": "int64", "value": 500 if i % 50 == 0 else 200},
-            {"key": "tenant_id", "type": "string", "value": f"t{i % 7}"}]
-    return {"traceID": TRACE_ID, "spanID": f"{i + 1:016x}", "operationName": f"op-{i % 40}", "references": refs,
-            "startTime": T0_NS // 1000 + i * 10, "duration": 1000 + i % 500, "tags": tags, "logs": [], "processID": f"p{i % 20}", "warnings": None}
+    tags = [
+        {"key": "span.kind", "type": "string", "value": "server" if i % 2 else "client"},
+        {"key": "http.route", "type": "string", "value": f"/api/v1/items/{i % 50}"},
+        {"key": "http.status_code", "type": "int64", "value": 500 if i % 50 == 0 else 200},
+        {"key": "tenant_id", "type": "string", "value": f"t{i % 7}"},
+    ]
+    return {
+        "traceID": TRACE_ID,
+        "spanID": f"{i + 1:016x}",
+        "operationName": f"op-{i % 40}",
+        "references": refs,
+        "startTime": T0_NS // 1000 + i * 10,
+        "duration": 1000 + i % 500,
+        "tags": tags,
+        "logs": [],
+        "processID": f"p{i % 20}",
+        "warnings": None,
+    }
 
 
 def jaeger_traces(target: int) -> bytes:
     spans = _fill(_jaeger_span, target)
-    processes = {f"p{k}": {"serviceName": f"svc-{k}", "tags": [{"key": "hostname", "type": "string", "value": f"host-{k}"}]} for k in range(20)}
-    return json.dumps({"data": [{"traceID": TRACE_ID, "spans": spans, "processes": processes, "warnings": None}], "total": 1, "limit": 0, "offset": 0, "errors": None}).encode()
+    processes = {
+        f"p{k}": {"serviceName": f"svc-{k}", "tags": [{"key": "hostname", "type": "string", "value": f"host-{k}"}]}
+        for k in range(20)
+    }
+    return json.dumps(
+        {
+            "data": [{"traceID": TRACE_ID, "spans": spans, "processes": processes, "warnings": None}],
+            "total": 1,
+            "limit": 0,
+            "offset": 0,
+            "errors": None,
+        }
+    ).encode()
 
 
 def tempo_trace(target: int) -> bytes:
     def span(i: int) -> dict:
-        return {"traceId": TRACE_ID, "spanId": f"{i + 1:016x}", "parentSpanId": "" if i == 0 else f"{i // 4 + 1:016x}", "name": f"op-{i % 40}",
-                "kind": "SPAN_KIND_SERVER", "startTimeUnixNano": str(T0_NS + i * 10_000), "endTimeUnixNano": str(T0_NS + i * 10_000 + 1_000_000),
-                "attributes": [{"key": "http.route", "value": {"stringValue": f"/api/v1/items/{i % 50}"}},
-                               {"key": "http.status_code", "value": {"intValue": "200"}}],
-                "status": {}}
+        return {
+            "traceId": TRACE_ID,
+            "spanId": f"{i + 1:016x}",
+            "parentSpanId": "" if i == 0 else f"{i // 4 + 1:016x}",
+            "name": f"op-{i % 40}",
+            "kind": "SPAN_KIND_SERVER",
+            "startTimeUnixNano": str(T0_NS + i * 10_000),
+            "endTimeUnixNano": str(T0_NS + i * 10_000 + 1_000_000),
+            "attributes": [
+                {"key": "http.route", "value": {"stringValue": f"/api/v1/items/{i % 50}"}},
+                {"key": "http.status_code", "value": {"intValue": "200"}},
+            ],
+            "status": {},
+        }
 
     spans = _fill(span, target)
     per = -(-len(spans) // 20)
-    batches = [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": f"svc-{k}"}}]},
-                "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans[k * per:(k + 1) * per]}]} for k in range(20)]
+    batches = [
+        {
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": f"svc-{k}"}}]},
+            "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans[k * per : (k + 1) * per]}],
+        }
+        for k in range(20)
+    ]
     return json.dumps({"trace": {"resourceSpans": batches}}).encode()
 
 
 def alertmanager_alerts(target: int) -> bytes:
-    alerts = _fill(lambda i: {"labels": {"alertname": f"HighErrorRate{i % 30}", "severity": ("critical", "warning", "info")[i % 3], "service": f"svc-{i % 12}", "instance": f"10.0.{i % 250}.{i % 9}:9100"},
-                              "annotations": {"summary": f"error rate above 5% on svc-{i % 12} for 10 minutes ({i})", "runbook_url": "https://runbooks.example/high-error-rate"},
-                              "startsAt": "2026-01-01T00:00:00.000Z", "endsAt": "2026-01-01T01:00:00.000Z", "updatedAt": "2026-01-01T00:00:30.000Z",
-                              "fingerprint": f"{i:016x}", "receivers": [{"name": "oncall"}], "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], "mutedBy": []},
-                              "generatorURL": "http://prometheus:9090/graph"}, target)
+    alerts = _fill(
+        lambda i: {
+            "labels": {
+                "alertname": f"HighErrorRate{i % 30}",
+                "severity": ("critical", "warning", "info")[i % 3],
+                "service": f"svc-{i % 12}",
+                "instance": f"10.0.{i % 250}.{i % 9}:9100",
+            },
+            "annotations": {
+                "summary": f"error rate above 5% on svc-{i % 12} for 10 minutes ({i})",
+                "runbook_url": "https://runbooks.example/high-error-rate",
+            },
+            "startsAt": "2026-01-01T00:00:00.000Z",
+            "endsAt": "2026-01-01T01:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:30.000Z",
+            "fingerprint": f"{i:016x}",
+            "receivers": [{"name": "oncall"}],
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], "mutedBy": []},
+            "generatorURL": "http://prometheus:9090/graph",
+        },
+        target,
+    )
     return json.dumps(alerts).encode()
 
 
 #: kind -> (the path of its big answer, how to build it, the small answers of its other questions by path suffix)
 KINDS = {
     "prometheus": ("/api/v1/query_range", prometheus_matrix, {}),
-    "elasticsearch": ("/_search", elasticsearch_hits, {"/_pit": (404, {"error": {"type": "index_not_found_exception", "reason": "no such index"}, "status": 404})}),
-    "loki": ("/loki/api/v1/query_range", loki_streams, {"/loki/api/v1/labels": (200, {"status": "success", "data": ["service_name", "namespace"]}),
-                                                        "/values": (200, {"status": "success", "data": ["production"]}),
-                                                        "/loki/api/v1/series": (200, {"status": "success", "data": []})}),
-    "jaeger": ("/api/traces", jaeger_traces, {"/api/services": (200, {"data": ["svc-0"], "total": 1}), "/api/v3/services": (404, {"error": "not found"})}),
+    "elasticsearch": (
+        "/_search",
+        elasticsearch_hits,
+        {"/_pit": (404, {"error": {"type": "index_not_found_exception", "reason": "no such index"}, "status": 404})},
+    ),
+    "loki": (
+        "/loki/api/v1/query_range",
+        loki_streams,
+        {
+            "/loki/api/v1/labels": (200, {"status": "success", "data": ["service_name", "namespace"]}),
+            "/values": (200, {"status": "success", "data": ["production"]}),
+            "/loki/api/v1/series": (200, {"status": "success", "data": []}),
+        },
+    ),
+    "jaeger": (
+        "/api/traces",
+        jaeger_traces,
+        {"/api/services": (200, {"data": ["svc-0"], "total": 1}), "/api/v3/services": (404, {"error": "not found"})},
+    ),
     "tempo": ("/api/v2/traces/", tempo_trace, {}),
-    "alertmanager": ("/api/v2/alerts", alertmanager_alerts, {"/api/v2/status": (200, {"versionInfo": {"version": "0.25.0"}, "cluster": {}, "config": {}})}),
+    "alertmanager": (
+        "/api/v2/alerts",
+        alertmanager_alerts,
+        {"/api/v2/status": (200, {"versionInfo": {"version": "0.25.0"}, "cluster": {}, "config": {}})},
+    ),
 }
 SMALL_PROMETHEUS = {"status": "success", "data": {"resultType": "vector", "result": []}}
 
@@ -179,7 +284,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.released.clear()
             self.server.sent_at = None
             self.server.waiting = 0
-        self._send(200, json.dumps({"sent_at": self.server.sent_at, "big_sent": self.server.big_sent, "waiting": self.server.waiting}).encode())
+        self._send(
+            200,
+            json.dumps(
+                {"sent_at": self.server.sent_at, "big_sent": self.server.big_sent, "waiting": self.server.waiting}
+            ).encode(),
+        )
 
     def _huge(self) -> None:
         self.send_response(200)

@@ -94,7 +94,9 @@ class DemoBench:
         """Write .pyc files and fill the page cache, so a first start is not also Python's first import."""
         home = self.root / "warm-up"
         modules = "zeta_tui.demo.stack, zeta_tui.demo.backfill, zeta_tui.demo.exporter, zeta_tui.launch, zeta_tui.app"
-        subprocess.run([sys.executable, "-c", f"import {modules}"], env=self.env(home), cwd=REPO, check=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-c", f"import {modules}"], env=self.env(home), cwd=REPO, check=True, timeout=120
+        )
         for binary in ("prometheus", "promtool"):
             subprocess.run([shutil.which(binary) or binary, "--version"], capture_output=True, timeout=30)
 
@@ -120,7 +122,9 @@ class DemoBench:
             try:
                 exited = p.wait_exit(self.args.quit_timeout)
             except TimeoutError:
-                raise StartFailed(f"{kind} start: did not exit within {self.args.quit_timeout:g}s of q; the screen showed:\n{p.tail_text()}") from None
+                raise StartFailed(
+                    f"{kind} start: did not exit within {self.args.quit_timeout:g}s of q; the screen showed:\n{p.tail_text()}"
+                ) from None
             result["quit_s"] = exited - sent
             result["exit_status"] = p.process.returncode
         finally:
@@ -199,7 +203,15 @@ def figure_rows(label: str, runs: list[dict], budget_key: str) -> list[tuple]:
 
     health = values("health_data_s")
     budget = BUDGETS[budget_key]
-    rows = [(f"{label}: Health data drawn (s)", statistics.median(health), detail(health), f"<= {budget:g} s", statistics.median(health) <= budget)]
+    rows = [
+        (
+            f"{label}: Health data drawn (s)",
+            statistics.median(health),
+            detail(health),
+            f"<= {budget:g} s",
+            statistics.median(health) <= budget,
+        )
+    ]
     for key, name in (
         ("recent_backfill_s", "backfill of recent history, logged (s)"),
         ("prometheus_ready_seen_s", "prometheus ready, from launch (s)"),
@@ -220,20 +232,42 @@ def summarise(first: list[dict], later: list[dict]) -> list[tuple]:
     runs = first + later
     left = sum(len(r["children_left"]) for r in runs)
     at_exit = sum(len(r["children_at_exit"]) for r in runs)
-    rows.append(("children left after exit, all starts", float(left), f"{at_exit} seen at exit", "0", left <= BUDGETS["children_left"]))
+    rows.append(
+        (
+            "children left after exit, all starts",
+            float(left),
+            f"{at_exit} seen at exit",
+            "0",
+            left <= BUDGETS["children_left"],
+        )
+    )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--first-runs", type=int, default=1, help="first starts, each on a fresh data dir (default 1)")
-    parser.add_argument("--later-runs", type=int, default=3, help="later starts on the last first start's data dir (default 3)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="give up waiting for the Health data after this many seconds")
-    parser.add_argument("--quit-timeout", type=float, default=30.0, help="give up waiting for the exit after q after this many seconds")
-    parser.add_argument("--grace", type=float, default=3.0, help="seconds a child found at exit may take to go before it counts as left")
-    parser.add_argument("--wait-history", action="store_true", help="keep each first start open until its background backfill of the week is in, so later starts find the full history")
+    parser.add_argument(
+        "--later-runs", type=int, default=3, help="later starts on the last first start's data dir (default 3)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="give up waiting for the Health data after this many seconds"
+    )
+    parser.add_argument(
+        "--quit-timeout", type=float, default=30.0, help="give up waiting for the exit after q after this many seconds"
+    )
+    parser.add_argument(
+        "--grace", type=float, default=3.0, help="seconds a child found at exit may take to go before it counts as left"
+    )
+    parser.add_argument(
+        "--wait-history",
+        action="store_true",
+        help="keep each first start open until its background backfill of the week is in, so later starts find the full history",
+    )
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between one start's exit and the next start")
-    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false", help="skip the import that writes .pyc files first")
+    parser.add_argument(
+        "--no-warm-up", dest="warm_up", action="store_false", help="skip the import that writes .pyc files first"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp data dirs (their path is printed)")
     parser.add_argument("--columns", type=int, default=120)
     parser.add_argument("--lines", type=int, default=40)
@@ -280,7 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     if rows:
         print()
-        print_table(rows, f"zeta bench/demo_start — `zeta demo` in a {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}, {info['prometheus']}")
+        print_table(
+            rows,
+            f"zeta bench/demo_start — `zeta demo` in a {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}, {info['prometheus']}",
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

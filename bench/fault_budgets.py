@@ -59,7 +59,13 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BACKENDS = {
     "prometheus": ("prometheus", {}, ["promql", "up"], "health", r"UP|DOWN|no services"),
     "alertmanager": ("alertmanager", {}, ["alerts"], "alerts", r"HighErrorRate"),
-    "elasticsearch": ("logs", {"kind": '"elasticsearch"'}, ["logs", "level:ERROR", "--limit", "10"], "logs", r"request \d+ handled"),
+    "elasticsearch": (
+        "logs",
+        {"kind": '"elasticsearch"'},
+        ["logs", "level:ERROR", "--limit", "10"],
+        "logs",
+        r"request \d+ handled",
+    ),
     "loki": ("logs", {"kind": '"loki"'}, ["logs", "level:ERROR", "--limit", "10"], "logs", r"request \d+ handled"),
     "jaeger": ("traces", {"kind": '"jaeger"'}, ["traces", "--service", "svc-0"], "traces", r"op-0|svc-0"),
     "tempo": ("traces", {"kind": '"tempo"'}, ["trace", TRACE_ID], "traces", r"op-0"),
@@ -76,7 +82,9 @@ PALETTE = "Search for commands"
 class Server:
     def __init__(self, workdir: Path, kinds: list[str]) -> None:
         port_file = workdir / "port"
-        self.process = subprocess.Popen([PYTHON, str(BENCH / "answer_server.py"), "--port-file", str(port_file), "--kinds", ",".join(kinds)])
+        self.process = subprocess.Popen(
+            [PYTHON, str(BENCH / "answer_server.py"), "--port-file", str(port_file), "--kinds", ",".join(kinds)]
+        )
         deadline = time.monotonic() + 120
         while not port_file.exists() or not port_file.read_text():
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -145,12 +153,23 @@ def headless(name: str, config: Path, env: dict, kill_mb: float) -> dict:
         err.seek(0)
         out.seek(0)
         stderr, stdout_bytes = err.read().decode(errors="replace"), len(out.read())
-    return {"seconds": elapsed, "rss_mb": usage.ru_maxrss / 1024, "exit": child.returncode, "killed": guard.killed,
-            "says_cap": "cap" in stderr.lower(), "stdout_bytes": stdout_bytes, "stderr": stderr[-400:]}
+    return {
+        "seconds": elapsed,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "exit": child.returncode,
+        "killed": guard.killed,
+        "says_cap": "cap" in stderr.lower(),
+        "stdout_bytes": stdout_bytes,
+        "stderr": stderr[-400:],
+    }
 
 
 def launch(config: Path, env: dict, context: str, screen: str) -> PtyProcess:
-    return PtyProcess([PYTHON, "-m", "zeta_tui.cli", "--config", str(config), "--context", context, "--screen", screen], env=env, cwd=str(REPO))
+    return PtyProcess(
+        [PYTHON, "-m", "zeta_tui.cli", "--config", str(config), "--context", context, "--screen", screen],
+        env=env,
+        cwd=str(REPO),
+    )
 
 
 def console_rss(name: str, config: Path, env: dict, kill_mb: float) -> dict:
@@ -231,8 +250,15 @@ def keys_zeta(name: str, server: Server, config: Path, env: dict, window: float)
         hwm = proc_status(p.pid)["VmHWM"]
         _quit(p)
     during = [ms for t, ms in busy if sent_at is None or t >= sent_at - 0.05]
-    return {"idle_ms": [ms * 1000 for _, ms in idle], "busy_ms": [ms * 1000 for ms in during], "all_ms": [ms * 1000 for _, ms in busy],
-            "sent_after_release_s": (sent_at - released) if sent_at else None, "cpu_seconds_in_window": cpu, "data_shown": shown, "rss_mb": hwm}
+    return {
+        "idle_ms": [ms * 1000 for _, ms in idle],
+        "busy_ms": [ms * 1000 for ms in during],
+        "all_ms": [ms * 1000 for _, ms in busy],
+        "sent_after_release_s": (sent_at - released) if sent_at else None,
+        "cpu_seconds_in_window": cpu,
+        "data_shown": shown,
+        "rss_mb": hwm,
+    }
 
 
 def keys_bare(env: dict, window: float) -> dict:
@@ -283,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="headless,console,keys,quit")
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--window", type=float, default=5.0, help="seconds of typing after the 50 MB answer is released")
+    parser.add_argument(
+        "--window", type=float, default=5.0, help="seconds of typing after the 50 MB answer is released"
+    )
     parser.add_argument("--kill-mb", type=float, default=2500.0)
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -291,37 +319,77 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="zeta-fault-bench-"))
     env = child_env(workdir)
     config = workdir / "config.toml"
-    server = Server(workdir, [n for n in names if n in KEY_CASES or n == "prometheus"] if only & {"keys", "quit"} else [])
+    server = Server(
+        workdir, [n for n in names if n in KEY_CASES or n == "prometheus"] if only & {"keys", "quit"} else []
+    )
     write_config(config, server.url)
-    results: dict = {"machine": machine(), "load_start": os.getloadavg()[0], "runs": args.runs, "timeout_seconds": TIMEOUT}
+    results: dict = {
+        "machine": machine(),
+        "load_start": os.getloadavg()[0],
+        "runs": args.runs,
+        "timeout_seconds": TIMEOUT,
+    }
     rows: list[tuple[str, str, str, bool]] = []
 
     def row(label: str, values: list, budget: float | None, unit: str) -> None:
         values = [v for v in values if v is not None]
         ok = bool(values) and (budget is None or max(values) <= budget)
-        rows.append((label, stats(values), f"<= {budget:g} {unit}" if budget is not None else "", ok if budget is not None else True))
+        rows.append(
+            (
+                label,
+                stats(values),
+                f"<= {budget:g} {unit}" if budget is not None else "",
+                ok if budget is not None else True,
+            )
+        )
         print(f"{label:52s} {rows[-1][1]:36s} {rows[-1][2]}", flush=True)
 
     try:
-        subprocess.run([PYTHON, "-c", "import zeta_tui.app, zeta_tui.cli"], env=env, cwd=REPO, check=True)  # .pyc, page cache
+        subprocess.run(
+            [PYTHON, "-c", "import zeta_tui.app, zeta_tui.cli"], env=env, cwd=REPO, check=True
+        )  # .pyc, page cache
         if "headless" in only:
             for name in names:
                 runs = [headless(name, config, env, args.kill_mb) for _ in range(args.runs)]
                 results[f"headless/{name}"] = runs
-                row(f"headless {' '.join(BACKENDS[name][2][:1])} ({name}): peak RSS (MB)", [r["rss_mb"] for r in runs], BUDGET_RSS_MB, "MB")
-                row(f"headless {' '.join(BACKENDS[name][2][:1])} ({name}): time to error (s)", [r["seconds"] for r in runs], BUDGET_ERROR_S, "s")
+                row(
+                    f"headless {' '.join(BACKENDS[name][2][:1])} ({name}): peak RSS (MB)",
+                    [r["rss_mb"] for r in runs],
+                    BUDGET_RSS_MB,
+                    "MB",
+                )
+                row(
+                    f"headless {' '.join(BACKENDS[name][2][:1])} ({name}): time to error (s)",
+                    [r["seconds"] for r in runs],
+                    BUDGET_ERROR_S,
+                    "s",
+                )
                 # 3: `zeta alerts` read no backend at all (its documented status for that)
                 bad = [r for r in runs if r["exit"] not in (1, 3) or not r["says_cap"] or r["killed"]]
                 if bad:
-                    print(f"  {name}: exit {bad[0]['exit']}, cap named: {bad[0]['says_cap']}, killed: {bad[0]['killed']}: {bad[0]['stderr'][-200:]}")
-                    rows.append((f"headless ({name}): exit 1 naming the cap", f"{len(bad)} of {len(runs)} did not", "exit 1 (or 3)", False))
+                    print(
+                        f"  {name}: exit {bad[0]['exit']}, cap named: {bad[0]['says_cap']}, killed: {bad[0]['killed']}: {bad[0]['stderr'][-200:]}"
+                    )
+                    rows.append(
+                        (
+                            f"headless ({name}): exit 1 naming the cap",
+                            f"{len(bad)} of {len(runs)} did not",
+                            "exit 1 (or 3)",
+                            False,
+                        )
+                    )
         if "console" in only:
             for name in names:
                 runs = [console_rss(name, config, env, args.kill_mb) for _ in range(args.runs)]
                 results[f"console/{name}"] = runs
                 screen = BACKENDS[name][3]
                 row(f"console {screen} ({name}): peak RSS (MB)", [r["rss_mb"] for r in runs], BUDGET_RSS_MB, "MB")
-                row(f"console {screen} ({name}): launch to 'cap' (s)", [r["error_seconds"] for r in runs], BUDGET_ERROR_S, "s")
+                row(
+                    f"console {screen} ({name}): launch to 'cap' (s)",
+                    [r["error_seconds"] for r in runs],
+                    BUDGET_ERROR_S,
+                    "s",
+                )
         if "keys" in only:
             bare, zeta = [], {n: [] for n in names if n in KEY_CASES}
             for _ in range(args.runs):  # bare and zeta take turns, so drift in the load hits both
@@ -334,8 +402,18 @@ def main(argv: list[str] | None = None) -> int:
             for name, runs in zeta.items():
                 screen = BACKENDS[name][3]
                 row(f"{screen} ({name}), idle: key shown (ms)", [ms for r in runs for ms in r["idle_ms"]], None, "ms")
-                row(f"{screen} ({name}), 50 MB decoded: key shown (ms)", [ms for r in runs for ms in r["busy_ms"]], None, "ms")
-                row(f"{screen} ({name}), 50 MB decoded: worst key per run (ms)", [max(r["busy_ms"]) for r in runs], BUDGET_KEY_MS, "ms")
+                row(
+                    f"{screen} ({name}), 50 MB decoded: key shown (ms)",
+                    [ms for r in runs for ms in r["busy_ms"]],
+                    None,
+                    "ms",
+                )
+                row(
+                    f"{screen} ({name}), 50 MB decoded: worst key per run (ms)",
+                    [max(r["busy_ms"]) for r in runs],
+                    BUDGET_KEY_MS,
+                    "ms",
+                )
                 if not all(r["data_shown"] for r in runs):
                     rows.append((f"{screen} ({name}): the 50 MB answer drawn", "not in every run", "drawn", False))
         if "quit" in only:
@@ -354,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(exist_ok=True)
     (out / "fault_budgets.json").write_text(json.dumps(results, indent=1, default=str))
     missed = [r for r in rows if not r[3]]
-    print(f"\nload average {results['load_start']:.2f} at start, {results['load_end']:.2f} at end; {len(missed)} budget(s) missed")
+    print(
+        f"\nload average {results['load_start']:.2f} at start, {results['load_end']:.2f} at end; {len(missed)} budget(s) missed"
+    )
     for label, figure, budget, _ in missed:
         print(f"  MISSED {label}: {figure} ({budget})")
     return 1 if missed else 0

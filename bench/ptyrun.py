@@ -45,7 +45,9 @@ class Chunk:
 class PtyProcess:
     """``argv`` started on the slave side of a new pty of ``columns`` x ``lines``."""
 
-    def __init__(self, argv: list[str], *, env: dict[str, str], cwd: str | None = None, columns: int = 120, lines: int = 40) -> None:
+    def __init__(
+        self, argv: list[str], *, env: dict[str, str], cwd: str | None = None, columns: int = 120, lines: int = 40
+    ) -> None:
         self.argv = argv
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
@@ -144,10 +146,14 @@ class PtyProcess:
                             return chunk.t
                     index += 1
                 if self._eof and index >= len(self._chunks):
-                    raise RuntimeError(f"{self.argv[0]} exited before showing {regex.pattern!r}; it showed:\n{self.tail_text()}")
+                    raise RuntimeError(
+                        f"{self.argv[0]} exited before showing {regex.pattern!r}; it showed:\n{self.tail_text()}"
+                    )
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
-                    raise TimeoutError(f"{regex.pattern!r} did not appear within {timeout:g}s; the screen showed:\n{self.tail_text()}")
+                    raise TimeoutError(
+                        f"{regex.pattern!r} did not appear within {timeout:g}s; the screen showed:\n{self.tail_text()}"
+                    )
                 self._cond.wait(remaining)
 
     def tail_text(self, chars: int = 2000) -> str:
@@ -194,7 +200,7 @@ class PtyProcess:
         except OSError:
             pass
 
-    def __enter__(self) -> "PtyProcess":
+    def __enter__(self) -> PtyProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -51,7 +51,15 @@ def child_env(home: Path) -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE (set on these machines) would make every launch compile zeta's
     # modules from source; an installed zeta has its .pyc files (pip writes them), so the
     # warm-up launch is allowed to write them here too.
-    drop = ("NO_COLOR", "COLORTERM", "FORCE_COLOR", "ZETA_CONFIG", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    drop = (
+        "NO_COLOR",
+        "COLORTERM",
+        "FORCE_COLOR",
+        "ZETA_CONFIG",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "PYTHONDONTWRITEBYTECODE",
+    )
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("TEXTUAL")}
     env.update(
         TERM="xterm-256color",
@@ -158,7 +166,11 @@ def spread(rows: list[dict[str, float]], key: str) -> str:
 def machine() -> dict[str, object]:
     def output(*argv: str) -> str:
         try:
-            return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=10).stdout.strip().splitlines()[0]
+            return (
+                subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=10)
+                .stdout.strip()
+                .splitlines()[0]
+            )
         except (OSError, IndexError, subprocess.SubprocessError):
             return "?"
 
@@ -186,23 +198,83 @@ def summarise(bare: list[dict], zeta: list[dict], idle: dict | None) -> list[tup
     rows = [
         ("first frame, bare Textual app (s)", median(bare, "first_frame_s"), spread(bare, "first_frame_s"), "", None),
         ("first frame, zeta (s)", median(zeta, "first_frame_s"), spread(zeta, "first_frame_s"), "", None),
-        ("first frame ratio zeta / bare", ratio, "", f"<= {BUDGETS['first_frame_ratio']}x", ratio <= BUDGETS["first_frame_ratio"]),
+        (
+            "first frame ratio zeta / bare",
+            ratio,
+            "",
+            f"<= {BUDGETS['first_frame_ratio']}x",
+            ratio <= BUDGETS["first_frame_ratio"],
+        ),
         ("Health data drawn, from launch (s)", median(zeta, "health_data_s"), spread(zeta, "health_data_s"), "", None),
-        ("API data drawn, launched on it (s)", median(zeta, "api_launch_data_s"), spread(zeta, "api_launch_data_s"), "", None),
-        ("each screen's data drawn, from launch (s)", median(zeta, "all_data_s"), spread(zeta, "all_data_s"), f"<= {BUDGETS['all_data_s']} s", median(zeta, "all_data_s") <= BUDGETS["all_data_s"]),
-        ("API data drawn, after key 2 (s)", median(zeta, "api_data_after_key_s"), spread(zeta, "api_data_after_key_s"), "", None),
-        ("Health, then key 2 at once, API drawn (s)", median(zeta, "health_then_api_s"), spread(zeta, "health_then_api_s"), "", None),
+        (
+            "API data drawn, launched on it (s)",
+            median(zeta, "api_launch_data_s"),
+            spread(zeta, "api_launch_data_s"),
+            "",
+            None,
+        ),
+        (
+            "each screen's data drawn, from launch (s)",
+            median(zeta, "all_data_s"),
+            spread(zeta, "all_data_s"),
+            f"<= {BUDGETS['all_data_s']} s",
+            median(zeta, "all_data_s") <= BUDGETS["all_data_s"],
+        ),
+        (
+            "API data drawn, after key 2 (s)",
+            median(zeta, "api_data_after_key_s"),
+            spread(zeta, "api_data_after_key_s"),
+            "",
+            None,
+        ),
+        (
+            "Health, then key 2 at once, API drawn (s)",
+            median(zeta, "health_then_api_s"),
+            spread(zeta, "health_then_api_s"),
+            "",
+            None,
+        ),
     ]
     if idle:
         rows += [
-            ("idle output, Health screen (B/s)", idle["bytes_per_s"], f"{idle['bytes']} B in {idle['window_s']:.0f} s", f"<= {BUDGETS['idle_bytes_per_s']:g} B/s", idle["bytes_per_s"] <= BUDGETS["idle_bytes_per_s"]),
-            ("idle CPU, Health screen (% of a core)", idle["cpu_percent"], f"{idle['cpu_s']:.2f} s CPU", f"<= {BUDGETS['idle_cpu_percent']:g} %", idle["cpu_percent"] <= BUDGETS["idle_cpu_percent"]),
+            (
+                "idle output, Health screen (B/s)",
+                idle["bytes_per_s"],
+                f"{idle['bytes']} B in {idle['window_s']:.0f} s",
+                f"<= {BUDGETS['idle_bytes_per_s']:g} B/s",
+                idle["bytes_per_s"] <= BUDGETS["idle_bytes_per_s"],
+            ),
+            (
+                "idle CPU, Health screen (% of a core)",
+                idle["cpu_percent"],
+                f"{idle['cpu_s']:.2f} s CPU",
+                f"<= {BUDGETS['idle_cpu_percent']:g} %",
+                idle["cpu_percent"] <= BUDGETS["idle_cpu_percent"],
+            ),
         ]
     rows += [
-        ("quit after q, zeta (s)", statistics.median(quits), f"{min(quits):.3f}–{max(quits):.3f}", f"<= {BUDGETS['quit_s']} s", statistics.median(quits) <= BUDGETS["quit_s"]),
-        ("  of which until the terminal is given back (s)", median(zeta, "quit_restored_s"), spread(zeta, "quit_restored_s"), "", None),
+        (
+            "quit after q, zeta (s)",
+            statistics.median(quits),
+            f"{min(quits):.3f}–{max(quits):.3f}",
+            f"<= {BUDGETS['quit_s']} s",
+            statistics.median(quits) <= BUDGETS["quit_s"],
+        ),
+        (
+            "  of which until the terminal is given back (s)",
+            median(zeta, "quit_restored_s"),
+            spread(zeta, "quit_restored_s"),
+            "",
+            None,
+        ),
         ("quit after Ctrl+Q, bare Textual app (s)", median(bare, "quit_s"), spread(bare, "quit_s"), "", None),
-        ("  of which until the terminal is given back (s)", median(bare, "quit_restored_s"), spread(bare, "quit_restored_s"), "", None),
+        (
+            "  of which until the terminal is given back (s)",
+            median(bare, "quit_restored_s"),
+            spread(bare, "quit_restored_s"),
+            "",
+            None,
+        ),
     ]
     return rows
 
@@ -219,18 +291,28 @@ def print_table(rows, header: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="launches of each app (default 5); medians are reported")
-    parser.add_argument("--idle-seconds", type=float, default=60.0, help="idle window on the Health screen (default 60; 0 skips it)")
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds after the Health data appear before the idle window opens")
-    parser.add_argument("--refresh-seconds", type=float, default=10.0, help="the context's refresh (default 10, zeta's default)")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=60.0, help="idle window on the Health screen (default 60; 0 skips it)"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=2.0, help="seconds after the Health data appear before the idle window opens"
+    )
+    parser.add_argument(
+        "--refresh-seconds", type=float, default=10.0, help="the context's refresh (default 10, zeta's default)"
+    )
     parser.add_argument("--prometheus-url", help="use this running Prometheus instead of starting the Team Zeta world")
     parser.add_argument("--hours", type=float, default=2.0, help="history to backfill, ending now (default 2)")
     parser.add_argument("--columns", type=int, default=120)
     parser.add_argument("--lines", type=int, default=40)
-    parser.add_argument("--timeout", type=float, default=30.0, help="give up waiting for a screen after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="give up waiting for a screen after this many seconds"
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "startup.json")
     args = parser.parse_args(argv)
 
-    source: PrometheusSource = ExternalPrometheus(args.prometheus_url) if args.prometheus_url else TeamZetaPrometheus(hours=args.hours)
+    source: PrometheusSource = (
+        ExternalPrometheus(args.prometheus_url) if args.prometheus_url else TeamZetaPrometheus(hours=args.hours)
+    )
     workdir = Path(tempfile.mkdtemp(prefix="zeta-bench-"))
     try:
         print(f"data source: {source.description}", flush=True)
@@ -244,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.runs):  # interleaved, so drift in the machine's load hits both alike
             bare.append(bench.bare_run())
             zeta.append(bench.zeta_run())
-            print(f"  run {i + 1}/{args.runs}: bare {bare[-1]['first_frame_s']:.3f} s, zeta {zeta[-1]['first_frame_s']:.3f} s, all data {zeta[-1]['all_data_s']:.3f} s", flush=True)
+            print(
+                f"  run {i + 1}/{args.runs}: bare {bare[-1]['first_frame_s']:.3f} s, zeta {zeta[-1]['first_frame_s']:.3f} s, all data {zeta[-1]['all_data_s']:.3f} s",
+                flush=True,
+            )
         idle = None
         if args.idle_seconds > 0:
             print(f"  idle on the Health screen for {args.idle_seconds:g} s ...", flush=True)
@@ -256,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = summarise(bare, zeta, idle)
     info = machine()
     print()
-    print_table(rows, f"zeta bench/startup — {args.columns}x{args.lines} pty, {args.runs} runs, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}")
+    print_table(
+        rows,
+        f"zeta bench/startup — {args.columns}x{args.lines} pty, {args.runs} runs, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}",
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

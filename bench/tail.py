@@ -109,7 +109,13 @@ def lags(pages: list[tuple[float, int]], seen: list[tuple[float, int]]) -> list[
 def lag_summary(values: list[float | None]) -> dict[str, float]:
     shown = sorted(v for v in values if v is not None)
     if not shown:
-        return {"pages": len(values), "never_shown": len(values), "median_s": float("inf"), "p95_s": float("inf"), "max_s": float("inf")}
+        return {
+            "pages": len(values),
+            "never_shown": len(values),
+            "median_s": float("inf"),
+            "p95_s": float("inf"),
+            "max_s": float("inf"),
+        }
     worst = float("inf") if None in values else shown[-1]
     return {
         "pages": len(values),
@@ -130,7 +136,15 @@ class Bench:
         return PtyProcess(argv, env=self.env, cwd=str(REPO), columns=self.args.columns, lines=self.args.lines)
 
     def zeta(self, stats: Path, *extra: str) -> PtyProcess:
-        argv = [sys.executable, str(BENCH / "tail_app.py"), "--stats", str(stats), "--buffer", str(self.args.buffer), *extra]
+        argv = [
+            sys.executable,
+            str(BENCH / "tail_app.py"),
+            "--stats",
+            str(stats),
+            "--buffer",
+            str(self.args.buffer),
+            *extra,
+        ]
         return self.spawn(argv)
 
     def quit(self, p: PtyProcess) -> None:
@@ -247,23 +261,85 @@ def summarise(r: dict) -> list[tuple[str, float, str, str, bool | None]]:
     rate_ok = ing["records_per_s"] >= BUDGETS["ingest_records_per_s"] and ok_lag
     newest = fol["newest"]
     rows = [
-        ("ingest, source -> LogView, as fast as taken (rec/s)", ing["records_per_s"], f"{ing['records']:,} in {ing['seconds']:.2f} s", f">= {BUDGETS['ingest_records_per_s']:,.0f}", rate_ok),
-        ("  display behind the source, max (s)", lag["max_s"], f"p50 {lag['median_s']:.3f} p95 {lag['p95_s']:.3f}", f"<= {BUDGETS['ingest_display_lag_s']:g} s", ok_lag),
-        ("  baseline: same pages into a bare deque (rec/s)", base["records_per_s"], f"{base['records']:,} in {base['seconds']:.2f} s", "", None),
+        (
+            "ingest, source -> LogView, as fast as taken (rec/s)",
+            ing["records_per_s"],
+            f"{ing['records']:,} in {ing['seconds']:.2f} s",
+            f">= {BUDGETS['ingest_records_per_s']:,.0f}",
+            rate_ok,
+        ),
+        (
+            "  display behind the source, max (s)",
+            lag["max_s"],
+            f"p50 {lag['median_s']:.3f} p95 {lag['p95_s']:.3f}",
+            f"<= {BUDGETS['ingest_display_lag_s']:g} s",
+            ok_lag,
+        ),
+        (
+            "  baseline: same pages into a bare deque (rec/s)",
+            base["records_per_s"],
+            f"{base['records']:,} in {base['seconds']:.2f} s",
+            "",
+            None,
+        ),
     ]
     if r.get("ingest_at_rate"):
         for x in r["ingest_at_rate"]:
-            rows.append((f"  at {x['asked_rate']:,.0f} rec/s: display behind, max (s)", x["lag"]["max_s"], f"got {x['records_per_s']:,.0f} rec/s", "", None))
+            rows.append(
+                (
+                    f"  at {x['asked_rate']:,.0f} rec/s: display behind, max (s)",
+                    x["lag"]["max_s"],
+                    f"got {x['records_per_s']:,.0f} rec/s",
+                    "",
+                    None,
+                )
+            )
     hwm = ing["rss_after_mb"]["VmHWM"]
     rows += [
-        (f"peak RSS after {ing['records']:,} records (MB)", hwm, f"buffer {r['buffer']:,}", f"<= {BUDGETS['peak_rss_mb']:g} MB", hwm <= BUDGETS["peak_rss_mb"]),
+        (
+            f"peak RSS after {ing['records']:,} records (MB)",
+            hwm,
+            f"buffer {r['buffer']:,}",
+            f"<= {BUDGETS['peak_rss_mb']:g} MB",
+            hwm <= BUDGETS["peak_rss_mb"],
+        ),
         ("  zeta on Logs, before following (MB)", ing["rss_before_follow_mb"]["VmHWM"], "VmHWM", "", None),
         ("  bare Textual app (MB)", bare["VmHWM"], "VmHWM", "", None),
-        (f"follow {fol['rate']:,.0f} rec/s: newest on screen, max (s)", newest["max_s"], f"p50 {newest['median_s']:.3f} p95 {newest['p95_s']:.3f}", f"<= {BUDGETS['follow_newest_s']:g} s", newest["max_s"] <= BUDGETS["follow_newest_s"]),
-        ("  CPU (% of a core)", fol["cpu_percent"], f"{fol['cpu_s']:.2f} s in {fol['window_s']:.0f} s", f"<= {BUDGETS['follow_cpu_percent']:g} %", fol["cpu_percent"] <= BUDGETS["follow_cpu_percent"]),
-        ("  written to the terminal (B/s)", fol["bytes_per_s"], f"{fol['bytes']:,} B", f"<= {BUDGETS['follow_bytes_per_s']:,.0f}", fol["bytes_per_s"] <= BUDGETS["follow_bytes_per_s"]),
-        ("    frames drawn (/s)", fol["output"]["frames_per_s"], f"{fol['output']['bytes_per_frame']:,.0f} B a frame", "", None),
-        ("    escape sequences, share of the bytes (%)", 100 * fol["output"]["escape_share"], f"{fol['output']['sgr_sequences_per_frame']:.0f} SGR a frame", "", None),
+        (
+            f"follow {fol['rate']:,.0f} rec/s: newest on screen, max (s)",
+            newest["max_s"],
+            f"p50 {newest['median_s']:.3f} p95 {newest['p95_s']:.3f}",
+            f"<= {BUDGETS['follow_newest_s']:g} s",
+            newest["max_s"] <= BUDGETS["follow_newest_s"],
+        ),
+        (
+            "  CPU (% of a core)",
+            fol["cpu_percent"],
+            f"{fol['cpu_s']:.2f} s in {fol['window_s']:.0f} s",
+            f"<= {BUDGETS['follow_cpu_percent']:g} %",
+            fol["cpu_percent"] <= BUDGETS["follow_cpu_percent"],
+        ),
+        (
+            "  written to the terminal (B/s)",
+            fol["bytes_per_s"],
+            f"{fol['bytes']:,} B",
+            f"<= {BUDGETS['follow_bytes_per_s']:,.0f}",
+            fol["bytes_per_s"] <= BUDGETS["follow_bytes_per_s"],
+        ),
+        (
+            "    frames drawn (/s)",
+            fol["output"]["frames_per_s"],
+            f"{fol['output']['bytes_per_frame']:,.0f} B a frame",
+            "",
+            None,
+        ),
+        (
+            "    escape sequences, share of the bytes (%)",
+            100 * fol["output"]["escape_share"],
+            f"{fol['output']['sgr_sequences_per_frame']:.0f} SGR a frame",
+            "",
+            None,
+        ),
         ("  records produced (rec/s)", fol["produced_records_per_s"], f"a page every {r['interval']:g} s", "", None),
     ]
     return rows
@@ -280,12 +356,18 @@ def print_table(rows, header: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000, help="records through the pipeline (default 1,000,000)")
+    parser.add_argument(
+        "--records", type=int, default=1_000_000, help="records through the pipeline (default 1,000,000)"
+    )
     parser.add_argument("--page", type=int, default=1000, help="records per page from the source (default 1000)")
-    parser.add_argument("--buffer", type=int, default=100_000, help="logs.buffer_records (default 100,000, zeta's default)")
+    parser.add_argument(
+        "--buffer", type=int, default=100_000, help="logs.buffer_records (default 100,000, zeta's default)"
+    )
     parser.add_argument("--follow-rate", type=float, default=5000.0)
     parser.add_argument("--follow-seconds", type=float, default=20.0)
-    parser.add_argument("--interval", type=float, default=0.05, help="seconds between the source's pages at a fixed rate (default 0.05)")
+    parser.add_argument(
+        "--interval", type=float, default=0.05, help="seconds between the source's pages at a fixed rate (default 0.05)"
+    )
     parser.add_argument("--settle", type=float, default=2.0)
     parser.add_argument("--columns", type=int, default=120)
     parser.add_argument("--lines", type=int, default=40)
@@ -325,7 +407,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = summarise(report)
     info = machine()
     print()
-    print_table(rows, f"zeta bench/tail — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}")
+    print_table(
+        rows,
+        f"zeta bench/tail — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}",
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report.update(
         when=time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -39,8 +39,12 @@ def main() -> int:
     from zeta_tui.resources import shipped_dir
     from zeta_tui.session import ConsoleSession
 
-    source = BenchSource(rate=args.rate, page=args.page, interval=args.interval, limit=args.limit, stats_path=args.stats)
-    context = ContextConfig(logs=LogsConfig(kind="clickhouse", path="/nonexistent/bench-logs", buffer_records=args.buffer))
+    source = BenchSource(
+        rate=args.rate, page=args.page, interval=args.interval, limit=args.limit, stats_path=args.stats
+    )
+    context = ContextConfig(
+        logs=LogsConfig(kind="clickhouse", path="/nonexistent/bench-logs", buffer_records=args.buffer)
+    )
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     session = ConsoleSession("bench", context, None, catalog, logs=source)
     app = ZetaApp(session, first_screen="logs")

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from zeta_tui.backends.logs.base import LogSource
 from zeta_tui.models.logs import LogPage, LogRecord, normalise_level
@@ -50,7 +51,9 @@ def world_templates(count: int = 2000, seed: int | None = None) -> list[LogRecor
             "context.ip_address": r.ip_address,
             "context.api_key_id": r.api_key_id,
         }
-        out.append(LogRecord(r.timestamp_ns, normalise_level(r.level), r.service, r.message, fields, r.trace_id, r.span_id, ""))
+        out.append(
+            LogRecord(r.timestamp_ns, normalise_level(r.level), r.service, r.message, fields, r.trace_id, r.span_id, "")
+        )
     return out
 
 
@@ -58,8 +61,16 @@ class BenchSource(LogSource):
     kind = "bench"
     url = "local"
 
-    def __init__(self, *, rate: float = 0.0, page: int = 1000, interval: float = 0.05, limit: int = 0,
-                 stats_path: str | None = None, templates: list[LogRecord] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float = 0.0,
+        page: int = 1000,
+        interval: float = 0.05,
+        limit: int = 0,
+        stats_path: str | None = None,
+        templates: list[LogRecord] | None = None,
+    ) -> None:
         self.rate = rate
         self.page = page
         self.interval = interval
@@ -76,7 +87,11 @@ class BenchSource(LogSource):
         out = []
         for i in range(seq, seq + n):
             t = templates[i % size]
-            out.append(LogRecord(now, t.level, t.service, f"#{i} {t.message}", dict(t.fields), f"{i:032x}", t.span_id, f"{i:016x}"))
+            out.append(
+                LogRecord(
+                    now, t.level, t.service, f"#{i} {t.message}", dict(t.fields), f"{i:032x}", t.span_id, f"{i:016x}"
+                )
+            )
         self.seq = seq + n
         return tuple(out)
 
@@ -85,7 +100,9 @@ class BenchSource(LogSource):
             self._stats.write(f"{time.perf_counter():.6f} {self.seq - 1}\n")
             self._stats.flush()
 
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         return LogPage(())
 
     async def check(self) -> tuple[BuildInfo, float]:

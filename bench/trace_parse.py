@@ -55,14 +55,49 @@ def jaeger_v1(spans: int) -> bytes:
         ]
         if i % 50 == 0:
             tags.append({"key": "error", "type": "bool", "value": True})
-        logs = [{"timestamp": T0_US + i * 10 + 1, "fields": [{"key": "event", "type": "string", "value": "retry"}, {"key": "attempt", "type": "int64", "value": 1}]}] if i % 10 == 0 else []
-        out.append({
-            "traceID": TRACE_ID, "spanID": _span_id(i), "operationName": f"op-{i % 40}", "references": refs,
-            "startTime": T0_US + i * 10, "duration": 1000 + i % 997, "tags": tags, "logs": logs,
-            "processID": f"p{i % 20 + 1}", "warnings": None,
-        })
-    processes = {f"p{n + 1}": {"serviceName": f"service-{n}", "tags": [{"key": "hostname", "type": "string", "value": f"node-{n}"}]} for n in range(20)}
-    return orjson.dumps({"data": [{"traceID": TRACE_ID, "spans": out, "processes": processes, "warnings": None}], "total": 0, "limit": 0, "offset": 0, "errors": None})
+        logs = (
+            [
+                {
+                    "timestamp": T0_US + i * 10 + 1,
+                    "fields": [
+                        {"key": "event", "type": "string", "value": "retry"},
+                        {"key": "attempt", "type": "int64", "value": 1},
+                    ],
+                }
+            ]
+            if i % 10 == 0
+            else []
+        )
+        out.append(
+            {
+                "traceID": TRACE_ID,
+                "spanID": _span_id(i),
+                "operationName": f"op-{i % 40}",
+                "references": refs,
+                "startTime": T0_US + i * 10,
+                "duration": 1000 + i % 997,
+                "tags": tags,
+                "logs": logs,
+                "processID": f"p{i % 20 + 1}",
+                "warnings": None,
+            }
+        )
+    processes = {
+        f"p{n + 1}": {
+            "serviceName": f"service-{n}",
+            "tags": [{"key": "hostname", "type": "string", "value": f"node-{n}"}],
+        }
+        for n in range(20)
+    }
+    return orjson.dumps(
+        {
+            "data": [{"traceID": TRACE_ID, "spans": out, "processes": processes, "warnings": None}],
+            "total": 0,
+            "limit": 0,
+            "offset": 0,
+            "errors": None,
+        }
+    )
 
 
 def otlp(spans: int) -> bytes:
@@ -81,18 +116,36 @@ def otlp(spans: int) -> bytes:
             {"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "a"}, {"stringValue": "b"}]}}},
         ]
         span = {
-            "traceId": TRACE_ID, "spanId": _span_id(i), "name": f"op-{i % 40}", "kind": 2 if i % 2 else 3,
-            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + (1000 + i % 997) * 1000),
-            "attributes": attrs, "status": {"code": 2, "message": "boom"} if i % 50 == 0 else {},
+            "traceId": TRACE_ID,
+            "spanId": _span_id(i),
+            "name": f"op-{i % 40}",
+            "kind": 2 if i % 2 else 3,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(start + (1000 + i % 997) * 1000),
+            "attributes": attrs,
+            "status": {"code": 2, "message": "boom"} if i % 50 == 0 else {},
         }
         if i:
             span["parentSpanId"] = _span_id(i // 4)
         if i % 10 == 0:
-            span["events"] = [{"timeUnixNano": str(start + 1000), "name": "retry", "attributes": [{"key": "attempt", "value": {"intValue": "1"}}]}]
+            span["events"] = [
+                {
+                    "timeUnixNano": str(start + 1000),
+                    "name": "retry",
+                    "attributes": [{"key": "attempt", "value": {"intValue": "1"}}],
+                }
+            ]
         by_service[i % 20].append(span)
     resource_spans = [
-        {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": f"service-{n}"}}, {"key": "host.name", "value": {"stringValue": f"node-{n}"}}]},
-         "scopeSpans": [{"scope": {"name": "bench"}, "spans": group}]}
+        {
+            "resource": {
+                "attributes": [
+                    {"key": "service.name", "value": {"stringValue": f"service-{n}"}},
+                    {"key": "host.name", "value": {"stringValue": f"node-{n}"}},
+                ]
+            },
+            "scopeSpans": [{"scope": {"name": "bench"}, "spans": group}],
+        }
         for n, group in enumerate(by_service)
     ]
     return orjson.dumps({"result": {"resourceSpans": resource_spans}})
@@ -136,7 +189,10 @@ def main() -> int:
     fast_first = (jaeger_fast(b'{"data": []}'), parse_otlp_fast(b"{}"))  # msgspec imported, decoders built: not timed
     assert fast_first == ([], []), fast_first
     rows = []
-    formats = (("jaeger v1", jaeger_v1, traces_from_jaeger, jaeger_fast), ("otlp json", otlp, traces_from_otlp, parse_otlp_fast))
+    formats = (
+        ("jaeger v1", jaeger_v1, traces_from_jaeger, jaeger_fast),
+        ("otlp json", otlp, traces_from_otlp, parse_otlp_fast),
+    )
     for name, build, read, fast in formats:
         with gc_paused():
             data = build(args.spans)
@@ -150,13 +206,19 @@ def main() -> int:
         old = median_seconds(dict_path(read), data, args.runs, check)
         new = median_seconds(fast, data, args.runs, check)
         rows.append((name, len(data) / 1e6, loads, paused, old, new))
-    print(f"{args.spans:,} spans, median of {args.runs} runs; dict path = orjson.loads + reading the dicts, fast path = msgspec structs")
-    print(f"{'format':<10} {'MB':>6} {'orjson.loads':>13} {'loads, gc off':>14} {'dict path':>10} {'fast path':>10} {'fast/dict':>10}  budget {BUDGET_S:g}s")
+    print(
+        f"{args.spans:,} spans, median of {args.runs} runs; dict path = orjson.loads + reading the dicts, fast path = msgspec structs"
+    )
+    print(
+        f"{'format':<10} {'MB':>6} {'orjson.loads':>13} {'loads, gc off':>14} {'dict path':>10} {'fast path':>10} {'fast/dict':>10}  budget {BUDGET_S:g}s"
+    )
     ok = True
     for name, mb, loads, paused, old, new in rows:
         ok &= new < BUDGET_S
         verdict = "ok" if new < BUDGET_S else "OVER"
-        print(f"{name:<10} {mb:>6.1f} {loads * 1000:>10.0f} ms {paused * 1000:>11.0f} ms {old * 1000:>7.0f} ms {new * 1000:>7.0f} ms {new / old:>9.2f}x  {verdict}")
+        print(
+            f"{name:<10} {mb:>6.1f} {loads * 1000:>10.0f} ms {paused * 1000:>11.0f} ms {old * 1000:>7.0f} ms {new * 1000:>7.0f} ms {new / old:>9.2f}x  {verdict}"
+        )
     return 0 if ok else 1
 
 

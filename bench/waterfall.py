@@ -78,7 +78,9 @@ def keystroke(p: PtyProcess, key: str, timeout: float = 10.0) -> dict[str, float
         while len(p._chunks) == index:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
-                raise TimeoutError(f"no output within {timeout:g} s of key {key!r}; the screen showed:\n{p.tail_text()}")
+                raise TimeoutError(
+                    f"no output within {timeout:g} s of key {key!r}; the screen showed:\n{p.tail_text()}"
+                )
             p._cond.wait(remaining)
         first = p._chunks[index].t
     last = wait_quiet(p, min(QUIET_MAX_S, max(QUIET_S, first - sent)), timeout)
@@ -89,7 +91,11 @@ def keystroke(p: PtyProcess, key: str, timeout: float = 10.0) -> dict[str, float
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)} if values else {}
+    return (
+        {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+        if values
+        else {}
+    )
 
 
 class Bench:
@@ -103,7 +109,15 @@ class Bench:
     def spawn(self, *extra: str) -> tuple[PtyProcess, Path]:
         self.launch += 1
         stats = self.workdir / f"stats-{self.launch}.txt"
-        argv = [sys.executable, str(BENCH / "waterfall_app.py"), "--stats", str(stats), "--delay", str(self.args.delay), *extra]
+        argv = [
+            sys.executable,
+            str(BENCH / "waterfall_app.py"),
+            "--stats",
+            str(stats),
+            "--delay",
+            str(self.args.delay),
+            *extra,
+        ]
         return PtyProcess(argv, env=self.env, cwd=str(REPO), columns=self.args.columns, lines=self.args.lines), stats
 
     def trace_file(self, spans: int, shape: str) -> Path:
@@ -163,8 +177,14 @@ class Bench:
                 # An even count, so that the root is expanded again for the j keys.
                 folds = self.keys(p, " ", self.args.keys + self.args.keys % 2)
                 # Textual redraws only the changed part of a line: look for the fold marks.
-                if f"(+{spans - 1})" not in folds[0]["text"] or "▸" not in folds[0]["text"] or "▾" not in folds[-1]["text"] + folds[-2]["text"]:
-                    raise RuntimeError(f"space did not collapse and expand the root; the screen showed:\n{folds[0]['text'][-2000:]}")
+                if (
+                    f"(+{spans - 1})" not in folds[0]["text"]
+                    or "▸" not in folds[0]["text"]
+                    or "▾" not in folds[-1]["text"] + folds[-2]["text"]
+                ):
+                    raise RuntimeError(
+                        f"space did not collapse and expand the root; the screen showed:\n{folds[0]['text'][-2000:]}"
+                    )
                 out["space"] = [{k: v for k, v in r.items() if k != "text"} for r in folds]
                 out["j"] = [{k: v for k, v in r.items() if k != "text"} for r in self.keys(p, "j", self.args.keys)]
                 out["rss_mb"] = proc_status(p.pid)
@@ -214,11 +234,25 @@ def fmt_ms(s: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,50000", help="span counts (deep and wide each; bushy at the largest)")
-    parser.add_argument("--runs", type=int, default=3, help="launches per 50,000-span trace and of the bare app, for the first frame (default 3)")
+    parser.add_argument(
+        "--sizes", default="1000,10000,50000", help="span counts (deep and wide each; bushy at the largest)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="launches per 50,000-span trace and of the bare app, for the first frame (default 3)",
+    )
     parser.add_argument("--keys", type=int, default=20, help="keystrokes of each kind per launch (default 20)")
-    parser.add_argument("--gap", type=float, default=0.02, help="seconds between a keystroke's quiet output and the next key")
-    parser.add_argument("--delay", type=float, default=1.0, help="seconds after the Traces screen opened until the response is handed over")
+    parser.add_argument(
+        "--gap", type=float, default=0.02, help="seconds between a keystroke's quiet output and the next key"
+    )
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=1.0,
+        help="seconds after the Traces screen opened until the response is handed over",
+    )
     parser.add_argument("--columns", type=int, default=120)
     parser.add_argument("--lines", type=int, default=40)
     parser.add_argument("--timeout", type=float, default=60.0)
@@ -252,24 +286,33 @@ def main(argv: list[str] | None = None) -> int:
             full["first_frames_s"] = [full["first_frame_s"]] + [x["first_frame_s"] for x in extra]
             full["parses_s"] = [full["parse_s"]] + [x["parse_s"] for x in extra]
             results.append(full)
-            print(f"  first frame {statistics.median(full['first_frames_s']):.3f} s, j {fmt_ms(summary([k['done_s'] for k in full['j']]))} ms, "
-                  f"space {fmt_ms(summary([k['done_s'] for k in full['space']]))} ms, VmHWM {full['rss_mb']['VmHWM']:.0f} MB", flush=True)
+            print(
+                f"  first frame {statistics.median(full['first_frames_s']):.3f} s, j {fmt_ms(summary([k['done_s'] for k in full['j']]))} ms, "
+                f"space {fmt_ms(summary([k['done_s'] for k in full['space']]))} ms, VmHWM {full['rss_mb']['VmHWM']:.0f} MB",
+                flush=True,
+            )
         report["zeta"] = results
         if not args.no_in_process:
             print("in-process stages, largest traces ...", flush=True)
-            report["in_process"] = {shape: in_process(bench.trace_file(largest, shape).read_bytes()) for n, shape in configs if n == largest}
+            report["in_process"] = {
+                shape: in_process(bench.trace_file(largest, shape).read_bytes()) for n, shape in configs if n == largest
+            }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     # --- the table -------------------------------------------------------------------------
     info = machine()
     print()
-    print(f"zeta bench/waterfall — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}")
+    print(
+        f"zeta bench/waterfall — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}"
+    )
     head = f"{'trace':<16} {'first frame s':>14} {'(parse s)':>10} {'j ms':>7} {'space ms':>9} {'collapse/expand ms':>19} {'VmHWM MB':>9}"
     print(head)
     bare_ff = summary([b["first_frame_s"] for b in bare])
     bare_j = summary([k["done_s"] for k in bare[0]["j"]])
-    print(f"{'bare Textual app':<16} {bare_ff['median']:>14.3f} {'':>10} {fmt_ms(bare_j):>7} {'':>9} {'':>19} {bare[0]['rss_mb']['VmHWM']:>9.1f}")
+    print(
+        f"{'bare Textual app':<16} {bare_ff['median']:>14.3f} {'':>10} {fmt_ms(bare_j):>7} {'':>9} {'':>19} {bare[0]['rss_mb']['VmHWM']:>9.1f}"
+    )
     rows = []
     for r in results:
         ff = summary(r["first_frames_s"])
@@ -279,19 +322,39 @@ def main(argv: list[str] | None = None) -> int:
         expand = summary([k["done_s"] for k in r["space"][1::2]])
         name = f"{r['spans']:,} {r['shape']}"
         r["summary"] = {"first_frame_s": ff, "j_s": j, "space_s": space, "collapse_s": collapse, "expand_s": expand}
-        print(f"{name:<16} {ff['median']:>14.3f} {statistics.median(r['parses_s']):>10.3f} {fmt_ms(j):>7} {fmt_ms(space):>9} "
-              f"{fmt_ms(collapse) + ' / ' + fmt_ms(expand):>19} {r['rss_mb']['VmHWM']:>9.1f}")
+        print(
+            f"{name:<16} {ff['median']:>14.3f} {statistics.median(r['parses_s']):>10.3f} {fmt_ms(j):>7} {fmt_ms(space):>9} "
+            f"{fmt_ms(collapse) + ' / ' + fmt_ms(expand):>19} {r['rss_mb']['VmHWM']:>9.1f}"
+        )
         if r["spans"] == BUDGET_SPANS:
-            rows.append((f"{name}: first frame after the response (s)", ff["median"], f"{ff['min']:.3f}–{ff['max']:.3f}, {ff['n']} runs",
-                         f"<= {BUDGETS['first_frame_s']:g} s", ff["median"] <= BUDGETS["first_frame_s"]))
+            rows.append(
+                (
+                    f"{name}: first frame after the response (s)",
+                    ff["median"],
+                    f"{ff['min']:.3f}–{ff['max']:.3f}, {ff['n']} runs",
+                    f"<= {BUDGETS['first_frame_s']:g} s",
+                    ff["median"] <= BUDGETS["first_frame_s"],
+                )
+            )
             for key, s in (("j", j), ("space", space)):
-                rows.append((f"{name}: repaint after {key}, median (ms)", 1000 * s["median"], f"{1000 * s['min']:.1f}–{1000 * s['max']:.1f}, {s['n']} keys",
-                             f"<= {1000 * BUDGETS['repaint_median_s']:g} ms", s["median"] <= BUDGETS["repaint_median_s"]))
-    print(f"(bare app: first frame {bare_ff['min']:.3f}–{bare_ff['max']:.3f} s over {bare_ff['n']} runs; j repaint {1000 * bare_j['min']:.1f}–{1000 * bare_j['max']:.1f} ms)")
+                rows.append(
+                    (
+                        f"{name}: repaint after {key}, median (ms)",
+                        1000 * s["median"],
+                        f"{1000 * s['min']:.1f}–{1000 * s['max']:.1f}, {s['n']} keys",
+                        f"<= {1000 * BUDGETS['repaint_median_s']:g} ms",
+                        s["median"] <= BUDGETS["repaint_median_s"],
+                    )
+                )
+    print(
+        f"(bare app: first frame {bare_ff['min']:.3f}–{bare_ff['max']:.3f} s over {bare_ff['n']} runs; j repaint {1000 * bare_j['min']:.1f}–{1000 * bare_j['max']:.1f} ms)"
+    )
     if rows:
         print()
         width = max(len(r[0]) for r in rows)
-        print(f"{'budget (' + format(BUDGET_SPANS, ',') + ' spans)':<{width}}  {'value':>9}  {'min–max':<24} {'budget':<10} ok")
+        print(
+            f"{'budget (' + format(BUDGET_SPANS, ',') + ' spans)':<{width}}  {'value':>9}  {'min–max':<24} {'budget':<10} ok"
+        )
         for name, value, detail, budget, ok in rows:
             print(f"{name:<{width}}  {value:>9.3f}  {detail:<24} {budget:<10} {'yes' if ok else 'NO'}")
     if "in_process" in report:
@@ -310,9 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         machine=info,
         terminal={"columns": args.columns, "lines": args.lines, "TERM": "xterm-256color"},
         budgets=BUDGETS,
-        method={"first_frame": "perf_counter 'ready' stamp in the app (bytes in hand) -> arrival of the pty chunk that made the root row visible",
-                "repaint": f"key written -> arrival of the last chunk before a silence of max({QUIET_S * 1000:g} ms, time to the first byte), at most {QUIET_MAX_S * 1000:g} ms",
-                "rss": "VmHWM of the app's process after the keystrokes"},
+        method={
+            "first_frame": "perf_counter 'ready' stamp in the app (bytes in hand) -> arrival of the pty chunk that made the root row visible",
+            "repaint": f"key written -> arrival of the last chunk before a silence of max({QUIET_S * 1000:g} ms, time to the first byte), at most {QUIET_MAX_S * 1000:g} ms",
+            "rss": "VmHWM of the app's process after the keystrokes",
+        },
         budget_rows=[{"figure": n, "value": v, "detail": d, "budget": b, "ok": ok} for n, v, d, b, ok in rows],
     )
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")

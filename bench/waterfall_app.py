@@ -134,27 +134,59 @@ def jaeger_trace(spans: int, shape: str, seed: int = 1) -> dict:
             {"key": "retry.count", "type": "int64", "value": 0},
         ]
         if service == "postgres":
-            tags.append({"key": "db.statement", "type": "string", "value": f"{op} WHERE id = $1 LIMIT {rng.randrange(1, 100)}"})
+            tags.append(
+                {"key": "db.statement", "type": "string", "value": f"{op} WHERE id = $1 LIMIT {rng.randrange(1, 100)}"}
+            )
         if error:
             tags.append({"key": "error", "type": "bool", "value": True})
         logs = []
         if error or rng.random() < 0.05:
-            logs.append({"timestamp": T0_US + start[i] + dur[i] // 2,
-                         "fields": [{"key": "event", "type": "string", "value": "exception" if error else "cache miss"},
-                                    {"key": "message", "type": "string", "value": "upstream timed out" if error else "key not found"}]})
+            logs.append(
+                {
+                    "timestamp": T0_US + start[i] + dur[i] // 2,
+                    "fields": [
+                        {"key": "event", "type": "string", "value": "exception" if error else "cache miss"},
+                        {
+                            "key": "message",
+                            "type": "string",
+                            "value": "upstream timed out" if error else "key not found",
+                        },
+                    ],
+                }
+            )
         refs = [] if i == 0 else [{"refType": "CHILD_OF", "traceID": TRACE_ID, "spanID": _span_id(parent[i])}]
-        out.append({
-            "traceID": TRACE_ID, "spanID": _span_id(i), "flags": 1, "operationName": op, "references": refs,
-            "startTime": T0_US + start[i], "duration": dur[i], "tags": tags, "logs": logs,
-            "processID": process_of[service], "warnings": None,
-        })
+        out.append(
+            {
+                "traceID": TRACE_ID,
+                "spanID": _span_id(i),
+                "flags": 1,
+                "operationName": op,
+                "references": refs,
+                "startTime": T0_US + start[i],
+                "duration": dur[i],
+                "tags": tags,
+                "logs": logs,
+                "processID": process_of[service],
+                "warnings": None,
+            }
+        )
     processes = {
-        pid: {"serviceName": name, "tags": [{"key": "hostname", "type": "string", "value": f"{name}-7d9f8-{n:02d}"},
-                                            {"key": "telemetry.sdk.language", "type": "string", "value": "python"}]}
+        pid: {
+            "serviceName": name,
+            "tags": [
+                {"key": "hostname", "type": "string", "value": f"{name}-7d9f8-{n:02d}"},
+                {"key": "telemetry.sdk.language", "type": "string", "value": "python"},
+            ],
+        }
         for n, (name, pid) in enumerate(process_of.items())
     }
-    return {"data": [{"traceID": TRACE_ID, "spans": out, "processes": processes, "warnings": None}],
-            "total": 0, "limit": 0, "offset": 0, "errors": None}
+    return {
+        "data": [{"traceID": TRACE_ID, "spans": out, "processes": processes, "warnings": None}],
+        "total": 0,
+        "limit": 0,
+        "offset": 0,
+        "errors": None,
+    }
 
 
 def jaeger_trace_bytes(spans: int, shape: str, seed: int = 1) -> bytes:
@@ -210,11 +242,10 @@ def run_zeta(args: argparse.Namespace) -> int:
     from zeta_tui.app import ZetaApp
     from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
     from zeta_tui.backends.traces.jaeger_json import parse_jaeger
-    from zeta_tui.models.metrics_meta import BuildInfo
-    from zeta_tui.models.traces import TraceSearch
     from zeta_tui.config.models import ContextConfig
     from zeta_tui.config.paths import user_queries_dir
-    from zeta_tui.models.traces import same_id
+    from zeta_tui.models.metrics_meta import BuildInfo
+    from zeta_tui.models.traces import TraceSearch, same_id
     from zeta_tui.querying.promql_catalog import PromCatalog
     from zeta_tui.resources import shipped_dir
     from zeta_tui.screens.trace_view import TraceViewScreen
@@ -281,7 +312,9 @@ def main() -> int:
     parser.add_argument("--shape", choices=SHAPES, default="bushy")
     parser.add_argument("--stats", help="file the app appends 'ready|parsed|pushed <perf_counter>' lines to")
     parser.add_argument("--input", help="Jaeger v1 JSON to show (default: generate --spans/--shape here)")
-    parser.add_argument("--delay", type=float, default=1.0, help="seconds after the Traces screen opened until the response is ready")
+    parser.add_argument(
+        "--delay", type=float, default=1.0, help="seconds after the Traces screen opened until the response is ready"
+    )
     parser.add_argument("--bare", action="store_true", help="the baseline: a bare Textual app")
     parser.add_argument("--write", help="write the generated JSON to this file and exit")
     args = parser.parse_args()

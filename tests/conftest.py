@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -20,7 +20,7 @@ class PrometheusWorld:
 
     url: str
     t0: float
-    world: "object"  # zeta_tui.demo.world.TeamZetaWorld (imported lazily: collection stays fast)
+    world: object  # zeta_tui.demo.world.TeamZetaWorld (imported lazily: collection stays fast)
     workdir: Path
     start: float
     step: int

@@ -59,16 +59,22 @@ def chain(tmp_path_factory):
     # The state a first start writes, with this test's anchor (DemoStack keeps a store's shift).
     root = xdg / "zeta" / "demo"
     root.mkdir(parents=True)
-    (root / "state.json").write_text(json.dumps({"seed": world.seed, "namespace": world.namespace, "incident_shift": shift}))
+    (root / "state.json").write_text(
+        json.dumps({"seed": world.seed, "namespace": world.namespace, "incident_shift": shift})
+    )
 
     demo = Demo(xdg)
     try:
         printed = demo.wait_stdout("Press Ctrl+C to stop.", timeout=60)
-        urls = dict(line.strip().split(": ", 1) for line in printed.splitlines() if line.startswith("  ") and ": " in line)
+        urls = dict(
+            line.strip().split(": ", 1) for line in printed.splitlines() if line.startswith("  ") and ": " in line
+        )
         # The config the demo tells its user to add, as the user would save it.
         config = xdg / "config.toml"
-        config.write_text(printed[printed.index("[contexts.demo]"):printed.index("Press Ctrl+C")])
-        yield Chain(demo, urls["prometheus"], urls["alertmanager"], Path(urls["alert notifications"]), config, spike, active)
+        config.write_text(printed[printed.index("[contexts.demo]") : printed.index("Press Ctrl+C")])
+        yield Chain(
+            demo, urls["prometheus"], urls["alertmanager"], Path(urls["alert notifications"]), config, spike, active
+        )
         kids = demo.children()
         demo.proc.send_signal(signal.SIGTERM)
         assert demo.proc.wait(timeout=15) == 128 + signal.SIGTERM, demo.read_stderr()
@@ -78,7 +84,9 @@ def chain(tmp_path_factory):
 
 
 class Chain:
-    def __init__(self, demo: Demo, prometheus: str, alertmanager: str, notifications: Path, config: Path, spike, active) -> None:
+    def __init__(
+        self, demo: Demo, prometheus: str, alertmanager: str, notifications: Path, config: Path, spike, active
+    ) -> None:
         self.demo, self.prometheus, self.alertmanager = demo, prometheus, alertmanager
         self.notifications, self.config, self.spike, self.active = notifications, config, spike, active
 
@@ -92,8 +100,14 @@ class Chain:
         return body["data"]["alerts"]
 
     def zeta_alerts(self, *args: str) -> tuple[int, list[dict]]:
-        done = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "alerts", "--json", *args], capture_output=True, text=True,
-                              timeout=60, cwd=REPO, env={**os.environ, "ZETA_CONFIG": str(self.config), "PYTHONPATH": str(REPO)})
+        done = subprocess.run(
+            [sys.executable, "-m", "zeta_tui.cli", "alerts", "--json", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env={**os.environ, "ZETA_CONFIG": str(self.config), "PYTHONPATH": str(REPO)},
+        )
         assert done.returncode in (0, 1), done.stderr
         return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
 
@@ -121,21 +135,37 @@ def _one(alerts: list[dict], **labels: str) -> list[dict]:
 
 def test_the_fast_burn_page_reaches_alertmanager_and_its_warning_twin_is_inhibited(chain) -> None:
     # 1h and 5m windows: the spike (about 45 % 5xx for 8 minutes and more) is far above 14.4 x 0.1 %.
-    page = wait_for("the 14.4x burn-rate page in Alertmanager",
-                    lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", long_window="1h"), timeout=90)
+    page = wait_for(
+        "the 14.4x burn-rate page in Alertmanager",
+        lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", long_window="1h"),
+        timeout=90,
+    )
     assert page[0]["labels"]["severity"] == "critical" and page[0]["status"]["state"] == "active"
     assert [r["name"] for r in page[0]["receivers"]] == ["pagerduty-critical"]
     # The ticket on 1d/2h (0.3 %) holds too, and the critical page inhibits it (same alertname and job).
-    ticket = wait_for("the 1d burn-rate ticket", lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", long_window="1d"),
-                      timeout=30)
+    ticket = wait_for(
+        "the 1d burn-rate ticket",
+        lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", long_window="1d"),
+        timeout=30,
+    )
     assert ticket[0]["status"]["state"] == "suppressed" and ticket[0]["status"]["inhibitedBy"], ticket
     # zeta alerts shows both as Alertmanager has them, and says a critical is paging (exit 1).
     code, rows = chain.zeta_alerts()
-    burns = {r["labels"]["long_window"]: r for r in rows if r["alertname"] == "ErrorBudgetBurn" and r["service"] == "ml-engine"}
-    assert (burns["1h"]["state"], burns["1h"]["receivers"], burns["1d"]["state"]) == ("active", ["pagerduty-critical"], "inhibited")
+    burns = {
+        r["labels"]["long_window"]: r
+        for r in rows
+        if r["alertname"] == "ErrorBudgetBurn" and r["service"] == "ml-engine"
+    }
+    assert (burns["1h"]["state"], burns["1h"]["receivers"], burns["1d"]["state"]) == (
+        "active",
+        ["pagerduty-critical"],
+        "inhibited",
+    )
     assert code == 1
     # HighErrorRate is at least pending in Prometheus from its first evaluations, and zeta agrees.
-    held = wait_for("HighErrorRate in Prometheus", lambda: _one(chain.prom_alerts(), alertname="HighErrorRate"), timeout=60)
+    held = wait_for(
+        "HighErrorRate in Prometheus", lambda: _one(chain.prom_alerts(), alertname="HighErrorRate"), timeout=60
+    )
     assert {a["labels"]["job"] for a in held} == {chain.spike.service}
     code, rows = chain.zeta_alerts("--severity", "critical")
     mine = [r for r in rows if r["alertname"] == "HighErrorRate"]
@@ -146,20 +176,30 @@ async def test_a_silence_made_on_the_alerts_screen_mutes_the_page_in_alertmanage
     from zeta_tui.screens.silences import ConfirmScreen, SilenceForm, SilencesScreen
     from zeta_tui.widgets.alert_table import AlertTable
 
-    wait_for("the burn-rate page", lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", severity="critical"), 90)
+    wait_for(
+        "the burn-rate page",
+        lambda: _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", severity="critical"),
+        90,
+    )
     monkeypatch.setenv("USER", "oncall")
     async with chain.app().run_test(size=(160, 50)) as pilot:
         await pilot.press("5")
         screen = await settled(pilot)
         table = screen.query_one(AlertTable)
-        row = next(i for i, r in enumerate(table.rows_shown)
-                   if (r.name, r.service, r.severity, r.state) == ("ErrorBudgetBurn", "ml-engine", "critical", "active"))
+        row = next(
+            i
+            for i, r in enumerate(table.rows_shown)
+            if (r.name, r.service, r.severity, r.state) == ("ErrorBudgetBurn", "ml-engine", "critical", "active")
+        )
         assert table.rows_shown[row].receivers == ("pagerduty-critical",)
         table.move_cursor(row=row)
         await pilot.press("s")
         form = pilot.app.screen
         assert isinstance(form, SilenceForm)
-        assert form.query_one("#silence-matchers").value == 'alertname="ErrorBudgetBurn" job="ml-engine" severity="critical"'
+        assert (
+            form.query_one("#silence-matchers").value
+            == 'alertname="ErrorBudgetBurn" job="ml-engine" severity="critical"'
+        )
         await pilot.press(*"ml-engine spike, on it", "enter")
         assert isinstance(pilot.app.screen, ConfirmScreen)
         await pilot.press("y")
@@ -173,7 +213,11 @@ async def test_a_silence_made_on_the_alerts_screen_mutes_the_page_in_alertmanage
         assert len(pages) == 2 and {a["status"]["state"] for a in pages} == {"suppressed"} and len(silences) == 1, pages
         (silence_id,) = silences
         made = httpx.get(f"{chain.alertmanager}/api/v2/silence/{silence_id}", timeout=10).json()
-        assert (made["createdBy"], made["comment"], made["status"]["state"]) == ("oncall", "ml-engine spike, on it", "active")
+        assert (made["createdBy"], made["comment"], made["status"]["state"]) == (
+            "oncall",
+            "ml-engine spike, on it",
+            "active",
+        )
         # Expire it from the silences list: the pages are active again.
         await pilot.press("S")
         listing = pilot.app.screen
@@ -185,7 +229,10 @@ async def test_a_silence_made_on_the_alerts_screen_mutes_the_page_in_alertmanage
         listing.query_one("#silences-table").move_cursor(row=[s.id for s in listing.silences].index(silence_id))
         await pilot.press("x", "y")
         for _ in range(200):
-            if httpx.get(f"{chain.alertmanager}/api/v2/silence/{silence_id}", timeout=10).json()["status"]["state"] == "expired":
+            if (
+                httpx.get(f"{chain.alertmanager}/api/v2/silence/{silence_id}", timeout=10).json()["status"]["state"]
+                == "expired"
+            ):
                 break
             await pilot.pause(0.05)
     pages = _one(chain.am_alerts(), alertname="ErrorBudgetBurn", job="ml-engine", severity="critical")
@@ -194,30 +241,55 @@ async def test_a_silence_made_on_the_alerts_screen_mutes_the_page_in_alertmanage
 
 def test_high_error_rate_fires_within_minutes_pages_and_shows_its_detection(chain) -> None:
     # Pending from the first evaluation, firing once 2 minutes have passed: about 2.5 min after the start.
-    fired = wait_for("HighErrorRate in Alertmanager", lambda: _one(chain.am_alerts(), alertname="HighErrorRate"),
-                     timeout=HIGH_ERROR_RATE_FOR + 4 * EVALUATION + 90)
+    fired = wait_for(
+        "HighErrorRate in Alertmanager",
+        lambda: _one(chain.am_alerts(), alertname="HighErrorRate"),
+        timeout=HIGH_ERROR_RATE_FOR + 4 * EVALUATION + 90,
+    )
     # Only the service whose incident is running, routed to the pager.
     assert [a["labels"]["job"] for a in fired] == [chain.spike.service]
-    assert [r["name"] for r in fired[0]["receivers"]] == ["pagerduty-critical"] and fired[0]["status"]["state"] == "active"
+    assert [r["name"] for r in fired[0]["receivers"]] == ["pagerduty-critical"] and fired[0]["status"][
+        "state"
+    ] == "active"
     code, rows = chain.zeta_alerts("--severity", "critical")
     assert code == 1
     high = next(r for r in rows if r["alertname"] == "HighErrorRate")
-    assert (high["service"], high["state"], high["source"], high["receivers"]) == ("ml-engine", "active", "alertmanager", ["pagerduty-critical"])
+    assert (high["service"], high["state"], high["source"], high["receivers"]) == (
+        "ml-engine",
+        "active",
+        "alertmanager",
+        ["pagerduty-critical"],
+    )
     # Detection: from the condition holding to firing is the rule's `for`, to within an evaluation
     # (and a millisecond: Alertmanager keeps milliseconds of Prometheus's nanosecond activeAt).
     assert HIGH_ERROR_RATE_FOR - 0.01 <= high["detection_seconds"] <= HIGH_ERROR_RATE_FOR + EVALUATION, high
     # The 5xx share in the summary is Prometheus's own figure, read with httpx.
-    ratio = httpx.get(f"{chain.prometheus}/api/v1/query", timeout=10, params={"query": (
-        'sum by (job) (rate(http_requests_total{job="ml-engine",status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total{job="ml-engine"}[5m]))')}
+    ratio = httpx.get(
+        f"{chain.prometheus}/api/v1/query",
+        timeout=10,
+        params={
+            "query": (
+                'sum by (job) (rate(http_requests_total{job="ml-engine",status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total{job="ml-engine"}[5m]))'
+            )
+        },
     ).json()["data"]["result"][0]["value"][1]
-    assert float(ratio) > 0.05 and high["summary"].startswith("ml-engine answers ") and high["summary"].endswith("% of requests with 5xx")
+    assert (
+        float(ratio) > 0.05
+        and high["summary"].startswith("ml-engine answers ")
+        and high["summary"].endswith("% of requests with 5xx")
+    )
+
     # The webhook sink (PagerDuty's stand-in) got the page after Alertmanager's group_wait.
     def paged() -> bool:
         if not chain.notifications.exists():
             return False
         sent = [json.loads(line) for line in chain.notifications.read_text().splitlines()]
-        return any(n["receiver"] == "pagerduty-critical" and n["status"] == "firing"
-                   and any(a["labels"].get("alertname") == "HighErrorRate" for a in n["alerts"]) for n in sent)
+        return any(
+            n["receiver"] == "pagerduty-critical"
+            and n["status"] == "firing"
+            and any(a["labels"].get("alertname") == "HighErrorRate" for a in n["alerts"])
+            for n in sent
+        )
 
     wait_for("the HighErrorRate page in the webhook sink", paged, timeout=GROUP_WAIT + 60)
 
@@ -245,10 +317,17 @@ async def test_the_alert_detail_graphs_the_rule_with_its_threshold(chain) -> Non
         labels = detail.row.labels
         factor = {"1h": 14.4, "6h": 6, "1d": 3, "3d": 1}[labels["long_window"]]  # the SRE workbook's table
         lines = {line.label: line for line in detail.query_one(LineChart).lines}
-        assert set(lines) == {f"ratio_rate{labels['long_window']}", f"ratio_rate{labels['short_window']}", f"threshold > {factor * 0.001:g}"}
-        assert all(line.ys and line.ys[-1] > factor * 0.001 for label, line in lines.items() if label.startswith("ratio_rate"))
+        assert set(lines) == {
+            f"ratio_rate{labels['long_window']}",
+            f"ratio_rate{labels['short_window']}",
+            f"threshold > {factor * 0.001:g}",
+        }
+        assert all(
+            line.ys and line.ys[-1] > factor * 0.001 for label, line in lines.items() if label.startswith("ratio_rate")
+        )
         # The recorded ratios exist only since this Prometheus started; their rules' expressions
         # over the backfilled requests reach back to the window's start.
         start, _end = detail.window
         assert all(line.xs[0] < start + 60 for label, line in lines.items() if label.startswith("ratio_rate")), {
-            label: line.xs[0] - start for label, line in lines.items()}
+            label: line.xs[0] - start for label, line in lines.items()
+        }

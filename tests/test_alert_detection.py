@@ -28,8 +28,11 @@ groups:
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    child = rule_prometheus(tmp_path_factory.mktemp("detection-prometheus"), RULES,
-                            until=lambda alerts: sorted(a["state"] for a in alerts) == ["firing", "firing"])
+    child = rule_prometheus(
+        tmp_path_factory.mktemp("detection-prometheus"),
+        RULES,
+        until=lambda alerts: sorted(a["state"] for a in alerts) == ["firing", "firing"],
+    )
     yield child
     child.stop()
 

@@ -26,7 +26,9 @@ SLOW = ("backend-api", "/api/v1/recommendations")
 
 
 def _latency_rules() -> dict[str, dict]:
-    rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if r.get("alert") == "HighLatency"]
+    rules = [
+        r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if r.get("alert") == "HighLatency"
+    ]
     return {r["labels"]["severity"]: r for r in rules}
 
 

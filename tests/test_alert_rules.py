@@ -77,12 +77,26 @@ def test_the_seed_alerts_and_the_burn_rate_alerts_are_all_there() -> None:
     for rule in _alert_rules():
         by_name.setdefault(rule["alert"], set()).add(rule["labels"]["severity"])
     assert by_name == {
-        "ServiceDown": {"critical"}, "HighErrorRate": {"critical"}, "HighLatency": {"critical", "warning"}, "DatabaseDown": {"critical"},
-        "HighMemoryUsage": {"warning"}, "DiskSpaceLow": {"warning"}, "ModelTrainingFailed": {"warning"},
+        "ServiceDown": {"critical"},
+        "HighErrorRate": {"critical"},
+        "HighLatency": {"critical", "warning"},
+        "DatabaseDown": {"critical"},
+        "HighMemoryUsage": {"warning"},
+        "DiskSpaceLow": {"warning"},
+        "ModelTrainingFailed": {"warning"},
         "ErrorBudgetBurn": {"critical", "warning"},
     }
-    windows = {(r["labels"]["long_window"], r["labels"]["short_window"], r["labels"]["severity"]) for r in _alert_rules() if r["alert"] == "ErrorBudgetBurn"}
-    assert windows == {("1h", "5m", "critical"), ("6h", "30m", "critical"), ("1d", "2h", "warning"), ("3d", "6h", "warning")}
+    windows = {
+        (r["labels"]["long_window"], r["labels"]["short_window"], r["labels"]["severity"])
+        for r in _alert_rules()
+        if r["alert"] == "ErrorBudgetBurn"
+    }
+    assert windows == {
+        ("1h", "5m", "critical"),
+        ("6h", "30m", "critical"),
+        ("1d", "2h", "warning"),
+        ("3d", "6h", "warning"),
+    }
 
 
 def test_every_alert_is_tested_firing_and_not_firing() -> None:
@@ -94,7 +108,10 @@ def test_every_alert_is_tested_firing_and_not_firing() -> None:
     # Each rule, not only each name: every ErrorBudgetBurn window pair is expected to fire.
     for rule in _alert_rules():
         fired = [
-            alert["exp_labels"] for _, case in cases if case["alertname"] == rule["alert"] for alert in case.get("exp_alerts") or []
+            alert["exp_labels"]
+            for _, case in cases
+            if case["alertname"] == rule["alert"]
+            for alert in case.get("exp_alerts") or []
         ]
         assert any(rule["labels"].items() <= {k: str(v) for k, v in labels.items()}.items() for labels in fired), (
             f"{rule['alert']} {rule['labels']} is never expected to fire"
@@ -113,7 +130,9 @@ def test_annotations_use_only_labels_the_firing_series_carry() -> None:
                 if case["alertname"] != rule["alert"] or not rule["labels"].items() <= labels.items():
                     continue
                 carried = set(labels) - static
-                assert used <= carried, f"{rule['alert']} annotations use {sorted(used - carried)}, the series carry {sorted(carried)}"
+                assert used <= carried, (
+                    f"{rule['alert']} annotations use {sorted(used - carried)}, the series carry {sorted(carried)}"
+                )
 
 
 # Each mutation must break the named test group: the tests can fail, and fail where they should.
@@ -123,37 +142,140 @@ MUTATIONS = [
     ("ServiceDown", {}, "for", "1m", "45s", "down for 59 s vs 61 s"),
     ("DatabaseDown", {}, "for", "1m", "1m15s", "down for 59 s vs 61 s"),
     ("HighLatency", {"severity": "warning"}, "expr", "> 0.5", "> 0.47", "p95 latency 480 ms vs 520 ms"),
-    ("HighLatency", {"severity": "warning"}, "expr", "by (le, job, endpoint)", "by (le, job, endpoint, instance)", "p95 latency 480 ms vs 520 ms"),
+    (
+        "HighLatency",
+        {"severity": "warning"},
+        "expr",
+        "by (le, job, endpoint)",
+        "by (le, job, endpoint, instance)",
+        "p95 latency 480 ms vs 520 ms",
+    ),
     ("HighLatency", {"severity": "warning"}, "for", "5m", "4m30s", "p95 latency 480 ms vs 520 ms"),
-    ("HighLatency", {"severity": "warning"}, "expr", "by (le, job, endpoint)", "by (le, job)",
-     "a slow endpoint inside a busy fast service pages for that endpoint only"),
-    ("HighLatency", {"severity": "critical"}, "expr", "> 1.0", "> 1.03", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
-    ("HighLatency", {"severity": "critical"}, "expr", "> 1.0", "> 0.998", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
-    ("HighLatency", {"severity": "critical"}, "for", "10m", "9m30s", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
-    ("HighLatency", {"severity": "critical"}, "for", "10m", "10m30s", "p95 latency 0.999 s vs 1.029 s pages after 10 minutes"),
+    (
+        "HighLatency",
+        {"severity": "warning"},
+        "expr",
+        "by (le, job, endpoint)",
+        "by (le, job)",
+        "a slow endpoint inside a busy fast service pages for that endpoint only",
+    ),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "expr",
+        "> 1.0",
+        "> 1.03",
+        "p95 latency 0.999 s vs 1.029 s pages after 10 minutes",
+    ),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "expr",
+        "> 1.0",
+        "> 0.998",
+        "p95 latency 0.999 s vs 1.029 s pages after 10 minutes",
+    ),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "for",
+        "10m",
+        "9m30s",
+        "p95 latency 0.999 s vs 1.029 s pages after 10 minutes",
+    ),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "for",
+        "10m",
+        "10m30s",
+        "p95 latency 0.999 s vs 1.029 s pages after 10 minutes",
+    ),
     # Summed by job, the slow endpoint is diluted to 0.22 s by its fast neighbour: no page at all.
-    ("HighLatency", {"severity": "critical"}, "expr", "by (le, job, endpoint)", "by (le, job)",
-     "a slow endpoint inside a busy fast service pages for that endpoint only"),
-    ("HighLatency", {"severity": "critical"}, "expr", "0.95", "0.5", "a slow endpoint inside a busy fast service pages for that endpoint only"),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "expr",
+        "by (le, job, endpoint)",
+        "by (le, job)",
+        "a slow endpoint inside a busy fast service pages for that endpoint only",
+    ),
+    (
+        "HighLatency",
+        {"severity": "critical"},
+        "expr",
+        "0.95",
+        "0.5",
+        "a slow endpoint inside a busy fast service pages for that endpoint only",
+    ),
     ("HighMemoryUsage", {}, "expr", "> 0.9", "> 0.88", "memory 89 % vs 91 % of the limit"),
     ("HighMemoryUsage", {}, "expr", " > 0)", ")", "memory 89 % vs 91 % of the limit"),
     ("DiskSpaceLow", {}, "expr", "< 0.10", "< 0.102", "disk 9.9 % vs 10.1 % free"),
     ("ModelTrainingFailed", {}, "expr", '{status="failed"}', "", "training job fails, next run starts"),
-    ("ErrorBudgetBurn", {"long_window": "1h"}, "expr", "ratio_rate5m > (14.4", "ratio_rate5m > (13.9", "the 14.4x page needs both windows above it"),
-    ("ErrorBudgetBurn", {"long_window": "1h"}, "expr", "ratio_rate5m", "ratio_rate30m", "burn rate alerts stop with the short window once errors stop"),
-    ("ErrorBudgetBurn", {"long_window": "1h"}, "expr", "ratio_rate1h > (14.4", "ratio_rate1h > (13.9", "the 14.4x page needs both windows above it"),
-    ("ErrorBudgetBurn", {"long_window": "6h"}, "expr", "ratio_rate30m", "ratio_rate1h", "burn rate alerts stop with the short window once errors stop"),
-    ("ErrorBudgetBurn", {"long_window": "1d"}, "expr", "(3 * 0.001)", "(2.4 * 0.001)", "slow burn, 0.35 % vs 0.25 % (3x) and 0.09 % (below 1x); short blips do not ticket"),
-    ("ErrorBudgetBurn", {"long_window": "3d"}, "expr", "ratio_rate3d", "ratio_rate6h", "slow burn, 0.35 % vs 0.25 % (3x) and 0.09 % (below 1x); short blips do not ticket"),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "1h"},
+        "expr",
+        "ratio_rate5m > (14.4",
+        "ratio_rate5m > (13.9",
+        "the 14.4x page needs both windows above it",
+    ),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "1h"},
+        "expr",
+        "ratio_rate5m",
+        "ratio_rate30m",
+        "burn rate alerts stop with the short window once errors stop",
+    ),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "1h"},
+        "expr",
+        "ratio_rate1h > (14.4",
+        "ratio_rate1h > (13.9",
+        "the 14.4x page needs both windows above it",
+    ),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "6h"},
+        "expr",
+        "ratio_rate30m",
+        "ratio_rate1h",
+        "burn rate alerts stop with the short window once errors stop",
+    ),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "1d"},
+        "expr",
+        "(3 * 0.001)",
+        "(2.4 * 0.001)",
+        "slow burn, 0.35 % vs 0.25 % (3x) and 0.09 % (below 1x); short blips do not ticket",
+    ),
+    (
+        "ErrorBudgetBurn",
+        {"long_window": "3d"},
+        "expr",
+        "ratio_rate3d",
+        "ratio_rate6h",
+        "slow burn, 0.35 % vs 0.25 % (3x) and 0.09 % (below 1x); short blips do not ticket",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("alert", "labels", "field", "old", "new", "group"), MUTATIONS, ids=[f"{m[0]}-{m[3]}->{m[4]}" for m in MUTATIONS])
-def test_a_mutated_rule_fails_its_unit_test(tmp_path: Path, alert: str, labels: dict, field: str, old: str, new: str, group: str) -> None:
+@pytest.mark.parametrize(
+    ("alert", "labels", "field", "old", "new", "group"), MUTATIONS, ids=[f"{m[0]}-{m[3]}->{m[4]}" for m in MUTATIONS]
+)
+def test_a_mutated_rule_fails_its_unit_test(
+    tmp_path: Path, alert: str, labels: dict, field: str, old: str, new: str, group: str
+) -> None:
     promtool = _binary("promtool")
     rules = yaml.safe_load(ALERTS.read_text())
     targets = [
-        r for g in rules["groups"] for r in g["rules"] if r.get("alert") == alert and labels.items() <= r["labels"].items()
+        r
+        for g in rules["groups"]
+        for r in g["rules"]
+        if r.get("alert") == alert and labels.items() <= r["labels"].items()
     ]
     assert len(targets) == 1 and old in str(targets[0][field]), (alert, labels, old)
     targets[0][field] = str(targets[0][field]).replace(old, new)
@@ -165,7 +287,9 @@ def test_a_mutated_rule_fails_its_unit_test(tmp_path: Path, alert: str, labels: 
 
     mutated = _run(promtool, "test", "rules", "alerts_test.yaml", cwd=tmp_path)
     # (The same group passes on the unmutated rules: test_promtool_unit_tests_pass.)
-    assert mutated.returncode != 0 and "FAILED" in mutated.stdout + mutated.stderr, f"mutation survived:\n{mutated.stdout}"
+    assert mutated.returncode != 0 and "FAILED" in mutated.stdout + mutated.stderr, (
+        f"mutation survived:\n{mutated.stdout}"
+    )
 
 
 # --- Alertmanager -----------------------------------------------------------------------
@@ -213,14 +337,32 @@ def _keys(node: object, path: str = "") -> list[tuple[str, object]]:
 def test_alertmanager_config_holds_no_secrets_and_no_deprecated_matchers() -> None:
     doc = yaml.safe_load(ALERTMANAGER.read_text())
     keys = _keys(doc)
-    secret_keys = {"routing_key", "service_key", "api_url", "url", "api_key", "password", "auth_password", "bearer_token", "token", "secret"}
+    secret_keys = {
+        "routing_key",
+        "service_key",
+        "api_url",
+        "url",
+        "api_key",
+        "password",
+        "auth_password",
+        "bearer_token",
+        "token",
+        "secret",
+    }
     leaked = [path for path, _ in keys if path.rsplit(".", 1)[-1] in secret_keys]
     assert leaked == [], f"secrets must be *_file references: {leaked}"
-    deprecated = [path for path, _ in keys if path.rsplit(".", 1)[-1] in {"match", "match_re", "source_match", "target_match", "source_match_re", "target_match_re"}]
+    deprecated = [
+        path
+        for path, _ in keys
+        if path.rsplit(".", 1)[-1]
+        in {"match", "match_re", "source_match", "target_match", "source_match_re", "target_match_re"}
+    ]
     assert deprecated == [], f"use matchers, not {deprecated}"
     receivers = {r["name"]: r for r in doc["receivers"]}
     assert all(c.get("routing_key_file") for c in receivers["pagerduty-critical"]["pagerduty_configs"])
-    assert all(c.get("api_url_file") for name in ("slack-warnings", "slack-default") for c in receivers[name]["slack_configs"])
+    assert all(
+        c.get("api_url_file") for name in ("slack-warnings", "slack-default") for c in receivers[name]["slack_configs"]
+    )
     # No `global:` Slack URL or PagerDuty URL with an embedded key either.
     assert not {"slack_api_url", "pagerduty_url"} & set(doc.get("global", {}))
 
@@ -261,18 +403,28 @@ def test_a_page_holds_only_its_own_endpoints_warning_and_each_endpoint_pages_alo
 
         def inhibited() -> dict[tuple[str, str, str], bool]:
             raw = httpx.get(f"{child.url}/api/v2/alerts", timeout=5).json()
-            return {(a["labels"]["alertname"], a["labels"].get("endpoint", ""), a["labels"]["severity"]): bool(a["status"]["inhibitedBy"])
-                    for a in raw}
+            return {
+                (a["labels"]["alertname"], a["labels"].get("endpoint", ""), a["labels"]["severity"]): bool(
+                    a["status"]["inhibitedBy"]
+                )
+                for a in raw
+            }
 
         expected = {
-            ("HighLatency", "/recommend", "critical"): False, ("HighLatency", "/export", "critical"): False,
-            ("HighLatency", "/recommend", "warning"): True, ("HighLatency", "/search", "warning"): False,
-            ("ErrorBudgetBurn", "", "critical"): False, ("ErrorBudgetBurn", "", "warning"): True,
+            ("HighLatency", "/recommend", "critical"): False,
+            ("HighLatency", "/export", "critical"): False,
+            ("HighLatency", "/recommend", "warning"): True,
+            ("HighLatency", "/search", "warning"): False,
+            ("ErrorBudgetBurn", "", "critical"): False,
+            ("ErrorBudgetBurn", "", "warning"): True,
         }
         assert wait_until(lambda: inhibited() == expected, timeout=20), (inhibited(), child.tail_log())
         groups = httpx.get(f"{child.url}/api/v2/alerts/groups", timeout=5).json()
-        paged = sorted(tuple(sorted(a["labels"].get("endpoint", "") for a in g["alerts"]))
-                       for g in groups if g["receiver"]["name"] == "pagerduty-critical")
+        paged = sorted(
+            tuple(sorted(a["labels"].get("endpoint", "") for a in g["alerts"]))
+            for g in groups
+            if g["receiver"]["name"] == "pagerduty-critical"
+        )
         assert paged == [("",), ("/export",), ("/recommend",)]  # one page per endpoint, and the burn rate's
     finally:
         child.stop()

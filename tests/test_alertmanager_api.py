@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -16,10 +16,9 @@ from pytest_httpserver import HTTPServer
 
 from tests.support.servers import real_fixture, wait_until
 from zeta_tui.backends.alertmanager import MAX_SILENCE_SECONDS, AlertmanagerClient
-from zeta_tui.errors import SilenceInvalid, WriteRefused
 from zeta_tui.config.models import AlertmanagerConfig
-from zeta_tui.demo.processes import alertmanager_server, ChildServer
-from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
+from zeta_tui.demo.processes import ChildServer, alertmanager_server
+from zeta_tui.errors import BackendUnavailable, QueryError, SilenceInvalid, WriteRefused, ZetaError
 from zeta_tui.models.alerts import Alert, Matcher, Silence, matchers_for
 
 # Routing: critical pages (and carries on), ml-engine goes to its team, the rest to default.
@@ -62,25 +61,40 @@ ENDS = round(NOW + 3 * 3600, 3)
 
 SENT = [
     {
-        "labels": {"alertname": "HighErrorRate", "service": "ml-engine", "severity": "critical", "instance": "ml-engine:8000", "job": "ml-engine"},
+        "labels": {
+            "alertname": "HighErrorRate",
+            "service": "ml-engine",
+            "severity": "critical",
+            "instance": "ml-engine:8000",
+            "job": "ml-engine",
+        },
         "annotations": {"summary": "ml-engine errors above 5%", "description": "7.2% of requests fail"},
         "generatorURL": "http://prometheus.test/graph?g0.expr=up",
     },
-    {"labels": {"alertname": "HighMemoryUsage", "service": "ml-engine", "severity": "warning"}, "annotations": {"description": "memory at 93%"}},
-    {"labels": {"alertname": "DiskSpaceLow", "service": "postgres", "severity": "warning", "instance": "db:9100"}, "annotations": {}},
-    {"labels": {"alertname": "ServiceDown", "job": "auth", "severity": "critical"}, "annotations": {"summary": "auth is down"}},
+    {
+        "labels": {"alertname": "HighMemoryUsage", "service": "ml-engine", "severity": "warning"},
+        "annotations": {"description": "memory at 93%"},
+    },
+    {
+        "labels": {"alertname": "DiskSpaceLow", "service": "postgres", "severity": "warning", "instance": "db:9100"},
+        "annotations": {},
+    },
+    {
+        "labels": {"alertname": "ServiceDown", "job": "auth", "severity": "critical"},
+        "annotations": {"summary": "auth is down"},
+    },
 ]
 BY_NAME = {a["labels"]["alertname"]: a for a in SENT}
 
 
 def rfc3339(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def seconds(text: str) -> float:
     """RFC 3339 (UTC, Z) to unix seconds, by hand: whole seconds plus the fraction."""
     assert text.endswith("Z"), text
-    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
     return whole + (float("0" + text[19:-1]) if len(text) > 20 else 0.0)
 
 
@@ -105,7 +119,9 @@ def am(tmp_path_factory) -> ChildServer:
         child.wait_ready(timeout=30)
         payload = [{**a, "startsAt": rfc3339(STARTS), "endsAt": rfc3339(ENDS)} for a in SENT]
         httpx.post(f"{child.url}/api/v2/alerts", json=payload, timeout=10).raise_for_status()
-        assert wait_until(lambda: len(httpx.get(f"{child.url}/api/v2/alerts", timeout=5).json()) == len(SENT)), child.tail_log()
+        assert wait_until(lambda: len(httpx.get(f"{child.url}/api/v2/alerts", timeout=5).json()) == len(SENT)), (
+            child.tail_log()
+        )
         yield child
     finally:
         child.stop()
@@ -167,7 +183,9 @@ async def test_filters_and_receiver(am: ChildServer) -> None:
     critical = {name for name, a in BY_NAME.items() if a["labels"]["severity"] == "critical"}
     assert {a.name for a in await c.alerts([Matcher.parse('severity="critical"')])} == critical
     assert {a.name for a in await c.alerts(["severity=critical"])} == critical
-    assert {a.name for a in await c.alerts(receiver="ml-team")} == {n for n, a in BY_NAME.items() if "ml-team" in expected_receivers(a["labels"])}
+    assert {a.name for a in await c.alerts(receiver="ml-team")} == {
+        n for n, a in BY_NAME.items() if "ml-team" in expected_receivers(a["labels"])
+    }
     assert {a.name for a in await c.alerts(["service=~ml.*", "alertname!=HighErrorRate"])} == {"HighMemoryUsage"}
     assert {a.name for a in await c.alerts(inhibited=False)} == set(BY_NAME) - {"HighMemoryUsage"}
     assert {a.name for a in await c.alerts(active=False)} == {"HighMemoryUsage"}
@@ -188,11 +206,15 @@ async def test_silence_lifecycle(am: ChildServer) -> None:
     alerts = {a.name: a for a in await c.alerts()}
     sent = BY_NAME["HighErrorRate"]["labels"]
     prefilled = matchers_for(alerts["HighErrorRate"])
-    assert [(m.name, m.value) for m in prefilled] == [(k, sent[k]) for k in ("alertname", "service", "severity", "instance")]
+    assert [(m.name, m.value) for m in prefilled] == [
+        (k, sent[k]) for k in ("alertname", "service", "severity", "instance")
+    ]
     assert all(m.is_equal and not m.is_regex for m in prefilled)
 
     t0 = time.time()
-    sid = await c.create_silence(prefilled, 7200, "oncall@example.com", "INC-1: ml-engine rollback under way", read_only=False)
+    sid = await c.create_silence(
+        prefilled, 7200, "oncall@example.com", "INC-1: ml-engine rollback under way", read_only=False
+    )
 
     # Alertmanager's own view of what was written.
     raw = httpx.get(f"{am.url}/api/v2/silence/{sid}", timeout=5).json()
@@ -216,7 +238,10 @@ async def test_silence_lifecycle(am: ChildServer) -> None:
     s = listed[sid]
     assert (s.state, s.created_by, s.comment) == ("active", raw["createdBy"], raw["comment"])
     assert set(s.matchers) == {Matcher(k, sent[k]) for k in ("alertname", "service", "severity", "instance")}
-    assert (s.starts_at, s.ends_at) == (pytest.approx(seconds(raw["startsAt"]), abs=1e-3), pytest.approx(seconds(raw["endsAt"]), abs=1e-3))
+    assert (s.starts_at, s.ends_at) == (
+        pytest.approx(seconds(raw["startsAt"]), abs=1e-3),
+        pytest.approx(seconds(raw["endsAt"]), abs=1e-3),
+    )
     assert s.matches(sent) and not s.matches(BY_NAME["HighMemoryUsage"]["labels"])
     assert sid in {s.id for s in await c.silences(['alertname="HighErrorRate"'])}
 
@@ -233,7 +258,9 @@ async def test_read_only_refuses_and_writes_nothing(am: ChildServer) -> None:
     c = client(am.url)
     before = raw_silences(am.url)
     with pytest.raises(WriteRefused) as info:
-        await c.create_silence([Matcher("alertname", "DiskSpaceLow")], 3600, "me", "why", read_only=True, context="prod")
+        await c.create_silence(
+            [Matcher("alertname", "DiskSpaceLow")], 3600, "me", "why", read_only=True, context="prod"
+        )
     assert "read-only" in info.value.message and "'prod'" in info.value.message
     assert "read_only = false" in info.value.hint
     assert raw_silences(am.url) == before
@@ -258,7 +285,13 @@ async def test_unknown_silence_and_refused_silence_in_alertmanagers_words(am: Ch
     with pytest.raises(QueryError, match=f"no silence with id {unknown}"):
         await c.silence(unknown)
 
-    bad = {"matchers": [{"name": "alertname", "value": ".*", "isRegex": True, "isEqual": True}], "startsAt": rfc3339(time.time()), "endsAt": rfc3339(time.time() + 60), "createdBy": "me", "comment": "x"}
+    bad = {
+        "matchers": [{"name": "alertname", "value": ".*", "isRegex": True, "isEqual": True}],
+        "startsAt": rfc3339(time.time()),
+        "endsAt": rfc3339(time.time() + 60),
+        "createdBy": "me",
+        "comment": "x",
+    }
     raw = httpx.post(f"{am.url}/api/v2/silences", json=bad, timeout=5)
     assert raw.status_code == 400
     before = raw_silences(am.url)
@@ -294,7 +327,9 @@ async def test_status_and_check(am: ChildServer) -> None:
         (["alertname=x"], 3600, "me", "why", "Matcher objects"),
     ],
 )
-async def test_invalid_silences_are_refused_before_any_request(httpserver: HTTPServer, matchers, duration, author, comment, words) -> None:
+async def test_invalid_silences_are_refused_before_any_request(
+    httpserver: HTTPServer, matchers, duration, author, comment, words
+) -> None:
     c = client(httpserver.url_for("/"))
     with pytest.raises(SilenceInvalid, match=words):
         await c.create_silence(matchers, duration, author, comment, read_only=False)
@@ -310,9 +345,16 @@ async def test_a_silence_at_the_longest_allowed_duration_is_sent(httpserver: HTT
     httpserver.expect_request("/api/v2/silences", method="POST").respond_with_json({"silenceID": "abc"})
     c = client(httpserver.url_for("/"))
     start = 1_700_000_000.0
-    sid = await c.create_silence([Matcher("job", "api|web", is_regex=True, is_equal=False)], MAX_SILENCE_SECONDS, " me ", "why", read_only=False, starts_at=start)
+    sid = await c.create_silence(
+        [Matcher("job", "api|web", is_regex=True, is_equal=False)],
+        MAX_SILENCE_SECONDS,
+        " me ",
+        "why",
+        read_only=False,
+        starts_at=start,
+    )
     assert sid == "abc"
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     body = json.loads(request.data)
     assert body["matchers"] == [{"name": "job", "value": "api|web", "isRegex": True, "isEqual": False}]
     assert (seconds(body["startsAt"]), seconds(body["endsAt"])) == (start, start + 30 * 86400)
@@ -330,17 +372,41 @@ async def test_captured_groups_parse(httpserver: HTTPServer) -> None:
     groups = await c.groups()
     await c.aclose()
     doc = json.loads(body)
-    assert [(dict(g.labels), g.receiver, len(g.alerts)) for g in groups] == [(d["labels"], d["receiver"]["name"], len(d["alerts"])) for d in doc]
+    assert [(dict(g.labels), g.receiver, len(g.alerts)) for g in groups] == [
+        (d["labels"], d["receiver"]["name"], len(d["alerts"])) for d in doc
+    ]
     got = [a for g in groups for a in g.alerts]
     raw = [a for d in doc for a in d["alerts"]]
     assert [
-        (dict(a.labels), dict(a.annotations), a.fingerprint, a.state, a.receivers, a.silenced_by, a.inhibited_by, a.muted_by, a.generator_url, a.starts_at, a.ends_at, a.updated_at)
+        (
+            dict(a.labels),
+            dict(a.annotations),
+            a.fingerprint,
+            a.state,
+            a.receivers,
+            a.silenced_by,
+            a.inhibited_by,
+            a.muted_by,
+            a.generator_url,
+            a.starts_at,
+            a.ends_at,
+            a.updated_at,
+        )
         for a in got
     ] == [
         (
-            r["labels"], r["annotations"], r["fingerprint"], r["status"]["state"], tuple(x["name"] for x in r["receivers"]),
-            tuple(r["status"]["silencedBy"]), tuple(r["status"]["inhibitedBy"]), tuple(r["status"]["mutedBy"]), r.get("generatorURL", ""),
-            pytest.approx(seconds(r["startsAt"]), abs=1e-6), pytest.approx(seconds(r["endsAt"]), abs=1e-6), pytest.approx(seconds(r["updatedAt"]), abs=1e-6),
+            r["labels"],
+            r["annotations"],
+            r["fingerprint"],
+            r["status"]["state"],
+            tuple(x["name"] for x in r["receivers"]),
+            tuple(r["status"]["silencedBy"]),
+            tuple(r["status"]["inhibitedBy"]),
+            tuple(r["status"]["mutedBy"]),
+            r.get("generatorURL", ""),
+            pytest.approx(seconds(r["startsAt"]), abs=1e-6),
+            pytest.approx(seconds(r["endsAt"]), abs=1e-6),
+            pytest.approx(seconds(r["updatedAt"]), abs=1e-6),
         )
         for r in raw
     ]
@@ -356,7 +422,14 @@ async def test_captured_silences_parse(httpserver: HTTPServer) -> None:
     await c.aclose()
     doc = json.loads(body)
     assert [(s.id, s.state, s.created_by, s.comment, s.starts_at, s.ends_at) for s in silences] == [
-        (d["id"], d["status"]["state"], d["createdBy"], d["comment"], pytest.approx(seconds(d["startsAt"])), pytest.approx(seconds(d["endsAt"])))
+        (
+            d["id"],
+            d["status"]["state"],
+            d["createdBy"],
+            d["comment"],
+            pytest.approx(seconds(d["startsAt"])),
+            pytest.approx(seconds(d["endsAt"])),
+        )
         for d in doc
     ]
     assert [[(m.name, m.value, m.is_regex, m.is_equal) for m in s.matchers] for s in silences] == [
@@ -386,8 +459,15 @@ async def test_garbage_is_backend_unavailable(httpserver: HTTPServer, path: str,
 async def test_a_time_zeta_cannot_read_is_unknown_and_the_alert_still_listed(httpserver: HTTPServer) -> None:
     """One odd timestamp must not hide every alert (and make `zeta alerts` exit 3): its moment
     is unknown (0.0, shown as "?"), the rest of the answer stands."""
-    answer = [{"labels": {"alertname": "A"}, "startsAt": "yesterday", "endsAt": "2018-07-04T20:27:12.606+02:00", "updatedAt": 1530728832},
-              {"labels": {"alertname": "B"}, "startsAt": "2026-03-11T12:48:38.413Z"}]
+    answer = [
+        {
+            "labels": {"alertname": "A"},
+            "startsAt": "yesterday",
+            "endsAt": "2018-07-04T20:27:12.606+02:00",
+            "updatedAt": 1530728832,
+        },
+        {"labels": {"alertname": "B"}, "startsAt": "2026-03-11T12:48:38.413Z"},
+    ]
     httpserver.expect_request("/api/v2/alerts").respond_with_json(answer)
     c = client(httpserver.url_for("/"))
     a, b = await c.alerts()
@@ -406,7 +486,9 @@ async def test_a_silence_id_that_is_not_json_is_backend_unavailable(httpserver: 
 
 
 async def test_server_errors_quote_alertmanager(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/v2/silences").respond_with_json({"code": 400, "message": "parsing silence body failed"}, status=400)
+    httpserver.expect_request("/api/v2/silences").respond_with_json(
+        {"code": 400, "message": "parsing silence body failed"}, status=400
+    )
     httpserver.expect_request("/api/v2/alerts").respond_with_json("internal: store closed", status=500)
     c = client(httpserver.url_for("/"))
     with pytest.raises(QueryError, match="parsing silence body failed"):
@@ -466,28 +548,54 @@ def test_matcher_matches_like_alertmanager() -> None:
 
 def test_matchers_for_uses_job_without_service_and_skips_missing_labels() -> None:
     a = Alert(labels={"alertname": "ServiceDown", "job": "auth", "severity": "critical", "pod": "auth-1"})
-    assert matchers_for(a) == (Matcher("alertname", "ServiceDown"), Matcher("job", "auth"), Matcher("severity", "critical"))
+    assert matchers_for(a) == (
+        Matcher("alertname", "ServiceDown"),
+        Matcher("job", "auth"),
+        Matcher("severity", "critical"),
+    )
     b = Alert(labels={"alertname": "X", "service": "api", "job": "api-job", "instance": "h:1"})
     assert matchers_for(b) == (Matcher("alertname", "X"), Matcher("service", "api"), Matcher("instance", "h:1"))
     assert Silence("s", matchers_for(b), 0, 1).matches(b.labels)
     # A cAdvisor series (HighMemoryUsage) has neither: its container names the service.
-    c = Alert(labels={"alertname": "HighMemoryUsage", "namespace": "production", "pod": "ml-engine-5d8b-1", "container": "ml-engine",
-                      "severity": "warning"})
+    c = Alert(
+        labels={
+            "alertname": "HighMemoryUsage",
+            "namespace": "production",
+            "pod": "ml-engine-5d8b-1",
+            "container": "ml-engine",
+            "severity": "warning",
+        }
+    )
     assert c.service == "ml-engine"
-    assert matchers_for(c) == (Matcher("alertname", "HighMemoryUsage"), Matcher("container", "ml-engine"), Matcher("severity", "warning"))
+    assert matchers_for(c) == (
+        Matcher("alertname", "HighMemoryUsage"),
+        Matcher("container", "ml-engine"),
+        Matcher("severity", "warning"),
+    )
 
 
 def test_a_silence_from_a_per_endpoint_alert_is_for_that_endpoint() -> None:
-    slow = {"alertname": "HighLatency", "job": "backend-api", "endpoint": "/api/v1/recommendations", "severity": "critical"}
+    slow = {
+        "alertname": "HighLatency",
+        "job": "backend-api",
+        "endpoint": "/api/v1/recommendations",
+        "severity": "critical",
+    }
     page = Alert(labels=slow)
     assert page.endpoint == "/api/v1/recommendations"
-    assert matchers_for(page) == (Matcher("alertname", "HighLatency"), Matcher("job", "backend-api"),
-                                  Matcher("endpoint", "/api/v1/recommendations"), Matcher("severity", "critical"))
+    assert matchers_for(page) == (
+        Matcher("alertname", "HighLatency"),
+        Matcher("job", "backend-api"),
+        Matcher("endpoint", "/api/v1/recommendations"),
+        Matcher("severity", "critical"),
+    )
     silence = Silence("s", matchers_for(page), 0, 1)
     assert silence.matches(slow) and not silence.matches({**slow, "endpoint": "/api/v1/items"})
     # OpenTelemetry's and Prometheus's own names for it
     assert Alert(labels={"alertname": "A", "http_route": "/users/{id}"}).endpoint == "/users/{id}"
-    assert matchers_for(Alert(labels={"alertname": "A", "handler": "/api/v1/query"}))[-1] == Matcher("handler", "/api/v1/query")
+    assert matchers_for(Alert(labels={"alertname": "A", "handler": "/api/v1/query"}))[-1] == Matcher(
+        "handler", "/api/v1/query"
+    )
     assert Alert(labels={"alertname": "ServiceDown"}).endpoint == ""
 
 

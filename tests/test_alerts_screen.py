@@ -30,8 +30,9 @@ SEVERITY_ORDER = ("critical", "error", "warning", "info")
 
 
 def _app(am_url: str, prom_url: str | None):
-    context = ContextConfig(alertmanager=AlertmanagerConfig(url=am_url),
-                            prometheus=PrometheusConfig(url=prom_url) if prom_url else None)
+    context = ContextConfig(
+        alertmanager=AlertmanagerConfig(url=am_url), prometheus=PrometheusConfig(url=prom_url) if prom_url else None
+    )
     return build_app(ZetaConfig(default_context="a", contexts={"a": context}), "a", clock=lambda: NOW, live=False)
 
 
@@ -50,8 +51,11 @@ async def test_rows_states_order_and_receivers(am, prom) -> None:  # noqa: F811
         for r in rows:
             if r.name in sent:
                 alert, minutes = sent[r.name]
-                assert (r.state, set(r.receivers), r.since) == (expected_state(r.name), expected_receivers(alert["labels"]),
-                                                                pytest.approx(NOW - minutes * 60, abs=0.01))
+                assert (r.state, set(r.receivers), r.since) == (
+                    expected_state(r.name),
+                    expected_receivers(alert["labels"]),
+                    pytest.approx(NOW - minutes * 60, abs=0.01),
+                )
             else:
                 assert r.state == "pending" and r.source == "prometheus"
         ranks = [SEVERITY_ORDER.index(r.severity) for r in rows]
@@ -100,8 +104,11 @@ async def test_without_prometheus_the_summary_says_pending_is_unknown(am) -> Non
         assert len(screen.query_one(AlertTable).rows_shown) == len(SENT)
         summary = str(screen.query_one("#alerts-summary").render())
         assert "pending unknown" in summary and " 0 pending" not in summary, summary
-        assert any("no [prometheus] section" in w and "[contexts.a.prometheus]" in w and "pending alerts unknown" in w
-                   for w in screen.snapshot.warnings), screen.snapshot.warnings
+        assert any(
+            "no [prometheus] section" in w and "[contexts.a.prometheus]" in w and "pending alerts unknown" in w
+            for w in screen.snapshot.warnings
+        ), screen.snapshot.warnings
+
 
 # --- HighLatency: the alert's endpoint, its own rule ------------------------------------------
 
@@ -123,13 +130,23 @@ def high_latency_row(world, t0: float, severity: str = "critical", *, with_url: 
     rule = shipped_rule("HighLatency", severity)
     regression = next(i for i in world.incidents(t0 - 3600, t0) if i.name == LATENCY_REGRESSION)
     condition = regression.start + 240
-    url = "http://prometheus:9090/graph?g0.expr=" + quote(" ".join(rule["expr"].split())) + "&g0.tab=1" if with_url else ""
+    url = (
+        "http://prometheus:9090/graph?g0.expr=" + quote(" ".join(rule["expr"].split())) + "&g0.tab=1"
+        if with_url
+        else ""
+    )
     rule_for = 600.0 if severity == "critical" else 300.0
-    return AlertRow(labels={"alertname": "HighLatency", **SLOW, "severity": severity},
-                    annotations={"summary": f"p95 latency > 1s for {SLOW['endpoint']} ({SLOW['job']}): 1.479s"},
-                    state="active" if with_url else "pending", since=condition + rule_for if with_url else condition,
-                    source="alertmanager" if with_url else "prometheus", receivers=("pagerduty-critical",) if with_url else (),
-                    generator_url=url, condition_since=condition, rule_for=rule_for)
+    return AlertRow(
+        labels={"alertname": "HighLatency", **SLOW, "severity": severity},
+        annotations={"summary": f"p95 latency > 1s for {SLOW['endpoint']} ({SLOW['job']}): 1.479s"},
+        state="active" if with_url else "pending",
+        since=condition + rule_for if with_url else condition,
+        source="alertmanager" if with_url else "prometheus",
+        receivers=("pagerduty-critical",) if with_url else (),
+        generator_url=url,
+        condition_since=condition,
+        rule_for=rule_for,
+    )
 
 
 def _detail_app(prom_url: str, t0: float):
@@ -172,7 +189,9 @@ def shipped_rules_prometheus(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("severity", "threshold"), [("warning", 0.5), ("critical", 1.0)])
-async def test_without_a_generator_url_the_alerts_own_rule_is_graphed(shipped_rules_prometheus, severity, threshold) -> None:
+async def test_without_a_generator_url_the_alerts_own_rule_is_graphed(
+    shipped_rules_prometheus, severity, threshold
+) -> None:
     """Prometheus's own (pending) alerts carry no generator URL: the rule is found by name in the
     rules API, and of the two HighLatency rules the one of the alert's severity."""
     from tests.support.world import T0
@@ -183,6 +202,10 @@ async def test_without_a_generator_url_the_alerts_own_rule_is_graphed(shipped_ru
         detail = await _detail(pilot, row)
         assert detail.snapshot.error is None, detail.snapshot.error
         lines = detail.query_one(LineChart).lines
-        assert [line.label for line in lines] == [f"threshold > {threshold:g}"]  # no data in this Prometheus: the threshold alone
+        assert [line.label for line in lines] == [
+            f"threshold > {threshold:g}"
+        ]  # no data in this Prometheus: the threshold alone
         title = str(detail.query_one("#alert-title").render())
-        assert title.startswith(f"{severity.upper()} HighLatency · backend-api /api/v1/recommendations · pending"), title
+        assert title.startswith(f"{severity.upper()} HighLatency · backend-api /api/v1/recommendations · pending"), (
+            title
+        )

@@ -17,19 +17,30 @@ seed's DDL are tests/test_analytics_seed.py's.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 pytest.importorskip("chdb", reason="the catalog is checked on an embedded ClickHouse (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_reference import (REFERENCES, Reference, _by, _int_hash32, batches, cases, check_all,  # noqa: E402
-                                               nonempty, run_named, same_answers, timing_quantiles)
-from tests.support.analytics_store import AnalyticsDatabase  # noqa: E402
-from tests.support.world import SEED, T0  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_reference import (
+    REFERENCES,
+    Reference,
+    _by,
+    _int_hash32,
+    batches,
+    cases,
+    check_all,
+    nonempty,
+    run_named,
+    same_answers,
+    timing_quantiles,
+)
+from tests.support.analytics_store import AnalyticsDatabase
+from tests.support.world import SEED, T0
 
-WORLD_TODAY = datetime.fromtimestamp(T0, tz=timezone.utc).date()
+WORLD_TODAY = datetime.fromtimestamp(T0, tz=UTC).date()
 
 
 def test_the_reference_quantile_matches_hand_workedcases() -> None:
@@ -61,8 +72,11 @@ def test_the_reference_agrees_with_clickhouse_on_raw_values(tmp_path) -> None:
         rng = random.Random(3)
         for n in (1, 2, 7, 31, 32, 100, 1000, 5671, 5673, 9000):
             values = [rng.choice((rng.randint(0, 1100), rng.randint(1000, 32_000))) for _ in range(n)]
-            out = session.query("SELECT quantilesTiming(0.5, 0.95, 0.99)(x) FROM (SELECT arrayJoin({v:Array(UInt32)}) AS x)",
-                                "JSONCompact", params={"v": "[" + ",".join(map(str, values)) + "]"}).bytes()
+            out = session.query(
+                "SELECT quantilesTiming(0.5, 0.95, 0.99)(x) FROM (SELECT arrayJoin({v:Array(UInt32)}) AS x)",
+                "JSONCompact",
+                params={"v": "[" + ",".join(map(str, values)) + "]"},
+            ).bytes()
             answer = orjson.loads(out)["data"][0][0]
             assert [a in q for a, q in zip(answer, timing_quantiles(values))] == [True] * 3, (n, answer)
     finally:

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from zeta_tui.models.analytics import (TENANT_SORTS, bytes_text, cost_per_call_rises, count_text, filter_tenants, money, next_window,
-                                       recommendations, sort_tenants, tenants_costing_more_than_mrr, tenants_heading_over_quota, window_text)
+from zeta_tui.models.analytics import (
+    TENANT_SORTS,
+    bytes_text,
+    cost_per_call_rises,
+    count_text,
+    filter_tenants,
+    money,
+    next_window,
+    recommendations,
+    sort_tenants,
+    tenants_costing_more_than_mrr,
+    tenants_heading_over_quota,
+    window_text,
+)
 from zeta_tui.widgets.stacked_bars import FILLS, Stack, render_stack
 
 UNTIL = date(2026, 11, 27)
 
 
 def daily(service: str, first: date, days: int, cost: float, calls: int) -> list[dict]:
-    return [{"date": (first + timedelta(days=i)).isoformat(), "service": service, "cost_usd": cost, "api_calls": calls} for i in range(days)]
+    return [
+        {"date": (first + timedelta(days=i)).isoformat(), "service": service, "cost_usd": cost, "api_calls": calls}
+        for i in range(days)
+    ]
 
 
 def test_a_rise_of_exactly_the_threshold_is_not_flagged_and_more_is():
     last_week_first, this_week_first = UNTIL - timedelta(days=13), UNTIL - timedelta(days=6)
-    rows = (daily("steady", last_week_first, 7, 10.0, 100) + daily("steady", this_week_first, 7, 12.0, 100)  # 0.10 -> 0.12: +20 %
-            + daily("ml-engine", last_week_first, 7, 10.0, 100) + daily("ml-engine", this_week_first, 7, 12.5, 100))  # +25 %
+    rows = (
+        daily("steady", last_week_first, 7, 10.0, 100)
+        + daily("steady", this_week_first, 7, 12.0, 100)  # 0.10 -> 0.12: +20 %
+        + daily("ml-engine", last_week_first, 7, 10.0, 100)
+        + daily("ml-engine", this_week_first, 7, 12.5, 100)
+    )  # +25 %
     found = cost_per_call_rises(rows, UNTIL)
     assert [r.subject for r in found] == ["ml-engine"]
     assert "rose 25 %" in found[0].text and found[0].severity == "warning"
@@ -44,10 +63,38 @@ def test_a_service_without_a_whole_previous_week_is_not_judged():
 
 def test_tenants_costing_more_than_they_pay_worst_first():
     rows = [
-        {"tenant_id": "t1", "name": "A", "plan": "starter", "mrr_usd": 49.0, "monthly_cost_usd": 60.0, "cost_to_mrr_pct": 122.4},
-        {"tenant_id": "t2", "name": "B", "plan": "pro", "mrr_usd": 499.0, "monthly_cost_usd": 100.0, "cost_to_mrr_pct": 20.0},
-        {"tenant_id": "t3", "name": "C", "plan": "starter", "mrr_usd": 49.0, "monthly_cost_usd": 98.0, "cost_to_mrr_pct": 200.0},
-        {"tenant_id": "t4", "name": "D", "plan": "starter", "mrr_usd": 49.0, "monthly_cost_usd": 49.0, "cost_to_mrr_pct": 100.0},
+        {
+            "tenant_id": "t1",
+            "name": "A",
+            "plan": "starter",
+            "mrr_usd": 49.0,
+            "monthly_cost_usd": 60.0,
+            "cost_to_mrr_pct": 122.4,
+        },
+        {
+            "tenant_id": "t2",
+            "name": "B",
+            "plan": "pro",
+            "mrr_usd": 499.0,
+            "monthly_cost_usd": 100.0,
+            "cost_to_mrr_pct": 20.0,
+        },
+        {
+            "tenant_id": "t3",
+            "name": "C",
+            "plan": "starter",
+            "mrr_usd": 49.0,
+            "monthly_cost_usd": 98.0,
+            "cost_to_mrr_pct": 200.0,
+        },
+        {
+            "tenant_id": "t4",
+            "name": "D",
+            "plan": "starter",
+            "mrr_usd": 49.0,
+            "monthly_cost_usd": 49.0,
+            "cost_to_mrr_pct": 100.0,
+        },
     ]
     assert [r.subject for r in tenants_costing_more_than_mrr(rows)] == ["t3", "t1"]
 
@@ -65,16 +112,52 @@ def test_quota_notes_say_over_or_heading_over():
 
 def test_recommendations_put_services_before_tenants_before_quota():
     cost = daily("x", UNTIL - timedelta(days=13), 7, 1.0, 10) + daily("x", UNTIL - timedelta(days=6), 7, 2.0, 10)
-    tenants = [{"tenant_id": "t", "name": "T", "plan": "starter", "mrr_usd": 1.0, "monthly_cost_usd": 2.0, "cost_to_mrr_pct": 200.0}]
+    tenants = [
+        {
+            "tenant_id": "t",
+            "name": "T",
+            "plan": "starter",
+            "mrr_usd": 1.0,
+            "monthly_cost_usd": 2.0,
+            "cost_to_mrr_pct": 200.0,
+        }
+    ]
     quota = [{"tenant_id": "q", "plan": "pro", "monthly_quota_calls": 10, "used_pct": 50.0, "projected_pct": 120.0}]
     assert [r.subject for r in recommendations(cost, tenants, quota, UNTIL)] == ["x", "t", "q"]
 
 
 def test_sorting_and_filtering_tenants():
     rows = [
-        {"tenant_id": "tenant_002", "name": "Birch", "plan": "pro", "requests": 10, "error_rate_pct": 5.0, "p95_ms": 90, "bytes": 1, "quota_used_pct": None},
-        {"tenant_id": "tenant_001", "name": "Acme", "plan": "enterprise", "requests": 30, "error_rate_pct": 1.0, "p95_ms": 120, "bytes": 3, "quota_used_pct": 50.0},
-        {"tenant_id": "tenant_003", "name": "Cedar", "plan": "pro", "requests": 10, "error_rate_pct": 0.0, "p95_ms": 60, "bytes": 2, "quota_used_pct": 90.0},
+        {
+            "tenant_id": "tenant_002",
+            "name": "Birch",
+            "plan": "pro",
+            "requests": 10,
+            "error_rate_pct": 5.0,
+            "p95_ms": 90,
+            "bytes": 1,
+            "quota_used_pct": None,
+        },
+        {
+            "tenant_id": "tenant_001",
+            "name": "Acme",
+            "plan": "enterprise",
+            "requests": 30,
+            "error_rate_pct": 1.0,
+            "p95_ms": 120,
+            "bytes": 3,
+            "quota_used_pct": 50.0,
+        },
+        {
+            "tenant_id": "tenant_003",
+            "name": "Cedar",
+            "plan": "pro",
+            "requests": 10,
+            "error_rate_pct": 0.0,
+            "p95_ms": 60,
+            "bytes": 2,
+            "quota_used_pct": 90.0,
+        },
     ]
     labels = [label for label, _, _ in TENANT_SORTS]
     order = lambda label: [r["tenant_id"][-1] for r in sort_tenants(rows, labels.index(label))]  # noqa: E731
@@ -107,6 +190,7 @@ def test_stacked_columns_add_up_and_read_without_colour():
     assert len(rows) == 9 and rows[0] == ""
     rows = rows[1:]
     plot = rows[:6]  # height 9: a blank row, 6 plot rows, the dates, the legend
+
     # The tallest column (60) fills all 6 rows: 3 of api at the bottom, 3 of ml on top.
     # Column 1 (20) is 2 rows (1 + 1); column 2 (20) is 2 rows of api.
     def column(i: int) -> str:

@@ -8,23 +8,23 @@ import csv
 import os
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 pytest.importorskip("chdb", reason="the analytics screens read usage from an embedded ClickHouse (pip install chdb)")
 
-from textual.widgets import DataTable, TextArea  # noqa: E402
+from textual.widgets import DataTable, TextArea
 
-from tests.support.analytics_world import TODAY, UsageSlices  # noqa: E402
-from tests.support.console import settled  # noqa: E402
-from tests.support.world import T0  # noqa: E402
-from tests.support.world_store import store_in_use  # noqa: E402
-from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig  # noqa: E402
-from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, service_of, tenant_rows, unit_cost_usd  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.models.analytics import count_text  # noqa: E402
-from zeta_tui.screens.tenant_detail import TenantDetailScreen  # noqa: E402
+from tests.support.analytics_world import TODAY, UsageSlices
+from tests.support.console import settled
+from tests.support.world import T0
+from tests.support.world_store import store_in_use
+from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig
+from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, service_of, tenant_rows, unit_cost_usd
+from zeta_tui.launch import build_app
+from zeta_tui.models.analytics import count_text
+from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -130,9 +130,9 @@ async def test_a_tenant_shows_its_endpoints_and_cost(usage) -> None:
 
 
 def _day(r):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(r.timestamp_ns // 1_000_000_000, tz=timezone.utc).date()
+    return datetime.fromtimestamp(r.timestamp_ns // 1_000_000_000, tz=UTC).date()
 
 
 # --- Cost ------------------------------------------------------------------------------------
@@ -148,15 +148,20 @@ async def test_cost_recommends_the_services_whose_cost_per_call_rose(usage) -> N
             if week is not None:
                 cost[(service, week)] += unit_cost_usd(service, day)
                 calls[(service, week)] += 1
-    rising = {s for s in {k[0] for k in calls}
-              if (cost[(s, 0)] / calls[(s, 0)]) / (cost[(s, 1)] / calls[(s, 1)]) - 1 > 0.20}
+    rising = {
+        s for s in {k[0] for k in calls} if (cost[(s, 0)] / calls[(s, 0)]) / (cost[(s, 1)] / calls[(s, 1)]) - 1 > 0.20
+    }
     assert rising, "the world's drift should make one service's cost per call rise"
     app = _app(usage.config())
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await _go(pilot, "8")
         assert screen.snapshot.error is None, screen.snapshot.error
         advice = str(screen.query_one("#cost-advice-text").render())
-        flagged = {line.split(":")[0].removeprefix("▲ WARNING ") for line in advice.splitlines() if "cost per call rose" in line}
+        flagged = {
+            line.split(":")[0].removeprefix("▲ WARNING ")
+            for line in advice.splitlines()
+            if "cost per call rose" in line
+        }
         assert flagged == rising
         table = screen.query_one("#cost-tenants", DataTable)
         assert set(_keys(table)) == {r.tenant_id for r in usage.in_window(7)}
@@ -186,7 +191,9 @@ async def test_sql_console_runs_read_only_and_exports(usage, tmp_path, monkeypat
         await _sql(pilot, "SELECT tenant_id, count() AS n FROM api_usage GROUP BY tenant_id ORDER BY tenant_id")
         expected = sorted(Counter(r.tenant_id for r in usage.public).items())
         table = screen.query_one("#sql-results", DataTable)
-        assert [(str(table.get_row_at(i)[0]), int(str(table.get_row_at(i)[1]))) for i in range(table.row_count)] == expected
+        assert [
+            (str(table.get_row_at(i)[0]), int(str(table.get_row_at(i)[1]))) for i in range(table.row_count)
+        ] == expected
         status = str(screen.query_one("#sql-status").render())
         assert status.startswith(f"{len(expected):,} rows in ") and "read" in status
 
@@ -252,8 +259,12 @@ def test_sql_console_snapshot(snap_compare, usage, size) -> None:
         await pilot.press("9")
         await pilot.pause()
         pilot.app.screen.query_one("#sql-editor", TextArea).cursor_blink = False
-        await _sql(pilot, "SELECT plan, count() AS tenants, sum(mrr_usd) AS mrr_usd FROM tenants GROUP BY plan ORDER BY plan")
-        pilot.app.screen.query_one("#sql-status").update("3 rows in 0.010 s, read 40 rows (2.1 KiB)")  # timings vary run to run
+        await _sql(
+            pilot, "SELECT plan, count() AS tenants, sum(mrr_usd) AS mrr_usd FROM tenants GROUP BY plan ORDER BY plan"
+        )
+        pilot.app.screen.query_one("#sql-status").update(
+            "3 rows in 0.010 s, read 40 rows (2.1 KiB)"
+        )  # timings vary run to run
 
     assert snap_compare(_app(usage.config()), terminal_size=size, run_before=run_before)
 
@@ -268,7 +279,9 @@ def test_tenants_without_clickhouse_say_what_to_add(snap_compare) -> None:
 
 
 def test_cost_with_a_missing_store_says_so(snap_compare) -> None:
-    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))})
+    config = ZetaConfig(
+        default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))}
+    )
 
     async def run_before(pilot) -> None:
         await _go(pilot, "8")
@@ -299,8 +312,10 @@ def test_zeta_slo_adds_the_tenant_slas(usage, prometheus_world, tmp_path, monkey
     monkeypatch.delenv("ZETA_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t]\nservices = ["auth"]\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
-                    f'[contexts.t.clickhouse]\npath = "{usage.path}"\ndatabase = "{usage.database}"\n')
+    path.write_text(
+        f'[contexts.t]\nservices = ["auth"]\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
+        f'[contexts.t.clickhouse]\npath = "{usage.path}"\ndatabase = "{usage.database}"\n'
+    )
     code, out = main(["slo", "--config", str(path), "--at", str(T0), "--json"]), capsys.readouterr().out
     doc = json.loads(out)
     got = {r["tenant_id"]: (r["requests"], r["server_errors"], r["met"]) for r in doc["tenant_slas"]}
@@ -314,22 +329,38 @@ def test_zeta_slo_adds_the_tenant_slas(usage, prometheus_world, tmp_path, monkey
 
 
 async def test_slo_screen_lists_the_tenant_slas(usage, prometheus_world) -> None:
-    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(
-        prometheus={"url": prometheus_world.url}, clickhouse=ClickHouseConfig(path=usage.path, database=usage.database))})
+    config = ZetaConfig(
+        default_context="w",
+        contexts={
+            "w": ContextConfig(
+                prometheus={"url": prometheus_world.url},
+                clickhouse=ClickHouseConfig(path=usage.path, database=usage.database),
+            )
+        },
+    )
     app = _app(config)
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await _go(pilot, "6")
         table = screen.query_one("#sla-table", DataTable)
         expected = _expected_slas(usage)
         assert set(_keys(table)) == set(expected)
-        assert {k: v for k, v in zip(_keys(table), _cells(table, "met"))} == {t: "met" if e[2] else "✖ MISSED" for t, e in expected.items()}
+        assert {k: v for k, v in zip(_keys(table), _cells(table, "met"))} == {
+            t: "met" if e[2] else "✖ MISSED" for t, e in expected.items()
+        }
         missed_first = [not e[2] for e in (expected[t] for t in _keys(table))]
         assert missed_first == sorted(missed_first, reverse=True)
 
 
 def test_slo_with_tenant_slas_snapshot(snap_compare, usage, prometheus_world) -> None:
-    config = ZetaConfig(default_context="w", contexts={"w": ContextConfig(
-        prometheus={"url": prometheus_world.url}, clickhouse=ClickHouseConfig(path=usage.path, database=usage.database))})
+    config = ZetaConfig(
+        default_context="w",
+        contexts={
+            "w": ContextConfig(
+                prometheus={"url": prometheus_world.url},
+                clickhouse=ClickHouseConfig(path=usage.path, database=usage.database),
+            )
+        },
+    )
 
     async def run_before(pilot) -> None:
         await _go(pilot, "6")
@@ -346,7 +377,9 @@ async def test_sql_console_cancels_a_running_query(usage) -> None:
         await pilot.pause()
         screen = pilot.app.screen
         # A trillion hashes: far longer than the test, stopped only by a cancel (or the 10 s limit).
-        screen.query_one("#sql-editor", TextArea).text = "SELECT count() FROM numbers(1000000000000) WHERE cityHash64(number) = 42"
+        screen.query_one(
+            "#sql-editor", TextArea
+        ).text = "SELECT count() FROM numbers(1000000000000) WHERE cityHash64(number) = 42"
         await pilot.press("f5")
         await pilot.pause(1.0)
         assert screen.running is not None and "running" in str(screen.query_one("#sql-status").render())
@@ -356,8 +389,11 @@ async def test_sql_console_cancels_a_running_query(usage) -> None:
         assert screen.running is None and "cancelled" in str(screen.query_one("#sql-status").render())
 
         def processes() -> int:  # queries still running on the store, as ClickHouse itself says
-            return usage.store._query("SELECT count() FROM system.processes WHERE query LIKE '%cityHash64(number) = 42%' "
-                                      "AND query NOT LIKE '%system.processes%'", "CSV").strip()
+            return usage.store._query(
+                "SELECT count() FROM system.processes WHERE query LIKE '%cityHash64(number) = 42%' "
+                "AND query NOT LIKE '%system.processes%'",
+                "CSV",
+            ).strip()
 
         for _ in range(100):
             if processes() == "0":
@@ -384,7 +420,9 @@ async def test_tenants_keep_their_last_answer_for_the_next_start(usage, tmp_path
     assert (tmp_path / "cache" / "zeta" / "answers" / "w.tenants.json").stat().st_mode & 0o777 == 0o600
 
     # Next start, ClickHouse unreachable: the last answer is on screen, stale, with the error.
-    down = ZetaConfig(default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))})
+    down = ZetaConfig(
+        default_context="w", contexts={"w": ContextConfig(clickhouse=ClickHouseConfig(path="/nonexistent/zeta/store"))}
+    )
     app = build_app(down, "w", clock=lambda: float(T0) + 3600, live=True)
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await _go(pilot, "7")
@@ -402,7 +440,10 @@ def test_a_damaged_cache_entry_is_no_entry(tmp_path) -> None:
     (tmp_path / "w.tenants.json").write_text('["a list"]')
     assert cache.load("w", "tenants") is None
     cache.save("w/../x", "tenants", {"saved_at": 1.0, "rows": []})
-    assert cache.load("w/../x", "tenants") == {"saved_at": 1.0, "rows": []} and not (tmp_path.parent / "x.tenants.json").exists()
+    assert (
+        cache.load("w/../x", "tenants") == {"saved_at": 1.0, "rows": []}
+        and not (tmp_path.parent / "x.tenants.json").exists()
+    )
 
 
 def test_a_cached_answer_is_stale_until_this_run_answers() -> None:

@@ -24,14 +24,21 @@ import pytest
 
 pytest.importorskip("chdb", reason="the catalog is checked on an embedded ClickHouse (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_reference import Reference, assert_rows, batches, cases, expected, run_named  # noqa: E402
-from tests.support.seed_sql import SeedDatabase, statements, usage_ddl  # noqa: E402
-from zeta_tui.backends.analytics import AnalyticsSource  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_reference import Reference, assert_rows, batches, cases, expected, run_named
+from tests.support.seed_sql import SeedDatabase, statements, usage_ddl
+from zeta_tui.backends.analytics import AnalyticsSource
 
 TODAY = edge.LAST_DAY
-USAGE_QUERIES = {"top_tenants", "error_rate_by_endpoint", "latency_trend", "tenant_usage", "requests_over_time", "quota_utilization",
-                 "sla_compliance"}
+USAGE_QUERIES = {
+    "top_tenants",
+    "error_rate_by_endpoint",
+    "latency_trend",
+    "tenant_usage",
+    "requests_over_time",
+    "quota_utilization",
+    "sla_compliance",
+}
 #: What the seed's view holds exactly: requests per tenant, endpoint and day. These two read nothing else.
 COUNT_QUERIES = {"requests_over_time", "quota_utilization"}
 
@@ -94,17 +101,30 @@ def _sources(notes: dict[str, set[str]]) -> dict[str, str]:
     out = {}
     for name, found in notes.items():
         [note] = found  # one source per query, whatever its parameters
-        out[name] = ("seed view" if note.startswith("counts from your api_usage_daily") else
-                     "api_usage" if note.startswith("aggregated from api_usage") else note or "rollup")
+        out[name] = (
+            "seed view"
+            if note.startswith("counts from your api_usage_daily")
+            else "api_usage"
+            if note.startswith("aggregated from api_usage")
+            else note or "rollup"
+        )
     return out
 
 
 def test_the_seed_ddl_made_what_the_seed_says(seed) -> None:
     db, _ = seed
-    assert db.scalar("SELECT name, engine FROM system.tables WHERE database = {database:String} AND name NOT LIKE '.inner%' "
-                     "ORDER BY name").splitlines() == ["api_usage\tMergeTree", "api_usage_daily\tMaterializedView", "cost_data\tReplacingMergeTree",
-                                                       "tenants\tReplacingMergeTree"]
-    assert "latency_ms" in db.scalar("SELECT groupArray(name) FROM system.columns WHERE database = {database:String} AND table = 'api_usage'")
+    assert db.scalar(
+        "SELECT name, engine FROM system.tables WHERE database = {database:String} AND name NOT LIKE '.inner%' "
+        "ORDER BY name"
+    ).splitlines() == [
+        "api_usage\tMergeTree",
+        "api_usage_daily\tMaterializedView",
+        "cost_data\tReplacingMergeTree",
+        "tenants\tReplacingMergeTree",
+    ]
+    assert "latency_ms" in db.scalar(
+        "SELECT groupArray(name) FROM system.columns WHERE database = {database:String} AND table = 'api_usage'"
+    )
 
 
 def test_every_query_on_the_seed_database_equals_the_reference(seed) -> None:
@@ -113,7 +133,9 @@ def test_every_query_on_the_seed_database_equals_the_reference(seed) -> None:
     # The view's request_count sums exactly, its avg and p95 do not: only the counting queries use it.
     assert {n for n, s in sources.items() if s == "seed view"} == COUNT_QUERIES
     assert {n for n, s in sources.items() if s == "api_usage"} == USAGE_QUERIES - COUNT_QUERIES
-    assert {n for n, s in sources.items() if s == "rollup"} == set(sources) - USAGE_QUERIES  # cost and plans: no usage read
+    assert {n for n, s in sources.items() if s == "rollup"} == set(
+        sources
+    ) - USAGE_QUERIES  # cost and plans: no usage read
     assert all("zeta clickhouse init" in note for notes in check_with_notes(db, ref).values() for note in notes if note)
 
 
@@ -126,7 +148,9 @@ def test_without_the_view_every_usage_query_reads_api_usage(bare) -> None:
 def test_a_view_that_missed_rows_is_not_used(late) -> None:
     db, ref = late
     total = len(ref.usage)
-    assert int(db.scalar("SELECT sum(request_count) FROM {database:Identifier}.api_usage_daily")) < total  # it did miss them
+    assert (
+        int(db.scalar("SELECT sum(request_count) FROM {database:Identifier}.api_usage_daily")) < total
+    )  # it did miss them
     sources = _sources(check_with_notes(db, ref))
     assert {n for n, s in sources.items() if s == "api_usage"} == USAGE_QUERIES
 
@@ -156,15 +180,20 @@ def test_init_then_every_query_reads_zetas_rollup_with_the_same_answers(seed) ->
     sources = _sources(check_with_notes(db, ref))
     assert set(sources.values()) == {"rollup"}
     # The seed's view is still the seed's (a SummingMergeTree), beside zeta's rollup.
-    assert "SummingMergeTree" in db.scalar("SELECT create_table_query FROM system.tables WHERE database = {database:String} "
-                                           "AND name = 'api_usage_daily'")
+    assert "SummingMergeTree" in db.scalar(
+        "SELECT create_table_query FROM system.tables WHERE database = {database:String} AND name = 'api_usage_daily'"
+    )
 
 
 def _shape(db) -> list[str]:
-    columns = db.scalar("SELECT name, type, default_kind, default_expression FROM system.columns WHERE database = {database:String} "
-                        "AND table = 'api_usage' ORDER BY position").splitlines()
-    table = db.scalar("SELECT engine, partition_key, sorting_key, primary_key FROM system.tables WHERE database = {database:String} "
-                      "AND name = 'api_usage'")
+    columns = db.scalar(
+        "SELECT name, type, default_kind, default_expression FROM system.columns WHERE database = {database:String} "
+        "AND table = 'api_usage' ORDER BY position"
+    ).splitlines()
+    table = db.scalar(
+        "SELECT engine, partition_key, sorting_key, primary_key FROM system.tables WHERE database = {database:String} "
+        "AND name = 'api_usage'"
+    )
     return [*columns, table]
 
 
@@ -181,10 +210,18 @@ def test_zetas_api_usage_is_the_seeds_and_the_demo_writes_its_rows(tmp_path) -> 
         assert _shape(ours) == _shape(theirs)  # columns, types, defaults, engine and keys
         rows = list(usage_rows(WorldRequests(TeamZetaWorld(SEED), sample_every=1000).generate(T0 - 3600, T0)))
         seed_columns = [line.split("\t")[0] for line in _shape(theirs)[:-1]]
-        assert rows and all(list(r) == [c for c in seed_columns if c != "date"] for r in rows)  # date: the table's DEFAULT
-        theirs.session.query("INSERT INTO {database:Identifier}.api_usage SETTINGS input_format_skip_unknown_fields = 0 "
-                             "FORMAT JSONEachRow\n" + "\n".join(json.dumps(r) for r in rows), "CSV", params={"database": theirs.database})
-        assert int(theirs.scalar("SELECT count() FROM {database:Identifier}.api_usage WHERE date = toDate(timestamp)")) == len(rows)
+        assert rows and all(
+            list(r) == [c for c in seed_columns if c != "date"] for r in rows
+        )  # date: the table's DEFAULT
+        theirs.session.query(
+            "INSERT INTO {database:Identifier}.api_usage SETTINGS input_format_skip_unknown_fields = 0 "
+            "FORMAT JSONEachRow\n" + "\n".join(json.dumps(r) for r in rows),
+            "CSV",
+            params={"database": theirs.database},
+        )
+        assert int(
+            theirs.scalar("SELECT count() FROM {database:Identifier}.api_usage WHERE date = toDate(timestamp)")
+        ) == len(rows)
     finally:
         ours.close()
         theirs.close()

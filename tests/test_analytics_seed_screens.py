@@ -10,26 +10,26 @@ import json
 import os
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 pytest.importorskip("chdb", reason="the analytics screens read usage from an embedded ClickHouse (pip install chdb)")
 
-from textual.widgets import DataTable, Static  # noqa: E402
+from textual.widgets import DataTable, Static
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_reference import Reference, batches, ref_sla_compliance  # noqa: E402
-from tests.support.console import settled  # noqa: E402
-from tests.support.seed_sql import SeedDatabase  # noqa: E402
-from tests.support.world import T0  # noqa: E402
-from zeta_tui.config.models import ContextConfig, ZetaConfig  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.models.analytics import count_text  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_reference import Reference, batches, ref_sla_compliance
+from tests.support.console import settled
+from tests.support.seed_sql import SeedDatabase
+from tests.support.world import T0
+from zeta_tui.config.models import ContextConfig, ZetaConfig
+from zeta_tui.launch import build_app
+from zeta_tui.models.analytics import count_text
 
 os.environ["TZ"] = "UTC"
 time.tzset()
-TODAY = datetime.fromtimestamp(T0, tz=timezone.utc).date()
+TODAY = datetime.fromtimestamp(T0, tz=UTC).date()
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +54,15 @@ async def test_tenants_on_the_seed_database_say_where_they_read(seed) -> None:
         requests = Counter(r["tenant_id"] for r in ref.window(7, TODAY))
         table = screen.query_one("#tenants-table", DataTable)
         assert [str(k.value) for k in table.rows] == sorted(requests, key=lambda t: (-requests[t], t))
-        assert [str(table.get_cell(k, "requests")) for k in table.rows] == [count_text(requests[str(k.value)]) for k in table.rows]
+        assert [str(table.get_cell(k, "requests")) for k in table.rows] == [
+            count_text(requests[str(k.value)]) for k in table.rows
+        ]
         note = screen.query_one(".usage-note", Static)
         assert note.display
-        assert str(note.render()) == ("no zeta rollup: `zeta clickhouse init` adds one — aggregated from api_usage, "
-                                      "counts from your api_usage_daily")
+        assert str(note.render()) == (
+            "no zeta rollup: `zeta clickhouse init` adds one — aggregated from api_usage, "
+            "counts from your api_usage_daily"
+        )
 
 
 def test_zeta_slo_tenant_slas_on_the_seed_database(seed, prometheus_world, tmp_path, monkeypatch, capsys) -> None:
@@ -68,8 +72,10 @@ def test_zeta_slo_tenant_slas_on_the_seed_database(seed, prometheus_world, tmp_p
     monkeypatch.delenv("ZETA_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t]\nservices = ["auth"]\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
-                    f'[contexts.t.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\n')
+    path.write_text(
+        f'[contexts.t]\nservices = ["auth"]\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
+        f'[contexts.t.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\n'
+    )
     main(["slo", "--config", str(path), "--at", str(T0), "--json"])
     doc = json.loads(capsys.readouterr().out)
     want = ref_sla_compliance(ref, 30, TODAY)
@@ -79,5 +85,7 @@ def test_zeta_slo_tenant_slas_on_the_seed_database(seed, prometheus_world, tmp_p
     main(["slo", "--config", str(path), "--at", str(T0)])
     text = capsys.readouterr().out
     missed = sum(1 for *_, met in want if not met)
-    assert (f"tenant SLAs over 30 days (ClickHouse usage, aggregated from api_usage (no zeta rollup: `zeta clickhouse init` adds one)): "
-            f"{missed} of {len(want)} missed") in text
+    assert (
+        f"tenant SLAs over 30 days (ClickHouse usage, aggregated from api_usage (no zeta rollup: `zeta clickhouse init` adds one)): "
+        f"{missed} of {len(want)} missed"
+    ) in text

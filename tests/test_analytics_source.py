@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("chdb", reason="these tests run the engine (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_store import AnalyticsDatabase  # noqa: E402
-from zeta_tui.backends.analytics import AnalyticsSource  # noqa: E402
-from zeta_tui.errors import AnswerTooLarge, BackendTimeout, ParamError, QueryCancelled, QueryError, SqlRefused  # noqa: E402
-from zeta_tui.querying.sql_catalog import load_catalog  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_store import AnalyticsDatabase
+from zeta_tui.backends.analytics import AnalyticsSource
+from zeta_tui.errors import AnswerTooLarge, BackendTimeout, ParamError, QueryCancelled, QueryError, SqlRefused
+from zeta_tui.querying.sql_catalog import load_catalog
 
 TODAY = edge.LAST_DAY
 
@@ -98,12 +98,16 @@ def test_tenant_values_match_only_themselves_through_every_tenant_parameter(db, 
     assert (db.counts(), db.tables()) == before
 
 
-@pytest.mark.parametrize(("name", "param", "value"), [
-    (name, p.name, value)
-    for name, q in sorted(load_catalog().items())
-    for p in q.params if p.type != "String"
-    for value in ("7; DROP TABLE api_usage", "1 OR 1=1", "0) UNION ALL SELECT 1 --")
-])
+@pytest.mark.parametrize(
+    ("name", "param", "value"),
+    [
+        (name, p.name, value)
+        for name, q in sorted(load_catalog().items())
+        for p in q.params
+        if p.type != "String"
+        for value in ("7; DROP TABLE api_usage", "1 OR 1=1", "0) UNION ALL SELECT 1 --")
+    ],
+)
 def test_typed_parameters_refuse_sql_before_anything_runs(db, name: str, param: str, value: str) -> None:
     before = (db.counts(), db.tables())
     params = {"tenant": "acme"} if name == "tenant_usage" else {}
@@ -169,10 +173,13 @@ def test_the_source_names_the_write_before_sending_it(db, sql: str) -> None:
 # --- limits -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT count() FROM numbers(1000000000000)",
-    "SELECT max(cityHash64(number)) FROM numbers(100000000000)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT count() FROM numbers(1000000000000)",
+        "SELECT max(cityHash64(number)) FROM numbers(100000000000)",
+    ],
+)
 def test_max_execution_time_ends_a_long_query(db, sql: str) -> None:
     started = time.monotonic()
     with pytest.raises(BackendTimeout) as err:
@@ -197,9 +204,15 @@ def test_the_row_cap_cuts_the_answer_not_the_subqueries(db) -> None:
     """The cap is ClickHouse's ``limit`` setting: it cuts the outer result only, so a count over
     a subquery of 100 rows is 100 under a cap of 5."""
     assert query(db, "SELECT count() FROM (SELECT number FROM numbers(100))", max_rows=5).rows == [(100,)]
-    assert query(db, "SELECT count() FROM numbers(100) WHERE number IN (SELECT number FROM numbers(50))", max_rows=5).rows == [(50,)]
-    joined = query(db, "WITH t AS (SELECT number FROM numbers(100)) SELECT a.number FROM t AS a JOIN t AS b USING number "
-                       "ORDER BY a.number DESC", max_rows=5)
+    assert query(
+        db, "SELECT count() FROM numbers(100) WHERE number IN (SELECT number FROM numbers(50))", max_rows=5
+    ).rows == [(50,)]
+    joined = query(
+        db,
+        "WITH t AS (SELECT number FROM numbers(100)) SELECT a.number FROM t AS a JOIN t AS b USING number "
+        "ORDER BY a.number DESC",
+        max_rows=5,
+    )
     assert joined.rows == [(n,) for n in range(99, 94, -1)] and joined.truncated
 
 
@@ -233,7 +246,9 @@ def test_an_embedded_answer_over_the_cap_is_not_decoded(db) -> None:
 
 def test_a_running_query_is_cancelled_by_its_id(db) -> None:
     async def go(source):
-        task = asyncio.create_task(source.query("SELECT count() FROM numbers(1000000000000)", query_id="zeta_test_cancel"))
+        task = asyncio.create_task(
+            source.query("SELECT count() FROM numbers(1000000000000)", query_id="zeta_test_cancel")
+        )
         await asyncio.sleep(0.7)
         assert not task.done()
         started = time.monotonic()
@@ -260,8 +275,11 @@ def test_a_running_query_is_cancelled_by_its_id(db) -> None:
 
 
 def test_columns_types_values_and_costs(db) -> None:
-    result = query(db, "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) AS n, "
-                       "'x' AS s, 1.5 AS f")
+    result = query(
+        db,
+        "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) AS n, "
+        "'x' AS s, 1.5 AS f",
+    )
     assert result.columns == ("d", "big", "n", "s", "f")
     assert result.types == ("Date", "UInt64", "Nullable(Float64)", "String", "Float64")
     assert result.rows == [(date(2026, 3, 4), 18446744073709551615, None, "x", 1.5)]

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("chdb", reason="needs the embedded ClickHouse engine (pip install chdb)")
 
-from tests.support.world_store import store_in_use  # noqa: E402
-from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session  # noqa: E402
+from tests.support.world_store import store_in_use
+from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
 
 
 def test_threads_sharing_the_session_get_their_own_parameters(tmp_path) -> None:
@@ -56,8 +56,10 @@ def test_a_query_failing_mid_answer_leaves_nothing_for_the_next_one(tmp_path) ->
     session = embedded_session(path, create=True)
     try:
         with pytest.raises(Exception, match="Code: 396"):
-            session.query("SELECT number FROM numbers(1000000) SETTINGS max_result_bytes = 1000, result_overflow_mode = 'throw'",
-                          "JSONCompact")
+            session.query(
+                "SELECT number FROM numbers(1000000) SETTINGS max_result_bytes = 1000, result_overflow_mode = 'throw'",
+                "JSONCompact",
+            )
         assert orjson.loads(session.query("SELECT 41 + 1 AS a", "JSONCompact").bytes())["data"] == [[42]]
     finally:
         if opened_here:

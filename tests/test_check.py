@@ -20,7 +20,9 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
-def config_file(tmp_path: Path, prometheus_url: str | None = None, alertmanager_url: str | None = None, timeout: float = 5) -> Path:
+def config_file(
+    tmp_path: Path, prometheus_url: str | None = None, alertmanager_url: str | None = None, timeout: float = 5
+) -> Path:
     text = "[contexts.t]\n"
     if prometheus_url:
         text += f'[contexts.t.prometheus]\nurl = "{prometheus_url}"\ntimeout_seconds = {timeout}\n'
@@ -90,7 +92,13 @@ def test_json_shape(tmp_path, capsys, prometheus, closed_port_url) -> None:
     assert isinstance(doc, list) and len(doc) == 2
     up, down = doc
     assert set(up) == {"context", "backend", "url", "status", "latency_ms", "version", "error"}
-    assert (up["context"], up["backend"], up["url"], up["status"], up["error"]) == ("t", "prometheus", prometheus.url, "UP", None)
+    assert (up["context"], up["backend"], up["url"], up["status"], up["error"]) == (
+        "t",
+        "prometheus",
+        prometheus.url,
+        "UP",
+        None,
+    )
     assert up["version"] == prometheus_version() and up["latency_ms"] > 0
     assert (down["backend"], down["status"], down["version"]) == ("alertmanager", "DOWN", None)
     assert set(down["error"]) == {"title", "message", "hint", "where"}
@@ -101,7 +109,9 @@ def test_credentials_never_printed(tmp_path, capsys, closed_port_url, monkeypatc
     monkeypatch.setenv("ZETA_TEST_TOKEN", "tok-SECRET-321")
     user_url = closed_port_url.replace("http://", "http://admin:pw-SECRET-654@")
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t.prometheus]\nurl = "{user_url}"\n[contexts.t.alertmanager]\nurl = "{closed_port_url}"\nbearer_token = "${{ZETA_TEST_TOKEN}}"\n')
+    path.write_text(
+        f'[contexts.t.prometheus]\nurl = "{user_url}"\n[contexts.t.alertmanager]\nurl = "{closed_port_url}"\nbearer_token = "${{ZETA_TEST_TOKEN}}"\n'
+    )
     for extra in ((), ("--json",)):
         code, out, err, _ = check(capsys, path, *extra)
         assert code == 1
@@ -125,7 +135,9 @@ def test_unusable_tls_file_is_a_config_error_exit_2(tmp_path, capsys, prometheus
     bad_pem = tmp_path / "client.pem"
     bad_pem.write_text("this is not a certificate\n")
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t.prometheus]\nurl = "{prometheus.url}"\n[contexts.t.alertmanager]\nurl = "https://127.0.0.1:1"\nclient_cert = "client.pem"\n')
+    path.write_text(
+        f'[contexts.t.prometheus]\nurl = "{prometheus.url}"\n[contexts.t.alertmanager]\nurl = "https://127.0.0.1:1"\nclient_cert = "client.pem"\n'
+    )
     code, out, _, _ = check(capsys, path)
     assert code == 2
     table = rows(out)
@@ -157,7 +169,9 @@ BAD_ANSWERS = {  # fault -> the fault server's path and the words the error must
 def probe_one(tmp_path, capsys, kind: str, url: str, timeout: float = 1.5) -> tuple[int, dict, float]:
     section, extra = KINDS[kind]
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t.{section}]\nurl = "{url}"\n{extra}timeout_seconds = {timeout}\nmax_response_bytes = {MiB}\n')
+    path.write_text(
+        f'[contexts.t.{section}]\nurl = "{url}"\n{extra}timeout_seconds = {timeout}\nmax_response_bytes = {MiB}\n'
+    )
     code, out, err, elapsed = check(capsys, path, "--json")
     [result] = json.loads(out)
     return code, result, elapsed
@@ -190,7 +204,9 @@ def test_another_apis_success_is_not_up(tmp_path, capsys, kind: str) -> None:
 
 
 def test_tempo_with_a_malformed_build_info_is_down_though_ready_answers(tmp_path, capsys, httpserver) -> None:
-    httpserver.expect_request("/api/status/buildinfo").respond_with_data('{"version": "2.4.1", ', content_type="application/json")
+    httpserver.expect_request("/api/status/buildinfo").respond_with_data(
+        '{"version": "2.4.1", ', content_type="application/json"
+    )
     httpserver.expect_request("/ready").respond_with_data("ready\n")
     code, result, _ = probe_one(tmp_path, capsys, "tempo", httpserver.url_for("/").rstrip("/"))
     assert code == 1 and result["status"] == "DOWN" and "not json" in result["error"]["message"].lower()
@@ -209,12 +225,14 @@ def test_without_a_build_info_endpoint_ready_is_enough(tmp_path, capsys, httpser
 def test_a_slow_valid_answer_past_the_timeout_is_down(tmp_path, capsys, httpserver) -> None:
     """Tempo's two requests (build info 404, then /ready) each answer in 0.9 s against a 1.5 s
     timeout: alone each is in time, together they are not, and the probe says so."""
+
     def slow(status, body):
         def answer(request):
             from werkzeug import Response
 
             time.sleep(0.9)
             return Response(body, status=status)
+
         return answer
 
     httpserver.expect_request("/api/status/buildinfo").respond_with_handler(slow(404, "404 page not found"))

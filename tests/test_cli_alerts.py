@@ -10,14 +10,14 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from tests.support.servers import rule_prometheus, wait_until
 from zeta_tui.cli import main
-from zeta_tui.demo.processes import alertmanager_server, find_binary, free_port
+from zeta_tui.demo.processes import alertmanager_server, free_port
 from zeta_tui.errors import ZetaError
 
 # Critical pages (and carries on), ml-engine goes to its team, the rest to default; a critical
@@ -45,12 +45,33 @@ inhibit_rules:
 
 NOW = time.time()
 SENT = [  # (alert, minutes ago it started)
-    ({"labels": {"alertname": "HighErrorRate", "service": "ml-engine", "severity": "critical", "job": "ml-engine"},
-      "annotations": {"summary": "ml-engine errors above 5%"}}, 10),
-    ({"labels": {"alertname": "HighMemoryUsage", "service": "ml-engine", "severity": "warning"},
-      "annotations": {"description": "memory at 93%"}}, 30),
+    (
+        {
+            "labels": {
+                "alertname": "HighErrorRate",
+                "service": "ml-engine",
+                "severity": "critical",
+                "job": "ml-engine",
+            },
+            "annotations": {"summary": "ml-engine errors above 5%"},
+        },
+        10,
+    ),
+    (
+        {
+            "labels": {"alertname": "HighMemoryUsage", "service": "ml-engine", "severity": "warning"},
+            "annotations": {"description": "memory at 93%"},
+        },
+        30,
+    ),
     ({"labels": {"alertname": "DiskSpaceLow", "service": "postgres", "severity": "warning"}, "annotations": {}}, 125),
-    ({"labels": {"alertname": "ServiceDown", "job": "auth", "severity": "critical"}, "annotations": {"summary": "auth is down"}}, 3),
+    (
+        {
+            "labels": {"alertname": "ServiceDown", "job": "auth", "severity": "critical"},
+            "annotations": {"summary": "auth is down"},
+        },
+        3,
+    ),
 ]
 SENT_BY_NAME = {a["labels"]["alertname"]: (a, minutes) for a, minutes in SENT}
 
@@ -76,7 +97,10 @@ groups:
         labels: {service: postgres, severity: critical}
         annotations: {summary: "postgres is down"}
 """
-PENDING = {"HighLatency": {"service": "backend-api", "severity": "warning"}, "DatabaseDown": {"service": "postgres", "severity": "critical"}}
+PENDING = {
+    "HighLatency": {"service": "backend-api", "severity": "warning"},
+    "DatabaseDown": {"service": "postgres", "severity": "critical"},
+}
 PENDING_SUMMARY = {"HighLatency": "p95 above 2s", "DatabaseDown": "postgres is down"}
 
 
@@ -95,11 +119,11 @@ def expected_state(name: str) -> str:
 
 
 def rfc3339(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def seconds(text: str) -> float:
-    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
     return whole + (float("0" + text[19:-1]) if len(text) > 20 else 0.0)
 
 
@@ -112,7 +136,9 @@ def am(tmp_path_factory):
     child.start()
     try:
         child.wait_ready(timeout=30)
-        payload = [{**a, "startsAt": rfc3339(NOW - minutes * 60), "endsAt": rfc3339(NOW + 3 * 3600)} for a, minutes in SENT]
+        payload = [
+            {**a, "startsAt": rfc3339(NOW - minutes * 60), "endsAt": rfc3339(NOW + 3 * 3600)} for a, minutes in SENT
+        ]
         httpx.post(f"{child.url}/api/v2/alerts", json=payload, timeout=10).raise_for_status()
 
         def settled() -> bool:
@@ -127,7 +153,9 @@ def am(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    child = rule_prometheus(tmp_path_factory.mktemp("cli-prometheus"), RULES, until=lambda alerts: len(alerts) == 3, timeout=20)
+    child = rule_prometheus(
+        tmp_path_factory.mktemp("cli-prometheus"), RULES, until=lambda alerts: len(alerts) == 3, timeout=20
+    )
     yield child
     child.stop()
 
@@ -144,7 +172,7 @@ def config(am, prom, tmp_path_factory) -> str:
         f'[contexts.prod]\nproduction = true\n[contexts.prod.alertmanager]\nurl = "{am.url}"\n'
         f'[contexts.amdown.alertmanager]\nurl = "{closed}"\n'
         f'[contexts.promdown.alertmanager]\nurl = "{am.url}"\n[contexts.promdown.prometheus]\nurl = "{closed}"\n'
-        '[contexts.nothing]\n'
+        "[contexts.nothing]\n"
     )
     return str(path)
 
@@ -231,22 +259,34 @@ def test_alerts_table(config, capsys, monkeypatch) -> None:
         if minutes >= 60:
             assert since.startswith(f"{minutes // 60}h")  # hours and minutes, seconds dropped
     assert rows["HighLatency"][-2:] == ["-", "pending"] and rows["DatabaseDown"][-1] == "pending"
-    assert [line.split()[0] for line in lines] == sorted((line.split()[0] for line in lines), key=["critical", "warning"].index)
+    assert [line.split()[0] for line in lines] == sorted(
+        (line.split()[0] for line in lines), key=["critical", "warning"].index
+    )
 
 
 def test_severity_filter(config, capsys) -> None:
     code, out, err = run(capsys, "--config", config, "alerts", "--json", "--severity", "WARNING")
     assert code == 0, err  # no critical among those shown
-    assert {json.loads(line)["alertname"] for line in out.splitlines()} == {"HighMemoryUsage", "DiskSpaceLow", "HighLatency"}
+    assert {json.loads(line)["alertname"] for line in out.splitlines()} == {
+        "HighMemoryUsage",
+        "DiskSpaceLow",
+        "HighLatency",
+    }
 
 
 def test_silenced_criticals_exit_0(config, am, capsys) -> None:
     ids = []
     for name in ("HighErrorRate", "ServiceDown"):
-        body = {"matchers": [{"name": "alertname", "value": name, "isRegex": False, "isEqual": True}],
-                "startsAt": rfc3339(time.time()), "endsAt": rfc3339(time.time() + 600), "createdBy": "test", "comment": "cli test"}
+        body = {
+            "matchers": [{"name": "alertname", "value": name, "isRegex": False, "isEqual": True}],
+            "startsAt": rfc3339(time.time()),
+            "endsAt": rfc3339(time.time() + 600),
+            "createdBy": "test",
+            "comment": "cli test",
+        }
         ids.append(httpx.post(f"{am.url}/api/v2/silences", json=body, timeout=5).json()["silenceID"])
     try:
+
         def criticals_silenced() -> bool:
             raw = httpx.get(f"{am.url}/api/v2/alerts", params={"filter": 'severity="critical"'}, timeout=5).json()
             return all(a["status"]["silencedBy"] for a in raw)
@@ -254,12 +294,21 @@ def test_silenced_criticals_exit_0(config, am, capsys) -> None:
         assert wait_until(criticals_silenced)
         code, out, err = run(capsys, "--config", config, "alerts", "--json", "--severity", "critical")
         assert code == 0, err  # both criticals silenced; DatabaseDown is only pending
-        states = {json.loads(line)["alertname"]: (json.loads(line)["state"], json.loads(line)["silenced_by"]) for line in out.splitlines()}
-        assert states == {"HighErrorRate": ("silenced", [ids[0]]), "ServiceDown": ("silenced", [ids[1]]), "DatabaseDown": ("pending", [])}
+        states = {
+            json.loads(line)["alertname"]: (json.loads(line)["state"], json.loads(line)["silenced_by"])
+            for line in out.splitlines()
+        }
+        assert states == {
+            "HighErrorRate": ("silenced", [ids[0]]),
+            "ServiceDown": ("silenced", [ids[1]]),
+            "DatabaseDown": ("pending", []),
+        }
     finally:
         for sid in ids:
             expire_raw(am.url, sid)
-        assert wait_until(lambda: not any(a["status"]["silencedBy"] for a in httpx.get(f"{am.url}/api/v2/alerts", timeout=5).json()))
+        assert wait_until(
+            lambda: not any(a["status"]["silencedBy"] for a in httpx.get(f"{am.url}/api/v2/alerts", timeout=5).json())
+        )
 
 
 def test_alertmanager_down_is_exit_3_with_its_message(config, capsys) -> None:
@@ -269,7 +318,9 @@ def test_alertmanager_down_is_exit_3_with_its_message(config, capsys) -> None:
 
 
 def test_prometheus_down_still_shows_alertmanager_and_exits_3(config, capsys) -> None:
-    code, out, err = run(capsys, "--config", config, "--context", "promdown", "alerts", "--json", "--severity", "warning")
+    code, out, err = run(
+        capsys, "--config", config, "--context", "promdown", "alerts", "--json", "--severity", "warning"
+    )
     assert code == 3
     assert {json.loads(line)["alertname"] for line in out.splitlines()} == {"HighMemoryUsage", "DiskSpaceLow"}
     assert all(json.loads(line)["unknown"] == ["pending"] for line in out.splitlines())  # Prometheus not read
@@ -281,7 +332,10 @@ def test_without_prometheus_pending_alerts_are_said_unknown(config, capsys) -> N
     # but Prometheus's pending HighLatency cannot be listed, and that is said.
     code, out, err = run(capsys, "--config", config, "--context", "amonly", "alerts", "--severity", "warning")
     assert code == 0, err
-    assert {re.split(r"\s{2,}", line.strip())[1] for line in out.splitlines()[1:]} == {"HighMemoryUsage", "DiskSpaceLow"}
+    assert {re.split(r"\s{2,}", line.strip())[1] for line in out.splitlines()[1:]} == {
+        "HighMemoryUsage",
+        "DiskSpaceLow",
+    }
     assert "no [prometheus] section" in err and "pending alerts" in err and "unknown" in err
     assert '[contexts.amonly.prometheus] with url = "http://host:9090"' in err
 
@@ -293,7 +347,10 @@ def test_without_prometheus_pending_alerts_are_said_unknown(config, capsys) -> N
 
     code, out, err = run(capsys, "--config", config, "--context", "amonly", "alerts", "--severity", "info")
     assert (code, out) == (0, "")
-    assert "no alerts of severity info firing (pending unknown) in context amonly" in err and "no [prometheus] section" in err
+    assert (
+        "no alerts of severity info firing (pending unknown) in context amonly" in err
+        and "no [prometheus] section" in err
+    )
 
 
 def test_without_alertmanager_what_mutes_an_alert_is_said_unknown(config, capsys) -> None:
@@ -321,23 +378,52 @@ MATCHERS = ["alertname=ZetaCliMaintenance", 'service="backend-api"']
 
 def test_silence_add_with_yes_creates_it_list_shows_it_expire_ends_it(config, am, capsys) -> None:
     t0 = time.time()
-    code, out, err = run(capsys, "--config", config, "silence", "add", *MATCHERS, "--duration", "2h",
-                         "--author", "oncall@example.com", "--comment", "INC-7: deploy", "--yes")
+    code, out, err = run(
+        capsys,
+        "--config",
+        config,
+        "silence",
+        "add",
+        *MATCHERS,
+        "--duration",
+        "2h",
+        "--author",
+        "oncall@example.com",
+        "--comment",
+        "INC-7: deploy",
+        "--yes",
+    )
     assert code == 0, err
     sid = out.strip()
     raw = httpx.get(f"{am.url}/api/v2/silence/{sid}", timeout=5).json()
     try:
-        assert (raw["createdBy"], raw["comment"], raw["status"]["state"]) == ("oncall@example.com", "INC-7: deploy", "active")
+        assert (raw["createdBy"], raw["comment"], raw["status"]["state"]) == (
+            "oncall@example.com",
+            "INC-7: deploy",
+            "active",
+        )
         assert sorted((m["name"], m["value"], m["isRegex"], m.get("isEqual", True)) for m in raw["matchers"]) == [
-            ("alertname", "ZetaCliMaintenance", False, True), ("service", "backend-api", False, True)]
+            ("alertname", "ZetaCliMaintenance", False, True),
+            ("service", "backend-api", False, True),
+        ]
         assert seconds(raw["endsAt"]) == pytest.approx(t0 + 7200, abs=5)
         assert "silences 0 alert(s) firing now" in err
 
         code, out, err = run(capsys, "--config", config, "silence", "list")
         assert code == 0, err
         row = next(line for line in out.splitlines() if line.startswith(sid))
-        assert re.split(r"\s{2,}", row) == [sid, "active", "ends in 1h59m", 'alertname="ZetaCliMaintenance", service="backend-api"',
-                                            "oncall@example.com", "INC-7: deploy"] or "ends in 2h" in row
+        assert (
+            re.split(r"\s{2,}", row)
+            == [
+                sid,
+                "active",
+                "ends in 1h59m",
+                'alertname="ZetaCliMaintenance", service="backend-api"',
+                "oncall@example.com",
+                "INC-7: deploy",
+            ]
+            or "ends in 2h" in row
+        )
         code, out, err = run(capsys, "--config", config, "silence", "list", "--json")
         doc = next(d for d in map(json.loads, out.splitlines()) if d["id"] == sid)
         assert doc["state"] == "active" and doc["created_by"] == raw["createdBy"] and doc["comment"] == raw["comment"]
@@ -351,7 +437,9 @@ def test_silence_add_with_yes_creates_it_list_shows_it_expire_ends_it(config, am
 
         code, out, err = run(capsys, "--config", config, "silence", "list", "--json")
         states = [d["state"] for d in map(json.loads, out.splitlines())]
-        assert {"id": sid, "state": "expired"}.items() <= next(d for d in map(json.loads, out.splitlines()) if d["id"] == sid).items()
+        assert {"id": sid, "state": "expired"}.items() <= next(
+            d for d in map(json.loads, out.splitlines()) if d["id"] == sid
+        ).items()
         assert states == sorted(states, key=["active", "pending", "expired"].index)  # expired last
         code, out, err = run(capsys, "--config", config, "silence", "expire", sid, "--yes")
         assert code == 0 and "already expired" in err
@@ -361,7 +449,9 @@ def test_silence_add_with_yes_creates_it_list_shows_it_expire_ends_it(config, am
 
 def test_silence_add_without_yes_and_no_tty_refuses(config, am, capsys, no_tty) -> None:
     before = raw_silences(am.url)
-    code, out, err = run(capsys, "--config", config, "silence", "add", *MATCHERS, "--duration", "1h", "--author", "me", "--comment", "x")
+    code, out, err = run(
+        capsys, "--config", config, "silence", "add", *MATCHERS, "--duration", "1h", "--author", "me", "--comment", "x"
+    )
     assert code == 2 and out == ""
     assert "not a terminal" in err and "--yes" in err
     assert raw_silences(am.url) == before
@@ -370,7 +460,9 @@ def test_silence_add_without_yes_and_no_tty_refuses(config, am, capsys, no_tty) 
 def test_silence_add_asks_on_a_terminal(config, am, capsys, monkeypatch) -> None:
     before = raw_silences(am.url)
     monkeypatch.setattr("sys.stdin", Tty("n\n"))
-    code, out, err = run(capsys, "--config", config, "silence", "add", *MATCHERS, "--duration", "1h", "--author", "me", "--comment", "x")
+    code, out, err = run(
+        capsys, "--config", config, "silence", "add", *MATCHERS, "--duration", "1h", "--author", "me", "--comment", "x"
+    )
     assert code == 1 and out == "" and "Create this silence? [y/N]" in err and "not created" in err
     assert raw_silences(am.url) == before
 
@@ -395,16 +487,38 @@ def test_read_only_context_refuses_before_asking_and_writes_nothing(config, am, 
     before = raw_silences(am.url)
     answer = Tty("y\n")
     monkeypatch.setattr("sys.stdin", answer)
-    code, out, err = run(capsys, "--config", config, "--context", "prod", "silence", "add", *MATCHERS, "--duration", "1h",
-                         "--author", "me", "--comment", "x")
+    code, out, err = run(
+        capsys,
+        "--config",
+        config,
+        "--context",
+        "prod",
+        "silence",
+        "add",
+        *MATCHERS,
+        "--duration",
+        "1h",
+        "--author",
+        "me",
+        "--comment",
+        "x",
+    )
     assert code == 2 and out == ""
     assert "Refused: read-only context" in err and "'prod' is read-only" in err and "read_only = false" in err
     assert "[y/N]" not in err and answer.tell() == 0  # never asked
     assert raw_silences(am.url) == before
 
-    sid = httpx.post(f"{am.url}/api/v2/silences", timeout=5, json={
-        "matchers": [{"name": "alertname", "value": "ZetaCliMaintenance", "isRegex": False, "isEqual": True}],
-        "startsAt": rfc3339(time.time()), "endsAt": rfc3339(time.time() + 600), "createdBy": "test", "comment": "ro"}).json()["silenceID"]
+    sid = httpx.post(
+        f"{am.url}/api/v2/silences",
+        timeout=5,
+        json={
+            "matchers": [{"name": "alertname", "value": "ZetaCliMaintenance", "isRegex": False, "isEqual": True}],
+            "startsAt": rfc3339(time.time()),
+            "endsAt": rfc3339(time.time() + 600),
+            "createdBy": "test",
+            "comment": "ro",
+        },
+    ).json()["silenceID"]
     try:
         code, out, err = run(capsys, "--config", config, "--context", "prod", "silence", "expire", sid, "--yes")
         assert code == 2 and "read-only" in err
@@ -433,7 +547,9 @@ def test_invalid_silences_are_refused_before_anything_is_sent(config, am, capsys
 
 
 def test_unknown_silence_is_alertmanagers_words(config, capsys) -> None:
-    code, out, err = run(capsys, "--config", config, "silence", "expire", "810ccf7f-c957-474a-b383-7e76d66a4d3b", "--yes")
+    code, out, err = run(
+        capsys, "--config", config, "silence", "expire", "810ccf7f-c957-474a-b383-7e76d66a4d3b", "--yes"
+    )
     assert code == 1 and "no silence with id 810ccf7f-c957-474a-b383-7e76d66a4d3b" in err
 
 

@@ -16,7 +16,16 @@ import pytest
 from tests.support.servers import REPO
 from zeta_tui.cli import main
 from zeta_tui.config.loader import parse_config
-from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, HttpBackendConfig, LabelsConfig, LogsConfig, MetricsConfig, PrometheusConfig, ZetaConfig
+from zeta_tui.config.models import (
+    AlertmanagerConfig,
+    ContextConfig,
+    HttpBackendConfig,
+    LabelsConfig,
+    LogsConfig,
+    MetricsConfig,
+    PrometheusConfig,
+    ZetaConfig,
+)
 from zeta_tui.config.starter import STARTER_TOML
 
 
@@ -52,27 +61,58 @@ GOOD = """\
 
 # (name, file text, fragments every one of which must be in stderr)
 MISTAKES = [
-    ("bad TOML shows the line", '[contexts.prod]\nrefresh_seconds = 10\nnamespace = "prod\n', ["not valid TOML", "line 3", 'namespace = "prod']),
+    (
+        "bad TOML shows the line",
+        '[contexts.prod]\nrefresh_seconds = 10\nnamespace = "prod\n',
+        ["not valid TOML", "line 3", 'namespace = "prod'],
+    ),
     ("unknown key", 'default_contxt = "prod"\n', ["unknown key 'default_contxt'", "did you mean 'default_context'?"]),
     (
         "unknown nested key",
         '[contexts.prod.prometheus]\nurll = "http://127.0.0.1:9090"\n',
-        ["contexts.prod.prometheus.urll: unknown key 'urll'", "did you mean 'url'?", "contexts.prod.prometheus.url: required but missing"],
+        [
+            "contexts.prod.prometheus.urll: unknown key 'urll'",
+            "did you mean 'url'?",
+            "contexts.prod.prometheus.url: required but missing",
+        ],
     ),
     (
         "unknown key in a context",
-        '[contexts.prod]\nrefresh_second = 5\n',
+        "[contexts.prod]\nrefresh_second = 5\n",
         ["contexts.prod.refresh_second: unknown key", "did you mean 'refresh_seconds'?"],
     ),
-    ("wrong type", '[contexts.prod]\nrefresh_seconds = "fast"\n', ["contexts.prod.refresh_seconds", "valid number", "'fast'", "How often panes refresh"]),
-    ("out of range", '[contexts.prod]\nrefresh_seconds = 0\n', ["contexts.prod.refresh_seconds", "greater than or equal to 1"]),
-    ("bad URL without scheme", '[contexts.prod.prometheus]\nurl = "prometheus:9090"\n', ["contexts.prod.prometheus.url", "'prometheus:9090' is not an http/https URL", "https://host:9090"]),
-    ("bad URL without host", '[contexts.prod.prometheus]\nurl = "http://"\n', ["contexts.prod.prometheus.url", "has no host name"]),
-    ("bad URL port", '[contexts.prod.prometheus]\nurl = "http://prom:99999"\n', ["contexts.prod.prometheus.url", "not a valid URL"]),
+    (
+        "wrong type",
+        '[contexts.prod]\nrefresh_seconds = "fast"\n',
+        ["contexts.prod.refresh_seconds", "valid number", "'fast'", "How often panes refresh"],
+    ),
+    (
+        "out of range",
+        "[contexts.prod]\nrefresh_seconds = 0\n",
+        ["contexts.prod.refresh_seconds", "greater than or equal to 1"],
+    ),
+    (
+        "bad URL without scheme",
+        '[contexts.prod.prometheus]\nurl = "prometheus:9090"\n',
+        ["contexts.prod.prometheus.url", "'prometheus:9090' is not an http/https URL", "https://host:9090"],
+    ),
+    (
+        "bad URL without host",
+        '[contexts.prod.prometheus]\nurl = "http://"\n',
+        ["contexts.prod.prometheus.url", "has no host name"],
+    ),
+    (
+        "bad URL port",
+        '[contexts.prod.prometheus]\nurl = "http://prom:99999"\n',
+        ["contexts.prod.prometheus.url", "not a valid URL"],
+    ),
     (
         "missing env var is named",
         '[contexts.prod.prometheus]\nurl = "http://127.0.0.1:9090"\nbearer_token = "${ZETA_TEST_UNSET_TOKEN}"\n',
-        ["contexts.prod.prometheus.bearer_token: environment variable ZETA_TEST_UNSET_TOKEN is not set", "export ZETA_TEST_UNSET_TOKEN="],
+        [
+            "contexts.prod.prometheus.bearer_token: environment variable ZETA_TEST_UNSET_TOKEN is not set",
+            "export ZETA_TEST_UNSET_TOKEN=",
+        ],
     ),
     (
         "bearer_token and bearer_token_file",
@@ -92,15 +132,27 @@ MISTAKES = [
     (
         "ca_file missing",
         '[contexts.prod.prometheus]\nurl = "https://127.0.0.1:9090"\nca_file = "certs/missing-ca.pem"\n',
-        ["contexts.prod.prometheus.ca_file: file", "missing-ca.pem' does not exist", "relative paths are read from the config file's directory"],
+        [
+            "contexts.prod.prometheus.ca_file: file",
+            "missing-ca.pem' does not exist",
+            "relative paths are read from the config file's directory",
+        ],
     ),
     (
         "a label name Prometheus cannot have",
         '[contexts.prod.labels]\nservice = "app name"\n',
         ["contexts.prod.labels.service: 'app name' is not a Prometheus label name", "not starting with a digit"],
     ),
-    ("a metric name with a dash", '[contexts.prod.metrics]\nlatency = "http-latency"\n', ["contexts.prod.metrics.latency: 'http-latency' is not a Prometheus metric name"]),
-    ("bad context name", '[contexts."prod cluster".prometheus]\nurl = "http://127.0.0.1:9090"\n', ["contexts: name 'prod cluster' is not allowed"]),
+    (
+        "a metric name with a dash",
+        '[contexts.prod.metrics]\nlatency = "http-latency"\n',
+        ["contexts.prod.metrics.latency: 'http-latency' is not a Prometheus metric name"],
+    ),
+    (
+        "bad context name",
+        '[contexts."prod cluster".prometheus]\nurl = "http://127.0.0.1:9090"\n',
+        ["contexts: name 'prod cluster' is not allowed"],
+    ),
 ]
 
 
@@ -166,7 +218,13 @@ def test_subprocess_exit_status_is_2(tmp_path) -> None:
     """The real entry point, as a shell sees it."""
     path = write(tmp_path, '[contexts.prod.prometheus]\nurll = "x"\n')
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "--config", str(path), "config", "validate"], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zeta_tui.cli", "--config", str(path), "config", "validate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "did you mean 'url'?" in proc.stderr
 
@@ -253,7 +311,14 @@ def test_contexts_lists_default_production_and_redacted_urls(tmp_path, capsys, m
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["NAME", "PRODUCTION", "READ-ONLY", "PROMETHEUS", "ALERTMANAGER"]
-    assert lines[1].split() == ["*", "prod", "yes", "yes", "https://prometheus.internal:9090", "https://alertmanager.internal:9093"]
+    assert lines[1].split() == [
+        "*",
+        "prod",
+        "yes",
+        "yes",
+        "https://prometheus.internal:9090",
+        "https://alertmanager.internal:9093",
+    ]
     assert lines[2].split() == ["dev", "no", "no", "http://127.0.0.1:9090", "-"]
     assert "url-PASSWORD-555" not in out
 
@@ -284,11 +349,25 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("model", [ZetaConfig, ContextConfig, HttpBackendConfig, PrometheusConfig, AlertmanagerConfig, LogsConfig, LabelsConfig, MetricsConfig])
+@pytest.mark.parametrize(
+    "model",
+    [
+        ZetaConfig,
+        ContextConfig,
+        HttpBackendConfig,
+        PrometheusConfig,
+        AlertmanagerConfig,
+        LogsConfig,
+        LabelsConfig,
+        MetricsConfig,
+    ],
+)
 def test_starter_shows_every_field(model) -> None:
     for name in model.model_fields:
         as_key, as_table = f"{name} =", f".{name}]"  # tables appear as [contexts.x.prometheus]
-        assert as_key in STARTER_TOML or as_table in STARTER_TOML or f"[{name}." in STARTER_TOML, f"{model.__name__}.{name} has no example in the starter file"
+        assert as_key in STARTER_TOML or as_table in STARTER_TOML or f"[{name}." in STARTER_TOML, (
+            f"{model.__name__}.{name} has no example in the starter file"
+        )
 
 
 def test_starter_production_example_validates_once_uncommented(tmp_path, monkeypatch) -> None:
@@ -316,4 +395,6 @@ def test_validate_warns_about_insecure_skip_verify(tmp_path, capsys) -> None:
     path = write(tmp_path, '[contexts.lab.prometheus]\nurl = "https://h:1"\ninsecure_skip_verify = true\n')
     code, out, err = run(capsys, "--config", str(path), "config", "validate")
     assert code == 0 and out.startswith("OK: 1 context")
-    assert err == "warning: contexts.lab.prometheus.insecure_skip_verify is true: the server certificate is not checked\n"
+    assert (
+        err == "warning: contexts.lab.prometheus.insecure_skip_verify is true: the server certificate is not checked\n"
+    )

@@ -9,11 +9,13 @@ import pytest
 
 pytest.importorskip("chdb", reason="these tests read the world's logs from an embedded ClickHouse (pip install chdb)")
 
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.cli import main  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
+from datetime import UTC
+
+from tests.support.world import SEED, T0
+from zeta_tui.cli import main
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS
 START = END - 600
@@ -46,10 +48,14 @@ def _window(config: str) -> list[str]:
 def test_errors_of_one_tenant_as_json_equal_an_independent_filter(world_logs, capsys) -> None:
     config, requests = world_logs
     tenant = next(r.tenant_id for r in requests if r.level == "ERROR")
-    code, out, err = _run(capsys, *_window(config), f'level:ERROR AND tenant_id:"{tenant}"', "--json", "--limit", "10000")
+    code, out, err = _run(
+        capsys, *_window(config), f'level:ERROR AND tenant_id:"{tenant}"', "--json", "--limit", "10000"
+    )
     assert code == 0, err
     printed = [json.loads(line) for line in out.splitlines()]
-    expected = sorted((r for r in requests if r.level == "ERROR" and r.tenant_id == tenant), key=lambda r: r.timestamp_ns)
+    expected = sorted(
+        (r for r in requests if r.level == "ERROR" and r.tenant_id == tenant), key=lambda r: r.timestamp_ns
+    )
     assert [p["trace_id"] for p in printed] == [r.trace_id for r in expected]
     assert all(p["status_code"] >= 500 for p in printed)
     timestamps = [p["timestamp"] for p in printed]
@@ -70,7 +76,9 @@ def test_limit_keeps_the_newest_and_pii_is_masked_unless_revealed(world_logs, ca
 
 def test_text_output_is_one_line_per_record(world_logs, capsys) -> None:
     config, requests = world_logs
-    code, out, _ = _run(capsys, *_window(config), 'endpoint:"/api/v1/auth/login" AND status_code:401', "--limit", "10000")
+    code, out, _ = _run(
+        capsys, *_window(config), 'endpoint:"/api/v1/auth/login" AND status_code:401', "--limit", "10000"
+    )
     expected = [r for r in requests if r.endpoint == "/api/v1/auth/login" and r.status_code == 401]
     assert code == 0 and len(out.splitlines()) == len(expected)
     if expected:
@@ -108,15 +116,18 @@ def test_check_probes_an_embedded_log_store(world_logs, capsys) -> None:
 
 
 def test_nothing_matching_says_no_records_on_stderr_and_exits_0(world_logs, capsys) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     config, requests = world_logs
     assert not any(r.tenant_id == "tenant_nobody" for r in requests)
     code, out, err = _run(capsys, *_window(config), 'tenant_id:"tenant_nobody"', "--json")
     assert (code, out) == (0, "")  # stdout stays clean for jq; the status says the search ran
-    start = datetime.fromtimestamp(START, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = datetime.fromtimestamp(END + 1, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert err.strip() == f'no records match tenant_id:"tenant_nobody" in clickhouse at chdb:{_store(config)}, table default.otel_logs, from {start} to {end}'
+    start = datetime.fromtimestamp(START, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = datetime.fromtimestamp(END + 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (
+        err.strip()
+        == f'no records match tenant_id:"tenant_nobody" in clickhouse at chdb:{_store(config)}, table default.otel_logs, from {start} to {end}'
+    )
     code, out, err = _run(capsys, *_window(config), "level:ERROR")
     assert code == 0 and out and "no records" not in err
 

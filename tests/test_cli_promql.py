@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,11 @@ def test_instant_vector_table(capsys, config) -> None:
 def test_instant_json(capsys, config) -> None:
     code, out, _ = promql(capsys, config, "vector(42)", "--at", str(AT), "--json")
     assert code == 0
-    assert json.loads(out) == {"resultType": "vector", "result": [{"labels": {}, "time": AT, "value": "42"}], "warnings": []}
+    assert json.loads(out) == {
+        "resultType": "vector",
+        "result": [{"labels": {}, "time": AT, "value": "42"}],
+        "warnings": [],
+    }
 
 
 def _expected_times(range_s: int, step_s: int) -> list[int]:
@@ -66,11 +70,15 @@ def test_range_summary(capsys, config) -> None:
 
 
 def test_range_samples(capsys, config) -> None:
-    code, out, _ = promql(capsys, config, "vector(time())", "--range", "1m", "--step", "20s", "--at", str(AT), "--samples")
+    code, out, _ = promql(
+        capsys, config, "vector(time())", "--range", "1m", "--step", "20s", "--at", str(AT), "--samples"
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "{}"
-    expected = [[datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), str(t)] for t in _expected_times(60, 20)]
+    expected = [
+        [datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), str(t)] for t in _expected_times(60, 20)
+    ]
     assert [line.split() for line in lines[1:]] == expected
 
 
@@ -136,7 +144,15 @@ def test_warnings_go_to_stderr(capsys, tmp_path, httpserver: HTTPServer) -> None
 
 
 def test_formatting_helpers() -> None:
-    assert [format_value(v) for v in (42.0, 0.1, -3.0, math.nan, math.inf, -math.inf, 1e20)] == ["42", "0.1", "-3", "NaN", "+Inf", "-Inf", "1e+20"]
+    assert [format_value(v) for v in (42.0, 0.1, -3.0, math.nan, math.inf, -math.inf, 1e20)] == [
+        "42",
+        "0.1",
+        "-3",
+        "NaN",
+        "+Inf",
+        "-Inf",
+        "1e+20",
+    ]
     assert format_value(1 / 3, 6) == "0.333333" and format_value(1 / 3) == repr(1 / 3)
     assert format_labels({"__name__": "up", "job": 'a"b', "instance": "i"}) == 'up{instance="i", job="a\\"b"}'
     assert format_labels({"__name__": "up"}) == "up"

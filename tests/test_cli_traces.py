@@ -12,9 +12,9 @@ from pytest_httpserver import HTTPServer
 
 pytest.importorskip("chdb", reason="these tests read the world's traces from an embedded ClickHouse (pip install chdb)")
 
-from tests.support.servers import real_fixture  # noqa: E402
-from tests.support.world_store import END, WorldStore  # noqa: E402
-from zeta_tui.cli import main  # noqa: E402
+from tests.support.servers import real_fixture
+from tests.support.world_store import END, WorldStore
+from zeta_tui.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def test_trace_json_equals_the_generated_trace(world, capsys) -> None:
     expected = store.spans(request)
     assert doc["trace_id"] == request.trace_id and doc["span_count"] == len(expected)
     assert sorted((s["span_id"], s["parent_id"], s["duration_ns"]) for s in doc["spans"]) == sorted(
-        (s.span_id, s.parent_id, s.duration_ns) for s in expected)
+        (s.span_id, s.parent_id, s.duration_ns) for s in expected
+    )
     root = min(expected, key=lambda s: s.start_ns)
     assert doc["duration_ns"] == max(s.end_ns for s in expected) - root.start_ns
     assert sum(seg["duration_ns"] for seg in doc["critical_path"]) == doc["duration_ns"]
@@ -62,14 +63,35 @@ def test_trace_text_waterfall(world, capsys, monkeypatch) -> None:
 
 def test_traces_search_lists_the_slow_ones(world, capsys) -> None:
     config, store = world
-    code, out, err = _run(capsys, "--config", config, "traces", "--service", "backend-api", "--min-duration", "2s",
-                          "--from", str(END - 300), "--to", str(END), "--limit", "1000", "--json")
+    code, out, err = _run(
+        capsys,
+        "--config",
+        config,
+        "traces",
+        "--service",
+        "backend-api",
+        "--min-duration",
+        "2s",
+        "--from",
+        str(END - 300),
+        "--to",
+        str(END),
+        "--limit",
+        "1000",
+        "--json",
+    )
     assert code == 0, err
     got = {json.loads(line)["trace_id"] for line in out.splitlines()}
     # Jaeger's meaning: one backend-api span of at least 2 s that starts inside the window.
     lo, hi = (END - 300) * 10**9, END * 10**9
-    expected = {r.trace_id for r in store.requests
-                if any(s.service == "backend-api" and s.duration_ns >= 2_000_000_000 and lo <= s.start_ns <= hi for s in store.spans(r))}
+    expected = {
+        r.trace_id
+        for r in store.requests
+        if any(
+            s.service == "backend-api" and s.duration_ns >= 2_000_000_000 and lo <= s.start_ns <= hi
+            for s in store.spans(r)
+        )
+    }
     assert got == expected and 0 < len(got) < 1000  # under the limit: the whole answer
 
 
@@ -91,9 +113,13 @@ def test_trace_from_jaeger_v3(httpserver: HTTPServer, tmp_path, capsys) -> None:
     raw = real_fixture("jaeger/v3-otlp-hotrod-40span-trace.json")
     trace_id = re.search(rb'"traceId":\s*"([0-9a-fA-F]+)"', raw).group(1).decode()
     httpserver.expect_request("/api/v3/services").respond_with_json({"services": ["frontend"]})
-    httpserver.expect_request(f"/api/v3/traces/{trace_id.lower()}").respond_with_data(raw, content_type="application/json")
+    httpserver.expect_request(f"/api/v3/traces/{trace_id.lower()}").respond_with_data(
+        raw, content_type="application/json"
+    )
     config = tmp_path / "zeta.toml"
-    config.write_text(f'default_context = "j"\n[contexts.j.traces]\nkind = "jaeger"\nurl = "{httpserver.url_for("/").rstrip("/")}"\n')
+    config.write_text(
+        f'default_context = "j"\n[contexts.j.traces]\nkind = "jaeger"\nurl = "{httpserver.url_for("/").rstrip("/")}"\n'
+    )
     code, out, err = _run(capsys, "--config", str(config), "trace", trace_id, "--json")
     assert code == 0, err
     doc = json.loads(out)

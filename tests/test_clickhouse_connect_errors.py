@@ -29,8 +29,10 @@ from zeta_tui.cli import main
 from zeta_tui.config.models import ClickHouseConfig
 from zeta_tui.errors import BackendAuthError, BackendUnavailable
 
-AUTH_FAILED = ("Code: 516. DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such "
-               "name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))\n")
+AUTH_FAILED = (
+    "Code: 516. DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such "
+    "name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))\n"
+)
 
 
 def _ask(cfg: ClickHouseConfig):
@@ -40,6 +42,7 @@ def _ask(cfg: ClickHouseConfig):
             return await source.query("SELECT 1")
         finally:
             await source.close()
+
     return asyncio.run(go())
 
 
@@ -65,8 +68,9 @@ def tls_server():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(files.server_cert), str(files.server_key))
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=ctx)
-    server.expect_request(re.compile(".*")).respond_with_data(AUTH_FAILED, status=403,
-                                                              headers={"X-ClickHouse-Exception-Code": "516"})
+    server.expect_request(re.compile(".*")).respond_with_data(
+        AUTH_FAILED, status=403, headers={"X-ClickHouse-Exception-Code": "516"}
+    )
     server.start()
     yield server, files
     server.clear()
@@ -93,9 +97,12 @@ def test_with_ca_file_the_handshake_passes_and_the_server_answers(tls_server) ->
 @pytest.mark.parametrize("status", [403, 516])
 def test_a_wrong_password_is_an_auth_error_with_clickhouse_words(httpserver: HTTPServer, status: int) -> None:
     """A stand-in for a ClickHouse server rejecting the login (see the module docstring): not a real server."""
-    httpserver.expect_request(re.compile(".*")).respond_with_data(AUTH_FAILED, status=status,
-                                                                  headers={"X-ClickHouse-Exception-Code": "516"})
-    cfg = ClickHouseConfig(url=httpserver.url_for("/").rstrip("/"), username="zeta", password="wrong", timeout_seconds=5)
+    httpserver.expect_request(re.compile(".*")).respond_with_data(
+        AUTH_FAILED, status=status, headers={"X-ClickHouse-Exception-Code": "516"}
+    )
+    cfg = ClickHouseConfig(
+        url=httpserver.url_for("/").rstrip("/"), username="zeta", password="wrong", timeout_seconds=5
+    )
     with pytest.raises(BackendAuthError) as err:
         _ask(cfg)
     assert err.value.message.startswith("Code: 516. DB::Exception: default: Authentication failed")

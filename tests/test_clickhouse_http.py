@@ -25,17 +25,23 @@ from pytest_httpserver import HTTPServer
 
 pytest.importorskip("chdb", reason="the stand-in answers from chdb (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_store import AnalyticsDatabase  # noqa: E402
-from tests.support.clickhouse_http import ClickHouseStandIn  # noqa: E402
-from tests.support.faults import fault_backend  # noqa: E402
-from tests.support.servers import silent_server  # noqa: E402
-from zeta_tui.backends.analytics import AnalyticsSource  # noqa: E402
-from zeta_tui.backends.clickhouse_engine import ClickHouseEngine  # noqa: E402
-from zeta_tui.backends.usage_rollup import RollupInit  # noqa: E402
-from zeta_tui.config.models import ClickHouseConfig  # noqa: E402
-from zeta_tui.errors import (AnswerTooLarge, BackendAuthError, BackendTimeout, BackendUnavailable,  # noqa: E402
-                             QueryCancelled, QueryError)
+from tests.support import usage_rows as edge
+from tests.support.analytics_store import AnalyticsDatabase
+from tests.support.clickhouse_http import ClickHouseStandIn
+from tests.support.faults import fault_backend
+from tests.support.servers import silent_server
+from zeta_tui.backends.analytics import AnalyticsSource
+from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
+from zeta_tui.backends.usage_rollup import RollupInit
+from zeta_tui.config.models import ClickHouseConfig
+from zeta_tui.errors import (
+    AnswerTooLarge,
+    BackendAuthError,
+    BackendTimeout,
+    BackendUnavailable,
+    QueryCancelled,
+    QueryError,
+)
 
 TODAY = edge.LAST_DAY
 MiB = 1024 * 1024
@@ -70,6 +76,7 @@ def ask(cfg: ClickHouseConfig, work):
             return await work(source)
         finally:
             await source.close()
+
     return asyncio.run(go())
 
 
@@ -83,9 +90,15 @@ def test_a_query_sends_the_sql_parameters_and_read_only_limits_outside_the_sql(s
     result = ask(cfg, lambda s: s.query(sql, {"t": "it's a\ttab"}, query_id="q_1"))
     [sent] = server.requests[before:]
     assert (sent.sql, sent.params, sent.database, sent.query_id) == (sql, {"t": "it's a\\ttab"}, db.database, "q_1")
-    assert sent.settings == {"readonly": "1", "max_execution_time": "8", "limit": "5", "max_result_rows": "5",
-                             "max_result_bytes": str(5 * MiB), "result_overflow_mode": "throw",
-                             "cancel_http_readonly_queries_on_client_close": "1"}
+    assert sent.settings == {
+        "readonly": "1",
+        "max_execution_time": "8",
+        "limit": "5",
+        "max_result_rows": "5",
+        "max_result_bytes": str(5 * MiB),
+        "result_overflow_mode": "throw",
+        "cancel_http_readonly_queries_on_client_close": "1",
+    }
     assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"reader:s3cret-pw").decode()
     # the engine read the parameter back as it was given, tab included
     assert result.rows == [(i, "it's a\ttab") for i in range(4)] and result.truncated
@@ -105,9 +118,16 @@ def test_the_server_path_answers_what_the_embedded_path_answers(server, db) -> N
     for sql in sqls:
         here = ask(db.config(), lambda s: s.query(sql))
         there = ask(server_config(server, db), lambda s: s.query(sql))
-        assert (there.columns, there.types, there.rows, there.truncated) == (here.columns, here.types, here.rows, here.truncated), sql
-    named = [ask(cfg, lambda s: s.named("top_tenants", {"days": "31", "limit": "5"}, today=TODAY))
-             for cfg in (db.config(), server_config(server, db))]
+        assert (there.columns, there.types, there.rows, there.truncated) == (
+            here.columns,
+            here.types,
+            here.rows,
+            here.truncated,
+        ), sql
+    named = [
+        ask(cfg, lambda s: s.named("top_tenants", {"days": "31", "limit": "5"}, today=TODAY))
+        for cfg in (db.config(), server_config(server, db))
+    ]
     assert named[0].rows == named[1].rows and len(named[0].rows) == 5
 
 
@@ -122,7 +142,9 @@ def test_clickhouse_itself_refuses_a_write_sent_to_the_server(server, db) -> Non
 
 def test_a_running_query_is_cancelled_with_kill_query_on_its_own_request(server, db) -> None:
     async def go(source):
-        task = asyncio.create_task(source.query("SELECT count() FROM numbers(1000000000000)", query_id="zeta_http_cancel"))
+        task = asyncio.create_task(
+            source.query("SELECT count() FROM numbers(1000000000000)", query_id="zeta_http_cancel")
+        )
         await asyncio.sleep(0.7)
         assert not task.done()
         started = time.monotonic()
@@ -151,8 +173,10 @@ def test_a_wrong_password_is_not_authorised_with_clickhouse_words(server, db) ->
 def test_init_creates_the_schema_through_the_server(server, tmp_path) -> None:
     fresh = AnalyticsDatabase(tmp_path, fresh=False)
     try:
-        writer = ClickHouseEngine(ClickHouseConfig(url=server.url.replace("http://", "http://reader:s3cret-pw@"),
-                                                   database=fresh.database), "clickhouse").writer()
+        writer = ClickHouseEngine(
+            ClickHouseConfig(url=server.url.replace("http://", "http://reader:s3cret-pw@"), database=fresh.database),
+            "clickhouse",
+        ).writer()
         try:
             report = RollupInit(writer, fresh.database, settle_s=0).run()
         finally:
@@ -165,16 +189,23 @@ def test_init_creates_the_schema_through_the_server(server, tmp_path) -> None:
 
 # --- the words of a failure ---------------------------------------------------------------
 
-UNKNOWN_TABLE = ("Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))\n"
-                 "0. DB::Exception::Exception(...) @ 0x000000000c1e7c3b\n1. DB::IDatabase::getTable(...) @ 0x0000000010f2a9c1\n")
-THROW_IF = ("Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero: while executing "
-            "'FUNCTION throwIf(equals(number, 2) :: 1) -> throwIf(equals(number, 2)) UInt8 : 2'. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) "
-            "(version 24.8.4.13 (official build))\n")
+UNKNOWN_TABLE = (
+    "Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))\n"
+    "0. DB::Exception::Exception(...) @ 0x000000000c1e7c3b\n1. DB::IDatabase::getTable(...) @ 0x0000000010f2a9c1\n"
+)
+THROW_IF = (
+    "Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero: while executing "
+    "'FUNCTION throwIf(equals(number, 2) :: 1) -> throwIf(equals(number, 2)) UInt8 : 2'. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) "
+    "(version 24.8.4.13 (official build))\n"
+)
 
 
-def failing(httpserver: HTTPServer, body: str | bytes, status: int = 200, headers: dict | None = None, **cfg) -> Exception:
-    httpserver.expect_request(re.compile(".*")).respond_with_data(body, status=status, headers=headers or {},
-                                                                  content_type=(headers or {}).get("Content-Type", "text/plain"))
+def failing(
+    httpserver: HTTPServer, body: str | bytes, status: int = 200, headers: dict | None = None, **cfg
+) -> Exception:
+    httpserver.expect_request(re.compile(".*")).respond_with_data(
+        body, status=status, headers=headers or {}, content_type=(headers or {}).get("Content-Type", "text/plain")
+    )
     config = ClickHouseConfig(url=httpserver.url_for("/").rstrip("/"), timeout_seconds=5, **cfg)
     with pytest.raises(Exception) as err:
         ask(config, lambda s: s.query("SELECT * FROM x"))
@@ -184,23 +215,37 @@ def failing(httpserver: HTTPServer, body: str | bytes, status: int = 200, header
 def test_a_clickhouse_exception_is_its_own_first_sentence(httpserver: HTTPServer) -> None:
     err = failing(httpserver, UNKNOWN_TABLE, 404, {"X-ClickHouse-Exception-Code": "60"})
     assert isinstance(err, QueryError)
-    assert err.message == "Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))"
+    assert (
+        err.message
+        == "Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))"
+    )
     assert "clickhouse.database" in err.hint
 
 
 def test_a_long_exception_is_cut_to_one_short_line(httpserver: HTTPServer) -> None:
-    long = "Code: 62. DB::Exception: Syntax error: failed at position 8 (" + "x" * 2000 + "): expected one of ...\nstack\n"
+    long = (
+        "Code: 62. DB::Exception: Syntax error: failed at position 8 (" + "x" * 2000 + "): expected one of ...\nstack\n"
+    )
     err = failing(httpserver, long, 400, {"X-ClickHouse-Exception-Code": "62"})
     assert isinstance(err, QueryError) and "\n" not in err.message
-    assert err.message.startswith("Code: 62. DB::Exception: Syntax error") and len(err.message) <= 301 and err.message.endswith("…")
+    assert (
+        err.message.startswith("Code: 62. DB::Exception: Syntax error")
+        and len(err.message) <= 301
+        and err.message.endswith("…")
+    )
 
 
-@pytest.mark.parametrize("body", [
-    # the query failed after its first rows were sent: the sentence ends a 200 answer ...
-    '{\n\t"meta": [{"name": "number", "type": "UInt64"}],\n\t"data":\n\t[\n\t\t["0"],\n\t\t["1"],\n' + THROW_IF,
-    # ... or, on servers that write it into the format, an "exception" member
-    '{"meta": [{"name": "number", "type": "UInt64"}], "data": [["0"], ["1"]], "exception": ' + json.dumps(THROW_IF) + "}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the query failed after its first rows were sent: the sentence ends a 200 answer ...
+        '{\n\t"meta": [{"name": "number", "type": "UInt64"}],\n\t"data":\n\t[\n\t\t["0"],\n\t\t["1"],\n' + THROW_IF,
+        # ... or, on servers that write it into the format, an "exception" member
+        '{"meta": [{"name": "number", "type": "UInt64"}], "data": [["0"], ["1"]], "exception": '
+        + json.dumps(THROW_IF)
+        + "}",
+    ],
+)
 def test_a_query_failing_mid_answer_says_clickhouse_sentence(httpserver: HTTPServer, body: str) -> None:
     err = failing(httpserver, body, 200, {"Content-Type": "application/json"})
     assert isinstance(err, QueryError) and err.message.startswith("Code: 395. DB::Exception: Value passed to 'throwIf'")
@@ -208,8 +253,11 @@ def test_a_query_failing_mid_answer_says_clickhouse_sentence(httpserver: HTTPSer
 
 
 def test_an_html_error_page_is_one_line_by_its_title(httpserver: HTTPServer) -> None:
-    page = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{}</style></head><body><h1>502 Bad Gateway</h1>"
-            + "<p>upstream</p>" * 200 + "</body></html>")
+    page = (
+        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{}</style></head><body><h1>502 Bad Gateway</h1>"
+        + "<p>upstream</p>" * 200
+        + "</body></html>"
+    )
     err = failing(httpserver, page, 502, {"Content-Type": "text/html"})
     assert isinstance(err, BackendUnavailable) and err.message == "HTTP 502: an HTML page: 502 Bad Gateway"
     assert "clickhouse.url" in err.hint
@@ -228,11 +276,14 @@ def test_an_answer_in_the_querys_own_format_is_named(server, db) -> None:
     assert "FORMAT CSV" in err.value.message and "remove FORMAT" in err.value.hint
 
 
-@pytest.mark.parametrize(("cfg", "said"), [
-    ({}, "zeta sent no credentials"),
-    ({"username": "zeta", "password": "pw-never-shown"}, "refused the credentials zeta sent"),
-    ({"bearer_token": "tok-never-shown"}, "refused the credentials zeta sent"),
-])
+@pytest.mark.parametrize(
+    ("cfg", "said"),
+    [
+        ({}, "zeta sent no credentials"),
+        ({"username": "zeta", "password": "pw-never-shown"}, "refused the credentials zeta sent"),
+        ({"bearer_token": "tok-never-shown"}, "refused the credentials zeta sent"),
+    ],
+)
 def test_401_and_403_without_a_clickhouse_code_are_not_authorised(httpserver: HTTPServer, cfg, said) -> None:
     for status in (401, 403):
         httpserver.clear()
@@ -252,8 +303,15 @@ def test_an_answer_over_the_cap_stops_being_read(db) -> None:
     with pytest.raises(AnswerTooLarge) as err:
         ask(cfg, lambda s: s.query("SELECT 1"))
     assert time.monotonic() - started < 5
-    assert err.value.message == "ClickHouse's answer is over the 1 MiB cap (more than 1 MiB had come); the read stopped there"
-    assert err.value.where == huge.url() and "a LIMIT" in err.value.hint and "clickhouse.max_response_bytes" in err.value.hint
+    assert (
+        err.value.message
+        == "ClickHouse's answer is over the 1 MiB cap (more than 1 MiB had come); the read stopped there"
+    )
+    assert (
+        err.value.where == huge.url()
+        and "a LIMIT" in err.value.hint
+        and "clickhouse.max_response_bytes" in err.value.hint
+    )
 
 
 def test_a_hung_server_is_a_timeout_within_timeout_seconds() -> None:
@@ -267,6 +325,7 @@ def test_a_hung_server_is_a_timeout_within_timeout_seconds() -> None:
 
 def test_the_requests_of_one_action_share_one_deadline(httpserver: HTTPServer) -> None:
     """Each answer takes 0.8 s against a 1.5 s timeout: alone each is in time, the second of one action is not."""
+
     def slow(request):
         from werkzeug import Response
 
@@ -274,7 +333,9 @@ def test_the_requests_of_one_action_share_one_deadline(httpserver: HTTPServer) -
         return Response('{"meta": [{"name": "1", "type": "UInt8"}], "data": [[1]]}', content_type="application/json")
 
     httpserver.expect_request(re.compile(".*")).respond_with_handler(slow)
-    engine = ClickHouseEngine(ClickHouseConfig(url=httpserver.url_for("/").rstrip("/"), timeout_seconds=1.5), "clickhouse")
+    engine = ClickHouseEngine(
+        ClickHouseConfig(url=httpserver.url_for("/").rstrip("/"), timeout_seconds=1.5), "clickhouse"
+    )
 
     async def two(in_one_action: bool):
         try:
@@ -298,11 +359,18 @@ def test_zeta_sql_facing_300_mb_stays_small_and_fails_with_the_cap(tmp_path) -> 
     huge = fault_backend(f"huge/{300 * MiB}")
     config = tmp_path / "zeta.toml"
     config.write_text(f'[contexts.x.clickhouse]\nurl = "{huge.url()}"\ntimeout_seconds = 10\n')
-    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-             "print(r.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout + r.stderr)")
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(r.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout + r.stderr)"
+    )
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "zeta_tui.cli", "--config", str(config), "sql", "SELECT 1"],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "zeta_tui.cli", "--config", str(config), "sql", "SELECT 1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     took = time.monotonic() - started
     code, peak_kib, output = done.stdout.split("\n", 2)
     assert int(code) == 1, output
@@ -312,14 +380,18 @@ def test_zeta_sql_facing_300_mb_stays_small_and_fails_with_the_cap(tmp_path) -> 
 
 
 def test_a_read_only_profile_refusing_zetas_limits_says_what_to_change(httpserver: HTTPServer) -> None:
-    sentence = ("Code: 164. DB::Exception: Cannot modify 'max_execution_time' setting in readonly mode. (READONLY) "
-                "(version 24.8.4.13 (official build))\n")
+    sentence = (
+        "Code: 164. DB::Exception: Cannot modify 'max_execution_time' setting in readonly mode. (READONLY) "
+        "(version 24.8.4.13 (official build))\n"
+    )
     err = failing(httpserver, sentence, 500, {"X-ClickHouse-Exception-Code": "164"}, username="ro", password="pw")
     assert isinstance(err, QueryError) and err.message == sentence.strip()
     assert "readonly = 2" in err.hint
 
 
-@pytest.mark.parametrize("body", ['{"meta": [1, 2], "data": [[1, 2]]}', '{"meta": {"name": "x"}, "data": []}', "[1, 2, 3]"])
+@pytest.mark.parametrize(
+    "body", ['{"meta": [1, 2], "data": [[1, 2]]}', '{"meta": {"name": "x"}, "data": []}', "[1, 2, 3]"]
+)
 def test_json_that_is_not_a_clickhouse_result_is_named(httpserver: HTTPServer, body: str) -> None:
     err = failing(httpserver, body, 200, {"Content-Type": "application/json"})
     assert isinstance(err, BackendUnavailable) and err.message.startswith("the answer is not a ClickHouse result")

@@ -17,7 +17,14 @@ from zeta_tui.errors import ConfigError
 
 @pytest.mark.parametrize(
     "production, read_only, expected",
-    [(True, None, True), (True, False, False), (True, True, True), (False, None, False), (False, True, True), (False, False, False)],
+    [
+        (True, None, True),
+        (True, False, False),
+        (True, True, True),
+        (False, None, False),
+        (False, True, True),
+        (False, False, False),
+    ],
 )
 def test_production_implies_read_only_unless_explicitly_false(production, read_only, expected) -> None:
     raw: dict = {"production": production}
@@ -52,7 +59,11 @@ def test_relative_files_are_read_from_the_config_directory(tmp_path) -> None:
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "ca.pem").write_text("x")
     (tmp_path / "token").write_text("t")
-    raw = {"contexts": {"p": {"prometheus": {"url": "https://h:1", "ca_file": "certs/ca.pem", "bearer_token_file": "token"}}}}
+    raw = {
+        "contexts": {
+            "p": {"prometheus": {"url": "https://h:1", "ca_file": "certs/ca.pem", "bearer_token_file": "token"}}
+        }
+    }
     prom = _cfg(raw, base_dir=tmp_path).contexts["p"].prometheus
     assert prom is not None
     assert prom.ca_file == str(tmp_path / "certs" / "ca.pem")
@@ -60,7 +71,11 @@ def test_relative_files_are_read_from_the_config_directory(tmp_path) -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    raw = {"contexts": {"p": {"refresh_seconds": "x", "prometheus": {"url": "ftp://h"}, "alertmanager": {"ulr": "http://h"}}}}
+    raw = {
+        "contexts": {
+            "p": {"refresh_seconds": "x", "prometheus": {"url": "ftp://h"}, "alertmanager": {"ulr": "http://h"}}
+        }
+    }
     with pytest.raises(ConfigError) as info:
         _cfg(raw)
     text = info.value.message
@@ -90,7 +105,11 @@ def test_rendered_starter_like_config_reparses_to_the_same_config(monkeypatch) -
                 "production": True,
                 "refresh_seconds": 15,
                 "services": ["api", "db"],
-                "prometheus": {"url": "https://p:9090/prefix", "headers": {"X-Scope-OrgID": "zeta"}, "timeout_seconds": 2.5},
+                "prometheus": {
+                    "url": "https://p:9090/prefix",
+                    "headers": {"X-Scope-OrgID": "zeta"},
+                    "timeout_seconds": 2.5,
+                },
             },
             "dev": {"read_only": False, "alertmanager": {"url": "http://a:9093", "insecure_skip_verify": True}},
         },
@@ -109,9 +128,17 @@ text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30
 @settings(max_examples=60, deadline=None)
 @given(namespace=text, header_value=text, header_name=st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,10}", fullmatch=True))
 def test_render_escapes_any_text_as_valid_toml(namespace, header_value, header_name) -> None:
-    if "${" in namespace or "${" in header_value or any(w in header_name.lower() for w in ("key", "token", "secret", "auth", "cookie", "password")):
+    if (
+        "${" in namespace
+        or "${" in header_value
+        or any(w in header_name.lower() for w in ("key", "token", "secret", "auth", "cookie", "password"))
+    ):
         return  # env refs and credential headers are deliberately not reproduced
-    raw = {"contexts": {"c": {"namespace": namespace, "prometheus": {"url": "http://h:1", "headers": {header_name: header_value}}}}}
+    raw = {
+        "contexts": {
+            "c": {"namespace": namespace, "prometheus": {"url": "http://h:1", "headers": {header_name: header_value}}}
+        }
+    }
     config = _cfg(raw)
     parsed = tomllib.loads(render_toml(config))
     assert parsed["contexts"]["c"]["namespace"] == namespace

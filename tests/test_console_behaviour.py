@@ -8,11 +8,11 @@ import threading
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.support.console import settled
+from tests.support.servers import stub_discovery
 from zeta_tui.app import ZetaApp
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
-from tests.support.console import settled
-from tests.support.servers import stub_discovery
 from zeta_tui.screens.time_range import parse_range
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -43,10 +43,16 @@ def garbage_server(httpserver: HTTPServer) -> str:
     # Discovery finds one service (auth, with up), so Health asks for its figures.
     stub_discovery(httpserver, names=("up",))
     httpserver.expect_request("/api/v1/query_range").respond_with_json(
-        {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {"job": "auth"}, "values": [["not-a-time"]]}]}}
+        {
+            "status": "success",
+            "data": {"resultType": "matrix", "result": [{"metric": {"job": "auth"}, "values": [["not-a-time"]]}]},
+        }
     )
     httpserver.expect_request("/api/v1/query").respond_with_json(
-        {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "auth"}, "value": [T0, "1"]}]}}
+        {
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {"job": "auth"}, "value": [T0, "1"]}]},
+        }
     )
     return httpserver.url_for("").rstrip("/")
 
@@ -174,7 +180,9 @@ async def test_a_bad_config_found_after_the_first_frame_exits_2_with_the_message
     from zeta_tui.errors import ConfigError
 
     def setup():
-        raise ConfigError("contexts.prod.prometheus.urll: unknown key 'urll'; did you mean 'url'?", where="/tmp/zeta.toml")
+        raise ConfigError(
+            "contexts.prod.prometheus.urll: unknown key 'urll'; did you mean 'url'?", where="/tmp/zeta.toml"
+        )
 
     app = ZetaApp(setup, starting="reading the config…")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -205,7 +213,9 @@ async def test_a_backend_that_cannot_be_had_is_named_in_its_panes() -> None:
     """`zeta demo` without the prometheus binary: the console opens and says what to install."""
     from zeta_tui.errors import BackendUnavailable
 
-    missing = BackendUnavailable("the demo cannot start Prometheus: `prometheus` was not found on PATH", hint="sudo apt-get install prometheus")
+    missing = BackendUnavailable(
+        "the demo cannot start Prometheus: `prometheus` was not found on PATH", hint="sudo apt-get install prometheus"
+    )
     config = ZetaConfig(default_context="demo", contexts={"demo": ContextConfig()})
     app = build_app(config, "demo", clock=lambda: T0, live=False, unavailable={"prometheus": missing})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -221,7 +231,9 @@ async def test_a_screen_shown_again_asks_at_once_when_its_answer_is_older_than_a
     again within the period keeps its data and asks when the period is up, not a period later."""
     stub_discovery(httpserver)
     for path, kind in (("/api/v1/query", "vector"), ("/api/v1/query_range", "matrix")):
-        httpserver.expect_request(path).respond_with_json({"status": "success", "data": {"resultType": kind, "result": []}})
+        httpserver.expect_request(path).respond_with_json(
+            {"status": "success", "data": {"resultType": kind, "result": []}}
+        )
     now = [T0]
     context = ContextConfig(prometheus=PrometheusConfig(url=httpserver.url_for("").rstrip("/")), refresh_seconds=10)
     app = build_app(ZetaConfig(default_context="t", contexts={"t": context}), "t", clock=lambda: now[0], live=True)

@@ -64,17 +64,35 @@ async def _until(pilot, check) -> bool:
 
 
 async def test_logs_answers_a_key_while_a_large_search_answer_is_built(httpserver: HTTPServer, monkeypatch) -> None:
-    hits = [{"_index": "svc-logs", "_id": f"e{i}", "sort": [int(NOW * 1000) - i],
-             "_source": {"ts": int(NOW * 1000) - i, "severity": "warn", "text": f"cache miss for basket {i}", "pod": f"basket-{i % 4}"}}
-            for i in range(2_000)]
+    hits = [
+        {
+            "_index": "svc-logs",
+            "_id": f"e{i}",
+            "sort": [int(NOW * 1000) - i],
+            "_source": {
+                "ts": int(NOW * 1000) - i,
+                "severity": "warn",
+                "text": f"cache miss for basket {i}",
+                "pod": f"basket-{i % 4}",
+            },
+        }
+        for i in range(2_000)
+    ]
     body = orjson.dumps({"hits": {"hits": hits}})
     assert len(body) > 256 * 1024  # large enough to be decoded off the event loop
     httpserver.expect_request("/svc-logs/_pit", method="POST").respond_with_json({"error": "no pit"}, status=400)
     httpserver.expect_request("/svc-logs/_search", method="POST").respond_with_data(body, content_type=JSON)
     held = Held(elasticsearch.records_from_hits)
     monkeypatch.setattr(elasticsearch, "records_from_hits", held)
-    logs = LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/"), index="svc-logs", timestamp_field="ts")
-    app = build_app(ZetaConfig(default_context="w", contexts={"w": ContextConfig(logs=logs, time_range="1h")}), "w", clock=lambda: NOW, live=False)
+    logs = LogsConfig(
+        kind="elasticsearch", url=httpserver.url_for("/").rstrip("/"), index="svc-logs", timestamp_field="ts"
+    )
+    app = build_app(
+        ZetaConfig(default_context="w", contexts={"w": ContextConfig(logs=logs, time_range="1h")}),
+        "w",
+        clock=lambda: NOW,
+        live=False,
+    )
     loop_thread = threading.get_ident()
     async with app.run_test(size=(120, 40)) as pilot:
         handled = await _key_while_held(pilot, held, "3")
@@ -87,11 +105,22 @@ async def test_logs_answers_a_key_while_a_large_search_answer_is_built(httpserve
 
 async def test_traces_answers_a_key_while_a_large_search_answer_is_built(httpserver: HTTPServer, monkeypatch) -> None:
     tid = "0af7651916cd43dd8448eb211c80319c"
-    spans = [{"traceID": tid, "spanID": f"{i + 1:016x}", "operationName": f"GET /cart/{i % 9}", "startTime": int(NOW * 1e6) - 5_000_000 + i,
-              "duration": 250, "processID": "p1", "references": [] if i == 0 else [{"refType": "CHILD_OF", "traceID": tid, "spanID": "0000000000000001"}],
-              "tags": [{"key": "http.status_code", "type": "int64", "value": 200}]}
-             for i in range(3_000)]
-    body = orjson.dumps({"data": [{"traceID": tid, "spans": spans, "processes": {"p1": {"serviceName": "cart-api", "tags": []}}}]})
+    spans = [
+        {
+            "traceID": tid,
+            "spanID": f"{i + 1:016x}",
+            "operationName": f"GET /cart/{i % 9}",
+            "startTime": int(NOW * 1e6) - 5_000_000 + i,
+            "duration": 250,
+            "processID": "p1",
+            "references": [] if i == 0 else [{"refType": "CHILD_OF", "traceID": tid, "spanID": "0000000000000001"}],
+            "tags": [{"key": "http.status_code", "type": "int64", "value": 200}],
+        }
+        for i in range(3_000)
+    ]
+    body = orjson.dumps(
+        {"data": [{"traceID": tid, "spans": spans, "processes": {"p1": {"serviceName": "cart-api", "tags": []}}}]}
+    )
     assert len(body) > 256 * 1024
     httpserver.expect_request("/api/v3/services").respond_with_data("404 page not found", status=404)
     httpserver.expect_request("/api/services").respond_with_json({"data": ["cart-api"]})
@@ -99,7 +128,12 @@ async def test_traces_answers_a_key_while_a_large_search_answer_is_built(httpser
     held = Held(jaeger.traces_from_jaeger)
     monkeypatch.setattr(jaeger, "traces_from_jaeger", held)
     traces = TracesConfig(kind="jaeger", url=httpserver.url_for("/").rstrip("/"))
-    app = build_app(ZetaConfig(default_context="w", contexts={"w": ContextConfig(traces=traces, time_range="1h")}), "w", clock=lambda: NOW, live=False)
+    app = build_app(
+        ZetaConfig(default_context="w", contexts={"w": ContextConfig(traces=traces, time_range="1h")}),
+        "w",
+        clock=lambda: NOW,
+        live=False,
+    )
     loop_thread = threading.get_ident()
     async with app.run_test(size=(120, 40)) as pilot:
         # `s` (sort) rather than `?`: a screen pushed on top would suspend the Traces screen,

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.prometheus
 
 def _app(url: str, t0: float, clock=None):
     context = ContextConfig(prometheus=PrometheusConfig(url=url, timeout_seconds=5))
-    return build_app(ZetaConfig(default_context="w", contexts={"w": context}), "w", clock=clock or (lambda: t0), live=False)
+    return build_app(
+        ZetaConfig(default_context="w", contexts={"w": context}), "w", clock=clock or (lambda: t0), live=False
+    )
 
 
 def _endpoint_rows(app) -> list[tuple[str, str]]:

@@ -41,10 +41,22 @@ CONTEXTS = {
 EXPECTED_CONVENTIONS = {
     "client_libs": ("job", "handler", "code", "http_requests_total", "http_request_duration_seconds", "seconds"),
     "kube": ("service", "route", "status_code", "http_requests_total", "http_request_duration_seconds", "seconds"),
-    "otel": ("job", "http_route", "http_response_status_code", "http_server_request_duration_seconds_count",
-             "http_server_request_duration_seconds", "seconds"),
-    "otel_ms": ("job", "http_route", "http_status_code", "http_server_duration_milliseconds_count",
-                "http_server_duration_milliseconds", "milliseconds"),
+    "otel": (
+        "job",
+        "http_route",
+        "http_response_status_code",
+        "http_server_request_duration_seconds_count",
+        "http_server_request_duration_seconds",
+        "seconds",
+    ),
+    "otel_ms": (
+        "job",
+        "http_route",
+        "http_status_code",
+        "http_server_duration_milliseconds_count",
+        "http_server_duration_milliseconds",
+        "milliseconds",
+    ),
 }
 EXPECTED_SERVICES = {
     "client_libs": [LONG_SERVICE, "inventory", "prometheus"],
@@ -117,7 +129,9 @@ async def test_a_namespace_prometheus_lacks_shows_every_namespace_and_says_so() 
     inventory = await _inventory("kube", ContextConfig(namespace="production", labels=LabelsConfig(service="service")))
     assert inventory.namespace_pattern == ".*"
     assert "kube-state-metrics" in inventory.names()  # from namespace monitoring
-    assert any("'production'" in note and "monitoring, shop, staging" in note for note in inventory.notes), inventory.notes
+    assert any("'production'" in note and "monitoring, shop, staging" in note for note in inventory.notes), (
+        inventory.notes
+    )
 
 
 async def test_configured_services_filter_and_order() -> None:
@@ -130,11 +144,25 @@ async def test_configured_services_filter_and_order() -> None:
 @pytest.mark.parametrize(
     ("labels", "metrics", "named", "listed"),
     [
-        (LabelsConfig(endpoint="route"), MetricsConfig(), "'route' (labels.endpoint)", "http_requests_total has code, handler, instance, job, method"),
-        (LabelsConfig(status="http_status"), MetricsConfig(), "'http_status' (labels.status)", "code, handler, instance, job"),
+        (
+            LabelsConfig(endpoint="route"),
+            MetricsConfig(),
+            "'route' (labels.endpoint)",
+            "http_requests_total has code, handler, instance, job, method",
+        ),
+        (
+            LabelsConfig(status="http_status"),
+            MetricsConfig(),
+            "'http_status' (labels.status)",
+            "code, handler, instance, job",
+        ),
         (LabelsConfig(service="app"), MetricsConfig(), "'app' (labels.service)", "up has instance, job"),
-        (LabelsConfig(), MetricsConfig(latency="http_server_duration_seconds"), "'http_server_duration_seconds' (metrics.latency)",
-         "http_request_duration_seconds"),
+        (
+            LabelsConfig(),
+            MetricsConfig(latency="http_server_duration_seconds"),
+            "'http_server_duration_seconds' (metrics.latency)",
+            "http_request_duration_seconds",
+        ),
     ],
 )
 async def test_a_wrong_name_is_named_with_what_the_metrics_carry(labels, metrics, named, listed) -> None:
@@ -177,12 +205,25 @@ async def test_health_rows_match_reference(name: str, catalog) -> None:
             assert close(row.request_rate, total), service
             assert close(row.error_ratio, sum(r for r, code in rates if code.startswith("5")) / total), service
         pods = {s.label("pod") for s in world.find("up", **of_service) if _in_scope(name, s)}
-        containers = [s for s in world.find("container_cpu_usage_seconds_total") if s.label("pod") in pods and s.label("container") not in ("", "POD")]
+        containers = [
+            s
+            for s in world.find("container_cpu_usage_seconds_total")
+            if s.label("pod") in pods and s.label("container") not in ("", "POD")
+        ]
         if containers:
             assert close(row.cpu_cores, sum(_rate(world, s, window) or 0.0 for s in containers)), service
-            memory = [s for s in world.find("container_memory_usage_bytes") if s.label("pod") in pods and s.label("container") not in ("", "POD")]
+            memory = [
+                s
+                for s in world.find("container_memory_usage_bytes")
+                if s.label("pod") in pods and s.label("container") not in ("", "POD")
+            ]
             assert close(row.memory_bytes, sum(_latest(world, s) for s in memory)), service
-            network = [s for n in ("container_network_receive_bytes_total", "container_network_transmit_bytes_total") for s in world.find(n) if s.label("pod") in pods]
+            network = [
+                s
+                for n in ("container_network_receive_bytes_total", "container_network_transmit_bytes_total")
+                for s in world.find(n)
+                if s.label("pod") in pods
+            ]
             assert close(row.network_bytes_per_s, sum(_rate(world, s, window) or 0.0 for s in network)), service
             restarts = [s for s in world.find("kube_pod_container_status_restarts_total") if s.label("pod") in pods]
             assert close(row.restarts, sum(_rate(world, s, HOUR, as_rate=False) or 0.0 for s in restarts)), service
@@ -204,8 +245,14 @@ async def test_endpoint_table_matches_reference(name: str, catalog) -> None:
     services = inventory.with_signal(Signal.REQUESTS)
     client = loaded.client()
     try:
-        result = await fetch_api_performance(client, catalog, inventory, services=services, endpoints_regex=".*",
-                                             time_range=TimeRange(T0 - HOUR, T0, "1h"))
+        result = await fetch_api_performance(
+            client,
+            catalog,
+            inventory,
+            services=services,
+            endpoints_regex=".*",
+            time_range=TimeRange(T0 - HOUR, T0, "1h"),
+        )
     finally:
         await client.aclose()
     total: dict[tuple, float] = defaultdict(float)
@@ -220,7 +267,9 @@ async def test_endpoint_table_matches_reference(name: str, catalog) -> None:
     buckets: dict[tuple, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     for s in world.find(f"{conv.latency}_bucket"):
         if _in_scope(name, s):
-            buckets[(s.label(conv.service), s.label(conv.endpoint))][float(s.label("le"))] += _rate(world, s, HOUR) or 0.0
+            buckets[(s.label(conv.service), s.label(conv.endpoint))][float(s.label("le"))] += (
+                _rate(world, s, HOUR) or 0.0
+            )
     rows = {(e.service, e.endpoint): e for e in result.data.endpoints}
     assert set(rows) == set(total) and len(rows) >= 2
     for key, row in rows.items():
@@ -251,13 +300,22 @@ async def test_slo_indicators_match_reference(name: str, catalog) -> None:
     for status in result.data:
         of = {conv.service: status.service}
         if status.objective.name == "availability":
-            counts = [(_rate(world, s, month, as_rate=False) or 0.0, s.label(conv.status)) for s in world.find(conv.requests, **of)]
+            counts = [
+                (_rate(world, s, month, as_rate=False) or 0.0, s.label(conv.status))
+                for s in world.find(conv.requests, **of)
+            ]
             total = sum(c for c, _ in counts)
             expected = 1 - sum(c for c, code in counts if code.startswith("5")) / total
         elif status.objective.name == "latency":
-            fast = sum(_rate(world, s, month, as_rate=False) or 0.0 for s in world.find(f"{conv.latency}_bucket", **of)
-                       if s.label("le") != "+Inf" and float(s.label("le")) == fast_bound)
-            timed = sum(_rate(world, s, month, as_rate=False) or 0.0 for s in world.find(f"{conv.latency}_bucket", **of, le="+Inf"))
+            fast = sum(
+                _rate(world, s, month, as_rate=False) or 0.0
+                for s in world.find(f"{conv.latency}_bucket", **of)
+                if s.label("le") != "+Inf" and float(s.label("le")) == fast_bound
+            )
+            timed = sum(
+                _rate(world, s, month, as_rate=False) or 0.0
+                for s in world.find(f"{conv.latency}_bucket", **of, le="+Inf")
+            )
             expected = min(1.0, fast / timed)
         else:
             continue
@@ -272,8 +330,10 @@ def test_services_command_lists_each_service_and_its_signals(tmp_path, capsys) -
 
     loaded = loaded_world("kube")
     config = tmp_path / "config.toml"
-    config.write_text(f'[contexts.k8s]\nnamespace = "shop"\n[contexts.k8s.labels]\nservice = "service"\n'
-                      f'[contexts.k8s.prometheus]\nurl = "{loaded.url}"\n')
+    config.write_text(
+        f'[contexts.k8s]\nnamespace = "shop"\n[contexts.k8s.labels]\nservice = "service"\n'
+        f'[contexts.k8s.prometheus]\nurl = "{loaded.url}"\n'
+    )
     assert main(["--config", str(config), "services", "--json", "--at", str(T0)]) == 0
     doc = orjson.loads(capsys.readouterr().out)
     assert doc["conventions"]["endpoint"] == "route" and doc["conventions"]["status"] == "status_code"

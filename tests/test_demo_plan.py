@@ -120,7 +120,9 @@ def test_a_store_without_a_shift_or_asked_fresh_is_rebuilt_with_a_new_one(tmp_pa
     paths = DemoPaths(tmp_path / "demo")
     paths.root.mkdir(parents=True)
     # A store written before the anchor existed: its history is of shift 0, unknown to the state.
-    paths.state.write_text(json.dumps({"seed": 42, "namespace": "production", "live_until": NOW - 600, "history_from": NOW - HISTORY_SPAN}))
+    paths.state.write_text(
+        json.dumps({"seed": 42, "namespace": "production", "live_until": NOW - 600, "history_from": NOW - HISTORY_SPAN})
+    )
     (paths.tsdb / "01OLD").mkdir(parents=True)
     (paths.store / "old").mkdir(parents=True)
     stack = DemoStack(paths, TeamZetaWorld(), clock=lambda: NOW)
@@ -164,9 +166,14 @@ def test_the_backfill_child_writes_the_shifted_world(stack):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     (stack.paths.tsdb / "wal").mkdir()  # promtool reads a data dir as Prometheus leaves it
-    dump = subprocess.run(["promtool", "tsdb", "dump", str(stack.paths.tsdb)], capture_output=True, text=True, timeout=60)
+    dump = subprocess.run(
+        ["promtool", "tsdb", "dump", str(stack.paths.tsdb)], capture_output=True, text=True, timeout=60
+    )
     assert dump.returncode == 0, dump.stderr
     # Lines read {__name__="up", instance="ml-engine-1:8000", job="ml-engine"} 0 1790000250000
-    samples = [line.rsplit(" ", 2) for line in dump.stdout.splitlines()
-               if line.startswith('{__name__="up",') and 'instance="ml-engine-1:8000"' in line]
+    samples = [
+        line.rsplit(" ", 2)
+        for line in dump.stdout.splitlines()
+        if line.startswith('{__name__="up",') and 'instance="ml-engine-1:8000"' in line
+    ]
     assert [(float(v), int(ms) // 1000) for _, v, ms in samples] == [(0.0, at - 30), (0.0, at - 15), (0.0, at)]

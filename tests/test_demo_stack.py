@@ -12,15 +12,17 @@ import time
 from pathlib import Path
 
 import httpx
-import yaml
 import pytest
+import yaml
 
 from tests.support.demo_process import REPO, Demo, alive
 
 pytestmark = [
     pytest.mark.prometheus,
-    pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,
-                       reason="`prometheus` is not installed: sudo apt-get install prometheus"),
+    pytest.mark.skipif(
+        shutil.which("prometheus") is None or shutil.which("promtool") is None,
+        reason="`prometheus` is not installed: sudo apt-get install prometheus",
+    ),
 ]
 
 
@@ -81,7 +83,9 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         shipped = yaml.safe_load((REPO / "queries" / "prometheus" / "alerts.yaml").read_text())
         assert {g["name"] for g in groups} == {g["name"] for g in shipped["groups"]}
         managers = httpx.get(f"{url}/api/v1/alertmanagers", timeout=10).json()["data"]["activeAlertmanagers"]
-        assert len(managers) == 1 and any("alertmanager" in cmd and "--cluster.listen-address" in cmd for cmd in demo.children().values())
+        assert len(managers) == 1 and any(
+            "alertmanager" in cmd and "--cluster.listen-address" in cmd for cmd in demo.children().values()
+        )
         # The new store's incidents are anchored: an ml-engine spike begins 2 to 3 minutes after the
         # start, and every generator child builds its world with the same shift.
         shift = json.loads((xdg / "zeta" / "demo" / "state.json").read_text())["incident_shift"]
@@ -91,8 +95,14 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         generators = [cmd for cmd in demo.children().values() if " -m zeta_tui.demo." in cmd]
         assert generators and all(f"--incident-shift {shift} " in cmd for cmd in generators), generators
 
-        second = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"], capture_output=True, text=True, timeout=20,
-                                cwd=REPO, env={**os.environ, "XDG_DATA_HOME": str(xdg), "PYTHONPATH": str(REPO)})
+        second = subprocess.run(
+            [sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            cwd=REPO,
+            env={**os.environ, "XDG_DATA_HOME": str(xdg), "PYTHONPATH": str(REPO)},
+        )
         assert second.returncode == 1
         assert f"already running (pid {demo.proc.pid})" in second.stderr and url in second.stderr
         # The world's usage: the newest hours land first (the older days follow from a child process).

@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-from tests.support.console import settled
 from tests.support.fault_matrix import BACKENDS, ENV, FAULTS, TIMEOUT, config_toml, leaked
 
 CELLS = [pytest.param(b, f, id=f"{b.name}-{f.name}") for b in BACKENDS for f in FAULTS]
@@ -27,8 +26,13 @@ def test_headless(backend, fault, tmp_path) -> None:
     config.write_text(config_toml(backend, fault.name))
     env = {**os.environ, **ENV, "NO_COLOR": "1", "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "zeta_tui.cli", "--config", str(config), *backend.argv],
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "zeta_tui.cli", "--config", str(config), *backend.argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     took = time.monotonic() - began
     out = done.stdout + done.stderr
     assert done.returncode == (3 if backend.name == "alertmanager" else 1), out
@@ -41,11 +45,11 @@ def test_headless(backend, fault, tmp_path) -> None:
 
 @pytest.mark.parametrize(("backend", "fault"), CELLS)
 async def test_console(backend, fault, tmp_path, monkeypatch) -> None:
+    import tomllib
+
     from zeta_tui.config.loader import parse_config
     from zeta_tui.launch import build_app
     from zeta_tui.widgets.pane_status import PaneStatus
-
-    import tomllib
 
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zeta_tui.widgets.fitted_table import ELLIPSIS, Column, elide_middle, fit_widths
 
@@ -53,8 +54,14 @@ def test_droppable_columns_go_before_a_name_is_cut() -> None:
     assert widths["service"] > 11 and widths["endpoint"] > 8
 
 
-@given(st.integers(min_value=20, max_value=250), st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=60))
-def test_fit_never_overflows_what_it_can_avoid_and_never_shrinks_below_least(available: int, service: int, endpoint: int) -> None:
+@given(
+    st.integers(min_value=20, max_value=250),
+    st.integers(min_value=0, max_value=60),
+    st.integers(min_value=0, max_value=60),
+)
+def test_fit_never_overflows_what_it_can_avoid_and_never_shrinks_below_least(
+    available: int, service: int, endpoint: int
+) -> None:
     widths = fit_widths(COLUMNS, available, {"service": service, "endpoint": endpoint})
     for c in COLUMNS:
         if c.key in widths:
@@ -81,6 +88,14 @@ def test_figures_give_up_their_empty_cells_only_for_a_name_that_would_be_cut() -
 
 
 def test_growing_columns_take_what_the_names_leave() -> None:
-    columns = (Column("Service", "service", 11, name=True), Column("CPU", "cpu", 6, grow=13), Column("Mem", "mem", 12, grow=13))
+    columns = (
+        Column("Service", "service", 11, name=True),
+        Column("CPU", "cpu", 6, grow=13),
+        Column("Mem", "mem", 12, grow=13),
+    )
     assert fit_widths(columns, 160, {"service": 40}) == {"service": 40, "cpu": 19, "mem": 25}
-    assert fit_widths(columns, 70, {"service": 40}) == {"service": 40, "cpu": 6, "mem": 12}  # 4 cells each: no sparkline
+    assert fit_widths(columns, 70, {"service": 40}) == {
+        "service": 40,
+        "cpu": 6,
+        "mem": 12,
+    }  # 4 cells each: no sparkline

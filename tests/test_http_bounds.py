@@ -11,7 +11,8 @@ import time
 
 import orjson
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.faults import fault_server
 from zeta_tui.backends.json_pieces import decode_json
@@ -83,7 +84,11 @@ async def test_429_honours_retry_after() -> None:
     with pytest.raises(BackendUnavailable) as info:
         await client.query("up")
     await client.aclose()
-    assert info.value.retry_after == 7 and "HTTP 429" in info.value.message and "status 429 from the fault server" in info.value.message
+    assert (
+        info.value.retry_after == 7
+        and "HTTP 429" in info.value.message
+        and "status 429 from the fault server" in info.value.message
+    )
     assert retry_delay(info.value, 1, 2.0) == 7  # the pane waits as long as the server asked
     assert retry_delay(info.value, 3, 2.0) == 8  # or its own backoff when that is longer
 
@@ -126,7 +131,11 @@ def test_a_missing_section_is_not_an_error_and_is_not_retried() -> None:
 # --- decoding in pieces ------------------------------------------------------------------------
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner, max_size=6),
     max_leaves=40,
 )
@@ -147,7 +156,7 @@ def test_pieces_decode_what_orjson_decodes(value) -> None:
 
 
 def test_pieces_raise_what_orjson_raises_on_broken_json() -> None:
-    body = b'{"data": [' + b'"x",' * 400_000 + b' oops]}'
+    body = b'{"data": [' + b'"x",' * 400_000 + b" oops]}"
     with pytest.raises(orjson.JSONDecodeError):
         decode_json(body)
 
@@ -158,7 +167,9 @@ async def test_a_large_answer_is_decoded_off_the_event_loop() -> None:
 
     from tests.support.faults import FaultServer
 
-    series = [{"metric": {"job": f"j{i}"}, "values": [[1_700_000_000 + j, str(j)] for j in range(2_000)]} for i in range(400)]
+    series = [
+        {"metric": {"job": f"j{i}"}, "values": [[1_700_000_000 + j, str(j)] for j in range(2_000)]} for i in range(400)
+    ]
     body = orjson.dumps({"status": "success", "data": {"resultType": "matrix", "result": series}})
     assert len(body) > 10 * MIB
     loop_thread = threading.get_ident()
@@ -177,7 +188,7 @@ async def test_a_large_answer_is_decoded_off_the_event_loop() -> None:
         import http.server
 
         class Serve(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -189,7 +200,9 @@ async def test_a_large_answer_is_decoded_off_the_event_loop() -> None:
                 pass
 
         server.RequestHandlerClass = Serve
-        client = PrometheusClient(PrometheusConfig(url=f"http://127.0.0.1:{server.server_address[1]}", timeout_seconds=30))
+        client = PrometheusClient(
+            PrometheusConfig(url=f"http://127.0.0.1:{server.server_address[1]}", timeout_seconds=30)
+        )
         ticks = 0
 
         async def tick():
@@ -211,7 +224,9 @@ async def test_a_large_answer_is_decoded_off_the_event_loop() -> None:
 
 
 async def test_a_json_answer_with_a_wrong_content_type_is_read(httpserver) -> None:
-    body = orjson.dumps({"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "a"}, "value": [1, "2"]}]}})
+    body = orjson.dumps(
+        {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "a"}, "value": [1, "2"]}]}}
+    )
     httpserver.expect_request("/api/v1/query").respond_with_data(body, content_type="text/html; charset=iso-8859-1")
     client = PrometheusClient(PrometheusConfig(url=httpserver.url_for("").rstrip("/")))
     assert [s.v for s in (await client.query("a")).data] == [2.0]
@@ -227,7 +242,9 @@ async def test_a_pane_is_fresh_again_within_one_retry_after_its_backend_heals() 
 
     server = fault_server()
     server.broken.add("heal")
-    context = ContextConfig(prometheus=PrometheusConfig(url=server.url("switch/heal"), timeout_seconds=2), refresh_seconds=1)
+    context = ContextConfig(
+        prometheus=PrometheusConfig(url=server.url("switch/heal"), timeout_seconds=2), refresh_seconds=1
+    )
     app = build_app(ZetaConfig(default_context="r", contexts={"r": context}), "r", live=True)
 
     def pane() -> str:

@@ -98,6 +98,8 @@ def test_the_probe_sees_an_import_that_does_happen() -> None:
 
 
 def test_the_probe_sees_a_guarded_import_of_an_absent_library(tmp_path: Path) -> None:
-    (tmp_path / "guarded_start.py").write_text("try:\n    import no_such_heavy_library\nexcept ImportError:\n    pass\n")
+    (tmp_path / "guarded_start.py").write_text(
+        "try:\n    import no_such_heavy_library\nexcept ImportError:\n    pass\n"
+    )
     seen = _probe(("guarded_start",), ("no_such_heavy_library",), extra_path=tmp_path)
     assert seen == {"attempted": ["no_such_heavy_library"], "loaded": []}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import orjson
-import pytest
 from pytest_httpserver import HTTPServer
 
 import zeta_tui.backends.http as http
@@ -66,8 +65,12 @@ def _url(server: HTTPServer) -> str:
 
 
 async def test_alertmanager_groups_and_silences_read_alike(httpserver: HTTPServer, monkeypatch) -> None:
-    httpserver.expect_request("/api/v2/alerts/groups").respond_with_data(real_fixture("alertmanager/v2-alerts-groups-am0.31.json"), content_type=JSON)
-    httpserver.expect_request("/api/v2/silences").respond_with_data(real_fixture("alertmanager/v2-silences-am0.31.json"), content_type=JSON)
+    httpserver.expect_request("/api/v2/alerts/groups").respond_with_data(
+        real_fixture("alertmanager/v2-alerts-groups-am0.31.json"), content_type=JSON
+    )
+    httpserver.expect_request("/api/v2/silences").respond_with_data(
+        real_fixture("alertmanager/v2-silences-am0.31.json"), content_type=JSON
+    )
     client = AlertmanagerClient(AlertmanagerConfig(url=_url(httpserver)))
 
     async def read():
@@ -79,13 +82,30 @@ async def test_alertmanager_groups_and_silences_read_alike(httpserver: HTTPServe
 
 
 def _alerts(n: int) -> bytes:
-    return orjson.dumps([
-        {"labels": {"alertname": f"KafkaConsumerLag{i % 13}", "severity": ("page", "ticket")[i % 2], "topic": f"orders.v{i % 5}"},
-         "annotations": {"description": f"lag {i} messages"}, "startsAt": "2025-03-01T10:00:00.5Z", "endsAt": "2025-03-01T11:00:00Z",
-         "updatedAt": "2025-03-01T10:00:30Z", "fingerprint": f"{i:016x}", "receivers": [{"name": "data-platform"}],
-         "status": {"state": ("active", "suppressed")[i % 2], "silencedBy": [f"s{i}"] if i % 2 else [], "inhibitedBy": [], "mutedBy": []}}
-        for i in range(n)
-    ])
+    return orjson.dumps(
+        [
+            {
+                "labels": {
+                    "alertname": f"KafkaConsumerLag{i % 13}",
+                    "severity": ("page", "ticket")[i % 2],
+                    "topic": f"orders.v{i % 5}",
+                },
+                "annotations": {"description": f"lag {i} messages"},
+                "startsAt": "2025-03-01T10:00:00.5Z",
+                "endsAt": "2025-03-01T11:00:00Z",
+                "updatedAt": "2025-03-01T10:00:30Z",
+                "fingerprint": f"{i:016x}",
+                "receivers": [{"name": "data-platform"}],
+                "status": {
+                    "state": ("active", "suppressed")[i % 2],
+                    "silencedBy": [f"s{i}"] if i % 2 else [],
+                    "inhibitedBy": [],
+                    "mutedBy": [],
+                },
+            }
+            for i in range(n)
+        ]
+    )
 
 
 async def test_a_large_alert_list_reads_as_the_small_path_does(httpserver: HTTPServer) -> None:
@@ -107,7 +127,9 @@ async def test_a_large_alert_list_reads_as_the_small_path_does(httpserver: HTTPS
 def _es(server: HTTPServer, answer: bytes) -> ElasticsearchLogSource:
     server.expect_request("/logs-*/_pit", method="POST").respond_with_json({"error": "no pit here"}, status=400)
     server.expect_request("/logs-*/_search", method="POST").respond_with_data(answer, content_type=JSON)
-    return ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=_url(server), index="logs-*", timestamp_field="testtime"))
+    return ElasticsearchLogSource(
+        LogsConfig(kind="elasticsearch", url=_url(server), index="logs-*", timestamp_field="testtime")
+    )
 
 
 async def test_elasticsearch_real_answer_reads_alike(httpserver: HTTPServer, monkeypatch) -> None:
@@ -123,9 +145,20 @@ async def test_elasticsearch_real_answer_reads_alike(httpserver: HTTPServer, mon
 
 
 async def test_a_large_elasticsearch_page_reads_as_the_small_path_does(httpserver: HTTPServer) -> None:
-    hits = [{"_index": "app-logs-000017", "_id": f"doc{i}", "sort": [1_740_823_200_000 - i],
-             "_source": {"testtime": 1_740_823_200_000 - i, "lvl": ("warn", "error")[i % 2], "msg": f"payment {i} retried", "k8s": {"pod": f"billing-{i % 9}"}}}
-            for i in range(9_000)]
+    hits = [
+        {
+            "_index": "app-logs-000017",
+            "_id": f"doc{i}",
+            "sort": [1_740_823_200_000 - i],
+            "_source": {
+                "testtime": 1_740_823_200_000 - i,
+                "lvl": ("warn", "error")[i % 2],
+                "msg": f"payment {i} retried",
+                "k8s": {"pod": f"billing-{i % 9}"},
+            },
+        }
+        for i in range(9_000)
+    ]
     body = orjson.dumps({"hits": {"hits": hits}, "_shards": {"total": 3, "failed": 0}})
     assert len(body) > 1 * MIB
     src = _es(httpserver, body)
@@ -141,7 +174,9 @@ async def test_a_large_elasticsearch_page_reads_as_the_small_path_does(httpserve
 
 
 async def test_loki_real_answer_and_tail_frame_read_alike(httpserver: HTTPServer, monkeypatch) -> None:
-    httpserver.expect_request("/loki/api/v1/query_range").respond_with_data(real_fixture("loki/query-range-streams-categorize-labels.json"), content_type=JSON)
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_data(
+        real_fixture("loki/query-range-streams-categorize-labels.json"), content_type=JSON
+    )
     src = LokiLogSource(LogsConfig(kind="loki", url=_url(httpserver)))
     frame = real_fixture("loki/tail-ws-frame-compact.json").decode()
 
@@ -154,9 +189,16 @@ async def test_loki_real_answer_and_tail_frame_read_alike(httpserver: HTTPServer
 
 
 async def test_a_large_loki_answer_and_frame_read_as_the_small_path_does(httpserver: HTTPServer) -> None:
-    streams = [{"stream": {"cluster": "eu-west", "container": f"ingest-{s}"},
-                "values": [[str(1_740_823_200_000_000_000 + s * 1000 + i), f'{{"msg": "batch {i} flushed", "shard": {s}}}'] for i in range(1_600)]}
-               for s in range(12)]
+    streams = [
+        {
+            "stream": {"cluster": "eu-west", "container": f"ingest-{s}"},
+            "values": [
+                [str(1_740_823_200_000_000_000 + s * 1000 + i), f'{{"msg": "batch {i} flushed", "shard": {s}}}']
+                for i in range(1_600)
+            ],
+        }
+        for s in range(12)
+    ]
     body = orjson.dumps({"status": "success", "data": {"resultType": "streams", "result": streams}})
     assert len(body) > 1 * MIB
     httpserver.expect_request("/loki/api/v1/query_range").respond_with_data(body, content_type=JSON)
@@ -165,7 +207,11 @@ async def test_a_large_loki_answer_and_frame_read_as_the_small_path_does(httpser
     await src.aclose()
     from zeta_tui.backends.logs.loki import records_from_streams, tail_frame
 
-    everything = sorted(records_from_streams(json.loads(body)["data"]["result"]), key=lambda r: (r.timestamp_ns, r.record_id), reverse=True)
+    everything = sorted(
+        records_from_streams(json.loads(body)["data"]["result"]),
+        key=lambda r: (r.timestamp_ns, r.record_id),
+        reverse=True,
+    )
     assert list(large.records) == list(reversed(everything[:5_000]))
     text = json.dumps({"streams": streams, "dropped_entries": [{"labels": {}, "timestamp": "1"}]})
     records, dropped = await _read_frame(text)
@@ -222,16 +268,33 @@ async def _both_traces(server: HTTPServer, monkeypatch, src: TempoTraceSource, r
     return await _both(monkeypatch, lambda: src.trace(tid))
 
 
-async def test_a_large_trace_takes_the_pieces_path_and_reads_as_the_fast_path_does(httpserver: HTTPServer, monkeypatch) -> None:
+async def test_a_large_trace_takes_the_pieces_path_and_reads_as_the_fast_path_does(
+    httpserver: HTTPServer, monkeypatch
+) -> None:
     """Over FAST_PATH_BYTES a trace is decoded in pieces to dicts; under it, by msgspec: the same
     Trace either way (Jaeger v1, and Tempo's OTLP)."""
     tid = "00c0ffee00c0ffee00c0ffee00c0ffee"
-    spans = [{"traceID": tid, "spanID": f"{i + 1:016x}", "operationName": f"SELECT ledger_{i % 7}",
-              "references": [] if i == 0 else [{"refType": "CHILD_OF", "traceID": tid, "spanID": f"{(i - 1) // 3 + 1:016x}"}],
-              "startTime": 1_740_823_200_000_000 + i, "duration": 100 + i % 40, "processID": "p1",
-              "tags": [{"key": "db.system", "type": "string", "value": "postgresql"}, {"key": "rows", "type": "int64", "value": i}]}
-             for i in range(6_000)]
-    raw = orjson.dumps({"data": [{"traceID": tid, "spans": spans, "processes": {"p1": {"serviceName": "ledger-writer", "tags": []}}}]})
+    spans = [
+        {
+            "traceID": tid,
+            "spanID": f"{i + 1:016x}",
+            "operationName": f"SELECT ledger_{i % 7}",
+            "references": []
+            if i == 0
+            else [{"refType": "CHILD_OF", "traceID": tid, "spanID": f"{(i - 1) // 3 + 1:016x}"}],
+            "startTime": 1_740_823_200_000_000 + i,
+            "duration": 100 + i % 40,
+            "processID": "p1",
+            "tags": [
+                {"key": "db.system", "type": "string", "value": "postgresql"},
+                {"key": "rows", "type": "int64", "value": i},
+            ],
+        }
+        for i in range(6_000)
+    ]
+    raw = orjson.dumps(
+        {"data": [{"traceID": tid, "spans": spans, "processes": {"p1": {"serviceName": "ledger-writer", "tags": []}}}]}
+    )
     assert len(raw) > 1 * MIB
     httpserver.expect_request(f"/api/traces/{tid}").respond_with_data(raw, content_type=JSON)
     src = JaegerTraceSource(TracesConfig(kind="jaeger", url=_url(httpserver), api="v1"))

@@ -36,9 +36,21 @@ def _seed() -> list[tuple[int, str]]:
     out = []
     for i in range(14):
         ns = T0_NS + (i // 3) * 10_000_000 + i  # distinct nanoseconds, a few per 10 ms
-        out.append((ns, seed_line(ns, ["INFO", "WARN", "ERROR", "DEBUG"][i % 4], f"request {i} ✓ ü",
-                                  service=["backend-api", "auth"][i % 2], status_code=200 + i, latency_ms=10 + i,
-                                  endpoint="/api/v1/items", context={"ip_address": f"10.0.0.{i}"})))
+        out.append(
+            (
+                ns,
+                seed_line(
+                    ns,
+                    ["INFO", "WARN", "ERROR", "DEBUG"][i % 4],
+                    f"request {i} ✓ ü",
+                    service=["backend-api", "auth"][i % 2],
+                    status_code=200 + i,
+                    latency_ms=10 + i,
+                    endpoint="/api/v1/items",
+                    context={"ip_address": f"10.0.0.{i}"},
+                ),
+            )
+        )
     return out
 
 
@@ -64,11 +76,19 @@ def clickhouse_store(tmp_path_factory):
     rows = []
     for ns, doc, expected in ((ns, json.loads(line), exp) for (ns, line), exp in zip(_seed(), _expected(_seed()))):
         sec, frac = divmod(ns, 1_000_000_000)
-        rows.append(orjson.dumps({
-            "Timestamp": f"{sec}.{frac:09d}", "TraceId": doc["trace_id"], "SpanId": doc["span_id"], "SeverityText": doc["level"],
-            "ServiceName": doc["service"], "Body": doc["message"],
-            "LogAttributes": {k: str(v) for k, v in expected[6].items()},
-        }))
+        rows.append(
+            orjson.dumps(
+                {
+                    "Timestamp": f"{sec}.{frac:09d}",
+                    "TraceId": doc["trace_id"],
+                    "SpanId": doc["span_id"],
+                    "SeverityText": doc["level"],
+                    "ServiceName": doc["service"],
+                    "Body": doc["message"],
+                    "LogAttributes": {k: str(v) for k, v in expected[6].items()},
+                }
+            )
+        )
     session.query("INSERT INTO default.otel_logs FORMAT JSONEachRow\n" + b"\n".join(rows).decode())
     yield str(path)
     close_embedded_session(path)
@@ -81,8 +101,13 @@ def _source(kind: str, httpserver: HTTPServer, store: str, seed):
         return ClickHouseLogSource(LogsConfig(kind="clickhouse", path=store)), None
     url = httpserver.url_for("/").rstrip("/")
     if kind == "elasticsearch":
-        FakeSearch([Doc("logs-zeta", f"d{i}", ns // 1_000_000, json.loads(line)) for i, (ns, line) in enumerate(seed)], pit="es").install(httpserver)
-        return ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=url, timestamp_field="timestamp")), {"match_all": {}}
+        FakeSearch(
+            [Doc("logs-zeta", f"d{i}", ns // 1_000_000, json.loads(line)) for i, (ns, line) in enumerate(seed)],
+            pit="es",
+        ).install(httpserver)
+        return ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=url, timestamp_field="timestamp")), {
+            "match_all": {}
+        }
     FakeLoki([(LABELS, ns, line) for ns, line in seed]).install(httpserver)
     return LokiLogSource(LogsConfig(kind="loki", url=url)), LogQL('{namespace="production"}')
 
@@ -99,13 +124,25 @@ async def _walk(source, query, time_range, *, newest_first: bool, limit: int = 4
         if cursor is None:
             break
     await source.aclose()
-    return [(r.timestamp_ns, r.level, r.service, r.message, r.trace_id, r.span_id,
-             {k: v for k, v in r.fields.items() if k not in LABELS}) for r in out], pages
+    return [
+        (
+            r.timestamp_ns,
+            r.level,
+            r.service,
+            r.message,
+            r.trace_id,
+            r.span_id,
+            {k: v for k, v in r.fields.items() if k not in LABELS},
+        )
+        for r in out
+    ], pages
 
 
 @pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
 @pytest.mark.parametrize("kind", SOURCES)
-async def test_every_source_returns_the_seed_records_page_by_page(kind, newest_first, httpserver, clickhouse_store) -> None:
+async def test_every_source_returns_the_seed_records_page_by_page(
+    kind, newest_first, httpserver, clickhouse_store
+) -> None:
     seed = _seed()
     source, query = _source(kind, httpserver, clickhouse_store, seed)
     got, pages = await _walk(source, query, EVERYTHING, newest_first=newest_first)

@@ -16,7 +16,9 @@ from zeta_tui.widgets.log_view import LogView, cell_text
 def _record(i: int, **fields) -> LogRecord:
     base = {"tenant_id": f"tenant_{i % 3:03d}", "user_id": f"user_{i}", "status_code": 200, "latency_ms": 12.0}
     base.update(fields)
-    return LogRecord(1_790_000_000_000_000_000 + i * 1_000_000, "INFO", "backend-api", f"request {i}", base, record_id=str(i))
+    return LogRecord(
+        1_790_000_000_000_000_000 + i * 1_000_000, "INFO", "backend-api", f"request {i}", base, record_id=str(i)
+    )
 
 
 class _ViewApp(App):
@@ -88,7 +90,14 @@ def test_masking_keeps_a_stable_fingerprint_and_leaves_the_rest() -> None:
 
 
 def test_levels_are_normalised() -> None:
-    assert [normalise_level(x) for x in ("warning", "err", "Information", "critical", "info", None)] == ["WARN", "ERROR", "INFO", "FATAL", "INFO", ""]
+    assert [normalise_level(x) for x in ("warning", "err", "Information", "critical", "info", None)] == [
+        "WARN",
+        "ERROR",
+        "INFO",
+        "FATAL",
+        "INFO",
+        "",
+    ]
 
 
 def test_record_json_keeps_nanoseconds() -> None:
@@ -129,7 +138,9 @@ async def test_a_long_service_name_is_whole_while_the_message_has_room_then_cut_
         app = _ViewApp(capacity=100)
         async with app.run_test(size=size) as pilot:
             view = app.query_one(LogView)
-            view.replace([LogRecord(1_790_000_000_000_000_000, "INFO", service, "paid", {"service": service}, record_id="1")])
+            view.replace(
+                [LogRecord(1_790_000_000_000_000_000, "INFO", service, "paid", {"service": service}, record_id="1")]
+            )
             await pilot.pause()
             line = "".join(s.text for s in view.render_line(1))
             if whole:

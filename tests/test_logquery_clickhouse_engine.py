@@ -11,12 +11,11 @@ what the query means, not the translator's output.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +34,7 @@ from zeta_tui.resources import shipped_dir
 chdb_session = pytest.importorskip("chdb.session", reason="chdb is not installed (pip install chdb)")
 
 REPO = Path(__file__).resolve().parents[1]
-NOW = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
 
 def _schema_file() -> Path:
@@ -43,7 +42,9 @@ def _schema_file() -> Path:
         found = sorted((shared / "fixtures" / "real" / "clickhouse").glob("logs_table-*.sql"))
         if found:
             return found[0]
-    pytest.skip("../shared/fixtures/real/clickhouse/logs_table-*.sql is absent (the shared fixtures are not checked out next to the repo)")
+    pytest.skip(
+        "../shared/fixtures/real/clickhouse/logs_table-*.sql is absent (the shared fixtures are not checked out next to the repo)"
+    )
 
 
 def _row(rid, minutes_ago, level, service, message, trace="", **attrs):
@@ -62,37 +63,277 @@ def _row(rid, minutes_ago, level, service, message, trace="", **attrs):
 LOGIN = "/api/v1/auth/login"
 RECS = "/api/v1/recommendations"
 ROWS = [
-    _row("r01", 5, "ERROR", "backend-api", "upstream timeout after 30s", "t1", tenant_id="tenant_001", endpoint=RECS, status_code=504, latency_ms=30000, context__ip_address="10.0.0.1"),
-    _row("r02", 10, "error", "ml-engine", "model inference failed", "t2", tenant_id="tenant_002", endpoint=RECS, status_code=500, latency_ms=812.5),
-    _row("r03", 20, "INFO", "backend-api", "request served", "t3", tenant_id="tenant_001", user_id="u1", endpoint=RECS, method="GET", status_code=200, latency_ms=42),
-    _row("r04", 25, "WARN", "auth", "login failed: bad password", "t4", tenant_id="tenant_003", user_id="u2", endpoint=LOGIN, method="POST", status_code=401, latency_ms=35),
-    _row("r05", 30, "Warn", "auth", "login failed: unknown user", "", tenant_id="tenant_001", endpoint=LOGIN, method="POST", status_code=401, latency_ms=1200),
-    _row("r06", 35, "INFO", "auth", "login ok", "t6", tenant_id="tenant_001", user_id="u3", endpoint=LOGIN, method="POST", status_code=200, latency_ms=80),
-    _row("r07", 45, "ERROR", "postgres", "connection reset by peer", "t7", tenant_id="tenant_002", status_code=503, latency_ms=1001),
+    _row(
+        "r01",
+        5,
+        "ERROR",
+        "backend-api",
+        "upstream timeout after 30s",
+        "t1",
+        tenant_id="tenant_001",
+        endpoint=RECS,
+        status_code=504,
+        latency_ms=30000,
+        context__ip_address="10.0.0.1",
+    ),
+    _row(
+        "r02",
+        10,
+        "error",
+        "ml-engine",
+        "model inference failed",
+        "t2",
+        tenant_id="tenant_002",
+        endpoint=RECS,
+        status_code=500,
+        latency_ms=812.5,
+    ),
+    _row(
+        "r03",
+        20,
+        "INFO",
+        "backend-api",
+        "request served",
+        "t3",
+        tenant_id="tenant_001",
+        user_id="u1",
+        endpoint=RECS,
+        method="GET",
+        status_code=200,
+        latency_ms=42,
+    ),
+    _row(
+        "r04",
+        25,
+        "WARN",
+        "auth",
+        "login failed: bad password",
+        "t4",
+        tenant_id="tenant_003",
+        user_id="u2",
+        endpoint=LOGIN,
+        method="POST",
+        status_code=401,
+        latency_ms=35,
+    ),
+    _row(
+        "r05",
+        30,
+        "Warn",
+        "auth",
+        "login failed: unknown user",
+        "",
+        tenant_id="tenant_001",
+        endpoint=LOGIN,
+        method="POST",
+        status_code=401,
+        latency_ms=1200,
+    ),
+    _row(
+        "r06",
+        35,
+        "INFO",
+        "auth",
+        "login ok",
+        "t6",
+        tenant_id="tenant_001",
+        user_id="u3",
+        endpoint=LOGIN,
+        method="POST",
+        status_code=200,
+        latency_ms=80,
+    ),
+    _row(
+        "r07",
+        45,
+        "ERROR",
+        "postgres",
+        "connection reset by peer",
+        "t7",
+        tenant_id="tenant_002",
+        status_code=503,
+        latency_ms=1001,
+    ),
     _row("r08", 50, "DEBUG", "redis", "cache miss for key rec:42", "", tenant_id="tenant_004", latency_ms=1),
-    _row("r09", 59, "ERROR", "backend-api", "Timeout talking to ml-engine", "t9", tenant_id="tenant_001", endpoint=RECS, status_code=502, latency_ms=2500),
-    _row("r10", 61, "ERROR", "backend-api", "timeout (old)", "t10", tenant_id="tenant_001", endpoint=RECS, status_code=504, latency_ms=9999),
-    _row("r11", 70, "INFO", "backend-api", "request served", "t11", tenant_id="tenant_005", user_id="u4", endpoint="/api/v2/recommendations", method="GET", status_code=200, latency_ms=999.9),
+    _row(
+        "r09",
+        59,
+        "ERROR",
+        "backend-api",
+        "Timeout talking to ml-engine",
+        "t9",
+        tenant_id="tenant_001",
+        endpoint=RECS,
+        status_code=502,
+        latency_ms=2500,
+    ),
+    _row(
+        "r10",
+        61,
+        "ERROR",
+        "backend-api",
+        "timeout (old)",
+        "t10",
+        tenant_id="tenant_001",
+        endpoint=RECS,
+        status_code=504,
+        latency_ms=9999,
+    ),
+    _row(
+        "r11",
+        70,
+        "INFO",
+        "backend-api",
+        "request served",
+        "t11",
+        tenant_id="tenant_005",
+        user_id="u4",
+        endpoint="/api/v2/recommendations",
+        method="GET",
+        status_code=200,
+        latency_ms=999.9,
+    ),
     _row("r12", 80, "info", "ml-engine", "batch scored 100% of items", "t12", tenant_id="tenant_002", latency_ms="n/a"),
-    _row("r13", 90, "INFO", "backend-api", 'say "hi" to the \\ backslash', "t13", tenant_id="tenant_006", endpoint="/api/v1/users", status_code=201, latency_ms=150),
-    _row("r14", 100, "ERROR", "auth", "token expired", "t14", tenant_id="t'; DROP TABLE otel_logs; --", endpoint=LOGIN, status_code=401, latency_ms=20),
-    _row("r15", 110, "WARN", "backend-api", "slow query: 1.2s", "t15", tenant_id="tenant_001", endpoint=RECS, status_code=200, latency_ms=1000),
-    _row("r16", 120, "INFO", "backend-api", "promo applied", "t16", tenant_id="tenant_007", promo="50%_off", endpoint="/api/v1/promo", status_code=200, latency_ms=250),
-    _row("r17", 130, "INFO", "backend-api", "promo applied", "t17", tenant_id="tenant_007", promo="50x_off", endpoint="/api/v1/promo", status_code=200, latency_ms=260),
-    _row("r18", 140, "ERROR", "ml-engine", "GPU ÜBERHITZUNG detected", "t18", tenant_id="tenant_008", status_code=500, latency_ms=4000),
+    _row(
+        "r13",
+        90,
+        "INFO",
+        "backend-api",
+        'say "hi" to the \\ backslash',
+        "t13",
+        tenant_id="tenant_006",
+        endpoint="/api/v1/users",
+        status_code=201,
+        latency_ms=150,
+    ),
+    _row(
+        "r14",
+        100,
+        "ERROR",
+        "auth",
+        "token expired",
+        "t14",
+        tenant_id="t'; DROP TABLE otel_logs; --",
+        endpoint=LOGIN,
+        status_code=401,
+        latency_ms=20,
+    ),
+    _row(
+        "r15",
+        110,
+        "WARN",
+        "backend-api",
+        "slow query: 1.2s",
+        "t15",
+        tenant_id="tenant_001",
+        endpoint=RECS,
+        status_code=200,
+        latency_ms=1000,
+    ),
+    _row(
+        "r16",
+        120,
+        "INFO",
+        "backend-api",
+        "promo applied",
+        "t16",
+        tenant_id="tenant_007",
+        promo="50%_off",
+        endpoint="/api/v1/promo",
+        status_code=200,
+        latency_ms=250,
+    ),
+    _row(
+        "r17",
+        130,
+        "INFO",
+        "backend-api",
+        "promo applied",
+        "t17",
+        tenant_id="tenant_007",
+        promo="50x_off",
+        endpoint="/api/v1/promo",
+        status_code=200,
+        latency_ms=260,
+    ),
+    _row(
+        "r18",
+        140,
+        "ERROR",
+        "ml-engine",
+        "GPU ÜBERHITZUNG detected",
+        "t18",
+        tenant_id="tenant_008",
+        status_code=500,
+        latency_ms=4000,
+    ),
     _row("r19", 150, "INFO", "redis", "timed out waiting for replica", "", latency_ms=5),
-    _row("r20", 160, "INFO", "backend-api", "request served", "t20", tenant_id="tenant_001", user_id="u5", endpoint=RECS, method="GET", status_code=200, latency_ms=55, context__ip_address="192.168.1.7"),
-    _row("r21", 170, "ERROR", "backend-api", "internal error", "t21", tenant_id="tenant_009", endpoint="/api/v1/recommendations/batch", status_code=500, latency_ms=700),
-    _row("r22", 180, "INFO", "auth", "login ok", "t22", tenant_id="tenant_010", user_id="u6", endpoint=LOGIN, method="POST", status_code=200, latency_ms=90, context__ip_address="10.0.3.4"),
+    _row(
+        "r20",
+        160,
+        "INFO",
+        "backend-api",
+        "request served",
+        "t20",
+        tenant_id="tenant_001",
+        user_id="u5",
+        endpoint=RECS,
+        method="GET",
+        status_code=200,
+        latency_ms=55,
+        context__ip_address="192.168.1.7",
+    ),
+    _row(
+        "r21",
+        170,
+        "ERROR",
+        "backend-api",
+        "internal error",
+        "t21",
+        tenant_id="tenant_009",
+        endpoint="/api/v1/recommendations/batch",
+        status_code=500,
+        latency_ms=700,
+    ),
+    _row(
+        "r22",
+        180,
+        "INFO",
+        "auth",
+        "login ok",
+        "t22",
+        tenant_id="tenant_010",
+        user_id="u6",
+        endpoint=LOGIN,
+        method="POST",
+        status_code=200,
+        latency_ms=90,
+        context__ip_address="10.0.3.4",
+    ),
     _row("r23", 190, "CRITICAL", "postgres", "disk full", "", status_code=503, latency_ms=50000),
-    _row("r24", 200, "INFO", "backend-api", "client closed request", "t24", tenant_id="tenant_001", endpoint=RECS, status_code=499, latency_ms=1000.5),
+    _row(
+        "r24",
+        200,
+        "INFO",
+        "backend-api",
+        "client closed request",
+        "t24",
+        tenant_id="tenant_001",
+        endpoint=RECS,
+        status_code=499,
+        latency_ms=1000.5,
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def engine():
     ddl = _schema_file().read_text()
-    ddl = ddl.replace("%q.%q %s", "`default`.`otel_logs`", 1).replace("ENGINE = %s", "ENGINE = MergeTree()", 1).replace("\n%s\n", "\n", 1)
+    ddl = (
+        ddl.replace("%q.%q %s", "`default`.`otel_logs`", 1)
+        .replace("ENGINE = %s", "ENGINE = MergeTree()", 1)
+        .replace("\n%s\n", "\n", 1)
+    )
     assert "%" not in ddl.replace("%_", ""), "the schema template has placeholders this test does not know"
     session = chdb_session.Session()
     try:
@@ -111,7 +352,10 @@ def engine():
             )
             for r in ROWS
         ]
-        session.query("INSERT INTO otel_logs SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n" + "\n".join(lines))
+        session.query(
+            "INSERT INTO otel_logs SETTINGS date_time_input_format = 'best_effort' FORMAT JSONEachRow\n"
+            + "\n".join(lines)
+        )
         yield session
     finally:
         session.close()  # one chdb store per process: leave none open for the next test module
@@ -147,8 +391,12 @@ MEANINGS = {
     "": lambda r: True,
     "level:ERROR AND timestamp:[now-1h TO now]": lambda r: r["level"].upper() == "ERROR" and _within(r, HOUR_AGO, NOW),
     "latency_ms:>1000": lambda r: (_num(r, "latency_ms") or 0) > 1000,
-    'endpoint:"/api/v1/auth/login" AND status_code:401': lambda r: _attr(r, "endpoint") == LOGIN and _attr(r, "status_code") == "401",
-    'tenant_id:"tenant_001" AND level:ERROR': lambda r: _attr(r, "tenant_id") == "tenant_001" and r["level"].upper() == "ERROR",
+    'endpoint:"/api/v1/auth/login" AND status_code:401': lambda r: (
+        _attr(r, "endpoint") == LOGIN and _attr(r, "status_code") == "401"
+    ),
+    'tenant_id:"tenant_001" AND level:ERROR': lambda r: (
+        _attr(r, "tenant_id") == "tenant_001" and r["level"].upper() == "ERROR"
+    ),
     "timeout": lambda r: "timeout" in r["message"].lower(),
     '"connection reset"': lambda r: "connection reset" in r["message"].lower(),
     "message:time*": lambda r: "time" in r["message"].lower(),
@@ -161,7 +409,9 @@ MEANINGS = {
     "endpoint:/api/v?/recommendations": lambda r: fnmatchcase(_attr(r, "endpoint"), "/api/v?/recommendations"),
     "status_code:[500 TO 599]": lambda r: _num(r, "status_code") is not None and 500 <= _num(r, "status_code") <= 599,
     "status_code:{500 TO 503}": lambda r: _num(r, "status_code") is not None and 500 < _num(r, "status_code") < 503,
-    "latency_ms:>=250 AND latency_ms:<=1000": lambda r: _num(r, "latency_ms") is not None and 250 <= _num(r, "latency_ms") <= 1000,
+    "latency_ms:>=250 AND latency_ms:<=1000": lambda r: (
+        _num(r, "latency_ms") is not None and 250 <= _num(r, "latency_ms") <= 1000
+    ),
     "latency_ms:[1000 TO *]": lambda r: (_num(r, "latency_ms") or 0) >= 1000,
     # NOT keeps records without the field (and with a non-numeric one), as Elasticsearch does.
     "NOT latency_ms:>1000": lambda r: not ((_num(r, "latency_ms") or 0) > 1000),
@@ -171,11 +421,19 @@ MEANINGS = {
     "promo:50%_*": lambda r: _attr(r, "promo").startswith("50%_"),
     'message:"100%"': lambda r: "100%" in r["message"],
     'message:"say \\"hi\\" to the \\\\"': lambda r: 'say "hi" to the \\' in r["message"],
-    "tenant_id:\"t'; DROP TABLE otel_logs; --\"": lambda r: _attr(r, "tenant_id") == "t'; DROP TABLE otel_logs; --",
-    "timestamp:[now-30m TO now] AND NOT level:INFO": lambda r: _within(r, NOW - timedelta(minutes=30), NOW) and r["level"].upper() != "INFO",
-    'timestamp:["2026-11-27T05:00:00Z" TO "2026-11-27T06:00:00Z"}': lambda r: datetime(2026, 11, 27, 5, tzinfo=timezone.utc) <= r["ts"] < HOUR_AGO,
-    "(level:ERROR OR latency_ms:>2000) AND -service:ml-engine": lambda r: (r["level"].upper() == "ERROR" or (_num(r, "latency_ms") or 0) > 2000) and r["service"] != "ml-engine",
-    "request served -tenant_id:tenant_001": lambda r: "request" in r["message"].lower() and "served" in r["message"].lower() and _attr(r, "tenant_id") != "tenant_001",
+    'tenant_id:"t\'; DROP TABLE otel_logs; --"': lambda r: _attr(r, "tenant_id") == "t'; DROP TABLE otel_logs; --",
+    "timestamp:[now-30m TO now] AND NOT level:INFO": lambda r: (
+        _within(r, NOW - timedelta(minutes=30), NOW) and r["level"].upper() != "INFO"
+    ),
+    'timestamp:["2026-11-27T05:00:00Z" TO "2026-11-27T06:00:00Z"}': lambda r: (
+        datetime(2026, 11, 27, 5, tzinfo=UTC) <= r["ts"] < HOUR_AGO
+    ),
+    "(level:ERROR OR latency_ms:>2000) AND -service:ml-engine": lambda r: (
+        (r["level"].upper() == "ERROR" or (_num(r, "latency_ms") or 0) > 2000) and r["service"] != "ml-engine"
+    ),
+    "request served -tenant_id:tenant_001": lambda r: (
+        "request" in r["message"].lower() and "served" in r["message"].lower() and _attr(r, "tenant_id") != "tenant_001"
+    ),
     "tenant_id:[tenant_005 TO tenant_007]": lambda r: "tenant_005" <= _attr(r, "tenant_id") <= "tenant_007",
 }
 
@@ -206,7 +464,9 @@ def test_sql_select_pages_newest_first(engine):
     start, end = NOW - timedelta(hours=2), NOW - timedelta(minutes=9)
     ns = lambda moment: int(moment.timestamp()) * 1_000_000_000  # noqa: E731
     for newest_first in (True, False):
-        sql, params = sql_select(parse_log_query("NOT level:DEBUG"), ns(start), ns(end), 4, newest_first=newest_first, now=NOW)
+        sql, params = sql_select(
+            parse_log_query("NOT level:DEBUG"), ns(start), ns(end), 4, newest_first=newest_first, now=NOW
+        )
         sql = sql.replace("SELECT Timestamp,", "SELECT ScopeName, Timestamp,", 1)
         rows = json.loads(engine.query(sql, "JSONCompact", params=escape_parameters(params)).bytes())["data"]
         eligible = [r for r in ROWS if start <= r["ts"] <= end and r["level"].upper() != "DEBUG"]
@@ -216,7 +476,9 @@ def test_sql_select_pages_newest_first(engine):
 
 _HOSTILE = st.text(alphabet="aeiloutnrs '\"\\;%_\t\n-:DROP", min_size=1, max_size=8)
 # Values that occur in the rows, so that matches happen as well as misses.
-_SEEN = st.sampled_from(["timeout", "login", "t'; DROP TABLE otel_logs; --", 'say "hi" to the \\', "100%", "tenant_001"])
+_SEEN = st.sampled_from(
+    ["timeout", "login", "t'; DROP TABLE otel_logs; --", 'say "hi" to the \\', "100%", "tenant_001"]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -279,7 +541,20 @@ def _means(node, r) -> bool:
     return fnmatchcase(value, text) if wildcard else value == text
 
 
-_FIELDS = ["level", "service", "message", None, "tenant_id", "endpoint", "status_code", "latency_ms", "context.ip_address", "user_id", "trace_id", "promo"]
+_FIELDS = [
+    "level",
+    "service",
+    "message",
+    None,
+    "tenant_id",
+    "endpoint",
+    "status_code",
+    "latency_ms",
+    "context.ip_address",
+    "user_id",
+    "trace_id",
+    "promo",
+]
 
 
 @st.composite
@@ -308,12 +583,16 @@ def _leaf(draw):
     if shape == 4:
         if draw(st.booleans()):
             minutes = draw(st.sampled_from([15, 30, 60, 120]))
-            return Range("timestamp", f"now-{minutes}m", draw(st.sampled_from([None, "now"])), draw(st.booleans()), True)
+            return Range(
+                "timestamp", f"now-{minutes}m", draw(st.sampled_from([None, "now"])), draw(st.booleans()), True
+            )
         bounds = [None, "0", "35", "200", "500", "999.9", "1000", "1001", "5000"]
         low, high = draw(st.sampled_from(bounds)), draw(st.sampled_from(bounds))
         if low is None and high is None:
             low = "1000"
-        return Range(draw(st.sampled_from(["latency_ms", "status_code"])), low, high, draw(st.booleans()), draw(st.booleans()))
+        return Range(
+            draw(st.sampled_from(["latency_ms", "status_code"])), low, high, draw(st.booleans()), draw(st.booleans())
+        )
     return Term(field, value)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from zeta_tui.querying.logquery import (
 )
 from zeta_tui.resources import shipped_dir
 
-NOW = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
 PARSED = [
     ("", MatchAll()),
@@ -122,7 +122,9 @@ def test_errors_say_what_and_where(text, words, column):
     assert error.hint  # every error says how to fix it
 
 
-@pytest.mark.parametrize("text", ["(" * 3000 + "a" + ")" * 3000, "NOT " * 3000 + "a", "-" * 5000 + "a", "NOT " * 65 + "a"])
+@pytest.mark.parametrize(
+    "text", ["(" * 3000 + "a" + ")" * 3000, "NOT " * 3000 + "a", "-" * 5000 + "a", "NOT " * 65 + "a"]
+)
 def test_deep_nesting_is_a_query_error_not_a_recursion_error(text):
     with pytest.raises(QueryError, match="more than 64 deep"):
         parse_log_query(text)
@@ -130,7 +132,11 @@ def test_deep_nesting_is_a_query_error_not_a_recursion_error(text):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('abAB:*?"\\()[]{}<>=~^/+-!&| TO AND OR NOT 01_.')) | st.characters(), max_size=40))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('abAB:*?"\\()[]{}<>=~^/+-!&| TO AND OR NOT 01_.')) | st.characters(), max_size=40
+    )
+)
 def test_parse_never_crashes(text):
     # Anything an engineer can type either parses or is a QueryError: never a luqum or ply error.
     try:
@@ -141,19 +147,19 @@ def test_parse_never_crashes(text):
 
 def test_times_resolve_against_the_given_now():
     assert resolve_time("now", NOW) == NOW
-    assert resolve_time("now-1h", NOW) == datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
-    assert resolve_time("now-15m", NOW) == datetime(2026, 11, 27, 6, 45, tzinfo=timezone.utc)
-    assert resolve_time("now-1d+2h", NOW) == datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
-    assert resolve_time("now-1h/d", NOW) == datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
-    assert resolve_time("2026-11-27", NOW) == datetime(2026, 11, 27, tzinfo=timezone.utc)
-    assert resolve_time("2026-11-27T08:00:00+01:00", NOW) == datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)
+    assert resolve_time("now-1h", NOW) == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    assert resolve_time("now-15m", NOW) == datetime(2026, 11, 27, 6, 45, tzinfo=UTC)
+    assert resolve_time("now-1d+2h", NOW) == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    assert resolve_time("now-1h/d", NOW) == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    assert resolve_time("2026-11-27", NOW) == datetime(2026, 11, 27, tzinfo=UTC)
+    assert resolve_time("2026-11-27T08:00:00+01:00", NOW) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
     with pytest.raises(QueryError):
         resolve_time("now-1x", NOW)
 
 
 def test_time_window_is_the_intersection_of_top_level_timestamp_ranges():
     query = parse_log_query("level:ERROR AND timestamp:[now-2h TO now] AND timestamp:>now-30m")
-    assert time_window(query, NOW) == (datetime(2026, 11, 27, 6, 30, tzinfo=timezone.utc), NOW)
+    assert time_window(query, NOW) == (datetime(2026, 11, 27, 6, 30, tzinfo=UTC), NOW)
     assert time_window(parse_log_query("a OR timestamp:>now-1h"), NOW) == (None, None)
 
 
@@ -181,7 +187,11 @@ def test_user_saved_searches_override_and_add(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [("query = ", "cannot read the saved search"), ('name = "x"\n', "needs query"), ('query = "a AND"\n', "does not parse")],
+    [
+        ("query = ", "cannot read the saved search"),
+        ('name = "x"\n', "needs query"),
+        ('query = "a AND"\n', "does not parse"),
+    ],
 )
 def test_broken_saved_search_names_its_file(tmp_path: Path, content, words):
     (tmp_path / "broken.toml").write_text(content)

@@ -7,7 +7,7 @@ never contains what the user typed: values and attribute keys travel as paramete
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +30,7 @@ from zeta_tui.querying.logquery import (
     to_logql,
 )
 
-NOW = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 HOUR_AGO_NS = 1_795_759_200_000_000_000  # 2026-11-27T06:00:00Z
 NOW_NS = HOUR_AGO_NS + 3600 * 1_000_000_000
 SELECTOR = '{namespace="production"}'
@@ -48,7 +48,12 @@ ES = [
     ("service:auth", {"match": {"service": "auth"}}),
     (
         "level:err*",
-        {"bool": {"should": [{"wildcard": {"level": {"value": v}}} for v in ("err*", "ERR*", "Err*")], "minimum_should_match": 1}},
+        {
+            "bool": {
+                "should": [{"wildcard": {"level": {"value": v}}} for v in ("err*", "ERR*", "Err*")],
+                "minimum_should_match": 1,
+            }
+        },
     ),
     ("endpoint:/api/v1/*", {"wildcard": {"endpoint": {"value": "/api/v1/*"}}}),
     ("latency_ms:>1000", {"range": {"latency_ms": {"gt": 1000}}}),
@@ -59,7 +64,15 @@ ES = [
     ("tenant_id:[tenant_001 TO tenant_009]", {"range": {"tenant_id": {"gte": "tenant_001", "lte": "tenant_009"}}}),
     (
         "timestamp:[now-1h TO now]",
-        {"range": {"@timestamp": {"gte": "2026-11-27T06:00:00.000Z", "lte": "2026-11-27T07:00:00.000Z", "format": "strict_date_optional_time"}}},
+        {
+            "range": {
+                "@timestamp": {
+                    "gte": "2026-11-27T06:00:00.000Z",
+                    "lte": "2026-11-27T07:00:00.000Z",
+                    "format": "strict_date_optional_time",
+                }
+            }
+        },
     ),
     ("_exists_:trace_id", {"exists": {"field": "trace_id"}}),
     (
@@ -68,7 +81,15 @@ ES = [
             "bool": {
                 "filter": [
                     LEVEL_ERROR,
-                    {"range": {"@timestamp": {"gte": "2026-11-27T06:00:00.000Z", "lte": "2026-11-27T07:00:00.000Z", "format": "strict_date_optional_time"}}},
+                    {
+                        "range": {
+                            "@timestamp": {
+                                "gte": "2026-11-27T06:00:00.000Z",
+                                "lte": "2026-11-27T07:00:00.000Z",
+                                "format": "strict_date_optional_time",
+                            }
+                        }
+                    },
                 ]
             }
         },
@@ -77,9 +98,28 @@ ES = [
         'endpoint:"/api/v1/auth/login" AND status_code:401',
         {"bool": {"filter": [{"match_phrase": {"endpoint": "/api/v1/auth/login"}}, {"match": {"status_code": "401"}}]}},
     ),
-    ("a OR b", {"bool": {"should": [{"match": {"message": {"query": "a", "operator": "and"}}}, {"match": {"message": {"query": "b", "operator": "and"}}}], "minimum_should_match": 1}}),
+    (
+        "a OR b",
+        {
+            "bool": {
+                "should": [
+                    {"match": {"message": {"query": "a", "operator": "and"}}},
+                    {"match": {"message": {"query": "b", "operator": "and"}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+    ),
     ("NOT service:redis", {"bool": {"must_not": [{"match": {"service": "redis"}}]}}),
-    ("service:auth -level:INFO", {"bool": {"filter": [{"match": {"service": "auth"}}], "must_not": [{"terms": {"level": ["INFO", "info", "Info"]}}]}}),
+    (
+        "service:auth -level:INFO",
+        {
+            "bool": {
+                "filter": [{"match": {"service": "auth"}}],
+                "must_not": [{"terms": {"level": ["INFO", "info", "Info"]}}],
+            }
+        },
+    ),
 ]
 
 
@@ -88,14 +128,22 @@ def test_elasticsearch(text, expected):
     assert to_elasticsearch(parse_log_query(text), NOW) == expected
 
 
-KW = {"service": ("service.keyword",), "endpoint": ("endpoint.keyword",), "level": ("level.keyword",), "tenant_id": ("tenant_id.keyword",),
-      "message": ("message.keyword",)}
+KW = {
+    "service": ("service.keyword",),
+    "endpoint": ("endpoint.keyword",),
+    "level": ("level.keyword",),
+    "tenant_id": ("tenant_id.keyword",),
+    "message": ("message.keyword",),
+}
 ES_EXACT = [
     ('service:"auth"', {"term": {"service.keyword": "auth"}}),
     ("service:auth", {"term": {"service.keyword": "auth"}}),
     ("level:ERROR", {"terms": {"level.keyword": ["ERROR", "error", "Error"]}}),
     ("endpoint:/api/v1/*", {"wildcard": {"endpoint.keyword": {"value": "/api/v1/*"}}}),
-    ("tenant_id:[tenant_001 TO tenant_009]", {"range": {"tenant_id.keyword": {"gte": "tenant_001", "lte": "tenant_009"}}}),
+    (
+        "tenant_id:[tenant_001 TO tenant_009]",
+        {"range": {"tenant_id.keyword": {"gte": "tenant_001", "lte": "tenant_009"}}},
+    ),
     ("status_code:401", {"match": {"status_code": "401"}}),  # not a text field: as it is
     ('"connection reset"', {"match_phrase": {"message": "connection reset"}}),  # the message keeps its words
     ("_exists_:service", {"exists": {"field": "service"}}),
@@ -109,8 +157,12 @@ def test_elasticsearch_whole_values_of_text_fields_are_asked_of_the_keyword(text
 
 
 def test_elasticsearch_a_field_keyword_in_some_indices_is_asked_where_it_has_no_sub_field():
-    dsl = to_elasticsearch(parse_log_query('service:"auth"'), NOW, exact_fields={"service": ("service.keyword", "service")})
-    guarded = {"bool": {"filter": [{"term": {"service": "auth"}}], "must_not": [{"exists": {"field": "service.keyword"}}]}}
+    dsl = to_elasticsearch(
+        parse_log_query('service:"auth"'), NOW, exact_fields={"service": ("service.keyword", "service")}
+    )
+    guarded = {
+        "bool": {"filter": [{"term": {"service": "auth"}}], "must_not": [{"exists": {"field": "service.keyword"}}]}
+    }
     assert dsl == {"bool": {"should": [{"term": {"service.keyword": "auth"}}, guarded], "minimum_should_match": 1}}
 
 
@@ -123,13 +175,19 @@ LOGQL = [
     ("", SELECTOR + " | json"),
     ("level:ERROR AND timestamp:[now-1h TO now]", SELECTOR + ' | json | level=~"(?i)ERROR"'),
     ("latency_ms:>1000", SELECTOR + " | json | latency_ms > 1000"),
-    ('endpoint:"/api/v1/auth/login" AND status_code:401', SELECTOR + ' | json | endpoint="/api/v1/auth/login" and status_code="401"'),
+    (
+        'endpoint:"/api/v1/auth/login" AND status_code:401',
+        SELECTOR + ' | json | endpoint="/api/v1/auth/login" and status_code="401"',
+    ),
     ('tenant_id:"tenant_001" AND level:ERROR', SELECTOR + ' | json | tenant_id="tenant_001" and level=~"(?i)ERROR"'),
     # Message words become line filters before the parser; escaped as regex, then as a string.
     ('timeout -"conn.reset"', SELECTOR + ' |~ "(?i)timeout" !~ "(?i)conn\\\\.reset" | json'),
     ("message:time*", SELECTOR + ' |~ "(?i)time.*" | json'),
     # Text JSON would escape in the raw line is matched on the parsed message instead.
-    ('"say \\"hi\\"" überhitzung', SELECTOR + ' | json | message=~"(?is).*say \\"hi\\".*" and message=~"(?is).*überhitzung.*"'),
+    (
+        '"say \\"hi\\"" überhitzung',
+        SELECTOR + ' | json | message=~"(?is).*say \\"hi\\".*" and message=~"(?is).*überhitzung.*"',
+    ),
     ("context.ip_address:10.0.*", SELECTOR + ' | json | context_ip_address=~"10\\\\.0\\\\..*"'),
     ("status_code:[500 TO 599]", SELECTOR + " | json | status_code >= 500 and status_code <= 599"),
     ("status_code:{500 TO 599}", SELECTOR + " | json | status_code > 500 and status_code < 599"),
@@ -138,7 +196,10 @@ LOGQL = [
     # NOT is pushed down to the atoms (De Morgan): LogQL label filters have no `not`.
     ("NOT (service:auth OR latency_ms:>=100)", SELECTOR + ' | json | service!="auth" and latency_ms < 100'),
     ("NOT status_code:[500 TO 599]", SELECTOR + " | json | status_code < 500 or status_code > 599"),
-    ("level:ERROR AND (service:auth OR timeout)", SELECTOR + ' | json | level=~"(?i)ERROR" and (service="auth" or message=~"(?is).*timeout.*")'),
+    (
+        "level:ERROR AND (service:auth OR timeout)",
+        SELECTOR + ' | json | level=~"(?i)ERROR" and (service="auth" or message=~"(?is).*timeout.*")',
+    ),
     ('user_agent:"say \\"hi\\" \\\\ now"', SELECTOR + ' | json | user_agent="say \\"hi\\" \\\\ now"'),
     ("NOT _exists_:user_id AND service:x", SELECTOR + ' | json | user_id="" and service="x"'),
 ]
@@ -155,23 +216,34 @@ LEVEL_IS_A_STREAM_LABEL = [
     ("level:ERROR", '(level_extracted=~"(?i)ERROR" or (level_extracted="" and level=~"(?i)ERROR"))'),
     ("NOT level:ERROR", '(level_extracted!~"(?i)ERROR" and (level_extracted!="" or level!~"(?i)ERROR"))'),
     ("_exists_:level", '(level_extracted!="" or (level_extracted="" and level!=""))'),
-    ("latency_ms:[1 TO 2] AND service:x",
-     '((latency_ms_extracted >= 1 and latency_ms_extracted <= 2) or (latency_ms_extracted="" and (latency_ms >= 1 and latency_ms <= 2)))'
-     ' and service="x"'),
+    (
+        "latency_ms:[1 TO 2] AND service:x",
+        '((latency_ms_extracted >= 1 and latency_ms_extracted <= 2) or (latency_ms_extracted="" and (latency_ms >= 1 and latency_ms <= 2)))'
+        ' and service="x"',
+    ),
     ("NOT latency_ms:>5", '(latency_ms_extracted <= 5 and (latency_ms_extracted!="" or latency_ms <= 5))'),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), LEVEL_IS_A_STREAM_LABEL, ids=[e[0] for e in LEVEL_IS_A_STREAM_LABEL])
 def test_logql_reaches_fields_loki_renamed(text, expected):
-    assert to_logql(parse_log_query(text), SELECTOR, NOW, {"level", "latency_ms", "namespace"}) == f"{SELECTOR} | json | {expected}"
+    assert (
+        to_logql(parse_log_query(text), SELECTOR, NOW, {"level", "latency_ms", "namespace"})
+        == f"{SELECTOR} | json | {expected}"
+    )
 
 
 def test_logql_service_falls_back_to_the_service_name_stream_label():
     # Streams from Alloy or Loki's OTLP endpoint: service_name is a label, service is not.
     labels = {"service_name", "k8s_namespace_name"}
-    assert to_logql(parse_log_query('service:"auth"'), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service="auth" or (service="" and service_name="auth"))'
-    assert to_logql(parse_log_query("NOT service:auth"), SELECTOR, NOW, labels) == f'{SELECTOR} | json | (service!="auth" and (service!="" or service_name!="auth"))'
+    assert (
+        to_logql(parse_log_query('service:"auth"'), SELECTOR, NOW, labels)
+        == f'{SELECTOR} | json | (service="auth" or (service="" and service_name="auth"))'
+    )
+    assert (
+        to_logql(parse_log_query("NOT service:auth"), SELECTOR, NOW, labels)
+        == f'{SELECTOR} | json | (service!="auth" and (service!="" or service_name!="auth"))'
+    )
     # with a service label of its own, the usual _extracted rule
     assert "service_extracted" in to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"service", "service_name"})
     assert to_logql(parse_log_query("service:auth"), SELECTOR, NOW, {"app"}) == f'{SELECTOR} | json | service="auth"'
@@ -215,7 +287,11 @@ CLICKHOUSE = [
         f"ifNull(toFloat64OrNull({ATTR}) >= {{p1:Float64}} AND toFloat64OrNull({ATTR}) < {{p2:Float64}}, 0)",
         {"p0": "status_code", "p1": 500.0, "p2": 599.0},
     ),
-    ("tenant_id:[a TO c]", f"ifNull({ATTR} >= {{p1:String}} AND {ATTR} <= {{p2:String}}, 0)", {"p0": "tenant_id", "p1": "a", "p2": "c"}),
+    (
+        "tenant_id:[a TO c]",
+        f"ifNull({ATTR} >= {{p1:String}} AND {ATTR} <= {{p2:String}}, 0)",
+        {"p0": "tenant_id", "p1": "a", "p2": "c"},
+    ),
     (
         "timestamp:[now-1h TO now]",
         "(Timestamp >= fromUnixTimestamp64Nano({p0:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({p1:Int64}))",
@@ -234,7 +310,11 @@ CLICKHOUSE = [
         {"p0": "auth", "p1": "INFO", "p2": "x", "p3": "1"},
     ),
     # The same attribute key is sent once.
-    ("x:1 OR x:2", "LogAttributes[{p0:String}] = {p1:String} OR LogAttributes[{p0:String}] = {p2:String}", {"p0": "x", "p1": "1", "p2": "2"}),
+    (
+        "x:1 OR x:2",
+        "LogAttributes[{p0:String}] = {p1:String} OR LogAttributes[{p0:String}] = {p2:String}",
+        {"p0": "x", "p1": "1", "p2": "2"},
+    ),
 ]
 
 
@@ -255,7 +335,11 @@ def test_sql_select():
     )
     assert params == {"p0": "auth", "start_ns": HOUR_AGO_NS, "end_ns": NOW_NS, "limit": 500}
     sql, _ = sql_select(parse_log_query(""), 0, 1, 10, newest_first=False, table="logs.otel_logs", prune_column=None)
-    assert "FROM `logs`.`otel_logs`" in sql and "TimestampTime" not in sql and sql.endswith("ORDER BY Timestamp ASC LIMIT {limit:UInt32}")
+    assert (
+        "FROM `logs`.`otel_logs`" in sql
+        and "TimestampTime" not in sql
+        and sql.endswith("ORDER BY Timestamp ASC LIMIT {limit:UInt32}")
+    )
     with pytest.raises(QueryError):
         sql_select(parse_log_query(""), 0, 1, 10, table="otel_logs; DROP TABLE x")
 
@@ -264,7 +348,9 @@ def test_sql_select():
 
 NASTY = "ab'\"\\;`%_*?-/ ()é\n{}:"
 _words = st.text(alphabet=NASTY, min_size=1, max_size=8)
-_fields = st.one_of(st.sampled_from(["level", "service", "message", "trace_id", "timestamp", "tenant_id", "context.ip_address"]), _words)
+_fields = st.one_of(
+    st.sampled_from(["level", "service", "message", "trace_id", "timestamp", "tenant_id", "context.ip_address"]), _words
+)
 
 
 def _leaf(field, value, kind):
@@ -327,7 +413,7 @@ def test_clickhouse_sql_never_contains_user_text(root):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('abAB:*?"\\()[]{}<>=~^/+-!&| TO AND OR NOT 01_.;\'%')), max_size=40))
+@given(st.text(alphabet=st.sampled_from(list("abAB:*?\"\\()[]{}<>=~^/+-!&| TO AND OR NOT 01_.;'%")), max_size=40))
 def test_translators_never_crash_on_typed_text(text):
     try:
         query = parse_log_query(text)
@@ -343,7 +429,11 @@ def test_translators_never_crash_on_typed_text(text):
 @given(_trees)
 def test_translators_never_crash_on_any_tree(root):
     query = LogQuery("<generated>", root)
-    for translate in (lambda: to_elasticsearch(query, NOW), lambda: to_clickhouse(query, NOW), lambda: to_logql(query, SELECTOR, NOW)):
+    for translate in (
+        lambda: to_elasticsearch(query, NOW),
+        lambda: to_clickhouse(query, NOW),
+        lambda: to_logql(query, SELECTOR, NOW),
+    ):
         try:
             translate()
         except QueryError as error:

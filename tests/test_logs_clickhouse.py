@@ -15,14 +15,14 @@ import pytest
 
 pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
 
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.backends.logs.clickhouse import ClickHouseFilter, ClickHouseLogSource  # noqa: E402
-from zeta_tui.config.models import LogsConfig  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
-from zeta_tui.errors import ConfigError, QueryError  # noqa: E402
-from zeta_tui.models.timerange import TimeRange  # noqa: E402
+from tests.support.world import SEED, T0
+from zeta_tui.backends.logs.clickhouse import ClickHouseFilter, ClickHouseLogSource
+from zeta_tui.config.models import LogsConfig
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.errors import ConfigError, QueryError
+from zeta_tui.models.timerange import TimeRange
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS  # inside the ml-engine spike and the latency regression
 START = END - 3600
@@ -54,6 +54,7 @@ def store(tmp_path_factory):
 
 def _all(source, query, time_range=HOUR, limit=5000, newest_first=True):
     """Every record of a search, page by page; the pages' cursors must end the walk."""
+
     async def walk():
         out, cursor = [], None
         for _ in range(10_000):
@@ -71,9 +72,16 @@ def _all(source, query, time_range=HOUR, limit=5000, newest_first=True):
 
 def test_counts_per_service_and_status_are_the_sampled_counter_increases(store):
     # Counted by the engine (GROUP BY); the record mapping is checked by the saved searches below.
-    out = store.logs._query("SELECT ServiceName, LogAttributes['status_code'], count() FROM {database:Identifier}.{table:Identifier} "
-                            "GROUP BY ALL")
-    got = Counter({(service, int(status.strip('"'))): int(n) for service, status, n in (line.replace('"', "").split(",") for line in out.split())})
+    out = store.logs._query(
+        "SELECT ServiceName, LogAttributes['status_code'], count() FROM {database:Identifier}.{table:Identifier} "
+        "GROUP BY ALL"
+    )
+    got = Counter(
+        {
+            (service, int(status.strip('"'))): int(n)
+            for service, status, n in (line.replace('"', "").split(",") for line in out.split())
+        }
+    )
     want: Counter = Counter()
     for s in store.world.find("http_requests_total"):
         n = int(store.world.value(s, END)) // SAMPLE - int(store.world.value(s, START)) // SAMPLE
@@ -83,31 +91,78 @@ def test_counts_per_service_and_status_are_the_sampled_counter_increases(store):
 
 
 SAVED = [
-    ("level:ERROR AND timestamp:[now-1h TO now]",
-     ClickHouseFilter("SeverityText = {lv:String} AND Timestamp >= fromUnixTimestamp64Nano({a:Int64})", {"lv": "ERROR", "a": START * 10**9}),
-     lambda r: r.level == "ERROR" and START * 10**9 <= r.timestamp_ns <= END * 10**9),
-    ("latency_ms:>1000",
-     ClickHouseFilter("toUInt32OrZero(LogAttributes['latency_ms']) > {ms:UInt32}", {"ms": 1000}),
-     lambda r: r.latency_ms > 1000),
-    ('endpoint:"/api/v1/auth/login" AND status_code:401',
-     ClickHouseFilter("LogAttributes['endpoint'] = {e:String} AND LogAttributes['status_code'] = {s:String}", {"e": "/api/v1/auth/login", "s": "401"}),
-     lambda r: r.endpoint == "/api/v1/auth/login" and r.status_code == 401),
-    ('tenant_id:"tenant_001" AND level:ERROR',
-     ClickHouseFilter("LogAttributes['tenant_id'] = {t:String} AND SeverityText = 'ERROR'", {"t": "tenant_001"}),
-     lambda r: r.tenant_id == "tenant_001" and r.level == "ERROR"),
+    (
+        "level:ERROR AND timestamp:[now-1h TO now]",
+        ClickHouseFilter(
+            "SeverityText = {lv:String} AND Timestamp >= fromUnixTimestamp64Nano({a:Int64})",
+            {"lv": "ERROR", "a": START * 10**9},
+        ),
+        lambda r: r.level == "ERROR" and START * 10**9 <= r.timestamp_ns <= END * 10**9,
+    ),
+    (
+        "latency_ms:>1000",
+        ClickHouseFilter("toUInt32OrZero(LogAttributes['latency_ms']) > {ms:UInt32}", {"ms": 1000}),
+        lambda r: r.latency_ms > 1000,
+    ),
+    (
+        'endpoint:"/api/v1/auth/login" AND status_code:401',
+        ClickHouseFilter(
+            "LogAttributes['endpoint'] = {e:String} AND LogAttributes['status_code'] = {s:String}",
+            {"e": "/api/v1/auth/login", "s": "401"},
+        ),
+        lambda r: r.endpoint == "/api/v1/auth/login" and r.status_code == 401,
+    ),
+    (
+        'tenant_id:"tenant_001" AND level:ERROR',
+        ClickHouseFilter("LogAttributes['tenant_id'] = {t:String} AND SeverityText = 'ERROR'", {"t": "tenant_001"}),
+        lambda r: r.tenant_id == "tenant_001" and r.level == "ERROR",
+    ),
 ]
 
 
 def _as_generated(record):
     f = record.fields
-    return (record.timestamp_ns, record.level, record.service, record.trace_id, record.span_id, f["tenant_id"], f["user_id"],
-            f["endpoint"], f["method"], f["status_code"], f["latency_ms"], record.message, f["context.user_agent"],
-            f["context.ip_address"], f["context.api_key_id"])
+    return (
+        record.timestamp_ns,
+        record.level,
+        record.service,
+        record.trace_id,
+        record.span_id,
+        f["tenant_id"],
+        f["user_id"],
+        f["endpoint"],
+        f["method"],
+        f["status_code"],
+        f["latency_ms"],
+        record.message,
+        f["context.user_agent"],
+        f["context.ip_address"],
+        f["context.api_key_id"],
+    )
 
 
 def _expected(records, keep):
-    return sorted((r.timestamp_ns, r.level, r.service, r.trace_id, r.span_id, r.tenant_id, r.user_id, r.endpoint, r.method,
-                   r.status_code, r.latency_ms, r.message, r.user_agent, r.ip_address, r.api_key_id) for r in records if keep(r))
+    return sorted(
+        (
+            r.timestamp_ns,
+            r.level,
+            r.service,
+            r.trace_id,
+            r.span_id,
+            r.tenant_id,
+            r.user_id,
+            r.endpoint,
+            r.method,
+            r.status_code,
+            r.latency_ms,
+            r.message,
+            r.user_agent,
+            r.ip_address,
+            r.api_key_id,
+        )
+        for r in records
+        if keep(r)
+    )
 
 
 @pytest.mark.parametrize(("text", "hand", "keep"), SAVED, ids=[s[0] for s in SAVED])
@@ -124,8 +179,18 @@ def test_saved_searches_equal_a_python_filter(store, text, hand, keep):
 @pytest.mark.parametrize("newest_first", [True, False])
 def test_paging_yields_every_record_once(store, newest_first):
     window = TimeRange(END - 900, END)
-    want = [r.trace_id for r in sorted(store.records, key=lambda r: r.timestamp_ns) if r.service == "auth" and r.timestamp_ns >= (END - 900) * 10**9]
-    got = _all(store.source(), ClickHouseFilter("ServiceName = {s:String}", {"s": "auth"}), window, limit=777, newest_first=newest_first)
+    want = [
+        r.trace_id
+        for r in sorted(store.records, key=lambda r: r.timestamp_ns)
+        if r.service == "auth" and r.timestamp_ns >= (END - 900) * 10**9
+    ]
+    got = _all(
+        store.source(),
+        ClickHouseFilter("ServiceName = {s:String}", {"s": "auth"}),
+        window,
+        limit=777,
+        newest_first=newest_first,
+    )
     assert [r.trace_id for r in got] == (want[::-1] if newest_first else want)
     # 30 records at the same nanosecond, pages of 4: the tiebreaker keeps them apart.
     ties = _all(store.source("ties"), None, HOUR, limit=4, newest_first=newest_first)
@@ -136,7 +201,9 @@ def test_paging_yields_every_record_once(store, newest_first):
 def test_a_store_held_by_another_process_is_a_clear_config_error(store, tmp_path):
     held = tmp_path / "held"
     code = "import sys; from chdb import session; s = session.Session(sys.argv[1]); print('ready', flush=True); sys.stdin.read()"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         source = ClickHouseLogSource(LogsConfig(kind="clickhouse", path=str(held)))
@@ -153,7 +220,9 @@ def test_a_store_held_by_another_process_is_a_clear_config_error(store, tmp_path
 
 def test_missing_store_and_missing_table(store, tmp_path):
     with pytest.raises(ConfigError, match="no embedded ClickHouse store"):
-        asyncio.run(store.source().__class__(LogsConfig(kind="clickhouse", path=str(tmp_path / "nowhere"))).search(None, HOUR))
+        asyncio.run(
+            store.source().__class__(LogsConfig(kind="clickhouse", path=str(tmp_path / "nowhere"))).search(None, HOUR)
+        )
     with pytest.raises(QueryError) as info:
         asyncio.run(store.source("no_such_table").search(None, HOUR))
     assert "no_such_table" in info.value.hint
@@ -190,10 +259,14 @@ def test_prune_judges_an_hour_by_all_its_parts(store):
     logs = WorldLogStore(store.path, table="pruned_parts")
     logs._query("SYSTEM STOP MERGES {database:Identifier}.{table:Identifier}")
     hour = (START // 3600 + 1) * 3600
-    early, late = (r._replace(timestamp_ns=(hour + minute * 60) * 10**9) for r, minute in zip(store.records[:2], (10, 50)))
+    early, late = (
+        r._replace(timestamp_ns=(hour + minute * 60) * 10**9) for r, minute in zip(store.records[:2], (10, 50))
+    )
     logs.insert([early])
     logs.insert([late])
-    parts = logs._query("SELECT count() FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active")
+    parts = logs._query(
+        "SELECT count() FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active"
+    )
     assert parts.strip() == "2"
     keep = 24 * 3600
     assert logs.prune(hour + 30 * 60 + keep, keep_seconds=keep) == 0  # the cutoff falls between the parts
@@ -205,10 +278,15 @@ def test_prune_judges_an_hour_by_all_its_parts(store):
 def test_a_table_without_timestamp_time_works_too(store):
     """Older exporter schemas have no TimestampTime column: the source only uses it when present."""
     logs = store.logs
-    logs._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.bare (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
-                "Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp")
-    logs._query("INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', 'slow login', '', '', "
-                "map('latency_ms', '1200.5'))", t=(END - 60) * 10**9)
+    logs._query(
+        "CREATE TABLE IF NOT EXISTS {database:Identifier}.bare (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
+        "Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp"
+    )
+    logs._query(
+        "INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', 'slow login', '', '', "
+        "map('latency_ms', '1200.5'))",
+        t=(END - 60) * 10**9,
+    )
     bare = store.source("bare")
     (record,) = asyncio.run(bare.search("latency_ms:>1000 AND NOT _exists_:host.name", HOUR)).records
     assert (record.level, record.service, record.fields["latency_ms"], record.trace_id) == ("WARN", "auth", 1200.5, "")
@@ -228,11 +306,16 @@ def test_resource_attributes_are_searched_and_shown(store):
     assert {r.get("service.instance.id") for r in found} == {instance}
     assert "service.name" not in found[0].fields  # that one is the service column
     logs = store.logs
-    logs._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.both (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
-                "Body String, TraceId String, SpanId String, LogAttributes Map(String, String), ResourceAttributes Map(String, String)) "
-                "ENGINE = MergeTree ORDER BY Timestamp")
-    logs._query("INSERT INTO {database:Identifier}.both VALUES (fromUnixTimestamp64Nano({t:Int64}), 'INFO', 'auth', 'a', '', '', "
-                "map('region', 'eu-1'), map('region', 'us-1', 'host.name', 'node-7'))", t=(END - 60) * 10**9)
+    logs._query(
+        "CREATE TABLE IF NOT EXISTS {database:Identifier}.both (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
+        "Body String, TraceId String, SpanId String, LogAttributes Map(String, String), ResourceAttributes Map(String, String)) "
+        "ENGINE = MergeTree ORDER BY Timestamp"
+    )
+    logs._query(
+        "INSERT INTO {database:Identifier}.both VALUES (fromUnixTimestamp64Nano({t:Int64}), 'INFO', 'auth', 'a', '', '', "
+        "map('region', 'eu-1'), map('region', 'us-1', 'host.name', 'node-7'))",
+        t=(END - 60) * 10**9,
+    )
     (record,) = asyncio.run(store.source("both").search("region:eu-1 AND host.name:node-7", HOUR)).records
     assert (record.get("region"), record.get("host.name")) == ("eu-1", "node-7")
     assert asyncio.run(store.source("both").search("region:us-1", HOUR)).records == ()
@@ -243,9 +326,14 @@ def test_values_with_backslashes_and_tabs_reach_the_engine_intact(store):
     tab or newline would be read as another string."""
     odd = WorldLogStore(store.path, table="odd")
     first = store.records[0]
-    odd.insert([first._replace(tenant_id="a\\b", user_id="tab\there", seq=1), first._replace(tenant_id="ab", user_id="tab there", seq=2)])
+    odd.insert(
+        [
+            first._replace(tenant_id="a\\b", user_id="tab\there", seq=1),
+            first._replace(tenant_id="ab", user_id="tab there", seq=2),
+        ]
+    )
     source = store.source(table="odd")
     found = asyncio.run(source.search('tenant_id:"a\\\\b"', HOUR, limit=10))
     assert [r.get("tenant_id") for r in found.records] == ["a\\b"]
-    found = asyncio.run(source.search("user_id:\"tab\there\"", HOUR, limit=10))
+    found = asyncio.run(source.search('user_id:"tab\there"', HOUR, limit=10))
     assert [r.get("user_id") for r in found.records] == ["tab\there"]

@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("chdb", reason="the otel_logs variants run on chdb (pip install chdb)")
 
-from tests.support.servers import real_fixture  # noqa: E402
-from zeta_tui.backends.logs.clickhouse import ClickHouseLogSource  # noqa: E402
-from zeta_tui.config.models import LogsConfig  # noqa: E402
-from zeta_tui.models.timerange import TimeRange  # noqa: E402
+from tests.support.servers import real_fixture
+from zeta_tui.backends.logs.clickhouse import ClickHouseLogSource
+from zeta_tui.config.models import LogsConfig
+from zeta_tui.models.timerange import TimeRange
 
 T0 = 1_736_245_800  # 2025-01-07T10:30:00Z
 WINDOW = TimeRange(T0 - 3600, T0 + 60)
@@ -41,19 +41,31 @@ def _records() -> list[dict]:
     for i in range(24):
         endpoint = ["/api/v1/recommendations", "/api/v1/auth/login", "/api/v1/users"][i % 3]
         attributes = {
-            "tenant_id": f"tenant_00{i % 4 + 1}", "endpoint": endpoint, "http.method": "POST" if "auth" in endpoint else "GET",
-            "status_code": [200, 401, 500, 200, 503, 200][i % 6], "latency_ms": [45, 1200, 999.5, 3000][i % 4],
-            "context.user_agent": "Mozilla/5.0", "context.api_key_id": f"key_{i % 5}",
+            "tenant_id": f"tenant_00{i % 4 + 1}",
+            "endpoint": endpoint,
+            "http.method": "POST" if "auth" in endpoint else "GET",
+            "status_code": [200, 401, 500, 200, 503, 200][i % 6],
+            "latency_ms": [45, 1200, 999.5, 3000][i % 4],
+            "context.user_agent": "Mozilla/5.0",
+            "context.api_key_id": f"key_{i % 5}",
         }
         if i % 5 == 0:
             attributes["feature.flag.new_ranker"] = True
-        out.append({
-            "ns": (T0 - 60 * i) * 10**9 + i * 1000, "level": ["INFO", "ERROR", "WARN"][i % 3], "service": ["backend-api", "auth", "ml-engine"][i % 3],
-            "body": f"request {i} on {endpoint}", "trace_id": f"{0x4bf92f3577b34da6a3ce929d0e0e4736 + i:032x}",
-            "attributes": attributes,
-            "resource": {"service.name": ["backend-api", "auth", "ml-engine"][i % 3], "k8s.namespace.name": "prod" if i % 2 else "staging",
-                         "host.name": f"node-{i % 3}"},
-        })
+        out.append(
+            {
+                "ns": (T0 - 60 * i) * 10**9 + i * 1000,
+                "level": ["INFO", "ERROR", "WARN"][i % 3],
+                "service": ["backend-api", "auth", "ml-engine"][i % 3],
+                "body": f"request {i} on {endpoint}",
+                "trace_id": f"{0x4BF92F3577B34DA6A3CE929D0E0E4736 + i:032x}",
+                "attributes": attributes,
+                "resource": {
+                    "service.name": ["backend-api", "auth", "ml-engine"][i % 3],
+                    "k8s.namespace.name": "prod" if i % 2 else "staging",
+                    "host.name": f"node-{i % 3}",
+                },
+            }
+        )
     return out
 
 
@@ -66,8 +78,15 @@ def _row(r: dict, table: str) -> dict:
         return attributes if table == "json" else {k: _text(v) for k, v in attributes.items()}
 
     sec, frac = divmod(r["ns"], 10**9)
-    row = {"Timestamp": f"{sec}.{frac:09d}", "SeverityText": r["level"], "ServiceName": r["service"], "Body": r["body"], "TraceId": r["trace_id"],
-           "LogAttributes": typed(r["attributes"]), "ResourceAttributes": typed(r["resource"])}
+    row = {
+        "Timestamp": f"{sec}.{frac:09d}",
+        "SeverityText": r["level"],
+        "ServiceName": r["service"],
+        "Body": r["body"],
+        "TraceId": r["trace_id"],
+        "LogAttributes": typed(r["attributes"]),
+        "ResourceAttributes": typed(r["resource"]),
+    }
     if table == "json":  # what the exporter writes beside the JSON
         row.update(LogAttributesKeys=sorted(r["attributes"]), ResourceAttributesKeys=sorted(r["resource"]))
     return row
@@ -105,8 +124,9 @@ QUERIES = {
     "k8s.namespace.name:prod": lambda r: _attr(r, "k8s.namespace.name") == "prod",
     "_exists_:feature.flag.new_ranker": lambda r: "feature.flag.new_ranker" in r["attributes"],
     "feature.flag.new_ranker:true": lambda r: r["attributes"].get("feature.flag.new_ranker") is True,
-    "NOT _exists_:feature.flag.new_ranker AND context.api_key_id:key_1": lambda r: "feature.flag.new_ranker" not in r["attributes"]
-    and _attr(r, "context.api_key_id") == "key_1",
+    "NOT _exists_:feature.flag.new_ranker AND context.api_key_id:key_1": lambda r: (
+        "feature.flag.new_ranker" not in r["attributes"] and _attr(r, "context.api_key_id") == "key_1"
+    ),
     "endpoint:/api/v1/auth/*": lambda r: _attr(r, "endpoint").startswith("/api/v1/auth/"),
     "host.name:node-1 AND login": lambda r: _attr(r, "host.name") == "node-1" and "login" in r["body"],
 }
@@ -154,7 +174,11 @@ def test_attribute_decoding_of_each_shape() -> None:
 
     assert attributes({"http.method": "GET"}) == {"http.method": "GET"}  # a Map: as it is
     assert attributes('{"http":{"method":"GET","status_code":200},"ok":true,"tags":["a"]}') == {
-        "http.method": "GET", "http.status_code": 200, "ok": True, "tags": ["a"]}
+        "http.method": "GET",
+        "http.status_code": 200,
+        "ok": True,
+        "tags": ["a"],
+    }
     assert attributes({"http": {"method": "GET"}}) == {"http.method": "GET"}  # a client that decodes JSON itself
     # written with json_type_escape_dots_in_keys = 1, a key's dots come back as %2E
     assert attributes('{"http%2Emethod":"PUT"}') == {"http.method": "PUT"}

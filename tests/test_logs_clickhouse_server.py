@@ -15,15 +15,15 @@ import pytest
 
 pytest.importorskip("chdb", reason="needs chdb (pip install chdb)")
 
-from tests.support.clickhouse_http import ClickHouseStandIn  # noqa: E402
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.backends.logs.clickhouse import ClickHouseFilter, ClickHouseLogSource  # noqa: E402
-from zeta_tui.config.models import LogsConfig  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
-from zeta_tui.errors import BackendUnavailable, ConfigError, QueryError  # noqa: E402
-from zeta_tui.models.timerange import TimeRange  # noqa: E402
+from tests.support.clickhouse_http import ClickHouseStandIn
+from tests.support.world import SEED, T0
+from zeta_tui.backends.logs.clickhouse import ClickHouseFilter, ClickHouseLogSource
+from zeta_tui.config.models import LogsConfig
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.errors import BackendUnavailable, ConfigError, QueryError
+from zeta_tui.models.timerange import TimeRange
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS
 WINDOW = TimeRange(END - 300, END)
@@ -47,13 +47,16 @@ def server(engine):
 
 
 def _search(server, flt, **cfg):
-    source = ClickHouseLogSource(LogsConfig(kind="clickhouse", url=server.url.replace("http://", "http://reader:pw@"), **cfg))
+    source = ClickHouseLogSource(
+        LogsConfig(kind="clickhouse", url=server.url.replace("http://", "http://reader:pw@"), **cfg)
+    )
 
     async def go():
         try:
             return await source.search(flt, WINDOW, limit=50)
         finally:
             await source.aclose()
+
     return source, asyncio.run(go())
 
 
@@ -67,7 +70,9 @@ def test_server_search_sends_parameters_and_read_only_settings(engine, server):
     assert len(server.requests) - before == 2
     assert "auth" not in sent.sql and sent.params["s"] == "auth" and sent.params["zeta_limit"] == "50"
     assert sent.settings["readonly"] == "1" and sent.settings["max_execution_time"] == "7"
-    assert sent.settings["max_result_bytes"] == str(64 * 1024 * 1024) and sent.settings["result_overflow_mode"] == "throw"
+    assert (
+        sent.settings["max_result_bytes"] == str(64 * 1024 * 1024) and sent.settings["result_overflow_mode"] == "throw"
+    )
     assert "TimestampTime >=" in sent.sql  # the exporter's schema: partitions pruned by the seconds column
     assert source.url == server.url  # no user name in messages
 
@@ -86,7 +91,10 @@ def test_server_down_is_backend_unavailable():
     source = ClickHouseLogSource(LogsConfig(kind="clickhouse", url=f"http://127.0.0.1:{port}", timeout_seconds=3))
     with pytest.raises(BackendUnavailable) as info:
         asyncio.run(source.check())
-    assert info.value.message == f"cannot connect: connection refused by 127.0.0.1:{port}" and "logs.url" in info.value.hint
+    assert (
+        info.value.message == f"cannot connect: connection refused by 127.0.0.1:{port}"
+        and "logs.url" in info.value.hint
+    )
 
 
 def test_unreadable_secret_file_is_a_config_error(tmp_path):

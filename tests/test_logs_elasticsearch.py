@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -27,7 +28,9 @@ def source(server: HTTPServer, kind: str = "elasticsearch", **extra) -> Elastics
 
 def serve_search(server: HTTPServer, body: dict | bytes, status: int = 200, index: str = "logs-*") -> None:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    server.expect_request(f"/{index}/_search", method="POST").respond_with_data(data, status=status, content_type="application/json")
+    server.expect_request(f"/{index}/_search", method="POST").respond_with_data(
+        data, status=status, content_type="application/json"
+    )
 
 
 def no_pit(server: HTTPServer, index: str = "logs-*") -> None:
@@ -62,7 +65,9 @@ async def test_opensearch_search_after_example(httpserver: HTTPServer) -> None:
     raw = real_fixture("elasticsearch/opensearch-search-after-sort-docs.json")
     n = len(re.findall(rb'"_id"', raw))
     serve_search(httpserver, raw, index="shakespeare")
-    httpserver.expect_request("/shakespeare/_search/point_in_time", method="POST").respond_with_json({"error": "x"}, status=404)
+    httpserver.expect_request("/shakespeare/_search/point_in_time", method="POST").respond_with_json(
+        {"error": "x"}, status=404
+    )
     src = source(httpserver, kind="opensearch", index="shakespeare")
     page = await src.search(MATCH_ALL, WIDE, limit=3)
     await src.aclose()
@@ -130,9 +135,16 @@ async def test_a_400_names_the_shard_level_cause(httpserver: HTTPServer) -> None
     root = real["error"]["root_cause"][0]
     inner = {"type": "number_format_exception", "reason": 'For input string: "abc"'}
     middle = {"type": "illegal_argument_exception", "reason": "failed to parse value", "caused_by": inner}
-    other = {"type": "illegal_argument_exception", "reason": "field [latency_ms] is not a number in logs-auth-2025.01.07"}
+    other = {
+        "type": "illegal_argument_exception",
+        "reason": "field [latency_ms] is not a number in logs-auth-2025.01.07",
+    }
     real["error"] = {
-        "root_cause": [root], "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query", "grouped": True,
+        "root_cause": [root],
+        "type": "search_phase_execution_exception",
+        "reason": "all shards failed",
+        "phase": "query",
+        "grouped": True,
         "failed_shards": [
             _shard_failure(root, "logs-backend-api-2025.01.07", 0, middle),
             _shard_failure(root, "logs-backend-api-2025.01.08", 0, middle),  # the same cause twice: said once
@@ -157,9 +169,19 @@ def test_a_shard_cause_already_in_the_message_is_not_repeated_and_long_reasons_a
     from zeta_tui.backends.logs.elasticsearch import es_error
 
     root = {"type": "query_shard_exception", "reason": 'failed to create query: For input string: "abc"'}
-    body = {"error": {"root_cause": [root], "type": "search_phase_execution_exception", "reason": "all shards failed",
-                      "failed_shards": [_shard_failure(root, "logs-x", 0, {"type": "number_format_exception", "reason": 'For input string: "abc"'})]},
-            "status": 400}
+    body = {
+        "error": {
+            "root_cause": [root],
+            "type": "search_phase_execution_exception",
+            "reason": "all shards failed",
+            "failed_shards": [
+                _shard_failure(
+                    root, "logs-x", 0, {"type": "number_format_exception", "reason": 'For input string: "abc"'}
+                )
+            ],
+        },
+        "status": 400,
+    }
     assert es_error(body, 400, where="es", index="logs-*").message == f"query_shard_exception: {root['reason']}"
     long = {"type": "x_content_parse_exception", "reason": "y" * 5000}
     body["error"]["failed_shards"] = [_shard_failure(root, "logs-x", 0, long)]
@@ -171,7 +193,9 @@ def test_a_shard_cause_already_in_the_message_is_not_repeated_and_long_reasons_a
 async def test_missing_index_names_the_index_setting(httpserver: HTTPServer) -> None:
     raw = real_fixture("elasticsearch/error-index-not-found-404.json")
     serve_search(httpserver, raw, status=404, index="poop")
-    httpserver.expect_request("/poop/_pit", method="POST").respond_with_data(raw, status=404, content_type="application/json")
+    httpserver.expect_request("/poop/_pit", method="POST").respond_with_data(
+        raw, status=404, content_type="application/json"
+    )
     src = source(httpserver, index="poop")
     with pytest.raises(QueryError) as err:
         await src.search(MATCH_ALL, WIDE)
@@ -185,16 +209,45 @@ async def test_missing_index_names_the_index_setting(httpserver: HTTPServer) -> 
 
 
 def _hit(i: int, ts_ms: int, **src) -> dict:
-    return {"_index": "logs-a", "_id": f"id{i}", "_score": None, "_source": {"@timestamp": ts_ms, "message": f"m{i}", **src}, "sort": [ts_ms]}
+    return {
+        "_index": "logs-a",
+        "_id": f"id{i}",
+        "_score": None,
+        "_source": {"@timestamp": ts_ms, "message": f"m{i}", **src},
+        "sort": [ts_ms],
+    }
 
 
 async def test_partial_shard_failure_keeps_hits_and_warns(httpserver: HTTPServer) -> None:
     body = {
-        "took": 3, "timed_out": True,
-        "_shards": {"total": 5, "successful": 3, "skipped": 0, "failed": 2, "failures": [
-            {"shard": 0, "index": "logs-b", "node": "n1", "reason": {"type": "query_shard_exception", "reason": "failed to create query: For input string: \"abc\""}},
-            {"shard": 1, "index": "logs-b", "node": "n1", "reason": {"type": "query_shard_exception", "reason": "failed to create query: For input string: \"abc\""}},
-        ]},
+        "took": 3,
+        "timed_out": True,
+        "_shards": {
+            "total": 5,
+            "successful": 3,
+            "skipped": 0,
+            "failed": 2,
+            "failures": [
+                {
+                    "shard": 0,
+                    "index": "logs-b",
+                    "node": "n1",
+                    "reason": {
+                        "type": "query_shard_exception",
+                        "reason": 'failed to create query: For input string: "abc"',
+                    },
+                },
+                {
+                    "shard": 1,
+                    "index": "logs-b",
+                    "node": "n1",
+                    "reason": {
+                        "type": "query_shard_exception",
+                        "reason": 'failed to create query: For input string: "abc"',
+                    },
+                },
+            ],
+        },
         "hits": {"hits": [_hit(1, T0_MS + 1), _hit(2, T0_MS)]},
     }
     serve_search(httpserver, body)
@@ -208,7 +261,10 @@ async def test_partial_shard_failure_keeps_hits_and_warns(httpserver: HTTPServer
 
 
 async def test_empty_result(httpserver: HTTPServer) -> None:
-    serve_search(httpserver, {"took": 0, "timed_out": False, "_shards": {"total": 0, "successful": 0, "failed": 0}, "hits": {"hits": []}})
+    serve_search(
+        httpserver,
+        {"took": 0, "timed_out": False, "_shards": {"total": 0, "successful": 0, "failed": 0}, "hits": {"hits": []}},
+    )
     no_pit(httpserver)
     src = source(httpserver)
     page = await src.search(MATCH_ALL, WIDE)
@@ -218,10 +274,15 @@ async def test_empty_result(httpserver: HTTPServer) -> None:
 
 async def test_unicode_and_a_huge_message(httpserver: HTTPServer) -> None:
     huge = "x" * 1_000_000 + "\u00e9"
-    body = {"_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"hits": [
-        _hit(2, T0_MS + 5, message=huge, **{"log": {"level": "error"}}, trace={"id": "abc123"}),
-        _hit(1, T0_MS, message="échec de connexion 🔥 ユーザー", level="warning", service={"name": "auth"}),
-    ]}}
+    body = {
+        "_shards": {"total": 1, "successful": 1, "failed": 0},
+        "hits": {
+            "hits": [
+                _hit(2, T0_MS + 5, message=huge, **{"log": {"level": "error"}}, trace={"id": "abc123"}),
+                _hit(1, T0_MS, message="échec de connexion 🔥 ユーザー", level="warning", service={"name": "auth"}),
+            ]
+        },
+    }
     serve_search(httpserver, body)
     no_pit(httpserver)
     src = source(httpserver)
@@ -233,7 +294,12 @@ async def test_unicode_and_a_huge_message(httpserver: HTTPServer) -> None:
 
 
 async def test_nanosecond_timestamps_are_kept(httpserver: HTTPServer) -> None:
-    hit = {"_index": "i", "_id": "1", "_source": {"@timestamp": "2026-01-01T00:00:00.123456789Z", "msg": "x"}, "sort": [1767225600123456789]}
+    hit = {
+        "_index": "i",
+        "_id": "1",
+        "_source": {"@timestamp": "2026-01-01T00:00:00.123456789Z", "msg": "x"},
+        "sort": [1767225600123456789],
+    }
     serve_search(httpserver, {"hits": {"hits": [hit]}})
     no_pit(httpserver)
     src = source(httpserver)
@@ -268,7 +334,9 @@ async def _all_pages(src, *, limit: int, newest_first: bool = True) -> tuple[lis
 
 @pytest.mark.parametrize("pit", ["none", "es", "opensearch"])
 @pytest.mark.parametrize("newest_first", [True, False])
-async def test_paging_with_search_after_has_no_gaps_or_duplicates(httpserver: HTTPServer, pit: str, newest_first: bool) -> None:
+async def test_paging_with_search_after_has_no_gaps_or_duplicates(
+    httpserver: HTTPServer, pit: str, newest_first: bool
+) -> None:
     # 8 docs, the newest 3 on one millisecond: pages of 3 cut through the tie.
     docs = _docs(8, ties_at=5)
     fake = FakeSearch(docs, pit=pit)
@@ -329,7 +397,11 @@ async def test_request_shape(httpserver: HTTPServer) -> None:
 
 async def test_accept_header_is_plain_json(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/", method="GET", headers={"Accept": "application/json"}).respond_with_json(
-        {"name": "n", "version": {"distribution": "opensearch", "number": "2.11.0", "build_hash": "abc"}, "tagline": "The OpenSearch Project"}
+        {
+            "name": "n",
+            "version": {"distribution": "opensearch", "number": "2.11.0", "build_hash": "abc"},
+            "tagline": "The OpenSearch Project",
+        }
     )
     src = source(httpserver, kind="opensearch")
     info, latency = await src.check()
@@ -338,7 +410,9 @@ async def test_accept_header_is_plain_json(httpserver: HTTPServer) -> None:
 
 
 async def test_check_elasticsearch_without_product_header(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/", method="GET").respond_with_json({"version": {"number": "8.15.0", "build_flavor": "default"}})
+    httpserver.expect_request("/", method="GET").respond_with_json(
+        {"version": {"number": "8.15.0", "build_flavor": "default"}}
+    )
     src = source(httpserver)
     info, _ = await src.check()
     await src.aclose()
@@ -354,7 +428,9 @@ async def test_check_on_something_else(httpserver: HTTPServer) -> None:
 
 
 async def test_server_error_without_es_body(httpserver: HTTPServer) -> None:
-    serve_search(httpserver, es_error_body("search_phase_execution_exception", "all shards failed", 500) | {}, status=500)
+    serve_search(
+        httpserver, es_error_body("search_phase_execution_exception", "all shards failed", 500) | {}, status=500
+    )
     no_pit(httpserver)
     src = source(httpserver)
     with pytest.raises(QueryError) as err:
@@ -365,7 +441,7 @@ async def test_server_error_without_es_body(httpserver: HTTPServer) -> None:
 
 async def test_query_text_goes_through_the_log_query_translator(httpserver: HTTPServer) -> None:
     logquery = pytest.importorskip("zeta_tui.querying.logquery")
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     fake = FakeSearch(_docs(1))
     fake.install(httpserver)
@@ -373,8 +449,10 @@ async def test_query_text_goes_through_the_log_query_translator(httpserver: HTTP
     src.clock = lambda: 1767229200.0
     await src.search('level:ERROR AND tenant_id:"tenant_001"', WIDE)
     await src.aclose()
-    now = datetime.fromtimestamp(1767229200.0, tz=timezone.utc)
-    expected = logquery.to_elasticsearch(logquery.parse_log_query('level:ERROR AND tenant_id:"tenant_001"'), now, "@timestamp")
+    now = datetime.fromtimestamp(1767229200.0, tz=UTC)
+    expected = logquery.to_elasticsearch(
+        logquery.parse_log_query('level:ERROR AND tenant_id:"tenant_001"'), now, "@timestamp"
+    )
     assert fake.requests[0]["body"]["query"]["bool"]["filter"][0] == expected
     assert "tenant_001" in json.dumps(expected)
 
@@ -389,7 +467,12 @@ async def test_pit_without_shard_doc_retries_on_the_timestamp_alone(httpserver: 
         body = json.loads(request.get_data())
         bodies.append(body)
         if any("_shard_doc" in s for s in body["sort"]):
-            return json_response(es_error_body("search_phase_execution_exception", "No mapping found for [_shard_doc] in order to sort on", 400), 400)
+            return json_response(
+                es_error_body(
+                    "search_phase_execution_exception", "No mapping found for [_shard_doc] in order to sort on", 400
+                ),
+                400,
+            )
         return json_response({"pit_id": "p", "hits": {"hits": [_hit(1, T0_MS)]}})
 
     httpserver.expect_request("/logs-*/_pit", method="POST").respond_with_json({"id": "p"})

@@ -26,7 +26,7 @@ over the seed lines, written here.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -38,7 +38,7 @@ from zeta_tui.config.models import LogsConfig
 from zeta_tui.models.pii import masked
 from zeta_tui.models.timerange import TimeRange
 
-NOW = datetime(2025, 1, 7, 11, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2025, 1, 7, 11, 0, tzinfo=UTC).timestamp()
 DAY = TimeRange(NOW - 86_400, NOW, "24h")
 SERVICES = ["backend-api", "ml-engine", "auth", "redis", "postgres", "auth-proxy", "backend-api-canary"]
 ENDPOINTS = ["/api/v1/recommendations", "/api/v1/auth/login", "/api/v1/auth/login/sso", "/api/v1/users"]
@@ -52,13 +52,29 @@ def _seed() -> list[dict]:
         ns = int((NOW - 60 - i * 2400) * 1e9) + i * 1_234_567  # sub-millisecond digits, which @timestamp drops
         endpoint = ENDPOINTS[i % 4]
         status = [200, 401, 500, 401, 404][i % 5]  # independent of the endpoint (i % 4): every pair occurs
-        lines.append(json.loads(seed_line(
-            ns, ["INFO", "ERROR", "WARN", "DEBUG", "ERROR"][i % 5], f"request {i} on {endpoint}",
-            service=SERVICES[i % 7], tenant_id=TENANTS[i % 4], endpoint=endpoint,
-            trace_id=f"{0x4bf92f3577b34da6a3ce929d0e0e4736 + i:032x}", span_id=f"{0x00f067aa0ba902b7 + i:016x}", method="POST" if "auth" in endpoint else "GET",
-            status_code=status, latency_ms=[45, 1000, 1001, 2500, 12][i % 5],
-            user_id=f"user_{i:03d}", context={"user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "ip_address": f"192.168.1.{i}", "api_key_id": f"key_{i % 3}"},
-        )))
+        lines.append(
+            json.loads(
+                seed_line(
+                    ns,
+                    ["INFO", "ERROR", "WARN", "DEBUG", "ERROR"][i % 5],
+                    f"request {i} on {endpoint}",
+                    service=SERVICES[i % 7],
+                    tenant_id=TENANTS[i % 4],
+                    endpoint=endpoint,
+                    trace_id=f"{0x4BF92F3577B34DA6A3CE929D0E0E4736 + i:032x}",
+                    span_id=f"{0x00F067AA0BA902B7 + i:016x}",
+                    method="POST" if "auth" in endpoint else "GET",
+                    status_code=status,
+                    latency_ms=[45, 1000, 1001, 2500, 12][i % 5],
+                    user_id=f"user_{i:03d}",
+                    context={
+                        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+                        "ip_address": f"192.168.1.{i}",
+                        "api_key_id": f"key_{i % 3}",
+                    },
+                )
+            )
+        )
     return lines
 
 
@@ -110,7 +126,9 @@ def _serve(server: HTTPServer, lines: list[dict], mapping: str = "dynamic", **kw
 
 def _source(server: HTTPServer) -> ElasticsearchLogSource:
     # Nothing but the kind and the URL: index "logs-*" and timestamp_field "@timestamp" are the defaults.
-    return ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=server.url_for("/").rstrip("/")), clock=lambda: NOW)
+    return ElasticsearchLogSource(
+        LogsConfig(kind="elasticsearch", url=server.url_for("/").rstrip("/")), clock=lambda: NOW
+    )
 
 
 async def _all(src: ElasticsearchLogSource, query, window: TimeRange = DAY) -> list:
@@ -135,11 +153,18 @@ async def test_default_settings_read_the_logstash_shape(httpserver: HTTPServer) 
         r = by_id[f"{index}/id{i:03d}"]
         ts = datetime.fromisoformat(line["timestamp"][:23] + "+00:00")
         assert r.timestamp_ns == int(ts.timestamp()) * 10**9 + ts.microsecond * 1000  # @timestamp, to the millisecond
-        assert (r.service, r.level, r.message, r.trace_id, r.span_id) == (line["service"], line["level"].replace("WARNING", "WARN"),
-                                                                          line["message"], line["trace_id"], line["span_id"])
+        assert (r.service, r.level, r.message, r.trace_id, r.span_id) == (
+            line["service"],
+            line["level"].replace("WARNING", "WARN"),
+            line["message"],
+            line["trace_id"],
+            line["span_id"],
+        )
         for key in ("tenant_id", "endpoint", "method", "status_code", "latency_ms"):
             assert r.fields[key] == line[key]
-        assert r.fields["context.user_agent"] == line["context"]["user_agent"] and r.fields["host.name"] == "ip-10-0-1-23"
+        assert (
+            r.fields["context.user_agent"] == line["context"]["user_agent"] and r.fields["host.name"] == "ip-10-0-1-23"
+        )
         assert "timestamp" not in r.fields and "@timestamp" not in r.fields  # the one time is the record's
         assert "user_id" not in r.fields and "context.ip_address" not in r.fields
     assert {r.record_id.split("/")[0][-10:] for r in records} == {"2025.01.06", "2025.01.07"}  # both days' indices
@@ -148,7 +173,9 @@ async def test_default_settings_read_the_logstash_shape(httpserver: HTTPServer) 
 QUERIES = {
     "level:ERROR AND timestamp:[now-1h TO now]": lambda d: d["level"] == "ERROR" and _age(d) <= 3600,
     "latency_ms:>1000": lambda d: d["latency_ms"] > 1000,
-    'endpoint:"/api/v1/auth/login" AND status_code:401': lambda d: d["endpoint"] == "/api/v1/auth/login" and d["status_code"] == 401,
+    'endpoint:"/api/v1/auth/login" AND status_code:401': lambda d: (
+        d["endpoint"] == "/api/v1/auth/login" and d["status_code"] == 401
+    ),
     'tenant_id:"tenant_001" AND level:ERROR': lambda d: d["tenant_id"] == "tenant_001" and d["level"] == "ERROR",
     # The joins from a trace or an alert: one service's records, exactly that service.
     'service:"auth"': lambda d: d["service"] == "auth",
@@ -167,7 +194,9 @@ def _age(line: dict) -> float:
 
 @pytest.mark.parametrize("mapping", ["dynamic", "logs-data-stream"])
 @pytest.mark.parametrize("query", list(QUERIES))
-async def test_the_seed_queries_and_the_joins_find_what_they_say(httpserver: HTTPServer, query: str, mapping: str) -> None:
+async def test_the_seed_queries_and_the_joins_find_what_they_say(
+    httpserver: HTTPServer, query: str, mapping: str
+) -> None:
     lines = _seed()
     _serve(httpserver, lines, mapping)
     src = _source(httpserver)
@@ -208,7 +237,13 @@ async def test_without_field_caps_the_fields_are_used_as_they_are(httpserver: HT
     lines = _seed()
     fake = FakeSearch(_docs(lines), pit="es", envelope=_envelope())
     fake.install(httpserver)
-    httpserver.expect_request("/logs-*/_field_caps").respond_with_json({"error": {"type": "security_exception", "reason": "action [indices:data/read/field_caps] is unauthorized"}, "status": 403}, status=403)
+    httpserver.expect_request("/logs-*/_field_caps").respond_with_json(
+        {
+            "error": {"type": "security_exception", "reason": "action [indices:data/read/field_caps] is unauthorized"},
+            "status": 403,
+        },
+        status=403,
+    )
     src = _source(httpserver)
     await _all(src, 'service:"auth"')
     await src.aclose()
@@ -244,12 +279,17 @@ async def test_the_geoip_address_is_masked_by_default(httpserver: HTTPServer) ->
 def test_where_the_whole_value_is_from_a_field_caps_answer() -> None:
     from zeta_tui.backends.logs.elasticsearch_fields import exact_fields_from_caps
 
-    caps = {"indices": ["logs-a", "logs-b"], "fields": {
-        "service": {"text": {"type": "text"}}, "service.raw": {"keyword": {"type": "keyword"}},  # Logstash 2.x-5.x template
-        "note": {"text": {"type": "text"}},  # text only: nothing holds the whole value
-        "endpoint": {"keyword": {"type": "keyword"}},  # keyword already
-        "host": {"text": {"type": "text"}, "keyword": {"type": "keyword"}}, "host.keyword": {"keyword": {"type": "keyword"}},
-    }}
+    caps = {
+        "indices": ["logs-a", "logs-b"],
+        "fields": {
+            "service": {"text": {"type": "text"}},
+            "service.raw": {"keyword": {"type": "keyword"}},  # Logstash 2.x-5.x template
+            "note": {"text": {"type": "text"}},  # text only: nothing holds the whole value
+            "endpoint": {"keyword": {"type": "keyword"}},  # keyword already
+            "host": {"text": {"type": "text"}, "keyword": {"type": "keyword"}},
+            "host.keyword": {"keyword": {"type": "keyword"}},
+        },
+    }
     got = exact_fields_from_caps(["service", "note", "endpoint", "host", "absent"], caps)
     assert got == {"service": ("service.raw",), "host": ("host.keyword", "host")}
 
@@ -262,7 +302,9 @@ async def test_the_logs_screen_shows_the_service_and_o_opens_the_trace(httpserve
 
     lines = _seed()
     _serve(httpserver, lines)
-    context = ContextConfig(logs=LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/")), time_range="24h")
+    context = ContextConfig(
+        logs=LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/")), time_range="24h"
+    )
     app = build_app(ZetaConfig(default_context="es", contexts={"es": context}), "es", clock=lambda: NOW, live=False)
     newest = max(lines, key=lambda d: d["timestamp"])
     async with app.run_test(size=(160, 50)) as pilot:
@@ -271,9 +313,15 @@ async def test_the_logs_screen_shows_the_service_and_o_opens_the_trace(httpserve
         view = screen.query_one(LogView)
         assert len(view.records) == len(lines)
         record = view.current()
-        assert (record.service, record.trace_id, record.message) == (newest["service"], newest["trace_id"], newest["message"])
+        assert (record.service, record.trace_id, record.message) == (
+            newest["service"],
+            newest["trace_id"],
+            newest["message"],
+        )
         drawn = ["".join(segment.text for segment in view.render_line(y)) for y in range(view.size.height)]
-        assert any(newest["service"] in line and newest["message"] in line and newest["level"] in line for line in drawn)
+        assert any(
+            newest["service"] in line and newest["message"] in line and newest["level"] in line for line in drawn
+        )
         await pilot.press("o")
         for _ in range(100):
             if getattr(app.screen, "trace_id", None) == newest["trace_id"]:
@@ -286,7 +334,9 @@ async def test_no_index_yet_means_ask_the_mapping_again_later(httpserver: HTTPSe
     fake = FakeSearch([], pit="es", mapping="dynamic", envelope=_envelope())
     fake.install(httpserver)
     now = [NOW]
-    src = ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/")), clock=lambda: now[0])
+    src = ElasticsearchLogSource(
+        LogsConfig(kind="elasticsearch", url=httpserver.url_for("/").rstrip("/")), clock=lambda: now[0]
+    )
     assert (await src.search('service:"auth"', DAY)).records == ()
     await src.search('service:"auth"', DAY)
     now[0] += 61

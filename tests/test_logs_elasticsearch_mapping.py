@@ -3,14 +3,20 @@ sources: timestamps in every shape shippers write, and the usual aliases of each
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from zeta_tui.backends.logs.records import flatten, format_ns, parse_timestamp_ns, record_from_document, record_from_line
+from zeta_tui.backends.logs.records import (
+    flatten,
+    format_ns,
+    parse_timestamp_ns,
+    record_from_document,
+    record_from_line,
+)
 
-BASE = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
-BASE_NS = int((BASE - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(seconds=1)) * 10**9
+BASE = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+BASE_NS = int((BASE - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(seconds=1)) * 10**9
 
 
 @pytest.mark.parametrize(
@@ -68,14 +74,29 @@ def test_ecs_document() -> None:
 
 
 def test_seed_document_and_kubernetes_fallbacks() -> None:
-    doc = {"timestamp": BASE_NS // 10**6, "severity": "err", "kubernetes": {"container": {"name": "auth"}}, "msg": "denied", "log": "raw", "traceId": "t"}
+    doc = {
+        "timestamp": BASE_NS // 10**6,
+        "severity": "err",
+        "kubernetes": {"container": {"name": "auth"}},
+        "msg": "denied",
+        "log": "raw",
+        "traceId": "t",
+    }
     rec = record_from_document(doc)
-    assert (rec.timestamp_ns, rec.level, rec.service, rec.message, rec.trace_id) == (BASE_NS, "ERROR", "auth", "denied", "t")
+    assert (rec.timestamp_ns, rec.level, rec.service, rec.message, rec.trace_id) == (
+        BASE_NS,
+        "ERROR",
+        "auth",
+        "denied",
+        "t",
+    )
     assert rec.fields == {"log": "raw"}  # an alias not used stays a field
 
 
 def test_store_time_wins_and_the_line_time_is_not_duplicated() -> None:
-    rec = record_from_line('{"timestamp": "2020-01-01T00:00:00Z", "level": "info", "message": "m"}', timestamp_ns=BASE_NS)
+    rec = record_from_line(
+        '{"timestamp": "2020-01-01T00:00:00Z", "level": "info", "message": "m"}', timestamp_ns=BASE_NS
+    )
     assert rec.timestamp_ns == BASE_NS and "timestamp" not in rec.fields
     assert rec.to_dict()["timestamp"] == format_ns(BASE_NS)
 
@@ -83,13 +104,23 @@ def test_store_time_wins_and_the_line_time_is_not_duplicated() -> None:
 @pytest.mark.parametrize("line", ["[1, 2]", "{", "null", "  plain  "])
 def test_lines_that_are_not_json_objects_are_messages(line: str) -> None:
     rec = record_from_line(line, timestamp_ns=1, labels={"level": "debug", "app": "x"})
-    assert rec.message == line and rec.level == "DEBUG" and rec.service == "x" and rec.fields == {"level": "debug", "app": "x"}
+    assert (
+        rec.message == line
+        and rec.level == "DEBUG"
+        and rec.service == "x"
+        and rec.fields == {"level": "debug", "app": "x"}
+    )
 
 
 def test_a_time_copied_by_logstash_is_not_kept_twice() -> None:
     # Logstash's date filter writes @timestamp (milliseconds) from the line's timestamp and
     # keeps the source field; a different instant under another name stays a field.
-    doc = {"@timestamp": "2026-03-04T05:06:07.123Z", "timestamp": "2026-03-04T05:06:07.123456Z", "time": "2020-01-01T00:00:00Z", "message": "m"}
+    doc = {
+        "@timestamp": "2026-03-04T05:06:07.123Z",
+        "timestamp": "2026-03-04T05:06:07.123456Z",
+        "time": "2020-01-01T00:00:00Z",
+        "message": "m",
+    }
     rec = record_from_document(doc, timestamp_field="@timestamp")
     assert rec.timestamp_ns == BASE_NS + 123_000_000
     assert rec.fields == {"time": "2020-01-01T00:00:00Z"}

@@ -61,8 +61,12 @@ async def test_labels_label_values_and_series(httpserver: HTTPServer) -> None:
     values = real_fixture("loki/label-values-docs-example.json")
     series = real_fixture("loki/series-docs-example.json")
     httpserver.expect_request("/loki/api/v1/labels").respond_with_data(labels, content_type="application/json")
-    httpserver.expect_request("/loki/api/v1/label/app/values").respond_with_data(values, content_type="application/json")
-    httpserver.expect_request("/loki/api/v1/series", query_string={"match[]": '{namespace="production"}'}).respond_with_data(series, content_type="application/json")
+    httpserver.expect_request("/loki/api/v1/label/app/values").respond_with_data(
+        values, content_type="application/json"
+    )
+    httpserver.expect_request(
+        "/loki/api/v1/series", query_string={"match[]": '{namespace="production"}'}
+    ).respond_with_data(series, content_type="application/json")
     src = source(httpserver)
     assert await src.labels() == json.loads(labels)["data"]
     assert await src.label_values("app") == json.loads(values)["data"]
@@ -76,7 +80,19 @@ async def test_labels_label_values_and_series(httpserver: HTTPServer) -> None:
 
 async def test_seed_json_lines_and_plain_lines(httpserver: HTTPServer) -> None:
     lines = [
-        ({"app": "api", "namespace": "production"}, T0 + 1, seed_line(T0 + 1, "ERROR", "upstream timeout", endpoint="/api/v1/recommendations", status_code=504, latency_ms=1234.5, context={"ip_address": "10.0.0.7"})),
+        (
+            {"app": "api", "namespace": "production"},
+            T0 + 1,
+            seed_line(
+                T0 + 1,
+                "ERROR",
+                "upstream timeout",
+                endpoint="/api/v1/recommendations",
+                status_code=504,
+                latency_ms=1234.5,
+                context={"ip_address": "10.0.0.7"},
+            ),
+        ),
         ({"app": "api", "detected_level": "warn"}, T0 + 2, "plain text line, not json"),
         ({"app": "api"}, T0 + 3, "{not json either"),
     ]
@@ -101,11 +117,19 @@ async def test_request_parameters(httpserver: HTTPServer) -> None:
     await src.aclose()
     assert page.records == () and page.cursor is None
     req = fake.requests[0]
-    assert req == {"query": '{namespace="prod"}', "start": str(T0), "end": str(T0 + 3600 * 10**9), "limit": "42", "direction": "forward"}
+    assert req == {
+        "query": '{namespace="prod"}',
+        "start": str(T0),
+        "end": str(T0 + 3600 * 10**9),
+        "limit": "42",
+        "direction": "forward",
+    }
 
 
 async def test_org_id_header_is_sent(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/loki/api/v1/query_range", headers={"X-Scope-OrgID": "tenant-a"}).respond_with_json({"status": "success", "data": {"resultType": "streams", "result": []}})
+    httpserver.expect_request("/loki/api/v1/query_range", headers={"X-Scope-OrgID": "tenant-a"}).respond_with_json(
+        {"status": "success", "data": {"resultType": "streams", "result": []}}
+    )
     src = source(httpserver, headers={"X-Scope-OrgID": "tenant-a"})
     page = await src.search(Q, WIDE)
     await src.aclose()
@@ -120,7 +144,9 @@ async def test_org_id_header_is_sent(httpserver: HTTPServer) -> None:
     ],
 )
 async def test_server_limits_are_loud_with_lokis_message(httpserver: HTTPServer, message: str) -> None:
-    httpserver.expect_request("/loki/api/v1/query_range").respond_with_data(message + "\n", status=400, content_type="text/plain")
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_data(
+        message + "\n", status=400, content_type="text/plain"
+    )
     src = source(httpserver)
     with pytest.raises(QueryError) as err:
         await src.search(Q, WIDE)
@@ -148,7 +174,10 @@ async def test_overloaded_server(httpserver: HTTPServer) -> None:
 
 
 async def test_warnings_are_surfaced(httpserver: HTTPServer) -> None:
-    fake = FakeLoki([({"app": "api"}, T0, "x")], extra={"warnings": ["query was split into 24 subqueries", "line filter not applied"]})
+    fake = FakeLoki(
+        [({"app": "api"}, T0, "x")],
+        extra={"warnings": ["query was split into 24 subqueries", "line filter not applied"]},
+    )
     fake.install(httpserver)
     src = source(httpserver)
     page = await src.search(Q, WIDE)
@@ -213,7 +242,9 @@ async def test_time_window_of_the_query_narrows_the_range(httpserver: HTTPServer
 
 
 async def test_check_buildinfo_and_ready_fallback(httpserver: HTTPServer) -> None:
-    httpserver.expect_oneshot_request("/loki/api/v1/status/buildinfo").respond_with_json({"version": "3.2.1", "revision": "abc", "branch": "HEAD"})
+    httpserver.expect_oneshot_request("/loki/api/v1/status/buildinfo").respond_with_json(
+        {"version": "3.2.1", "revision": "abc", "branch": "HEAD"}
+    )
     src = source(httpserver)
     info, _ = await src.check()
     assert (info.version, info.revision, info.flavour) == ("3.2.1", "abc", "loki")
@@ -225,9 +256,25 @@ async def test_check_buildinfo_and_ready_fallback(httpserver: HTTPServer) -> Non
 
 
 async def test_structured_metadata_and_parsed_labels_become_fields(httpserver: HTTPServer) -> None:
-    body = {"status": "success", "data": {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": [
-        {"stream": {"app": "api"}, "values": [[str(T0), "GET /health 200", {"structuredMetadata": {"trace_id": "t-1", "pod": "api-0"}, "parsed": {"status": "200"}}]]},
-    ]}}
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "streams",
+            "encodingFlags": ["categorize-labels"],
+            "result": [
+                {
+                    "stream": {"app": "api"},
+                    "values": [
+                        [
+                            str(T0),
+                            "GET /health 200",
+                            {"structuredMetadata": {"trace_id": "t-1", "pod": "api-0"}, "parsed": {"status": "200"}},
+                        ]
+                    ],
+                },
+            ],
+        },
+    }
     httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(body)
     src = source(httpserver)
     page = await src.search(Q, WIDE)
@@ -244,10 +291,27 @@ async def test_a_field_named_like_a_stream_label_is_found_and_shown(httpserver: 
     series = {"status": "success", "data": [{"app": "api", "level": "info"}]}
     httpserver.expect_request("/loki/api/v1/series").respond_with_json(series)
     line = seed_line(T0, "ERROR", "upstream timeout")
-    body = {"status": "success", "data": {"resultType": "streams", "result": [
-        {"stream": {"app": "api", "level": "info", "level_extracted": "ERROR", "message": "upstream timeout"}, "values": [[str(T0), line]]},
-        {"stream": {"app": "api", "level": "info", "level_extracted": "warn"}, "values": [[str(T0 + 1), "level=warn msg=slow"]]},
-    ]}}
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "streams",
+            "result": [
+                {
+                    "stream": {
+                        "app": "api",
+                        "level": "info",
+                        "level_extracted": "ERROR",
+                        "message": "upstream timeout",
+                    },
+                    "values": [[str(T0), line]],
+                },
+                {
+                    "stream": {"app": "api", "level": "info", "level_extracted": "warn"},
+                    "values": [[str(T0 + 1), "level=warn msg=slow"]],
+                },
+            ],
+        },
+    }
     httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(body)
     src = source(httpserver)
     page = await src.search("level:ERROR", WIDE)
@@ -260,7 +324,9 @@ async def test_a_field_named_like_a_stream_label_is_found_and_shown(httpserver: 
 
 async def test_stream_labels_unknown_when_series_fails(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/loki/api/v1/series").respond_with_data("forbidden", status=403)
-    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json({"status": "success", "data": {"resultType": "streams", "result": []}})
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(
+        {"status": "success", "data": {"resultType": "streams", "result": []}}
+    )
     src = source(httpserver)
     page = await src.search("level:ERROR", WIDE)
     await src.aclose()

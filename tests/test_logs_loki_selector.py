@@ -26,7 +26,12 @@ WINDOW = TimeRange(1_767_225_600 - 60, 1_767_225_600 + 600, "10m")
 # What Loki's OTLP endpoint makes of an OpenTelemetry SDK's resource (service.name and the
 # k8s.* attributes become index labels, dots as underscores); Alloy's loki.source.* sets
 # service_name too.
-OTEL_LABELS = {"service_name": "backend-api", "service_namespace": "zeta", "deployment_environment": "prod", "k8s_namespace_name": "prod-eu"}
+OTEL_LABELS = {
+    "service_name": "backend-api",
+    "service_namespace": "zeta",
+    "deployment_environment": "prod",
+    "k8s_namespace_name": "prod-eu",
+}
 
 
 def _source(server: HTTPServer, namespace: str = "production", clock=None, **extra) -> LokiLogSource:
@@ -54,8 +59,13 @@ def test_the_rule_on_the_real_label_answers() -> None:
 
     assert choose_selector("production", ["job", "app", "service_name"]).selector == '{service_name=~".+"}'
     assert choose_selector("production", ["job", "app"]).selector == '{app=~".+"}'
-    assert choose_selector("prod-eu", OTEL_LABELS, otel_namespace_values=["prod-eu"]).selector == '{k8s_namespace_name="prod-eu"}'
-    assert choose_selector("production", OTEL_LABELS, otel_namespace_values=["prod-eu"]).selector == '{service_name=~".+"}'
+    assert (
+        choose_selector("prod-eu", OTEL_LABELS, otel_namespace_values=["prod-eu"]).selector
+        == '{k8s_namespace_name="prod-eu"}'
+    )
+    assert (
+        choose_selector("production", OTEL_LABELS, otel_namespace_values=["prod-eu"]).selector == '{service_name=~".+"}'
+    )
     empty = choose_selector("production", [])
     assert empty.selector == '{namespace="production"}' and "no streams" in empty.note
     assert choose_selector('we"ird', ["x"]).selector == '{x=~".+"}'
@@ -71,7 +81,7 @@ async def test_otel_streams_get_a_matching_selector_and_it_is_said(httpserver: H
     assert fake.requests[0]["query"].startswith('{service_name=~".+"} ')
     assert [r.message for r in page.records] == ["line 0", "line 1", "line 2"]
     assert src.selector == '{service_name=~".+"}' and "service_name" in src.note and "no namespace label" in src.note
-    assert "selector {service_name=~\".+\"}" in src.describe()
+    assert 'selector {service_name=~".+"}' in src.describe()
     asked = [r["path"] for r in fake.label_requests]
     assert asked == ["/loki/api/v1/labels", "/loki/api/v1/label/k8s_namespace_name/values", "/loki/api/v1/series"]
     assert fake.label_requests[2]["match[]"] == '{service_name=~".+"}'  # the stream labels of the chosen selector
@@ -84,7 +94,10 @@ async def test_the_join_on_a_service_reaches_the_service_name_label(httpserver: 
     src = _source(httpserver)
     page = await src.search('service:"backend-api"', WINDOW, limit=10)
     await src.aclose()
-    assert fake.requests[0]["query"] == '{service_name=~".+"} | json | (service="backend-api" or (service="" and service_name="backend-api"))'
+    assert (
+        fake.requests[0]["query"]
+        == '{service_name=~".+"} | json | (service="backend-api" or (service="" and service_name="backend-api"))'
+    )
     assert {r.service for r in page.records} == {"backend-api"}
 
 
@@ -128,7 +141,9 @@ async def test_no_answer_keeps_the_default_and_tries_again_a_minute_later(httpse
         return Response("too many outstanding requests", status=429)
 
     httpserver.expect_request("/loki/api/v1/labels").respond_with_handler(refuse)
-    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json({"status": "success", "data": {"resultType": "streams", "result": []}})
+    httpserver.expect_request("/loki/api/v1/query_range").respond_with_json(
+        {"status": "success", "data": {"resultType": "streams", "result": []}}
+    )
     now = [1_767_225_600.0]
     src = _source(httpserver, clock=lambda: now[0])
     await src.search(None, WINDOW)
@@ -144,7 +159,9 @@ def test_zeta_logs_prints_the_selector_in_use_on_stderr(httpserver: HTTPServer, 
     entries = _entries(OTEL_LABELS)
     FakeLoki(entries).install(httpserver)
     config = tmp_path / "zeta.toml"
-    config.write_text(f'[contexts.otel]\nnamespace = "production"\n[contexts.otel.logs]\nkind = "loki"\nurl = "{httpserver.url_for("/").rstrip("/")}"\n')
+    config.write_text(
+        f'[contexts.otel]\nnamespace = "production"\n[contexts.otel.logs]\nkind = "loki"\nurl = "{httpserver.url_for("/").rstrip("/")}"\n'
+    )
     code = main(["--config", str(config), "logs", "--from", str(WINDOW.start), "--to", str(WINDOW.end)])
     out, err = capsys.readouterr()
     assert code == 0 and len(out.splitlines()) == len(entries)
@@ -161,7 +178,9 @@ async def test_the_logs_screen_says_which_selector_it_reads(httpserver: HTTPServ
     entries = _entries(OTEL_LABELS)
     FakeLoki(entries).install(httpserver)
     context = ContextConfig(logs=LogsConfig(kind="loki", url=httpserver.url_for("/").rstrip("/")), time_range="1h")
-    app = build_app(ZetaConfig(default_context="otel", contexts={"otel": context}), "otel", clock=lambda: WINDOW.end, live=False)
+    app = build_app(
+        ZetaConfig(default_context="otel", contexts={"otel": context}), "otel", clock=lambda: WINDOW.end, live=False
+    )
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("3")
         screen = await settled(pilot)

@@ -118,7 +118,10 @@ async def test_refused_upgrade_falls_back_to_polling_with_a_warning(status: int)
     def query_range(params: dict) -> dict:
         start, end = int(params["start"]), int(params["end"])
         values = [[str(ns), line] for ns, line in lines if start <= ns < end]
-        return {"status": "success", "data": {"resultType": "streams", "result": [{"stream": STREAM, "values": values}]}}
+        return {
+            "status": "success",
+            "data": {"resultType": "streams", "result": [{"stream": STREAM, "values": values}]},
+        }
 
     async with TailServer(lambda params: [], refuse=status, routes={"/loki/api/v1/query_range": query_range}) as server:
         src = source(server.url)
@@ -161,7 +164,10 @@ async def test_websocket_that_keeps_being_refused_after_working_falls_back_to_po
     def query_range(params: dict) -> dict:
         start, end = int(params["start"]), int(params["end"])
         values = [[str(ns), line] for ns, line in first + later if start <= ns < end]
-        return {"status": "success", "data": {"resultType": "streams", "result": [{"stream": STREAM, "values": values}]}}
+        return {
+            "status": "success",
+            "data": {"resultType": "streams", "result": [{"stream": STREAM, "values": values}]},
+        }
 
     async with TailServer(script, routes={"/loki/api/v1/query_range": query_range}) as server:
         holder["server"] = server

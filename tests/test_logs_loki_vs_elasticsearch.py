@@ -25,7 +25,19 @@ def _seed(n: int) -> list[tuple[int, str]]:
     for i in range(n):
         ms = T0_MS + (i // 3) * 10  # groups of three records share a millisecond
         ns = ms * 1_000_000
-        out.append((ns, seed_line(ns, levels[i % 4], f"request {i} ✓", service=["backend-api", "auth"][i % 2], status_code=200 + i, context={"ip_address": f"10.0.0.{i}"})))
+        out.append(
+            (
+                ns,
+                seed_line(
+                    ns,
+                    levels[i % 4],
+                    f"request {i} ✓",
+                    service=["backend-api", "auth"][i % 2],
+                    status_code=200 + i,
+                    context={"ip_address": f"10.0.0.{i}"},
+                ),
+            )
+        )
     return out
 
 
@@ -41,7 +53,15 @@ async def _pages(src, query, *, newest_first: bool) -> list[tuple]:
     await src.aclose()
     # What both stores hold; Loki adds its stream labels as fields.
     return [
-        (r.timestamp_ns, r.level, r.service, r.message, r.trace_id, r.span_id, {k: v for k, v in r.fields.items() if k not in LABELS})
+        (
+            r.timestamp_ns,
+            r.level,
+            r.service,
+            r.message,
+            r.trace_id,
+            r.span_id,
+            {k: v for k, v in r.fields.items() if k not in LABELS},
+        )
         for r in out
     ]
 
@@ -49,7 +69,9 @@ async def _pages(src, query, *, newest_first: bool) -> list[tuple]:
 @pytest.mark.parametrize("newest_first", [True, False])
 async def test_same_records_from_both(httpserver: HTTPServer, newest_first: bool) -> None:
     seed = _seed(14)
-    FakeSearch([Doc("logs-zeta", f"d{i}", ns // 1_000_000, json.loads(line)) for i, (ns, line) in enumerate(seed)], pit="es").install(httpserver)
+    FakeSearch(
+        [Doc("logs-zeta", f"d{i}", ns // 1_000_000, json.loads(line)) for i, (ns, line) in enumerate(seed)], pit="es"
+    ).install(httpserver)
     FakeLoki([(LABELS, ns, line) for ns, line in seed]).install(httpserver)
     url = httpserver.url_for("/").rstrip("/")
     es = ElasticsearchLogSource(LogsConfig(kind="elasticsearch", url=url, timestamp_field="timestamp"))

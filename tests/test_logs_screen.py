@@ -6,17 +6,19 @@ import json
 
 import pytest
 
-pytest.importorskip("chdb", reason="the Logs screen tests read the world's logs from an embedded ClickHouse (pip install chdb)")
+pytest.importorskip(
+    "chdb", reason="the Logs screen tests read the world's logs from an embedded ClickHouse (pip install chdb)"
+)
 
-from tests.support.console import settled  # noqa: E402
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.config.models import ContextConfig, LogsConfig, ZetaConfig  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.screens.log_detail import LogContextScreen, LogDetailScreen  # noqa: E402
-from zeta_tui.widgets.log_view import LogView  # noqa: E402
+from tests.support.console import settled
+from tests.support.world import SEED, T0
+from zeta_tui.config.models import ContextConfig, LogsConfig, ZetaConfig
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.launch import build_app
+from zeta_tui.screens.log_detail import LogContextScreen, LogDetailScreen
+from zeta_tui.widgets.log_view import LogView
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS
 
@@ -33,7 +35,9 @@ def world(tmp_path_factory):
 
 def _app(path: str):
     context = ContextConfig(logs=LogsConfig(kind="clickhouse", path=path), time_range="15m")
-    return build_app(ZetaConfig(default_context="w", contexts={"w": context}), "w", clock=lambda: float(END), live=False)
+    return build_app(
+        ZetaConfig(default_context="w", contexts={"w": context}), "w", clock=lambda: float(END), live=False
+    )
 
 
 async def _open(pilot):

@@ -16,7 +16,9 @@ from zeta_tui.widgets import units
 from zeta_tui.widgets.sparkline_text import BLOCKS, resample, sparkline
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("15m", 900), ("1h30m", 5400), ("7d", 604800), ("500ms", 0.5), ("2w", 1209600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("1h30m", 5400), ("7d", 604800), ("500ms", 0.5), ("2w", 1209600)]
+)
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -59,7 +61,13 @@ def test_backoff_doubles_and_caps() -> None:
 
 @pytest.mark.parametrize(
     ("ratio", "status"),
-    [(1.0, ServiceStatus.UP), (0.5, ServiceStatus.DEGRADED), (0.0, ServiceStatus.DOWN), (None, ServiceStatus.UNKNOWN), (math.nan, ServiceStatus.UNKNOWN)],
+    [
+        (1.0, ServiceStatus.UP),
+        (0.5, ServiceStatus.DEGRADED),
+        (0.0, ServiceStatus.DOWN),
+        (None, ServiceStatus.UNKNOWN),
+        (math.nan, ServiceStatus.UNKNOWN),
+    ],
 )
 def test_status_from_up_ratio(ratio: float | None, status: ServiceStatus) -> None:
     assert ServiceStatus.from_up_ratio(ratio) is status
@@ -83,8 +91,18 @@ def test_units() -> None:
     assert units.seconds(None) == units.DASH == units.percent(math.nan)
     assert units.cores(0.25) == "250 m" and units.cores(2.5) == "2.50"
     assert units.percent(0.1234) == "12.3%"
-    assert (units.number(0.29333), units.number(0.05), units.number(0), units.number(-2.5)) == ("0.293", "0.05", "0", "-2.5")
-    assert (units.number(1234), units.number(2.5e6), units.number(7e9), units.number(math.nan)) == ("1.23k", "2.5M", "7G", units.DASH)
+    assert (units.number(0.29333), units.number(0.05), units.number(0), units.number(-2.5)) == (
+        "0.293",
+        "0.05",
+        "0",
+        "-2.5",
+    )
+    assert (units.number(1234), units.number(2.5e6), units.number(7e9), units.number(math.nan)) == (
+        "1.23k",
+        "2.5M",
+        "7G",
+        units.DASH,
+    )
 
 
 def test_sparkline_scales_min_to_max_and_marks_gaps() -> None:
@@ -94,7 +112,10 @@ def test_sparkline_scales_min_to_max_and_marks_gaps() -> None:
     assert sparkline([], 4) == ""
 
 
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9), min_size=1, max_size=300), st.integers(1, 40))
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9), min_size=1, max_size=300),
+    st.integers(1, 40),
+)
 def test_sparkline_width_and_peak_kept(values: list[float], width: int) -> None:
     line = sparkline(values, width)
     assert len(line) == width

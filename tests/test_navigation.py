@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("chdb", reason="the joins read the world's logs and traces from an embedded ClickHouse (pip install chdb)")
+pytest.importorskip(
+    "chdb", reason="the joins read the world's logs and traces from an embedded ClickHouse (pip install chdb)"
+)
 
-from tests.support.console import settled  # noqa: E402
-from tests.support.world_store import END, WorldStore  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.screens.command_line import CommandLine  # noqa: E402
-from zeta_tui.screens.trace_view import TraceViewScreen  # noqa: E402
-from zeta_tui.widgets.log_view import LogView  # noqa: E402
-from zeta_tui.widgets.shell_header import ShellHeader  # noqa: E402
+from tests.support.console import settled
+from tests.support.world_store import END, WorldStore
+from zeta_tui.launch import build_app
+from zeta_tui.screens.command_line import CommandLine
+from zeta_tui.screens.trace_view import TraceViewScreen
+from zeta_tui.widgets.log_view import LogView
+from zeta_tui.widgets.shell_header import ShellHeader
 
 
 @pytest.fixture(scope="module")

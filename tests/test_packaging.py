@@ -23,7 +23,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 # pip says one of these when it cannot reach an index; only then do we fall back to the
 # system site-packages for the dependencies.
-_OFFLINE_SIGNS = ("No matching distribution found", "NewConnectionError", "Could not fetch URL", "Temporary failure in name resolution")
+_OFFLINE_SIGNS = (
+    "No matching distribution found",
+    "NewConnectionError",
+    "Could not fetch URL",
+    "Temporary failure in name resolution",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,12 @@ def _build_wheel(outdir: Path) -> Path:
 
 def _clean_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "ZETA_", "VIRTUAL_ENV", "XDG_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"), XDG_CACHE_HOME=str(home / ".cache"))
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+    )
     env["NO_COLOR"] = "1"
     return env
 
@@ -150,7 +160,9 @@ def test_installed_zeta_rejects_a_bad_config_naming_file_and_field(installed: In
 
 
 @pytest.mark.slow
-def test_installed_package_is_the_wheel_not_the_checkout(installed: InstalledWheel, installed_layout: dict[str, Path]) -> None:
+def test_installed_package_is_the_wheel_not_the_checkout(
+    installed: InstalledWheel, installed_layout: dict[str, Path]
+) -> None:
     purelib = installed_layout["purelib"]
     assert purelib.is_relative_to(installed.venv), installed_layout
     assert installed_layout["package"].is_relative_to(purelib), installed_layout
@@ -178,7 +190,9 @@ def test_installed_app_loads_its_stylesheet_from_the_wheel(installed_layout: dic
 
 def test_source_checkout_uses_the_top_level_folders() -> None:
     # Run from the checkout (editable install or PYTHONPATH): no _data/ copy, the repo's own folders.
-    assert Path(zeta_tui.__file__).resolve().parent == REPO / "zeta_tui", "the tests must import the checkout's zeta_tui"
+    assert Path(zeta_tui.__file__).resolve().parent == REPO / "zeta_tui", (
+        "the tests must import the checkout's zeta_tui"
+    )
     assert not (REPO / "zeta_tui" / "_data").exists(), "zeta_tui/_data is a build artefact; remove it from the checkout"
     assert shipped_dir("queries") == REPO / "queries"
     assert shipped_dir("themes") == REPO / "themes"

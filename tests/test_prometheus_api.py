@@ -8,7 +8,6 @@ import json
 import math
 import time
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.servers import prometheus, prometheus_version, real_fixture, scraping_prometheus  # noqa: F401
@@ -72,11 +71,17 @@ async def test_alerts_fixture(httpserver: HTTPServer) -> None:
 
 
 async def test_special_float_values(httpserver: HTTPServer) -> None:
-    body = {"status": "success", "data": {"resultType": "vector", "result": [
-        {"metric": {"k": "nan"}, "value": [1, "NaN"]},
-        {"metric": {"k": "pinf"}, "value": [1, "+Inf"]},
-        {"metric": {"k": "ninf"}, "value": [1, "-Inf"]},
-    ]}}
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [
+                {"metric": {"k": "nan"}, "value": [1, "NaN"]},
+                {"metric": {"k": "pinf"}, "value": [1, "+Inf"]},
+                {"metric": {"k": "ninf"}, "value": [1, "-Inf"]},
+            ],
+        },
+    }
     httpserver.expect_request("/api/v1/query").respond_with_json(body)
     client = _client(httpserver.url_for("/"))
     values = [s.v for s in (await client.query("x")).data]
@@ -86,12 +91,23 @@ async def test_special_float_values(httpserver: HTTPServer) -> None:
 
 async def test_a_warning_status_is_read_with_its_data_and_warnings(httpserver: HTTPServer) -> None:
     """Some proxies and compatible stores answer a partial result with "status": "warning"."""
-    body = {"status": "warning", "warnings": ["partial response: store eu-2 unreachable"], "data": {"resultType": "vector", "result": [
-        {"metric": {"job": "payments"}, "value": [1, "3"]},
-    ]}}
+    body = {
+        "status": "warning",
+        "warnings": ["partial response: store eu-2 unreachable"],
+        "data": {
+            "resultType": "vector",
+            "result": [
+                {"metric": {"job": "payments"}, "value": [1, "3"]},
+            ],
+        },
+    }
     httpserver.expect_request("/api/v1/query").respond_with_json(body)
     httpserver.expect_request("/api/v1/query_range").respond_with_json(
-        {"status": "warning", "data": {"resultType": "matrix", "result": [{"metric": {"job": "payments"}, "values": [[1, "3"]]}]}})
+        {
+            "status": "warning",
+            "data": {"resultType": "matrix", "result": [{"metric": {"job": "payments"}, "values": [[1, "3"]]}]},
+        }
+    )
     client = _client(httpserver.url_for("/"))
     result = await client.query("up")
     assert [(s.labels, s.v) for s in result.data] == [({"job": "payments"}, 3.0)]

@@ -128,7 +128,9 @@ async def test_mutual_tls_needs_the_client_certificate() -> None:
     with pytest.raises(BackendUnavailable) as info:
         await _query(PrometheusConfig(url=server.url, ca_file=str(files.ca_file)))
     assert "client_cert" in info.value.hint
-    cfg = PrometheusConfig(url=server.url, ca_file=str(files.ca_file), client_cert=str(files.client_cert), client_key=str(files.client_key))
+    cfg = PrometheusConfig(
+        url=server.url, ca_file=str(files.ca_file), client_cert=str(files.client_cert), client_key=str(files.client_key)
+    )
     result = await _query(cfg)
     assert [s.v for s in result.data] == [42.0]
 
@@ -162,14 +164,19 @@ async def test_basic_auth_with_credentials_works(tmp_path) -> None:
     assert [s.v for s in result.data] == [42.0]
 
 
-VECTOR_42 = {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1700000000, "42"]}]}}
+VECTOR_42 = {
+    "status": "success",
+    "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1700000000, "42"]}]},
+}
 
 
 async def test_bearer_token_and_custom_headers_are_sent(httpserver: HTTPServer) -> None:
     httpserver.expect_request(
         "/api/v1/query", method="POST", headers={"Authorization": "Bearer tok-123", "X-Scope-OrgID": "zeta"}
     ).respond_with_json(VECTOR_42)
-    cfg = PrometheusConfig(url=httpserver.url_for("/").rstrip("/"), bearer_token="tok-123", headers={"X-Scope-OrgID": "zeta"})
+    cfg = PrometheusConfig(
+        url=httpserver.url_for("/").rstrip("/"), bearer_token="tok-123", headers={"X-Scope-OrgID": "zeta"}
+    )
     result = await _query(cfg)
     assert [s.v for s in result.data] == [42.0]
     httpserver.check_assertions()
@@ -178,7 +185,9 @@ async def test_bearer_token_and_custom_headers_are_sent(httpserver: HTTPServer) 
 async def test_bearer_token_file_is_read(httpserver: HTTPServer, tmp_path) -> None:
     token = tmp_path / "token"
     token.write_text("from-file-456\n")
-    httpserver.expect_request("/api/v1/query", headers={"Authorization": "Bearer from-file-456"}).respond_with_json(VECTOR_42)
+    httpserver.expect_request("/api/v1/query", headers={"Authorization": "Bearer from-file-456"}).respond_with_json(
+        VECTOR_42
+    )
     result = await _query(PrometheusConfig(url=httpserver.url_for("/").rstrip("/"), bearer_token_file=str(token)))
     assert [s.v for s in result.data] == [42.0]
 
@@ -202,7 +211,11 @@ async def test_configured_proxy_receives_absolute_uri_requests(recording_proxy) 
     result = await _query(cfg)
     assert [s.v for s in result.data] == [42.0]
     method, target, host = recording_proxy.seen[0]
-    assert (method, target, host) == ("POST", "http://prometheus.zeta.invalid:9090/api/v1/query", "prometheus.zeta.invalid:9090")
+    assert (method, target, host) == (
+        "POST",
+        "http://prometheus.zeta.invalid:9090/api/v1/query",
+        "prometheus.zeta.invalid:9090",
+    )
 
 
 async def test_http_proxy_from_environment_is_honoured(recording_proxy, monkeypatch) -> None:

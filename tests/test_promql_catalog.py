@@ -29,7 +29,7 @@ def test_shipped_catalog_has_no_problems_and_every_query_parses() -> None:
 
 def test_header_is_parsed(tmp_path: Path) -> None:
     f = tmp_path / "demo.promql"
-    f.write_text("# What it does.\n# params: services, window\n\nrate(x{job=~\"$services\"}[$window])\n")
+    f.write_text('# What it does.\n# params: services, window\n\nrate(x{job=~"$services"}[$window])\n')
     q = parse_query_file(f)
     assert (q.name, q.description, q.params) == ("demo", "What it does.", ("services", "window"))
     assert q.render({"services": "a|b", "window": "5m"}) == 'rate(x{job=~"a|b"}[5m])'

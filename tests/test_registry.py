@@ -28,7 +28,11 @@ def test_every_mode_has_its_key_binding_its_palette_command_and_its_help() -> No
     for spec in SCREENS:
         if spec.mode:
             binding = bindings[spec.binding_id]
-            assert binding.key == spec.key and binding.tooltip == spec.summary and binding.action == f"switch_screen_mode('{spec.id}')"
+            assert (
+                binding.key == spec.key
+                and binding.tooltip == spec.summary
+                and binding.action == f"switch_screen_mode('{spec.id}')"
+            )
             assert ZetaApp.MODE_SCREENS[spec.id] == (spec.module, spec.class_name)
         else:
             assert ZetaApp.HELP_EXTRA[spec.id] == (spec.module, spec.class_name)

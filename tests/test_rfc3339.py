@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -71,14 +71,37 @@ def test_every_offset_and_fraction_form(text: str, expected: float) -> None:
         "0001-01-01T00:00:00.000Z",
         "0001-01-01T01:00:00+01:00",  # the same instant written in another zone
         "0001-01-01T00:00:00+02:00",  # before year 1 in UTC
-        "", "   ", "yesterday", "2018-07-04", "2018-07-04T18:27:12",  # no offset: the zone is unknown
-        "2018-07-04T18:27Z", "2018-07-04T18:27:12.Z", "2018-07-04T18:27:12,5Z", "2018-07-04T18:27:12+0200",
-        "2018-07-04T18:27:12+02", "20180704T182712Z", "2018-07-04T18:27:12ZZ", "2018-07-04T18:27:12Z junk",
-        "2018-02-30T00:00:00Z", "2018-13-01T00:00:00Z", "2018-00-10T00:00:00Z", "2018-07-04T24:00:00Z",
-        "2018-07-04T18:60:00Z", "2018-07-04T18:27:61Z", "2018-07-04T18:27:12+24:00", "2018-07-04T18:27:12+02:60",
-        "0000-01-01T00:00:00Z", "9999-12-31T23:59:60Z", "2018-07-04T18:27:12.606\u200b+02:00",
+        "",
+        "   ",
+        "yesterday",
+        "2018-07-04",
+        "2018-07-04T18:27:12",  # no offset: the zone is unknown
+        "2018-07-04T18:27Z",
+        "2018-07-04T18:27:12.Z",
+        "2018-07-04T18:27:12,5Z",
+        "2018-07-04T18:27:12+0200",
+        "2018-07-04T18:27:12+02",
+        "20180704T182712Z",
+        "2018-07-04T18:27:12ZZ",
+        "2018-07-04T18:27:12Z junk",
+        "2018-02-30T00:00:00Z",
+        "2018-13-01T00:00:00Z",
+        "2018-00-10T00:00:00Z",
+        "2018-07-04T24:00:00Z",
+        "2018-07-04T18:60:00Z",
+        "2018-07-04T18:27:61Z",
+        "2018-07-04T18:27:12+24:00",
+        "2018-07-04T18:27:12+02:60",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:60Z",
+        "2018-07-04T18:27:12.606\u200b+02:00",
         "٢٠١٨-07-04T18:27:12Z",  # digits of another script
-        None, 1530728832, 1530728832.606, b"2018-07-04T18:27:12Z", ["2018-07-04T18:27:12Z"], {},
+        None,
+        1530728832,
+        1530728832.606,
+        b"2018-07-04T18:27:12Z",
+        ["2018-07-04T18:27:12Z"],
+        {},
     ],
 )
 def test_anything_else_is_unknown_never_an_exception(text: object) -> None:
@@ -99,7 +122,9 @@ _OFFSET_MINUTES = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59)
     zulu=st.sampled_from(["", "Z", "z", "+00:00", "-00:00"]),
     separator=st.sampled_from(["T", "t", " "]),
 )
-def test_any_instant_in_any_form(utc: datetime, nanos: int, digits: int, offset: int, zulu: str, separator: str) -> None:
+def test_any_instant_in_any_form(
+    utc: datetime, nanos: int, digits: int, offset: int, zulu: str, separator: str
+) -> None:
     if zulu:
         offset = 0
     # Written as a clock in the zone shows it: UTC fields moved by the offset, by timedelta.
@@ -131,8 +156,13 @@ def test_prometheus_docs_alert_is_read_at_its_instant() -> None:
     "2018-07-04T20:27:12.60602144+02:00" is 18:27:12.606021 UTC."""
     doc = json.loads(real_fixture("prometheus/alerts-docs.json"))
     raw = doc["data"]["alerts"][0]
-    assert raw["activeAt"][:19] == "2018-07-04T20:27:12" and raw["activeAt"].endswith("+02:00")  # the shape this test is about
-    alerts = [RuleAlert(a["labels"]["alertname"], a["state"], a["labels"], a["annotations"], active_at=a["activeAt"]) for a in doc["data"]["alerts"]]
+    assert raw["activeAt"][:19] == "2018-07-04T20:27:12" and raw["activeAt"].endswith(
+        "+02:00"
+    )  # the shape this test is about
+    alerts = [
+        RuleAlert(a["labels"]["alertname"], a["state"], a["labels"], a["annotations"], active_at=a["activeAt"])
+        for a in doc["data"]["alerts"]
+    ]
     (row,) = merge([], alerts)
     assert row.since == row.condition_since == pytest.approx(DOCS_UTC + 0.606021, abs=1e-6)
 
@@ -152,7 +182,9 @@ def _by_hand(text: str) -> float:
     return calendar.timegm((*fields, 0, 0, 0)) + int(text[20:23]) / 1000
 
 
-@pytest.mark.parametrize("fixture", ["alertmanager/v2-alerts-groups-am0.31.json", "alertmanager/v2-silences-am0.31.json"])
+@pytest.mark.parametrize(
+    "fixture", ["alertmanager/v2-alerts-groups-am0.31.json", "alertmanager/v2-silences-am0.31.json"]
+)
 def test_alertmanager_captured_times(fixture: str) -> None:
     doc = json.loads(real_fixture(fixture))
     items = [a for g in doc for a in g["alerts"]] if "groups" in fixture else doc
@@ -172,7 +204,7 @@ def test_a_time_in_utc_regardless_of_the_machines_zone(monkeypatch) -> None:
     time.tzset()
     try:
         assert rfc3339_seconds("2018-07-04T20:27:12.606+02:00") == pytest.approx(DOCS_UTC + 0.606, abs=1e-6)
-        assert parse_rfc3339("2018-07-04T20:27:12.606+02:00") == datetime(2018, 7, 4, 18, 27, 12, 606000, tzinfo=timezone.utc)
+        assert parse_rfc3339("2018-07-04T20:27:12.606+02:00") == datetime(2018, 7, 4, 18, 27, 12, 606000, tzinfo=UTC)
     finally:
         monkeypatch.undo()
         time.tzset()

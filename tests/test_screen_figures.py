@@ -55,7 +55,9 @@ async def test_endpoint_table_matches_reference(prometheus_world, catalog, last_
     client = pw.client()
     try:
         inventory = await discover(client, ContextConfig(), "world", at=pw.t0)
-        result = await fetch_api_performance(client, catalog, inventory, services=SERVICES, endpoints_regex=".*", time_range=last_hour)
+        result = await fetch_api_performance(
+            client, catalog, inventory, services=SERVICES, endpoints_regex=".*", time_range=last_hour
+        )
     finally:
         await client.aclose()
     rows = {(e.service, e.endpoint): e for e in result.data.endpoints}
@@ -102,16 +104,29 @@ async def test_health_rows_match_reference(prometheus_world, catalog, last_hour)
         assert row.status is ServiceStatus.from_up_ratio(sum(ups) / len(ups))
         memory = sum(_latest(pw, s) for s in pw.world.find("container_memory_usage_bytes", container=service))
         limit = sum(_latest(pw, s) for s in pw.world.find("container_spec_memory_limit_bytes", container=service))
-        cpu = sum(_rate(pw, s, window) or 0.0 for s in pw.world.find("container_cpu_usage_seconds_total", container=service))
-        restarts = sum(_rate(pw, s, HOUR, as_rate=False) or 0.0 for s in pw.world.find("kube_pod_container_status_restarts_total", container=service))
+        cpu = sum(
+            _rate(pw, s, window) or 0.0 for s in pw.world.find("container_cpu_usage_seconds_total", container=service)
+        )
+        restarts = sum(
+            _rate(pw, s, HOUR, as_rate=False) or 0.0
+            for s in pw.world.find("kube_pod_container_status_restarts_total", container=service)
+        )
         assert close(row.memory_bytes, memory) and close(row.memory_limit_bytes, limit), service
         assert close(row.cpu_cores, cpu), service
         assert close(row.restarts, restarts), service
-        for figure, pair in ((row.disk_bytes_per_s, ("container_fs_reads_bytes_total", "container_fs_writes_bytes_total")),
-                             (row.network_bytes_per_s, ("container_network_receive_bytes_total", "container_network_transmit_bytes_total"))):
+        for figure, pair in (
+            (row.disk_bytes_per_s, ("container_fs_reads_bytes_total", "container_fs_writes_bytes_total")),
+            (
+                row.network_bytes_per_s,
+                ("container_network_receive_bytes_total", "container_network_transmit_bytes_total"),
+            ),
+        ):
             expected = sum(_rate(pw, s, window) or 0.0 for name in pair for s in pw.world.find(name, container=service))
             assert close(figure, expected), (service, pair)
-        requests = {tuple(sorted(s.label_dict.items())): _rate(pw, s, window) or 0.0 for s in pw.world.find("http_requests_total", job=service)}
+        requests = {
+            tuple(sorted(s.label_dict.items())): _rate(pw, s, window) or 0.0
+            for s in pw.world.find("http_requests_total", job=service)
+        }
         if requests:
             failed = sum(r for labels, r in requests.items() if dict(labels)["status"].startswith("5"))
             assert close(row.request_rate, sum(requests.values())), service

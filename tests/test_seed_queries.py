@@ -25,16 +25,16 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 pytest.importorskip("chdb", reason="the seed's queries run on an embedded ClickHouse (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_reference import batches, timing_quantiles  # noqa: E402
-from tests.support.seed_sql import SeedDatabase, analytics_queries, cost_query  # noqa: E402
-from zeta_tui.cli import main  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_reference import batches, timing_quantiles
+from tests.support.seed_sql import SeedDatabase, analytics_queries, cost_query
+from zeta_tui.cli import main
 
 LEVELS = (0.5, 0.95, 0.99)
 
@@ -69,7 +69,7 @@ def named(capsys, config: str, name: str, **params: object) -> tuple[list[dict],
 
 
 def _day(ts: int) -> date:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).date()
+    return datetime.fromtimestamp(ts, tz=UTC).date()
 
 
 def _interpolated(values: list[int], level: float) -> float:
@@ -99,7 +99,10 @@ def _check_error_rate(capsys, config: str, today: date, rows: list[dict]) -> str
     seed, _ = sql(capsys, config, analytics_queries()["Error rate by endpoint"])
     zeta, err = named(capsys, config, "error_rate_by_endpoint", days=8, until=today)
     assert len({r["endpoint"] for r in zeta}) == len(zeta)  # one method per endpoint: the seed's grouping is the same
-    ours = sorted(((r["endpoint"], r["server_error_rate_pct"]) for r in zeta if r["server_error_rate_pct"] > 1), key=lambda kv: -kv[1])
+    ours = sorted(
+        ((r["endpoint"], r["server_error_rate_pct"]) for r in zeta if r["server_error_rate_pct"] > 1),
+        key=lambda kv: -kv[1],
+    )
     theirs = [(r["endpoint"], r["error_rate_percent"]) for r in seed]
     assert [e for e, _ in theirs] == [e for e, _ in ours] and len(theirs) >= 2
     assert [v for _, v in theirs] == pytest.approx([v for _, v in ours], rel=1e-12)
@@ -153,20 +156,30 @@ def _check_cost(capsys, config: str, today: date) -> None:
 
 def test_the_seed_queries_equal_the_named_queries_before_and_after_init(seed, capsys) -> None:
     db, config, today, rows = seed
-    notes = [_check_top_tenants(capsys, config, today, rows), _check_error_rate(capsys, config, today, rows),
-             _check_latency_trend(capsys, config, today, rows)]
+    notes = [
+        _check_top_tenants(capsys, config, today, rows),
+        _check_error_rate(capsys, config, today, rows),
+        _check_latency_trend(capsys, config, today, rows),
+    ]
     _check_cost(capsys, config, today)
     assert all("note: aggregated from api_usage" in n for n in notes)  # no rollup yet: zeta says what it read
     code = main(["--config", config, "clickhouse", "init", "--yes", "--settle", "0"])
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
-    notes = [_check_top_tenants(capsys, config, today, rows), _check_error_rate(capsys, config, today, rows),
-             _check_latency_trend(capsys, config, today, rows)]
+    notes = [
+        _check_top_tenants(capsys, config, today, rows),
+        _check_error_rate(capsys, config, today, rows),
+        _check_latency_trend(capsys, config, today, rows),
+    ]
     _check_cost(capsys, config, today)
     assert not any("note:" in n for n in notes)  # zeta's rollup
 
 
 def test_the_seed_text_is_what_these_tests_think_it_is() -> None:
     # The queries are found by their comment lines; a changed seed must fail here, not pass on nothing.
-    assert list(analytics_queries()) == ["Top 10 tenants by API usage", "Error rate by endpoint", "Latency trend over time"]
+    assert list(analytics_queries()) == [
+        "Top 10 tenants by API usage",
+        "Error rate by endpoint",
+        "Latency trend over time",
+    ]
     assert "FROM cost_data" in cost_query() and cost_query().rstrip().endswith(";")

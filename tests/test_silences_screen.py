@@ -44,7 +44,10 @@ async def test_silence_an_alert_then_expire_it(am, monkeypatch) -> None:  # noqa
         await pilot.press("s")
         form = pilot.app.screen
         assert isinstance(form, SilenceForm)
-        assert form.query_one("#silence-matchers").value == 'alertname="DiskSpaceLow" service="postgres" severity="warning"'
+        assert (
+            form.query_one("#silence-matchers").value
+            == 'alertname="DiskSpaceLow" service="postgres" severity="warning"'
+        )
         await pilot.press("enter")  # no comment yet: refused with the reason, nothing asked
         assert "comment is required" in str(form.query_one("#silence-problem").render())
         await pilot.press(*"disk grows, ticket OPS-42", "enter")
@@ -52,16 +55,27 @@ async def test_silence_an_alert_then_expire_it(am, monkeypatch) -> None:  # noqa
         await pilot.press("y")
         await _wait(pilot, lambda: not isinstance(pilot.app.screen, (SilenceForm, ConfirmScreen)))
         created = [s for s in _raw_silences(am.url) if s["id"] not in before]
-        assert len(created) == 1 and (created[0]["comment"], created[0]["createdBy"]) == ("disk grows, ticket OPS-42", "oncall")
+        assert len(created) == 1 and (created[0]["comment"], created[0]["createdBy"]) == (
+            "disk grows, ticket OPS-42",
+            "oncall",
+        )
         assert {(m["name"], m["value"]) for m in created[0]["matchers"]} == {
-            ("alertname", "DiskSpaceLow"), ("service", "postgres"), ("severity", "warning")}
+            ("alertname", "DiskSpaceLow"),
+            ("service", "postgres"),
+            ("severity", "warning"),
+        }
         await pilot.press("S")
         listing = pilot.app.screen
         assert isinstance(listing, SilencesScreen)
         await _wait(pilot, lambda: any(s.id == created[0]["id"] for s in listing.silences))
         listing.query_one("#silences-table").move_cursor(row=[s.id for s in listing.silences].index(created[0]["id"]))
         await pilot.press("x", "y")
-        await _wait(pilot, lambda: next(s for s in _raw_silences(am.url) if s["id"] == created[0]["id"])["status"]["state"] == "expired")
+        await _wait(
+            pilot,
+            lambda: (
+                next(s for s in _raw_silences(am.url) if s["id"] == created[0]["id"])["status"]["state"] == "expired"
+            ),
+        )
 
 
 async def test_read_only_context_refuses_and_sends_nothing(am) -> None:  # noqa: F811
@@ -78,7 +92,10 @@ async def test_read_only_context_refuses_and_sends_nothing(am) -> None:  # noqa:
 
 
 def test_parse_matchers():
-    assert [str(m) for m in parse_matchers('alertname="A b" service=~"api.*"')] == ['alertname="A b"', 'service=~"api.*"']
+    assert [str(m) for m in parse_matchers('alertname="A b" service=~"api.*"')] == [
+        'alertname="A b"',
+        'service=~"api.*"',
+    ]
     for bad in ("", "no-operator", '1abc="x"'):
         try:
             parse_matchers(bad)

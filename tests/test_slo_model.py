@@ -28,7 +28,9 @@ def status(objective: Objective = AVAILABILITY, sli: float | None = 0.9995, **ra
 
 def test_seed_objectives_and_budgets() -> None:
     assert [(o.name, o.kind) for o in SEED_OBJECTIVES] == [
-        ("availability", ObjectiveKind.AVAILABILITY), ("latency", ObjectiveKind.LATENCY), ("error rate", ObjectiveKind.ERROR_RATE),
+        ("availability", ObjectiveKind.AVAILABILITY),
+        ("latency", ObjectiveKind.LATENCY),
+        ("error rate", ObjectiveKind.ERROR_RATE),
     ]
     # 1 - 0.999 = 0.001 of requests may fail; 1 - 0.99 = 0.01 may be slow.
     assert AVAILABILITY.error_budget == pytest.approx(0.001, rel=1e-12)
@@ -62,7 +64,12 @@ def test_burn_rates_per_window() -> None:
     assert burn_rate(None, 0.001) is None
     assert burn_rate(math.nan, 0.001) is None
     # A window with no traffic has no burn rate; missing windows too.
-    assert status(**{"5m": None, "1h": 0.002}).burn_rates == {"5m": None, "30m": None, "1h": pytest.approx(2.0), "6h": None}
+    assert status(**{"5m": None, "1h": 0.002}).burn_rates == {
+        "5m": None,
+        "30m": None,
+        "1h": pytest.approx(2.0),
+        "6h": None,
+    }
     # Latency: 5 % slow against a 1 % budget = 5x.
     assert status(LATENCY, 0.99, **{"1h": 0.05}).burn_rates["1h"] == pytest.approx(5.0)
 
@@ -98,7 +105,13 @@ def test_format_span(seconds: float, text: str) -> None:
 
 
 def test_format_percent() -> None:
-    assert [format_percent(x) for x in (0.999, 0.99, 0.001, 0.99953, 1.0)] == ["99.9 %", "99 %", "0.1 %", "99.953 %", "100 %"]
+    assert [format_percent(x) for x in (0.999, 0.99, 0.001, 0.99953, 1.0)] == [
+        "99.9 %",
+        "99 %",
+        "0.1 %",
+        "99.953 %",
+        "100 %",
+    ]
     assert format_percent(0.12, 1) == "12 %"
 
 
@@ -119,6 +132,12 @@ def test_plain_words() -> None:
 
 def test_no_data_status_has_no_figures() -> None:
     s = status(sli=None)
-    assert (s.has_data, s.error_ratio, s.budget_consumed, s.budget_remaining, s.exhausted) == (False, None, None, None, False)
+    assert (s.has_data, s.error_ratio, s.budget_consumed, s.budget_remaining, s.exhausted) == (
+        False,
+        None,
+        None,
+        None,
+        False,
+    )
     assert s.time_to_exhaustion() is None
     assert status(sli=0.99995, **{"1h": 0.01}).time_to_exhaustion() == pytest.approx(76 * HOUR)

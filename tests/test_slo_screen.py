@@ -11,8 +11,8 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.support.console import settled
-from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.backends.discovery import discover
+from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.backends.slo import fetch_slo, slo_services
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
@@ -26,7 +26,9 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 def _app(url: str, t0: float):
     context = ContextConfig(prometheus=PrometheusConfig(url=url, timeout_seconds=5), time_range="1h")
-    return build_app(ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: t0, live=False)
+    return build_app(
+        ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: t0, live=False
+    )
 
 
 async def _on_slo(pilot) -> None:
@@ -39,10 +41,14 @@ async def test_rows_are_the_slo_figures(prometheus_world) -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await _on_slo(pilot)
         table = pilot.app.screen.query_one("#slo-table", DataTable)
-        shown = {table.get_row_at(i)[0] + "/" + table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)}
+        shown = {
+            table.get_row_at(i)[0] + "/" + table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)
+        }
         client = PrometheusClient(PrometheusConfig(url=prometheus_world.url))
         inventory = await discover(client, app.context, "snap", at=prometheus_world.t0)
-        expected = (await fetch_slo(client, app.catalog, inventory, slo_services(inventory, ()), at=prometheus_world.t0)).data
+        expected = (
+            await fetch_slo(client, app.catalog, inventory, slo_services(inventory, ()), at=prometheus_world.t0)
+        ).data
         # Nothing configured: the services with HTTP metrics, found in Prometheus.
         assert sorted({s.service for s in expected}) == ["auth", "backend-api", "ml-engine"]
         await client.aclose()
@@ -52,7 +58,11 @@ async def test_rows_are_the_slo_figures(prometheus_world) -> None:
             assert str(row[4]).endswith(remaining_text(s)) and str(row[4]).startswith("✖") == s.exhausted
             assert [str(c) for c in row[5:]] == [burn_text(s.burn_rates[w]) for w in BURN_WINDOWS]
         words = str(pilot.app.screen.query_one("#slo-words").render())
-        first = next(s for s in expected if f"{s.service}/{s.objective.name}" == table.coordinate_to_cell_key((0, 0)).row_key.value)
+        first = next(
+            s
+            for s in expected
+            if f"{s.service}/{s.objective.name}" == table.coordinate_to_cell_key((0, 0)).row_key.value
+        )
         assert words.endswith(plain_words(first))
 
 

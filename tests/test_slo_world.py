@@ -18,8 +18,8 @@ import pytest
 from tests.support.world import close, extrapolated_rate, grid, histogram_quantile
 from zeta_tui.backends.discovery import discover
 from zeta_tui.backends.slo import fetch_slo
-from zeta_tui.config.models import ContextConfig
 from zeta_tui.cli import main
+from zeta_tui.config.models import ContextConfig
 from zeta_tui.models.slo import SEED_OBJECTIVES, SloStatus
 from zeta_tui.querying.promql_catalog import PromCatalog
 from zeta_tui.resources import shipped_dir
@@ -146,8 +146,11 @@ async def test_fetch_matches_reference(prometheus_world, catalog, reference) -> 
     assert [(s.service, s.objective.name) for s in statuses] == [(s, o.name) for s in SERVICES for o in SEED_OBJECTIVES]
     got = {
         (s.service, s.objective.name): {
-            "sli": s.sli, "burn_rates": s.burn_rates, "budget_remaining": s.budget_remaining,
-            "p95_seconds": s.p95_seconds, "history_seconds": s.history_seconds,
+            "sli": s.sli,
+            "burn_rates": s.burn_rates,
+            "budget_remaining": s.budget_remaining,
+            "p95_seconds": s.p95_seconds,
+            "history_seconds": s.history_seconds,
         }
         for s in statuses
     }
@@ -161,7 +164,11 @@ async def test_fetch_matches_reference(prometheus_world, catalog, reference) -> 
     assert reference["5m"]["backend-api", "latency"] > 0.01
     # good/total are the period's counts: good + bad = total.
     s = by_key["backend-api", "availability"]
-    assert s.total and s.good is not None and close(s.good, s.total * (1.0 - reference["period"]["backend-api", "availability"]), rel=1e-9)
+    assert (
+        s.total
+        and s.good is not None
+        and close(s.good, s.total * (1.0 - reference["period"]["backend-api", "availability"]), rel=1e-9)
+    )
     for quiet in QUIET:
         assert not by_key[quiet, "availability"].has_data and by_key[quiet, "availability"].total is None
 
@@ -180,7 +187,9 @@ def config(tmp_path, monkeypatch, prometheus_world) -> Path:
     monkeypatch.delenv("ZETA_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     path = tmp_path / "config.toml"
-    path.write_text(f'[contexts.t]\nservices = {json.dumps(SERVICES)}\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n')
+    path.write_text(
+        f'[contexts.t]\nservices = {json.dumps(SERVICES)}\n[contexts.t.prometheus]\nurl = "{prometheus_world.url}"\n'
+    )
     return path
 
 
@@ -193,7 +202,10 @@ def test_json_matches_reference(capsys, config, prometheus_world, reference) -> 
     assert [svc["service"] for svc in doc["services"]] == SERVICES
     assert doc["period_days"] == 30 and doc["at"] == pw.t0
     for quiet in QUIET:
-        assert all(not o["has_data"] and o["summary"].startswith("no data") for o in next(s for s in doc["services"] if s["service"] == quiet)["objectives"])
+        assert all(
+            not o["has_data"] and o["summary"].startswith("no data")
+            for o in next(s for s in doc["services"] if s["service"] == quiet)["objectives"]
+        )
     # Exit 1 exactly when some objective's budget (over the data available) is spent.
     spent = any(bad is not None and bad / BUDGET[obj] >= 1.0 for (_, obj), bad in reference["period"].items())
     assert spent  # the ml-engine spike spends the availability budget of three hours of data
@@ -201,7 +213,9 @@ def test_json_matches_reference(capsys, config, prometheus_world, reference) -> 
 
 
 def test_text_report(capsys, config, prometheus_world, reference) -> None:
-    code, out, err = zeta_slo(capsys, "--config", str(config), "--at", str(prometheus_world.t0), "--services", "ml-engine,redis")
+    code, out, err = zeta_slo(
+        capsys, "--config", str(config), "--at", str(prometheus_world.t0), "--services", "ml-engine,redis"
+    )
     assert (code, err) == (1, "")
     blocks = out.strip().split("\n\n")
     assert [b.splitlines()[0].split()[0] for b in blocks] == ["ml-engine", "redis"]
@@ -216,7 +230,9 @@ def test_text_report(capsys, config, prometheus_world, reference) -> None:
 
 
 def test_quiet_services_only_exit_0(capsys, config, prometheus_world) -> None:
-    code, out, _ = zeta_slo(capsys, "--config", str(config), "--at", str(prometheus_world.t0), "--services", "redis", "--json")
+    code, out, _ = zeta_slo(
+        capsys, "--config", str(config), "--at", str(prometheus_world.t0), "--services", "redis", "--json"
+    )
     assert code == 0
     assert json.loads(out)["services"][0]["objectives"][0]["budget_remaining"] is None
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from tests.support.console import settled
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
-from tests.support.console import settled
 
 # Clock labels in charts and pane states use local time; pin it.
 os.environ["TZ"] = "UTC"
@@ -24,7 +24,9 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 
 def _config(url: str, *, production: bool = False) -> ZetaConfig:
-    context = ContextConfig(production=production, prometheus=PrometheusConfig(url=url, timeout_seconds=5), time_range="1h")
+    context = ContextConfig(
+        production=production, prometheus=PrometheusConfig(url=url, timeout_seconds=5), time_range="1h"
+    )
     return ZetaConfig(default_context="snap", contexts={"snap": context})
 
 

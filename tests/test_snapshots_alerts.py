@@ -27,8 +27,13 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 
 def _app(am_url: str, prom_url: str):
-    context = ContextConfig(alertmanager=AlertmanagerConfig(url=am_url, timeout_seconds=2), prometheus=PrometheusConfig(url=prom_url, timeout_seconds=2))
-    return build_app(ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: NOW, live=False)
+    context = ContextConfig(
+        alertmanager=AlertmanagerConfig(url=am_url, timeout_seconds=2),
+        prometheus=PrometheusConfig(url=prom_url, timeout_seconds=2),
+    )
+    return build_app(
+        ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: NOW, live=False
+    )
 
 
 async def _on_alerts(pilot) -> None:
@@ -65,20 +70,30 @@ def _high_error_rate(world, t0: float):
     from zeta_tui.demo.incidents import ML_ERROR_SPIKE
     from zeta_tui.models.alert_overview import AlertRow
 
-    rules = yaml.safe_load((Path(__file__).resolve().parent.parent / "queries" / "prometheus" / "alerts.yaml").read_text())
+    rules = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "queries" / "prometheus" / "alerts.yaml").read_text()
+    )
     rule = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "HighErrorRate")
     spike = next(i for i in world.incidents(t0 - 3600, t0) if i.name == ML_ERROR_SPIKE)
     condition = spike.start + 60
-    return AlertRow(labels={"alertname": "HighErrorRate", "job": "ml-engine", "severity": "critical"},
-                    annotations={"summary": "ml-engine answers 44.88% of requests with 5xx"}, state="active", since=condition + 120,
-                    source="alertmanager", receivers=("pagerduty-critical",),
-                    generator_url="http://prometheus:9090/graph?g0.expr=" + quote(" ".join(rule["expr"].split())) + "&g0.tab=1",
-                    condition_since=condition, rule_for=120.0)
+    return AlertRow(
+        labels={"alertname": "HighErrorRate", "job": "ml-engine", "severity": "critical"},
+        annotations={"summary": "ml-engine answers 44.88% of requests with 5xx"},
+        state="active",
+        since=condition + 120,
+        source="alertmanager",
+        receivers=("pagerduty-critical",),
+        generator_url="http://prometheus:9090/graph?g0.expr=" + quote(" ".join(rule["expr"].split())) + "&g0.tab=1",
+        condition_since=condition,
+        rule_for=120.0,
+    )
 
 
 def _detail_app(prom_url: str, t0: float):
     context = ContextConfig(prometheus=PrometheusConfig(url=prom_url, timeout_seconds=2))
-    return build_app(ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: t0, live=False)
+    return build_app(
+        ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: t0, live=False
+    )
 
 
 def _open_detail(row):
@@ -95,15 +110,21 @@ def _open_detail(row):
 @pytest.mark.parametrize("size", SIZES)
 def test_alert_detail_graph_and_threshold(snap_compare, prometheus_world, size) -> None:
     row = _high_error_rate(prometheus_world.world, prometheus_world.t0)
-    assert snap_compare(_detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row))
+    assert snap_compare(
+        _detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row)
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_alert_detail_per_endpoint_latency(snap_compare, prometheus_world, size) -> None:
     row = high_latency_row(prometheus_world.world, prometheus_world.t0)
-    assert snap_compare(_detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row))
+    assert snap_compare(
+        _detail_app(prometheus_world.url, prometheus_world.t0), terminal_size=size, run_before=_open_detail(row)
+    )
 
 
 def test_alert_detail_prometheus_down(snap_compare, prometheus_world) -> None:
     row = _high_error_rate(prometheus_world.world, prometheus_world.t0)
-    assert snap_compare(_detail_app("http://127.0.0.1:2", prometheus_world.t0), terminal_size=(80, 24), run_before=_open_detail(row))
+    assert snap_compare(
+        _detail_app("http://127.0.0.1:2", prometheus_world.t0), terminal_size=(80, 24), run_before=_open_detail(row)
+    )

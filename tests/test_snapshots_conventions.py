@@ -55,8 +55,12 @@ def test_api_performance_in_kubernetes_labels(snap_compare, size) -> None:
 
 def _column(table, key: str) -> list[str]:
     index = list(table.columns).index(key)
-    return [table.get_row_at(i)[index].plain if hasattr(table.get_row_at(i)[index], "plain") else str(table.get_row_at(i)[index])
-            for i in range(table.row_count)]
+    return [
+        table.get_row_at(i)[index].plain
+        if hasattr(table.get_row_at(i)[index], "plain")
+        else str(table.get_row_at(i)[index])
+        for i in range(table.row_count)
+    ]
 
 
 async def test_a_long_name_is_whole_with_room_and_cut_in_the_middle_without() -> None:
@@ -70,7 +74,12 @@ async def test_a_long_name_is_whole_with_room_and_cut_in_the_middle_without() ->
             else:
                 cut = next(n for n in names if ELLIPSIS in n)
                 head, _, tail = cut.partition(ELLIPSIS)
-                assert LONG_KUBE_SERVICE.startswith(head) and LONG_KUBE_SERVICE.endswith(tail) and len(head) >= 5 and len(tail) >= 5
+                assert (
+                    LONG_KUBE_SERVICE.startswith(head)
+                    and LONG_KUBE_SERVICE.endswith(tail)
+                    and len(head) >= 5
+                    and len(tail) >= 5
+                )
             await _on_api(pilot)
             services = _column(app.screen.query_one(SlowestEndpointsTable), "service")
             assert any(s == LONG_KUBE_SERVICE for s in services) == whole

@@ -8,15 +8,17 @@ import time
 
 import pytest
 
-pytest.importorskip("chdb", reason="the Logs snapshots read the world's logs from an embedded ClickHouse (pip install chdb)")
+pytest.importorskip(
+    "chdb", reason="the Logs snapshots read the world's logs from an embedded ClickHouse (pip install chdb)"
+)
 
-from tests.support.console import settled  # noqa: E402
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.config.models import ContextConfig, LogsConfig, ZetaConfig  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
+from tests.support.console import settled
+from tests.support.world import SEED, T0
+from zeta_tui.config.models import ContextConfig, LogsConfig, ZetaConfig
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.launch import build_app
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -36,7 +38,9 @@ def store_path(tmp_path_factory):
 
 def _app(logs: LogsConfig):
     context = ContextConfig(logs=logs, time_range="15m")
-    return build_app(ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: float(END), live=False)
+    return build_app(
+        ZetaConfig(default_context="snap", contexts={"snap": context}), "snap", clock=lambda: float(END), live=False
+    )
 
 
 async def _on_logs(pilot, *keys: str) -> None:
@@ -58,21 +62,27 @@ def test_logs_filtered_to_errors(snap_compare, store_path) -> None:
     async def filtered(pilot) -> None:
         await _on_logs(pilot, "slash", *"level:ERROR", "enter")
 
-    assert snap_compare(_app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=filtered)
+    assert snap_compare(
+        _app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=filtered
+    )
 
 
 def test_logs_record_expanded(snap_compare, store_path) -> None:
     async def expanded(pilot) -> None:
         await _on_logs(pilot, "enter")
 
-    assert snap_compare(_app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=expanded)
+    assert snap_compare(
+        _app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=expanded
+    )
 
 
 def test_logs_following(snap_compare, store_path) -> None:
     async def following(pilot) -> None:
         await _on_logs(pilot, "f")
 
-    assert snap_compare(_app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=following)
+    assert snap_compare(
+        _app(LogsConfig(kind="clickhouse", path=store_path)), terminal_size=(160, 50), run_before=following
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -8,13 +8,15 @@ import time
 
 import pytest
 
-pytest.importorskip("chdb", reason="the Traces snapshots read the world's traces from an embedded ClickHouse (pip install chdb)")
+pytest.importorskip(
+    "chdb", reason="the Traces snapshots read the world's traces from an embedded ClickHouse (pip install chdb)"
+)
 
-from tests.support.console import settled  # noqa: E402
-from tests.support.world_store import END, WorldStore  # noqa: E402
-from zeta_tui.config.models import TracesConfig  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.screens.trace_view import TraceViewScreen  # noqa: E402
+from tests.support.console import settled
+from tests.support.world_store import END, WorldStore
+from zeta_tui.config.models import TracesConfig
+from zeta_tui.launch import build_app
+from zeta_tui.screens.trace_view import TraceViewScreen
 
 os.environ["TZ"] = "UTC"
 time.tzset()

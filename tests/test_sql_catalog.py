@@ -15,7 +15,18 @@ TODAY = date(2024, 2, 29)
 
 #: the catalog the contract names, with the output columns the screens read
 CONTRACT = {
-    "top_tenants": ["tenant_id", "name", "plan", "requests", "errors", "error_rate_pct", "p95_ms", "bytes", "quota_calls", "quota_used_pct"],
+    "top_tenants": [
+        "tenant_id",
+        "name",
+        "plan",
+        "requests",
+        "errors",
+        "error_rate_pct",
+        "p95_ms",
+        "bytes",
+        "quota_calls",
+        "quota_used_pct",
+    ],
     "error_rate_by_endpoint": ["endpoint", "method", "requests", "errors", "error_rate_pct", "server_errors"],
     "latency_trend": ["date", "requests", "p50_ms", "p95_ms", "p99_ms"],
     "tenant_usage": ["endpoint", "method", "requests", "errors", "error_rate_pct", "avg_ms", "p95_ms", "bytes"],
@@ -23,15 +34,42 @@ CONTRACT = {
     "quota_utilization": ["tenant_id", "name", "plan", "calls", "monthly_quota_calls", "used_pct", "projected_pct"],
     "daily_cost": ["date", "service", "cost_usd", "api_calls"],
     "cost_per_call": ["date", "service", "api_calls", "cost_usd", "cost_per_call_usd"],
-    "cost_per_tenant": ["tenant_id", "name", "plan", "mrr_usd", "cost_usd", "api_calls", "cost_per_call_usd", "monthly_cost_usd",
-                        "cost_to_mrr_pct"],
+    "cost_per_tenant": [
+        "tenant_id",
+        "name",
+        "plan",
+        "mrr_usd",
+        "cost_usd",
+        "api_calls",
+        "cost_per_call_usd",
+        "monthly_cost_usd",
+        "cost_to_mrr_pct",
+    ],
     "mrr_by_plan": ["plan", "tenants", "mrr_usd", "arr_usd"],
-    "sla_compliance": ["tenant_id", "name", "plan", "requests", "server_errors", "availability_pct", "target_pct", "met"],
+    "sla_compliance": [
+        "tenant_id",
+        "name",
+        "plan",
+        "requests",
+        "server_errors",
+        "availability_pct",
+        "target_pct",
+        "met",
+    ],
 }
 
 PARAMS = {
-    "top_tenants": {"days": ("UInt16", "7"), "until": ("Date", "today"), "limit": ("UInt32", "10"), "tenant": ("String", "")},
-    "error_rate_by_endpoint": {"days": ("UInt16", "1"), "until": ("Date", "today"), "min_error_rate_pct": ("Float64", "1.0")},
+    "top_tenants": {
+        "days": ("UInt16", "7"),
+        "until": ("Date", "today"),
+        "limit": ("UInt32", "10"),
+        "tenant": ("String", ""),
+    },
+    "error_rate_by_endpoint": {
+        "days": ("UInt16", "1"),
+        "until": ("Date", "today"),
+        "min_error_rate_pct": ("Float64", "1.0"),
+    },
     "latency_trend": {"days": ("UInt16", "30"), "until": ("Date", "today"), "tenant": ("String", "")},
     "tenant_usage": {"tenant": ("String", None), "days": ("UInt16", "30"), "until": ("Date", "today")},
     "requests_over_time": {"days": ("UInt16", "7"), "until": ("Date", "today"), "tenant": ("String", "")},
@@ -70,7 +108,11 @@ def test_defaults_and_clock_words_come_from_the_given_date() -> None:
     assert bind(q, {"until": "month_start"}, today=TODAY)["until"] == date(2024, 2, 1)
     assert bind(q, {"until": "today"}, today=date(2023, 12, 31))["until"] == date(2023, 12, 31)
     assert bind(q, {"until": "2024-01-15", "days": "3", "limit": 5, "tenant": "tenant_007"}, today=TODAY) == {
-        "days": 3, "until": date(2024, 1, 15), "limit": 5, "tenant": "tenant_007"}
+        "days": 3,
+        "until": date(2024, 1, 15),
+        "limit": 5,
+        "tenant": "tenant_007",
+    }
     # Python values pass as their type; a datetime is its date
     assert bind(q, {"until": datetime(2024, 1, 2, 13, 0)}, today=TODAY)["until"] == date(2024, 1, 2)
     e = find_query("error_rate_by_endpoint")
@@ -93,19 +135,22 @@ def test_an_unknown_parameter_is_named_with_the_known_ones() -> None:
     assert "tenant String = ''" in err.value.hint and "days UInt16 = 30" in err.value.hint
 
 
-@pytest.mark.parametrize(("name", "param", "value", "expected"), [
-    ("top_tenants", "days", "7; DROP TABLE api_usage", "UInt16"),
-    ("top_tenants", "days", "-1", "UInt16"),
-    ("top_tenants", "days", "65536", "UInt16"),
-    ("top_tenants", "days", "7.5", "UInt16"),
-    ("top_tenants", "days", True, "UInt16"),
-    ("top_tenants", "limit", "1 OR 1=1", "UInt32"),
-    ("top_tenants", "until", "2024-02-30", "Date"),
-    ("top_tenants", "until", "yesterday'); DROP TABLE tenants --", "Date"),
-    ("top_tenants", "tenant", 5, "String"),
-    ("error_rate_by_endpoint", "min_error_rate_pct", "nan", "Float64"),
-    ("error_rate_by_endpoint", "min_error_rate_pct", "1 UNION ALL SELECT 1", "Float64"),
-])
+@pytest.mark.parametrize(
+    ("name", "param", "value", "expected"),
+    [
+        ("top_tenants", "days", "7; DROP TABLE api_usage", "UInt16"),
+        ("top_tenants", "days", "-1", "UInt16"),
+        ("top_tenants", "days", "65536", "UInt16"),
+        ("top_tenants", "days", "7.5", "UInt16"),
+        ("top_tenants", "days", True, "UInt16"),
+        ("top_tenants", "limit", "1 OR 1=1", "UInt32"),
+        ("top_tenants", "until", "2024-02-30", "Date"),
+        ("top_tenants", "until", "yesterday'); DROP TABLE tenants --", "Date"),
+        ("top_tenants", "tenant", 5, "String"),
+        ("error_rate_by_endpoint", "min_error_rate_pct", "nan", "Float64"),
+        ("error_rate_by_endpoint", "min_error_rate_pct", "1 UNION ALL SELECT 1", "Float64"),
+    ],
+)
 def test_a_mistyped_value_is_refused_naming_parameter_and_type(name, param, value, expected) -> None:
     with pytest.raises(ParamError) as err:
         bind(find_query(name), {param: value}, today=TODAY)
@@ -135,6 +180,10 @@ def test_malformed_files_name_the_line() -> None:
 
 
 def test_quoted_defaults_and_descriptions() -> None:
-    q = parse_query("q", "-- A query\n-- param who String = 'o\\'k: yes' : the who\n-- param n Int32 = -3\nSELECT {who:String}, {n:Int32}", "q.sql")
+    q = parse_query(
+        "q",
+        "-- A query\n-- param who String = 'o\\'k: yes' : the who\n-- param n Int32 = -3\nSELECT {who:String}, {n:Int32}",
+        "q.sql",
+    )
     assert [(p.name, p.default, p.description) for p in q.params] == [("who", "o'k: yes", "the who"), ("n", "-3", "")]
     assert bind(q, {}, today=TODAY) == {"who": "o'k: yes", "n": -3}

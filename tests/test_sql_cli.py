@@ -15,16 +15,16 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("chdb", reason="these tests run the engine (pip install chdb)")
 
-from tests.support import usage_rows as edge  # noqa: E402
-from tests.support.analytics_store import AnalyticsDatabase  # noqa: E402
-from zeta_tui.cli import main  # noqa: E402
+from tests.support import usage_rows as edge
+from tests.support.analytics_store import AnalyticsDatabase
+from zeta_tui.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,9 +40,9 @@ def store(tmp_path_factory):
     config.write_text(
         'default_context = "w"\n'
         f'[contexts.w.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\nmax_rows = 50\n'
-        '[contexts.prod]\nproduction = true\n'
+        "[contexts.prod]\nproduction = true\n"
         f'[contexts.prod.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}_init"\n'
-        '[contexts.lab]\n'
+        "[contexts.lab]\n"
         f'[contexts.lab.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}_init"\n'
         '[contexts.bare.prometheus]\nurl = "http://127.0.0.1:9"\n'
     )
@@ -58,14 +58,26 @@ def zeta(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _day(row) -> str:
-    return datetime.fromtimestamp(row["timestamp"], tz=timezone.utc).date().isoformat()
+    return datetime.fromtimestamp(row["timestamp"], tz=UTC).date().isoformat()
 
 
 def test_named_query_as_csv_equals_the_counts_of_the_generated_rows(store, capsys) -> None:
     config, _, rows = store
     until = edge.LAST_DAY
-    code, out, err = zeta(capsys, "--config", config, "sql", "--name", "requests_over_time", "--param", "days=7",
-                          "--param", f"until={until}", "--format", "csv")
+    code, out, err = zeta(
+        capsys,
+        "--config",
+        config,
+        "sql",
+        "--name",
+        "requests_over_time",
+        "--param",
+        "days=7",
+        "--param",
+        f"until={until}",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     got = list(csv.reader(io.StringIO(out)))
     start = (until - timedelta(days=7)).isoformat()
@@ -78,9 +90,17 @@ def test_named_query_as_csv_equals_the_counts_of_the_generated_rows(store, capsy
 def test_ad_hoc_sql_with_a_parameter_as_json_lines(store, capsys) -> None:
     config, _, rows = store
     tenant = "x' OR 1=1 --"
-    code, out, err = zeta(capsys, "--config", config, "sql",
-                          "SELECT endpoint, count() AS n FROM api_usage WHERE tenant_id = {t:String} GROUP BY endpoint ORDER BY endpoint",
-                          "--param", f"t={tenant}", "--format", "json")
+    code, out, err = zeta(
+        capsys,
+        "--config",
+        config,
+        "sql",
+        "SELECT endpoint, count() AS n FROM api_usage WHERE tenant_id = {t:String} GROUP BY endpoint ORDER BY endpoint",
+        "--param",
+        f"t={tenant}",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     want = Counter(r["endpoint"] for r in rows if r["tenant_id"] == tenant)
     assert [json.loads(line) for line in out.splitlines()] == [{"endpoint": e, "n": n} for e, n in sorted(want.items())]
@@ -88,8 +108,15 @@ def test_ad_hoc_sql_with_a_parameter_as_json_lines(store, capsys) -> None:
 
 def test_table_format_and_the_row_cap(store, capsys) -> None:
     config, _, _ = store
-    code, out, err = zeta(capsys, "--config", config, "sql", "SELECT number AS n, toString(number * 1000) AS s FROM numbers(100)",
-                          "--max-rows", "3")
+    code, out, err = zeta(
+        capsys,
+        "--config",
+        config,
+        "sql",
+        "SELECT number AS n, toString(number * 1000) AS s FROM numbers(100)",
+        "--max-rows",
+        "3",
+    )
     assert code == 0
     assert out.splitlines() == ["n  s", "0  0", "1  1000", "2  2000"]
     assert err.startswith("3 rows in ") and "cut at 3 rows (max_rows)" in err
@@ -97,8 +124,15 @@ def test_table_format_and_the_row_cap(store, capsys) -> None:
     assert code == 0 and len(out.splitlines()) == 1 + 50 and "cut at 50 rows" in err  # the context's max_rows
 
 
-@pytest.mark.parametrize("sql", ["INSERT INTO api_usage (tenant_id) VALUES ('evil')", "DROP TABLE tenants",
-                                 "ALTER TABLE api_usage DELETE WHERE 1", "SELECT 1; TRUNCATE TABLE api_usage"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO api_usage (tenant_id) VALUES ('evil')",
+        "DROP TABLE tenants",
+        "ALTER TABLE api_usage DELETE WHERE 1",
+        "SELECT 1; TRUNCATE TABLE api_usage",
+    ],
+)
 def test_writes_are_refused_naming_why_and_change_nothing(store, capsys, sql: str) -> None:
     config, db, _ = store
     before = db.counts(), db.tables()
@@ -122,16 +156,19 @@ def test_query_errors_carry_clickhouse_words(store, capsys) -> None:
     assert code == 1 and out == "" and "Code: 47" in err and "no_such_column" in err
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--name", "tenant_usage"], ["'tenant'", "String"]),
-    (["--name", "top_tenants", "--param", "days=7; DROP TABLE api_usage"], ["'days'", "UInt16"]),
-    (["--name", "top_tenants", "--param", "until=last week"], ["'until'", "Date"]),
-    (["--name", "top_tenants", "--param", "tennant=acme"], ["'tennant'", "tenant String"]),
-    (["--name", "top_tenant"], ["did you mean 'top_tenants'"]),
-    (["--name", "top_tenants", "--param", "days"], ["KEY=VALUE"]),
-    (["SELECT 1", "--name", "top_tenants"], ["one of them"]),
-    ([], ["one of them"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--name", "tenant_usage"], ["'tenant'", "String"]),
+        (["--name", "top_tenants", "--param", "days=7; DROP TABLE api_usage"], ["'days'", "UInt16"]),
+        (["--name", "top_tenants", "--param", "until=last week"], ["'until'", "Date"]),
+        (["--name", "top_tenants", "--param", "tennant=acme"], ["'tennant'", "tenant String"]),
+        (["--name", "top_tenant"], ["did you mean 'top_tenants'"]),
+        (["--name", "top_tenants", "--param", "days"], ["KEY=VALUE"]),
+        (["SELECT 1", "--name", "top_tenants"], ["one of them"]),
+        ([], ["one of them"]),
+    ],
+)
 def test_bad_parameters_and_usage_exit_2_naming_the_problem(store, capsys, argv, words) -> None:
     config, _, _ = store
     code, out, err = zeta(capsys, "--config", config, "sql", *argv)
@@ -175,11 +212,15 @@ def test_the_printed_schema_runs_as_printed(store, capsys) -> None:
     _, db, _ = store
     name = f"{db.database}_printed"
     code, out, _ = zeta(capsys, "clickhouse", "schema", "--database", name)
-    assert code == 0 and not re.search(r"\{\w+:\w+\}", "\n".join(l for l in out.splitlines() if not l.lstrip().startswith("--")))
+    assert code == 0 and not re.search(
+        r"\{\w+:\w+\}", "\n".join(l for l in out.splitlines() if not l.lstrip().startswith("--"))
+    )
     try:
         db.session.query(f"CREATE DATABASE {name}")
         db.session.query(out)  # every statement, as a user would paste it into clickhouse-client
-        db.session.query(f"INSERT INTO {name}.api_usage (timestamp, tenant_id, latency_ms) VALUES (now(), 't', 7), (now(), 't', 9)")
+        db.session.query(
+            f"INSERT INTO {name}.api_usage (timestamp, tenant_id, latency_ms) VALUES (now(), 't', 7), (now(), 't', 9)"
+        )
         assert db.scalar(f"SELECT sum(requests), avgMerge(latency_avg) FROM {name}.zeta_api_usage_daily") == "2\t8"
         assert db.scalar(f"SELECT request_count, avg_latency_ms FROM {name}.api_usage_daily") == "2\t8"
     finally:
@@ -200,8 +241,16 @@ def test_init_creates_the_schema(store, capsys) -> None:
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
     assert code == 0, err
     tables = db.scalar(f"SELECT name FROM system.tables WHERE database = '{db.database}_init' ORDER BY name").split()
-    assert tables == ["api_usage", "api_usage_daily", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_backfill",
-                      "zeta_api_usage_daily_mv", "zeta_api_usage_daily_staging"]
+    assert tables == [
+        "api_usage",
+        "api_usage_daily",
+        "cost_data",
+        "tenants",
+        "zeta_api_usage_daily",
+        "zeta_api_usage_daily_backfill",
+        "zeta_api_usage_daily_mv",
+        "zeta_api_usage_daily_staging",
+    ]
     assert "zeta_api_usage_daily_mv" in out and "api_usage_daily" in out
     # again: IF NOT EXISTS, nothing changes
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
@@ -210,8 +259,14 @@ def test_init_creates_the_schema(store, capsys) -> None:
 
 def _child(config: Path, *argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ZETA_CONFIG": str(config), "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "zeta_tui.cli", *argv], capture_output=True, text=True, env=env, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "zeta_tui.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_child_processes_on_a_store_of_their_own(tmp_path) -> None:

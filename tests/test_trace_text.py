@@ -20,12 +20,12 @@ def test_text_waterfall_lines():
     assert lines[0].startswith("span") and lines[0].endswith("150 ms")
     faiss = next(line for line in lines if "faiss_search" in line)
     # 44..90 ms of 150 on 37 columns: first = floor(44*37/150) = 10, last = ceil(90*37/150) = 23.
-    bar = faiss[40 + 1 + 10 + 1 + 9 + 2:]
+    bar = faiss[40 + 1 + 10 + 1 + 9 + 2 :]
     assert bar == " " * 10 + "█" * 13
     assert faiss.startswith("◆ " + " " * 6 + "ml-engine faiss_search")  # depth 3: six spaces of indent
     assert "+44 ms" in faiss and " 46 ms" in faiss
     root = lines[1]
-    assert root[40 + 1 + 10 + 1 + 9 + 2:] == "█" * 37 and " 0 " in root
+    assert root[40 + 1 + 10 + 1 + 9 + 2 :] == "█" * 37 and " 0 " in root
     assert all(len(line) <= 100 for line in lines)
 
 

@@ -9,28 +9,50 @@ from __future__ import annotations
 from zeta_tui.models.critical_path import Segment, critical_path, on_path
 from zeta_tui.models.trace_tree import MISSING_PARENT, build_tree
 from zeta_tui.models.traces import Span, Trace
-from zeta_tui.models.waterfall import axis_ticks, bar_columns, collapse_all, expand_to_depth, matches, reveal, visible_rows
+from zeta_tui.models.waterfall import (
+    axis_ticks,
+    bar_columns,
+    collapse_all,
+    expand_to_depth,
+    matches,
+    reveal,
+    visible_rows,
+)
 
 MS = 1_000_000
 
 
-def span(sid: str, parent: str, start_ms: float, end_ms: float, name: str = "", service: str = "svc", **attributes) -> Span:
-    return Span("t1", sid, parent, name or sid, service, int(start_ms * MS), int((end_ms - start_ms) * MS), attributes=attributes)
+def span(
+    sid: str, parent: str, start_ms: float, end_ms: float, name: str = "", service: str = "svc", **attributes
+) -> Span:
+    return Span(
+        "t1",
+        sid,
+        parent,
+        name or sid,
+        service,
+        int(start_ms * MS),
+        int((end_ms - start_ms) * MS),
+        attributes=attributes,
+    )
 
 
 # The seed's POST /api/v1/recommendations, 150 ms (times in ms from the request's start).
-SEED = Trace("t1", (
-    span("R", "", 0, 150, "POST /api/v1/recommendations", "backend-api"),
-    span("A", "R", 2, 12, "authenticate", "auth"),
-    span("M", "R", 14, 120, "ml_engine_call", "ml-engine"),
-    span("E", "M", 16, 40, "get_user_embedding", "ml-engine"),
-    span("RG", "E", 18, 22, "redis_get", "redis"),
-    span("S", "M", 42, 95, "ann_search", "ml-engine"),
-    span("F", "S", 44, 90, "faiss_search", "ml-engine"),
-    span("RR", "M", 96, 115, "rerank", "ml-engine"),
-    span("L", "R", 122, 145, "log_usage", "backend-api"),
-    span("P", "L", 124, 140, "postgres_insert", "postgres"),
-))
+SEED = Trace(
+    "t1",
+    (
+        span("R", "", 0, 150, "POST /api/v1/recommendations", "backend-api"),
+        span("A", "R", 2, 12, "authenticate", "auth"),
+        span("M", "R", 14, 120, "ml_engine_call", "ml-engine"),
+        span("E", "M", 16, 40, "get_user_embedding", "ml-engine"),
+        span("RG", "E", 18, 22, "redis_get", "redis"),
+        span("S", "M", 42, 95, "ann_search", "ml-engine"),
+        span("F", "S", 44, 90, "faiss_search", "ml-engine"),
+        span("RR", "M", 96, 115, "rerank", "ml-engine"),
+        span("L", "R", 122, 145, "log_usage", "backend-api"),
+        span("P", "L", 124, 140, "postgres_insert", "postgres"),
+    ),
+)
 
 
 def ids(tree, rows):
@@ -41,7 +63,17 @@ def test_seed_tree_shape_depth_and_self_time():
     tree = build_tree(SEED)
     assert ids(tree, tree.order) == ["R", "A", "M", "E", "RG", "S", "F", "RR", "L", "P"]
     assert dict(zip(ids(tree, tree.order), (tree.depth[i] for i in tree.order))) == {
-        "R": 0, "A": 1, "M": 1, "E": 2, "RG": 3, "S": 2, "F": 3, "RR": 2, "L": 1, "P": 2}
+        "R": 0,
+        "A": 1,
+        "M": 1,
+        "E": 2,
+        "RG": 3,
+        "S": 2,
+        "F": 3,
+        "RR": 2,
+        "L": 1,
+        "P": 2,
+    }
     self_ms = {tree.spans[i].span_id: tree.self_ns[i] / MS for i in tree.order}
     # R: 150 - (10 + 106 + 23); M: 106 - (24 + 53 + 19); E: 24 - 4; S: 53 - 46; L: 23 - 16.
     assert self_ms == {"R": 11, "A": 10, "M": 10, "E": 20, "RG": 4, "S": 7, "F": 46, "RR": 19, "L": 7, "P": 16}
@@ -53,9 +85,25 @@ def test_seed_critical_path():
     tree = build_tree(SEED)
     path = [(tree.spans[s.index].span_id, s.start_ns / MS, s.end_ns / MS) for s in critical_path(tree)]
     assert path == [
-        ("R", 0, 2), ("A", 2, 12), ("R", 12, 14), ("M", 14, 16), ("E", 16, 18), ("RG", 18, 22), ("E", 22, 40),
-        ("M", 40, 42), ("S", 42, 44), ("F", 44, 90), ("S", 90, 95), ("M", 95, 96), ("RR", 96, 115), ("M", 115, 120),
-        ("R", 120, 122), ("L", 122, 124), ("P", 124, 140), ("L", 140, 145), ("R", 145, 150),
+        ("R", 0, 2),
+        ("A", 2, 12),
+        ("R", 12, 14),
+        ("M", 14, 16),
+        ("E", 16, 18),
+        ("RG", 18, 22),
+        ("E", 22, 40),
+        ("M", 40, 42),
+        ("S", 42, 44),
+        ("F", 44, 90),
+        ("S", 90, 95),
+        ("M", 95, 96),
+        ("RR", 96, 115),
+        ("M", 115, 120),
+        ("R", 120, 122),
+        ("L", 122, 124),
+        ("P", 124, 140),
+        ("L", 140, 145),
+        ("R", 145, 150),
     ]
     share = {tree.spans[i].span_id: ns / MS for i, ns in on_path(critical_path(tree)).items()}
     assert share["F"] == 46 and share["R"] == 2 + 2 + 2 + 5 and sum(share.values()) == 150
@@ -66,7 +114,9 @@ def test_parallel_children_only_the_last_to_finish_is_waited_for():
     path = [(tree.spans[s.index].span_id, s.start_ns / MS, s.end_ns / MS) for s in critical_path(tree)]
     assert path == [("r", 0, 10), ("b", 10, 90), ("r", 90, 100)]
     # Sequential after the parallel pair: c waited for a, which finished after b.
-    tree = build_tree(Trace("t1", (span("r", "", 0, 100), span("a", "r", 0, 60), span("b", "r", 5, 50), span("c", "r", 60, 100))))
+    tree = build_tree(
+        Trace("t1", (span("r", "", 0, 100), span("a", "r", 0, 60), span("b", "r", 5, 50), span("c", "r", 60, 100)))
+    )
     assert [tree.spans[s.index].span_id for s in critical_path(tree)] == ["a", "c"]
 
 
@@ -138,7 +188,13 @@ def test_bar_columns():
 
 
 def test_axis_ticks_and_search():
-    assert axis_ticks(0, 150 * MS, 64, every=16) == [(0, "0"), (16, "37.5 ms"), (32, "75 ms"), (48, "112 ms"), (63, "150 ms")]
+    assert axis_ticks(0, 150 * MS, 64, every=16) == [
+        (0, "0"),
+        (16, "37.5 ms"),
+        (32, "75 ms"),
+        (48, "112 ms"),
+        (63, "150 ms"),
+    ]
     tree = build_tree(Trace("t1", SEED.spans + (span("X", "R", 1, 2, "cache", "redis", key="user:42"),)))
     assert ids(tree, matches(tree, "REDIS")) == ["X", "RG"]  # row order: X starts at 1 ms, before A
     assert ids(tree, matches(tree, "user:42")) == ["X"] and matches(tree, "  ") == []

@@ -13,17 +13,17 @@ import pytest
 
 pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
 
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.backends.traces.base import TraceNotFound  # noqa: E402
-from zeta_tui.backends.traces.clickhouse import ClickHouseTraceSource  # noqa: E402
-from zeta_tui.config.models import TracesConfig  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.span_tree import TraceSetting, request_spans  # noqa: E402
-from zeta_tui.demo.trace_store import WorldTraceStore  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
-from zeta_tui.errors import QueryError  # noqa: E402
-from zeta_tui.models.timerange import TimeRange  # noqa: E402
-from zeta_tui.models.traces import TraceQuery  # noqa: E402
+from tests.support.world import SEED, T0
+from zeta_tui.backends.traces.base import TraceNotFound
+from zeta_tui.backends.traces.clickhouse import ClickHouseTraceSource
+from zeta_tui.config.models import TracesConfig
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.span_tree import TraceSetting, request_spans
+from zeta_tui.demo.trace_store import WorldTraceStore
+from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.errors import QueryError
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.models.traces import TraceQuery
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS  # inside the ml-engine spike and the latency regression
 START = END - 3600
@@ -46,7 +46,10 @@ def store(tmp_path_factory):
     setting = TraceSetting.of(world)
     traces = {}
     for r in requests:
-        active = frozenset(i.name for i in world.active_incidents(r.timestamp_ns // 10**9 // STEP_SECONDS * STEP_SECONDS + STEP_SECONDS / 2))
+        active = frozenset(
+            i.name
+            for i in world.active_incidents(r.timestamp_ns // 10**9 // STEP_SECONDS * STEP_SECONDS + STEP_SECONDS / 2)
+        )
         traces[r.trace_id] = request_spans(r, active, setting)
     st = WorldTraceStore(path, world, sample_every=SAMPLE)
     assert st.insert(requests) == sum(len(s) for s in traces.values()) == st.count()
@@ -59,8 +62,21 @@ def _run(coro):
 
 
 def _as_tuple(s):
-    return (s.trace_id, s.span_id, s.parent_id, s.name, s.service, s.start_ns, s.duration_ns, s.kind, s.status, s.status_message,
-            dict(s.attributes), dict(s.resource), tuple((e.timestamp_ns, e.name, dict(e.attributes)) for e in s.events))
+    return (
+        s.trace_id,
+        s.span_id,
+        s.parent_id,
+        s.name,
+        s.service,
+        s.start_ns,
+        s.duration_ns,
+        s.kind,
+        s.status,
+        s.status_message,
+        dict(s.attributes),
+        dict(s.resource),
+        tuple((e.timestamp_ns, e.name, dict(e.attributes)) for e in s.events),
+    )
 
 
 def _stored_form(s):
@@ -72,7 +88,9 @@ def _stored_form(s):
 
 
 def test_span_counts_per_service_and_name(store):
-    out = store.store._query("SELECT ServiceName, SpanName, count() FROM {database:Identifier}.{table:Identifier} GROUP BY ALL", "TSV")
+    out = store.store._query(
+        "SELECT ServiceName, SpanName, count() FROM {database:Identifier}.{table:Identifier} GROUP BY ALL", "TSV"
+    )
     got = Counter({(a, b): int(n) for a, b, n in (line.split("\t") for line in out.splitlines())})
     assert got == Counter((s.service, s.name) for spans in store.traces.values() for s in spans)
     assert got[("ml-engine", "get_user_embedding")] > 100
@@ -94,10 +112,14 @@ def _matches(spans, q: TraceQuery) -> bool:
     lo, hi = int(q.time_range.start * 1e9), int(q.time_range.end * 1e9)
 
     def span_ok(s):
-        return (lo <= s.start_ns <= hi and (not q.service or s.service == q.service) and (not q.operation or s.name == q.operation)
-                and all(str(s.attributes.get(k, s.resource.get(k))) == v for k, v in q.tags.items())
-                and (q.min_duration_ns is None or s.duration_ns >= q.min_duration_ns)
-                and (q.max_duration_ns is None or s.duration_ns <= q.max_duration_ns))
+        return (
+            lo <= s.start_ns <= hi
+            and (not q.service or s.service == q.service)
+            and (not q.operation or s.name == q.operation)
+            and all(str(s.attributes.get(k, s.resource.get(k))) == v for k, v in q.tags.items())
+            and (q.min_duration_ns is None or s.duration_ns >= q.min_duration_ns)
+            and (q.max_duration_ns is None or s.duration_ns <= q.max_duration_ns)
+        )
 
     return any(span_ok(s) for s in spans) and (not q.errors_only or any(s.is_error for s in spans))
 
@@ -105,8 +127,16 @@ def _matches(spans, q: TraceQuery) -> bool:
 def _summary(spans):
     ordered = sorted(spans, key=lambda s: s.start_ns)
     root = spans[0]
-    return (root.trace_id, root.service, root.name, ordered[0].start_ns, max(s.end_ns for s in spans) - ordered[0].start_ns, len(spans),
-            tuple(dict.fromkeys(s.service for s in ordered)), sum(s.is_error for s in spans))
+    return (
+        root.trace_id,
+        root.service,
+        root.name,
+        ordered[0].start_ns,
+        max(s.end_ns for s in spans) - ordered[0].start_ns,
+        len(spans),
+        tuple(dict.fromkeys(s.service for s in ordered)),
+        sum(s.is_error for s in spans),
+    )
 
 
 WINDOW = TimeRange(END - 900, END - 300)
@@ -114,7 +144,9 @@ QUERIES = {
     "newest": TraceQuery(WINDOW, limit=25),
     "service and operation": TraceQuery(WINDOW, service="auth", operation="verify_credentials", limit=1000),
     "span tag": TraceQuery(WINDOW, tags={"tenant_id": "tenant_001"}, limit=1000),
-    "resource tag and service": TraceQuery(WINDOW, service="ml-engine", tags={"service.instance.id": "ml-engine-1:8000"}, limit=1000),
+    "resource tag and service": TraceQuery(
+        WINDOW, service="ml-engine", tags={"service.instance.id": "ml-engine-1:8000"}, limit=1000
+    ),
     "slow span": TraceQuery(WINDOW, min_duration_ns=1_000_000_000, limit=1000),
     "fast rerank": TraceQuery(WINDOW, operation="rerank", max_duration_ns=5_000_000, limit=1000),
     "errors": TraceQuery(WINDOW, service="backend-api", errors_only=True, limit=1000),
@@ -125,17 +157,25 @@ QUERIES = {
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_search_equals_a_python_filter(store, name):
     q = QUERIES[name]
-    want = sorted((_summary(spans) for spans in store.traces.values() if _matches(spans, q)), key=lambda t: (t[3], t[0]), reverse=True)
+    want = sorted(
+        (_summary(spans) for spans in store.traces.values() if _matches(spans, q)),
+        key=lambda t: (t[3], t[0]),
+        reverse=True,
+    )
     assert len(want) >= min(q.limit, 5), "the window should hold matches for every query"
     got = _run(store.source().search(q)).summaries
-    assert [(s.trace_id, s.root_service, s.root_name, s.start_ns, s.duration_ns, s.span_count, s.services, s.error_count) for s in got] \
-        == want[:q.limit]
+    assert [
+        (s.trace_id, s.root_service, s.root_name, s.start_ns, s.duration_ns, s.span_count, s.services, s.error_count)
+        for s in got
+    ] == want[: q.limit]
 
 
 def test_services_and_operations(store):
     source = store.source()
     assert _run(source.services()) == sorted({s.service for spans in store.traces.values() for s in spans})
-    assert _run(source.operations("auth")) == sorted({s.name for spans in store.traces.values() for s in spans if s.service == "auth"})
+    assert _run(source.operations("auth")) == sorted(
+        {s.name for spans in store.traces.values() for s in spans if s.service == "auth"}
+    )
 
 
 def test_not_found_bad_table_and_user_text(store):
@@ -154,17 +194,30 @@ def test_old_spellings_events_links_and_short_ids_without_a_lookup_table(store):
     digits; a hand-made table has no lookup table, so the spans are read without one."""
     st = store.store
     st._query("CREATE TABLE IF NOT EXISTS default.legacy AS default.otel_traces")
-    st._query("INSERT INTO {database:Identifier}.legacy (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, Duration, "
-              "StatusCode, StatusMessage, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, "
-              "`Links.TraceState`, `Links.Attributes`) VALUES (fromUnixTimestamp64Nano({t:Int64}), '00000000000000000000c0ffee00beef', "
-              "'00000000000000a1', '', 'GET /x', 'SPAN_KIND_SERVER', 'auth', 2000, 'STATUS_CODE_ERROR', 'boom', "
-              "[fromUnixTimestamp64Nano({t:Int64})], ['exception'], [map('exception.type', 'E')], ['ABCDEF0123456789ABCDEF0123456789'], "
-              "['00000000000000b2'], [''], [map('k', 'v')])", t=(END - 60) * 10**9)
+    st._query(
+        "INSERT INTO {database:Identifier}.legacy (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, Duration, "
+        "StatusCode, StatusMessage, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, "
+        "`Links.TraceState`, `Links.Attributes`) VALUES (fromUnixTimestamp64Nano({t:Int64}), '00000000000000000000c0ffee00beef', "
+        "'00000000000000a1', '', 'GET /x', 'SPAN_KIND_SERVER', 'auth', 2000, 'STATUS_CODE_ERROR', 'boom', "
+        "[fromUnixTimestamp64Nano({t:Int64})], ['exception'], [map('exception.type', 'E')], ['ABCDEF0123456789ABCDEF0123456789'], "
+        "['00000000000000b2'], [''], [map('k', 'v')])",
+        t=(END - 60) * 10**9,
+    )
     source = store.source("legacy")
     (span,) = _run(source.trace("c0ffee00beef")).spans  # 12 digits given, 32 stored
-    assert (span.trace_id, span.span_id, span.kind, span.status, span.status_message) == ("0000c0ffee00beef", "00000000000000a1", "server", "error", "boom")
+    assert (span.trace_id, span.span_id, span.kind, span.status, span.status_message) == (
+        "0000c0ffee00beef",
+        "00000000000000a1",
+        "server",
+        "error",
+        "boom",
+    )
     assert span.events[0].name == "exception" and span.events[0].attributes == {"exception.type": "E"}
-    assert (span.links[0].trace_id, span.links[0].span_id, span.links[0].attributes) == ("abcdef0123456789abcdef0123456789", "00000000000000b2", {"k": "v"})
+    assert (span.links[0].trace_id, span.links[0].span_id, span.links[0].attributes) == (
+        "abcdef0123456789abcdef0123456789",
+        "00000000000000b2",
+        {"k": "v"},
+    )
     assert source._has_lookup is False
     (summary,) = _run(source.search(TraceQuery(WINDOW.__class__(END - 120, END), errors_only=True))).summaries
     assert (summary.error_count, summary.root_name, summary.span_count) == (1, "GET /x", 1)
@@ -192,7 +245,9 @@ def test_history_is_pruned_by_hour_in_both_tables(store):
     for i, spans in enumerate(first):  # one trace every half hour: 30 h
         shift = START * 10**9 + i * 1800 * 10**9 - spans[0].start_ns
         for s in spans:
-            moved = s.__class__(**{**{f: getattr(s, f) for f in s.__slots__}, "start_ns": s.start_ns + shift, "events": ()})
+            moved = s.__class__(
+                **{**{f: getattr(s, f) for f in s.__slots__}, "start_ns": s.start_ns + shift, "events": ()}
+            )
             by_trace[s.trace_id].append(moved)
             lines.append(orjson.dumps(span_row(moved)))
     pruned.insert_lines(b"\n".join(lines))

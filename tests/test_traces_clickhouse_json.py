@@ -24,12 +24,12 @@ import pytest
 
 pytest.importorskip("chdb", reason="the otel_traces variants run on chdb (pip install chdb)")
 
-from tests.support.servers import real_fixture  # noqa: E402
-from zeta_tui.backends.traces.clickhouse import ClickHouseTraceSource, search_sql  # noqa: E402
-from zeta_tui.config.models import TracesConfig  # noqa: E402
-from zeta_tui.errors import QueryError  # noqa: E402
-from zeta_tui.models.timerange import TimeRange  # noqa: E402
-from zeta_tui.models.traces import TraceQuery  # noqa: E402
+from tests.support.servers import real_fixture
+from zeta_tui.backends.traces.clickhouse import ClickHouseTraceSource, search_sql
+from zeta_tui.config.models import TracesConfig
+from zeta_tui.errors import QueryError
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.models.traces import TraceQuery
 
 T0 = 1_736_245_800  # 2025-01-07T10:30:00Z
 WINDOW = TimeRange(T0 - 600, T0 + 600)
@@ -53,15 +53,37 @@ def _ddl(table: str) -> str:
     return text
 
 
-def _span(trace: int, span: int, parent: int, service: str, name: str, offset_ms: int, duration_ms: int, attributes: dict, *,
-          status: str = "Ok", events=(), links=()) -> dict:
+def _span(
+    trace: int,
+    span: int,
+    parent: int,
+    service: str,
+    name: str,
+    offset_ms: int,
+    duration_ms: int,
+    attributes: dict,
+    *,
+    status: str = "Ok",
+    events=(),
+    links=(),
+) -> dict:
     return {
-        "trace_id": f"{0x5b8efff798038103d269b633813fc60c + trace:032x}", "span_id": f"{0xeee19b7ec3c1b174 + span:016x}",
-        "parent_id": f"{0xeee19b7ec3c1b174 + parent:016x}" if parent else "", "service": service, "name": name,
-        "start_ns": (T0 + trace * 30) * 10**9 + offset_ms * 10**6, "duration_ns": duration_ms * 10**6, "status": status,
+        "trace_id": f"{0x5B8EFFF798038103D269B633813FC60C + trace:032x}",
+        "span_id": f"{0xEEE19B7EC3C1B174 + span:016x}",
+        "parent_id": f"{0xEEE19B7EC3C1B174 + parent:016x}" if parent else "",
+        "service": service,
+        "name": name,
+        "start_ns": (T0 + trace * 30) * 10**9 + offset_ms * 10**6,
+        "duration_ns": duration_ms * 10**6,
+        "status": status,
         "attributes": attributes,
-        "resource": {"service.name": service, "k8s.namespace.name": "prod" if trace % 2 else "staging", "service.instance.id": f"{service}-{trace % 3}"},
-        "events": list(events), "links": list(links),
+        "resource": {
+            "service.name": service,
+            "k8s.namespace.name": "prod" if trace % 2 else "staging",
+            "service.instance.id": f"{service}-{trace % 3}",
+        },
+        "events": list(events),
+        "links": list(links),
     }
 
 
@@ -71,30 +93,88 @@ def _spans() -> list[dict]:
         method = "POST" if t % 3 else "GET"
         status_code = [200, 500, 200, 401, 200, 503][t]
         failed = status_code >= 500
-        root_attrs = {"http.method": method, "http.route": "/api/v1/recommendations", "http.status_code": status_code, "tenant_id": f"tenant_00{t % 3 + 1}"}
+        root_attrs = {
+            "http.method": method,
+            "http.route": "/api/v1/recommendations",
+            "http.status_code": status_code,
+            "tenant_id": f"tenant_00{t % 3 + 1}",
+        }
         if failed:
             root_attrs["error"] = True
-        events = [{"ns_offset_ms": 40, "name": "exception", "attributes": {"exception.type": "TimeoutError", "exception.message": "ml-engine took 30s"}}] if failed else []
-        out.append(_span(t, 1, 0, "backend-api", f"{method} /api/v1/recommendations", 0, 150, root_attrs, status="Error" if failed else "Ok", events=events))
-        links = [{"trace": t + 100, "span": 9, "attributes": {"link.kind": "follows_from", "messaging.system": "kafka"}}] if t == 2 else []
-        out.append(_span(t, 2, 1, "ml-engine", "ann_search", 20, 80, {"db.system": "faiss", "ann.top_k": 50, "tenant_id": f"tenant_00{t % 3 + 1}"}, links=links))
+        events = (
+            [
+                {
+                    "ns_offset_ms": 40,
+                    "name": "exception",
+                    "attributes": {"exception.type": "TimeoutError", "exception.message": "ml-engine took 30s"},
+                }
+            ]
+            if failed
+            else []
+        )
+        out.append(
+            _span(
+                t,
+                1,
+                0,
+                "backend-api",
+                f"{method} /api/v1/recommendations",
+                0,
+                150,
+                root_attrs,
+                status="Error" if failed else "Ok",
+                events=events,
+            )
+        )
+        links = (
+            [{"trace": t + 100, "span": 9, "attributes": {"link.kind": "follows_from", "messaging.system": "kafka"}}]
+            if t == 2
+            else []
+        )
+        out.append(
+            _span(
+                t,
+                2,
+                1,
+                "ml-engine",
+                "ann_search",
+                20,
+                80,
+                {"db.system": "faiss", "ann.top_k": 50, "tenant_id": f"tenant_00{t % 3 + 1}"},
+                links=links,
+            )
+        )
     return out
 
 
 def _row(span: dict, json_typed: bool) -> dict:
     def plain(attributes: dict) -> dict:
-        return attributes if json_typed else {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in attributes.items()}
+        return (
+            attributes
+            if json_typed
+            else {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in attributes.items()}
+        )
 
     sec, frac = divmod(span["start_ns"], 10**9)
     return {
-        "Timestamp": f"{sec}.{frac:09d}", "TraceId": span["trace_id"], "SpanId": span["span_id"], "ParentSpanId": span["parent_id"],
-        "SpanName": span["name"], "SpanKind": "Server", "ServiceName": span["service"], "Duration": span["duration_ns"],
-        "StatusCode": span["status"], "SpanAttributes": plain(span["attributes"]), "ResourceAttributes": plain(span["resource"]),
+        "Timestamp": f"{sec}.{frac:09d}",
+        "TraceId": span["trace_id"],
+        "SpanId": span["span_id"],
+        "ParentSpanId": span["parent_id"],
+        "SpanName": span["name"],
+        "SpanKind": "Server",
+        "ServiceName": span["service"],
+        "Duration": span["duration_ns"],
+        "StatusCode": span["status"],
+        "SpanAttributes": plain(span["attributes"]),
+        "ResourceAttributes": plain(span["resource"]),
         "Events.Timestamp": [f"{sec}.{frac + e['ns_offset_ms'] * 10**6:09d}" for e in span["events"]],
-        "Events.Name": [e["name"] for e in span["events"]], "Events.Attributes": [plain(e["attributes"]) for e in span["events"]],
-        "Links.TraceId": [f"{0x5b8efff798038103d269b633813fc60c + link['trace']:032x}" for link in span["links"]],
-        "Links.SpanId": [f"{0xeee19b7ec3c1b174 + link['span']:016x}" for link in span["links"]],
-        "Links.TraceState": ["" for _ in span["links"]], "Links.Attributes": [plain(link["attributes"]) for link in span["links"]],
+        "Events.Name": [e["name"] for e in span["events"]],
+        "Events.Attributes": [plain(e["attributes"]) for e in span["events"]],
+        "Links.TraceId": [f"{0x5B8EFFF798038103D269B633813FC60C + link['trace']:032x}" for link in span["links"]],
+        "Links.SpanId": [f"{0xEEE19B7EC3C1B174 + link['span']:016x}" for link in span["links"]],
+        "Links.TraceState": ["" for _ in span["links"]],
+        "Links.Attributes": [plain(link["attributes"]) for link in span["links"]],
     }
 
 
@@ -119,7 +199,11 @@ def _source(path: str, table: str) -> ClickHouseTraceSource:
 
 def _as_read(attributes: dict, table: str) -> dict:
     """What a span's attributes read back as: JSON keeps the types, a Map holds text."""
-    return dict(attributes) if table == "json" else {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in attributes.items()}
+    return (
+        dict(attributes)
+        if table == "json"
+        else {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in attributes.items()}
+    )
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -134,9 +218,15 @@ def test_span_detail_shows_the_dotted_keys(store, table) -> None:
             expected = want[span.span_id]
             assert span.attributes == _as_read(expected["attributes"], table)
             assert span.resource == _as_read(expected["resource"], table)
-            assert [(e.name, e.attributes) for e in span.events] == [(e["name"], _as_read(e["attributes"], table)) for e in expected["events"]]
-            assert [link.attributes for link in span.links] == [_as_read(link["attributes"], table) for link in expected["links"]]
-    assert source._json_columns == ({"SpanAttributes", "ResourceAttributes", "Events.Attributes", "Links.Attributes"} if table == "json" else set())
+            assert [(e.name, e.attributes) for e in span.events] == [
+                (e["name"], _as_read(e["attributes"], table)) for e in expected["events"]
+            ]
+            assert [link.attributes for link in span.links] == [
+                _as_read(link["attributes"], table) for link in expected["links"]
+            ]
+    assert source._json_columns == (
+        {"SpanAttributes", "ResourceAttributes", "Events.Attributes", "Links.Attributes"} if table == "json" else set()
+    )
 
 
 SEARCHES = {
@@ -156,7 +246,9 @@ def _found(spans: list[dict], tags: dict | None = None, service: str = "", error
 
     def span_ok(s):
         return (not service or s["service"] == service) and all(
-            text(s["attributes"].get(k, s["resource"].get(k))) == v and (k in s["attributes"] or k in s["resource"]) for k, v in (tags or {}).items())
+            text(s["attributes"].get(k, s["resource"].get(k))) == v and (k in s["attributes"] or k in s["resource"])
+            for k, v in (tags or {}).items()
+        )
 
     def error(s):
         return s["status"] == "Error" or s["attributes"].get("error") is True

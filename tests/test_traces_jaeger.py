@@ -33,11 +33,19 @@ def source(server: HTTPServer, api: str = "auto", **extra) -> JaegerTraceSource:
 
 
 def no_v3(server: HTTPServer) -> None:
-    server.expect_request("/api/v3/services").respond_with_data("404 page not found\n", status=404, content_type="text/plain")
+    server.expect_request("/api/v3/services").respond_with_data(
+        "404 page not found\n", status=404, content_type="text/plain"
+    )
 
 
 def test_go_duration() -> None:
-    assert [go_duration(n) for n in (500_000_000, 1_500_000_000, 2_000_000_000, 2500, 7)] == ["500ms", "1.5s", "2s", "2500ns", "7ns"]
+    assert [go_duration(n) for n in (500_000_000, 1_500_000_000, 2_000_000_000, 2500, 7)] == [
+        "500ms",
+        "1.5s",
+        "2s",
+        "2500ns",
+        "7ns",
+    ]
     assert go_duration(3_000) == "3us"
 
 
@@ -48,7 +56,9 @@ async def test_v1_fallback_services_and_operations(httpserver: HTTPServer) -> No
     no_v3(httpserver)
     services = (HERE / "jaeger-v1-services.json").read_bytes()
     httpserver.expect_request("/api/services").respond_with_data(services, content_type=JSON)
-    httpserver.expect_request(re.compile(r"/api/services/.+/operations")).respond_with_data((HERE / "jaeger-v1-operations.json").read_bytes(), content_type=JSON)
+    httpserver.expect_request(re.compile(r"/api/services/.+/operations")).respond_with_data(
+        (HERE / "jaeger-v1-operations.json").read_bytes(), content_type=JSON
+    )
     src = source(httpserver)
     assert await src.services() == sorted(json.loads(services)["data"])
     assert await src.operations("team a/b") == ["GET /checkout", "charge", "enqueue"]
@@ -64,7 +74,16 @@ async def test_v1_search_parameters_and_summaries(httpserver: HTTPServer) -> Non
     raw = (HERE / "jaeger-v1-messy.json").read_bytes()
     httpserver.expect_request("/api/traces").respond_with_data(raw, content_type=JSON)
     src = source(httpserver, api="v1")
-    q = TraceQuery(RANGE, service="frontend", operation="GET /checkout", tags={"tenant_id": "t1"}, min_duration_ns=500_000_000, max_duration_ns=1_500_000_000, errors_only=True, limit=7)
+    q = TraceQuery(
+        RANGE,
+        service="frontend",
+        operation="GET /checkout",
+        tags={"tenant_id": "t1"},
+        min_duration_ns=500_000_000,
+        max_duration_ns=1_500_000_000,
+        errors_only=True,
+        limit=7,
+    )
     found = await src.search(q)
     await src.aclose()
     args = httpserver.log[0][0].args
@@ -102,7 +121,13 @@ async def test_v1_not_found(httpserver: HTTPServer) -> None:
 
 
 async def test_v1_bad_request_in_jaegers_words(httpserver: HTTPServer) -> None:
-    body = {"data": None, "total": 0, "limit": 0, "offset": 0, "errors": [{"code": 400, "msg": "parameter 'service' is required"}]}
+    body = {
+        "data": None,
+        "total": 0,
+        "limit": 0,
+        "offset": 0,
+        "errors": [{"code": 400, "msg": "parameter 'service' is required"}],
+    }
     httpserver.expect_request("/api/traces").respond_with_json(body, status=400)
     src = source(httpserver, api="v1")
     with pytest.raises(QueryError) as err:
@@ -112,7 +137,9 @@ async def test_v1_bad_request_in_jaegers_words(httpserver: HTTPServer) -> None:
 
 
 async def test_garbage_is_backend_unavailable(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/traces/00000000000000ab").respond_with_data("<html>login</html>", content_type="text/html")
+    httpserver.expect_request("/api/traces/00000000000000ab").respond_with_data(
+        "<html>login</html>", content_type="text/html"
+    )
     httpserver.expect_request("/api/services").respond_with_data('{"data": [1, 2', content_type=JSON)
     src = source(httpserver, api="v1")
     with pytest.raises(BackendUnavailable):
@@ -123,7 +150,9 @@ async def test_garbage_is_backend_unavailable(httpserver: HTTPServer) -> None:
 
 
 async def test_auth_header_sent_and_401_mapped(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/services", headers={"Authorization": "Bearer s3cret"}).respond_with_data(b'{"data":["a"]}', content_type=JSON)
+    httpserver.expect_request("/api/services", headers={"Authorization": "Bearer s3cret"}).respond_with_data(
+        b'{"data":["a"]}', content_type=JSON
+    )
     src = source(httpserver, api="v1", bearer_token="s3cret")
     info, seconds = await src.check()
     await src.aclose()
@@ -142,7 +171,9 @@ async def test_auth_header_sent_and_401_mapped(httpserver: HTTPServer) -> None:
 async def test_v3_detected_services_operations(httpserver: HTTPServer) -> None:
     services = real_fixture("jaeger/v3-getservices-snapshot.json")
     httpserver.expect_request("/api/v3/services").respond_with_data(services, content_type=JSON)
-    httpserver.expect_request("/api/v3/operations", query_string={"service": "foo"}).respond_with_data(real_fixture("jaeger/v3-getoperations-snapshot.json"), content_type=JSON)
+    httpserver.expect_request("/api/v3/operations", query_string={"service": "foo"}).respond_with_data(
+        real_fixture("jaeger/v3-getoperations-snapshot.json"), content_type=JSON
+    )
     src = source(httpserver)
     assert await src.api() == "v3"
     assert await src.services() == json.loads(services)["services"]
@@ -155,12 +186,22 @@ async def test_v3_search_parameters_and_two_traces(httpserver: HTTPServer) -> No
     raw = (HERE / "otlp-two-traces-messy.json").read_bytes()
     httpserver.expect_request("/api/v3/traces").respond_with_data(b'{"result":' + raw + b"}", content_type=JSON)
     src = source(httpserver, api="v3")
-    q = TraceQuery(RANGE, service="checkout", operation="POST /cart", min_duration_ns=500_000_000, max_duration_ns=2_000_000_000, limit=5)
+    q = TraceQuery(
+        RANGE,
+        service="checkout",
+        operation="POST /cart",
+        min_duration_ns=500_000_000,
+        max_duration_ns=2_000_000_000,
+        limit=5,
+    )
     found = await src.search(q)
     await src.aclose()
     args = httpserver.log[0][0].args
     assert args["query.service_name"] == "checkout" and args["query.operation_name"] == "POST /cart"
-    assert args["query.start_time_min"] == "2025-12-31T23:50:00.000000Z" and args["query.start_time_max"] == "2026-01-01T00:06:40.000000Z"
+    assert (
+        args["query.start_time_min"] == "2025-12-31T23:50:00.000000Z"
+        and args["query.start_time_max"] == "2026-01-01T00:06:40.000000Z"
+    )
     assert (args["query.duration_min"], args["query.duration_max"], args["query.search_depth"]) == ("500ms", "2s", "5")
     assert "query.attributes" not in args
     # newest first: the second trace starts at ...601 s, the first at ...599.9 s
@@ -181,7 +222,9 @@ async def test_v3_errors_only_and_attributes(httpserver: HTTPServer) -> None:
 
 
 async def test_v3_no_traces_is_an_empty_search(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/v3/traces").respond_with_data((HERE / "jaeger-v3-no-traces.json").read_bytes(), status=404, content_type=JSON)
+    httpserver.expect_request("/api/v3/traces").respond_with_data(
+        (HERE / "jaeger-v3-no-traces.json").read_bytes(), status=404, content_type=JSON
+    )
     src = source(httpserver, api="v3")
     found = await src.search(TraceQuery(RANGE, service="x"))
     await src.aclose()
@@ -189,8 +232,12 @@ async def test_v3_no_traces_is_an_empty_search(httpserver: HTTPServer) -> None:
 
 
 async def test_v3_trace_by_id_and_not_found(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/v3/traces/0000000000000001").respond_with_data(real_fixture("jaeger/v3-gettrace-snapshot.json"), content_type=JSON)
-    httpserver.expect_request("/api/v3/traces/00000000000000ee").respond_with_data((HERE / "jaeger-v3-no-traces.json").read_bytes(), status=404, content_type=JSON)
+    httpserver.expect_request("/api/v3/traces/0000000000000001").respond_with_data(
+        real_fixture("jaeger/v3-gettrace-snapshot.json"), content_type=JSON
+    )
+    httpserver.expect_request("/api/v3/traces/00000000000000ee").respond_with_data(
+        (HERE / "jaeger-v3-no-traces.json").read_bytes(), status=404, content_type=JSON
+    )
     src = source(httpserver, api="v3")
     t = await src.trace("00000000000000000000000000000001")
     assert [s.name for s in t.spans] == ["foobar"] and t.spans[0].is_error
@@ -201,7 +248,9 @@ async def test_v3_trace_by_id_and_not_found(httpserver: HTTPServer) -> None:
 
 
 async def test_v3_server_error_in_its_words(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/v3/traces").respond_with_data((HERE / "jaeger-v3-error-500.json").read_bytes(), status=500, content_type=JSON)
+    httpserver.expect_request("/api/v3/traces").respond_with_data(
+        (HERE / "jaeger-v3-error-500.json").read_bytes(), status=500, content_type=JSON
+    )
     src = source(httpserver, api="v3")
     with pytest.raises(BackendUnavailable) as err:
         await src.search(TraceQuery(RANGE, service="x"))
@@ -210,7 +259,9 @@ async def test_v3_server_error_in_its_words(httpserver: HTTPServer) -> None:
 
 
 async def test_proxy_plain_text_error(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/traces/00000000000000ab").respond_with_response(Response("upstream connect error", status=503))
+    httpserver.expect_request("/api/traces/00000000000000ab").respond_with_response(
+        Response("upstream connect error", status=503)
+    )
     src = source(httpserver, api="v1")
     with pytest.raises(BackendUnavailable) as err:
         await src.trace("ab")

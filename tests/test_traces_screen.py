@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("chdb", reason="the Traces screen tests read the world's traces from an embedded ClickHouse (pip install chdb)")
+pytest.importorskip(
+    "chdb", reason="the Traces screen tests read the world's traces from an embedded ClickHouse (pip install chdb)"
+)
 
-from textual.widgets import DataTable  # noqa: E402
+from textual.widgets import DataTable
 
-from tests.support.console import settled  # noqa: E402
-from tests.support.world_store import END, WorldStore  # noqa: E402
-from zeta_tui.launch import build_app  # noqa: E402
-from zeta_tui.models.trace_tree import build_tree  # noqa: E402
-from zeta_tui.models.traces import Trace  # noqa: E402
-from zeta_tui.screens.trace_view import TraceViewScreen  # noqa: E402
-from zeta_tui.widgets.log_view import LogView  # noqa: E402
-from zeta_tui.widgets.waterfall import WaterfallView  # noqa: E402
+from tests.support.console import settled
+from tests.support.world_store import END, WorldStore
+from zeta_tui.launch import build_app
+from zeta_tui.models.trace_tree import build_tree
+from zeta_tui.models.traces import Trace
+from zeta_tui.screens.trace_view import TraceViewScreen
+from zeta_tui.widgets.log_view import LogView
+from zeta_tui.widgets.waterfall import WaterfallView
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,8 @@ async def test_results_sort_and_open_the_slowest(world) -> None:
         assert view_screen.trace_id == slowest
         assert len(view_screen.shown_trace.spans) == len(expected)
         assert sorted((s.span_id, s.parent_id, s.duration_ns) for s in view_screen.shown_trace.spans) == sorted(
-            (s.span_id, s.parent_id, s.duration_ns) for s in expected)
+            (s.span_id, s.parent_id, s.duration_ns) for s in expected
+        )
         view = view_screen.query_one(WaterfallView)
         assert len(view.rows) == len(expected)  # everything expanded
         await pilot.press("escape")
@@ -92,7 +95,11 @@ async def test_folding_critical_path_and_find(world) -> None:
         name = expected.spans[deepest].name
         await pilot.press("C", "slash", *name, "enter")
         assert view.trace_tree.spans[view.current].name == name  # found, with its ancestors expanded
-        found = sum(1 for s in expected.spans if name in s.name or name in s.service or any(name in f"{k}={v}" for k, v in s.attributes.items()))
+        found = sum(
+            1
+            for s in expected.spans
+            if name in s.name or name in s.service or any(name in f"{k}={v}" for k, v in s.attributes.items())
+        )
         assert view_screen._found == f"find: {found} matches (n / N)"
         del screen
 

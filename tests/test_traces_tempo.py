@@ -32,7 +32,15 @@ def source(server: HTTPServer, **extra) -> TempoTraceSource:
 
 
 def test_traceql_quotes_and_escapes() -> None:
-    q = TraceQuery(RANGE, service='we"ird\\svc', operation="GET /x", tags={"tenant_id": "t1", "odd key": 'a"b'}, min_duration_ns=500_000_000, max_duration_ns=1_500_000_000, errors_only=True)
+    q = TraceQuery(
+        RANGE,
+        service='we"ird\\svc',
+        operation="GET /x",
+        tags={"tenant_id": "t1", "odd key": 'a"b'},
+        min_duration_ns=500_000_000,
+        max_duration_ns=1_500_000_000,
+        errors_only=True,
+    )
     assert traceql(q) == (
         '{ resource.service.name = "we\\"ird\\\\svc" && name = "GET /x" && duration >= 500ms && duration <= 1.5s'
         ' && status = error && .tenant_id = "t1" && ."odd key" = "a\\"b" }'
@@ -55,14 +63,20 @@ async def test_trace_v2(httpserver: HTTPServer) -> None:
 async def test_trace_v1_fallback_on_a_tempo_without_v2(httpserver: HTTPServer) -> None:
     raw = real_fixture("tempo/v1-trace-by-id-istio-bookinfo.json")
     tid = base64.b64decode("O6VWCcPN5JZJzXfR+dzZNg==").hex()
-    httpserver.expect_request(f"/api/v2/traces/{tid}").respond_with_data("404 page not found\n", status=404, content_type="text/plain")
+    httpserver.expect_request(f"/api/v2/traces/{tid}").respond_with_data(
+        "404 page not found\n", status=404, content_type="text/plain"
+    )
     httpserver.expect_request(f"/api/traces/{tid}").respond_with_data(raw, content_type=JSON)
     src = source(httpserver)
     t = await src.trace(tid)
     t2 = await src.trace(tid)
     await src.aclose()
     assert len(t.spans) == len(t2.spans) == raw.count(b'"spanId"') == 8
-    assert [r.path for r, _ in httpserver.log] == [f"/api/v2/traces/{tid}", f"/api/traces/{tid}", f"/api/traces/{tid}"]  # v2 asked once
+    assert [r.path for r, _ in httpserver.log] == [
+        f"/api/v2/traces/{tid}",
+        f"/api/traces/{tid}",
+        f"/api/traces/{tid}",
+    ]  # v2 asked once
 
 
 async def test_trace_not_found_and_partial(httpserver: HTTPServer) -> None:
@@ -99,7 +113,9 @@ async def test_search_parameters_and_summaries(httpserver: HTTPServer) -> None:
 
 
 async def test_search_service_stats_and_missing_root(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/search").respond_with_data((HERE / "tempo-search-service-stats.json").read_bytes(), content_type=JSON)
+    httpserver.expect_request("/api/search").respond_with_data(
+        (HERE / "tempo-search-service-stats.json").read_bytes(), content_type=JSON
+    )
     src = source(httpserver)
     found = await src.search(TraceQuery(RANGE))
     await src.aclose()
@@ -112,7 +128,9 @@ async def test_services_and_operations_v2_then_v1(httpserver: HTTPServer) -> Non
     httpserver.expect_request("/api/v2/search/tag/resource.service.name/values").respond_with_json(
         {"tagValues": [{"type": "string", "value": "shop-backend"}, {"type": "string", "value": "auth-service"}]}
     )
-    httpserver.expect_request("/api/v2/search/tag/name/values", query_string={"q": '{ resource.service.name = "shop-backend" }'}).respond_with_json(
+    httpserver.expect_request(
+        "/api/v2/search/tag/name/values", query_string={"q": '{ resource.service.name = "shop-backend" }'}
+    ).respond_with_json(
         {"tagValues": [{"type": "string", "value": "update-billing"}, {"type": "string", "value": "GET /"}]}
     )
     src = source(httpserver)
@@ -120,7 +138,9 @@ async def test_services_and_operations_v2_then_v1(httpserver: HTTPServer) -> Non
     assert await src.operations("shop-backend") == ["GET /", "update-billing"]
     await src.aclose()
     httpserver.clear()
-    httpserver.expect_request("/api/v2/search/tag/resource.service.name/values").respond_with_data("404 page not found", status=404)
+    httpserver.expect_request("/api/v2/search/tag/resource.service.name/values").respond_with_data(
+        "404 page not found", status=404
+    )
     httpserver.expect_request("/api/search/tag/service.name/values").respond_with_json({"tagValues": ["b", "a"]})
     src = source(httpserver)
     assert await src.services() == ["a", "b"]
@@ -128,7 +148,11 @@ async def test_services_and_operations_v2_then_v1(httpserver: HTTPServer) -> Non
 
 
 async def test_errors_in_tempos_words(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/search").respond_with_data('invalid TraceQL query: parse error at line 1, col 3: syntax error: unexpected IDENTIFIER', status=400, content_type="text/plain")
+    httpserver.expect_request("/api/search").respond_with_data(
+        "invalid TraceQL query: parse error at line 1, col 3: syntax error: unexpected IDENTIFIER",
+        status=400,
+        content_type="text/plain",
+    )
     src = source(httpserver)
     with pytest.raises(QueryError) as err:
         await src.search(TraceQuery(RANGE, service="x"))
@@ -146,7 +170,9 @@ async def test_errors_in_tempos_words(httpserver: HTTPServer) -> None:
 
 
 async def test_check_buildinfo_then_ready(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/api/status/buildinfo", headers={"Authorization": "Bearer tok"}).respond_with_json({"version": "2.6.1", "revision": "abc123", "branch": "HEAD"})
+    httpserver.expect_request("/api/status/buildinfo", headers={"Authorization": "Bearer tok"}).respond_with_json(
+        {"version": "2.6.1", "revision": "abc123", "branch": "HEAD"}
+    )
     src = source(httpserver, bearer_token="tok")
     info, seconds = await src.check()
     await src.aclose()
@@ -159,7 +185,9 @@ async def test_check_buildinfo_then_ready(httpserver: HTTPServer) -> None:
     assert info.version == "unknown"
     httpserver.clear()
     httpserver.expect_request("/api/status/buildinfo").respond_with_data("404 page not found", status=404)
-    httpserver.expect_request("/ready").respond_with_data("Ingester not ready: waiting for 15s after being ready", status=503)
+    httpserver.expect_request("/ready").respond_with_data(
+        "Ingester not ready: waiting for 15s after being ready", status=503
+    )
     with pytest.raises(BackendUnavailable) as err:
         await src.check()
     await src.aclose()

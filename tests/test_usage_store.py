@@ -7,26 +7,26 @@ documented model (tests/test_usage_world.py's expected_unit), never read back fr
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
 
-from tests.support.world import SEED  # noqa: E402
-from tests.support.world_store import store_in_use  # noqa: E402
-from tests.test_usage_world import expected_unit  # noqa: E402
-from zeta_tui.demo.log_store import WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
+from tests.support.world import SEED
+from tests.support.world_store import store_in_use
+from tests.test_usage_world import expected_unit
+from zeta_tui.demo.log_store import WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.world import TeamZetaWorld
 
-MIDNIGHT = int(datetime(2026, 3, 11, tzinfo=timezone.utc).timestamp())
+MIDNIGHT = int(datetime(2026, 3, 11, tzinfo=UTC).timestamp())
 START, END = MIDNIGHT - 2 * 3600, MIDNIGHT + 2 * 3600  # two days, all three services
 PUBLIC = ("backend-api", "auth")
 
 
 def _day(ts: float) -> date:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).date()
+    return datetime.fromtimestamp(ts, tz=UTC).date()
 
 
 def expected_calls(requests) -> Counter:
@@ -44,8 +44,11 @@ def expected_calls(requests) -> Counter:
 def public_counter_total(world, a: float, b: float, n: int) -> int:
     """Kept public requests of the steps scraped in (a, b], from the counters alone."""
     a, b = int(a) // STEP_SECONDS * STEP_SECONDS, int(b) // STEP_SECONDS * STEP_SECONDS
-    return sum(int(world.value(s, b)) // n - int(world.value(s, a)) // n
-               for job in PUBLIC for s in world.find("http_requests_total", job=job))
+    return sum(
+        int(world.value(s, b)) // n - int(world.value(s, a)) // n
+        for job in PUBLIC
+        for s in world.find("http_requests_total", job=job)
+    )
 
 
 class Store:
@@ -95,34 +98,60 @@ def test_every_usage_row_is_a_log_record_of_the_same_request(store):
     # Inside the logs' 20 minutes, each api_usage row has its log line: same second, tenant,
     # API key, endpoint, method, status and latency (matched inside ClickHouse).
     a, b = END - 1200, END
-    total = store.rows("SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64}", a=a, b=b)
+    total = store.rows(
+        "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64}",
+        a=a,
+        b=b,
+    )
     matched = store.rows(
         "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64} "
         "AND (toUnixTimestamp(timestamp), tenant_id, api_key_id, endpoint, method, toString(status_code), toString(latency_ms)) IN "
         "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['context.api_key_id'], LogAttributes['endpoint'], "
-        "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] FROM {database:Identifier}.otel_logs)", a=a, b=b)
+        "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] FROM {database:Identifier}.otel_logs)",
+        a=a,
+        b=b,
+    )
     assert int(matched[0][0]) == int(total[0][0]) > 500
 
 
 def test_only_public_services_and_counts_per_tenant_and_day(store):
     endpoints = {tuple(r) for r in store.rows("SELECT DISTINCT method, endpoint FROM {database:Identifier}.api_usage")}
-    assert {e for _, e in endpoints} == {"/api/v1/recommendations", "/api/v1/items", "/api/v1/feedback", "/api/v1/users/profile",
-                                         "/api/v1/auth/login", "/api/v1/auth/refresh"}
-    expected = Counter((_day(r.timestamp_ns / 1e9).isoformat(), r.tenant_id) for r in store.requests if r.service in PUBLIC)
-    got = {(d, t): int(n) for d, t, n in store.rows("SELECT date, tenant_id, count() FROM {database:Identifier}.api_usage GROUP BY date, tenant_id")}
+    assert {e for _, e in endpoints} == {
+        "/api/v1/recommendations",
+        "/api/v1/items",
+        "/api/v1/feedback",
+        "/api/v1/users/profile",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+    }
+    expected = Counter(
+        (_day(r.timestamp_ns / 1e9).isoformat(), r.tenant_id) for r in store.requests if r.service in PUBLIC
+    )
+    got = {
+        (d, t): int(n)
+        for d, t, n in store.rows(
+            "SELECT date, tenant_id, count() FROM {database:Identifier}.api_usage GROUP BY date, tenant_id"
+        )
+    }
     assert got == dict(expected)
     assert sum(got.values()) == public_counter_total(store.world, START, END, 100)
     # The rollup the catalog reads says the same, before and after merges.
     for _ in range(2):
-        daily = {(d, t): int(n) for d, t, n in store.rows(
-            "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily GROUP BY date, tenant_id")}
+        daily = {
+            (d, t): int(n)
+            for d, t, n in store.rows(
+                "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily GROUP BY date, tenant_id"
+            )
+        }
         assert daily == dict(expected)
         store.usage._query("OPTIMIZE TABLE {database:Identifier}.zeta_api_usage_daily FINAL")
 
 
 def test_cost_rows_are_calls_times_unit_cost(store):
     calls = expected_calls(store.requests)
-    rows = store.rows("SELECT date, service, tenant_id, cost_usd, api_calls FROM {database:Identifier}.cost_data ORDER BY date, service, tenant_id")
+    rows = store.rows(
+        "SELECT date, service, tenant_id, cost_usd, api_calls FROM {database:Identifier}.cost_data ORDER BY date, service, tenant_id"
+    )
     assert len(rows) == len(calls)  # one row per key, read without FINAL
     assert {(date.fromisoformat(d), s, t): int(n) for d, s, t, _, n in rows} == dict(calls)
     for d, s, t, cost, n in rows:
@@ -134,9 +163,13 @@ def test_tenants_are_written_once(store):
     assert store.usage.write_tenants() is False
     rows = store.rows("SELECT tenant_id, plan FROM {database:Identifier}.tenants ORDER BY tenant_id")
     assert rows == [[t.tenant_id, t.plan] for t in sorted(store.world.topology.tenants, key=lambda t: t.tenant_id)]
-    store.usage._query("INSERT INTO {database:Identifier}.tenants (tenant_id, name, plan) VALUES ('tenant_001', 'Wrong', 'starter')")
+    store.usage._query(
+        "INSERT INTO {database:Identifier}.tenants (tenant_id, name, plan) VALUES ('tenant_001', 'Wrong', 'starter')"
+    )
     assert store.usage.write_tenants() is True
-    assert store.rows("SELECT toString(count()), toString(countIf(name = 'Wrong')) FROM {database:Identifier}.tenants") == [["40", "0"]]
+    assert store.rows(
+        "SELECT toString(count()), toString(countIf(name = 'Wrong')) FROM {database:Identifier}.tenants"
+    ) == [["40", "0"]]
 
 
 def test_prune_keeps_whole_days_and_bounds_every_table(path):
@@ -160,7 +193,9 @@ def _check_prune(s: Store) -> None:
     assert all(b > MIDNIGHT for _, b in s.usage.covered())
     s.usage.prune(END + 40 * 86400)  # weeks later: the month's partition goes whole
     assert all(s.rows(count, name=t)[0][1] == "0" for t in before)
-    parts = s.rows("SELECT toString(count()) FROM system.parts WHERE database = 'usage_prune' AND table = 'api_usage' AND active AND rows > 0")
+    parts = s.rows(
+        "SELECT toString(count()) FROM system.parts WHERE database = 'usage_prune' AND table = 'api_usage' AND active AND rows > 0"
+    )
     assert parts == [["0"]]
 
 
@@ -194,7 +229,9 @@ def _check_live_writer(world, writer, store, now: float, clock: list) -> None:
     assert store.count() == expected
     requests = WorldRequests(world, sample_every=100).generate(MIDNIGHT, now + 95)
     calls = expected_calls(requests)
-    rows = store._query("SELECT service, tenant_id, api_calls FROM {database:Identifier}.cost_data", "TabSeparated").split("\n")
+    rows = store._query(
+        "SELECT service, tenant_id, api_calls FROM {database:Identifier}.cost_data", "TabSeparated"
+    ).split("\n")
     got = {(date(2026, 3, 11), s, t): int(n) for s, t, n in (line.split("\t") for line in rows if line)}
     assert got == dict(calls)
     # A restart resumes after the newest row: nothing twice.
@@ -209,7 +246,9 @@ def test_live_writer_thread_starts_and_stops(path):
 
     world = TeamZetaWorld(SEED)
     now = MIDNIGHT + 600.0
-    writer = LiveUsageWriter(world, path, history_days=0, database="usage_thread", clock=lambda: now, fresh=True).start()
+    writer = LiveUsageWriter(
+        world, path, history_days=0, database="usage_thread", clock=lambda: now, fresh=True
+    ).start()
     try:
         assert writer.caught_up.wait(60)
     finally:
@@ -243,8 +282,8 @@ def test_a_chunk_is_inserted_only_with_its_marker(path):
         half = chunk[: len(chunk) // 2]
         written, rest = writer._consume(half)
         assert (written, rest, writer.usage.count(), writer.usage.covered()) == (0, half, 0, [])
-        written, rest = writer._consume(rest + chunk[len(chunk) // 2:] + b"{\"partial")
-        assert (written, rest) == (len(lines), b"{\"partial")
+        written, rest = writer._consume(rest + chunk[len(chunk) // 2 :] + b'{"partial')
+        assert (written, rest) == (len(lines), b'{"partial')
         assert writer.usage.count() == len(lines) > 100 and writer.usage.covered() == [(a, b)]
     finally:
         writer.usage.close()
@@ -258,25 +297,31 @@ def test_a_demo_store_of_the_old_shape_is_rebuilt_in_the_seeds(path):
 
     session = embedded_session(path, create=True)
     database = "usage_old_shape"
-    for sql in ("CREATE DATABASE {d:Identifier}",
-                "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, "
-                "user_id String, endpoint String, method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, "
-                "response_size_bytes UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
-                "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, requests SimpleAggregateFunction(sum, UInt64)) "
-                "ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
-                "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS SELECT date, tenant_id, "
-                "toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, tenant_id",
-                "INSERT INTO {d:Identifier}.api_usage (timestamp, tenant_id) VALUES (1773187200, 'old')"):
+    for sql in (
+        "CREATE DATABASE {d:Identifier}",
+        "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, "
+        "user_id String, endpoint String, method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, "
+        "response_size_bytes UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
+        "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, requests SimpleAggregateFunction(sum, UInt64)) "
+        "ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
+        "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS SELECT date, tenant_id, "
+        "toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, tenant_id",
+        "INSERT INTO {d:Identifier}.api_usage (timestamp, tenant_id) VALUES (1773187200, 'old')",
+    ):
         session.query(sql, "CSV", params={"d": database})
     store = WorldUsageStore(path, TeamZetaWorld(SEED), database=database)
     try:
+
         def rows(sql: str) -> list[str]:
             return store._query(sql, "TSV").splitlines()
 
-        assert "latency_ms" in rows("SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'")
-        assert rows("SELECT name, engine FROM system.tables WHERE database = {database:String} AND name IN "
-                    "('api_usage_daily', 'api_usage_daily_mv', 'zeta_api_usage_daily_mv')") == [
-            "api_usage_daily\tView", "zeta_api_usage_daily_mv\tMaterializedView"]
+        assert "latency_ms" in rows(
+            "SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'"
+        )
+        assert rows(
+            "SELECT name, engine FROM system.tables WHERE database = {database:String} AND name IN "
+            "('api_usage_daily', 'api_usage_daily_mv', 'zeta_api_usage_daily_mv')"
+        ) == ["api_usage_daily\tView", "zeta_api_usage_daily_mv\tMaterializedView"]
         assert rows("SELECT count() FROM {database:Identifier}.api_usage") == ["0"]
         written = store.insert(WorldRequests(TeamZetaWorld(SEED), sample_every=100).generate(END - 3600, END))
         assert written > 100

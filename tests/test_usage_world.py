@@ -7,18 +7,32 @@ cost model as the module's docstring states it (restated here, not imported).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from tests.support.world import SEED, T0
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
-from zeta_tui.demo.usage import cost_rows, drifting_service, service_of, sizes_of, tenant_rows, unit_cost_usd, usage_rows
+from zeta_tui.demo.usage import (
+    cost_rows,
+    drifting_service,
+    service_of,
+    sizes_of,
+    tenant_rows,
+    unit_cost_usd,
+    usage_rows,
+)
 from zeta_tui.demo.world import TeamZetaWorld
 
 END = int(T0) // STEP_SECONDS * STEP_SECONDS
-PUBLIC_ENDPOINTS = {("POST", "/api/v1/recommendations"), ("GET", "/api/v1/items"), ("POST", "/api/v1/feedback"),
-                    ("GET", "/api/v1/users/profile"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh")}
+PUBLIC_ENDPOINTS = {
+    ("POST", "/api/v1/recommendations"),
+    ("GET", "/api/v1/items"),
+    ("POST", "/api/v1/feedback"),
+    ("GET", "/api/v1/users/profile"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+}
 # The cost model as documented: base per recorded call, +4 %/day for 28 days from the cycle's start.
 BASE = {"backend-api": 0.0008, "auth": 0.0003, "ml-engine": 0.0045}
 CYCLE_START = {"ml-engine": 0, "backend-api": 14}  # (ordinal + offset) % 28 == 0: back at the base
@@ -48,18 +62,35 @@ def usage(world):
 
 
 def _log_key(line: dict) -> tuple:
-    second = int(datetime.strptime(line["timestamp"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
-    return (second, line["tenant_id"], line["context"]["api_key_id"], line["endpoint"], line["method"], line["status_code"],
-            line["latency_ms"])
+    second = int(datetime.strptime(line["timestamp"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
+    return (
+        second,
+        line["tenant_id"],
+        line["context"]["api_key_id"],
+        line["endpoint"],
+        line["method"],
+        line["status_code"],
+        line["latency_ms"],
+    )
 
 
 def _usage_key(row: dict) -> tuple:
-    return (row["timestamp"], row["tenant_id"], row["api_key_id"], row["endpoint"], row["method"], row["status_code"], row["latency_ms"])
+    return (
+        row["timestamp"],
+        row["tenant_id"],
+        row["api_key_id"],
+        row["endpoint"],
+        row["method"],
+        row["status_code"],
+        row["latency_ms"],
+    )
 
 
 def test_usage_rows_are_the_log_lines_of_every_hundredth_public_request(logged, usage):
     # Every 100th request is also every 10th: its log line is in the 1-in-10 logs, same facts.
-    expected = Counter(_log_key(r.log_fields()) for r in logged if r.seq % 100 == 0 and r.service in ("backend-api", "auth"))
+    expected = Counter(
+        _log_key(r.log_fields()) for r in logged if r.seq % 100 == 0 and r.service in ("backend-api", "auth")
+    )
     assert Counter(_usage_key(row) for row in usage) == expected
     assert len(usage) > 500
     assert {(row["method"], row["endpoint"]) for row in usage} == PUBLIC_ENDPOINTS  # ml-engine's /internal/* never
@@ -125,7 +156,11 @@ def test_tenant_rows(world):
         lo, hi = bands[r["plan"]]
         assert lo - 1 <= r["mrr_usd"] <= hi + 1 and r["mrr_usd"] == int(r["mrr_usd"])
         assert r["monthly_quota_calls"] == quotas[r["plan"]]
-        assert datetime(2022, 1, 1, tzinfo=timezone.utc).timestamp() <= r["created_at"] < datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+        assert (
+            datetime(2022, 1, 1, tzinfo=UTC).timestamp()
+            <= r["created_at"]
+            < datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+        )
     assert len({r["mrr_usd"] for r in rows}) > 30  # per-tenant variation
     assert tenant_rows(world.topology) == rows
     assert tenant_rows(TeamZetaWorld(7).topology)[0]["name"] == rows[0]["name"]  # names do not move with the seed
@@ -133,13 +168,13 @@ def test_tenant_rows(world):
 
 def test_cost_rows_are_calls_times_the_day_unit_cost(world):
     # Two hours across midnight: two days, every service, most tenants.
-    midnight = int(datetime(2026, 3, 11, tzinfo=timezone.utc).timestamp())
+    midnight = int(datetime(2026, 3, 11, tzinfo=UTC).timestamp())
     requests = list(WorldRequests(world, sample_every=100).generate(midnight - 3600, midnight + 3600))
     calls: Counter = Counter()
     for r in requests:
         if r.service not in ("backend-api", "auth"):
             continue
-        day = datetime.fromtimestamp(r.timestamp_ns / 1e9, tz=timezone.utc).date()
+        day = datetime.fromtimestamp(r.timestamp_ns / 1e9, tz=UTC).date()
         calls[(day, r.service, r.tenant_id)] += 1
         if r.endpoint == "/api/v1/recommendations" and r.method == "POST":
             calls[(day, "ml-engine", r.tenant_id)] += 1
@@ -162,6 +197,7 @@ def test_unit_costs_follow_the_documented_model():
 
 def _weekly_cost_per_call(service: str, until: date) -> tuple[float, float]:
     """(last week, week before) cost per call with weekday-shaped traffic, as the Cost screen sums them."""
+
     def week(first: date) -> float:
         days = [first + timedelta(days=i) for i in range(7)]
         calls = {d: 1000 * (0.8 if d.weekday() >= 5 else 1.0) * (1 + 0.05 * (d.toordinal() % 3)) for d in days}
@@ -174,7 +210,11 @@ def _weekly_cost_per_call(service: str, until: date) -> tuple[float, float]:
 def test_some_service_costs_more_than_20_percent_more_per_call_than_the_week_before_on_any_day(start):
     for i in range(60):
         until = start + timedelta(days=i)
-        rises = {s: now / before for s in ("ml-engine", "backend-api", "auth") for now, before in [_weekly_cost_per_call(s, until)]}
+        rises = {
+            s: now / before
+            for s in ("ml-engine", "backend-api", "auth")
+            for now, before in [_weekly_cost_per_call(s, until)]
+        }
         assert max(rises.values()) > 1.2, (until, rises)
         assert rises[drifting_service(until)] > 1.2, (until, rises)
         assert rises["auth"] == pytest.approx(1.0)

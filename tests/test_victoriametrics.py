@@ -20,7 +20,11 @@ SAMPLES = {
 @pytest.fixture(scope="module")
 def vm_url() -> str:
     server = victoria_metrics()
-    lines = [f"{series} {value} {(T0 + 60 * i) * 1000}" for series, values in SAMPLES.items() for i, value in enumerate(values)]
+    lines = [
+        f"{series} {value} {(T0 + 60 * i) * 1000}"
+        for series, values in SAMPLES.items()
+        for i, value in enumerate(values)
+    ]
     r = httpx.post(f"{server.url}/api/v1/import/prometheus", content="\n".join(lines) + "\n", timeout=10)
     assert r.status_code == 204, r.text
     # Make the imported rows searchable now rather than after the next background flush.
@@ -38,7 +42,10 @@ async def client(vm_url):
 async def test_instant_query(client) -> None:
     result = await client.query("sum by (job) (zeta_requests_total)", at=T0 + 120)
     got = {s.labels["job"]: s.v for s in result.data}
-    expected = {'backend-api': SAMPLES['zeta_requests_total{job="backend-api",instance="a"}'][2], "auth": SAMPLES['zeta_requests_total{job="auth",instance="b"}'][2]}
+    expected = {
+        "backend-api": SAMPLES['zeta_requests_total{job="backend-api",instance="a"}'][2],
+        "auth": SAMPLES['zeta_requests_total{job="auth",instance="b"}'][2],
+    }
     assert got == expected
 
 
@@ -46,7 +53,9 @@ async def test_range_query(client) -> None:
     result = await client.query_range('zeta_requests_total{job="backend-api"}', T0, T0 + 240, 60)
     assert len(result.data) == 1
     values = SAMPLES['zeta_requests_total{job="backend-api",instance="a"}']
-    assert [(p.t, p.v) for p in result.data[0].samples] == [(float(T0 + 60 * i), float(v)) for i, v in enumerate(values)]
+    assert [(p.t, p.v) for p in result.data[0].samples] == [
+        (float(T0 + 60 * i), float(v)) for i, v in enumerate(values)
+    ]
 
 
 async def test_label_values_and_series(client) -> None:

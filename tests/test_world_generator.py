@@ -37,12 +37,26 @@ def test_same_seed_same_values_other_seed_other_tenants(world):
 def test_topology_matches_the_platform(world):
     jobs = {s.label("job") for s in world.find("up")}
     assert jobs == {"backend-api", "ml-engine", "auth", "redis", "postgres"}
-    assert {s.label("instance") for s in world.find("up", job="backend-api")} == {"backend-api-0:8080", "backend-api-1:8080"}
-    assert {s.label("pod") for s in world.find("container_memory_usage_bytes", container="backend-api")} == {"backend-api-7f9c-0", "backend-api-7f9c-1"}
+    assert {s.label("instance") for s in world.find("up", job="backend-api")} == {
+        "backend-api-0:8080",
+        "backend-api-1:8080",
+    }
+    assert {s.label("pod") for s in world.find("container_memory_usage_bytes", container="backend-api")} == {
+        "backend-api-7f9c-0",
+        "backend-api-7f9c-1",
+    }
     endpoints = {(s.label("job"), s.label("endpoint"), s.label("method")) for s in world.find("http_requests_total")}
-    assert ("backend-api", "/api/v1/recommendations", "POST") in endpoints and ("auth", "/api/v1/auth/login", "POST") in endpoints
+    assert ("backend-api", "/api/v1/recommendations", "POST") in endpoints and (
+        "auth",
+        "/api/v1/auth/login",
+        "POST",
+    ) in endpoints
     assert not world.find("http_requests_total", job="redis") and not world.find("http_requests_total", job="postgres")
-    assert len(world.topology.tenants) == 40 and {t.plan for t in world.topology.tenants} == {"starter", "pro", "enterprise"}
+    assert len(world.topology.tenants) == 40 and {t.plan for t in world.topology.tenants} == {
+        "starter",
+        "pro",
+        "enterprise",
+    }
     assert all(s.label("namespace") == "production" for s in world.find("container_cpu_usage_seconds_total"))
     assert TeamZetaWorld(SEED, "staging").find("container_cpu_usage_seconds_total")[0].label("namespace") == "staging"
 
@@ -112,11 +126,17 @@ def test_incidents_show_in_the_metrics(world):
     assert world.value(down, spike.start + 60) == 0 and world.value(down, quiet) == 1
 
     regression = next(i for i in day if i.name == "latency_regression")
-    mean = world.one("http_request_duration_seconds_sum", instance="backend-api-0:8080", endpoint="/api/v1/recommendations")
-    count = world.one("http_request_duration_seconds_count", instance="backend-api-0:8080", endpoint="/api/v1/recommendations")
+    mean = world.one(
+        "http_request_duration_seconds_sum", instance="backend-api-0:8080", endpoint="/api/v1/recommendations"
+    )
+    count = world.one(
+        "http_request_duration_seconds_count", instance="backend-api-0:8080", endpoint="/api/v1/recommendations"
+    )
 
     def mean_latency(t):
-        return (world.value(mean, t + 300) - world.value(mean, t)) / (world.value(count, t + 300) - world.value(count, t))
+        return (world.value(mean, t + 300) - world.value(mean, t)) / (
+            world.value(count, t + 300) - world.value(count, t)
+        )
 
     assert mean_latency(regression.start + 300) > 2.5 * mean_latency(regression.start - 3 * HOUR)
 

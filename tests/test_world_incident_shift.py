@@ -14,7 +14,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -110,8 +109,11 @@ def test_closed_forms_equal_a_numeric_integral_of_the_shifted_incidents(shifted)
     for name in (ML_ERROR_SPIKE, LATENCY_REGRESSION):
         kind = shifted.schedule.kind(name)
         step = 1.0
-        by_hand = sum(load(a + (k + 0.5) * step) * step for k in range(int((b - a) / step))
-                      if kind.active_index(a + (k + 0.5) * step) is not None)
+        by_hand = sum(
+            load(a + (k + 0.5) * step) * step
+            for k in range(int((b - a) / step))
+            if kind.active_index(a + (k + 0.5) * step) is not None
+        )
         i = shifted.basis.index[f"load_in:{name}"]
         closed = shifted.basis.at(b)[i] - shifted.basis.at(a)[i]
         assert by_hand > 0 and math.isclose(closed, by_hand, rel_tol=1e-4), name
@@ -139,7 +141,9 @@ def test_requests_follow_the_shifted_spike(shifted):
     assert oom and all(r.timestamp_ns >= spike.start * 10**9 for r in oom)
     # Kept counts per series are the counter increases (sampling 1 in 5): the generator reads the shifted counters.
     s = shifted.one("http_requests_total", instance="ml-engine-1:8000", endpoint="/internal/embed", status="503")
-    kept = sum(1 for r in requests if (r.instance, r.endpoint, r.status_code) == ("ml-engine-1:8000", "/internal/embed", 503))
+    kept = sum(
+        1 for r in requests if (r.instance, r.endpoint, r.status_code) == ("ml-engine-1:8000", "/internal/embed", 503)
+    )
     assert kept == int(shifted.value(s, end)) // 5 - int(shifted.value(s, start)) // 5 > 100
 
 
@@ -151,5 +155,7 @@ def test_the_log_child_builds_the_writers_world_from_its_argv(shifted, tmp_path)
     done = subprocess.run(argv, capture_output=True, timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr.decode()
     rows = [json.loads(line) for line in done.stdout.splitlines() if line and not line.startswith(b"#")]
-    expected = [json.loads(json.dumps(otel_row(r, NAMESPACE, 20))) for r in WorldRequests(shifted, 20).generate(start, end)]
+    expected = [
+        json.loads(json.dumps(otel_row(r, NAMESPACE, 20))) for r in WorldRequests(shifted, 20).generate(start, end)
+    ]
     assert rows == expected and any("OOMKilled" in r["Body"] for r in rows)

@@ -42,9 +42,14 @@ def test_counts_per_series_are_the_counter_increases(world, full):
         want[key] = _increase(world, s, END - FULL_SPAN, END)
     assert {k: v for k, v in want.items() if v} == dict(got)
     # Per scrape step too, for one busy series: the scrape at t1 counts the requests stamped in [t0, t1).
-    s = world.one("http_requests_total", instance="backend-api-0:8080", endpoint="/api/v1/recommendations", status="200")
-    per_step = Counter((r.timestamp_ns // 10**9) // STEP_SECONDS * STEP_SECONDS for r in full
-                       if (r.instance, r.endpoint, r.status_code) == ("backend-api-0:8080", "/api/v1/recommendations", 200))
+    s = world.one(
+        "http_requests_total", instance="backend-api-0:8080", endpoint="/api/v1/recommendations", status="200"
+    )
+    per_step = Counter(
+        (r.timestamp_ns // 10**9) // STEP_SECONDS * STEP_SECONDS
+        for r in full
+        if (r.instance, r.endpoint, r.status_code) == ("backend-api-0:8080", "/api/v1/recommendations", 200)
+    )
     for t0 in range(END - FULL_SPAN, END, STEP_SECONDS):
         assert per_step[t0] == _increase(world, s, t0, t0 + STEP_SECONDS)
 
@@ -59,11 +64,16 @@ def _bucket_of(latency_ms: int) -> int:
 def test_latencies_fall_in_the_buckets_the_histogram_says(world, full):
     per = defaultdict(lambda: [0] * len(LATENCY_BUCKETS))
     for r in full:
-        per[(r.instance, r.endpoint, (r.timestamp_ns // 10**9) // STEP_SECONDS * STEP_SECONDS)][_bucket_of(r.latency_ms)] += 1
+        per[(r.instance, r.endpoint, (r.timestamp_ns // 10**9) // STEP_SECONDS * STEP_SECONDS)][
+            _bucket_of(r.latency_ms)
+        ] += 1
     exact = drift_checked = 0
     for s_count in world.find("http_request_duration_seconds_count"):
         inst, endpoint = s_count.label("instance"), s_count.label("endpoint")
-        buckets = [world.one("http_request_duration_seconds_bucket", instance=inst, endpoint=endpoint, le=le) for le in LATENCY_BUCKETS]
+        buckets = [
+            world.one("http_request_duration_seconds_bucket", instance=inst, endpoint=endpoint, le=le)
+            for le in LATENCY_BUCKETS
+        ]
         window = [0] * len(LATENCY_BUCKETS)
         for t0 in range(END - FULL_SPAN, END, STEP_SECONDS):
             cumulative = [_increase(world, b, t0, t0 + STEP_SECONDS) for b in buckets]
@@ -97,8 +107,21 @@ def test_record_format_and_levels(full):
     assert {(r.status_code // 100, r.level) for r in full} == {(2, "INFO"), (4, "WARN"), (5, "ERROR")}
     assert all(level_of(r.status_code) == r.level for r in full[:1000])
     one = full[0].log_fields()
-    assert set(one) == {"timestamp", "level", "service", "trace_id", "span_id", "tenant_id", "user_id", "endpoint", "method",
-                        "status_code", "latency_ms", "message", "context"}
+    assert set(one) == {
+        "timestamp",
+        "level",
+        "service",
+        "trace_id",
+        "span_id",
+        "tenant_id",
+        "user_id",
+        "endpoint",
+        "method",
+        "status_code",
+        "latency_ms",
+        "message",
+        "context",
+    }
     assert set(one["context"]) == {"user_agent", "ip_address", "api_key_id"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", one["timestamp"])
     ok = next(r for r in full if r.status_code == 200)
@@ -146,7 +169,10 @@ def test_same_requests_whatever_the_window_and_sampling_is_a_subset(world, full)
 
 def test_sampled_counts_are_counter_floors(world):
     n = 7
-    got = Counter((r.instance, r.endpoint, str(r.status_code)) for r in WorldRequests(world, sample_every=n).generate(END - 900, END))
+    got = Counter(
+        (r.instance, r.endpoint, str(r.status_code))
+        for r in WorldRequests(world, sample_every=n).generate(END - 900, END)
+    )
     for s in world.find("http_requests_total"):
         want = int(world.value(s, END)) // n - int(world.value(s, END - 900)) // n
         assert got[(s.label("instance"), s.label("endpoint"), s.label("status"))] == want

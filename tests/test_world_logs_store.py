@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
 
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.demo.log_store import LiveLogWriter  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
+from tests.support.world import SEED, T0
+from zeta_tui.demo.log_store import LiveLogWriter
+from zeta_tui.demo.requests import STEP_SECONDS
+from zeta_tui.demo.world import TeamZetaWorld
 
 NOW = int(T0) // STEP_SECONDS * STEP_SECONDS + 4.2  # off the grid, as a wall clock is
 
@@ -30,7 +30,9 @@ def test_live_writer_fills_the_gap_then_each_step_once(tmp_path):
     writer.store = WorldLogStore(tmp_path / "store", sample_every=25)
     try:
         writer.fill()
-        ratio = writer.store._query("SELECT DISTINCT ResourceAttributes['zeta.sample_every'] FROM {database:Identifier}.{table:Identifier}")
+        ratio = writer.store._query(
+            "SELECT DISTINCT ResourceAttributes['zeta.sample_every'] FROM {database:Identifier}.{table:Identifier}"
+        )
         assert ratio.split() == ['"25"']  # the child's rows and this process's rows alike
         assert writer.store.count() == writer.written == _sampled(world, NOW - 5400, NOW, 25)
         clock[0] = NOW + 7
@@ -39,7 +41,9 @@ def test_live_writer_fills_the_gap_then_each_step_once(tmp_path):
         writer.tick()
         writer.tick()  # nothing new: nothing written
         assert writer.store.count() == _sampled(world, NOW - 5400, NOW + 44, 25)
-        ids = writer.store._query("SELECT count(DISTINCT TraceId) FROM {database:Identifier}.{table:Identifier}").strip()
+        ids = writer.store._query(
+            "SELECT count(DISTINCT TraceId) FROM {database:Identifier}.{table:Identifier}"
+        ).strip()
         assert int(ids) == writer.store.count()
         # A restart resumes after the newest record: still no duplicates.
         again = LiveLogWriter(world, tmp_path / "store", sample_every=25, history_seconds=5400, clock=lambda: NOW + 100)
@@ -97,8 +101,12 @@ def test_follow_sees_each_new_step_once(tmp_path):
         ids = [r.trace_id for r in seen]
         # Everything from the tail's start to the step the last tick wrote after the last poll.
         since, cut = int((NOW - 120) * 1e9), int(((clock[0] // STEP_SECONDS) - 1) * STEP_SECONDS * 10**9)
-        out = writer.store._query("SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE "
-                                  "Timestamp >= fromUnixTimestamp64Nano({a:Int64}) AND Timestamp < fromUnixTimestamp64Nano({b:Int64})", a=since, b=cut)
+        out = writer.store._query(
+            "SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE "
+            "Timestamp >= fromUnixTimestamp64Nano({a:Int64}) AND Timestamp < fromUnixTimestamp64Nano({b:Int64})",
+            a=since,
+            b=cut,
+        )
         assert len(ids) == len(set(ids)) == int(out.strip()) > 1000
         assert [r.timestamp_ns for r in seen] == sorted(r.timestamp_ns for r in seen)
     finally:
@@ -115,7 +123,9 @@ def test_a_fill_stopped_halfway_is_completed_by_the_next_start(tmp_path):
         first._stop.set()  # quit as soon as the last hour is in: the older two hours are missing
         first.fill()
         assert first.store.count() == _sampled(world, NOW - 3600, NOW, 25)
-        again = LiveLogWriter(world, tmp_path / "store", sample_every=25, history_seconds=3 * 3600, clock=lambda: NOW + 30)
+        again = LiveLogWriter(
+            world, tmp_path / "store", sample_every=25, history_seconds=3 * 3600, clock=lambda: NOW + 30
+        )
         again.store = first.store
         again.fill()
         count = first.store.count()
@@ -137,12 +147,14 @@ def test_a_window_is_inserted_only_with_its_marker(tmp_path):
     writer.store = WorldLogStore(tmp_path / "store", sample_every=25)
     try:
         # What the child prints for two windows of 5 minutes, newest first.
-        printed = subprocess.run(writer.child_argv(NOW - 600, NOW)[:-2] + ["--chunk", "300"], capture_output=True, check=True).stdout
+        printed = subprocess.run(
+            writer.child_argv(NOW - 600, NOW)[:-2] + ["--chunk", "300"], capture_output=True, check=True
+        ).stdout
         first_marker = printed.index(b"#covered ")
         half = printed[: first_marker // 2]
         written, rest = writer._consume(half)
         assert (written, rest, writer.store.count(), writer.store.covered()) == (0, half, 0, [])
-        written, rest = writer._consume(rest + printed[first_marker // 2:] + b'{"partial')
+        written, rest = writer._consume(rest + printed[first_marker // 2 :] + b'{"partial')
         assert (written, rest) == (_sampled(world, NOW - 600, NOW, 25), b'{"partial')
         assert writer.store.count() == written and writer.store.covered() == [(NOW - 600, NOW - 300), (NOW - 300, NOW)]
     finally:

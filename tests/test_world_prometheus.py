@@ -73,7 +73,10 @@ async def test_backend_latency_quantiles(prometheus_world, q):
     for labels, rate in _rates(pw, "http_request_duration_seconds_bucket", job="backend-api"):
         per_endpoint[labels["endpoint"]][float(labels["le"])] += rate
     expected = {(("endpoint", e),): histogram_quantile(q, buckets.items()) for e, buckets in per_endpoint.items()}
-    actual = await _query(pw, f'histogram_quantile({q}, sum by (le, endpoint) (rate(http_request_duration_seconds_bucket{{job="backend-api"}}[5m])))')
+    actual = await _query(
+        pw,
+        f'histogram_quantile({q}, sum by (le, endpoint) (rate(http_request_duration_seconds_bucket{{job="backend-api"}}[5m])))',
+    )
     _assert_same(actual, expected)
     if q == 0.99:  # T0 is inside the latency regression: recommendations are the slow ones
         slowest = max(actual, key=actual.get)
@@ -89,7 +92,9 @@ async def test_error_ratio_by_job(prometheus_world):
         if labels["status"].startswith("5"):
             errors[labels["job"]] += rate
     expected = {(("job", job),): errors[job] / total[job] for job in total if job in errors}
-    actual = await _query(pw, 'sum by (job) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total[5m]))')
+    actual = await _query(
+        pw, 'sum by (job) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total[5m]))'
+    )
     _assert_same(actual, expected)
     assert actual[(("job", "ml-engine"),)] > 0.2  # the spike: ml-engine-1 answers 503 to most calls
 
@@ -97,7 +102,8 @@ async def test_error_ratio_by_job(prometheus_world):
 async def test_restarts_in_the_last_hour(prometheus_world):
     pw = prometheus_world
     expected = {
-        tuple(sorted(labels.items())): value for labels, value in _rates(pw, "kube_pod_container_status_restarts_total", 3600, as_rate=False)
+        tuple(sorted(labels.items())): value
+        for labels, value in _rates(pw, "kube_pod_container_status_restarts_total", 3600, as_rate=False)
     }
     actual = await _query(pw, "increase(kube_pod_container_status_restarts_total[1h])")
     _assert_same(actual, expected)

@@ -51,7 +51,9 @@ def test_root_is_the_log_record_and_children_fit_inside_their_parents(traced):
         root = spans[0]
         assert (root.trace_id, root.span_id, root.parent_id) == (r.trace_id, r.span_id, "")
         assert (root.service, root.name, root.kind) == (r.service, f"{r.method} {r.endpoint}", "server")
-        assert root.duration_ns == r.latency_ms * 1_000_000 and root.end_ns == r.timestamp_ns  # logged when the request ends
+        assert (
+            root.duration_ns == r.latency_ms * 1_000_000 and root.end_ns == r.timestamp_ns
+        )  # logged when the request ends
         by_id = {s.span_id: s for s in spans}
         assert len(by_id) == len(spans) and {s.trace_id for s in spans} == {r.trace_id}
         children = defaultdict(list)
@@ -70,25 +72,41 @@ def test_attributes_and_resource(traced, world):
     instances = {i.instance for i in world.topology.instances}
     for r, _, spans in traced[:3000]:
         root = spans[0]
-        assert root.attributes == {"tenant_id": r.tenant_id, "user_id": r.user_id, "endpoint": r.endpoint, "http.route": r.endpoint,
-                                   "http.method": r.method, "http.status_code": r.status_code}
+        assert root.attributes == {
+            "tenant_id": r.tenant_id,
+            "user_id": r.user_id,
+            "endpoint": r.endpoint,
+            "http.route": r.endpoint,
+            "http.method": r.method,
+            "http.status_code": r.status_code,
+        }
         assert root.resource["service.instance.id"] == r.instance
         for s in spans:
             assert s.resource["service.name"] == s.service and s.resource["service.namespace"] == "production"
-            assert s.resource["service.instance.id"] in instances and s.resource["service.instance.id"].startswith(s.service)
+            assert s.resource["service.instance.id"] in instances and s.resource["service.instance.id"].startswith(
+                s.service
+            )
             assert (s.attributes["tenant_id"], s.attributes["user_id"]) == (r.tenant_id, r.user_id)
 
 
 def test_recommendations_has_the_seeds_span_tree(traced):
-    want = ("POST /api/v1/recommendations", "backend-api", (
-        ("authenticate", "auth", (("redis_get", "redis", ()),)),
-        ("ml_engine_call", "ml-engine", (
-            ("get_user_embedding", "ml-engine", (("redis_get", "redis", ()),)),
-            ("ann_search", "ml-engine", (("faiss_search", "ml-engine", ()),)),
-            ("rerank", "ml-engine", ()),
-        )),
-        ("log_usage", "backend-api", (("postgres_insert", "postgres", ()),)),
-    ))
+    want = (
+        "POST /api/v1/recommendations",
+        "backend-api",
+        (
+            ("authenticate", "auth", (("redis_get", "redis", ()),)),
+            (
+                "ml_engine_call",
+                "ml-engine",
+                (
+                    ("get_user_embedding", "ml-engine", (("redis_get", "redis", ()),)),
+                    ("ann_search", "ml-engine", (("faiss_search", "ml-engine", ()),)),
+                    ("rerank", "ml-engine", ()),
+                ),
+            ),
+            ("log_usage", "backend-api", (("postgres_insert", "postgres", ()),)),
+        ),
+    )
     ok = [spans for r, _, spans in traced if r.endpoint == "/api/v1/recommendations" and r.status_code == 200]
     assert len(ok) > 1000 and all(_shape(s) == want for s in ok)
     login = next(spans for r, _, spans in traced if r.endpoint == "/api/v1/auth/login" and r.status_code == 200)
@@ -100,7 +118,11 @@ def test_recommendations_has_the_seeds_span_tree(traced):
 
 def test_ml_engine_spike_errors_where_the_incident_is(traced, world):
     down = world.schedule.ml_down_instance
-    failed = [(r, spans) for r, active, spans in traced if ML_ERROR_SPIKE in active and r.endpoint == "/api/v1/recommendations" and r.status_code >= 500]
+    failed = [
+        (r, spans)
+        for r, active, spans in traced
+        if ML_ERROR_SPIKE in active and r.endpoint == "/api/v1/recommendations" and r.status_code >= 500
+    ]
     assert len(failed) > 20
     for r, spans in failed:
         errors = [s for s in spans if s.is_error]
@@ -110,8 +132,13 @@ def test_ml_engine_spike_errors_where_the_incident_is(traced, world):
         assert errors[-1].events and errors[-1].events[0].name == "exception"
         assert not {"ann_search", "rerank", "log_usage"} & {s.name for s in spans}  # never reached
     # Requests that succeed during the spike are routed around the downed pod.
-    fine = [s for r, active, spans in traced if ML_ERROR_SPIKE in active and r.status_code < 400 and r.service == "backend-api"
-            for s in spans if s.service == "ml-engine"]
+    fine = [
+        s
+        for r, active, spans in traced
+        if ML_ERROR_SPIKE in active and r.status_code < 400 and r.service == "backend-api"
+        for s in spans
+        if s.service == "ml-engine"
+    ]
     assert fine and down not in {s.resource["service.instance.id"] for s in fine}
     # Requests without an error have no error span; every 5xx has one.
     for r, _, spans in traced:
@@ -119,8 +146,14 @@ def test_ml_engine_spike_errors_where_the_incident_is(traced, world):
 
 
 def test_latency_regression_grows_rerank(traced):
-    slow = [(r, spans) for r, active, spans in traced
-            if LATENCY_REGRESSION in active and r.endpoint == "/api/v1/recommendations" and r.status_code == 200 and r.latency_ms > 1000]
+    slow = [
+        (r, spans)
+        for r, active, spans in traced
+        if LATENCY_REGRESSION in active
+        and r.endpoint == "/api/v1/recommendations"
+        and r.status_code == 200
+        and r.latency_ms > 1000
+    ]
     assert len(slow) > 20
     for r, spans in slow:
         by_name = {s.name: s for s in spans if s.service == "ml-engine"}
@@ -128,7 +161,11 @@ def test_latency_regression_grows_rerank(traced):
         assert by_name["ml_engine_call"].duration_ns == took * 1_000_000  # what the log line says
         leaves = [s for s in spans if not any(c.parent_id == s.span_id for c in spans)]
         assert max(leaves, key=lambda s: s.duration_ns).name == "rerank"
-    quiet = [spans for r, active, spans in traced if not active and r.endpoint == "/api/v1/recommendations" and r.status_code == 200]
+    quiet = [
+        spans
+        for r, active, spans in traced
+        if not active and r.endpoint == "/api/v1/recommendations" and r.status_code == 200
+    ]
     share = sorted(next(s for s in sp if s.name == "rerank").duration_ns / sp[0].duration_ns for sp in quiet)
     assert len(quiet) > 1000 and share[len(share) // 2] < 0.4  # before the regression rerank is a small part
 

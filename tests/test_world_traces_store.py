@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
 
-from tests.support.world import SEED, T0  # noqa: E402
-from zeta_tui.demo.log_store import LiveLogWriter, WorldLogStore  # noqa: E402
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests  # noqa: E402
-from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans  # noqa: E402
-from zeta_tui.demo.trace_store import LiveTraceWriter, WorldTraceStore  # noqa: E402
-from zeta_tui.demo.world import TeamZetaWorld  # noqa: E402
+from tests.support.world import SEED, T0
+from zeta_tui.demo.log_store import LiveLogWriter, WorldLogStore
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
+from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans
+from zeta_tui.demo.trace_store import LiveTraceWriter, WorldTraceStore
+from zeta_tui.demo.world import TeamZetaWorld
 
 NOW = int(T0) // STEP_SECONDS * STEP_SECONDS + 4.2  # off the grid, as a wall clock is
 N = 40
@@ -21,7 +21,10 @@ N = 40
 def _spans(world, start, end):
     """Spans of the kept requests scraped in (start, end], computed here."""
     setting = TraceSetting.of(world)
-    return sum(len(request_spans(r, incidents_at(world, r.timestamp_ns), setting)) for r in WorldRequests(world, N).generate(start, end))
+    return sum(
+        len(request_spans(r, incidents_at(world, r.timestamp_ns), setting))
+        for r in WorldRequests(world, N).generate(start, end)
+    )
 
 
 def test_trace_writer_follows_the_log_writer(tmp_path):
@@ -49,11 +52,15 @@ def test_trace_writer_follows_the_log_writer(tmp_path):
         logs.tick()
         st = traces.store
         assert st.count() == _spans(world, NOW - 1800, NOW + 100)
-        ids = st._query("SELECT count(), count(DISTINCT SpanId) FROM {database:Identifier}.{table:Identifier}").split(",")
+        ids = st._query("SELECT count(), count(DISTINCT SpanId) FROM {database:Identifier}.{table:Identifier}").split(
+            ","
+        )
         assert int(ids[0]) == int(ids[1])
         # Every log record has its trace, rooted at the record's span.
-        missing = st._query("SELECT count() FROM default.otel_logs AS l LEFT ANTI JOIN (SELECT TraceId, SpanId FROM "
-                            "{database:Identifier}.{table:Identifier} WHERE ParentSpanId = '') AS t ON l.TraceId = t.TraceId AND l.SpanId = t.SpanId")
+        missing = st._query(
+            "SELECT count() FROM default.otel_logs AS l LEFT ANTI JOIN (SELECT TraceId, SpanId FROM "
+            "{database:Identifier}.{table:Identifier} WHERE ParentSpanId = '') AS t ON l.TraceId = t.TraceId AND l.SpanId = t.SpanId"
+        )
         assert int(missing.strip()) == 0 and logs.store.count() > 1000
         roots = st._query("SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE ParentSpanId = ''")
         assert int(roots.strip()) == logs.store.count()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -32,6 +33,7 @@ MIN_WIDTH, MIN_HEIGHT = 60, 15
 #: Seconds after start-up the embedded analytics store is opened, when the console opens on another screen.
 WARM_ANALYTICS_AFTER = 1.5
 
+
 def _screen_class(module: str, name: str) -> type[Screen]:
     import importlib
 
@@ -40,8 +42,11 @@ def _screen_class(module: str, name: str) -> type[Screen]:
 
 def _screen_bindings() -> list[Binding]:
     """A number key per mode of the registry (modes.py), with its id and tooltip."""
-    return [Binding(s.key, f"switch_screen_mode('{s.id}')", s.short, id=s.binding_id,
-                    tooltip=s.summary, show=s.in_footer) for s in SCREENS if s.mode and s.key]
+    return [
+        Binding(s.key, f"switch_screen_mode('{s.id}')", s.short, id=s.binding_id, tooltip=s.summary, show=s.in_footer)
+        for s in SCREENS
+        if s.mode and s.key
+    ]
 
 
 class StartingScreen(Screen):
@@ -75,13 +80,35 @@ class ZetaApp(NavigationMixin, App[int]):
     BINDINGS = [
         *_screen_bindings(),
         Binding("t", "next_range", "Range", id="range.next", tooltip=f"Cycle the time range ({', '.join(PRESETS)})"),
-        Binding("T", "custom_range", "Custom range", id="range.custom", tooltip="Type a time range: a duration or START .. END", show=False),
+        Binding(
+            "T",
+            "custom_range",
+            "Custom range",
+            id="range.custom",
+            tooltip="Type a time range: a duration or START .. END",
+            show=False,
+        ),
         Binding("p", "toggle_pause", "Pause", id="app.pause", tooltip="Pause or resume refreshing"),
         Binding("r", "refresh_now", "Refresh", id="app.refresh", tooltip="Refresh the current screen now"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key binding"),
-        Binding("colon", "command_line", "Command", id="app.command", tooltip="Go anywhere: :alerts, :logs QUERY, :trace ID, :tenant ID, ... (Ctrl+P: the palette)"),
-        Binding("escape", "back", "Back", id="app.back", tooltip="Back along the way you came (a join from another screen)", show=False),
-        Binding("backspace", "back", "Back", id="app.back_key", tooltip="Back along the way you came (also Esc)", show=False),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="app.command",
+            tooltip="Go anywhere: :alerts, :logs QUERY, :trace ID, :tenant ID, ... (Ctrl+P: the palette)",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="app.back",
+            tooltip="Back along the way you came (a join from another screen)",
+            show=False,
+        ),
+        Binding(
+            "backspace", "back", "Back", id="app.back_key", tooltip="Back along the way you came (also Esc)", show=False
+        ),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit zeta"),
     ]
 
@@ -90,7 +117,7 @@ class ZetaApp(NavigationMixin, App[int]):
 
     def __init__(
         self,
-        session: "ConsoleSession | Callable[[], ConsoleSession]",
+        session: ConsoleSession | Callable[[], ConsoleSession],
         *,
         clock: Callable[[], float] = time.time,
         live: bool = True,
@@ -132,7 +159,7 @@ class ZetaApp(NavigationMixin, App[int]):
     def catalog(self):
         return self.session.catalog
 
-    def _adopt(self, session: "ConsoleSession") -> None:
+    def _adopt(self, session: ConsoleSession) -> None:
         self.session = session
         self._keymap = dict(session.keymap)
         self.set_reactive(ZetaApp.range_label, session.context.time_range)
@@ -178,7 +205,10 @@ class ZetaApp(NavigationMixin, App[int]):
         await self.switch_mode(self._first_screen)
         if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_MODES:
             # Open the embedded analytics store once the first screen is busy with its own data.
-            self.set_timer(WARM_ANALYTICS_AFTER, lambda: self.run_worker(session.clickhouse.warm(), group="warm", exit_on_error=False))
+            self.set_timer(
+                WARM_ANALYTICS_AFTER,
+                lambda: self.run_worker(session.clickhouse.warm(), group="warm", exit_on_error=False),
+            )
 
     @property
     def first_screen(self) -> str:
@@ -265,10 +295,15 @@ class ZetaApp(NavigationMixin, App[int]):
         yield from super().get_system_commands(screen)
         for spec in SCREENS:
             if spec.mode:
-                yield SystemCommand(f"Go to {spec.title}", f"{spec.summary} (key {spec.key}, or :{spec.commands[0]})",
-                                    lambda m=spec.id: self.run_action(f"switch_screen_mode('{m}')"))
+                yield SystemCommand(
+                    f"Go to {spec.title}",
+                    f"{spec.summary} (key {spec.key}, or :{spec.commands[0]})",
+                    lambda m=spec.id: self.run_action(f"switch_screen_mode('{m}')"),
+                )
         for label in PRESETS:
-            yield SystemCommand(f"Time range: last {label}", "Set the time window of every screen", lambda l=label: self.set_range(l))
+            yield SystemCommand(
+                f"Time range: last {label}", "Set the time window of every screen", lambda l=label: self.set_range(l)
+            )
         yield SystemCommand("Custom time range…", "Type a duration or START .. END", self.action_custom_range)
         yield SystemCommand("Pause / resume refreshing", "Key p", self.action_toggle_pause)
         yield SystemCommand("Refresh now", "Key r", self.action_refresh_now)
@@ -297,4 +332,6 @@ class ZetaApp(NavigationMixin, App[int]):
         screen.set_class(too_small, "-too-small")
         if too_small:
             for widget in screen.query("#too-small"):
-                widget.update(f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the window or reduce the font size.")
+                widget.update(
+                    f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the window or reduce the font size."
+                )

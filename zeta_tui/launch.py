@@ -48,8 +48,18 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
 
         clickhouse = AnalyticsSource(context.clickhouse)
     return ConsoleSession(
-        name, context, prometheus, catalog, theme=config.theme, keymap=dict(config.keymap), unavailable=dict(unavailable or {}), logs=logs,
-        traces=traces, alertmanager=alertmanager, clickhouse=clickhouse, directory=directory,
+        name,
+        context,
+        prometheus,
+        catalog,
+        theme=config.theme,
+        keymap=dict(config.keymap),
+        unavailable=dict(unavailable or {}),
+        logs=logs,
+        traces=traces,
+        alertmanager=alertmanager,
+        clickhouse=clickhouse,
+        directory=directory,
     )
 
 
@@ -84,7 +94,9 @@ def run_console(args: argparse.Namespace) -> int:
             loaded = load_context(args.config, args.context)
         except ConfigError as exc:
             if "does not exist" in exc.message and not args.config:
-                exc.hint = "run `zeta demo` to try zeta on a built-in world, or `zeta config init` to write a starter config"
+                exc.hint = (
+                    "run `zeta demo` to try zeta on a built-in world, or `zeta config init` to write a starter config"
+                )
             raise
         return build_session(loaded.config, loaded.name)
 

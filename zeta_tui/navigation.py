@@ -38,7 +38,7 @@ class Step:
     opened: list[int] = field(default_factory=list)
 
 
-def crumbs_of(stack: list["Screen"]) -> tuple[str, ...]:
+def crumbs_of(stack: list[Screen]) -> tuple[str, ...]:
     """The names of a mode's screens, bottom up (modals and the starting screen have none)."""
     return tuple(c for c in (getattr(s, "crumb", lambda: "")() for s in stack) if c)
 
@@ -110,7 +110,7 @@ class NavigationMixin:
         step.opened.append(id(screen))
         await app.push_screen(screen)
 
-    async def open_on_top(self, mode: str, screen: "Screen") -> None:
+    async def open_on_top(self, mode: str, screen: Screen) -> None:
         """``screen`` pushed on ``mode`` as a join (`:tenant ID`, `:silences`)."""
         app: Any = self
         step = await self._join(mode)

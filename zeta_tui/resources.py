@@ -18,4 +18,6 @@ def shipped_dir(name: str) -> Path:
     for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"zeta is installed without its {name}/ folder (looked in {_PACKAGE / '_data'} and {_PACKAGE.parent}); reinstall the package")
+    raise FileNotFoundError(
+        f"zeta is installed without its {name}/ folder (looked in {_PACKAGE / '_data'} and {_PACKAGE.parent}); reinstall the package"
+    )

@@ -24,20 +24,20 @@ class ConsoleSession:
     """Built by zeta_tui.launch from a validated config; handed to ZetaApp."""
 
     context_name: str
-    context: "ContextConfig"
-    prometheus: "PrometheusClient | None"
-    catalog: "PromCatalog"
+    context: ContextConfig
+    prometheus: PrometheusClient | None
+    catalog: PromCatalog
     theme: str = "zeta-dark"
     keymap: dict[str, str] = field(default_factory=dict)
     #: backend kind -> why it cannot be had (e.g. the demo's Prometheus binary is not installed);
     #: the panes that need it show this instead of a generic "not configured".
     unavailable: dict[str, ZetaError] = field(default_factory=dict)
-    logs: "LogSource | None" = None
-    traces: "TraceSource | None" = None
-    alertmanager: "AlertmanagerClient | None" = None
-    clickhouse: "AnalyticsSource | None" = None
+    logs: LogSource | None = None
+    traces: TraceSource | None = None
+    alertmanager: AlertmanagerClient | None = None
+    clickhouse: AnalyticsSource | None = None
     #: what the context's Prometheus has (services, signals, label conventions), asked once for all screens
-    directory: "ServiceDirectory | None" = None
+    directory: ServiceDirectory | None = None
 
     def require(self, section: str, example: str) -> Any:
         """The client of ``section`` (prometheus, logs, ...), or the error its panes show instead."""
@@ -51,7 +51,7 @@ class ConsoleSession:
             )
         return client
 
-    async def inventory(self, at: float | None = None) -> "ServiceInventory":
+    async def inventory(self, at: float | None = None) -> ServiceInventory:
         """The services of the context's Prometheus as of ``at``; raises what its panes show."""
         self.require("prometheus", "with url = ...")
         assert self.directory is not None  # built with the Prometheus client

@@ -9,7 +9,19 @@ from textual.theme import Theme
 
 from zeta_tui.errors import ConfigError
 
-_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel", "success", "warning", "error", "boost")
+_FIELDS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "success",
+    "warning",
+    "error",
+    "boost",
+)
 
 
 def load_theme(path: Path) -> Theme:
@@ -22,7 +34,9 @@ def load_theme(path: Path) -> Theme:
             **{k: data[k] for k in _FIELDS if k in data},
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"cannot load theme: {exc}", where=str(path), hint="a theme needs at least name and primary") from None
+        raise ConfigError(
+            f"cannot load theme: {exc}", where=str(path), hint="a theme needs at least name and primary"
+        ) from None
 
 
 def load_themes(*folders: Path) -> list[Theme]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 from zeta_tui.backends.analytics import AnalyticsSource
 
@@ -86,7 +87,7 @@ class Reference:
     """The rows as inserted, with what FINAL and the rollup should make of them."""
 
     def __init__(self, usage: list[dict], tenant_batches: list[list[dict]], cost_batches: list[list[dict]]) -> None:
-        self.usage = [(datetime.fromtimestamp(int(r["timestamp"]), tz=timezone.utc).date(), r) for r in usage]
+        self.usage = [(datetime.fromtimestamp(int(r["timestamp"]), tz=UTC).date(), r) for r in usage]
         self.tenants: dict[str, dict] = {}
         for batch in tenant_batches:
             for r in batch:
@@ -150,8 +151,20 @@ def ref_top_tenants(ref: Reference, days: int, until: date, limit: int, tenant: 
         name, plan, quota, _ = ref.tenant(tid)
         n, e = len(rows), _errors(rows)
         calls = len(month.get((tid,), []))
-        out.append((tid, name, plan, n, e, e * 100 / n, timing_quantiles(_latencies(rows))[1], _bytes(rows), quota,
-                    calls * 100 / quota if quota > 0 else None))
+        out.append(
+            (
+                tid,
+                name,
+                plan,
+                n,
+                e,
+                e * 100 / n,
+                timing_quantiles(_latencies(rows))[1],
+                _bytes(rows),
+                quota,
+                calls * 100 / quota if quota > 0 else None,
+            )
+        )
     out.sort(key=lambda r: (-r[3], r[0]))
     return out[:limit]
 
@@ -213,11 +226,16 @@ def ref_quota_utilization(ref: Reference, until: date) -> list[tuple]:
 
 def ref_daily_cost(ref: Reference, days: int, until: date) -> list[tuple]:
     groups = _by(({"d": d, "s": s, **r} for d, s, _, r in ref.cost_window(days, until)), "d", "s")
-    return [(d, s, _fsum(r["cost_usd"] for r in rows), sum(r["api_calls"] for r in rows)) for (d, s), rows in sorted(groups.items())]
+    return [
+        (d, s, _fsum(r["cost_usd"] for r in rows), sum(r["api_calls"] for r in rows))
+        for (d, s), rows in sorted(groups.items())
+    ]
 
 
 def ref_cost_per_call(ref: Reference, days: int, until: date) -> list[tuple]:
-    return [(d, s, calls, cost, cost / calls if calls else None) for d, s, cost, calls in ref_daily_cost(ref, days, until)]
+    return [
+        (d, s, calls, cost, cost / calls if calls else None) for d, s, cost, calls in ref_daily_cost(ref, days, until)
+    ]
 
 
 def ref_cost_per_tenant(ref: Reference, days: int, until: date) -> list[tuple]:
@@ -226,14 +244,29 @@ def ref_cost_per_tenant(ref: Reference, days: int, until: date) -> list[tuple]:
         name, plan, _, mrr = ref.tenant(tid)
         cost, calls = _fsum(r["cost_usd"] for r in rows), sum(r["api_calls"] for r in rows)
         monthly = cost * 30 / days
-        out.append((tid, name, plan, mrr, cost, calls, cost / calls if calls else None, monthly, monthly / mrr * 100 if mrr > 0 else None))
+        out.append(
+            (
+                tid,
+                name,
+                plan,
+                mrr,
+                cost,
+                calls,
+                cost / calls if calls else None,
+                monthly,
+                monthly / mrr * 100 if mrr > 0 else None,
+            )
+        )
     out.sort(key=lambda r: (-r[4], r[0]))
     return out
 
 
 def ref_mrr_by_plan(ref: Reference) -> list[tuple]:
     plans = _by(ref.tenants.values(), "plan")
-    out = [(plan, len(rows), _fsum(r["mrr_usd"] for r in rows), _fsum(r["mrr_usd"] for r in rows) * 12) for (plan,), rows in plans.items()]
+    out = [
+        (plan, len(rows), _fsum(r["mrr_usd"] for r in rows), _fsum(r["mrr_usd"] for r in rows) * 12)
+        for (plan,), rows in plans.items()
+    ]
     out.sort(key=lambda r: (-r[2], r[0]))
     return out
 
@@ -252,10 +285,17 @@ def ref_sla_compliance(ref: Reference, days: int, until: date) -> list[tuple]:
 
 
 REFERENCES = {
-    "top_tenants": ref_top_tenants, "error_rate_by_endpoint": ref_error_rate_by_endpoint, "latency_trend": ref_latency_trend,
-    "tenant_usage": ref_tenant_usage, "requests_over_time": ref_requests_over_time, "quota_utilization": ref_quota_utilization,
-    "daily_cost": ref_daily_cost, "cost_per_call": ref_cost_per_call, "cost_per_tenant": ref_cost_per_tenant,
-    "mrr_by_plan": ref_mrr_by_plan, "sla_compliance": ref_sla_compliance,
+    "top_tenants": ref_top_tenants,
+    "error_rate_by_endpoint": ref_error_rate_by_endpoint,
+    "latency_trend": ref_latency_trend,
+    "tenant_usage": ref_tenant_usage,
+    "requests_over_time": ref_requests_over_time,
+    "quota_utilization": ref_quota_utilization,
+    "daily_cost": ref_daily_cost,
+    "cost_per_call": ref_cost_per_call,
+    "cost_per_tenant": ref_cost_per_tenant,
+    "mrr_by_plan": ref_mrr_by_plan,
+    "sla_compliance": ref_sla_compliance,
 }
 
 
@@ -275,30 +315,42 @@ def assert_rows(name: str, got: list[tuple], want: list[tuple]) -> None:
         assert not bad, f"{name} row {i}: got {g}\nexpected {w}\n(column, got, expected): {bad}"
 
 
-
-
 def batches(rows: list, n: int) -> list[list]:
     size = -(-len(rows) // n)
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def cases(today: date, busy_tenant: str) -> list[tuple[str, dict]]:
     mid = today - timedelta(days=today.day + 3)  # in the month before: windows cross the boundary
     return [
-        ("top_tenants", {}), ("top_tenants", {"days": 30, "limit": 3}), ("top_tenants", {"days": 1, "until": mid, "limit": 100}),
+        ("top_tenants", {}),
+        ("top_tenants", {"days": 30, "limit": 3}),
+        ("top_tenants", {"days": 1, "until": mid, "limit": 100}),
         ("top_tenants", {"tenant": busy_tenant}),
-        ("error_rate_by_endpoint", {}), ("error_rate_by_endpoint", {"days": 14, "min_error_rate_pct": 0.0}),
+        ("error_rate_by_endpoint", {}),
+        ("error_rate_by_endpoint", {"days": 14, "min_error_rate_pct": 0.0}),
         ("error_rate_by_endpoint", {"days": 30, "min_error_rate_pct": 20.0}),
-        ("latency_trend", {}), ("latency_trend", {"days": 7, "tenant": busy_tenant}), ("latency_trend", {"days": 10, "until": mid}),
-        ("tenant_usage", {"tenant": busy_tenant}), ("tenant_usage", {"tenant": busy_tenant, "days": 1}),
+        ("latency_trend", {}),
+        ("latency_trend", {"days": 7, "tenant": busy_tenant}),
+        ("latency_trend", {"days": 10, "until": mid}),
+        ("tenant_usage", {"tenant": busy_tenant}),
+        ("tenant_usage", {"tenant": busy_tenant, "days": 1}),
         ("tenant_usage", {"tenant": "nobody"}),
-        ("requests_over_time", {}), ("requests_over_time", {"days": 30, "tenant": busy_tenant}),
-        ("quota_utilization", {}), ("quota_utilization", {"until": mid}), ("quota_utilization", {"until": today.replace(day=1)}),
-        ("daily_cost", {}), ("daily_cost", {"days": 7, "until": mid}),
-        ("cost_per_call", {}), ("cost_per_call", {"days": 3}),
-        ("cost_per_tenant", {}), ("cost_per_tenant", {"days": 7}), ("cost_per_tenant", {"days": 9, "until": mid}),
+        ("requests_over_time", {}),
+        ("requests_over_time", {"days": 30, "tenant": busy_tenant}),
+        ("quota_utilization", {}),
+        ("quota_utilization", {"until": mid}),
+        ("quota_utilization", {"until": today.replace(day=1)}),
+        ("daily_cost", {}),
+        ("daily_cost", {"days": 7, "until": mid}),
+        ("cost_per_call", {}),
+        ("cost_per_call", {"days": 3}),
+        ("cost_per_tenant", {}),
+        ("cost_per_tenant", {"days": 7}),
+        ("cost_per_tenant", {"days": 9, "until": mid}),
         ("mrr_by_plan", {}),
-        ("sla_compliance", {}), ("sla_compliance", {"days": 2}),
+        ("sla_compliance", {}),
+        ("sla_compliance", {"days": 2}),
     ]
 
 
@@ -309,6 +361,7 @@ def run_named(db: AnalyticsDatabase, name: str, params: dict, today: date):
             return await source.named(name, params, today=today)
         finally:
             await source.close()
+
     return asyncio.run(go())
 
 
@@ -332,8 +385,11 @@ def check_all(db: AnalyticsDatabase, ref: Reference, today: date, busy_tenant: s
 def nonempty(answers: dict, *, history_from: date) -> None:
     # A reference that is empty everywhere would prove nothing: every case whose window holds
     # data has rows (the world's two days make the cases in the month before empty, as they should be).
-    empty = [k for k, rows in answers.items()
-             if not rows and "nobody" not in k[1] and not ("'until': datetime.date" in k[1] and _until(k[1]) < history_from)]
+    empty = [
+        k
+        for k, rows in answers.items()
+        if not rows and "nobody" not in k[1] and not ("'until': datetime.date" in k[1] and _until(k[1]) < history_from)
+    ]
     assert not empty, f"empty answers: {empty}"
 
 
@@ -350,5 +406,3 @@ def same_answers(after: dict, before: dict) -> None:
     assert after.keys() == before.keys()
     for key in before:
         assert_rows(f"{key} after OPTIMIZE", after[key], before[key])
-
-

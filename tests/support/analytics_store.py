@@ -9,8 +9,9 @@ new store when none is, and drops the database (and closes a store it opened) af
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import orjson
 
@@ -46,8 +47,11 @@ class AnalyticsDatabase:
         """One INSERT (one part) of ``rows`` as JSONEachRow; returns how many."""
         lines = [orjson.dumps(dict(r), default=str) for r in rows]
         if lines:
-            self.session.query(f"INSERT INTO {{database:Identifier}}.{table} FORMAT JSONEachRow\n" + b"\n".join(lines).decode(),
-                               "CSV", params={"database": self.database})
+            self.session.query(
+                f"INSERT INTO {{database:Identifier}}.{table} FORMAT JSONEachRow\n" + b"\n".join(lines).decode(),
+                "CSV",
+                params={"database": self.database},
+            )
         return len(lines)
 
     def scalar(self, sql: str) -> str:
@@ -63,12 +67,18 @@ class AnalyticsDatabase:
         return self.scalar("SELECT name FROM system.tables WHERE database = {database:String} ORDER BY name").split()
 
     def parts(self, table: str) -> int:
-        return int(self.scalar("SELECT count() FROM system.parts WHERE database = {database:String} AND table = "
-                               f"'{table}' AND active"))
+        return int(
+            self.scalar(
+                "SELECT count() FROM system.parts WHERE database = {database:String} AND table = "
+                f"'{table}' AND active"
+            )
+        )
 
     def optimize(self) -> None:
         for table in ("api_usage", "zeta_api_usage_daily", "cost_data", "tenants"):
-            self.session.query(f"OPTIMIZE TABLE {{database:Identifier}}.{table} FINAL", "CSV", params={"database": self.database})
+            self.session.query(
+                f"OPTIMIZE TABLE {{database:Identifier}}.{table} FINAL", "CSV", params={"database": self.database}
+            )
 
     def close(self) -> None:
         self.session.query("DROP DATABASE IF EXISTS {database:Identifier}", "CSV", params={"database": self.database})

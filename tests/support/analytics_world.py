@@ -9,7 +9,7 @@ are a slice's, but every figure on screen can be recounted from ``requests`` in 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from tests.support.world import SEED, T0
 from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig
@@ -21,11 +21,11 @@ DAYS = 35
 SAMPLE_EVERY = 100
 SLICE_START_HOUR = 14
 SLICE_SECONDS = 900
-TODAY = datetime.fromtimestamp(T0, tz=timezone.utc).date()
+TODAY = datetime.fromtimestamp(T0, tz=UTC).date()
 
 
 def day_start(d: date) -> float:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
 
 
 class UsageSlices:

@@ -37,8 +37,24 @@ import orjson
 from zeta_tui.backends import chdb_store
 
 #: ClickHouse's HTTP status for an exception code (exceptionCodeToHTTPStatus.cpp, the codes tests meet).
-STATUS = {194: 401, 192: 403, 193: 403, 516: 403, 497: 403, 62: 400, 27: 400, 6: 400, 53: 400,
-          60: 404, 81: 404, 46: 404, 47: 404, 115: 404, 73: 404, 159: 408}
+STATUS = {
+    194: 401,
+    192: 403,
+    193: 403,
+    516: 403,
+    497: 403,
+    62: 400,
+    27: 400,
+    6: 400,
+    53: 400,
+    60: 404,
+    81: 404,
+    46: 404,
+    47: 404,
+    115: 404,
+    73: 404,
+    159: 408,
+}
 _FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.IGNORECASE)
 
 
@@ -55,7 +71,7 @@ class Sent:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "ClickHouseStandIn"
+    server: ClickHouseStandIn
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
@@ -69,14 +85,18 @@ class _Handler(BaseHTTPRequestHandler):
         database = query.pop("database", "default")
         fmt = query.pop("default_format", "TabSeparated")
         query_id = query.pop("query_id", "") or f"standin_{len(self.server.requests)}"
-        params = {k[len("param_"):]: v for k, v in query.items() if k.startswith("param_")}
+        params = {k[len("param_") :]: v for k, v in query.items() if k.startswith("param_")}
         settings = {k: v for k, v in query.items() if not k.startswith("param_")}
         self.server.requests.append(Sent(sql, database, query_id, settings, params, dict(self.headers)))
         refused = self.server.login_refused(self.headers)
         if refused:
             return self._fail(refused)
-        fmt = (_FORMAT.search(sql).group(1) if _FORMAT.search(sql) else fmt)
-        sql = re.sub(r"\bquery_id\s*=\s*\{", "Settings['log_comment'] = {", sql) if sql.lstrip().upper().startswith("KILL") else sql
+        fmt = _FORMAT.search(sql).group(1) if _FORMAT.search(sql) else fmt
+        sql = (
+            re.sub(r"\bquery_id\s*=\s*\{", "Settings['log_comment'] = {", sql)
+            if sql.lstrip().upper().startswith("KILL")
+            else sql
+        )
         try:
             body = self.server.execute(sql, database, fmt, query_id, settings, params)
         except Exception as exc:  # the engine's sentence, as ClickHouse sends it
@@ -85,18 +105,32 @@ class _Handler(BaseHTTPRequestHandler):
         if body.strip().startswith(b"{"):
             try:
                 doc = orjson.loads(body)
-                stats.update(read_rows=str(doc["statistics"]["rows_read"]), read_bytes=str(doc["statistics"]["bytes_read"]))
+                stats.update(
+                    read_rows=str(doc["statistics"]["rows_read"]), read_bytes=str(doc["statistics"]["bytes_read"])
+                )
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 pass
-        self._send(200, body, {"Content-Type": "application/json; charset=UTF-8" if fmt.startswith("JSON") else "text/plain; charset=UTF-8",
-                               "X-ClickHouse-Format": fmt, "X-ClickHouse-Query-Id": query_id,
-                               "X-ClickHouse-Summary": orjson.dumps(stats).decode()})
+        self._send(
+            200,
+            body,
+            {
+                "Content-Type": "application/json; charset=UTF-8"
+                if fmt.startswith("JSON")
+                else "text/plain; charset=UTF-8",
+                "X-ClickHouse-Format": fmt,
+                "X-ClickHouse-Query-Id": query_id,
+                "X-ClickHouse-Summary": orjson.dumps(stats).decode(),
+            },
+        )
 
     def _fail(self, sentence: str) -> None:
         m = re.search(r"Code: (\d+)", sentence)
         code = int(m.group(1)) if m else 1001
-        self._send(STATUS.get(code, 500), (sentence + "\n").encode(),
-                   {"Content-Type": "text/plain; charset=UTF-8", "X-ClickHouse-Exception-Code": str(code)})
+        self._send(
+            STATUS.get(code, 500),
+            (sentence + "\n").encode(),
+            {"Content-Type": "text/plain; charset=UTF-8", "X-ClickHouse-Exception-Code": str(code)},
+        )
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -139,10 +173,14 @@ class ClickHouseStandIn(ThreadingHTTPServer):
         user = user or "default"
         if self.users.get(user) == key:
             return ""
-        return (f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, or there is no user with such "
-                "name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))")
+        return (
+            f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, or there is no user with such "
+            "name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))"
+        )
 
-    def execute(self, sql: str, database: str, fmt: str, query_id: str, settings: dict[str, str], params: dict[str, str]) -> bytes:
+    def execute(
+        self, sql: str, database: str, fmt: str, query_id: str, settings: dict[str, str], params: dict[str, str]
+    ) -> bytes:
         from chdb import session as chdb_session
 
         pairs = {**settings, "database": database, "log_comment": query_id}

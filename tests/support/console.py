@@ -7,7 +7,6 @@ import asyncio
 from textual.widgets import DataTable
 
 
-
 async def settled(pilot, timeout: float = 20.0):
     """The current screen once its fetch has finished (data or error) and the frame is drawn."""
     loop = asyncio.get_running_loop()

@@ -30,10 +30,10 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from tests.support.world import T0
 
@@ -122,8 +122,15 @@ def _share_below(bound_s: float, median_s: float) -> float:
     return 0.5 * (1 + math.erf(math.log(bound_s / median_s) / (0.6 * math.sqrt(2))))
 
 
-def _histogram(world: MetricWorld, name: str, labels: dict[str, str], per_second: float, median_s: float,
-               bounds: tuple[float, ...], seconds_per_unit: float = 1.0) -> None:
+def _histogram(
+    world: MetricWorld,
+    name: str,
+    labels: dict[str, str],
+    per_second: float,
+    median_s: float,
+    bounds: tuple[float, ...],
+    seconds_per_unit: float = 1.0,
+) -> None:
     for bound in bounds:
         share = _share_below(bound * seconds_per_unit, median_s)
         le = _fmt(float(bound)) if seconds_per_unit == 1.0 else str(bound)
@@ -146,7 +153,12 @@ def client_libs_world() -> MetricWorld:
         for i in range(2):
             instance = f"10.0.{len(service) % 7}.{i + 10}:8000"
             # one of the gateway's two instances is down: DEGRADED
-            w.add("up", {"job": service, "instance": instance}, _gauge(0.0 if (service == LONG_SERVICE and i == 1) else 1.0), "gauge")
+            w.add(
+                "up",
+                {"job": service, "instance": instance},
+                _gauge(0.0 if (service == LONG_SERVICE and i == 1) else 1.0),
+                "gauge",
+            )
             for handler, (rate, median, errors) in handlers.items():
                 base = {"job": service, "instance": instance, "handler": handler, "method": "GET"}
                 w.add("http_requests_total", {**base, "code": "200"}, _counter(rate * (1 - errors) / 2))
@@ -161,50 +173,124 @@ def kube_world() -> MetricWorld:
     w = MetricWorld("kube")
     # (namespace, service, container, pods, routes {route: (req/s per pod, median s, 5xx share)}, cores, memory bytes)
     apps = [
-        ("shop", "orders-api", "orders", 2, {"/orders": (8.0, 0.03, 0.01), "/orders/{id}": (4.0, 0.02, 0.0)}, 0.25, 300e6),
+        (
+            "shop",
+            "orders-api",
+            "orders",
+            2,
+            {"/orders": (8.0, 0.03, 0.01), "/orders/{id}": (4.0, 0.02, 0.0)},
+            0.25,
+            300e6,
+        ),
         ("shop", LONG_KUBE_SERVICE, "ranker", 3, {"/rank": (5.0, 0.09, 0.002)}, 0.8, 1.2e9),
         ("staging", "orders-api", "orders", 1, {"/orders": (0.5, 0.03, 0.5)}, 0.05, 100e6),
     ]
     for namespace, service, container, pods, routes, cores, memory in apps:
         for i in range(pods):
             pod = f"{service[:12]}-7c9d-{namespace[:2]}{i}"
-            target = {"job": "kubernetes-service-endpoints", "namespace": namespace, "service": service, "pod": pod,
-                      "instance": f"10.2.{len(namespace)}.{i + 20}:8080", "endpoint": "http-metrics"}
+            target = {
+                "job": "kubernetes-service-endpoints",
+                "namespace": namespace,
+                "service": service,
+                "pod": pod,
+                "instance": f"10.2.{len(namespace)}.{i + 20}:8080",
+                "endpoint": "http-metrics",
+            }
             w.add("up", target, _gauge(1.0), "gauge")
             for route, (rate, median, errors) in routes.items():
-                w.add("http_requests_total", {**target, "route": route, "status_code": "200"}, _counter(rate * (1 - errors)))
+                w.add(
+                    "http_requests_total",
+                    {**target, "route": route, "status_code": "200"},
+                    _counter(rate * (1 - errors)),
+                )
                 if errors:
-                    w.add("http_requests_total", {**target, "route": route, "status_code": "500"}, _counter(rate * errors))
+                    w.add(
+                        "http_requests_total", {**target, "route": route, "status_code": "500"}, _counter(rate * errors)
+                    )
                 _histogram(w, "http_request_duration_seconds", {**target, "route": route}, rate, median, SECONDS_BOUNDS)
-            kubelet = {"job": "kubelet", "service": "kubelet", "namespace": namespace, "pod": pod, "instance": "node-1:10250"}
+            kubelet = {
+                "job": "kubelet",
+                "service": "kubelet",
+                "namespace": namespace,
+                "pod": pod,
+                "instance": "node-1:10250",
+            }
             w.add("container_cpu_usage_seconds_total", {**kubelet, "container": container}, _counter(cores))
             w.add("container_cpu_usage_seconds_total", {**kubelet, "container": "istio-proxy"}, _counter(0.05))
-            w.add("container_cpu_usage_seconds_total", {**kubelet, "container": ""}, _counter(cores + 0.05))  # the pod cgroup: not counted again
+            w.add(
+                "container_cpu_usage_seconds_total", {**kubelet, "container": ""}, _counter(cores + 0.05)
+            )  # the pod cgroup: not counted again
             w.add("container_memory_usage_bytes", {**kubelet, "container": container}, _gauge(memory), "gauge")
             w.add("container_memory_usage_bytes", {**kubelet, "container": "istio-proxy"}, _gauge(50e6), "gauge")
             w.add("container_memory_usage_bytes", {**kubelet, "container": ""}, _gauge(memory + 50e6), "gauge")
             w.add("container_spec_memory_limit_bytes", {**kubelet, "container": container}, _gauge(2 * memory), "gauge")
-            w.add("container_network_receive_bytes_total", {**kubelet, "container": "", "interface": "eth0"}, _counter(40_000.0))
-            w.add("container_network_transmit_bytes_total", {**kubelet, "container": "", "interface": "eth0"}, _counter(90_000.0))
-            w.add("container_fs_reads_bytes_total", {**kubelet, "container": container, "device": "/dev/sda"}, _counter(1_000.0))
-            w.add("container_fs_writes_bytes_total", {**kubelet, "container": container, "device": "/dev/sda"}, _counter(3_000.0))
-            ksm = {"job": "kube-state-metrics", "namespace": namespace, "pod": pod, "container": container, "instance": "ksm:8080"}
+            w.add(
+                "container_network_receive_bytes_total",
+                {**kubelet, "container": "", "interface": "eth0"},
+                _counter(40_000.0),
+            )
+            w.add(
+                "container_network_transmit_bytes_total",
+                {**kubelet, "container": "", "interface": "eth0"},
+                _counter(90_000.0),
+            )
+            w.add(
+                "container_fs_reads_bytes_total",
+                {**kubelet, "container": container, "device": "/dev/sda"},
+                _counter(1_000.0),
+            )
+            w.add(
+                "container_fs_writes_bytes_total",
+                {**kubelet, "container": container, "device": "/dev/sda"},
+                _counter(3_000.0),
+            )
+            ksm = {
+                "job": "kube-state-metrics",
+                "namespace": namespace,
+                "pod": pod,
+                "container": container,
+                "instance": "ksm:8080",
+            }
             restarts_per_hour = 2.0 if (service == "orders-api" and namespace == "shop" and i == 0) else 0.0
-            w.add("kube_pod_container_status_restarts_total", ksm, lambda t, r=restarts_per_hour: float(math.floor(r * (t - START) / 3600)))
-    w.add("up", {"job": "kube-state-metrics", "namespace": "monitoring", "service": "kube-state-metrics", "pod": "ksm-0",
-                 "instance": "ksm:8080", "endpoint": "http"}, _gauge(1.0), "gauge")
+            w.add(
+                "kube_pod_container_status_restarts_total",
+                ksm,
+                lambda t, r=restarts_per_hour: float(math.floor(r * (t - START) / 3600)),
+            )
+    w.add(
+        "up",
+        {
+            "job": "kube-state-metrics",
+            "namespace": "monitoring",
+            "service": "kube-state-metrics",
+            "pod": "ksm-0",
+            "instance": "ksm:8080",
+            "endpoint": "http",
+        },
+        _gauge(1.0),
+        "gauge",
+    )
     return w
 
 
 def otel_world() -> MetricWorld:
     w = MetricWorld("otel")
-    for service, routes in {"cart": {"/cart/{id}": (6.0, 0.05, 0.03)}, "shipping-quote-calculator-service": {"/quote": (2.0, 0.4, 0.0)}}.items():
+    for service, routes in {
+        "cart": {"/cart/{id}": (6.0, 0.05, 0.03)},
+        "shipping-quote-calculator-service": {"/quote": (2.0, 0.4, 0.0)},
+    }.items():
         base = {"job": service, "instance": f"{service}-0", "service_name": service, "http_request_method": "GET"}
         for route, (rate, median, errors) in routes.items():
             for status, share in (("200", 1 - errors), ("500", errors)):
                 if share:
-                    _histogram(w, "http_server_request_duration_seconds", {**base, "http_route": route, "http_response_status_code": status},
-                               rate * share, median, SECONDS_BOUNDS)
+                    _histogram(
+                        w,
+                        "http_server_request_duration_seconds",
+                        {**base, "http_route": route, "http_response_status_code": status},
+                        rate * share,
+                        median,
+                        SECONDS_BOUNDS,
+                    )
     w.add("up", {"job": "otel-collector", "instance": "otel-collector:8889"}, _gauge(1.0), "gauge")
     return w
 
@@ -212,10 +298,23 @@ def otel_world() -> MetricWorld:
 def otel_ms_world() -> MetricWorld:
     w = MetricWorld("otel_ms")
     for service, (rate, median, errors) in {"legacy-billing": (3.0, 0.12, 0.1), "search": (10.0, 0.03, 0.0)}.items():
-        base = {"job": service, "instance": f"{service}-0", "http_route": "/v1/" + service.split("-")[-1], "http_method": "POST"}
+        base = {
+            "job": service,
+            "instance": f"{service}-0",
+            "http_route": "/v1/" + service.split("-")[-1],
+            "http_method": "POST",
+        }
         for status, share in (("200", 1 - errors), ("502", errors)):
             if share:
-                _histogram(w, "http_server_duration_milliseconds", {**base, "http_status_code": status}, rate * share, median, MS_BOUNDS, 0.001)
+                _histogram(
+                    w,
+                    "http_server_duration_milliseconds",
+                    {**base, "http_status_code": status},
+                    rate * share,
+                    median,
+                    MS_BOUNDS,
+                    0.001,
+                )
     return w
 
 
@@ -259,8 +358,12 @@ def loaded_world(name: str) -> LoadedWorld:
     source, staging = workdir / "world.om", workdir / "staging"
     source.write_text(world.openmetrics())
     staging.mkdir()
-    done = subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(staging)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(source), str(staging)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     move_blocks([p for p in staging.iterdir() if (p / "meta.json").is_file()], workdir / "data")
     server = prometheus_server(workdir, "global:\n  scrape_interval: 1h\n", data_dir=workdir / "data", retention="100y")

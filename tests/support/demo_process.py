@@ -28,7 +28,12 @@ class Demo:
         self.began_at = time.time()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "zeta_tui.cli", "demo", "--no-tui"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            cwd=REPO,
+            env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self._stdout: list[str] = []  # everything printed, also what lines has handed out

@@ -24,9 +24,10 @@ reference, independently of zeta's translator:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any, Iterable
+from typing import Any
 
 IGNORE_ABOVE = 256
 _WORD = re.compile(r"\w+(?:[.']\w+)*")
@@ -97,8 +98,9 @@ def field_caps(indices: Iterable[Index], asked: str) -> dict:
         names.append(index.name)
         for name, kind in index.caps().items():
             if any(fnmatchcase(name, w) for w in wanted):
-                fields.setdefault(name, {}).setdefault(kind, {"type": kind, "metadata_field": False, "searchable": True,
-                                                            "aggregatable": kind != "text"})
+                fields.setdefault(name, {}).setdefault(
+                    kind, {"type": kind, "metadata_field": False, "searchable": True, "aggregatable": kind != "text"}
+                )
     return {"indices": names, "fields": fields}
 
 
@@ -110,7 +112,11 @@ class Matcher:
 
     def _field(self, name: str) -> tuple[str | None, list[Any]]:
         kind = self.index.caps().get(name)
-        base = name.removesuffix(".keyword") if name.endswith(".keyword") and kind == "keyword" and name not in self.index.types else name
+        base = (
+            name.removesuffix(".keyword")
+            if name.endswith(".keyword") and kind == "keyword" and name not in self.index.types
+            else name
+        )
         raw = self.values.get(base)
         vals = [v for v in (raw if isinstance(raw, list) else [raw]) if v is not None]
         if base != name:  # a keyword sub-field holds the short values only
@@ -118,7 +124,7 @@ class Matcher:
         return kind, vals
 
     def matches(self, clause: dict) -> bool:
-        (kind, body), = clause.items()
+        ((kind, body),) = clause.items()
         return getattr(self, f"q_{kind}")(body)
 
     def q_match_all(self, body) -> bool:
@@ -135,7 +141,7 @@ class Matcher:
         return sum(self.matches(c) for c in should) >= need
 
     def _one(self, body) -> tuple[str, Any]:
-        (name, spec), = body.items()
+        ((name, spec),) = body.items()
         return name, spec
 
     def _equal(self, kind: str | None, value: Any, wanted: Any) -> bool:
@@ -206,7 +212,12 @@ class Matcher:
                 x = key(v)
                 return all(
                     op not in spec or cmp(x, key(spec[op]))
-                    for op, cmp in (("gte", lambda a, b: a >= b), ("gt", lambda a, b: a > b), ("lte", lambda a, b: a <= b), ("lt", lambda a, b: a < b))
+                    for op, cmp in (
+                        ("gte", lambda a, b: a >= b),
+                        ("gt", lambda a, b: a > b),
+                        ("lte", lambda a, b: a <= b),
+                        ("lt", lambda a, b: a < b),
+                    )
                 )
             except (TypeError, ValueError):
                 return False

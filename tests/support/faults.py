@@ -33,18 +33,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CHUNK = 64 * 1024
 OK_BODY = json.dumps({"status": "success", "data": {"resultType": "vector", "result": []}}).encode()
-HTML_500 = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
-            b"</center><hr><center>nginx/1.25.3</center></body></html>" + b"<!-- padding -->" * 40)
+HTML_500 = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    b"</center><hr><center>nginx/1.25.3</center></body></html>" + b"<!-- padding -->" * 40
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "FaultServer"
+    server: FaultServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -88,7 +92,11 @@ class _Handler(BaseHTTPRequestHandler):
             elif kind == "status":
                 code = int(parts[1])
                 headers = {"Retry-After": "7"} if code == 429 else {}
-                self._send(code, json.dumps({"status": "error", "error": f"status {code} from the fault server"}).encode(), headers=headers)
+                self._send(
+                    code,
+                    json.dumps({"status": "error", "error": f"status {code} from the fault server"}).encode(),
+                    headers=headers,
+                )
             elif kind == "loop":
                 self.send_response(302)
                 self.send_header("Location", self.path)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from datetime import UTC
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from werkzeug import Request, Response
@@ -79,7 +81,12 @@ class FakeSearch:
         else:
             # What Elasticsearch 7.9 says to an unknown endpoint.
             server.expect_request(f"/{index}/_pit", method="POST").respond_with_json(
-                es_error_body("illegal_argument_exception", "request [/logs-*/_pit] contains unrecognized parameter: [keep_alive]", 400), status=400
+                es_error_body(
+                    "illegal_argument_exception",
+                    "request [/logs-*/_pit] contains unrecognized parameter: [keep_alive]",
+                    400,
+                ),
+                status=400,
             )
             server.expect_request(f"/{index}/_search/point_in_time", method="POST").respond_with_json(
                 es_error_body("illegal_argument_exception", "no handler found", 400), status=400
@@ -88,7 +95,9 @@ class FakeSearch:
     def open_pit(self, request: Request) -> Response:
         pit_id = f"pit-{len(self.opened) + 1}"
         self.opened.append(pit_id)
-        return json_response({"id": pit_id} if self.pit == "es" else {"pit_id": pit_id, "_shards": {}, "creation_time": 0})
+        return json_response(
+            {"id": pit_id} if self.pit == "es" else {"pit_id": pit_id, "_shards": {}, "creation_time": 0}
+        )
 
     def close_pit(self, request: Request) -> Response:
         body = json.loads(request.get_data() or b"{}")
@@ -119,7 +128,9 @@ class FakeSearch:
         rng = time_filter["range"][ts_field]
         lo, hi = _iso_ms(rng["gte"]), _iso_ms(rng["lte"])
         shard_doc = len(sort) > 1
-        rows = [(d.ts_ms, n, d) for n, d in enumerate(self.docs) if lo <= d.ts_ms <= hi and self._matches(user_query, d)]
+        rows = [
+            (d.ts_ms, n, d) for n, d in enumerate(self.docs) if lo <= d.ts_ms <= hi and self._matches(user_query, d)
+        ]
         rows.sort(key=lambda r: (r[0], r[1]), reverse=desc)
         after = body.get("search_after")
         if after:
@@ -128,14 +139,27 @@ class FakeSearch:
             rows = [r for r in rows if ((r[0], r[1])[:width] < key if desc else (r[0], r[1])[:width] > key)]
         hits = []
         for ts, n, d in rows[: body["size"]]:
-            hits.append({"_index": d.index, "_id": d.id, "_score": None, "_source": d.source, "sort": [ts, n] if shard_doc else [ts]})
+            hits.append(
+                {
+                    "_index": d.index,
+                    "_id": d.id,
+                    "_score": None,
+                    "_source": d.source,
+                    "sort": [ts, n] if shard_doc else [ts],
+                }
+            )
         if self.envelope is not None:
             import copy
 
             out: dict[str, Any] = copy.deepcopy(self.envelope)
             out["hits"]["hits"] = hits
         else:
-            out = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, "hits": {"max_score": None, "hits": hits}}
+            out = {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"max_score": None, "hits": hits},
+            }
         if "pit" in body:
             out["pit_id"] = body["pit"]["id"]
         return json_response(out)
@@ -162,7 +186,9 @@ class TailServer:
     mid-stream; after the frames the server waits for the client to go. ``refuse`` answers
     the upgrade with a plain HTTP status, as a proxy that blocks websockets does."""
 
-    def __init__(self, script: Frames, *, refuse: int | None = None, frame_gap: float = 0.01, routes: dict | None = None) -> None:
+    def __init__(
+        self, script: Frames, *, refuse: int | None = None, frame_gap: float = 0.01, routes: dict | None = None
+    ) -> None:
         self.script = script
         self.refuse = refuse
         self.routes = routes or {}  # path -> callable(params) -> JSON body, for plain GETs
@@ -177,7 +203,7 @@ class TailServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def __aenter__(self) -> "TailServer":
+    async def __aenter__(self) -> TailServer:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, family=socket.AF_INET)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -193,7 +219,8 @@ class TailServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         from wsproto import ConnectionType, WSConnection
-        from wsproto.events import AcceptConnection, CloseConnection, Ping, Request as WsRequest, TextMessage
+        from wsproto.events import AcceptConnection, CloseConnection, Ping, TextMessage
+        from wsproto.events import Request as WsRequest
 
         self._writers = self._writers | {writer}
         ws = WSConnection(ConnectionType.SERVER)
@@ -215,7 +242,10 @@ class TailServer:
                 else:
                     payload = b"websockets are blocked\n"
                     status = f"{self.refuse or 404} Blocked"
-                writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+                writer.write(
+                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                    + payload
+                )
                 await writer.drain()
                 return
             request = None
@@ -265,7 +295,9 @@ class TailServer:
             writer.close()
 
 
-def loki_frame(stream: dict[str, str], entries: list[tuple[int, str]], dropped: list[tuple[int, dict]] | None = None) -> dict:
+def loki_frame(
+    stream: dict[str, str], entries: list[tuple[int, str]], dropped: list[tuple[int, dict]] | None = None
+) -> dict:
     frame: dict[str, Any] = {"streams": [{"stream": stream, "values": [[str(ns), line] for ns, line in entries]}]}
     if dropped:
         frame["dropped_entries"] = [{"timestamp": str(ns), "labels": labels} for ns, labels in dropped]
@@ -274,10 +306,10 @@ def loki_frame(stream: dict[str, str], entries: list[tuple[int, str]], dropped: 
 
 def seed_line(ns: int, level: str, message: str, **extra: Any) -> str:
     """A log line in the seed's structured format."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     secs, frac = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+    stamp = datetime.fromtimestamp(secs, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
     doc = {
         "timestamp": stamp,
         "level": level,
@@ -309,7 +341,9 @@ class FakeLoki:
 
         server.expect_request("/loki/api/v1/query_range", method="GET").respond_with_handler(self.query_range)
         server.expect_request("/loki/api/v1/labels", method="GET").respond_with_handler(self.labels)
-        server.expect_request(re.compile(r"/loki/api/v1/label/[^/]+/values"), method="GET").respond_with_handler(self.label_values)
+        server.expect_request(re.compile(r"/loki/api/v1/label/[^/]+/values"), method="GET").respond_with_handler(
+            self.label_values
+        )
         server.expect_request("/loki/api/v1/series", method="GET").respond_with_handler(self.series)
 
     def _in_range(self, request: Request) -> list[dict]:
@@ -319,7 +353,9 @@ class FakeLoki:
 
     def labels(self, request: Request) -> Response:
         self.label_requests.append({"path": request.path, **request.args})
-        return json_response({"status": "success", "data": sorted({k for labels in self._in_range(request) for k in labels})})
+        return json_response(
+            {"status": "success", "data": sorted({k for labels in self._in_range(request) for k in labels})}
+        )
 
     def series(self, request: Request) -> Response:
         # Every stream in the range (the match[] selector is recorded, not evaluated).
@@ -330,7 +366,12 @@ class FakeLoki:
     def label_values(self, request: Request) -> Response:
         self.label_requests.append({"path": request.path, **request.args})
         name = request.path.split("/")[-2]
-        return json_response({"status": "success", "data": sorted({labels[name] for labels in self._in_range(request) if name in labels})})
+        return json_response(
+            {
+                "status": "success",
+                "data": sorted({labels[name] for labels in self._in_range(request) if name in labels}),
+            }
+        )
 
     def query_range(self, request: Request) -> Response:
         args = request.args
@@ -343,6 +384,13 @@ class FakeLoki:
         for ns, _n, labels, line in rows[:limit]:
             key = json.dumps(labels, sort_keys=True)
             streams.setdefault(key, {"stream": labels, "values": []})["values"].append([str(ns), line])
-        body = {"status": "success", "data": {"resultType": "streams", "result": list(streams.values()), "stats": {"summary": {"totalLinesProcessed": len(rows)}}}}
+        body = {
+            "status": "success",
+            "data": {
+                "resultType": "streams",
+                "result": list(streams.values()),
+                "stats": {"summary": {"totalLinesProcessed": len(rows)}},
+            },
+        }
         body.update(self.extra)
         return json_response(body)

@@ -104,15 +104,22 @@ class SeedDatabase(AnalyticsDatabase):
         Merge the parts first (OPTIMIZE ... FINAL), or a background merge may rename them.
         """
         out = {}
-        for table in self.scalar("SELECT name FROM system.tables WHERE database = {database:String} AND name NOT LIKE 'zeta%' "
-                                 "AND name NOT IN ('cost_data', 'tenants') ORDER BY name").splitlines():
+        for table in self.scalar(
+            "SELECT name FROM system.tables WHERE database = {database:String} AND name NOT LIKE 'zeta%' "
+            "AND name NOT IN ('cost_data', 'tenants') ORDER BY name"
+        ).splitlines():
             params = {"database": self.database, "t": table}
             create = self._text("SHOW CREATE TABLE {database:Identifier}.{t:Identifier}", params)
-            rows = self._text("SELECT concat(toString(count()), ':', toString(sum(cityHash64(*)))) FROM {database:Identifier}.{t:Identifier}",
-                              params)
-            parts = self._text("SELECT arrayStringConcat(groupArray(concat(name, '=', hash_of_all_files)), ',') FROM (SELECT name, "
-                               "hash_of_all_files FROM system.parts WHERE database = {database:String} AND table = {t:String} AND active "
-                               "ORDER BY name)", params)
+            rows = self._text(
+                "SELECT concat(toString(count()), ':', toString(sum(cityHash64(*)))) FROM {database:Identifier}.{t:Identifier}",
+                params,
+            )
+            parts = self._text(
+                "SELECT arrayStringConcat(groupArray(concat(name, '=', hash_of_all_files)), ',') FROM (SELECT name, "
+                "hash_of_all_files FROM system.parts WHERE database = {database:String} AND table = {t:String} AND active "
+                "ORDER BY name)",
+                params,
+            )
             out[table] = (create, rows, parts)
         return out
 

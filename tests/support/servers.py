@@ -166,7 +166,9 @@ def tls_prometheus() -> ChildServer:
     _skip_without("prometheus")
     files = tls_files()
     web = f"tls_server_config:\n  cert_file: {files.server_cert}\n  key_file: {files.server_key}\n"
-    return _started(prometheus_server(_root / "prom-tls", EMPTY_SCRAPE_CONFIG, web_config_yaml=web), verify=_tls_context(files))
+    return _started(
+        prometheus_server(_root / "prom-tls", EMPTY_SCRAPE_CONFIG, web_config_yaml=web), verify=_tls_context(files)
+    )
 
 
 @cache
@@ -178,7 +180,10 @@ def mtls_prometheus() -> ChildServer:
         f"tls_server_config:\n  cert_file: {files.server_cert}\n  key_file: {files.server_key}\n"
         f"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {files.ca_file}\n"
     )
-    return _started(prometheus_server(_root / "prom-mtls", EMPTY_SCRAPE_CONFIG, web_config_yaml=web), verify=_tls_context(files, client=True))
+    return _started(
+        prometheus_server(_root / "prom-mtls", EMPTY_SCRAPE_CONFIG, web_config_yaml=web),
+        verify=_tls_context(files, client=True),
+    )
 
 
 BASIC_USER = "zeta"
@@ -189,11 +194,16 @@ BASIC_PASSWORD = "correct horse battery staple"
 def basic_auth_prometheus() -> ChildServer:
     """Prometheus behind basic auth (BASIC_USER / BASIC_PASSWORD, a bcrypt hash in web.yml)."""
     _skip_without("prometheus")
-    bcrypt = pytest.importorskip("bcrypt", reason="bcrypt hashes the password for Prometheus's web.config (pip install bcrypt)")
+    bcrypt = pytest.importorskip(
+        "bcrypt", reason="bcrypt hashes the password for Prometheus's web.config (pip install bcrypt)"
+    )
     # Cost 4, the minimum: Prometheus checks the hash on every request.
     hashed = bcrypt.hashpw(BASIC_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     web = f"basic_auth_users:\n  {BASIC_USER}: '{hashed}'\n"
-    return _started(prometheus_server(_root / "prom-basic", EMPTY_SCRAPE_CONFIG, web_config_yaml=web), auth=(BASIC_USER, BASIC_PASSWORD))
+    return _started(
+        prometheus_server(_root / "prom-basic", EMPTY_SCRAPE_CONFIG, web_config_yaml=web),
+        auth=(BASIC_USER, BASIC_PASSWORD),
+    )
 
 
 # --- Alertmanager and VictoriaMetrics -------------------------------------------------------
@@ -214,7 +224,12 @@ def victoria_metrics() -> ChildServer:
     binary = _skip_without("victoria-metrics")
     workdir = _root / "victoria-metrics"
     port = free_port()
-    argv = [binary, f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={workdir / 'data'}", "-retentionPeriod=100y"]
+    argv = [
+        binary,
+        f"-httpListenAddr=127.0.0.1:{port}",
+        f"-storageDataPath={workdir / 'data'}",
+        "-retentionPeriod=100y",
+    ]
     return _started(ChildServer("victoria-metrics", argv, port, workdir, ready_path="/health"))
 
 
@@ -266,7 +281,7 @@ def silent_server() -> SilentServer:
 
 
 class _ForwardingHandler(BaseHTTPRequestHandler):
-    server: "RecordingProxy"
+    server: RecordingProxy
 
     def _forward(self) -> None:
         self.server.seen.append((self.command, self.path, self.headers.get("Host", "")))
@@ -370,7 +385,9 @@ def rule_prometheus(workdir: Path, rules: str, until, timeout: float = 30.0):
     list. The caller stops it."""
     _skip_without("prometheus")
     (workdir / "rules.yml").write_text(rules)
-    child = prometheus_server(workdir, f"global:\n  evaluation_interval: 1s\nrule_files: [{workdir / 'rules.yml'}]\nscrape_configs: []\n")
+    child = prometheus_server(
+        workdir, f"global:\n  evaluation_interval: 1s\nrule_files: [{workdir / 'rules.yml'}]\nscrape_configs: []\n"
+    )
     child.start()
     try:
         child.wait_ready(timeout=30)
@@ -388,6 +405,8 @@ def rule_prometheus(workdir: Path, rules: str, until, timeout: float = 30.0):
 def stub_discovery(httpserver, *, names: tuple[str, ...] = (), labels: tuple[str, ...] = ("job", "instance")) -> None:
     """Answers a stand-in Prometheus (pytest-httpserver) gives to service discovery: these metric
     names exist and carry these labels (the /api/v1/query answers are the test's own)."""
-    httpserver.expect_request("/api/v1/label/__name__/values").respond_with_json({"status": "success", "data": list(names)})
+    httpserver.expect_request("/api/v1/label/__name__/values").respond_with_json(
+        {"status": "success", "data": list(names)}
+    )
     httpserver.expect_request("/api/v1/labels").respond_with_json({"status": "success", "data": list(labels)})
     httpserver.expect_request("/api/v1/label/le/values").respond_with_json({"status": "success", "data": []})

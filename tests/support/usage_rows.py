@@ -11,14 +11,17 @@ Everything comes from a seeded random generator: the same rows on every run.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 #: the last day of the generated history; windows in the tests end here
 LAST_DAY = date(2026, 3, 4)
 DAYS = 40  # 2026-01-24 .. 2026-03-04: February and part of January and March
 ENDPOINTS = (
-    ("GET", "/api/v1/items"), ("POST", "/api/v1/recommendations"), ("POST", "/api/v1/feedback"),
-    ("POST", "/api/v1/auth/login"), ("GET", "/api/v1/users/profile"),
+    ("GET", "/api/v1/items"),
+    ("POST", "/api/v1/recommendations"),
+    ("POST", "/api/v1/feedback"),
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/users/profile"),
 )
 STATUSES = (200, 200, 200, 200, 200, 200, 201, 204, 400, 401, 404, 429, 500, 502, 503)
 
@@ -27,9 +30,9 @@ TENANTS_V1 = [
     ("acme", "Acme", "enterprise", 9800.0, 20_000),
     ("bolt", "Bolt", "pro", 1490.0, 6_000),
     ("cask", "Cask", "starter", 299.0, 1_500),
-    ("dune", "Dune", "starter", 0.0, 0),          # free: no MRR, no quota
-    ("edge", "Edge", "legacy", 120.0, 3_000),     # a plan with no SLA target of its own
-    ("idle", "Idle", "pro", 1490.0, 6_000),       # a tenant that made no calls
+    ("dune", "Dune", "starter", 0.0, 0),  # free: no MRR, no quota
+    ("edge", "Edge", "legacy", 120.0, 3_000),  # a plan with no SLA target of its own
+    ("idle", "Idle", "pro", 1490.0, 6_000),  # a tenant that made no calls
     ("x' OR 1=1 --", "Quote", "starter", 299.0, 1_500),  # an id an injection would use
 ]
 #: written later: bolt moved to enterprise, cask's quota raised (FINAL must show these)
@@ -59,36 +62,59 @@ def usage_rows(seed: int = 7, last_day: date = LAST_DAY) -> list[dict[str, objec
     first = last_day - timedelta(days=DAYS - 1)
     for d in range(DAYS):
         day = first + timedelta(days=d)
-        midnight = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+        midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
         for _ in range(rng.randint(60, 140)):
             method, endpoint = rng.choice(ENDPOINTS)
             status = rng.choice(STATUSES)
-            rows.append({
-                "timestamp": midnight + rng.randint(0, 86399), "tenant_id": rng.choices(tenants, weights)[0],
-                "api_key_id": f"key_{rng.randint(1, 50):03d}", "endpoint": endpoint, "method": method, "status_code": status,
-                "latency_ms": _latency(rng), "request_size_bytes": rng.randint(0, 2000),
-                "response_size_bytes": rng.randint(40, 20_000),
-            })
+            rows.append(
+                {
+                    "timestamp": midnight + rng.randint(0, 86399),
+                    "tenant_id": rng.choices(tenants, weights)[0],
+                    "api_key_id": f"key_{rng.randint(1, 50):03d}",
+                    "endpoint": endpoint,
+                    "method": method,
+                    "status_code": status,
+                    "latency_ms": _latency(rng),
+                    "request_size_bytes": rng.randint(0, 2000),
+                    "response_size_bytes": rng.randint(40, 20_000),
+                }
+            )
     # One busy day for one tenant and endpoint: more than 5,672 values, so quantileTiming's
     # histogram (not its exact array) answers, with values above 1,024 ms among them.
     busy = last_day - timedelta(days=2)
-    midnight = int(datetime(busy.year, busy.month, busy.day, tzinfo=timezone.utc).timestamp())
+    midnight = int(datetime(busy.year, busy.month, busy.day, tzinfo=UTC).timestamp())
     for _ in range(6_000):
-        rows.append({
-            "timestamp": midnight + rng.randint(0, 86399), "tenant_id": "acme", "api_key_id": "key_900",
-            "endpoint": "/api/v1/recommendations", "method": "POST", "status_code": rng.choice(STATUSES),
-            "latency_ms": rng.choice((rng.randint(5, 1023), rng.randint(1024, 3000), rng.randint(1024, 40_000))),
-            "request_size_bytes": rng.randint(400, 1600), "response_size_bytes": rng.randint(2000, 14_000),
-        })
+        rows.append(
+            {
+                "timestamp": midnight + rng.randint(0, 86399),
+                "tenant_id": "acme",
+                "api_key_id": "key_900",
+                "endpoint": "/api/v1/recommendations",
+                "method": "POST",
+                "status_code": rng.choice(STATUSES),
+                "latency_ms": rng.choice((rng.randint(5, 1023), rng.randint(1024, 3000), rng.randint(1024, 40_000))),
+                "request_size_bytes": rng.randint(400, 1600),
+                "response_size_bytes": rng.randint(2000, 14_000),
+            }
+        )
     rng.shuffle(rows)
     return rows
 
 
 def tenant_rows(version: int = 1) -> list[dict[str, object]]:
     source = TENANTS_V1 if version == 1 else TENANTS_V2
-    created = datetime(2024, 5, 1, tzinfo=timezone.utc)
-    return [{"tenant_id": t, "name": n, "plan": p, "mrr_usd": m, "monthly_quota_calls": q,
-             "created_at": int((created + timedelta(days=i * 17)).timestamp())} for i, (t, n, p, m, q) in enumerate(source)]
+    created = datetime(2024, 5, 1, tzinfo=UTC)
+    return [
+        {
+            "tenant_id": t,
+            "name": n,
+            "plan": p,
+            "mrr_usd": m,
+            "monthly_quota_calls": q,
+            "created_at": int((created + timedelta(days=i * 17)).timestamp()),
+        }
+        for i, (t, n, p, m, q) in enumerate(source)
+    ]
 
 
 def cost_rows(seed: int = 11, rewrite: bool = False, last_day: date = LAST_DAY) -> list[dict[str, object]]:
@@ -103,6 +129,13 @@ def cost_rows(seed: int = 11, rewrite: bool = False, last_day: date = LAST_DAY) 
                 if rewrite and rng.random() > 0.2:
                     continue
                 calls = rng.randint(0, 400)
-                rows.append({"date": day.isoformat(), "service": service, "tenant_id": tenant,
-                             "cost_usd": round(calls * rng.uniform(0.0002, 0.006), 6), "api_calls": calls})
+                rows.append(
+                    {
+                        "date": day.isoformat(),
+                        "service": service,
+                        "tenant_id": tenant,
+                        "cost_usd": round(calls * rng.uniform(0.0002, 0.006), 6),
+                        "api_calls": calls,
+                    }
+                )
     return rows

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 SEED = 42
-T0 = datetime(2026, 3, 11, 17, 20, 7, tzinfo=timezone.utc).timestamp()
+T0 = datetime(2026, 3, 11, 17, 20, 7, tzinfo=UTC).timestamp()
 WINDOW_SECONDS = 3 * 3600
 STEP_SECONDS = 15
 NAMESPACE = "production"
@@ -35,7 +35,9 @@ def in_range(samples: list[tuple[float, float]], at: float, range_s: float) -> l
     return [(t, v) for t, v in samples if at - range_s <= t <= at]
 
 
-def extrapolated_rate(samples: list[tuple[float, float]], at: float, range_s: float, *, as_rate: bool = True) -> float | None:
+def extrapolated_rate(
+    samples: list[tuple[float, float]], at: float, range_s: float, *, as_rate: bool = True
+) -> float | None:
     """rate() (or increase() with as_rate=False) of a counter over [at - range_s, at], or None if < 2 samples."""
     window = in_range(samples, at, range_s)
     if len(window) < 2:
@@ -54,7 +56,11 @@ def extrapolated_rate(samples: list[tuple[float, float]], at: float, range_s: fl
         # Do not extrapolate back past the moment the counter would have been zero.
         to_start = min(to_start, covered * values[0] / delta)
     threshold = mean_gap * 1.1
-    span = covered + (to_start if to_start < threshold else mean_gap / 2) + (to_end if to_end < threshold else mean_gap / 2)
+    span = (
+        covered
+        + (to_start if to_start < threshold else mean_gap / 2)
+        + (to_end if to_end < threshold else mean_gap / 2)
+    )
     result = delta * span / covered
     return result / range_s if as_rate else result
 

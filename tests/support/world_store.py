@@ -31,8 +31,15 @@ class WorldStore:
     the tenants and the window's cost_data are there.
     """
 
-    def __init__(self, path, seconds: int, sample_every: int, *, usage_sample_every: int | None = None,
-                 usage_database: str = "default") -> None:
+    def __init__(
+        self,
+        path,
+        seconds: int,
+        sample_every: int,
+        *,
+        usage_sample_every: int | None = None,
+        usage_database: str = "default",
+    ) -> None:
         self.path = str(path)
         self.world = TeamZetaWorld(SEED)
         self.requests = list(WorldRequests(self.world, sample_every=sample_every).generate(END - seconds, END))
@@ -46,7 +53,9 @@ class WorldStore:
         if usage_sample_every is not None:
             from zeta_tui.demo.usage_store import WorldUsageStore
 
-            self.usage_requests = list(WorldRequests(self.world, sample_every=usage_sample_every).generate(END - seconds, END))
+            self.usage_requests = list(
+                WorldRequests(self.world, sample_every=usage_sample_every).generate(END - seconds, END)
+            )
             self.usage = WorldUsageStore(path, self.world, database=usage_database, sample_every=usage_sample_every)
             self.usage.write_tenants()
             self.usage.insert(self.usage_requests)

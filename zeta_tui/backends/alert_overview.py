@@ -14,7 +14,6 @@ from zeta_tui.models.alert_overview import AlertRow, merge, sort_rows
 from zeta_tui.models.alerts import Alert
 from zeta_tui.models.metrics_meta import RuleAlert
 
-
 #: what the list cannot tell without Prometheus's rules: alerts whose condition holds but whose
 #: ``for`` has not passed exist only there
 UNKNOWN_WITHOUT_PROMETHEUS = ("pending",)
@@ -38,8 +37,9 @@ class AlertsFetched:
     def unknown(self) -> tuple[str, ...]:
         """What this list cannot say because a backend was not read: ``pending`` without
         Prometheus; ``silences``, ``inhibitions`` and ``receivers`` without Alertmanager."""
-        return ((UNKNOWN_WITHOUT_PROMETHEUS if "prometheus" in self.unread else ())
-                + (UNKNOWN_WITHOUT_ALERTMANAGER if "alertmanager" in self.unread else ()))
+        return (UNKNOWN_WITHOUT_PROMETHEUS if "prometheus" in self.unread else ()) + (
+            UNKNOWN_WITHOUT_ALERTMANAGER if "alertmanager" in self.unread else ()
+        )
 
     def rows(self) -> list[AlertRow]:
         """One row per alert, severity first, then newest."""
@@ -75,6 +75,9 @@ async def fetch_alerts(am_client: Any, prom_client: Any) -> AlertsFetched:
         errors.append(prom_result)
     else:
         prom_alerts, warnings = prom_result  # type: ignore[misc]
-    unread = tuple(name for name, client, result in (("alertmanager", am_client, am_result), ("prometheus", prom_client, prom_result))
-                   if client is None or isinstance(result, ZetaError))
+    unread = tuple(
+        name
+        for name, client, result in (("alertmanager", am_client, am_result), ("prometheus", prom_client, prom_result))
+        if client is None or isinstance(result, ZetaError)
+    )
     return AlertsFetched(am_alerts, prom_alerts, tuple(f"prometheus: {w}" for w in warnings), errors, unread)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -40,8 +40,16 @@ class AlertmanagerClient(HttpBackend):
 
     # --- plumbing ----------------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None, body: bool = True,
-                    build: Callable[[Any], Any] | None = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        body: bool = True,
+        build: Callable[[Any], Any] | None = None,
+    ) -> Any:
         """One request to /api/v2/<path>; HTTP errors become ZetaErrors quoting the server.
         Returns ``build`` of the decoded JSON body (the body itself without ``build``), or None
         when ``body`` is False. A large answer is decoded and built off the event loop
@@ -79,10 +87,16 @@ class AlertmanagerClient(HttpBackend):
         status = resp.status_code
         if status < 500 or "not found" in message.lower():
             # Alertmanager 0.25 answers a DELETE of an unknown silence with 500 "silence not found".
-            hint = "list the silences to find its id; expired silences are dropped after the retention" if "silence" in what else ""
+            hint = (
+                "list the silences to find its id; expired silences are dropped after the retention"
+                if "silence" in what
+                else ""
+            )
             text = message if message == f"HTTP {status}" else f"{message} (HTTP {status})"
             return QueryError(text, where=self.where, hint=hint or "Alertmanager refused the request as sent")
-        return BackendUnavailable(f"HTTP {status}: {message}", where=self.where, hint="check the URL and the Alertmanager's logs")
+        return BackendUnavailable(
+            f"HTTP {status}: {message}", where=self.where, hint="check the URL and the Alertmanager's logs"
+        )
 
     def _garbage(self, path: str, exc: Exception | None = None) -> BackendUnavailable:
         detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
@@ -99,14 +113,20 @@ class AlertmanagerClient(HttpBackend):
         body = await self._get("status")
         if not isinstance(body, dict) or "versionInfo" not in body:
             raise BackendUnavailable(
-                "the answer to /api/v2/status has no versionInfo", where=self.where, hint="is this URL an Alertmanager (API v2)?"
+                "the answer to /api/v2/status has no versionInfo",
+                where=self.where,
+                hint="is this URL an Alertmanager (API v2)?",
             )
         return body
 
     async def build_info(self) -> BuildInfo:
         """Version and revision from /api/v2/status."""
         info = (await self.status()).get("versionInfo") or {}
-        return BuildInfo(version=str(info.get("version") or "unknown"), revision=str(info.get("revision", "")), flavour="alertmanager")
+        return BuildInfo(
+            version=str(info.get("version") or "unknown"),
+            revision=str(info.get("revision", "")),
+            flavour="alertmanager",
+        )
 
     async def check(self) -> tuple[BuildInfo, float]:
         """Health probe: build info and round-trip seconds."""
@@ -130,7 +150,12 @@ class AlertmanagerClient(HttpBackend):
         """GET /api/v2/alerts: alerts matching every filter (Matcher or ``name=~"re"`` text),
         routed to a receiver matching the ``receiver`` regex, with the states asked for."""
         params = self._filter_params(filters, receiver)
-        params += [("active", _flag(active)), ("silenced", _flag(silenced)), ("inhibited", _flag(inhibited)), ("unprocessed", _flag(unprocessed))]
+        params += [
+            ("active", _flag(active)),
+            ("silenced", _flag(silenced)),
+            ("inhibited", _flag(inhibited)),
+            ("unprocessed", _flag(unprocessed)),
+        ]
         return await self._get("alerts", params, self._built("alerts", alerts_from_answer))
 
     async def groups(
@@ -154,7 +179,9 @@ class AlertmanagerClient(HttpBackend):
                 try:
                     f = Matcher.parse(f)
                 except ValueError as exc:
-                    raise QueryError(str(exc), where=self.where, hint='filter with matchers such as severity="critical"') from None
+                    raise QueryError(
+                        str(exc), where=self.where, hint='filter with matchers such as severity="critical"'
+                    ) from None
             params.append(("filter", str(f)))
         if receiver:
             params.append(("receiver", receiver))
@@ -164,7 +191,9 @@ class AlertmanagerClient(HttpBackend):
 
     async def silences(self, filters: Iterable[Matcher | str] = ()) -> list[Silence]:
         """GET /api/v2/silences: every silence (active, pending and expired), in the server's order."""
-        return await self._get("silences", self._filter_params(filters, None), self._built("silences", silences_from_answer))
+        return await self._get(
+            "silences", self._filter_params(filters, None), self._built("silences", silences_from_answer)
+        )
 
     async def silence(self, silence_id: str) -> Silence:
         """GET /api/v2/silence/<id>; QueryError when Alertmanager has no such silence."""
@@ -174,7 +203,9 @@ class AlertmanagerClient(HttpBackend):
         except QueryError as exc:
             if exc.message == "HTTP 404":
                 # Alertmanager answers an unknown id with 404 and an empty body.
-                raise QueryError(f"no silence with id {silence_id} (HTTP 404)", where=self.where, hint=exc.hint) from None
+                raise QueryError(
+                    f"no silence with id {silence_id} (HTTP 404)", where=self.where, hint=exc.hint
+                ) from None
             raise
         try:
             return _silence(body)
@@ -199,15 +230,29 @@ class AlertmanagerClient(HttpBackend):
         _refuse_if_read_only(read_only, "create a silence", context, self.where)
         matchers = tuple(matchers)
         if not matchers:
-            raise SilenceInvalid("a silence needs at least one matcher", where=self.where, hint='add a matcher such as alertname="HighErrorRate"')
+            raise SilenceInvalid(
+                "a silence needs at least one matcher",
+                where=self.where,
+                hint='add a matcher such as alertname="HighErrorRate"',
+            )
         if not all(isinstance(m, Matcher) for m in matchers):
             raise SilenceInvalid("matchers must be Matcher objects (use Matcher.parse for text)", where=self.where)
         if not created_by or not created_by.strip():
-            raise SilenceInvalid("a silence needs an author (created by)", where=self.where, hint="give your name or e-mail, so others know whom to ask")
+            raise SilenceInvalid(
+                "a silence needs an author (created by)",
+                where=self.where,
+                hint="give your name or e-mail, so others know whom to ask",
+            )
         if not comment or not comment.strip():
-            raise SilenceInvalid("a silence needs a comment saying why", where=self.where, hint="say why the alert is silenced, e.g. the incident or ticket")
+            raise SilenceInvalid(
+                "a silence needs a comment saying why",
+                where=self.where,
+                hint="say why the alert is silenced, e.g. the incident or ticket",
+            )
         if not duration_seconds > 0:
-            raise SilenceInvalid(f"the duration must be positive, not {duration_seconds:g} s", where=self.where, hint="e.g. 2h")
+            raise SilenceInvalid(
+                f"the duration must be positive, not {duration_seconds:g} s", where=self.where, hint="e.g. 2h"
+            )
         if duration_seconds > MAX_SILENCE_SECONDS:
             raise SilenceInvalid(
                 f"the duration {duration_seconds / 86400:.1f} days is longer than the {MAX_SILENCE_SECONDS // 86400} days allowed",
@@ -216,7 +261,9 @@ class AlertmanagerClient(HttpBackend):
             )
         start = time.time() if starts_at is None else starts_at
         payload = {
-            "matchers": [{"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal} for m in matchers],
+            "matchers": [
+                {"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal} for m in matchers
+            ],
             "startsAt": rfc3339(start),
             "endsAt": rfc3339(start + duration_seconds),
             "createdBy": created_by.strip(),
@@ -257,7 +304,11 @@ def alerts_from_answer(body: Any) -> list[Alert]:
 def groups_from_answer(body: Any) -> list[AlertGroup]:
     """A decoded /api/v2/alerts/groups answer as AlertGroups."""
     return [
-        AlertGroup(labels=_labels(g.get("labels")), receiver=str(_obj(g.get("receiver")).get("name", "")), alerts=tuple(_alert(a) for a in g.get("alerts") or ()))
+        AlertGroup(
+            labels=_labels(g.get("labels")),
+            receiver=str(_obj(g.get("receiver")).get("name", "")),
+            alerts=tuple(_alert(a) for a in g.get("alerts") or ()),
+        )
         for g in _list(body)
     ]
 
@@ -280,7 +331,11 @@ def _refuse_if_read_only(read_only: bool, action: str, context: str, where: str)
 def _checked_id(silence_id: str, where: str) -> str:
     text = (silence_id or "").strip()
     if not text or "/" in text or "?" in text or "#" in text:
-        raise QueryError(f"{silence_id!r} is not a silence id", where=where, hint="silence ids look like 810ccf7f-c957-474a-b383-7e76d66a4d3b")
+        raise QueryError(
+            f"{silence_id!r} is not a silence id",
+            where=where,
+            hint="silence ids look like 810ccf7f-c957-474a-b383-7e76d66a4d3b",
+        )
     return text
 
 
@@ -307,7 +362,7 @@ def _error_message(resp: httpx.Response) -> str:
 
 def rfc3339(seconds: float) -> str:
     """Unix seconds as RFC 3339 UTC with milliseconds, as Alertmanager writes them."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -353,7 +408,12 @@ def _alert(item: Any) -> Alert:
 
 def _matcher(item: Any) -> Matcher:
     item = _obj(item)
-    return Matcher(name=str(item["name"]), value=str(item["value"]), is_regex=bool(item.get("isRegex", False)), is_equal=bool(item.get("isEqual", True)))
+    return Matcher(
+        name=str(item["name"]),
+        value=str(item["value"]),
+        is_regex=bool(item.get("isRegex", False)),
+        is_equal=bool(item.get("isEqual", True)),
+    )
 
 
 def _silence(item: Any) -> Silence:

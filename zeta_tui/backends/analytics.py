@@ -29,8 +29,8 @@ import dataclasses
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import date
-from typing import Mapping
 
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, ResultSet
 from zeta_tui.backends.usage_tables import USAGE_TABLES_TTL_S, read_usage_tables
@@ -63,15 +63,23 @@ class AnalyticsSource:
         """The engine (tests call it directly, past the guard, to show ClickHouse refusing writes)."""
         return self._engine
 
-    async def query(self, sql: str, params: Mapping[str, object] | None = None, *, query_id: str | None = None,
-                    max_rows: int | None = None) -> ResultSet:
+    async def query(
+        self,
+        sql: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        query_id: str | None = None,
+        max_rows: int | None = None,
+    ) -> ResultSet:
         """Run one read-only statement; SqlRefused for a write, QueryError with ClickHouse's words otherwise.
 
         ``max_rows`` can lower the configured cap (``clickhouse.max_rows``), not raise it.
         """
         refusal = write_refusal(sql)
         if refusal is not None:
-            raise SqlRefused(refusal, where=self.url, hint="the console only reads; writes belong in your migration tooling")
+            raise SqlRefused(
+                refusal, where=self.url, hint="the console only reads; writes belong in your migration tooling"
+            )
         cap = self.cfg.max_rows if max_rows is None else max(1, min(int(max_rows), self.cfg.max_rows))
         query_id = query_id or uuid.uuid4().hex
         cancelled = self._cancels[query_id] = asyncio.Event()
@@ -94,8 +102,15 @@ class AnalyticsSource:
             raise QueryCancelled("the query was cancelled", where=self.url)
         return work.result()
 
-    async def named(self, name: str, raw_params: Mapping[str, object] | None = None, *, today: date | None = None,
-                    query_id: str | None = None, max_rows: int | None = None) -> ResultSet:
+    async def named(
+        self,
+        name: str,
+        raw_params: Mapping[str, object] | None = None,
+        *,
+        today: date | None = None,
+        query_id: str | None = None,
+        max_rows: int | None = None,
+    ) -> ResultSet:
         """Run the catalog query ``name`` with ``raw_params`` bound to its types (ParamError names a bad one).
 
         ``today`` resolves the clock words ``today`` and ``month_start`` (default: the local date).
@@ -113,7 +128,7 @@ class AnalyticsSource:
             result = await self.query(plan.sql, {**bound, **plan.params}, query_id=query_id, max_rows=max_rows)
         return dataclasses.replace(result, note=plan.note) if plan.note else result
 
-    async def usage_tables(self, *, fresh: bool = False) -> "UsageTables":
+    async def usage_tables(self, *, fresh: bool = False) -> UsageTables:
         """What the database holds for the catalog, read at most once per USAGE_TABLES_TTL_S (``fresh``: now)."""
         async with self._tables_lock:
             now = time.monotonic()
@@ -134,8 +149,11 @@ class AnalyticsSource:
         result = await self.query("SELECT version()")
         version = str(result.rows[0][0]) if result.rows and result.rows[0] else ""
         if not re.fullmatch(r"\d+\.\d+[\w.+-]*", version):
-            raise BackendUnavailable(f"SELECT version() answered {version[:40]!r}, not a ClickHouse version", where=self.url,
-                                     hint="is clickhouse.url ClickHouse's HTTP interface, not a proxy or another service?")
+            raise BackendUnavailable(
+                f"SELECT version() answered {version[:40]!r}, not a ClickHouse version",
+                where=self.url,
+                hint="is clickhouse.url ClickHouse's HTTP interface, not a proxy or another service?",
+            )
         return version, time.perf_counter() - started
 
     async def warm(self) -> None:

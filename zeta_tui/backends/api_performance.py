@@ -77,7 +77,10 @@ async def fetch_api_performance(
     latency = {name: (r.data[0] if r.data else None) for name, r in zip(QUANTILES, latency_series)}
     # The charts' series carry the domain's words (service, endpoint, status), whatever the
     # context's labels are called.
-    rate_lines = [Series({"service": s.label(conv.service), "endpoint": s.label(conv.endpoint)}, s.samples) for s in rate_series.data]
+    rate_lines = [
+        Series({"service": s.label(conv.service), "endpoint": s.label(conv.endpoint)}, s.samples)
+        for s in rate_series.data
+    ]
     status_lines = [Series({"status": s.label(conv.status)}, s.samples) for s in status_series.data]
     perf = ApiPerformance(
         request_rate=tuple(sorted(rate_lines, key=lambda s: (s.label("service"), s.label("endpoint")))),

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from zeta_tui.errors import ConfigError
 
@@ -69,7 +70,11 @@ def embedded_session(path: str | Path, *, create: bool = False, setting: str = "
         if key in _sessions:
             return _sessions[key]
         if not create and not Path(key).is_dir():
-            raise ConfigError(f"no embedded ClickHouse store at {key}", where=key, hint=f"run `zeta demo` once to create it, or fix {setting}")
+            raise ConfigError(
+                f"no embedded ClickHouse store at {key}",
+                where=key,
+                hint=f"run `zeta demo` once to create it, or fix {setting}",
+            )
         holder = store_holder(key)
         if holder is not None:
             raise _locked_error(key, holder)
@@ -77,12 +82,15 @@ def embedded_session(path: str | Path, *, create: bool = False, setting: str = "
             other = next(iter(_sessions))
             raise ConfigError(
                 f"this process already has the embedded store {other} open; chdb holds one store per process",
-                where=key, hint="use the same path for every embedded source of a context",
+                where=key,
+                hint="use the same path for every embedded source of a context",
             )
         try:
             from chdb import session as chdb_session
         except ImportError as e:
-            raise ConfigError("the embedded ClickHouse store needs the chdb package", where=key, hint="pip install chdb") from e
+            raise ConfigError(
+                "the embedded ClickHouse store needs the chdb package", where=key, hint="pip install chdb"
+            ) from e
         Path(key).mkdir(parents=True, exist_ok=True)
         try:
             sess = SerialSession(chdb_session.Session(key))
@@ -173,8 +181,11 @@ def readonly_session(path: str | Path, settings: Mapping[str, Any], query_id: st
     for name, value in pairs.items():
         # The connection string is not URL-decoded: keep every part a plain word.
         if not _SAFE_NAME.fullmatch(str(name)) or not _SAFE_NAME.fullmatch(str(value)):
-            raise ConfigError(f"{name} = {value!r} cannot be passed to the embedded store (letters, digits and _ only)",
-                              where=key, hint=f"check {setting.rpartition('.')[0]}.database")
+            raise ConfigError(
+                f"{name} = {value!r} cannot be passed to the embedded store (letters, digits and _ only)",
+                where=key,
+                hint=f"check {setting.rpartition('.')[0]}.database",
+            )
     sess = chdb_session.Session(key + "?" + "&".join(f"{k}={v}" for k, v in pairs.items()))
     with _sessions_lock:
         _query_sessions.setdefault(key, {})[query_id] = sess

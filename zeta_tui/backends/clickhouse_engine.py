@@ -41,10 +41,11 @@ import contextlib
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from zeta_tui.backends.chdb_store import close_quietly, embedded_session, readonly_session, release_readonly_session
 from zeta_tui.backends.clickhouse_errors import ask_for_less, clickhouse_error, exception_sentence
@@ -135,8 +136,13 @@ class ClickHouseEngine:
         self.url = without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"
         #: the server's HTTP interface (None for an embedded store); no connection until the first query
         self.http: ClickHouseHttp | None = None if self.embedded else ClickHouseHttp(cfg, section)
-        self.settings = {"readonly": 1, "max_execution_time": int(max(1, cfg.timeout_seconds)), "max_result_rows": 1_000_000,
-                         "max_result_bytes": int(cfg.max_response_bytes), "result_overflow_mode": "throw"}
+        self.settings = {
+            "readonly": 1,
+            "max_execution_time": int(max(1, cfg.timeout_seconds)),
+            "max_result_rows": 1_000_000,
+            "max_result_bytes": int(cfg.max_response_bytes),
+            "result_overflow_mode": "throw",
+        }
         self._runner: asyncio.Runner | None = None  # the event loop of blocking callers on a server
 
     def action(self) -> Any:
@@ -176,12 +182,24 @@ class ClickHouseEngine:
         """The settings every ``fetch`` runs with: read-only, time limit, row cap (one row over, to see
         truncation) and ClickHouse's byte cap."""
         seconds = timeout if timeout is not None else self.cfg.timeout_seconds
-        return {"readonly": 1, "max_execution_time": int(max(1, -(-seconds // 1))), "limit": int(max_rows) + 1,
-                "max_result_rows": int(max_rows) + 1, "max_result_bytes": int(self.cfg.max_response_bytes),
-                "result_overflow_mode": "throw"}
+        return {
+            "readonly": 1,
+            "max_execution_time": int(max(1, -(-seconds // 1))),
+            "limit": int(max_rows) + 1,
+            "max_result_rows": int(max_rows) + 1,
+            "max_result_bytes": int(self.cfg.max_response_bytes),
+            "result_overflow_mode": "throw",
+        }
 
-    async def fetch(self, sql: str, params: Mapping[str, Any] | None = None, *, max_rows: int, query_id: str | None = None,
-                    timeout: float | None = None) -> ResultSet:
+    async def fetch(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_rows: int,
+        query_id: str | None = None,
+        timeout: float | None = None,
+    ) -> ResultSet:
         """Run one read-only statement.
 
         ClickHouse refuses writes itself (readonly = 1); at most ``max_rows`` rows come back and
@@ -189,15 +207,25 @@ class ClickHouseEngine:
         ``max_response_bytes`` the answer. Values reach the engine as ``{name:Type}`` parameters only.
         """
         if self.http is None:
-            return await asyncio.to_thread(self.select, sql, params, max_rows=max_rows, query_id=query_id, timeout=timeout)
+            return await asyncio.to_thread(
+                self.select, sql, params, max_rows=max_rows, query_id=query_id, timeout=timeout
+            )
         query_id = query_id or uuid.uuid4().hex
         started = time.perf_counter()
-        table = await self.http.answer(_statement(sql), dict(params or {}), self.limits(max_rows, timeout), query_id=query_id,
-                                       build=_table)
+        table = await self.http.answer(
+            _statement(sql), dict(params or {}), self.limits(max_rows, timeout), query_id=query_id, build=_table
+        )
         return _result(table, time.perf_counter() - started, max_rows, query_id)
 
-    def select(self, sql: str, params: Mapping[str, Any] | None = None, *, max_rows: int, query_id: str | None = None,
-               timeout: float | None = None) -> ResultSet:
+    def select(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_rows: int,
+        query_id: str | None = None,
+        timeout: float | None = None,
+    ) -> ResultSet:
         """``fetch``, blocking (on an embedded store: call it through asyncio.to_thread)."""
         if self.http is not None:
             return self.blocking(lambda: self.fetch(sql, params, max_rows=max_rows, query_id=query_id, timeout=timeout))
@@ -225,8 +253,11 @@ class ClickHouseEngine:
         try:
             names, types, rows, rows_read, bytes_read = _table(orjson.loads(raw))
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            raise QueryError("the answer is not the JSON table Zeta asked for; does the query end in its own FORMAT clause?",
-                             where=self.url, hint="remove FORMAT ...: the console shows and exports the result itself") from None
+            raise QueryError(
+                "the answer is not the JSON table Zeta asked for; does the query end in its own FORMAT clause?",
+                where=self.url,
+                hint="remove FORMAT ...: the console shows and exports the result itself",
+            ) from None
         # What the engine read to answer. (chdb's rows_read() / bytes_read() count the result.)
         rows_read = rows_read if rows_read is not None else _stat(out, "storage_rows_read")
         bytes_read = bytes_read if bytes_read is not None else _stat(out, "storage_bytes_read")
@@ -238,8 +269,11 @@ class ClickHouseEngine:
         raw = out.bytes() if hasattr(out, "bytes") else bytes(out)
         cap = int(self.cfg.max_response_bytes)
         if len(raw) > cap:
-            raise AnswerTooLarge(f"the embedded store's answer is {_mib(len(raw))}, over the {_mib(cap)} cap; it was not read",
-                                 where=self.url, hint=ask_for_less(self.section))
+            raise AnswerTooLarge(
+                f"the embedded store's answer is {_mib(len(raw))}, over the {_mib(cap)} cap; it was not read",
+                where=self.url,
+                hint=ask_for_less(self.section),
+            )
         return raw
 
     # --- cancel ---------------------------------------------------------------------------
@@ -273,14 +307,16 @@ class ClickHouseEngine:
         finally:
             close_quietly(control)
 
-    def writer(self) -> "SqlWriter":
+    def writer(self) -> SqlWriter:
         """A connection with write access (blocking; close it): `zeta clickhouse init` only.
 
         On an embedded store (created if missing) the process's shared session; on a server a
         client of its own, without the read-only settings.
         """
         if self.http is None:
-            return SqlWriter(self, embedded_session(self.cfg.path or "", create=True, setting=f"{self.section}.path"), None)
+            return SqlWriter(
+                self, embedded_session(self.cfg.path or "", create=True, setting=f"{self.section}.path"), None
+            )
         return SqlWriter(self, None, ClickHouseHttp(self.cfg, self.section))
 
     def blocking(self, work: Callable[[], Awaitable[T]]) -> T:

@@ -31,7 +31,7 @@ def exception_sentence(text: str) -> tuple[int | None, str]:
     m = _SENTENCE.search(text)
     if not m:
         return None, ""
-    line = " ".join(text[m.start():].split("\n", 1)[0].split())
+    line = " ".join(text[m.start() :].split("\n", 1)[0].split())
     return int(m.group(1)), line[:SENTENCE_CHARS] + ("…" if len(line) > SENTENCE_CHARS else "")
 
 
@@ -45,10 +45,14 @@ def credentials_sent(cfg: Any) -> bool:
 def login_hint(cfg: Any, section: str) -> str:
     """What to fix when ClickHouse refuses the login, saying whether zeta sent credentials at all."""
     if credentials_sent(cfg):
-        return (f"the server refused the credentials zeta sent: check {section}.username / password "
-                f"(or {section}.bearer_token), and the user's grants")
-    return (f"zeta sent no credentials, so ClickHouse tried its `default` user: set {section}.username / password "
-            f"(a password from an env reference such as \"${{CLICKHOUSE_PASSWORD}}\")")
+        return (
+            f"the server refused the credentials zeta sent: check {section}.username / password "
+            f"(or {section}.bearer_token), and the user's grants"
+        )
+    return (
+        f"zeta sent no credentials, so ClickHouse tried its `default` user: set {section}.username / password "
+        f'(a password from an env reference such as "${{CLICKHOUSE_PASSWORD}}")'
+    )
 
 
 def clickhouse_error(code: int | None, sentence: str, *, where: str, section: str, cfg: Any) -> ZetaError:
@@ -57,31 +61,51 @@ def clickhouse_error(code: int | None, sentence: str, *, where: str, section: st
     if code in _LOGIN_CODES:
         return BackendAuthError(sentence, where=where, hint=login_hint(cfg, s))
     if code == _ACCESS_DENIED:
-        return BackendAuthError(sentence, where=where, hint=f"the user lacks a grant: check {s}.username / password, "
-                                "and ask for SELECT on the tables zeta reads")
+        return BackendAuthError(
+            sentence,
+            where=where,
+            hint=f"the user lacks a grant: check {s}.username / password, and ask for SELECT on the tables zeta reads",
+        )
     if code == 394:
         return QueryCancelled("the query was cancelled", where=where)
     if code in _TIMEOUT_CODES:
-        return BackendTimeout(sentence, where=where, hint=f"narrow the time range or the query, or raise {s}.timeout_seconds")
+        return BackendTimeout(
+            sentence, where=where, hint=f"narrow the time range or the query, or raise {s}.timeout_seconds"
+        )
     if code == _TOO_MANY_ROWS_OR_BYTES:
         return AnswerTooLarge(f"{sentence} (ClickHouse's own cap on the answer)", where=where, hint=ask_for_less(s))
     if code == 164:
         if "setting in readonly mode" in sentence:
-            return QueryError(sentence, where=where,
-                              hint="the user's profile is readonly = 1, which also forbids the time and size limits zeta sends "
-                              "with each query: give zeta's user readonly = 2 (reads only, settings allowed)")
-        return QueryError(sentence, where=where, hint="ClickHouse refused it: every query of the console runs with readonly = 1")
+            return QueryError(
+                sentence,
+                where=where,
+                hint="the user's profile is readonly = 1, which also forbids the time and size limits zeta sends "
+                "with each query: give zeta's user readonly = 2 (reads only, settings allowed)",
+            )
+        return QueryError(
+            sentence, where=where, hint="ClickHouse refused it: every query of the console runs with readonly = 1"
+        )
     if code in (60, 81):
         table = getattr(cfg, "table", None)
         if table is not None:
-            return QueryError(sentence, where=where, hint=f"is {s}.database/{s}.table right ({cfg.database}.{table})? "
-                              "An embedded store gets its table from `zeta demo`")
-        return QueryError(sentence, where=where, hint=f"is {s}.database right ({cfg.database})? "
-                          "`zeta clickhouse init` creates the tables; an embedded store gets them from `zeta demo`")
+            return QueryError(
+                sentence,
+                where=where,
+                hint=f"is {s}.database/{s}.table right ({cfg.database}.{table})? "
+                "An embedded store gets its table from `zeta demo`",
+            )
+        return QueryError(
+            sentence,
+            where=where,
+            hint=f"is {s}.database right ({cfg.database})? "
+            "`zeta clickhouse init` creates the tables; an embedded store gets them from `zeta demo`",
+        )
     return QueryError(sentence, where=where)
 
 
 def ask_for_less(section: str) -> str:
     """The hint of an answer over a cap: how to ask for less."""
-    return (f"ask for less: a narrower time range, a LIMIT, fewer columns or an aggregate, a more selective query; "
-            f"or raise {section}.max_response_bytes")
+    return (
+        f"ask for less: a narrower time range, a LIMIT, fewer columns or an aggregate, a more selective query; "
+        f"or raise {section}.max_response_bytes"
+    )

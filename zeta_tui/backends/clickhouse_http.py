@@ -29,14 +29,20 @@ in front of it) is "Not authorised", saying whether zeta sent credentials.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 
-from zeta_tui.backends.clickhouse_errors import (SENTENCE_CHARS, ask_for_less, clickhouse_error, exception_sentence,
-                                                 login_hint)
+from zeta_tui.backends.clickhouse_errors import (
+    SENTENCE_CHARS,
+    ask_for_less,
+    clickhouse_error,
+    exception_sentence,
+    login_hint,
+)
 from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.errors import AnswerTooLarge, BackendAuthError, BackendTimeout, BackendUnavailable, QueryError, ZetaError
 
@@ -77,8 +83,15 @@ class ClickHouseHttp(HttpBackend):
             return
         await super().aclose()
 
-    async def answer(self, sql: str, params: Mapping[str, Any], settings: Mapping[str, Any], *,
-                     query_id: str | None = None, build: Callable[[dict[str, Any]], T] = lambda doc: doc) -> T:
+    async def answer(
+        self,
+        sql: str,
+        params: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        *,
+        query_id: str | None = None,
+        build: Callable[[dict[str, Any]], T] = lambda doc: doc,
+    ) -> T:
         """``build`` of one statement's JSONCompact document (``meta``, ``data``, ``statistics``;
         a statement that returns nothing gives empty ones), built in a worker thread when large.
 
@@ -95,28 +108,41 @@ class ClickHouseHttp(HttpBackend):
             query["cancel_http_readonly_queries_on_client_close"] = "1"
         query.update({f"param_{k}": str(v) for k, v in parameter_text(dict(params)).items()})
         try:
-            resp = await self.request("POST", "/", params=query, content=sql.encode(),
-                                      headers={"Content-Type": "text/plain; charset=utf-8"})
+            resp = await self.request(
+                "POST", "/", params=query, content=sql.encode(), headers={"Content-Type": "text/plain; charset=utf-8"}
+            )
         except BackendTimeout:
-            raise BackendTimeout(f"no answer within {self.config.timeout_seconds:g}s", where=self.where,
-                                 hint=f"narrow the time range or the query, or raise {self.section}.timeout_seconds") from None
+            raise BackendTimeout(
+                f"no answer within {self.config.timeout_seconds:g}s",
+                where=self.where,
+                hint=f"narrow the time range or the query, or raise {self.section}.timeout_seconds",
+            ) from None
         if resp.status_code != 200 or "x-clickhouse-exception-code" in resp.headers:
             raise self.refusal(resp)
         if not resp.content.strip():
             return build({"meta": [], "data": []})
+
         def table(data: Any) -> T:
             try:
                 return build(self._document(data, resp))
             except (KeyError, TypeError, ValueError) as exc:  # meta or rows not in ClickHouse's shape
-                raise self._not_a_table(resp, f"JSON not shaped as a ClickHouse result ({type(exc).__name__})") from None
+                raise self._not_a_table(
+                    resp, f"JSON not shaped as a ClickHouse result ({type(exc).__name__})"
+                ) from None
 
         return await self.read(resp, table)
 
     def _document(self, data: Any, resp: httpx.Response) -> dict[str, Any]:
         if isinstance(data, dict) and data.get("exception"):
             raise self._sentence_error(str(data["exception"]))
-        if not isinstance(data, dict) or not isinstance(data.get("meta"), list) or not isinstance(data.get("data"), list):
-            raise self._not_a_table(resp, f"JSON without the meta and data of a ClickHouse result ({type(data).__name__})")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("meta"), list)
+            or not isinstance(data.get("data"), list)
+        ):
+            raise self._not_a_table(
+                resp, f"JSON without the meta and data of a ClickHouse result ({type(data).__name__})"
+            )
         return data
 
     # --- words ----------------------------------------------------------------------------
@@ -127,19 +153,26 @@ class ClickHouseHttp(HttpBackend):
         if header.isdigit() or exception_sentence(resp.text[:_TAIL])[0] is not None:
             return self._sentence_error(resp.text[:_TAIL], int(header) if header.isdigit() else None)
         if resp.status_code in (401, 403):
-            return BackendAuthError(f"HTTP {resp.status_code}: {_one_line(error_text(resp, 200))}", where=self.where,
-                                    hint=login_hint(self.config, self.section))
-        return BackendUnavailable(f"HTTP {resp.status_code}: {_one_line(error_text(resp, 200))}", where=self.where,
-                                  hint=f"is {self.section}.url ClickHouse's HTTP interface (port 8123, or 8443 for HTTPS)? "
-                                  "A proxy in front of it may be failing; retry later or check its logs")
+            return BackendAuthError(
+                f"HTTP {resp.status_code}: {_one_line(error_text(resp, 200))}",
+                where=self.where,
+                hint=login_hint(self.config, self.section),
+            )
+        return BackendUnavailable(
+            f"HTTP {resp.status_code}: {_one_line(error_text(resp, 200))}",
+            where=self.where,
+            hint=f"is {self.section}.url ClickHouse's HTTP interface (port 8123, or 8443 for HTTPS)? "
+            "A proxy in front of it may be failing; retry later or check its logs",
+        )
 
     def _sentence_error(self, text: str, code: int | None = None) -> ZetaError:
         """ClickHouse's sentence in ``text`` (or ``text`` itself, on one line) as a ZetaError by its code."""
         found, sentence = exception_sentence(text)
         if found is None:
             sentence = f"Code: {code}. {_one_line(text)}" if code is not None else _one_line(text)
-        return clickhouse_error(found if found is not None else code, sentence, where=self.where, section=self.section,
-                                cfg=self.config)
+        return clickhouse_error(
+            found if found is not None else code, sentence, where=self.where, section=self.section, cfg=self.config
+        )
 
     def decode_json(self, resp: httpx.Response) -> Any:
         """The answer's JSON; a malformed answer is one line saying what was wrong, never its bytes."""
@@ -155,37 +188,61 @@ class ClickHouseHttp(HttpBackend):
     def _not_a_table(self, resp: httpx.Response, what: str) -> ZetaError:
         fmt = resp.headers.get("x-clickhouse-format", "")
         if fmt and fmt != "JSONCompact":
-            return QueryError(f"the answer is in the query's own FORMAT {fmt}, not the JSON table zeta asked for",
-                              where=self.where, hint="remove FORMAT ...: the console shows and exports the result itself")
+            return QueryError(
+                f"the answer is in the query's own FORMAT {fmt}, not the JSON table zeta asked for",
+                where=self.where,
+                hint="remove FORMAT ...: the console shows and exports the result itself",
+            )
         kind = resp.headers.get("content-type", "no content type").split(";")[0]
-        return BackendUnavailable(f"the answer is not a ClickHouse result: {what}, {kind}", where=self.where,
-                                  hint=f"is {self.section}.url ClickHouse's HTTP interface (port 8123, or 8443 for HTTPS), "
-                                  "not a proxy or another service?")
+        return BackendUnavailable(
+            f"the answer is not a ClickHouse result: {what}, {kind}",
+            where=self.where,
+            hint=f"is {self.section}.url ClickHouse's HTTP interface (port 8123, or 8443 for HTTPS), "
+            "not a proxy or another service?",
+        )
 
     def _too_large(self, method: str, path: str, size: int, *, declared: bool = False) -> AnswerTooLarge:
         cap = self.config.max_response_bytes
         seen = f"it declared {_size(size)}" if declared else f"more than {_size(cap)} had come"
-        return AnswerTooLarge(f"ClickHouse's answer is over the {_size(cap)} cap ({seen}); the read stopped there",
-                              where=self.where, hint=ask_for_less(self.section))
+        return AnswerTooLarge(
+            f"ClickHouse's answer is over the {_size(cap)} cap ({seen}); the read stopped there",
+            where=self.where,
+            hint=ask_for_less(self.section),
+        )
 
     def _transport_error(self, exc: Exception) -> BackendUnavailable:
         """HttpBackend's words, with the section's own setting named in the hint."""
         error = super()._transport_error(exc)
         s, text = self.section, error.message
         if text.startswith("TLS verification failed"):
-            return BackendUnavailable(f"TLS: the server's certificate is not trusted ({_tls_detail(text)})", where=self.where,
-                                      hint=f"set {s}.ca_file to the CA bundle that signed the server certificate "
-                                      "(insecure_skip_verify only for a throwaway test)")
+            return BackendUnavailable(
+                f"TLS: the server's certificate is not trusted ({_tls_detail(text)})",
+                where=self.where,
+                hint=f"set {s}.ca_file to the CA bundle that signed the server certificate "
+                "(insecure_skip_verify only for a throwaway test)",
+            )
         if text.startswith("the server refused our TLS client certificate"):
-            return BackendUnavailable(text, where=self.where, hint=f"set {s}.client_cert (and {s}.client_key) to a certificate the server trusts")
+            return BackendUnavailable(
+                text,
+                where=self.where,
+                hint=f"set {s}.client_cert (and {s}.client_key) to a certificate the server trusts",
+            )
         if text.startswith("TLS handshake failed"):
-            return BackendUnavailable(f"TLS: the handshake failed ({_tls_detail(text)})", where=self.where,
-                                      hint=f"does the server speak HTTPS on that port? If it serves plain HTTP, make {s}.url http://")
+            return BackendUnavailable(
+                f"TLS: the handshake failed ({_tls_detail(text)})",
+                where=self.where,
+                hint=f"does the server speak HTTPS on that port? If it serves plain HTTP, make {s}.url http://",
+            )
         if text.startswith("cannot connect:") and "proxy" not in text:
             detail = text.removeprefix("cannot connect:").strip()
-            said = f"connection refused by {self.address()}" if "refused" in detail.lower() else f"{self.address()}: {detail}"
-            return BackendUnavailable(f"cannot connect: {said}", where=self.where,
-                                      hint=f"is the ClickHouse server running and {s}.url right?")
+            said = (
+                f"connection refused by {self.address()}"
+                if "refused" in detail.lower()
+                else f"{self.address()}: {detail}"
+            )
+            return BackendUnavailable(
+                f"cannot connect: {said}", where=self.where, hint=f"is the ClickHouse server running and {s}.url right?"
+            )
         error.hint = f"{error.hint} ({s}.url)" if error.hint else f"check {s}.url"
         return error
 

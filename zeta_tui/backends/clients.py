@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from zeta_tui.config.models import AlertmanagerConfig, ClickHouseConfig, HttpBackendConfig, LogsConfig, PrometheusConfig, TracesConfig
+from zeta_tui.config.models import (
+    AlertmanagerConfig,
+    ClickHouseConfig,
+    HttpBackendConfig,
+    LogsConfig,
+    PrometheusConfig,
+    TracesConfig,
+)
 from zeta_tui.errors import ConfigError
 from zeta_tui.models.metrics_meta import BuildInfo
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import difflib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Callable, Sequence
 
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.config.models import ContextConfig
@@ -51,7 +51,11 @@ LOOKBACK_SECONDS = 3600.0
 
 def query_params(inventory: ServiceInventory, services: Sequence[str]) -> dict[str, str]:
     """The catalog parameters for ``services`` of this inventory: names, namespace, conventions."""
-    return {"namespace": inventory.namespace_pattern, "services": alternation(list(services)), **inventory.conventions.params()}
+    return {
+        "namespace": inventory.namespace_pattern,
+        "services": alternation(list(services)),
+        **inventory.conventions.params(),
+    }
 
 
 def namespace_filter(namespace: str, seen: Sequence[str]) -> tuple[str, str | None]:
@@ -65,7 +69,10 @@ def namespace_filter(namespace: str, seen: Sequence[str]) -> tuple[str, str | No
     if not found or namespace in found:
         return f"{regex_escape(namespace)}|", None
     listed = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6 else "")
-    return ".*", f"nothing in namespace {namespace!r}: showing every namespace ({listed}); set namespace in the context to choose one"
+    return (
+        ".*",
+        f"nothing in namespace {namespace!r}: showing every namespace ({listed}); set namespace in the context to choose one",
+    )
 
 
 class Discovery:
@@ -86,7 +93,9 @@ class Discovery:
         has_latency = f"{conventions.latency}_bucket" in names
         up, requests, latency, bounds = await asyncio.gather(
             self._rows(f"count by ({svc}, namespace, pod) (up)") if "up" in names else _nothing(),
-            self._rows(f"count by ({svc}, namespace, pod) ({conventions.requests})") if conventions.requests in names else _nothing(),
+            self._rows(f"count by ({svc}, namespace, pod) ({conventions.requests})")
+            if conventions.requests in names
+            else _nothing(),
             self._rows(f"count by ({svc}, namespace) ({conventions.latency}_bucket)") if has_latency else _nothing(),
             self._bounds(conventions) if has_latency else _nothing(),
         )
@@ -96,19 +105,31 @@ class Discovery:
             self.notes.append(note)
 
         def kept(rows) -> list[ServiceSeries]:
-            return [ServiceSeries(r.get(svc, ""), r.get("namespace", ""), r.get("pod", "")) for r in rows
-                    if pattern == ".*" or r.get("namespace", "") in ("", self.context.namespace)]
+            return [
+                ServiceSeries(r.get(svc, ""), r.get("namespace", ""), r.get("pod", ""))
+                for r in rows
+                if pattern == ".*" or r.get("namespace", "") in ("", self.context.namespace)
+            ]
 
         up_rows, request_rows, latency_rows = kept(up), kept(requests), kept(latency)
         services = sorted({r.service for r in (*up_rows, *request_rows, *latency_rows) if r.service})
         pods = sorted({r.pod for r in (*up_rows, *request_rows) if r.pod})
         containers = await self._containers(names, pattern, services, pods)
         inventory = fold_inventory(
-            up=up_rows, requests=request_rows, latency=latency_rows, containers=containers, pattern=pattern,
-            wanted=self.context.services, conventions=conventions, notes=self.notes, latency_bounds=bounds,
+            up=up_rows,
+            requests=request_rows,
+            latency=latency_rows,
+            containers=containers,
+            pattern=pattern,
+            wanted=self.context.services,
+            conventions=conventions,
+            notes=self.notes,
+            latency_bounds=bounds,
         )
         if not inventory.services:
-            self.notes.append(f"no service has up or {conventions.requests} here; is this the Prometheus that scrapes them?")
+            self.notes.append(
+                f"no service has up or {conventions.requests} here; is this the Prometheus that scrapes them?"
+            )
             inventory = replace(inventory, notes=tuple(self.notes))
         return inventory
 
@@ -121,7 +142,9 @@ class Discovery:
             wanted.append(name)
         for name in (metrics.latency,) if metrics.latency else LATENCY_HISTOGRAMS:
             wanted += [f"{name}_bucket", f"{name}_count"]
-        answer = await self.prom.label_values("__name__", [f'{{__name__=~"{alternation(wanted)}"}}'], self.at - LOOKBACK_SECONDS, self.at)
+        answer = await self.prom.label_values(
+            "__name__", [f'{{__name__=~"{alternation(wanted)}"}}'], self.at - LOOKBACK_SECONDS, self.at
+        )
         return set(answer.data)
 
     def _metrics(self, names: set[str]) -> MetricConventions:
@@ -153,7 +176,9 @@ class Discovery:
         unit = cfg.latency_unit or unit_from_name(latency)
         if unit is None:
             unit = "seconds"
-            self.notes.append(f"the unit of {latency} is not in its name: read as seconds; set metrics.latency_unit if it is milliseconds")
+            self.notes.append(
+                f"the unit of {latency} is not in its name: read as seconds; set metrics.latency_unit if it is milliseconds"
+            )
         return MetricConventions(requests=requests, latency=latency, latency_unit=unit)
 
     async def _labels(self, conventions: MetricConventions, names: set[str]) -> MetricConventions:
@@ -167,7 +192,10 @@ class Discovery:
         if cfg.service and carried and cfg.service not in on_any:
             raise self._wrong_label("service", cfg.service, carried)
         chosen = {"service": service}
-        for role, configured, spellings in (("endpoint", cfg.endpoint, ENDPOINT_LABELS), ("status", cfg.status, STATUS_LABELS)):
+        for role, configured, spellings in (
+            ("endpoint", cfg.endpoint, ENDPOINT_LABELS),
+            ("status", cfg.status, STATUS_LABELS),
+        ):
             default = getattr(MetricConventions, role)
             if on_http is None:  # no HTTP metric at all: nothing to check or detect
                 chosen[role] = configured or default
@@ -178,7 +206,9 @@ class Discovery:
             else:
                 found = next((label for label in spellings if label in on_http), None)
                 if found is None:
-                    self.notes.append(f"no {role} label on {http_metric} (its labels: {_names(on_http)}); set labels.{role}")
+                    self.notes.append(
+                        f"no {role} label on {http_metric} (its labels: {_names(on_http)}); set labels.{role}"
+                    )
                 chosen[role] = found or default
         return replace(conventions, **chosen)
 
@@ -189,7 +219,9 @@ class Discovery:
         return [dict(s.labels) for s in (await self.prom.query(expr, at=self.at)).data]
 
     async def _bounds(self, conventions: MetricConventions) -> tuple[float, ...]:
-        answer = await self.prom.label_values("le", [f"{conventions.latency}_bucket"], self.at - LOOKBACK_SECONDS, self.at)
+        answer = await self.prom.label_values(
+            "le", [f"{conventions.latency}_bucket"], self.at - LOOKBACK_SECONDS, self.at
+        )
         bounds = []
         for text in answer.data:
             try:
@@ -198,22 +230,35 @@ class Discovery:
                 continue
         return tuple(sorted(bounds))
 
-    async def _containers(self, names: set[str], pattern: str, services: list[str], pods: list[str]) -> list[ContainerSeries]:
+    async def _containers(
+        self, names: set[str], pattern: str, services: list[str], pods: list[str]
+    ) -> list[ContainerSeries]:
         metrics = [m for m in CONTAINER_METRICS if m in names]
         if not metrics or not services:
             return []
         base = f'__name__=~"{alternation(metrics)}", namespace=~"{pattern}", container!="", container!="POD"'
         by_name = f'count by (__name__, namespace, pod, container) ({{{base}, container=~"{alternation(services)}"}})'
-        expr = by_name if not pods else f'count by (__name__, namespace, pod, container) ({{{base}, pod=~"{alternation(pods)}"}}) or {by_name}'
+        expr = (
+            by_name
+            if not pods
+            else f'count by (__name__, namespace, pod, container) ({{{base}, pod=~"{alternation(pods)}"}}) or {by_name}'
+        )
         rows = await self._rows(expr)
-        return [ContainerSeries(CONTAINER_METRICS[r["__name__"]], r.get("namespace", ""), r.get("pod", ""), r.get("container", ""))
-                for r in rows if r.get("__name__") in CONTAINER_METRICS]
+        return [
+            ContainerSeries(
+                CONTAINER_METRICS[r["__name__"]], r.get("namespace", ""), r.get("pod", ""), r.get("container", "")
+            )
+            for r in rows
+            if r.get("__name__") in CONTAINER_METRICS
+        ]
 
     # --- messages ---------------------------------------------------------------------------
 
     def _wrong_label(self, role: str, label: str, carried: dict[str, set[str]]) -> ConfigError:
         have = "; ".join(f"{metric} has {_names(labels)}" for metric, labels in carried.items())
-        spellings = ENDPOINT_LABELS if role == "endpoint" else STATUS_LABELS if role == "status" else ("job", "service", "app")
+        spellings = (
+            ENDPOINT_LABELS if role == "endpoint" else STATUS_LABELS if role == "status" else ("job", "service", "app")
+        )
         every = set().union(*carried.values())
         likely = next((s for s in spellings if s in every and s != label), None)
         suggestion = f' = "{likely}"' if likely else " to one of those"
@@ -239,8 +284,15 @@ class ServiceDirectory:
     (one round of discovery, not one per screen); a failed round is not kept, so the next fetch
     asks again."""
 
-    def __init__(self, prom: PrometheusClient, context: ContextConfig, context_name: str, *, ttl: float = 60.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        prom: PrometheusClient,
+        context: ContextConfig,
+        context_name: str,
+        *,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.prom = prom
         self.context = context
         self.context_name = context_name
@@ -272,7 +324,9 @@ class ServiceDirectory:
         return self._cached[2] if self._cached is not None else None
 
 
-async def discover(prom: PrometheusClient, context: ContextConfig, context_name: str, *, at: float | None = None) -> ServiceInventory:
+async def discover(
+    prom: PrometheusClient, context: ContextConfig, context_name: str, *, at: float | None = None
+) -> ServiceInventory:
     """What ``prom`` has for ``context`` as of ``at`` (None: now). Raises ZetaError (ConfigError
     for a configured label or metric the server does not have)."""
     try:

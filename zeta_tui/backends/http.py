@@ -9,9 +9,9 @@ import os
 import re
 import ssl
 import time
-import urllib.parse
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -25,7 +25,9 @@ __all__ = ["HttpBackend", "build_client", "redact_url"]
 T = TypeVar("T")
 
 #: Deadlines of the user actions in progress, by backend (see HttpBackend.action).
-_DEADLINES: contextvars.ContextVar[dict[int, float] | None] = contextvars.ContextVar("zeta_http_deadlines", default=None)
+_DEADLINES: contextvars.ContextVar[dict[int, float] | None] = contextvars.ContextVar(
+    "zeta_http_deadlines", default=None
+)
 #: Answers at least this large are decoded (and their models built) in a worker thread.
 THREAD_BYTES = 256 * 1024
 #: The longest Retry-After zeta honours; a server asking for more is asked again after this.
@@ -39,7 +41,9 @@ def _read_secret_file(path: str, field: str, url: str) -> str:
         return Path(path).expanduser().read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read {field} {path!r}: {reason}", where=redact_url(url), hint="fix the path or its permissions") from None
+        raise ConfigError(
+            f"cannot read {field} {path!r}: {reason}", where=redact_url(url), hint="fix the path or its permissions"
+        ) from None
 
 
 def _ssl_context(cfg: HttpBackendConfig) -> ssl.SSLContext:
@@ -76,7 +80,9 @@ def build_client(cfg: HttpBackendConfig) -> httpx.AsyncClient:
     try:
         verify = _ssl_context(cfg)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load TLS files: {exc}", where=redact_url(cfg.url), hint="check ca_file, client_cert and client_key") from None
+        raise ConfigError(
+            f"cannot load TLS files: {exc}", where=redact_url(cfg.url), hint="check ca_file, client_cert and client_key"
+        ) from None
     return httpx.AsyncClient(
         base_url=cfg.url,
         headers=headers,
@@ -240,7 +246,9 @@ class HttpBackend:
         where = self.where
         text = _root_cause(exc) if not isinstance(exc, ssl.SSLError) else str(exc)
         if isinstance(exc, httpx.ProxyError):
-            return BackendUnavailable(f"proxy error: {exc}", where=where, hint="check the proxy setting of this backend, or HTTPS_PROXY")
+            return BackendUnavailable(
+                f"proxy error: {exc}", where=where, hint="check the proxy setting of this backend, or HTTPS_PROXY"
+            )
         if "CERTIFICATE_VERIFY_FAILED" in text:
             return BackendUnavailable(
                 f"TLS verification failed: {text}",
@@ -255,7 +263,9 @@ class HttpBackend:
             )
         if "SSL" in text or "TLS" in text:
             return BackendUnavailable(
-                f"TLS handshake failed: {text}", where=where, hint="does the server speak HTTPS? If it serves plain HTTP, use an http:// URL"
+                f"TLS handshake failed: {text}",
+                where=where,
+                hint="does the server speak HTTPS? If it serves plain HTTP, use an http:// URL",
             )
         if isinstance(exc, httpx.ConnectError):
             proxy = self._proxy_in_use()
@@ -265,7 +275,11 @@ class HttpBackend:
                     where=where,
                     hint="is the proxy running? Check the proxy setting of this backend, or HTTP(S)_PROXY / NO_PROXY",
                 )
-            return BackendUnavailable(f"cannot connect: {text or 'connection refused'}", where=where, hint="is the server running and the URL (host, port) right?")
+            return BackendUnavailable(
+                f"cannot connect: {text or 'connection refused'}",
+                where=where,
+                hint="is the server running and the URL (host, port) right?",
+            )
         detail = text or "the connection failed"
         hint = "the server closed the connection or sent something that is not HTTP; check the URL and the network"
         if self.config.url.startswith("http://"):
@@ -318,7 +332,9 @@ class HttpBackend:
                 hint = "the server or a proxy in front of it failed; retry later or check its logs"
             else:
                 hint = "the URL may point at a proxy or a login page rather than the API"
-            raise BackendUnavailable(f"HTTP {resp.status_code} with a body that is not JSON: {body}", where=self.where, hint=hint) from None
+            raise BackendUnavailable(
+                f"HTTP {resp.status_code} with a body that is not JSON: {body}", where=self.where, hint=hint
+            ) from None
 
 
 def _same(value: T) -> T:
@@ -366,7 +382,9 @@ _TAGS = re.compile(r"<[^>]+>")
 def _short_body(resp: httpx.Response, limit: int = 200) -> str:
     """The body in one short line; an HTML page (a proxy's or a server's error page) by its title."""
     text = resp.text.strip()
-    if text[:200].lstrip().lower().startswith(("<!doctype html", "<html", "<head", "<body")) or "text/html" in resp.headers.get("content-type", ""):
+    if text[:200].lstrip().lower().startswith(
+        ("<!doctype html", "<html", "<head", "<body")
+    ) or "text/html" in resp.headers.get("content-type", ""):
         title = _TITLE.search(text[:20_000])
         words = " ".join(_TAGS.sub(" ", title.group(1) if title else text[:2000]).split())
         return f"an HTML page: {words[:120]}" if words else "an HTML page"

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,6 +31,7 @@ PIECE_BYTES = 256 * 1024
 SMALL_BYTES = 1024 * 1024
 #: the pause after scanning a piece of at least SMALL_BYTES (seconds)
 SCAN_REST_SECONDS = 0.005
+
 
 def decode_json(body: bytes | memoryview) -> Any:
     """``orjson.loads(body)``, in pieces when ``body`` is large (raises orjson.JSONDecodeError)."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ async def run_off_loop(fn: Callable[..., T], *args: Any) -> T:
     def work() -> None:
         try:
             result = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task as it is
+        except BaseException as exc:
             outcome: tuple[bool, Any] = (False, exc)
         else:
             outcome = (True, result)

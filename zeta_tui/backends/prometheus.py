@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.config.models import PrometheusConfig
@@ -34,14 +35,24 @@ class PrometheusClient(HttpBackend):
     def __init__(self, cfg: PrometheusConfig) -> None:
         super().__init__(cfg)
 
-    async def _api(self, path: str, params: Iterable[tuple[str, str]] | dict[str, str] | None = None, *, method: str = "GET",
-                   build: Callable[[Any], Any] = lambda data: data) -> tuple[Any, tuple[str, ...]]:
+    async def _api(
+        self,
+        path: str,
+        params: Iterable[tuple[str, str]] | dict[str, str] | None = None,
+        *,
+        method: str = "GET",
+        build: Callable[[Any], Any] = lambda data: data,
+    ) -> tuple[Any, tuple[str, ...]]:
         """Call /api/v1/<path>; return (build(data), warnings) or raise QueryError with Prometheus's
         message. A large answer is decoded and built in a worker thread (HttpBackend.read)."""
         if method == "POST":
             resp = await self.request("POST", f"/api/v1/{path}", data=dict(params or {}))
         else:
-            resp = await self.request("GET", f"/api/v1/{path}", params=list(params.items()) if isinstance(params, dict) else list(params or []))
+            resp = await self.request(
+                "GET",
+                f"/api/v1/{path}",
+                params=list(params.items()) if isinstance(params, dict) else list(params or []),
+            )
         self.raise_for_auth(resp)
         return await self.read(resp, lambda body: self._envelope(resp, body, build))
 
@@ -52,20 +63,33 @@ class PrometheusClient(HttpBackend):
                 where=self.where,
                 hint="is this URL a Prometheus-compatible API?",
             )
-        warnings = tuple(str(w) for w in body.get("warnings") or ()) + tuple(f"info: {i}" for i in body.get("infos") or ())
+        warnings = tuple(str(w) for w in body.get("warnings") or ()) + tuple(
+            f"info: {i}" for i in body.get("infos") or ()
+        )
         # "warning" is not in Prometheus's own API, but proxies and compatible stores send it with
         # data and warnings (a partial answer): the data are read and the warnings shown.
         if body["status"] == "warning" and "data" in body:
-            return build(body.get("data")), warnings or (f"the server answered with status \"warning\" and no reason (HTTP {resp.status_code})",)
+            return build(body.get("data")), warnings or (
+                f'the server answered with status "warning" and no reason (HTTP {resp.status_code})',
+            )
         if body["status"] != "success":
             error_type = str(body.get("errorType", ""))
             message = str(body.get("error", f"HTTP {resp.status_code}"))
-            cls = QueryError if error_type in ("bad_data", "execution", "canceled", "timeout", "not_found") or resp.status_code in (400, 422) else BackendUnavailable
+            cls = (
+                QueryError
+                if error_type in ("bad_data", "execution", "canceled", "timeout", "not_found")
+                or resp.status_code in (400, 422)
+                else BackendUnavailable
+            )
             kwargs: dict[str, Any] = {"where": self.where}
             if cls is QueryError:
                 kwargs["error_type"] = error_type
                 syntax = error_type == "bad_data" or "parse error" in message or "unexpected" in message
-                kwargs["hint"] = "fix the expression (or parameter) named in the message" if syntax else "narrow the time range or simplify the query"
+                kwargs["hint"] = (
+                    "fix the expression (or parameter) named in the message"
+                    if syntax
+                    else "narrow the time range or simplify the query"
+                )
             else:
                 kwargs["hint"] = "the server reported an internal error; retry later or check its logs"
             raise cls(f"{error_type}: {message}" if error_type else message, **kwargs)
@@ -88,21 +112,31 @@ class PrometheusClient(HttpBackend):
     def _range_result(self, data: Any) -> list[Series]:
         kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
         if kind != "matrix":
-            raise QueryError(f"a range query answered with {kind!r}, not a matrix", where=self.where, hint="is this URL a Prometheus-compatible API?")
+            raise QueryError(
+                f"a range query answered with {kind!r}, not a matrix",
+                where=self.where,
+                hint="is this URL a Prometheus-compatible API?",
+            )
         return _matrix(data.get("result") or [])
 
-    async def label_values(self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
+    async def label_values(
+        self, label: str, match: Iterable[str] = (), start: float | None = None, end: float | None = None
+    ) -> QueryResult[list[str]]:
         params = _match_params(match, start, end)
         data, warnings = await self._api(f"label/{label}/values", params)
         return QueryResult(sorted(str(v) for v in data or []), warnings)
 
-    async def label_names(self, match: Iterable[str] = (), start: float | None = None, end: float | None = None) -> QueryResult[list[str]]:
+    async def label_names(
+        self, match: Iterable[str] = (), start: float | None = None, end: float | None = None
+    ) -> QueryResult[list[str]]:
         """Label names of the series ``match`` selects (all series when empty) in [start, end]."""
         params = _match_params(match, start, end)
         data, warnings = await self._api("labels", params)
         return QueryResult(sorted(str(v) for v in data or []), warnings)
 
-    async def series(self, match: Iterable[str], start: float | None = None, end: float | None = None) -> QueryResult[list[dict[str, str]]]:
+    async def series(
+        self, match: Iterable[str], start: float | None = None, end: float | None = None
+    ) -> QueryResult[list[dict[str, str]]]:
         params = _match_params(match, start, end)
         data, warnings = await self._api("series", params)
         return QueryResult([dict(s) for s in data or []], warnings)
@@ -156,7 +190,13 @@ class PrometheusClient(HttpBackend):
         Alertmanager ``startsAt = activeAt``).
         """
         answer = await self.rules()
-        alerts = [replace(a, for_seconds=rule.duration) for g in answer.data for rule in g.rules if rule.kind == "alerting" for a in rule.alerts]
+        alerts = [
+            replace(a, for_seconds=rule.duration)
+            for g in answer.data
+            for rule in g.rules
+            if rule.kind == "alerting"
+            for a in rule.alerts
+        ]
         return QueryResult(alerts, answer.warnings)
 
     async def build_info(self) -> BuildInfo:
@@ -210,15 +250,24 @@ def _instant(data: dict[str, Any]) -> list[InstantSample]:
     kind = data.get("resultType")
     result = data.get("result")
     if kind == "vector":
-        return [InstantSample(dict(r.get("metric", {})), float(r["value"][0]), _float(r["value"][1])) for r in result or []]
+        return [
+            InstantSample(dict(r.get("metric", {})), float(r["value"][0]), _float(r["value"][1])) for r in result or []
+        ]
     if kind == "scalar":
         return [InstantSample({}, float(result[0]), _float(result[1]))]
     if kind == "matrix":  # an instant query of a range selector; keep the newest sample
-        return [InstantSample(dict(s.get("metric", {})), float(s["values"][-1][0]), _float(s["values"][-1][1])) for s in result or [] if s.get("values")]
+        return [
+            InstantSample(dict(s.get("metric", {})), float(s["values"][-1][0]), _float(s["values"][-1][1]))
+            for s in result or []
+            if s.get("values")
+        ]
     if kind == "string":
         return [InstantSample({"value": str(result[1])}, float(result[0]), math.nan)]
     return []
 
 
 def _matrix(result: list[dict[str, Any]]) -> list[Series]:
-    return [Series(dict(s.get("metric", {})), tuple(Sample(float(t), _float(v)) for t, v in s.get("values", []))) for s in result]
+    return [
+        Series(dict(s.get("metric", {})), tuple(Sample(float(t), _float(v)) for t, v in s.get("values", [])))
+        for s in result
+    ]

@@ -54,7 +54,11 @@ async def fetch_service_health(
         return QueryResult([], ())
     step = time_range.step()
     label = inventory.conventions.service
-    params = {**query_params(inventory, services), "window": time_range.rate_window(), "range": format_duration(time_range.seconds)}
+    params = {
+        **query_params(inventory, services),
+        "window": time_range.rate_window(),
+        "range": format_duration(time_range.seconds),
+    }
     names = list(_RANGE_QUERIES)
     results = await asyncio.gather(
         *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names),

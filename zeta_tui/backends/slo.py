@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from zeta_tui.backends.discovery import query_params
 from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.conventions import FAST_SECONDS
 from zeta_tui.models.discovery import ServiceInventory
 from zeta_tui.models.series import InstantSample, QueryResult
-from zeta_tui.models.conventions import FAST_SECONDS
 from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, SEED_OBJECTIVES, Objective, ObjectiveKind, SloStatus
 from zeta_tui.querying.promql_catalog import PromCatalog
 

@@ -30,16 +30,33 @@ be trusted: zeta empties its own tables and starts again with a new cutoff.
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Protocol
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 from zeta_tui.config.models import USAGE_COLUMNS
-from zeta_tui.querying.sql_catalog import quote_identifier, rollup_params, rollup_sql, rollup_statements, schema_statements
-from zeta_tui.querying.usage_sources import (BACKFILL_TABLE, ROLLUP_SOURCES, ROLLUP_TABLE, ROLLUP_VIEW, SEED_VIEW, STAGING_TABLE,
-                                             USAGE_TABLE, ZETA_TABLES, UsageTables, daily_select, missing_columns)
+from zeta_tui.querying.sql_catalog import (
+    quote_identifier,
+    rollup_params,
+    rollup_sql,
+    rollup_statements,
+    schema_statements,
+)
+from zeta_tui.querying.usage_sources import (
+    BACKFILL_TABLE,
+    ROLLUP_SOURCES,
+    ROLLUP_TABLE,
+    ROLLUP_VIEW,
+    SEED_VIEW,
+    STAGING_TABLE,
+    USAGE_TABLE,
+    ZETA_TABLES,
+    UsageTables,
+    daily_select,
+    missing_columns,
+)
 
 #: The view's cutoff is this far ahead of the server's clock when the view is created.
 CUTOFF_LEAD_S = 2
@@ -68,7 +85,7 @@ class InitReport:
 
 
 def _utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class RollupInit:
@@ -78,9 +95,17 @@ class RollupInit:
     months that may still receive older rows wait; ``sleep`` and ``lead_s`` are for tests.
     """
 
-    def __init__(self, writer: Writer, database: str, columns: Mapping[str, str] | None = None, *,
-                 log: Callable[[str], None] = lambda line: None, settle_s: float = SETTLE_S, lead_s: int = CUTOFF_LEAD_S,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        writer: Writer,
+        database: str,
+        columns: Mapping[str, str] | None = None,
+        *,
+        log: Callable[[str], None] = lambda line: None,
+        settle_s: float = SETTLE_S,
+        lead_s: int = CUTOFF_LEAD_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.writer, self.database, self.columns = writer, database, dict(columns or {})
         self.log, self.settle_s, self.lead_s, self.sleep = log, settle_s, lead_s, sleep
         self.report = InitReport()
@@ -95,8 +120,10 @@ class RollupInit:
 
     def tables(self) -> dict[str, tuple[str, ...]]:
         """Every table and view of the database and its columns."""
-        rows = self._run("SELECT table, groupArray(name) FROM (SELECT table, name FROM system.columns "
-                         "WHERE database = {database:String} ORDER BY table, position) GROUP BY table")
+        rows = self._run(
+            "SELECT table, groupArray(name) FROM (SELECT table, name FROM system.columns "
+            "WHERE database = {database:String} ORDER BY table, position) GROUP BY table"
+        )
         return {str(t): tuple(map(str, names)) for t, names in rows}
 
     def _scalar(self, sql: str, **params: Any) -> int:
@@ -113,12 +140,20 @@ class RollupInit:
         self._run("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
         before = self.tables()
         if USAGE_TABLE in before:
-            missing_columns(USAGE_TABLE, list(USAGE_COLUMNS), UsageTables(self.database, before), self.columns, reader="zeta's rollup")
+            missing_columns(
+                USAGE_TABLE,
+                list(USAGE_COLUMNS),
+                UsageTables(self.database, before),
+                self.columns,
+                reader="zeta's rollup",
+            )
         for table, expected in ZETA_TABLES.items():
             missing = [c for c in expected if table in before and c not in before[table]]
             if missing:
-                self.report.warnings.append(f"your {table} has no column {', '.join(missing)}: zeta leaves it as it is, and the "
-                                            f"queries that read it will say so (queries/clickhouse/schema.sql has zeta's {table})")
+                self.report.warnings.append(
+                    f"your {table} has no column {', '.join(missing)}: zeta leaves it as it is, and the "
+                    f"queries that read it will say so (queries/clickhouse/schema.sql has zeta's {table})"
+                )
         for statement in schema_statements():
             self._run(statement)
         cutoff = self._view(USAGE_TABLE not in before)
@@ -128,7 +163,9 @@ class RollupInit:
         after = self.tables()
         self.report.created = sorted(t for t in after if t not in before and not t.startswith(".inner"))
         self.report.existing = sorted(t for t in before if t in (USAGE_TABLE, SEED_VIEW, *ZETA_TABLES))
-        self.report.rollup_requests = self._scalar("SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily")
+        self.report.rollup_requests = self._scalar(
+            "SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily"
+        )
         self.report.usage_rows = self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         return self.report
 
@@ -139,8 +176,10 @@ class RollupInit:
         """
         for name in (f"{ROLLUP_TABLE} (", STAGING_TABLE, f"{BACKFILL_TABLE} ("):
             self._run(_statement(name), **self._params(_EPOCH))
-        views = self._run("SELECT toUnixTimestamp(argMax(cutoff, at)), count() FROM {database:Identifier}.zeta_api_usage_daily_backfill "
-                          "WHERE step = 'view'")
+        views = self._run(
+            "SELECT toUnixTimestamp(argMax(cutoff, at)), count() FROM {database:Identifier}.zeta_api_usage_daily_backfill "
+            "WHERE step = 'view'"
+        )
         has_view = ROLLUP_VIEW in self.tables()
         if has_view and int(views[0][1]):
             cutoff = int(views[0][0])
@@ -157,17 +196,25 @@ class RollupInit:
         # backfill: its view takes every row, so history loaded after init is rolled up too.
         empty = fresh or not self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         cutoff = _EPOCH if empty else self.server_now() + self.lead_s
-        ahead = self._scalar("SELECT count() FROM {database:Identifier}.api_usage WHERE {col_timestamp:Identifier} >= toDateTime({cutoff:UInt32})",
-                             **self._params(cutoff))
+        ahead = self._scalar(
+            "SELECT count() FROM {database:Identifier}.api_usage WHERE {col_timestamp:Identifier} >= toDateTime({cutoff:UInt32})",
+            **self._params(cutoff),
+        )
         if ahead:  # stamped in the future: the view will not see them (they are in) and the backfill takes what is before the cutoff
             self.report.warnings.append(
                 f"{ahead:,} rows of api_usage are stamped at or after the view's cutoff ({_utc(cutoff):%Y-%m-%d %H:%M:%S} UTC), "
-                "in the server's future: neither the view nor the backfill counts them (is the writers' clock ahead?)")
-        self._run("INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
-                  "VALUES ('view', '1970-01-01', toDateTime({cutoff:UInt32}), 0)", cutoff=cutoff)
+                "in the server's future: neither the view nor the backfill counts them (is the writers' clock ahead?)"
+            )
+        self._run(
+            "INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
+            "VALUES ('view', '1970-01-01', toDateTime({cutoff:UInt32}), 0)",
+            cutoff=cutoff,
+        )
         self._run(_statement(ROLLUP_VIEW), **self._params(cutoff))
-        self.log(f"created {ROLLUP_VIEW}: it rolls up rows stamped from {_utc(cutoff):%Y-%m-%d %H:%M:%S} UTC on; "
-                 "the backfill takes those before")
+        self.log(
+            f"created {ROLLUP_VIEW}: it rolls up rows stamped from {_utc(cutoff):%Y-%m-%d %H:%M:%S} UTC on; "
+            "the backfill takes those before"
+        )
         return cutoff
 
     def months(self, cutoff: int) -> list[tuple[date, int]]:
@@ -176,8 +223,10 @@ class RollupInit:
         From the parts' date ranges when each partition is one month (the seed's
         ``toYYYYMM(date)``), else from a scan of the date column.
         """
-        parts = self._run("SELECT toString(min(min_date)), toString(max(max_date)), sum(rows) FROM system.parts "
-                          "WHERE database = {database:String} AND table = 'api_usage' AND active GROUP BY partition_id")
+        parts = self._run(
+            "SELECT toString(min(min_date)), toString(max(max_date)), sum(rows) FROM system.parts "
+            "WHERE database = {database:String} AND table = 'api_usage' AND active GROUP BY partition_id"
+        )
         months: dict[date, int] = {}
         by_parts = True
         for low, high, rows in parts:
@@ -187,15 +236,20 @@ class RollupInit:
                 break
             months[first.replace(day=1)] = months.get(first.replace(day=1), 0) + int(rows)
         if not by_parts:
-            rows = self._run("SELECT toString(toStartOfMonth({col_date:Identifier})) AS m, count() FROM {database:Identifier}.api_usage "
-                             "GROUP BY m ORDER BY m", **self._params(cutoff))
+            rows = self._run(
+                "SELECT toString(toStartOfMonth({col_date:Identifier})) AS m, count() FROM {database:Identifier}.api_usage "
+                "GROUP BY m ORDER BY m",
+                **self._params(cutoff),
+            )
             months = {date.fromisoformat(m): int(n) for m, n in rows}
         last_month = _utc(cutoff).date().replace(day=1)
         return sorted((m, n) for m, n in months.items() if m <= last_month)
 
     def _done(self) -> tuple[dict[date, int], dict[date, int], bool]:
-        rows = self._run("SELECT step, toString(month), argMax(rows, at) FROM {database:Identifier}.zeta_api_usage_daily_backfill "
-                         "GROUP BY step, month")
+        rows = self._run(
+            "SELECT step, toString(month), argMax(rows, at) FROM {database:Identifier}.zeta_api_usage_daily_backfill "
+            "GROUP BY step, month"
+        )
         staged = {date.fromisoformat(m): int(n) for s, m, n in rows if s == "staged"}
         done = {date.fromisoformat(m): int(n) for s, m, n in rows if s == "done"}
         return staged, done, any(s == "complete" for s, _, _ in rows)
@@ -206,11 +260,15 @@ class RollupInit:
         todo = [(m, n) for m, n in months if m not in done]
         if complete and not todo:
             total = sum(done.values())
-            self.log(f"nothing to backfill: every month is in ({len(done)} month(s), {total:,} rows stamped before the cutoff)")
+            self.log(
+                f"nothing to backfill: every month is in ({len(done)} month(s), {total:,} rows stamped before the cutoff)"
+            )
             self._late_rows(months, done, cutoff)
             return
-        self.log(f"backfilling {len(todo)} month(s) of api_usage into {ROLLUP_TABLE}, oldest first"
-                 + (f" ({len(months) - len(todo)} already in)" if len(todo) < len(months) else ""))
+        self.log(
+            f"backfilling {len(todo)} month(s) of api_usage into {ROLLUP_TABLE}, oldest first"
+            + (f" ({len(months) - len(todo)} already in)" if len(todo) < len(months) else "")
+        )
         cutoff_day = _utc(cutoff).date()
         waited = False
         for i, (month, parts_rows) in enumerate(todo, 1):
@@ -221,17 +279,22 @@ class RollupInit:
             rows = self._month(month, cutoff, staged.get(month))
             self.report.months_backfilled.append((month, rows))
             self.log(f"  {month:%Y-%m}: {rows:,} rows rolled up ({i}/{len(todo)}, {time.monotonic() - started:.1f} s)")
-        self._run("INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
-                  "SELECT 'complete', '1970-01-01', toDateTime({cutoff:UInt32}), sum(rows) FROM {database:Identifier}.zeta_api_usage_daily_backfill "
-                  "WHERE step = 'done'", cutoff=cutoff)
+        self._run(
+            "INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
+            "SELECT 'complete', '1970-01-01', toDateTime({cutoff:UInt32}), sum(rows) FROM {database:Identifier}.zeta_api_usage_daily_backfill "
+            "WHERE step = 'done'",
+            cutoff=cutoff,
+        )
         self.log("backfill complete: the catalog reads zeta_api_usage_daily from now on")
 
     def _wait_past(self, cutoff: int) -> None:
         """Sleep until the server's clock is ``settle_s`` past the cutoff (rows stamped before it have arrived)."""
         left = cutoff + self.settle_s - self.server_now()
         if left > 0:
-            self.log(f"  waiting {left:.0f} s: the newest months are backfilled once rows stamped before the cutoff "
-                     f"({_utc(cutoff):%H:%M:%S} UTC) have had {self.settle_s:.0f} s to arrive")
+            self.log(
+                f"  waiting {left:.0f} s: the newest months are backfilled once rows stamped before the cutoff "
+                f"({_utc(cutoff):%H:%M:%S} UTC) have had {self.settle_s:.0f} s to arrive"
+            )
         while left > 0:
             self.sleep(min(left, 5.0))
             left = cutoff + self.settle_s - self.server_now()
@@ -252,24 +315,38 @@ class RollupInit:
                 staged_rows = None  # staging holds something else: stage again
         if staged_rows is None:
             self._run("TRUNCATE TABLE {database:Identifier}.zeta_api_usage_daily_staging")
-            where = ("{col_date:Identifier} >= {first:Date} AND {col_date:Identifier} < {next:Date} "
-                     "AND {col_timestamp:Identifier} < toDateTime({cutoff:UInt32})")
+            where = (
+                "{col_date:Identifier} >= {first:Date} AND {col_date:Identifier} < {next:Date} "
+                "AND {col_timestamp:Identifier} < toDateTime({cutoff:UInt32})"
+            )
             columns = list(ROLLUP_SOURCES)
-            self._run(f"INSERT INTO {{database:Identifier}}.zeta_api_usage_daily_staging ({', '.join(columns)})\n"
-                      + daily_select(rollup_sql(), columns, where), **self._params(cutoff), first=month, next=_next_month(month))
+            self._run(
+                f"INSERT INTO {{database:Identifier}}.zeta_api_usage_daily_staging ({', '.join(columns)})\n"
+                + daily_select(rollup_sql(), columns, where),
+                **self._params(cutoff),
+                first=month,
+                next=_next_month(month),
+            )
             staged_rows = self._scalar(in_staging, m=int(pid))
             self._record("staged", month, cutoff, staged_rows)
         if staged_rows:
             # MOVE ... TO TABLE takes no parameter: the database is quoted here (pid is six digits).
-            self._run(f"ALTER TABLE {{database:Identifier}}.zeta_api_usage_daily_staging MOVE PARTITION ID '{pid}' "
-                      f"TO TABLE {quote_identifier(self.database)}.zeta_api_usage_daily")
+            self._run(
+                f"ALTER TABLE {{database:Identifier}}.zeta_api_usage_daily_staging MOVE PARTITION ID '{pid}' "
+                f"TO TABLE {quote_identifier(self.database)}.zeta_api_usage_daily"
+            )
         self._record("done", month, cutoff, staged_rows)
         return staged_rows
 
     def _record(self, step: str, month: date, cutoff: int, rows: int) -> None:
-        self._run("INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
-                  "VALUES ({step:String}, {month:Date}, toDateTime({cutoff:UInt32}), {rows:UInt64})",
-                  step=step, month=month, cutoff=cutoff, rows=rows)
+        self._run(
+            "INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
+            "VALUES ({step:String}, {month:Date}, toDateTime({cutoff:UInt32}), {rows:UInt64})",
+            step=step,
+            month=month,
+            cutoff=cutoff,
+            rows=rows,
+        )
 
     def _late_rows(self, months: list[tuple[date, int]], done: Mapping[date, int], cutoff: int) -> None:
         """Warn about months that now hold more rows stamped before the cutoff than were backfilled."""
@@ -278,7 +355,8 @@ class RollupInit:
             if month < last_month and month in done and parts_rows > done[month]:
                 self.report.warnings.append(
                     f"{month:%Y-%m}: api_usage holds {parts_rows - done[month]:,} more rows than were backfilled (rows stamped "
-                    f"before the cutoff that arrived later, or deleted rows not yet merged away): the rollup does not count them")
+                    f"before the cutoff that arrived later, or deleted rows not yet merged away): the rollup does not count them"
+                )
 
 
 def _statement(marker: str) -> str:

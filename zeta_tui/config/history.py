@@ -26,7 +26,9 @@ class QueryHistory:
 
     def load(self, kind: str, *, multiline: bool = False) -> list[str]:
         try:
-            lines = [line for line in self._file(kind, multiline).read_text(encoding="utf-8").splitlines() if line.strip()]
+            lines = [
+                line for line in self._file(kind, multiline).read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
         except OSError:
             return []  # no history yet, or unreadable: start empty rather than fail
         if not multiline:

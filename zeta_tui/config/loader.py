@@ -39,7 +39,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", where=str(path), hint="check that it is a UTF-8 text file you may read") from None
+        raise ConfigError(
+            f"cannot read the file: {exc}", where=str(path), hint="check that it is a UTF-8 text file you may read"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -50,7 +52,9 @@ def read_toml(path: Path) -> dict[str, Any]:
             number = int(m.group(1))
             if 0 < number <= len(lines):
                 message += f"\n  line {number}: {lines[number - 1].strip()}"
-        raise ConfigError(message, where=str(path), hint="fix the syntax at the line shown (strings need quotes, tables [brackets])") from None
+        raise ConfigError(
+            message, where=str(path), hint="fix the syntax at the line shown (strings need quotes, tables [brackets])"
+        ) from None
 
 
 def load_config(path: Path, *, missing_ok: bool = False) -> ZetaConfig:
@@ -126,7 +130,9 @@ def _explain(exc: ValidationError, source: str) -> ConfigError:
             hints.append(f"add {loc[-1]} = ... to [{'.'.join(loc[:-1])}]")
         elif loc and loc[-1] == "[key]":
             # loc is (..., "contexts", <the bad name>, "[key]")
-            problems.append(f"{'.'.join(loc[:-2])}: name {err.get('input')!r} is not allowed; use letters, digits, '_', '.' or '-'")
+            problems.append(
+                f"{'.'.join(loc[:-2])}: name {err.get('input')!r} is not allowed; use letters, digits, '_', '.' or '-'"
+            )
         else:
             text = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
@@ -225,7 +231,7 @@ class LoadedContext:
             raise ConfigError(
                 f"context {self.name!r} has no prometheus section",
                 where=str(self.path),
-                hint=f"add [contexts.{self.name}.prometheus] with url = \"http://host:9090\", or pass --context",
+                hint=f'add [contexts.{self.name}.prometheus] with url = "http://host:9090", or pass --context',
             )
         return self.context.prometheus
 

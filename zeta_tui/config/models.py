@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import difflib
 import re
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -24,20 +23,39 @@ class HttpBackendConfig(_Strict):
     """How to reach one HTTP backend: URL, auth, TLS, proxy, timeout."""
 
     url: str = Field(description="Base URL, e.g. https://prometheus.internal:9090 (path prefixes allowed).")
-    bearer_token: SecretStr | None = Field(None, description='Bearer token; use an env reference such as "${PROM_TOKEN}".')
-    bearer_token_file: str | None = Field(None, description="File holding the bearer token (read on each connect)." + _RELATIVE)
+    bearer_token: SecretStr | None = Field(
+        None, description='Bearer token; use an env reference such as "${PROM_TOKEN}".'
+    )
+    bearer_token_file: str | None = Field(
+        None, description="File holding the bearer token (read on each connect)." + _RELATIVE
+    )
     username: str | None = Field(None, description="Basic-auth user name.")
-    password: SecretStr | None = Field(None, description='Basic-auth password; use an env reference such as "${PROM_PASSWORD}".')
+    password: SecretStr | None = Field(
+        None, description='Basic-auth password; use an env reference such as "${PROM_PASSWORD}".'
+    )
     password_file: str | None = Field(None, description="File holding the basic-auth password." + _RELATIVE)
-    headers: dict[str, str] = Field(default_factory=dict, description='Extra headers, e.g. { "X-Scope-OrgID" = "zeta" }.')
+    headers: dict[str, str] = Field(
+        default_factory=dict, description='Extra headers, e.g. { "X-Scope-OrgID" = "zeta" }.'
+    )
     ca_file: str | None = Field(None, description="PEM bundle of CAs to trust for this backend." + _RELATIVE)
     client_cert: str | None = Field(None, description="PEM client certificate for mutual TLS." + _RELATIVE)
     client_key: str | None = Field(None, description="PEM key of client_cert (if not inside it)." + _RELATIVE)
-    insecure_skip_verify: bool = Field(False, description="Do not verify the server certificate. Off by default; never for production.")
-    proxy: str | None = Field(None, description="Proxy URL for this backend; HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured otherwise.")
-    timeout_seconds: float = Field(10.0, gt=0, le=600, description="Give up on a request (or on a screen's whole question to this backend) after this many seconds.")
+    insecure_skip_verify: bool = Field(
+        False, description="Do not verify the server certificate. Off by default; never for production."
+    )
+    proxy: str | None = Field(
+        None, description="Proxy URL for this backend; HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured otherwise."
+    )
+    timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Give up on a request (or on a screen's whole question to this backend) after this many seconds.",
+    )
     max_response_bytes: int = Field(
-        64 * 1024 * 1024, ge=64 * 1024, le=4 * 1024**3,
+        64 * 1024 * 1024,
+        ge=64 * 1024,
+        le=4 * 1024**3,
         description="Stop reading an answer past this many bytes (64 MiB by default) and say so, instead of filling the machine's memory.",
     )
 
@@ -57,11 +75,11 @@ class HttpBackendConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_auth(self) -> "HttpBackendConfig":
+    def _one_auth(self) -> HttpBackendConfig:
         if self.bearer_token is not None and self.bearer_token_file:
             raise ValueError("set bearer_token or bearer_token_file, not both")
         if (self.password is not None or self.password_file) and not self.username:
-            raise ValueError("password given without username; add username = \"...\"")
+            raise ValueError('password given without username; add username = "..."')
         if self.username and (self.bearer_token is not None or self.bearer_token_file):
             raise ValueError("set either basic auth (username/password) or a bearer token, not both")
         if self.client_key and not self.client_cert:
@@ -88,21 +106,37 @@ class LogsConfig(HttpBackendConfig):
     """Where the context's logs live: Elasticsearch/OpenSearch, Loki, or ClickHouse."""
 
     kind: LogKind = Field(description="elasticsearch, opensearch, loki or clickhouse.")
-    url: str | None = Field(None, description="Base URL of the server (not for an embedded ClickHouse store: use path).")
+    url: str | None = Field(
+        None, description="Base URL of the server (not for an embedded ClickHouse store: use path)."
+    )
     index: str = Field("logs-*", description="Elasticsearch/OpenSearch index pattern.")
     timestamp_field: str = Field("@timestamp", description="Elasticsearch/OpenSearch field holding the record time.")
-    selector: str | None = Field(None, description='Loki stream selector, e.g. {namespace="production"} (default: the context namespace).')
+    selector: str | None = Field(
+        None, description='Loki stream selector, e.g. {namespace="production"} (default: the context namespace).'
+    )
     table: str = Field("otel_logs", description="ClickHouse table in the OpenTelemetry logs schema.")
     database: str = Field("default", description="ClickHouse database.")
-    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE)
-    pii_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_FIELDS), description="Fields masked on screen and in `zeta logs` until revealed.")
-    buffer_records: int = Field(100_000, ge=1_000, le=5_000_000, description="Records kept in memory while following (a ring buffer; the oldest go first).")
+    path: str | None = Field(
+        None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE
+    )
+    pii_fields: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PII_FIELDS),
+        description="Fields masked on screen and in `zeta logs` until revealed.",
+    )
+    buffer_records: int = Field(
+        100_000,
+        ge=1_000,
+        le=5_000_000,
+        description="Records kept in memory while following (a ring buffer; the oldest go first).",
+    )
 
     @model_validator(mode="after")
-    def _where(self) -> "LogsConfig":
+    def _where(self) -> LogsConfig:
         if self.kind == "clickhouse":
             if (self.url is None) == (self.path is None):
-                raise ValueError("a clickhouse log source needs url (a server) or path (an embedded store), one of them")
+                raise ValueError(
+                    "a clickhouse log source needs url (a server) or path (an embedded store), one of them"
+                )
         elif self.url is None:
             raise ValueError(f"a {self.kind} log source needs url")
         elif self.path is not None:
@@ -117,13 +151,20 @@ class TracesConfig(HttpBackendConfig):
     """Where the context's traces live: Jaeger, Tempo, or ClickHouse (otel_traces)."""
 
     kind: TraceKind = Field(description="jaeger, tempo or clickhouse.")
-    url: str | None = Field(None, description="Base URL of the query API (not for an embedded ClickHouse store: use path).")
-    api: Literal["auto", "v1", "v3"] = Field("auto", description="Jaeger query API: v3 (OTLP JSON) when the server has it, else v1.")
+    url: str | None = Field(
+        None, description="Base URL of the query API (not for an embedded ClickHouse store: use path)."
+    )
+    api: Literal["auto", "v1", "v3"] = Field(
+        "auto", description="Jaeger query API: v3 (OTLP JSON) when the server has it, else v1."
+    )
     table: str = Field("otel_traces", description="ClickHouse table in the OpenTelemetry traces schema.")
     database: str = Field("default", description="ClickHouse database.")
-    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE)
+    path: str | None = Field(
+        None, description="Embedded ClickHouse (chdb) store directory, instead of url." + _RELATIVE
+    )
     ui_url: str | None = Field(
-        None, description="Link shown for a trace in a web UI, with {trace_id}, e.g. https://jaeger.internal/trace/{trace_id}."
+        None,
+        description="Link shown for a trace in a web UI, with {trace_id}, e.g. https://jaeger.internal/trace/{trace_id}.",
     )
 
     @field_validator("ui_url")
@@ -131,17 +172,23 @@ class TracesConfig(HttpBackendConfig):
     def _ui_url(cls, v: str | None) -> str | None:
         if v is not None:
             if "{trace_id}" not in v:
-                raise ValueError("ui_url needs {trace_id} where the trace id goes, e.g. https://jaeger.internal/trace/{trace_id}")
+                raise ValueError(
+                    "ui_url needs {trace_id} where the trace id goes, e.g. https://jaeger.internal/trace/{trace_id}"
+                )
             parts = urlsplit(v.replace("{trace_id}", "x"))  # a query is fine here (Grafana Explore links have one)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{redact_url(v)!r} is not an http/https URL; write it like https://jaeger.internal/trace/{{trace_id}}")
+                raise ValueError(
+                    f"{redact_url(v)!r} is not an http/https URL; write it like https://jaeger.internal/trace/{{trace_id}}"
+                )
         return v
 
     @model_validator(mode="after")
-    def _where(self) -> "TracesConfig":
+    def _where(self) -> TracesConfig:
         if self.kind == "clickhouse":
             if (self.url is None) == (self.path is None):
-                raise ValueError("a clickhouse trace source needs url (a server) or path (an embedded store), one of them")
+                raise ValueError(
+                    "a clickhouse trace source needs url (a server) or path (an embedded store), one of them"
+                )
         elif self.url is None:
             raise ValueError(f"a {self.kind} trace source needs url")
         elif self.path is not None:
@@ -166,10 +213,22 @@ USAGE_COLUMNS = {
 class ClickHouseConfig(HttpBackendConfig):
     """Tenant usage and cost analytics: a ClickHouse server (url, over HTTP/HTTPS) or an embedded chdb store (path)."""
 
-    url: str | None = Field(None, description="HTTP(S) URL of the ClickHouse server, e.g. https://clickhouse.internal:8443 (not with path).")
-    database: str = Field("default", description="Database holding api_usage, cost_data and tenants (and zeta's rollup beside them).")
-    path: str | None = Field(None, description="Embedded ClickHouse (chdb) store directory, instead of url; `zeta demo` writes one." + _RELATIVE)
-    max_rows: int = Field(10_000, ge=1, le=10_000_000, description="Most rows any query returns (the SQL console and `zeta sql` stop there and say so).")
+    url: str | None = Field(
+        None, description="HTTP(S) URL of the ClickHouse server, e.g. https://clickhouse.internal:8443 (not with path)."
+    )
+    database: str = Field(
+        "default", description="Database holding api_usage, cost_data and tenants (and zeta's rollup beside them)."
+    )
+    path: str | None = Field(
+        None,
+        description="Embedded ClickHouse (chdb) store directory, instead of url; `zeta demo` writes one." + _RELATIVE,
+    )
+    max_rows: int = Field(
+        10_000,
+        ge=1,
+        le=10_000_000,
+        description="Most rows any query returns (the SQL console and `zeta sql` stop there and say so).",
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
         description='api_usage columns named otherwise than in the seed\'s DDL: { latency_ms = "response_time_ms" }. '
@@ -183,14 +242,16 @@ class ClickHouseConfig(HttpBackendConfig):
             if key not in USAGE_COLUMNS:
                 close = difflib.get_close_matches(key, list(USAGE_COLUMNS), n=1)
                 maybe = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"columns.{key}: api_usage has no column zeta reads by that name{maybe}; "
-                                 f"the keys are the seed's names: {', '.join(USAGE_COLUMNS)}")
+                raise ValueError(
+                    f"columns.{key}: api_usage has no column zeta reads by that name{maybe}; "
+                    f"the keys are the seed's names: {', '.join(USAGE_COLUMNS)}"
+                )
             if not column.strip():
                 raise ValueError(f"columns.{key} is empty; give the name of the column that holds {USAGE_COLUMNS[key]}")
         return v
 
     @model_validator(mode="after")
-    def _where(self) -> "ClickHouseConfig":
+    def _where(self) -> ClickHouseConfig:
         if (self.url is None) == (self.path is None):
             raise ValueError("a clickhouse section needs url (a server) or path (an embedded store), one of them")
         return self
@@ -202,7 +263,9 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 def _prometheus_name(value: str | None, pattern: re.Pattern, what: str, example: str) -> str | None:
     if value is not None and not pattern.fullmatch(value):
-        raise ValueError(f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; not starting with a digit), e.g. {example}")
+        raise ValueError(
+            f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; not starting with a digit), e.g. {example}"
+        )
     return value
 
 
@@ -214,13 +277,16 @@ class LabelsConfig(_Strict):
     """
 
     service: str | None = Field(
-        None, description='Label naming the service on up and the HTTP metrics: "job" (the default), "service", "app", "service_name", ...'
+        None,
+        description='Label naming the service on up and the HTTP metrics: "job" (the default), "service", "app", "service_name", ...',
     )
     endpoint: str | None = Field(
-        None, description='Label naming the endpoint on the HTTP metrics: "endpoint", "handler", "route", "http_route", "path", ... (detected when unset).'
+        None,
+        description='Label naming the endpoint on the HTTP metrics: "endpoint", "handler", "route", "http_route", "path", ... (detected when unset).',
     )
     status: str | None = Field(
-        None, description='Label holding the HTTP status code: "status", "code", "status_code", "http_response_status_code", ... (detected when unset).'
+        None,
+        description='Label holding the HTTP status code: "status", "code", "status_code", "http_response_status_code", ... (detected when unset).',
     )
 
     @field_validator("service", "endpoint", "status")
@@ -241,7 +307,8 @@ class MetricsConfig(_Strict):
         description='Latency histogram without _bucket, e.g. "http_request_duration_seconds" or OpenTelemetry\'s "http_server_request_duration_seconds" (detected when unset).',
     )
     latency_unit: Literal["seconds", "milliseconds"] | None = Field(
-        None, description="Unit of the latency histogram's buckets; by default read from the name's suffix (_seconds, _milliseconds, _ms)."
+        None,
+        description="Unit of the latency histogram's buckets; by default read from the name's suffix (_seconds, _milliseconds, _ms).",
     )
 
     @field_validator("requests", "latency")
@@ -253,8 +320,12 @@ class MetricsConfig(_Strict):
 class ContextConfig(_Strict):
     """One environment to look at, like a kubeconfig context."""
 
-    production: bool = Field(False, description="Shows a production banner; read-only unless read_only = false is explicit.")
-    read_only: bool | None = Field(None, description="Refuse write actions (e.g. silences). Defaults to the value of production.")
+    production: bool = Field(
+        False, description="Shows a production banner; read-only unless read_only = false is explicit."
+    )
+    read_only: bool | None = Field(
+        None, description="Refuse write actions (e.g. silences). Defaults to the value of production."
+    )
     refresh_seconds: float = Field(10.0, ge=1, le=3600, description="How often panes refresh.")
     namespace: str = Field(
         "production",
@@ -264,14 +335,22 @@ class ContextConfig(_Strict):
         default_factory=list,
         description="Services to show, in this order (a filter). Empty: every service Prometheus has (discovered from up and the HTTP metrics).",
     )
-    labels: LabelsConfig = Field(default_factory=LabelsConfig, description="Label conventions of the metrics (service, endpoint, status).")
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Names of the HTTP request counter and latency histogram.")
-    time_range: str = Field("1h", description=f"Default time range: one of {', '.join(PRESETS)} or any duration like 90m.")
+    labels: LabelsConfig = Field(
+        default_factory=LabelsConfig, description="Label conventions of the metrics (service, endpoint, status)."
+    )
+    metrics: MetricsConfig = Field(
+        default_factory=MetricsConfig, description="Names of the HTTP request counter and latency histogram."
+    )
+    time_range: str = Field(
+        "1h", description=f"Default time range: one of {', '.join(PRESETS)} or any duration like 90m."
+    )
     prometheus: PrometheusConfig | None = Field(None, description="Metrics backend.")
     alertmanager: AlertmanagerConfig | None = Field(None, description="Alert routing backend.")
     logs: LogsConfig | None = Field(None, description="Log source.")
     traces: TracesConfig | None = Field(None, description="Trace source.")
-    clickhouse: ClickHouseConfig | None = Field(None, description="Tenant usage and cost analytics (api_usage, cost_data, tenants).")
+    clickhouse: ClickHouseConfig | None = Field(
+        None, description="Tenant usage and cost analytics (api_usage, cost_data, tenants)."
+    )
 
     @field_validator("time_range")
     @classmethod
@@ -284,11 +363,15 @@ class ContextConfig(_Strict):
         """Write actions are refused: read_only if set, else the value of production."""
         return self.production if self.read_only is None else self.read_only
 
-    def backends(self) -> dict[str, "HttpBackendConfig"]:
+    def backends(self) -> dict[str, HttpBackendConfig]:
         """Every configured backend section, a server's or an embedded store's, in file order."""
-        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name), HttpBackendConfig)}
+        return {
+            name: value
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), HttpBackendConfig)
+        }
 
-    def http_backends(self) -> dict[str, "HttpBackendConfig"]:
+    def http_backends(self) -> dict[str, HttpBackendConfig]:
         """The configured HTTP backend sections by name (prometheus, alertmanager, ...), in file order."""
         return {
             name: value
@@ -305,17 +388,21 @@ class ZetaConfig(_Strict):
 
     default_context: str | None = Field(None, description="Context used when --context is not given.")
     theme: str = Field("zeta-dark", description="Theme name: zeta-dark, zeta-light, or one from themes/.")
-    keymap: dict[str, str] = Field(default_factory=dict, description='Key overrides by binding id, e.g. { "screen.health" = "f1" }.')
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description='Key overrides by binding id, e.g. { "screen.health" = "f1" }.'
+    )
     contexts: dict[ContextName, ContextConfig] = Field(default_factory=dict, description="Named contexts.")
 
     @model_validator(mode="after")
-    def _default_exists(self) -> "ZetaConfig":
+    def _default_exists(self) -> ZetaConfig:
         # The loader prints this message without a field path, so it names the field itself.
         if self.default_context is not None and self.default_context not in self.contexts:
             known = ", ".join(sorted(self.contexts)) or "none"
             close = difflib.get_close_matches(self.default_context, list(self.contexts), n=1)
             maybe = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"default_context: {self.default_context!r} is not a defined context (defined: {known}){maybe}")
+            raise ValueError(
+                f"default_context: {self.default_context!r} is not a defined context (defined: {known}){maybe}"
+            )
         return self
 
     def context(self, name: str | None) -> tuple[str, ContextConfig]:
@@ -325,7 +412,9 @@ class ZetaConfig(_Strict):
         chosen = name or self.default_context or (next(iter(self.contexts)) if len(self.contexts) == 1 else None)
         if chosen is None:
             if not self.contexts:
-                raise ConfigError("no contexts are defined", hint="run `zeta config init` for a starter file, or `zeta demo`")
+                raise ConfigError(
+                    "no contexts are defined", hint="run `zeta config init` for a starter file, or `zeta demo`"
+                )
             raise ConfigError(
                 f"several contexts and no default_context: {', '.join(sorted(self.contexts))}",
                 hint="pass --context NAME or set default_context",

@@ -109,7 +109,11 @@ timeout_seconds = 10
 def write_starter(path: Path, *, force: bool = False) -> None:
     """Write STARTER_TOML to ``path`` (mode 600, parents created); refuse to overwrite unless ``force``."""
     if path.exists() and not force:
-        raise ConfigError("the file already exists; not overwriting it", where=str(path), hint="pass --force to replace it, or edit it")
+        raise ConfigError(
+            "the file already exists; not overwriting it",
+            where=str(path),
+            hint="pass --force to replace it, or edit it",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Created 600 from the start, so a token pasted in later is never world-readable.
@@ -118,4 +122,8 @@ def write_starter(path: Path, *, force: bool = False) -> None:
             f.write(STARTER_TOML)
         os.chmod(path, 0o600)  # an existing file (--force) keeps its old mode otherwise
     except OSError as exc:
-        raise ConfigError(f"cannot write the file: {exc.strerror}", where=str(path), hint="choose another path with --config, or fix the permissions") from None
+        raise ConfigError(
+            f"cannot write the file: {exc.strerror}",
+            where=str(path),
+            hint="choose another path with --config, or fix the permissions",
+        ) from None

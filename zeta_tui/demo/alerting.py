@@ -29,14 +29,18 @@ def rules_file() -> Path:
 
 def alerting_config(alertmanager_target: str) -> str:
     """The prometheus.yml lines that load the shipped rules and send alerts to the Alertmanager."""
-    return (f'rule_files: ["{rules_file()}"]\n'
-            f'alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["{alertmanager_target}"]\n')
+    return (
+        f'rule_files: ["{rules_file()}"]\n'
+        f'alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["{alertmanager_target}"]\n'
+    )
 
 
 def alertmanager_config(sink_url: str) -> str:
     """The shipped routing tree with webhook receivers pointing at the sink."""
-    receivers = "\n".join(f"  - name: {name}\n    webhook_configs:\n      - url: {sink_url}/{name}\n        send_resolved: true"
-                          for name in RECEIVERS)
+    receivers = "\n".join(
+        f"  - name: {name}\n    webhook_configs:\n      - url: {sink_url}/{name}\n        send_resolved: true"
+        for name in RECEIVERS
+    )
     return f"""route:
   receiver: slack-default
   group_by: [alertname, service, job, endpoint]
@@ -66,7 +70,7 @@ class WebhookSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(min(length, 1 << 20))
                 try:
@@ -77,7 +81,7 @@ class WebhookSink:
                 self.send_response(200)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
+            def log_message(self, format: str, *args: object) -> None:
                 return  # the console owns the terminal
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
@@ -88,14 +92,21 @@ class WebhookSink:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "WebhookSink":
+    def start(self) -> WebhookSink:
         self._thread.start()
         return self
 
     def record(self, receiver: str, payload: dict) -> None:
-        line = json.dumps({"receiver": receiver, "status": payload.get("status"), "alerts": [
-            {"labels": a.get("labels", {}), "status": a.get("status"), "startsAt": a.get("startsAt")} for a in payload.get("alerts", [])
-        ]})
+        line = json.dumps(
+            {
+                "receiver": receiver,
+                "status": payload.get("status"),
+                "alerts": [
+                    {"labels": a.get("labels", {}), "status": a.get("status"), "startsAt": a.get("startsAt")}
+                    for a in payload.get("alerts", [])
+                ],
+            }
+        )
         with self._lock:
             lines = self.path.read_text().splitlines() if self.path.exists() else []
             lines = (lines + [line])[-KEEP_NOTIFICATIONS:]

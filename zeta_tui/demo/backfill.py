@@ -44,12 +44,14 @@ class Segment:
         return f"{int(self.start)}:{int(self.end)}:{self.step}"
 
     @classmethod
-    def parse(cls, text: str) -> "Segment":
+    def parse(cls, text: str) -> Segment:
         start, end, step = text.split(":")
         return cls(float(start), float(end), int(step))
 
 
-def history_segments(start: float, end: float, fine_step: int = 60, coarse_step: int = 300, fine_span: float = 86400.0) -> list[Segment]:
+def history_segments(
+    start: float, end: float, fine_step: int = 60, coarse_step: int = 300, fine_span: float = 86400.0
+) -> list[Segment]:
     """[start, end] at ``coarse_step``, except its last ``fine_span`` seconds at ``fine_step``.
 
     Coarse history keeps a 7-day backfill small; the last day, which the console shows most,
@@ -65,7 +67,14 @@ def history_segments(start: float, end: float, fine_step: int = 60, coarse_step:
     return segments
 
 
-def backfill(world: TeamZetaWorld, segments: list[Segment], out_dir: Path, *, workdir: Path | None = None, promtool: str | None = None) -> list[Path]:
+def backfill(
+    world: TeamZetaWorld,
+    segments: list[Segment],
+    out_dir: Path,
+    *,
+    workdir: Path | None = None,
+    promtool: str | None = None,
+) -> list[Path]:
     """Write the world over ``segments`` into new TSDB blocks under ``out_dir``; return the block dirs."""
     times = merge_times(*(s.times() for s in segments))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,11 +88,24 @@ def backfill(world: TeamZetaWorld, segments: list[Segment], out_dir: Path, *, wo
     try:
         with source.open("w", encoding="utf-8", buffering=1 << 20) as out:
             write_openmetrics(world, out, times)
-        argv = [promtool, "tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={MAX_BLOCK_DURATION}", "--quiet", str(source), str(out_dir)]
+        argv = [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            f"--max-block-duration={MAX_BLOCK_DURATION}",
+            "--quiet",
+            str(source),
+            str(out_dir),
+        ]
         done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-            raise BackendError(f"promtool could not build blocks (exit {done.returncode}): {tail}", where=str(source), hint="is promtool from Prometheus 2.x?")
+            raise BackendError(
+                f"promtool could not build blocks (exit {done.returncode}): {tail}",
+                where=str(source),
+                hint="is promtool from Prometheus 2.x?",
+            )
     finally:
         source.unlink(missing_ok=True)
     return sorted(p for p in out_dir.iterdir() if p.name not in before and (p / "meta.json").is_file())
@@ -126,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zeta_tui.demo.backfill")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--namespace", default="production")
-    parser.add_argument("--incident-shift", type=int, default=0, help="the world's incident shift (the demo's, from its state)")
-    parser.add_argument("--segment", action="append", type=Segment.parse, default=[], help="START:END:STEP (unix seconds)")
+    parser.add_argument(
+        "--incident-shift", type=int, default=0, help="the world's incident shift (the demo's, from its state)"
+    )
+    parser.add_argument(
+        "--segment", action="append", type=Segment.parse, default=[], help="START:END:STEP (unix seconds)"
+    )
     parser.add_argument("--staging", type=Path, required=True)
     parser.add_argument("--into", type=Path, help="data dir to move the finished blocks into")
     args = parser.parse_args(argv)
@@ -136,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         pass
     began = time.monotonic()
-    blocks = backfill(TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.segment, args.staging)
+    blocks = backfill(
+        TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.segment, args.staging
+    )
     if args.into:
         blocks = move_blocks(blocks, args.into)
     print(f"backfilled {len(blocks)} block(s) in {time.monotonic() - began:.1f}s", file=sys.stderr)

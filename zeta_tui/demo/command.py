@@ -14,8 +14,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import Callable
 
 from zeta_tui.config.models import ZetaConfig
 from zeta_tui.demo.processes import BinaryNotFound
@@ -44,15 +44,16 @@ class _ExitSignals:
             raise KeyboardInterrupt
 
 
-
 def config_snippet(stack: DemoStack) -> str:
     """TOML for the user's own config file, to point `zeta` at the running demo's servers.
 
     Prometheus and Alertmanager only: the logs, traces and usage live in the demo's embedded
     store, which one process at a time can open (the demo's own console has them).
     """
-    toml = (f'[contexts.{DEMO_CONTEXT}]\nproduction = false\nrefresh_seconds = 10\nnamespace = "{stack.world.namespace}"\n'
-            f'[contexts.{DEMO_CONTEXT}.prometheus]\nurl = "{stack.prometheus_url}"\n')
+    toml = (
+        f'[contexts.{DEMO_CONTEXT}]\nproduction = false\nrefresh_seconds = 10\nnamespace = "{stack.world.namespace}"\n'
+        f'[contexts.{DEMO_CONTEXT}.prometheus]\nurl = "{stack.prometheus_url}"\n'
+    )
     if stack.alertmanager_url:
         toml += f'[contexts.{DEMO_CONTEXT}.alertmanager]\nurl = "{stack.alertmanager_url}"\n'
     return toml
@@ -76,14 +77,18 @@ def run_demo(args: argparse.Namespace) -> int:
             # The console still opens; the panes that need Prometheus say what to install.
             stack.prepare()  # the store's lock and incident shift, as with Prometheus
             stack._start_logs()  # the world's logs need no binary
-            missing = BackendUnavailable(f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo")
+            missing = BackendUnavailable(
+                f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo"
+            )
             user = _user_config(getattr(args, "config", None), stack.log)
             return run_tui(stack.config(user, with_prometheus=False), DEMO_CONTEXT, unavailable={"prometheus": missing})
         if getattr(args, "no_tui", False):
             return _serve_until_stopped(stack)
 
         unavailable = {"alertmanager": stack.alerting_missing} if stack.alerting_missing is not None else None
-        status = run_tui(stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT, unavailable=unavailable)
+        status = run_tui(
+            stack.config(_user_config(getattr(args, "config", None), stack.log)), DEMO_CONTEXT, unavailable=unavailable
+        )
         # Textual may absorb the cancellation and return normally: the signal still decides.
         return 128 + exit_signals.received if exit_signals.received else status
     except KeyboardInterrupt:

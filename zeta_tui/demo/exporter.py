@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from zeta_tui.demo.openmetrics import TEXT_CONTENT_TYPE, exposition_text
 from zeta_tui.demo.world import TeamZetaWorld
@@ -32,7 +32,7 @@ class WorldExporter:
         exporter = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+            def do_GET(self) -> None:
                 if self.path.split("?")[0] != "/metrics":
                     self.send_error(404, "only /metrics is served here")
                     return
@@ -64,7 +64,7 @@ class WorldExporter:
         """``host:port`` for a Prometheus static_configs target."""
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "WorldExporter":
+    def start(self) -> WorldExporter:
         self._thread = threading.Thread(target=self._server.serve_forever, name="zeta-world-exporter", daemon=True)
         self._thread.start()
         return self
@@ -76,7 +76,7 @@ class WorldExporter:
             self._thread = None
         self._server.server_close()
 
-    def __enter__(self) -> "WorldExporter":
+    def __enter__(self) -> WorldExporter:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

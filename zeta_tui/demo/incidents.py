@@ -15,8 +15,8 @@ with it, so the history it wrote stays the world's history.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 # The world's clock starts here (2025-01-01T00:00:00Z): counters count from this instant and
 # incident number 0 of each kind is the first one after it.
@@ -55,7 +55,7 @@ class IncidentKind:
             return n
         return None
 
-    def shifted(self, shift_s: int) -> "IncidentKind":
+    def shifted(self, shift_s: int) -> IncidentKind:
         """This kind with every occurrence ``shift_s`` seconds later, modulo its period (occurrence 0
         stays the first one after the epoch)."""
         return replace(self, offset_s=(self.offset_s + shift_s) % self.period_s)
@@ -77,9 +77,30 @@ class Incident:
 
 
 KINDS: tuple[IncidentKind, ...] = (
-    IncidentKind(ML_ERROR_SPIKE, "ml-engine", "ml-engine 5xx spike; ml-engine-1 down (OOM)", 7 * 3600, 25 * 60, 3 * 3600 + 10 * 60),
-    IncidentKind(LATENCY_REGRESSION, "backend-api", "latency regression on POST /api/v1/recommendations", 11 * 3600, 40 * 60, 5 * 3600),
-    IncidentKind(AUTH_LOGIN_BURST, "auth", "burst of failed logins (401) on /api/v1/auth/login", 5 * 3600, 15 * 60, 3600 + 20 * 60),
+    IncidentKind(
+        ML_ERROR_SPIKE,
+        "ml-engine",
+        "ml-engine 5xx spike; ml-engine-1 down (OOM)",
+        7 * 3600,
+        25 * 60,
+        3 * 3600 + 10 * 60,
+    ),
+    IncidentKind(
+        LATENCY_REGRESSION,
+        "backend-api",
+        "latency regression on POST /api/v1/recommendations",
+        11 * 3600,
+        40 * 60,
+        5 * 3600,
+    ),
+    IncidentKind(
+        AUTH_LOGIN_BURST,
+        "auth",
+        "burst of failed logins (401) on /api/v1/auth/login",
+        5 * 3600,
+        15 * 60,
+        3600 + 20 * 60,
+    ),
     IncidentKind(POD_RESTART, "", "pod restart (container restarted, target briefly down)", 3 * 3600, 120, 40 * 60),
 )
 
@@ -121,7 +142,9 @@ class IncidentSchedule:
     """Where every incident falls: ``pods`` is the rotation order of the pod-restart incident,
     ``kinds`` the world's incident kinds (KINDS, or KINDS shifted)."""
 
-    def __init__(self, pods: tuple[tuple[str, str, str], ...], ml_down_instance: str, kinds: tuple[IncidentKind, ...] = KINDS) -> None:
+    def __init__(
+        self, pods: tuple[tuple[str, str, str], ...], ml_down_instance: str, kinds: tuple[IncidentKind, ...] = KINDS
+    ) -> None:
         # (service, instance, pod) in rotation order; occurrence n restarts pods[n % len(pods)].
         self.pods = pods
         self.ml_down_instance = ml_down_instance

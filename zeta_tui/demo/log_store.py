@@ -18,8 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
@@ -57,13 +57,23 @@ def otel_row(r: WorldRequest, namespace: str, sample_every: int = 1) -> dict[str
         "SeverityNumber": _SEVERITY[r.level],
         "ServiceName": r.service,
         "Body": r.message,
-        "ResourceAttributes": {"service.name": r.service, "service.namespace": namespace, "service.instance.id": r.instance,
-                               "zeta.sample_every": str(sample_every)},
+        "ResourceAttributes": {
+            "service.name": r.service,
+            "service.namespace": namespace,
+            "service.instance.id": r.instance,
+            "zeta.sample_every": str(sample_every),
+        },
         "ScopeName": "zeta-demo",
         "LogAttributes": {
-            "tenant_id": r.tenant_id, "user_id": r.user_id, "endpoint": r.endpoint, "method": r.method,
-            "status_code": str(r.status_code), "latency_ms": str(r.latency_ms), "context.user_agent": r.user_agent,
-            "context.ip_address": r.ip_address, "context.api_key_id": r.api_key_id,
+            "tenant_id": r.tenant_id,
+            "user_id": r.user_id,
+            "endpoint": r.endpoint,
+            "method": r.method,
+            "status_code": str(r.status_code),
+            "latency_ms": str(r.latency_ms),
+            "context.user_agent": r.user_agent,
+            "context.ip_address": r.ip_address,
+            "context.api_key_id": r.api_key_id,
         },
     }
 
@@ -71,15 +81,24 @@ def otel_row(r: WorldRequest, namespace: str, sample_every: int = 1) -> dict[str
 class WorldLogStore:
     """An embedded chdb store holding the world's logs in ``database.table``."""
 
-    def __init__(self, path: str | Path, *, database: str = "default", table: str = "otel_logs", namespace: str = "production",
-                 sample_every: int = 1) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        database: str = "default",
+        table: str = "otel_logs",
+        namespace: str = "production",
+        sample_every: int = 1,
+    ) -> None:
         self.path = str(Path(path).expanduser())
         self.database, self.table, self.namespace, self.sample_every = database, table, namespace, sample_every
         self.session = embedded_session(self.path, create=True)
         self._query(schema_sql())
         # Which windows of world time the table holds, so a fill stopped halfway resumes there.
-        self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
-                    "ENGINE = MergeTree ORDER BY start")
+        self._query(
+            "CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
+            "ENGINE = MergeTree ORDER BY start"
+        )
 
     #: what the store holds, for messages
     noun = "log"
@@ -92,8 +111,11 @@ class WorldLogStore:
         try:
             out = self.session.query(sql, fmt, params={**self._identifiers(), **params})
         except Exception as e:
-            raise ZetaError(str(e).strip().splitlines()[0], where=self.path,
-                            hint=f"the demo {self.noun} store may be damaged; delete it to rebuild") from e
+            raise ZetaError(
+                str(e).strip().splitlines()[0],
+                where=self.path,
+                hint=f"the demo {self.noun} store may be damaged; delete it to rebuild",
+            ) from e
         return out.bytes().decode() if hasattr(out, "bytes") else str(out)
 
     def rows(self, requests: Iterable[WorldRequest]) -> Iterator[dict[str, object]]:
@@ -128,7 +150,9 @@ class WorldLogStore:
 
     def mark_covered(self, start: float, end: float) -> None:
         """Record that the world's requests of (start, end] are all in the table."""
-        self._query("INSERT INTO {database:Identifier}.{coverage:Identifier} VALUES ({a:Float64}, {b:Float64})", a=start, b=end)
+        self._query(
+            "INSERT INTO {database:Identifier}.{coverage:Identifier} VALUES ({a:Float64}, {b:Float64})", a=start, b=end
+        )
 
     def covered(self) -> list[tuple[float, float]]:
         """The windows recorded by mark_covered, by start."""
@@ -137,7 +161,9 @@ class WorldLogStore:
 
     def newest_ns(self) -> int | None:
         """Timestamp (ns) of the newest record, or None for an empty table (where to resume)."""
-        out = self._query("SELECT count(), toUnixTimestamp64Nano(max(Timestamp)) FROM {database:Identifier}.{table:Identifier}").strip()
+        out = self._query(
+            "SELECT count(), toUnixTimestamp64Nano(max(Timestamp)) FROM {database:Identifier}.{table:Identifier}"
+        ).strip()
         count, newest = out.split(",")
         return int(newest) if int(count) else None
 
@@ -148,22 +174,31 @@ class WorldLogStore:
         """Drop the hourly partitions wholly older than ``now - keep_seconds``; returns how many."""
         return self.drop_partitions_before(self.table, int(now - keep_seconds))
 
-    def drop_partitions_before(self, table: str, cutoff: int | str, newest: str = "toUnixTimestamp(max_time)", kind: str = "Int64") -> int:
+    def drop_partitions_before(
+        self, table: str, cutoff: int | str, newest: str = "toUnixTimestamp(max_time)", kind: str = "Int64"
+    ) -> int:
         """Drop ``table``'s partitions whose newest row (``newest`` of their parts: max_time, or
         max_date for a Date key) is older than ``cutoff``; returns how many. A partition is judged
         by all its parts: one old part says nothing of the rows in the others."""
         out = self._query(
             "SELECT partition_id FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active "
-            f"GROUP BY partition_id HAVING max({newest}) < {{cutoff:{kind}}}", name=table, cutoff=cutoff)
+            f"GROUP BY partition_id HAVING max({newest}) < {{cutoff:{kind}}}",
+            name=table,
+            cutoff=cutoff,
+        )
         ids = [line.strip().strip('"') for line in out.splitlines() if line.strip()]
         for pid in ids:
             if _PARTITION_ID.fullmatch(pid):  # ids come from the server, not users; checked anyway
-                self._query(f"ALTER TABLE {{database:Identifier}}.{{name:Identifier}} DROP PARTITION ID '{pid}'", name=table)
+                self._query(
+                    f"ALTER TABLE {{database:Identifier}}.{{name:Identifier}} DROP PARTITION ID '{pid}'", name=table
+                )
         return len(ids)
 
     def disk_bytes(self) -> int:
         """Bytes the table's active parts take on disk."""
-        out = self._query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active")
+        out = self._query(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active"
+        )
         return int(out.strip() or 0)
 
     def close(self) -> None:
@@ -200,9 +235,17 @@ class LiveLogWriter:
     by the next start and nothing is written twice.
     """
 
-    def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_SAMPLE_EVERY,
-                 history_seconds: float = HISTORY_SECONDS, fresh: bool = False, clock: Callable[[], float] = time.time,
-                 log: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(
+        self,
+        world: TeamZetaWorld,
+        path: str | Path,
+        *,
+        sample_every: int = DEMO_SAMPLE_EVERY,
+        history_seconds: float = HISTORY_SECONDS,
+        fresh: bool = False,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self.requests = WorldRequests(world, sample_every)
         self.path, self.history_seconds, self.fresh = path, history_seconds, fresh
         self.clock, self.log = clock, log
@@ -216,9 +259,11 @@ class LiveLogWriter:
         self._pruned_at = 0.0
         self._child: subprocess.Popen[bytes] | None = None  # a history generator while one runs
 
-    def start(self) -> "LiveLogWriter":
+    def start(self) -> LiveLogWriter:
         """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
-        self.store = WorldLogStore(self.path, namespace=self.requests.world.namespace, sample_every=self.requests.sample_every)
+        self.store = WorldLogStore(
+            self.path, namespace=self.requests.world.namespace, sample_every=self.requests.sample_every
+        )
         if self.fresh:
             self.store._query("TRUNCATE TABLE {database:Identifier}.{table:Identifier}")
         self._thread = threading.Thread(target=self._run, name="zeta-demo-logs", daemon=True)
@@ -275,9 +320,25 @@ class LiveLogWriter:
         """The command line of the child generating (start, end]: the same world (seed, namespace,
         incident shift) and sampling as this writer's."""
         world = self.requests.world
-        return [sys.executable, "-m", self.child_module, "--seed", str(world.seed), "--namespace", world.namespace,
-                "--incident-shift", str(world.incident_shift), "--sample-every", str(self.requests.sample_every),
-                "--start", repr(start), "--end", repr(end), "--chunk", repr(self.chunk_seconds)]
+        return [
+            sys.executable,
+            "-m",
+            self.child_module,
+            "--seed",
+            str(world.seed),
+            "--namespace",
+            world.namespace,
+            "--incident-shift",
+            str(world.incident_shift),
+            "--sample-every",
+            str(self.requests.sample_every),
+            "--start",
+            repr(start),
+            "--end",
+            repr(end),
+            "--chunk",
+            repr(self.chunk_seconds),
+        ]
 
     def _fill_from_child(self, start: float, end: float) -> int:
         """Write (start, end] generated by a child process: hours of history are ~1.7 s of pure
@@ -323,7 +384,7 @@ class LiveLogWriter:
                 written += self.store.insert_lines(rows)
             _, a, b = buf[at:end].split()
             self.covered(float(a), float(b))
-            buf = buf[end + 1:]
+            buf = buf[end + 1 :]
         return written, buf
 
     def covered(self, start: float, end: float) -> None:
@@ -379,15 +440,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-every", type=int, default=DEMO_SAMPLE_EVERY)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--end", type=float, required=True)
-    parser.add_argument("--chunk", type=float, default=LiveLogWriter.chunk_seconds, help="seconds of world time a window")
+    parser.add_argument(
+        "--chunk", type=float, default=LiveLogWriter.chunk_seconds, help="seconds of world time a window"
+    )
     args = parser.parse_args(argv)
-    requests = WorldRequests(TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every)
+    requests = WorldRequests(
+        TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
+    )
     out = sys.stdout.buffer
     edge = args.end
     try:
         while edge > args.start:  # newest first, as the console looks at recent logs first
             lower = max(args.start, edge - args.chunk)
-            rows = [orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in requests.generate(lower, edge)]
+            rows = [
+                orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in requests.generate(lower, edge)
+            ]
             if rows:
                 out.write(b"\n".join(rows) + b"\n")
             out.write(_COVERED + f"{lower!r} {edge!r}\n".encode())

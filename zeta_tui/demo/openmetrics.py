@@ -7,7 +7,8 @@ the live one are the same series in Prometheus.
 from __future__ import annotations
 
 import math
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from zeta_tui.demo.series import Family
 from zeta_tui.demo.world import TeamZetaWorld

@@ -64,11 +64,18 @@ class ChildServer:
     def log_file(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
-    def start(self) -> "ChildServer":
+    def start(self) -> ChildServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")
         # A new session: the child does not get the terminal's SIGINT/SIGHUP directly; we stop it.
-        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.workdir,
+            start_new_session=True,
+        )
         log.close()
         return self
 
@@ -91,7 +98,9 @@ class ChildServer:
                 last = str(exc)
             time.sleep(0.1)
         self.stop()
-        raise BackendUnavailable(f"{self.name} was not ready within {timeout:g}s ({last})", where=self.url, hint=f"see {self.log_file}")
+        raise BackendUnavailable(
+            f"{self.name} was not ready within {timeout:g}s ({last})", where=self.url, hint=f"see {self.log_file}"
+        )
 
     def tail_log(self, lines: int = 5) -> str:
         try:
@@ -163,6 +172,11 @@ def alertmanager_server(workdir: Path, config_yaml: str) -> ChildServer:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "alertmanager.yml").write_text(config_yaml)
     port = free_port()
-    argv = [binary, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
+    argv = [
+        binary,
+        f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
     return ChildServer("alertmanager", argv, port, workdir)

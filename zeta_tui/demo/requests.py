@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from datetime import UTC
+from typing import NamedTuple
 
 from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE, ML_SPIKE_DOWN_INDEX
 from zeta_tui.demo.topology import LATENCY_BUCKETS
@@ -43,8 +45,13 @@ _LOWER_MS = (0, *_BOUNDS_MS[:-1])
 _PRIME = 1_000_003  # > any step's request count: p -> p * _PRIME % n is a permutation of 0..n-1
 
 _USER_AGENTS = (
-    "zeta-python-sdk/2.4.1", "zeta-js-sdk/3.1.0", "okhttp/4.12.0", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15",
-    "curl/8.5.0", "zeta-go-sdk/1.9.2", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0",
+    "zeta-python-sdk/2.4.1",
+    "zeta-js-sdk/3.1.0",
+    "okhttp/4.12.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15",
+    "curl/8.5.0",
+    "zeta-go-sdk/1.9.2",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0",
 )
 _USERS_PER_TENANT = 250
 _SPIKE_ENDPOINT = "/api/v1/recommendations"  # its 5xx in an ml-engine spike are the downed pod's tenants'
@@ -74,14 +81,23 @@ class WorldRequest(NamedTuple):
 
     def log_fields(self) -> dict[str, object]:
         """The record as the platform's JSON log line (nested ``context``)."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         sec, ns = divmod(self.timestamp_ns, 1_000_000_000)
-        stamp = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ns // 1000:06d}Z"
+        stamp = datetime.fromtimestamp(sec, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ns // 1000:06d}Z"
         return {
-            "timestamp": stamp, "level": self.level, "service": self.service, "trace_id": self.trace_id, "span_id": self.span_id,
-            "tenant_id": self.tenant_id, "user_id": self.user_id, "endpoint": self.endpoint, "method": self.method,
-            "status_code": self.status_code, "latency_ms": self.latency_ms, "message": self.message,
+            "timestamp": stamp,
+            "level": self.level,
+            "service": self.service,
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "tenant_id": self.tenant_id,
+            "user_id": self.user_id,
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "status_code": self.status_code,
+            "latency_ms": self.latency_ms,
+            "message": self.message,
             "context": {"user_agent": self.user_agent, "ip_address": self.ip_address, "api_key_id": self.api_key_id},
         }
 
@@ -142,11 +158,21 @@ class WorldRequests:
         for e in topo.endpoints:
             for inst in topo.service(e.service).instances:
                 statuses = tuple(
-                    (status, world.one("http_requests_total", instance=inst.instance, endpoint=e.path, method=e.method, status=status))
+                    (
+                        status,
+                        world.one(
+                            "http_requests_total",
+                            instance=inst.instance,
+                            endpoint=e.path,
+                            method=e.method,
+                            status=status,
+                        ),
+                    )
                     for status, _ in e.statuses
                 )
                 buckets = tuple(
-                    world.one("http_request_duration_seconds_bucket", instance=inst.instance, endpoint=e.path, le=le) for le in LATENCY_BUCKETS[:-1]
+                    world.one("http_request_duration_seconds_bucket", instance=inst.instance, endpoint=e.path, le=le)
+                    for le in LATENCY_BUCKETS[:-1]
                 )
                 groups.append(_Group(e.service, inst.instance, e.path, e.method, statuses, buckets))
         self.groups = tuple(groups)
@@ -172,7 +198,9 @@ class WorldRequests:
         if failed <= 0 or e >= f:
             return None
         failed_w = [s / f if down else 0.0 for s, down in zip(self._shares, self._on_down_pod)]
-        other_w = [s * (f - e) / (f * (1 - e)) if down else s / (1 - e) for s, down in zip(self._shares, self._on_down_pod)]
+        other_w = [
+            s * (f - e) / (f * (1 - e)) if down else s / (1 - e) for s, down in zip(self._shares, self._on_down_pod)
+        ]
         return _cumulative(failed_w), _cumulative(other_w)
 
     @staticmethod
@@ -229,7 +257,12 @@ class WorldRequests:
             for n in per_bucket:
                 acc += n
                 cum.append(acc)
-            offset = int.from_bytes(hashlib.blake2b(f"{seed}|{g.instance}|{g.endpoint}|{t0}".encode(), digest_size=8).digest(), "big") % total
+            offset = (
+                int.from_bytes(
+                    hashlib.blake2b(f"{seed}|{g.instance}|{g.endpoint}|{t0}".encode(), digest_size=8).digest(), "big"
+                )
+                % total
+            )
             position = 0
             for (status, _), lo, hi in zip(g.statuses, c0, c1):
                 n = hi - lo
@@ -250,10 +283,23 @@ class WorldRequests:
                     user_id = f"user_{tenant_n:03d}{user_n:04d}"
                     message = _message(g, code, lat, tenant_id, user_id, active)
                     yield WorldRequest(
-                        ts, level, g.service, g.instance, d[:16].hex(), d[16:24].hex(), tenant_id, user_id, g.endpoint, g.method,
-                        code, lat, message, _USER_AGENTS[(tenant_n + user_n) % len(_USER_AGENTS)],
+                        ts,
+                        level,
+                        g.service,
+                        g.instance,
+                        d[:16].hex(),
+                        d[16:24].hex(),
+                        tenant_id,
+                        user_id,
+                        g.endpoint,
+                        g.method,
+                        code,
+                        lat,
+                        message,
+                        _USER_AGENTS[(tenant_n + user_n) % len(_USER_AGENTS)],
                         f"10.{tenant_n % 250}.{user_n // 250}.{user_n % 250 + 1}",
-                        f"ak_{tenant_n:03d}_{(user_n % _KEYS_PER_TENANT) + 1}", seq,
+                        f"ak_{tenant_n:03d}_{(user_n % _KEYS_PER_TENANT) + 1}",
+                        seq,
                     )
                 position += n
 
@@ -289,11 +335,17 @@ def _message(g: _Group, code: int, latency_ms: int, tenant_id: str, user_id: str
         return head
     text = _ERRORS.get(code, "error")
     if code == 401 and g.endpoint == "/api/v1/auth/login":
-        text = f"login failed for {user_id}: invalid credentials" + (" (burst from many IPs)" if AUTH_LOGIN_BURST in active else "")
+        text = f"login failed for {user_id}: invalid credentials" + (
+            " (burst from many IPs)" if AUTH_LOGIN_BURST in active else ""
+        )
     elif code == 429:
         text = f"rate limit exceeded for {tenant_id}"
     elif g.service == "ml-engine" and ML_ERROR_SPIKE in active:
-        text = "model server OOMKilled, restarting: " + text if code == 503 else "CUDA out of memory during batch inference"
+        text = (
+            "model server OOMKilled, restarting: " + text
+            if code == 503
+            else "CUDA out of memory during batch inference"
+        )
     elif code == 502 and ML_ERROR_SPIKE in active:
         text = "bad gateway: ml-engine /internal/embed returned 503 (ml-engine spike)"
     return f"{head}: {text}"

@@ -10,8 +10,9 @@ incident's constant burst) is non-negative on its own, so every counter is monot
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 Labels = tuple[tuple[str, str], ...]
 Terms = tuple[tuple[int, float], ...]
@@ -82,13 +83,13 @@ class TermsBuilder:
         self.index = index
         self.coefficients: dict[int, float] = {}
 
-    def add(self, basis_name: str, coefficient: float) -> "TermsBuilder":
+    def add(self, basis_name: str, coefficient: float) -> TermsBuilder:
         if coefficient:
             i = self.index[basis_name]
             self.coefficients[i] = self.coefficients.get(i, 0.0) + coefficient
         return self
 
-    def extend(self, other: "TermsBuilder", scale: float = 1.0) -> "TermsBuilder":
+    def extend(self, other: TermsBuilder, scale: float = 1.0) -> TermsBuilder:
         for i, c in other.coefficients.items():
             self.coefficients[i] = self.coefficients.get(i, 0.0) + c * scale
         return self

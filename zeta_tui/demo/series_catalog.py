@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART
 from zeta_tui.demo.series import (
-    BUCKET_MARGIN, Family, TermsBuilder, WorldSeries, lognormal_cdf, lognormal_mean, noise, stable_key,
+    BUCKET_MARGIN,
+    Family,
+    TermsBuilder,
+    WorldSeries,
+    lognormal_cdf,
+    lognormal_mean,
+    noise,
+    stable_key,
 )
 from zeta_tui.demo.topology import LATENCY_BUCKETS, NODES, PLANS, Endpoint, Instance
 from zeta_tui.demo.traffic import WORLD_EPOCH, load
@@ -54,7 +62,7 @@ def _latency_regimes(e: Endpoint) -> dict[str, tuple[float, float]]:
     return {}
 
 
-def build_families(world: "TeamZetaWorld") -> Iterator[Family]:
+def build_families(world: TeamZetaWorld) -> Iterator[Family]:
     """Every family of the world, in exposition order."""
     # (instance, endpoint key, status) -> request-rate terms; business series reuse them.
     status_terms: dict[tuple[str, str, str], TermsBuilder] = {}
@@ -66,7 +74,7 @@ def build_families(world: "TeamZetaWorld") -> Iterator[Family]:
 # --- HTTP ------------------------------------------------------------------------------
 
 
-def _http_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, str], TermsBuilder]) -> Iterator[Family]:
+def _http_families(world: TeamZetaWorld, status_terms: dict[tuple[str, str, str], TermsBuilder]) -> Iterator[Family]:
     topo, index = world.topology, world.basis.index
     down_index = int(world.schedule.ml_down_instance.split(":")[0].rsplit("-", 1)[1])
     requests, buckets, sums, counts = [], [], [], []
@@ -84,7 +92,13 @@ def _http_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, st
                 if e.path == "/api/v1/auth/login" and status == "401":
                     tb.add(BURST, LOGIN_BURST_RPS * share)
                 status_terms[(inst.instance, e.key, status)] = tb
-                labels = (("job", e.service), ("instance", inst.instance), ("endpoint", e.path), ("method", e.method), ("status", status))
+                labels = (
+                    ("job", e.service),
+                    ("instance", inst.instance),
+                    ("endpoint", e.path),
+                    ("method", e.method),
+                    ("status", status),
+                )
                 requests.append(WorldSeries("http_requests_total", labels, "floor", tb.terms()))
                 status_parts.append(tb.terms())
             hist = (("job", e.service), ("instance", inst.instance), ("endpoint", e.path))
@@ -92,7 +106,11 @@ def _http_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, st
             for le in LATENCY_BUCKETS:
                 labels = (*hist, ("le", le))
                 if le == "+Inf":
-                    buckets.append(WorldSeries("http_request_duration_seconds_bucket", labels, "sum_of_floors", parts=tuple(status_parts)))
+                    buckets.append(
+                        WorldSeries(
+                            "http_request_duration_seconds_bucket", labels, "sum_of_floors", parts=tuple(status_parts)
+                        )
+                    )
                     continue
                 bound = float(le)
                 cdf = lognormal_cdf(bound, e.median_s, e.sigma)
@@ -101,7 +119,11 @@ def _http_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, st
                     tb.add(kind, base * (lognormal_cdf(bound, median, sigma) - cdf))
                 if e.path == "/api/v1/auth/login":  # rejected logins answer fast
                     tb.add(BURST, LOGIN_BURST_RPS * share * lognormal_cdf(bound, 0.004, 0.4))
-                buckets.append(WorldSeries("http_request_duration_seconds_bucket", labels, "floor", tb.terms(), offset=BUCKET_MARGIN))
+                buckets.append(
+                    WorldSeries(
+                        "http_request_duration_seconds_bucket", labels, "floor", tb.terms(), offset=BUCKET_MARGIN
+                    )
+                )
             mean = lognormal_mean(e.median_s, e.sigma)
             tb = TermsBuilder(index).add("load", base * mean).add(wiggle, base * WIGGLE * mean)
             for kind, (median, sigma) in regimes.items():
@@ -109,32 +131,41 @@ def _http_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, st
             if e.path == "/api/v1/auth/login":
                 tb.add(BURST, LOGIN_BURST_RPS * share * lognormal_mean(0.004, 0.4))
             sums.append(WorldSeries("http_request_duration_seconds_sum", hist, "linear", tb.terms()))
-            counts.append(WorldSeries("http_request_duration_seconds_count", hist, "sum_of_floors", parts=tuple(status_parts)))
+            counts.append(
+                WorldSeries("http_request_duration_seconds_count", hist, "sum_of_floors", parts=tuple(status_parts))
+            )
     up = tuple(
-        WorldSeries("up", (("job", i.service), ("instance", i.instance)), "computed", compute=_up(world, i)) for i in topo.instances
+        WorldSeries("up", (("job", i.service), ("instance", i.instance)), "computed", compute=_up(world, i))
+        for i in topo.instances
     )
     yield Family("up", "gauge", "1 if the target was scraped successfully, 0 if it was down.", up)
-    yield Family("http_requests", "counter", "HTTP requests served, by endpoint, method and status code.", tuple(requests))
     yield Family(
-        "http_request_duration_seconds", "histogram", "HTTP request latency in seconds.",
+        "http_requests", "counter", "HTTP requests served, by endpoint, method and status code.", tuple(requests)
+    )
+    yield Family(
+        "http_request_duration_seconds",
+        "histogram",
+        "HTTP request latency in seconds.",
         tuple(_histogram_order(buckets, sums, counts)),
     )
 
 
-def _histogram_order(buckets: list[WorldSeries], sums: list[WorldSeries], counts: list[WorldSeries]) -> Iterator[WorldSeries]:
+def _histogram_order(
+    buckets: list[WorldSeries], sums: list[WorldSeries], counts: list[WorldSeries]
+) -> Iterator[WorldSeries]:
     # OpenMetrics wants a histogram's buckets, _sum and _count for one label set together.
     per = len(LATENCY_BUCKETS)
     for n, (s, c) in enumerate(zip(sums, counts)):
-        yield from buckets[n * per:(n + 1) * per]
+        yield from buckets[n * per : (n + 1) * per]
         yield s
         yield c
 
 
-def _pod_index(world: "TeamZetaWorld", inst: Instance) -> int:
+def _pod_index(world: TeamZetaWorld, inst: Instance) -> int:
     return [p[1] for p in world.schedule.pods].index(inst.instance)
 
 
-def _up(world: "TeamZetaWorld", inst: Instance) -> Callable[[float], float]:
+def _up(world: TeamZetaWorld, inst: Instance) -> Callable[[float], float]:
     ml, restart = world.schedule.kind(ML_ERROR_SPIKE), world.schedule.kind(POD_RESTART)
     is_ml_down = inst.instance == world.schedule.ml_down_instance
     pod_index, pods = _pod_index(world, inst), len(world.schedule.pods)
@@ -161,22 +192,38 @@ _CONTAINER = {
 }
 
 
-def _container_families(world: "TeamZetaWorld") -> Iterator[Family]:
+def _container_families(world: TeamZetaWorld) -> Iterator[Family]:
     topo, index, ns = world.topology, world.basis.index, world.namespace
     backend_rps = sum(e.base_rps for e in topo.endpoints_of("backend-api"))
-    families: dict[str, list[WorldSeries]] = {n: [] for n in (
-        "container_cpu_usage_seconds_total", "container_memory_usage_bytes", "container_spec_memory_limit_bytes",
-        "container_fs_reads_bytes_total", "container_fs_writes_bytes_total",
-        "container_network_receive_bytes_total", "container_network_transmit_bytes_total",
-    )}
+    families: dict[str, list[WorldSeries]] = {
+        n: []
+        for n in (
+            "container_cpu_usage_seconds_total",
+            "container_memory_usage_bytes",
+            "container_spec_memory_limit_bytes",
+            "container_fs_reads_bytes_total",
+            "container_fs_writes_bytes_total",
+            "container_network_receive_bytes_total",
+            "container_network_transmit_bytes_total",
+        )
+    }
     restarts = []
     for svc in topo.services:
         idle, cpu_per_rps, rx_per, tx_per, fs_read, fs_write, mem_share = _CONTAINER[svc.name]
-        own_rps = sum(e.base_rps for e in topo.endpoints_of(svc.name)) or backend_rps * {"redis": 0.9, "postgres": 0.35}[svc.name]
+        own_rps = (
+            sum(e.base_rps for e in topo.endpoints_of(svc.name))
+            or backend_rps * {"redis": 0.9, "postgres": 0.35}[svc.name]
+        )
         for inst in svc.instances:
             share = topo.instance_split[inst.index]
             rps = own_rps * share
-            labels = (("job", "kubelet"), ("instance", f"{inst.node}:10250"), ("namespace", ns), ("pod", inst.pod), ("container", svc.name))
+            labels = (
+                ("job", "kubelet"),
+                ("instance", f"{inst.node}:10250"),
+                ("namespace", ns),
+                ("pod", inst.pod),
+                ("container", svc.name),
+            )
             cpu = TermsBuilder(index).add("time", idle).add("load", cpu_per_rps * rps)
             rx = TermsBuilder(index).add("time", 2000).add("load", rx_per * rps)
             tx = TermsBuilder(index).add("time", 2000).add("load", tx_per * rps)
@@ -187,18 +234,47 @@ def _container_families(world: "TeamZetaWorld") -> Iterator[Family]:
                 rx.add(BURST, 700 * LOGIN_BURST_RPS * share)
                 tx.add(BURST, 300 * LOGIN_BURST_RPS * share)
             add = families.__getitem__
-            add("container_cpu_usage_seconds_total").append(WorldSeries("container_cpu_usage_seconds_total", labels, "linear", cpu.terms()))
+            add("container_cpu_usage_seconds_total").append(
+                WorldSeries("container_cpu_usage_seconds_total", labels, "linear", cpu.terms())
+            )
             add("container_memory_usage_bytes").append(
-                WorldSeries("container_memory_usage_bytes", labels, "computed", compute=_memory(world, inst, mem_share, svc.memory_limit_bytes)))
+                WorldSeries(
+                    "container_memory_usage_bytes",
+                    labels,
+                    "computed",
+                    compute=_memory(world, inst, mem_share, svc.memory_limit_bytes),
+                )
+            )
             add("container_spec_memory_limit_bytes").append(
-                WorldSeries("container_spec_memory_limit_bytes", labels, "computed", compute=_constant(float(svc.memory_limit_bytes))))
-            for name, per_s in (("container_fs_reads_bytes_total", fs_read), ("container_fs_writes_bytes_total", fs_write)):
+                WorldSeries(
+                    "container_spec_memory_limit_bytes",
+                    labels,
+                    "computed",
+                    compute=_constant(float(svc.memory_limit_bytes)),
+                )
+            )
+            for name, per_s in (
+                ("container_fs_reads_bytes_total", fs_read),
+                ("container_fs_writes_bytes_total", fs_write),
+            ):
                 terms = TermsBuilder(index).add("time", per_s * 0.2 * share).add("load", per_s * 0.8 * share).terms()
                 add(name).append(WorldSeries(name, labels, "floor", terms))
-            add("container_network_receive_bytes_total").append(WorldSeries("container_network_receive_bytes_total", labels, "floor", rx.terms()))
-            add("container_network_transmit_bytes_total").append(WorldSeries("container_network_transmit_bytes_total", labels, "floor", tx.terms()))
-            ksm = (("job", "kube-state-metrics"), ("instance", "kube-state-metrics:8080"), ("namespace", ns), ("pod", inst.pod), ("container", svc.name))
-            restarts.append(WorldSeries("kube_pod_container_status_restarts_total", ksm, "computed", compute=_restarts(world, inst)))
+            add("container_network_receive_bytes_total").append(
+                WorldSeries("container_network_receive_bytes_total", labels, "floor", rx.terms())
+            )
+            add("container_network_transmit_bytes_total").append(
+                WorldSeries("container_network_transmit_bytes_total", labels, "floor", tx.terms())
+            )
+            ksm = (
+                ("job", "kube-state-metrics"),
+                ("instance", "kube-state-metrics:8080"),
+                ("namespace", ns),
+                ("pod", inst.pod),
+                ("container", svc.name),
+            )
+            restarts.append(
+                WorldSeries("kube_pod_container_status_restarts_total", ksm, "computed", compute=_restarts(world, inst))
+            )
     helps = {
         "container_cpu_usage_seconds_total": ("counter", "Cumulative CPU time consumed, seconds."),
         "container_memory_usage_bytes": ("gauge", "Current memory usage, bytes."),
@@ -211,10 +287,12 @@ def _container_families(world: "TeamZetaWorld") -> Iterator[Family]:
     for name, series in families.items():
         kind, text = helps[name]
         yield Family(name.removesuffix("_total") if kind == "counter" else name, kind, text, tuple(series))  # type: ignore[arg-type]
-    yield Family("kube_pod_container_status_restarts", "counter", "Container restarts (kube-state-metrics).", tuple(restarts))
+    yield Family(
+        "kube_pod_container_status_restarts", "counter", "Container restarts (kube-state-metrics).", tuple(restarts)
+    )
 
 
-def _restarts(world: "TeamZetaWorld", inst: Instance) -> Callable[[float], float]:
+def _restarts(world: TeamZetaWorld, inst: Instance) -> Callable[[float], float]:
     pod_index = _pod_index(world, inst)
     # The ml-engine spike starts with the pod being OOM-killed: one more restart each time.
     oom = world.schedule.kind(ML_ERROR_SPIKE) if inst.instance == world.schedule.ml_down_instance else None
@@ -229,7 +307,7 @@ def _constant(value: float) -> Callable[[float], float]:
     return lambda t: value
 
 
-def _memory(world: "TeamZetaWorld", inst: Instance, share: float, limit: int) -> Callable[[float], float]:
+def _memory(world: TeamZetaWorld, inst: Instance, share: float, limit: int) -> Callable[[float], float]:
     ml = world.schedule.kind(ML_ERROR_SPIKE)
     is_ml_down = inst.instance == world.schedule.ml_down_instance
     is_ml = inst.service == "ml-engine"
@@ -253,7 +331,9 @@ def _memory(world: "TeamZetaWorld", inst: Instance, share: float, limit: int) ->
 # --- business, ML, databases, nodes ----------------------------------------------------
 
 
-def _business_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str, str], TermsBuilder]) -> Iterator[Family]:
+def _business_families(
+    world: TeamZetaWorld, status_terms: dict[tuple[str, str, str], TermsBuilder]
+) -> Iterator[Family]:
     topo, index = world.topology, world.basis.index
     biz = (("job", "zeta-business"), ("instance", "business-metrics:9400"))
     rec_ok = TermsBuilder(index)
@@ -264,43 +344,90 @@ def _business_families(world: "TeamZetaWorld", status_terms: dict[tuple[str, str
         if instance.startswith("backend-api-"):
             all_backend.extend(tb)
     served = tuple(
-        WorldSeries("recommendations_served_total", (*biz, ("tenant_id", t.tenant_id)), "floor",
-                    TermsBuilder(index).extend(rec_ok, REC_ITEMS * t.share).terms())
+        WorldSeries(
+            "recommendations_served_total",
+            (*biz, ("tenant_id", t.tenant_id)),
+            "floor",
+            TermsBuilder(index).extend(rec_ok, REC_ITEMS * t.share).terms(),
+        )
         for t in topo.tenants
     )
     plan_share = {p: sum(t.share for t in topo.tenants if t.plan == p) for p in PLANS}
     calls = tuple(
-        WorldSeries("api_calls_total", (*biz, ("plan", p)), "floor", TermsBuilder(index).extend(all_backend, plan_share[p]).terms()) for p in PLANS
+        WorldSeries(
+            "api_calls_total",
+            (*biz, ("plan", p)),
+            "floor",
+            TermsBuilder(index).extend(all_backend, plan_share[p]).terms(),
+        )
+        for p in PLANS
     )
     rng = random.Random(f"business-{world.seed}")
     quality, training = [], []
     for t in topo.tenants:
         for metric, low, high in (("ndcg_at_10", 0.32, 0.48), ("precision_at_10", 0.16, 0.3)):
-            quality.append(WorldSeries("ml_recommendation_quality", (*biz, ("metric", metric), ("tenant_id", t.tenant_id)), "computed",
-                                       compute=_quality(world, rng.uniform(low, high), rng.uniform(0, 6.283), stable_key(world.seed, metric, t.tenant_id))))
+            quality.append(
+                WorldSeries(
+                    "ml_recommendation_quality",
+                    (*biz, ("metric", metric), ("tenant_id", t.tenant_id)),
+                    "computed",
+                    compute=_quality(
+                        world,
+                        rng.uniform(low, high),
+                        rng.uniform(0, 6.283),
+                        stable_key(world.seed, metric, t.tenant_id),
+                    ),
+                )
+            )
         offset, run_s = rng.randrange(0, 6 * 3600, 60), rng.randrange(30 * 60, 50 * 60, 60)
         key = stable_key(world.seed, "training", t.tenant_id)
         for status in ("running", "succeeded", "failed"):
-            training.append(WorldSeries("training_job_status", (*biz, ("status", status), ("tenant_id", t.tenant_id)), "computed",
-                                        compute=_training(status, offset, run_s, key)))
+            training.append(
+                WorldSeries(
+                    "training_job_status",
+                    (*biz, ("status", status), ("tenant_id", t.tenant_id)),
+                    "computed",
+                    compute=_training(status, offset, run_s, key),
+                )
+            )
     redis0 = topo.service("redis").instances[0].instance
     backend_rps = sum(e.base_rps for e in topo.endpoints_of("backend-api"))
     cache = (("job", "redis"), ("instance", redis0))
     yield Family("recommendations_served", "counter", "Recommendations returned to tenants.", served)
     yield Family("api_calls", "counter", "Public API calls by billing plan.", calls)
-    yield Family("cache_hits", "counter", "Cache lookups answered from redis.",
-                 (WorldSeries("cache_hits_total", cache, "floor", TermsBuilder(index).add("load", 0.88 * 1.4 * backend_rps).terms()),))
-    yield Family("cache_misses", "counter", "Cache lookups that fell through to postgres.",
-                 (WorldSeries("cache_misses_total", cache, "floor", TermsBuilder(index).add("load", 0.12 * 1.4 * backend_rps).terms()),))
+    yield Family(
+        "cache_hits",
+        "counter",
+        "Cache lookups answered from redis.",
+        (
+            WorldSeries(
+                "cache_hits_total", cache, "floor", TermsBuilder(index).add("load", 0.88 * 1.4 * backend_rps).terms()
+            ),
+        ),
+    )
+    yield Family(
+        "cache_misses",
+        "counter",
+        "Cache lookups that fell through to postgres.",
+        (
+            WorldSeries(
+                "cache_misses_total", cache, "floor", TermsBuilder(index).add("load", 0.12 * 1.4 * backend_rps).terms()
+            ),
+        ),
+    )
     yield Family("ml_recommendation_quality", "gauge", "Offline quality of the live model per tenant.", tuple(quality))
-    yield Family("training_job_status", "gauge", "1 for the status of the tenant's latest training job.", tuple(training))
-    pg = tuple(WorldSeries("pg_up", (("job", "postgres"), ("instance", i.instance)), "computed", compute=_up(world, i))
-               for i in topo.service("postgres").instances)
+    yield Family(
+        "training_job_status", "gauge", "1 for the status of the tenant's latest training job.", tuple(training)
+    )
+    pg = tuple(
+        WorldSeries("pg_up", (("job", "postgres"), ("instance", i.instance)), "computed", compute=_up(world, i))
+        for i in topo.service("postgres").instances
+    )
     yield Family("pg_up", "gauge", "1 if postgres answers the exporter.", pg)
     yield from _filesystem_families(world)
 
 
-def _quality(world: "TeamZetaWorld", base: float, phase: float, key: int) -> Callable[[float], float]:
+def _quality(world: TeamZetaWorld, base: float, phase: float, key: int) -> Callable[[float], float]:
     ml = world.schedule.kind(ML_ERROR_SPIKE)
 
     def quality(t: float) -> float:
@@ -326,18 +453,37 @@ def _training(status: str, offset: int, run_s: int, key: int) -> Callable[[float
     return training
 
 
-_MOUNTS = (("/", "/dev/nvme0n1p1", 100 << 30, 0.58), ("/var/lib/containerd", "/dev/nvme1n1", 200 << 30, 0.41), ("/data", "/dev/nvme2n1", 500 << 30, 0.33))
+_MOUNTS = (
+    ("/", "/dev/nvme0n1p1", 100 << 30, 0.58),
+    ("/var/lib/containerd", "/dev/nvme1n1", 200 << 30, 0.41),
+    ("/data", "/dev/nvme2n1", 500 << 30, 0.33),
+)
 
 
-def _filesystem_families(world: "TeamZetaWorld") -> Iterator[Family]:
+def _filesystem_families(world: TeamZetaWorld) -> Iterator[Family]:
     size, avail = [], []
     for node in NODES:
         for mountpoint, device, total, free in _MOUNTS:
-            labels = (("job", "node"), ("instance", f"{node}:9100"), ("device", device), ("fstype", "ext4"), ("mountpoint", mountpoint))
+            labels = (
+                ("job", "node"),
+                ("instance", f"{node}:9100"),
+                ("device", device),
+                ("fstype", "ext4"),
+                ("mountpoint", mountpoint),
+            )
             size.append(WorldSeries("node_filesystem_size_bytes", labels, "computed", compute=_constant(float(total))))
-            avail.append(WorldSeries("node_filesystem_avail_bytes", labels, "computed", compute=_avail(total, free, stable_key(world.seed, node, mountpoint))))
+            avail.append(
+                WorldSeries(
+                    "node_filesystem_avail_bytes",
+                    labels,
+                    "computed",
+                    compute=_avail(total, free, stable_key(world.seed, node, mountpoint)),
+                )
+            )
     yield Family("node_filesystem_size_bytes", "gauge", "Filesystem size in bytes.", tuple(size))
-    yield Family("node_filesystem_avail_bytes", "gauge", "Filesystem space available to non-root users in bytes.", tuple(avail))
+    yield Family(
+        "node_filesystem_avail_bytes", "gauge", "Filesystem space available to non-root users in bytes.", tuple(avail)
+    )
 
 
 def _avail(total: int, free: float, key: int) -> Callable[[float], float]:

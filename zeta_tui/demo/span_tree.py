@@ -23,8 +23,8 @@ Same request, incidents and setting -> the same spans.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from zeta_tui.demo.incidents import LATENCY_REGRESSION, ML_ERROR_SPIKE
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest
@@ -40,7 +40,7 @@ class Call:
     name: str
     service: str = ""
     weight: float = 1.0
-    children: tuple["Call", ...] = ()
+    children: tuple[Call, ...] = ()
     parallel: bool = False
     operation: str = ""  # db.operation of a datastore call
 
@@ -65,26 +65,48 @@ def _pg(op: str) -> Call:
 
 _AUTH = Call("authenticate", "auth", 1.0, (_redis(),))
 CALLS: Mapping[str, Endpoint] = {
-    "/api/v1/recommendations": Endpoint((
-        _AUTH,
-        Call("ml_engine_call", "ml-engine", 6.0, (
-            Call("get_user_embedding", weight=2.0, children=(_redis(),)),
-            Call("ann_search", weight=3.0, children=(Call("faiss_search"),)),
-            Call("rerank", weight=2.0),
-        )),
-        Call("log_usage", weight=1.0, children=(_pg("INSERT"),)),
-    ), gate=0, ml_fault=(1, 0)),
-    "/api/v1/items": Endpoint((_AUTH, Call("cache_lookup", children=(_redis(),)), Call("load_items", weight=3.0, children=(_pg("SELECT"),)))),
-    "/api/v1/feedback": Endpoint((_AUTH, Call("validate_feedback", weight=0.5), Call("store_feedback", weight=2.0, children=(_pg("INSERT"),))),
-                                 gate=1),
-    "/api/v1/users/profile": Endpoint((_AUTH, Call("load_profile", weight=3.0, children=(_redis(), _pg("SELECT")), parallel=True))),
-    "/api/v1/auth/login": Endpoint((
-        Call("check_rate_limit", children=(_redis("INCR"),)),
-        Call("verify_credentials", weight=4.0, children=(_pg("SELECT"),)),
-        Call("issue_token"),
-    ), gate=1),
-    "/api/v1/auth/refresh": Endpoint((Call("validate_refresh_token", weight=2.0, children=(_redis(),)), Call("issue_token"))),
-    "/internal/embed": Endpoint((Call("get_user_embedding", children=(_redis(),)), Call("model_inference", weight=4.0)), ml_fault=(1,)),
+    "/api/v1/recommendations": Endpoint(
+        (
+            _AUTH,
+            Call(
+                "ml_engine_call",
+                "ml-engine",
+                6.0,
+                (
+                    Call("get_user_embedding", weight=2.0, children=(_redis(),)),
+                    Call("ann_search", weight=3.0, children=(Call("faiss_search"),)),
+                    Call("rerank", weight=2.0),
+                ),
+            ),
+            Call("log_usage", weight=1.0, children=(_pg("INSERT"),)),
+        ),
+        gate=0,
+        ml_fault=(1, 0),
+    ),
+    "/api/v1/items": Endpoint(
+        (_AUTH, Call("cache_lookup", children=(_redis(),)), Call("load_items", weight=3.0, children=(_pg("SELECT"),)))
+    ),
+    "/api/v1/feedback": Endpoint(
+        (_AUTH, Call("validate_feedback", weight=0.5), Call("store_feedback", weight=2.0, children=(_pg("INSERT"),))),
+        gate=1,
+    ),
+    "/api/v1/users/profile": Endpoint(
+        (_AUTH, Call("load_profile", weight=3.0, children=(_redis(), _pg("SELECT")), parallel=True))
+    ),
+    "/api/v1/auth/login": Endpoint(
+        (
+            Call("check_rate_limit", children=(_redis("INCR"),)),
+            Call("verify_credentials", weight=4.0, children=(_pg("SELECT"),)),
+            Call("issue_token"),
+        ),
+        gate=1,
+    ),
+    "/api/v1/auth/refresh": Endpoint(
+        (Call("validate_refresh_token", weight=2.0, children=(_redis(),)), Call("issue_token"))
+    ),
+    "/internal/embed": Endpoint(
+        (Call("get_user_embedding", children=(_redis(),)), Call("model_inference", weight=4.0)), ml_fault=(1,)
+    ),
     "/internal/ann_search": Endpoint((Call("faiss_search", weight=3.0), Call("rerank")), ml_fault=(0,)),
 }
 
@@ -99,13 +121,16 @@ class TraceSetting:
     ml_down_instance: str = ""
 
     @classmethod
-    def of(cls, world) -> "TraceSetting":  # noqa: ANN001 (a TeamZetaWorld)
+    def of(cls, world) -> TraceSetting:
         topo = world.topology
-        return cls(world.namespace, {s.name: tuple(i.instance for i in s.instances) for s in topo.services},
-                   world.schedule.ml_down_instance)
+        return cls(
+            world.namespace,
+            {s.name: tuple(i.instance for i in s.instances) for s in topo.services},
+            world.schedule.ml_down_instance,
+        )
 
 
-def incidents_at(world, timestamp_ns: int) -> frozenset[str]:  # noqa: ANN001 (a TeamZetaWorld)
+def incidents_at(world, timestamp_ns: int) -> frozenset[str]:
     """The incidents active for a request stamped ``timestamp_ns``: as requests.py decides them,
     at the middle of the request's scrape step."""
     t0 = timestamp_ns // 10**9 // STEP_SECONDS * STEP_SECONDS
@@ -114,7 +139,7 @@ def incidents_at(world, timestamp_ns: int) -> frozenset[str]:  # noqa: ANN001 (a
 
 def _unit(digest: bytes, i: int) -> float:
     """The i-th uniform number in [0, 1) of a digest (two bytes each)."""
-    return int.from_bytes(digest[2 * i:2 * i + 2], "big") / 65536
+    return int.from_bytes(digest[2 * i : 2 * i + 2], "big") / 65536
 
 
 class _Builder:
@@ -154,42 +179,74 @@ def _fault(r: WorldRequest, endpoint: Endpoint, spike: bool) -> tuple[tuple[int,
     said = r.message.split(": ", 1)[1] if ": " in r.message else r.message
     if endpoint.ml_fault is not None and (spike or r.status_code in (502, 503)):
         if spike:
-            cause = "model server OOMKilled, restarting" if r.status_code == 503 else "CUDA out of memory during batch inference"
+            cause = (
+                "model server OOMKilled, restarting"
+                if r.status_code == 503
+                else "CUDA out of memory during batch inference"
+            )
         else:
-            cause = "upstream connect error or disconnect/reset before headers" if r.status_code == 503 else "ml-engine returned 503"
+            cause = (
+                "upstream connect error or disconnect/reset before headers"
+                if r.status_code == 503
+                else "ml-engine returned 503"
+            )
         return endpoint.ml_fault, cause, said
     return (), said, said
 
 
-def request_spans(r: WorldRequest, incidents: frozenset[str] = frozenset(), setting: TraceSetting = TraceSetting()) -> tuple[Span, ...]:
+def request_spans(
+    r: WorldRequest, incidents: frozenset[str] = frozenset(), setting: TraceSetting = TraceSetting()
+) -> tuple[Span, ...]:
     """The spans of request ``r`` (root first, then depth first), given the incidents active for it."""
     b = _Builder(r, incidents, setting)
     endpoint = CALLS.get(r.endpoint, Endpoint(()))
     fault, cause, b.said = _fault(r, endpoint, b.spike)
     calls = endpoint.calls
     if 400 <= r.status_code < 500:
-        calls = calls[:1 if r.status_code == 429 else endpoint.gate + 1]
+        calls = calls[: 1 if r.status_code == 429 else endpoint.gate + 1]
     duration = r.latency_ms * 1_000_000
     root = Call(f"{r.method} {r.endpoint}", r.service, children=calls)
-    attributes = {**b.base, "endpoint": r.endpoint, "http.route": r.endpoint, "http.method": r.method, "http.status_code": r.status_code}
-    _place(b, root, "", "", r.span_id, r.timestamp_ns - duration, duration, r.service, r.instance, fault, cause, attributes)
+    attributes = {
+        **b.base,
+        "endpoint": r.endpoint,
+        "http.route": r.endpoint,
+        "http.method": r.method,
+        "http.status_code": r.status_code,
+    }
+    _place(
+        b, root, "", "", r.span_id, r.timestamp_ns - duration, duration, r.service, r.instance, fault, cause, attributes
+    )
     return tuple(b.spans)
 
 
-def _place(b: _Builder, call: Call, path: str, parent_id: str, span_id: str, start: int, duration: int, parent_service: str,
-           parent_instance: str, fault: tuple[int, ...] | None, cause: str, attributes: dict[str, object]) -> None:
+def _place(
+    b: _Builder,
+    call: Call,
+    path: str,
+    parent_id: str,
+    span_id: str,
+    start: int,
+    duration: int,
+    parent_service: str,
+    parent_instance: str,
+    fault: tuple[int, ...] | None,
+    cause: str,
+    attributes: dict[str, object],
+) -> None:
     """Append ``call``'s span and, recursively, its children's. ``fault`` is the failing span's path
     relative to this one (() = this span fails, None = no failure below)."""
     d = b.digest(path)
     service = call.service or parent_service
     failing = fault is not None
-    if not path:
-        instance = parent_instance
-    elif service == parent_service:
+    if not path or service == parent_service:
         instance = parent_instance
     else:
         instance = b.instance(service, d, failing)
-    kind = "server" if not path else ("client" if service in _DATASTORES else ("server" if service != parent_service else "internal"))
+    kind = (
+        "server"
+        if not path
+        else ("client" if service in _DATASTORES else ("server" if service != parent_service else "internal"))
+    )
     attrs = dict(attributes)
     if service in _DATASTORES and call.operation:
         attrs.update({"db.system": _DATASTORES[service], "db.operation": call.operation})
@@ -197,27 +254,49 @@ def _place(b: _Builder, call: Call, path: str, parent_id: str, span_id: str, sta
     message = ""
     if fault == ():
         message = cause
-        events = (SpanEvent(start + duration - duration // 20, "exception", {"exception.type": "ServerError", "exception.message": cause}),)
+        events = (
+            SpanEvent(
+                start + duration - duration // 20,
+                "exception",
+                {"exception.type": "ServerError", "exception.message": cause},
+            ),
+        )
     elif fault is not None:
         message = b.said if not path else f"{call.children[fault[0]].name} failed: {cause}"
-    b.spans.append(Span(
-        trace_id=b.r.trace_id, span_id=span_id, parent_id=parent_id, name=call.name, service=service, start_ns=start,
-        duration_ns=duration, kind=kind, status="error" if failing else "unset", status_message=message, attributes=attrs,
-        resource=b.resource(service, instance), events=events,
-    ))
+    b.spans.append(
+        Span(
+            trace_id=b.r.trace_id,
+            span_id=span_id,
+            parent_id=parent_id,
+            name=call.name,
+            service=service,
+            start_ns=start,
+            duration_ns=duration,
+            kind=kind,
+            status="error" if failing else "unset",
+            status_message=message,
+            attributes=attrs,
+            resource=b.resource(service, instance),
+            events=events,
+        )
+    )
     children = call.children
     if fault:  # the failing span is below: what would come after it is never called
-        children = children[:fault[0] + 1]
+        children = children[: fault[0] + 1]
     if not children:
         return
-    for i, (child, (c_start, c_duration)) in enumerate(zip(children, _layout(b, call, children, path, d, start, duration))):
+    for i, (child, (c_start, c_duration)) in enumerate(
+        zip(children, _layout(b, call, children, path, d, start, duration))
+    ):
         c_path = f"{path}/{i}.{child.name}" if path else f"{i}.{child.name}"
         c_id = hashlib.blake2b(f"{b.r.trace_id}/{c_path}".encode(), digest_size=8).hexdigest()
         c_fault = fault[1:] if fault and fault[0] == i else None
         _place(b, child, c_path, span_id, c_id, c_start, c_duration, service, instance, c_fault, cause, b.base)
 
 
-def _layout(b: _Builder, call: Call, children: tuple[Call, ...], path: str, d: bytes, start: int, duration: int) -> list[tuple[int, int]]:
+def _layout(
+    b: _Builder, call: Call, children: tuple[Call, ...], path: str, d: bytes, start: int, duration: int
+) -> list[tuple[int, int]]:
     """(start, duration) of each child inside the parent's [start, start + duration)."""
     own = int(duration * (0.04 + 0.08 * _unit(d, 0)))  # the parent's self time
     pinned = -1
@@ -229,7 +308,10 @@ def _layout(b: _Builder, call: Call, children: tuple[Call, ...], path: str, d: b
         own = min(own, (duration - pin) // 2)
     lead = int(own * (0.2 + 0.6 * _unit(d, 1)))
     avail = duration - own
-    weights = [c.weight * (0.75 + 0.5 * _unit(d, 2 + i % 12)) * (25.0 if b.slow and c.name == "rerank" else 1.0) for i, c in enumerate(children)]
+    weights = [
+        c.weight * (0.75 + 0.5 * _unit(d, 2 + i % 12)) * (25.0 if b.slow and c.name == "rerank" else 1.0)
+        for i, c in enumerate(children)
+    ]
     if call.parallel:
         out = []
         for i, w in enumerate(weights):

@@ -28,11 +28,20 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from zeta_tui.config.models import AlertmanagerConfig, ClickHouseConfig, ContextConfig, LogsConfig, PrometheusConfig, TracesConfig, ZetaConfig
+from zeta_tui.config.models import (
+    AlertmanagerConfig,
+    ClickHouseConfig,
+    ContextConfig,
+    LogsConfig,
+    PrometheusConfig,
+    TracesConfig,
+    ZetaConfig,
+)
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
@@ -92,7 +101,7 @@ class DemoPaths:
         return self.root / "state.json"
 
     @classmethod
-    def default(cls) -> "DemoPaths":
+    def default(cls) -> DemoPaths:
         return cls(data_dir() / "demo")
 
 
@@ -159,7 +168,7 @@ class DemoStack:
     traces: LiveTraceWriter | None = field(default=None, init=False)
     usage: LiveUsageWriter | None = field(default=None, init=False)
     alertmanager: ChildServer | None = field(default=None, init=False)
-    alert_sink: "WebhookSink | None" = field(default=None, init=False)
+    alert_sink: WebhookSink | None = field(default=None, init=False)
     #: why the demo runs without an Alertmanager (its binary is missing), for the Alerts screen
     alerting_missing: ZetaError | None = field(default=None, init=False)
 
@@ -196,7 +205,9 @@ class DemoStack:
         self._write_state(state, live_until=now)
         self.exporter = WorldExporter(self.world).start()
         prometheus_yml = scrape_config(self.exporter.target) + self._start_alerting()
-        self.prometheus = prometheus_server(self.paths.run, prometheus_yml, data_dir=self.paths.tsdb, retention=RETENTION)
+        self.prometheus = prometheus_server(
+            self.paths.run, prometheus_yml, data_dir=self.paths.tsdb, retention=RETENTION
+        )
         self.prometheus.start()
         self.prometheus.wait_ready(timeout=60)
         self.lock.update(prometheus_url=self.prometheus.url)
@@ -215,8 +226,12 @@ class DemoStack:
         """
         self.lock.acquire()
         state = self._read_state()
-        if (self.fresh or state.get("seed") != self.world.seed or state.get("namespace") != self.world.namespace
-                or not isinstance(state.get("incident_shift"), int)):
+        if (
+            self.fresh
+            or state.get("seed") != self.world.seed
+            or state.get("namespace") != self.world.namespace
+            or not isinstance(state.get("incident_shift"), int)
+        ):
             shutil.rmtree(self.paths.tsdb, ignore_errors=True)
             shutil.rmtree(self.paths.store, ignore_errors=True)
             state = {}
@@ -245,14 +260,18 @@ class DemoStack:
         try:
             self.alertmanager = alertmanager_server(self.paths.run / "alertmanager", "")
         except BinaryNotFound as exc:
-            self.alerting_missing = BackendUnavailable(f"the demo cannot start Alertmanager: {exc.message}", hint=exc.hint, where="zeta demo")
+            self.alerting_missing = BackendUnavailable(
+                f"the demo cannot start Alertmanager: {exc.message}", hint=exc.hint, where="zeta demo"
+            )
             self.log(f"demo alerting is off: {exc.message}")
             return ""
         self.alert_sink = WebhookSink(self.paths.run / "alert-notifications.jsonl").start()
         (self.paths.run / "alertmanager" / "alertmanager.yml").write_text(alertmanager_config(self.alert_sink.url))
         self.alertmanager.start()
         self.alertmanager.wait_ready(timeout=30)
-        self.log(f"alertmanager ready at {self.alertmanager.url}; notifications go to {self.paths.run / 'alert-notifications.jsonl'}")
+        self.log(
+            f"alertmanager ready at {self.alertmanager.url}; notifications go to {self.paths.run / 'alert-notifications.jsonl'}"
+        )
         return alerting_config(self.alertmanager.url.split("://", 1)[1])
 
     def _start_logs(self) -> None:
@@ -271,8 +290,9 @@ class DemoStack:
         if self.logs is None:
             return
         try:
-            self.traces = LiveTraceWriter(self.world, self.paths.store, clock=self.clock, log=self.log,
-                                          history_seconds=TRACE_HISTORY_SECONDS).start()
+            self.traces = LiveTraceWriter(
+                self.world, self.paths.store, clock=self.clock, log=self.log, history_seconds=TRACE_HISTORY_SECONDS
+            ).start()
         except ZetaError as exc:
             self.log(f"demo traces are off: {exc.message} ({exc.hint})")
         self._start_usage()
@@ -302,8 +322,21 @@ class DemoStack:
 
     def history_argv(self, segments: list[Segment]) -> list[str]:
         """The backfill child's command line: this stack's world (seed, namespace, incident shift) over ``segments``."""
-        argv = [sys.executable, "-m", "zeta_tui.demo.backfill", "--seed", str(self.world.seed), "--namespace", self.world.namespace,
-                "--incident-shift", str(self.world.incident_shift), "--staging", str(self.paths.staging / "history"), "--into", str(self.paths.tsdb)]
+        argv = [
+            sys.executable,
+            "-m",
+            "zeta_tui.demo.backfill",
+            "--seed",
+            str(self.world.seed),
+            "--namespace",
+            self.world.namespace,
+            "--incident-shift",
+            str(self.world.incident_shift),
+            "--staging",
+            str(self.paths.staging / "history"),
+            "--into",
+            str(self.paths.tsdb),
+        ]
         return argv + [arg for s in segments for arg in ("--segment", str(s))]
 
     def _start_history(self, segments: list[Segment]) -> None:
@@ -312,7 +345,9 @@ class DemoStack:
         self._write_state(self._read_state(), pending_from=begins)
         argv = self.history_argv(segments)
         log = (self.paths.run / "backfill.log").open("ab")
-        self.history = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.history = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         log.close()
         self.log(f"backfilling {_span(segments)} of older history in the background (pid {self.history.pid})")
 
@@ -328,7 +363,11 @@ class DemoStack:
     def _heartbeat(self) -> None:
         # Remember how far the kept data reaches, so a later start backfills only the gap.
         while not self._stopped.wait(HEARTBEAT_SECONDS):
-            if self.prometheus is not None and self.prometheus.process is not None and self.prometheus.process.poll() is None:
+            if (
+                self.prometheus is not None
+                and self.prometheus.process is not None
+                and self.prometheus.process.poll() is None
+            ):
                 self._write_state(self._read_state(), live_until=self.clock())
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -345,7 +384,13 @@ class DemoStack:
             return {}
 
     def _write_state(self, state: dict[str, Any], **changes: Any) -> None:
-        new = {**state, **changes, "seed": self.world.seed, "namespace": self.world.namespace, "incident_shift": self.world.incident_shift}
+        new = {
+            **state,
+            **changes,
+            "seed": self.world.seed,
+            "namespace": self.world.namespace,
+            "incident_shift": self.world.incident_shift,
+        }
         tmp = self.paths.state.with_suffix(".tmp")
         self.paths.root.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(new))
@@ -395,12 +440,16 @@ class DemoStack:
 
     def config(self, user: ZetaConfig | None = None, *, with_prometheus: bool = True) -> ZetaConfig:
         """A config with one context, ``demo``, on this stack's Prometheus (theme and keys from ``user``)."""
-        context = ContextConfig(production=False, refresh_seconds=10, namespace=self.world.namespace,
-                                prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
-                                logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
-                                traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None,
-                                clickhouse=ClickHouseConfig(path=str(self.paths.store)) if self.usage is not None else None,
-                                alertmanager=AlertmanagerConfig(url=self.alertmanager_url) if self.alertmanager_url else None)
+        context = ContextConfig(
+            production=False,
+            refresh_seconds=10,
+            namespace=self.world.namespace,
+            prometheus=PrometheusConfig(url=self.prometheus_url) if with_prometheus else None,
+            logs=LogsConfig(kind="clickhouse", path=str(self.paths.store)) if self.logs is not None else None,
+            traces=TracesConfig(kind="clickhouse", path=str(self.paths.store)) if self.traces is not None else None,
+            clickhouse=ClickHouseConfig(path=str(self.paths.store)) if self.usage is not None else None,
+            alertmanager=AlertmanagerConfig(url=self.alertmanager_url) if self.alertmanager_url else None,
+        )
         looks = {"theme": user.theme, "keymap": dict(user.keymap)} if user is not None else {}
         return ZetaConfig(default_context=DEMO_CONTEXT, contexts={DEMO_CONTEXT: context}, **looks)
 

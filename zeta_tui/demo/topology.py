@@ -107,18 +107,76 @@ class Service:
 # and the pro and enterprise ones among them miss their SLA (8 of 40 tenants); the others keep
 # 99.97 %.
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("backend-api", "/api/v1/recommendations", "POST", 55.0,
-             (("200", 0.9915), ("400", 0.004), ("429", 0.004), ("500", 0.0003), ("502", 0.0001), ("503", 0.0001)), 0.040, 0.36),
-    Endpoint("backend-api", "/api/v1/items", "GET", 70.0, (("200", 0.9848), ("404", 0.012), ("429", 0.003), ("500", 0.0002)), 0.018, 0.6),
-    Endpoint("backend-api", "/api/v1/feedback", "POST", 22.0, (("201", 0.9918), ("400", 0.008), ("500", 0.0002)), 0.012, 0.5),
-    Endpoint("backend-api", "/api/v1/users/profile", "GET", 30.0, (("200", 0.9718), ("401", 0.02), ("404", 0.008), ("500", 0.0002)), 0.009, 0.5),
-    Endpoint("auth", "/api/v1/auth/login", "POST", 9.0, (("200", 0.9318), ("401", 0.065), ("429", 0.003), ("500", 0.0002)), 0.045, 0.34),
-    Endpoint("auth", "/api/v1/auth/refresh", "POST", 24.0, (("200", 0.9818), ("401", 0.018), ("500", 0.0002)), 0.007, 0.4),
-    Endpoint("ml-engine", "/internal/embed", "POST", 55.0, (("200", 0.9997), ("500", 0.0002), ("503", 0.0001)), 0.022, 0.45),
-    Endpoint("ml-engine", "/internal/ann_search", "POST", 47.0, (("200", 0.9997), ("500", 0.0002), ("503", 0.0001)), 0.031, 0.4),
+    Endpoint(
+        "backend-api",
+        "/api/v1/recommendations",
+        "POST",
+        55.0,
+        (("200", 0.9915), ("400", 0.004), ("429", 0.004), ("500", 0.0003), ("502", 0.0001), ("503", 0.0001)),
+        0.040,
+        0.36,
+    ),
+    Endpoint(
+        "backend-api",
+        "/api/v1/items",
+        "GET",
+        70.0,
+        (("200", 0.9848), ("404", 0.012), ("429", 0.003), ("500", 0.0002)),
+        0.018,
+        0.6,
+    ),
+    Endpoint(
+        "backend-api", "/api/v1/feedback", "POST", 22.0, (("201", 0.9918), ("400", 0.008), ("500", 0.0002)), 0.012, 0.5
+    ),
+    Endpoint(
+        "backend-api",
+        "/api/v1/users/profile",
+        "GET",
+        30.0,
+        (("200", 0.9718), ("401", 0.02), ("404", 0.008), ("500", 0.0002)),
+        0.009,
+        0.5,
+    ),
+    Endpoint(
+        "auth",
+        "/api/v1/auth/login",
+        "POST",
+        9.0,
+        (("200", 0.9318), ("401", 0.065), ("429", 0.003), ("500", 0.0002)),
+        0.045,
+        0.34,
+    ),
+    Endpoint(
+        "auth", "/api/v1/auth/refresh", "POST", 24.0, (("200", 0.9818), ("401", 0.018), ("500", 0.0002)), 0.007, 0.4
+    ),
+    Endpoint(
+        "ml-engine", "/internal/embed", "POST", 55.0, (("200", 0.9997), ("500", 0.0002), ("503", 0.0001)), 0.022, 0.45
+    ),
+    Endpoint(
+        "ml-engine",
+        "/internal/ann_search",
+        "POST",
+        47.0,
+        (("200", 0.9997), ("500", 0.0002), ("503", 0.0001)),
+        0.031,
+        0.4,
+    ),
 )
 
-LATENCY_BUCKETS: tuple[str, ...] = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
+LATENCY_BUCKETS: tuple[str, ...] = (
+    "0.005",
+    "0.01",
+    "0.025",
+    "0.05",
+    "0.1",
+    "0.25",
+    "0.5",
+    "1",
+    "2.5",
+    "5",
+    "10",
+    "+Inf",
+)
 
 
 @dataclass(frozen=True)
@@ -152,7 +210,10 @@ def build_topology(seed: int, namespace: str = "production", tenant_count: int =
     services = []
     for s_index, name in enumerate(SERVICES):
         instances = tuple(
-            Instance(name, i, f"{name}-{_POD_HASH[name]}-{i}", f"{name}-{i}:{_PORT[name]}", NODES[(s_index + i) % len(NODES)]) for i in range(2)
+            Instance(
+                name, i, f"{name}-{_POD_HASH[name]}-{i}", f"{name}-{i}:{_PORT[name]}", NODES[(s_index + i) % len(NODES)]
+            )
+            for i in range(2)
         )
         services.append(Service(name, instances, _MEMORY_LIMIT[name]))
     # A few big enterprise customers, a middle of pro, a long tail of starter (Zipf-like sizes).

@@ -18,18 +18,32 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from zeta_tui.backends.chdb_store import embedded_session
-from zeta_tui.demo.log_store import _COVERED, DEMO_SAMPLE_EVERY, HISTORY_SECONDS, LiveLogWriter, WorldLogStore, missing_windows
+from zeta_tui.demo.log_store import (
+    _COVERED,
+    DEMO_SAMPLE_EVERY,
+    HISTORY_SECONDS,
+    LiveLogWriter,
+    WorldLogStore,
+    missing_windows,
+)
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.models.traces import Span
 from zeta_tui.resources import shipped_dir
 
-_KIND = {"server": "Server", "client": "Client", "internal": "Internal", "producer": "Producer", "consumer": "Consumer", "": "Unspecified"}
+_KIND = {
+    "server": "Server",
+    "client": "Client",
+    "internal": "Internal",
+    "producer": "Producer",
+    "consumer": "Consumer",
+    "": "Unspecified",
+}
 _STATUS = {"error": "Error", "ok": "Ok", "unset": "Unset"}
 
 
@@ -47,11 +61,19 @@ def _stamp(ns: int) -> str:
 def span_row(s: Span, sample_every: int = 1) -> dict[str, object]:
     """One span as an otel_traces row (for INSERT ... FORMAT JSONEachRow); attribute values as text."""
     row: dict[str, object] = {
-        "Timestamp": _stamp(s.start_ns), "TraceId": s.trace_id, "SpanId": s.span_id, "ParentSpanId": s.parent_id,
-        "SpanName": s.name, "SpanKind": _KIND[s.kind], "ServiceName": s.service,
+        "Timestamp": _stamp(s.start_ns),
+        "TraceId": s.trace_id,
+        "SpanId": s.span_id,
+        "ParentSpanId": s.parent_id,
+        "SpanName": s.name,
+        "SpanKind": _KIND[s.kind],
+        "ServiceName": s.service,
         "ResourceAttributes": {**{k: str(v) for k, v in s.resource.items()}, "zeta.sample_every": str(sample_every)},
-        "ScopeName": "zeta-demo", "SpanAttributes": {k: str(v) for k, v in s.attributes.items()}, "Duration": s.duration_ns,
-        "StatusCode": _STATUS[s.status], "StatusMessage": s.status_message,
+        "ScopeName": "zeta-demo",
+        "SpanAttributes": {k: str(v) for k, v in s.attributes.items()},
+        "Duration": s.duration_ns,
+        "StatusCode": _STATUS[s.status],
+        "StatusMessage": s.status_message,
     }
     if s.events:
         row["Events.Timestamp"] = [_stamp(e.timestamp_ns) for e in s.events]
@@ -86,16 +108,25 @@ class WorldTraceStore(WorldLogStore):
     row is, where to resume and what to prune are the traces' own.
     """
 
-    def __init__(self, path: str | Path, world: TeamZetaWorld, *, database: str = "default", table: str = "otel_traces",
-                 sample_every: int = 1) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        world: TeamZetaWorld,
+        *,
+        database: str = "default",
+        table: str = "otel_traces",
+        sample_every: int = 1,
+    ) -> None:
         self.path = str(Path(path).expanduser())
         self.database, self.table, self.namespace, self.sample_every = database, table, world.namespace, sample_every
         self.spans = WorldSpans(world)
         self.session = embedded_session(self.path, create=True, setting="traces.path")
         for statement in schema_statements():
             self._query(statement)
-        self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
-                    "ENGINE = MergeTree ORDER BY start")
+        self._query(
+            "CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
+            "ENGINE = MergeTree ORDER BY start"
+        )
 
     @property
     def lookup(self) -> str:
@@ -113,8 +144,10 @@ class WorldTraceStore(WorldLogStore):
 
     def newest_ns(self) -> int | None:
         """When the newest stored request ended (its root span's end: its log record's time), or None."""
-        out = self._query("SELECT count(), max(toUnixTimestamp64Nano(Timestamp) + Duration) FROM {database:Identifier}.{table:Identifier} "
-                          "WHERE ParentSpanId = ''").strip()
+        out = self._query(
+            "SELECT count(), max(toUnixTimestamp64Nano(Timestamp) + Duration) FROM {database:Identifier}.{table:Identifier} "
+            "WHERE ParentSpanId = ''"
+        ).strip()
         count, newest = out.split(",")
         return int(newest) if int(count) else None
 
@@ -142,7 +175,7 @@ class LiveTraceWriter(LiveLogWriter):
     #: an hour of spans is ~600 MB of rows: two minutes (~20 MB) are held until their marker
     chunk_seconds = 120.0
 
-    def start(self) -> "LiveTraceWriter":
+    def start(self) -> LiveTraceWriter:
         """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
         import threading
 
@@ -198,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-every", type=int, default=DEMO_SAMPLE_EVERY)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--end", type=float, required=True)
-    parser.add_argument("--chunk", type=float, default=LiveTraceWriter.chunk_seconds, help="seconds of world time a window")
+    parser.add_argument(
+        "--chunk", type=float, default=LiveTraceWriter.chunk_seconds, help="seconds of world time a window"
+    )
     args = parser.parse_args(argv)
     world = TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift)
     requests, spans = WorldRequests(world, args.sample_every), WorldSpans(world)

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import date, datetime, timezone
-from typing import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 
 from zeta_tui.demo.requests import WorldRequest
 from zeta_tui.demo.topology import Topology
@@ -86,13 +86,52 @@ _ERROR_SIZES = (60, 260)
 _GATEWAY_ERROR_SIZES = (150, 600)  # 502/503 come from the gateway: a small HTML page
 
 _COMPANIES = (
-    "Acme Retail", "Brightline Media", "Cobalt Books", "Driftwood Travel", "Ember Foods", "Fjord Outdoor", "Granite Finance",
-    "Harbor Health", "Iris Fashion", "Juniper Games", "Kestrel Music", "Lumen Learning", "Meridian Auto", "Nimbus Cloud Kitchens",
-    "Orchard Grocers", "Pinecrest Homes", "Quarry Sports", "Riverbend Pets", "Saffron Recipes", "Tidewater News",
-    "Umber Furniture", "Vantage Electronics", "Willow Beauty", "Xenon Labs", "Yarrow Garden", "Zephyr Tickets",
-    "Aurora Streaming", "Basalt Tools", "Cedar Crafts", "Dune Apparel", "Evergreen Pharmacy", "Foxglove Florists",
-    "Glacier Coffee", "Heron Hotels", "Indigo Jobs", "Jasper Jewelry", "Kelp Seafood", "Lark Podcasts", "Mosaic Art",
-    "Nova Fitness", "Onyx Watches", "Prism Optics", "Quill Stationery", "Rook Chess", "Solstice Solar", "Tundra Gear",
+    "Acme Retail",
+    "Brightline Media",
+    "Cobalt Books",
+    "Driftwood Travel",
+    "Ember Foods",
+    "Fjord Outdoor",
+    "Granite Finance",
+    "Harbor Health",
+    "Iris Fashion",
+    "Juniper Games",
+    "Kestrel Music",
+    "Lumen Learning",
+    "Meridian Auto",
+    "Nimbus Cloud Kitchens",
+    "Orchard Grocers",
+    "Pinecrest Homes",
+    "Quarry Sports",
+    "Riverbend Pets",
+    "Saffron Recipes",
+    "Tidewater News",
+    "Umber Furniture",
+    "Vantage Electronics",
+    "Willow Beauty",
+    "Xenon Labs",
+    "Yarrow Garden",
+    "Zephyr Tickets",
+    "Aurora Streaming",
+    "Basalt Tools",
+    "Cedar Crafts",
+    "Dune Apparel",
+    "Evergreen Pharmacy",
+    "Foxglove Florists",
+    "Glacier Coffee",
+    "Heron Hotels",
+    "Indigo Jobs",
+    "Jasper Jewelry",
+    "Kelp Seafood",
+    "Lark Podcasts",
+    "Mosaic Art",
+    "Nova Fitness",
+    "Onyx Watches",
+    "Prism Optics",
+    "Quill Stationery",
+    "Rook Chess",
+    "Solstice Solar",
+    "Tundra Gear",
 )
 
 
@@ -129,9 +168,15 @@ def usage_row(r: WorldRequest) -> dict[str, object]:
     """
     request_bytes, response_bytes = sizes_of(r)
     return {
-        "timestamp": r.timestamp_ns // 1_000_000_000, "tenant_id": r.tenant_id, "api_key_id": r.api_key_id, "endpoint": r.endpoint,
-        "method": r.method, "status_code": r.status_code, "latency_ms": r.latency_ms,
-        "request_size_bytes": request_bytes, "response_size_bytes": response_bytes,
+        "timestamp": r.timestamp_ns // 1_000_000_000,
+        "tenant_id": r.tenant_id,
+        "api_key_id": r.api_key_id,
+        "endpoint": r.endpoint,
+        "method": r.method,
+        "status_code": r.status_code,
+        "latency_ms": r.latency_ms,
+        "request_size_bytes": request_bytes,
+        "response_size_bytes": response_bytes,
     }
 
 
@@ -159,16 +204,22 @@ def tenant_rows(topology: Topology) -> list[dict[str, object]]:
     """
     names = list(_COMPANIES)
     random.Random("tenant-names").shuffle(names)  # the same names for every seed: they are not what a seed varies
-    start = datetime(2022, 1, 10, tzinfo=timezone.utc).timestamp()
+    start = datetime(2022, 1, 10, tzinfo=UTC).timestamp()
     rows = []
     for i, t in enumerate(topology.tenants):
         name = names[i % len(names)] + (f" {i // len(names) + 1}" if i >= len(names) else "")
         factor = 0.8 + 0.5 * _unit("mrr", t.tenant_id)
         created = start + i * 30 * 86400 + int(_unit("created", t.tenant_id) * 25 * 86400)
-        rows.append({
-            "tenant_id": t.tenant_id, "name": name, "plan": t.plan, "mrr_usd": float(round(BASE_MRR_USD[t.plan] * factor)),
-            "monthly_quota_calls": QUOTA_CALLS[t.plan], "created_at": int(created) // 3600 * 3600 + int(_unit("minute", t.tenant_id) * 3600),
-        })
+        rows.append(
+            {
+                "tenant_id": t.tenant_id,
+                "name": name,
+                "plan": t.plan,
+                "mrr_usd": float(round(BASE_MRR_USD[t.plan] * factor)),
+                "monthly_quota_calls": QUOTA_CALLS[t.plan],
+                "created_at": int(created) // 3600 * 3600 + int(_unit("minute", t.tenant_id) * 3600),
+            }
+        )
     return rows
 
 
@@ -201,7 +252,13 @@ def drifting_service(day: date) -> str:
 def cost_rows(counts: Mapping[tuple[date, str, str], int]) -> list[dict[str, object]]:
     """cost_data rows from calls per (day, service, tenant_id): api_calls and api_calls x unit cost, sorted by key."""
     return [
-        {"date": day, "service": service, "tenant_id": tenant, "cost_usd": calls * unit_cost_usd(service, day), "api_calls": calls}
+        {
+            "date": day,
+            "service": service,
+            "tenant_id": tenant,
+            "cost_usd": calls * unit_cost_usd(service, day),
+            "api_calls": calls,
+        }
         for (day, service, tenant), calls in sorted(counts.items())
         if calls > 0
     ]
@@ -212,7 +269,7 @@ def call_counts(rows: Iterable[Mapping[str, object]]) -> dict[tuple[date, str, s
     service, and a recommendation request once more for ml-engine."""
     counts: dict[tuple[date, str, str], int] = {}
     for row in rows:
-        day = datetime.fromtimestamp(int(row["timestamp"]), tz=timezone.utc).date()  # type: ignore[call-overload]
+        day = datetime.fromtimestamp(int(row["timestamp"]), tz=UTC).date()  # type: ignore[call-overload]
         tenant = str(row["tenant_id"])
         services = [service_of(str(row["endpoint"]))]
         if (row["method"], row["endpoint"]) == ML_ENDPOINT:

@@ -41,9 +41,10 @@ import argparse
 import os
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from zeta_tui.backends.chdb_store import embedded_session
 from zeta_tui.backends.usage_rollup import RollupInit
@@ -66,8 +67,8 @@ _TABLES = ("api_usage", "zeta_api_usage_daily", "cost_data")
 
 def history_start(now: float, days: int = HISTORY_DAYS) -> float:
     """Midnight (UTC) ``days`` days before the day of ``now``: where the kept history begins."""
-    today = datetime.fromtimestamp(now, tz=timezone.utc).date()
-    return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=timezone.utc).timestamp()
+    today = datetime.fromtimestamp(now, tz=UTC).date()
+    return datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=UTC).timestamp()
 
 
 def writer_session(path: str | Path) -> Any:
@@ -87,7 +88,14 @@ def writer_session(path: str | Path) -> Any:
 
 def _tenant_key(row: dict) -> tuple:
     """A tenants row as comparable values (ClickHouse prints 64-bit integers as strings)."""
-    return (row["tenant_id"], row["name"], row["plan"], float(row["mrr_usd"]), int(row["monthly_quota_calls"]), int(row["created_at"]))
+    return (
+        row["tenant_id"],
+        row["name"],
+        row["plan"],
+        float(row["mrr_usd"]),
+        int(row["monthly_quota_calls"]),
+        int(row["created_at"]),
+    )
 
 
 class WorldUsageStore(WorldLogStore):
@@ -99,28 +107,45 @@ class WorldUsageStore(WorldLogStore):
 
     noun = "usage"
 
-    def __init__(self, path: str | Path, world: TeamZetaWorld, *, database: str = "default",
-                 sample_every: int = DEMO_USAGE_SAMPLE_EVERY) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        world: TeamZetaWorld,
+        *,
+        database: str = "default",
+        sample_every: int = DEMO_USAGE_SAMPLE_EVERY,
+    ) -> None:
         self.path = str(Path(path).expanduser())
-        self.database, self.table, self.namespace, self.sample_every = database, "api_usage", world.namespace, sample_every
+        self.database, self.table, self.namespace, self.sample_every = (
+            database,
+            "api_usage",
+            world.namespace,
+            sample_every,
+        )
         self.world = world
         self.marked = 0  # windows recorded by this object (the writer says when the first lands)
         self.session = writer_session(self.path)
         self._query("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
         self._drop_old_shape()
         RollupInit(self._writer(), database).run()
-        self._query("CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
-                    "ENGINE = MergeTree ORDER BY start")
+        self._query(
+            "CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
+            "ENGINE = MergeTree ORDER BY start"
+        )
 
     def _writer(self) -> Any:
         from zeta_tui.backends.clickhouse_engine import ClickHouseEngine, SqlWriter
         from zeta_tui.config.models import ClickHouseConfig
 
-        return SqlWriter(ClickHouseEngine(ClickHouseConfig(path=self.path, database=self.database), "clickhouse"), self.session, None)
+        return SqlWriter(
+            ClickHouseEngine(ClickHouseConfig(path=self.path, database=self.database), "clickhouse"), self.session, None
+        )
 
     def _drop_old_shape(self) -> None:
         """Drop the usage tables an earlier zeta wrote with other columns (user_id, response_time_ms): the demo's own data."""
-        columns = self._query("SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'").split()
+        columns = self._query(
+            "SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'"
+        ).split()
         if columns and '"latency_ms"' not in columns:
             for name in ("api_usage_daily_mv", "api_usage_daily", "api_usage", f"{self.table}_coverage"):
                 self._query("DROP TABLE IF EXISTS {database:Identifier}.{name:Identifier}", name=name)
@@ -131,7 +156,11 @@ class WorldUsageStore(WorldLogStore):
 
     def newest_ns(self) -> int | None:
         """The newest row's timestamp (ns, whole seconds), or None for an empty table."""
-        count, newest = self._query("SELECT count(), toUnixTimestamp(max(timestamp)) FROM {database:Identifier}.api_usage").strip().split(",")
+        count, newest = (
+            self._query("SELECT count(), toUnixTimestamp(max(timestamp)) FROM {database:Identifier}.api_usage")
+            .strip()
+            .split(",")
+        )
         return int(newest) * 1_000_000_000 if int(count) else None
 
     # --- tenants ---------------------------------------------------------------------------
@@ -141,8 +170,11 @@ class WorldUsageStore(WorldLogStore):
         import orjson
 
         rows = tenant_rows(self.world.topology)
-        out = self._query("SELECT tenant_id, name, plan, mrr_usd, monthly_quota_calls, toUnixTimestamp(created_at) AS created_at "
-                          "FROM {database:Identifier}.tenants FINAL ORDER BY tenant_id", "JSONEachRow")
+        out = self._query(
+            "SELECT tenant_id, name, plan, mrr_usd, monthly_quota_calls, toUnixTimestamp(created_at) AS created_at "
+            "FROM {database:Identifier}.tenants FINAL ORDER BY tenant_id",
+            "JSONEachRow",
+        )
         have = [_tenant_key(orjson.loads(line)) for line in out.splitlines() if line.strip()]
         if have == sorted(_tenant_key(r) for r in rows):
             return False
@@ -154,14 +186,19 @@ class WorldUsageStore(WorldLogStore):
         import orjson
 
         if rows:
-            self._query("INSERT INTO {database:Identifier}.{name:Identifier} FORMAT JSONEachRow\n"
-                        + b"\n".join(orjson.dumps(r) for r in rows).decode(), name=table)
+            self._query(
+                "INSERT INTO {database:Identifier}.{name:Identifier} FORMAT JSONEachRow\n"
+                + b"\n".join(orjson.dumps(r) for r in rows).decode(),
+                name=table,
+            )
 
     # --- cost ------------------------------------------------------------------------------
 
     def days_between(self, start: float, end: float) -> list[date]:
         """The days (as the table's ``date`` column counts them) of the instants in [start, end]."""
-        a, b = self._query("SELECT toDate(toDateTime({a:Int64})), toDate(toDateTime({b:Int64}))", a=int(start), b=int(end)).split(",")
+        a, b = self._query(
+            "SELECT toDate(toDateTime({a:Int64})), toDate(toDateTime({b:Int64}))", a=int(start), b=int(end)
+        ).split(",")
         first, last = date.fromisoformat(a.strip().strip('"')), date.fromisoformat(b.strip().strip('"'))
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -169,9 +206,13 @@ class WorldUsageStore(WorldLogStore):
         """Calls per (day, cost service, tenant) of ``days``, counted in api_usage."""
         if not days:
             return {}
-        out = self._query("SELECT date, tenant_id, method, endpoint, count() FROM {database:Identifier}.api_usage "
-                          "WHERE date >= {a:Date} AND date <= {b:Date} GROUP BY date, tenant_id, method, endpoint",
-                          "TabSeparated", a=min(days).isoformat(), b=max(days).isoformat())
+        out = self._query(
+            "SELECT date, tenant_id, method, endpoint, count() FROM {database:Identifier}.api_usage "
+            "WHERE date >= {a:Date} AND date <= {b:Date} GROUP BY date, tenant_id, method, endpoint",
+            "TabSeparated",
+            a=min(days).isoformat(),
+            b=max(days).isoformat(),
+        )
         counts: dict[tuple[date, str, str], int] = {}
         for line in out.splitlines():
             day_text, tenant, method, endpoint, n = line.split("\t")
@@ -185,7 +226,9 @@ class WorldUsageStore(WorldLogStore):
         """Re-write the cost_data rows of ``days`` from their api_usage; returns how many rows."""
         rows = cost_rows(self.call_counts(days))
         self.insert_json("cost_data", rows)
-        self._query("OPTIMIZE TABLE {database:Identifier}.cost_data FINAL")  # one row per key, for readers without FINAL
+        self._query(
+            "OPTIMIZE TABLE {database:Identifier}.cost_data FINAL"
+        )  # one row per key, for readers without FINAL
         return len(rows)
 
     def mark_covered(self, start: float, end: float) -> None:
@@ -206,15 +249,22 @@ class WorldUsageStore(WorldLogStore):
         dropped = self.drop_partitions_before("api_usage", cutoff, newest="max_date", kind="Date")
         for table in _TABLES:
             old = "FROM {database:Identifier}.{name:Identifier} WHERE date < {cutoff:Date}"
-            if self._query("SELECT count() " + old, name=table, cutoff=cutoff).strip() != "0":  # a DELETE is a mutation: only when due
+            if (
+                self._query("SELECT count() " + old, name=table, cutoff=cutoff).strip() != "0"
+            ):  # a DELETE is a mutation: only when due
                 self._query("DELETE " + old, name=table, cutoff=cutoff)
-        self._query("DELETE FROM {database:Identifier}.{coverage:Identifier} WHERE end < {t:Float64}", t=history_start(now, keep_days))
+        self._query(
+            "DELETE FROM {database:Identifier}.{coverage:Identifier} WHERE end < {t:Float64}",
+            t=history_start(now, keep_days),
+        )
         return dropped
 
     def disk_bytes(self, table: str = "api_usage") -> int:  # type: ignore[override]
         """Bytes ``table``'s active parts take on disk."""
-        out = self._query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active",
-                          name=table)
+        out = self._query(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active",
+            name=table,
+        )
         return int(out.strip() or 0)
 
     def close(self) -> None:
@@ -242,14 +292,31 @@ class LiveUsageWriter(LiveLogWriter):
     noun = "usage"
     chunk_seconds = CHUNK_SECONDS  # 1 request in 100: three hours are small
 
-    def __init__(self, world: TeamZetaWorld, path: str | Path, *, sample_every: int = DEMO_USAGE_SAMPLE_EVERY,
-                 history_days: int = HISTORY_DAYS, database: str = "default", fresh: bool = False,
-                 clock: Callable[[], float] = time.time, log: Callable[[str], None] = lambda message: None) -> None:
-        super().__init__(world, path, sample_every=sample_every, history_seconds=history_days * _DAY, fresh=fresh, clock=clock, log=log)
+    def __init__(
+        self,
+        world: TeamZetaWorld,
+        path: str | Path,
+        *,
+        sample_every: int = DEMO_USAGE_SAMPLE_EVERY,
+        history_days: int = HISTORY_DAYS,
+        database: str = "default",
+        fresh: bool = False,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        super().__init__(
+            world,
+            path,
+            sample_every=sample_every,
+            history_seconds=history_days * _DAY,
+            fresh=fresh,
+            clock=clock,
+            log=log,
+        )
         self.history_days, self.database = history_days, database
         self._cost_from = 0.0
 
-    def start(self) -> "LiveUsageWriter":
+    def start(self) -> LiveUsageWriter:
         """Write in a thread, which also creates the tables: the log writer has opened the store
         already (a store held elsewhere stopped the demo's embedded data there), and the console
         draws without waiting for this."""
@@ -273,7 +340,9 @@ class LiveUsageWriter(LiveLogWriter):
         self._run()
 
     def open_store(self) -> WorldUsageStore:
-        return WorldUsageStore(self.path, self.requests.world, database=self.database, sample_every=self.requests.sample_every)
+        return WorldUsageStore(
+            self.path, self.requests.world, database=self.database, sample_every=self.requests.sample_every
+        )
 
     @property
     def usage(self) -> WorldUsageStore:
@@ -349,7 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", type=float, required=True)
     parser.add_argument("--chunk", type=float, default=CHUNK_SECONDS)
     args = parser.parse_args(argv)
-    requests = WorldRequests(TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every)
+    requests = WorldRequests(
+        TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
+    )
     out = sys.stdout.buffer
     edge, niced = args.end, False
     try:

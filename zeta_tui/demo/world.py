@@ -11,7 +11,7 @@ build its world with the same shift.
 from __future__ import annotations
 
 import random
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from zeta_tui.demo.incidents import ML_SPIKE_DOWN_INDEX, POD_RESTART, Incident, IncidentSchedule, shifted_kinds
 from zeta_tui.demo.series import Family, WorldSeries

@@ -32,13 +32,14 @@ import argparse
 import asyncio
 import sys
 import time
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
-from zeta_tui.errors import ConfigError, ZetaError
 from zeta_tui.backends.alert_overview import AlertsFetched, fetch_alerts
+from zeta_tui.errors import ConfigError, ZetaError
 from zeta_tui.models.alert_overview import AlertRow
 from zeta_tui.models.timerange import format_age
 
@@ -51,20 +52,33 @@ EXIT_CRITICAL = 1
 def _stamp(seconds: float) -> str:
     if not seconds:
         return ""
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def alert_document(row: AlertRow, now: float, unknown: Sequence[str] = ()) -> dict[str, Any]:
     """One alert as a JSON object (a JSON line of `zeta alerts --json`); ``unknown`` is what the
     list it belongs to cannot say (see the module docstring)."""
     return {
-        "alertname": row.name, "severity": row.severity, "service": row.service, "endpoint": row.endpoint, "state": row.state,
+        "alertname": row.name,
+        "severity": row.severity,
+        "service": row.service,
+        "endpoint": row.endpoint,
+        "state": row.state,
         "source": row.source,
-        "since": _stamp(row.since), "age_seconds": round(now - row.since, 3) if row.since else None,
-        "detection_seconds": None if row.detection_seconds is None else round(row.detection_seconds, 3), "summary": row.summary,
-        "receivers": list(row.receivers), "labels": dict(row.labels), "annotations": dict(row.annotations),
-        "fingerprint": row.fingerprint, "silenced_by": list(row.silenced_by), "inhibited_by": list(row.inhibited_by),
-        "muted_by": list(row.muted_by), "generator_url": row.generator_url, **dict(row.extra), "unknown": list(unknown),
+        "since": _stamp(row.since),
+        "age_seconds": round(now - row.since, 3) if row.since else None,
+        "detection_seconds": None if row.detection_seconds is None else round(row.detection_seconds, 3),
+        "summary": row.summary,
+        "receivers": list(row.receivers),
+        "labels": dict(row.labels),
+        "annotations": dict(row.annotations),
+        "fingerprint": row.fingerprint,
+        "silenced_by": list(row.silenced_by),
+        "inhibited_by": list(row.inhibited_by),
+        "muted_by": list(row.muted_by),
+        "generator_url": row.generator_url,
+        **dict(row.extra),
+        "unknown": list(unknown),
     }
 
 
@@ -72,11 +86,15 @@ def unknown_notes(context: str, has_alertmanager: bool, has_prometheus: bool) ->
     """What a context without one of the two sections cannot show, and what to add."""
     notes = []
     if not has_prometheus:
-        notes.append(f"note: context {context!r} has no [prometheus] section: pending alerts (condition holding, `for` not yet "
-                     f"passed) are unknown; add [contexts.{context}.prometheus] with url = \"http://host:9090\" to list them")
+        notes.append(
+            f"note: context {context!r} has no [prometheus] section: pending alerts (condition holding, `for` not yet "
+            f'passed) are unknown; add [contexts.{context}.prometheus] with url = "http://host:9090" to list them'
+        )
     if not has_alertmanager:
-        notes.append(f"note: context {context!r} has no [alertmanager] section: silences, inhibitions and receivers are unknown, "
-                     f"and a firing critical counts as unmuted; add [contexts.{context}.alertmanager] with url = \"http://host:9093\"")
+        notes.append(
+            f"note: context {context!r} has no [alertmanager] section: silences, inhibitions and receivers are unknown, "
+            f'and a firing critical counts as unmuted; add [contexts.{context}.alertmanager] with url = "http://host:9093"'
+        )
     return notes
 
 
@@ -84,8 +102,15 @@ def alerts_table(rows: Sequence[AlertRow], now: float) -> str:
     from zeta_tui.headless.table import format_table
 
     body = [
-        (row.severity or "-", row.name or "-", row.service or "-", format_age(now - row.since) if row.since else "?", row.summary or "-",
-         ",".join(row.receivers) or "-", row.state)
+        (
+            row.severity or "-",
+            row.name or "-",
+            row.service or "-",
+            format_age(now - row.since) if row.since else "?",
+            row.summary or "-",
+            ",".join(row.receivers) or "-",
+            row.state,
+        )
         for row in rows
     ]
     return format_table(("SEVERITY", "ALERT", "SERVICE", "SINCE", "SUMMARY", "RECEIVER", "STATE"), body, right=(3,))
@@ -97,7 +122,9 @@ def parse_severities(value: str | None) -> set[str]:
         return set()
     wanted = {part.strip().lower() for part in value.split(",") if part.strip()}
     if not wanted:
-        raise ConfigError("--severity needs a value", hint="e.g. --severity critical, or several: --severity critical,warning")
+        raise ConfigError(
+            "--severity needs a value", hint="e.g. --severity critical, or several: --severity critical,warning"
+        )
     return wanted
 
 
@@ -120,7 +147,7 @@ def run_alerts(args: argparse.Namespace) -> int:
             f"context {loaded.name!r} has no [alertmanager] and no [prometheus] section",
             where=str(loaded.path),
             hint=f'add [contexts.{loaded.name}.alertmanager] with url = "http://host:9093" (and [contexts.{loaded.name}.prometheus] '
-                 'with url = "http://host:9090" for pending alerts)',
+            'with url = "http://host:9090" for pending alerts)',
         )
     am_client = prom_client = None
     if ctx.alertmanager is not None:

@@ -48,7 +48,12 @@ class ProbeResult:
             "version": self.version or None,
             "error": None
             if self.error is None
-            else {"title": self.error.title, "message": self.error.message, "hint": self.error.hint, "where": self.error.where},
+            else {
+                "title": self.error.title,
+                "message": self.error.message,
+                "hint": self.error.hint,
+                "where": self.error.where,
+            },
         }
 
 
@@ -117,7 +122,7 @@ def run_check(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"context {loaded.name!r} configures no backends",
             where=str(loaded.path),
-            hint=f"add a [contexts.{loaded.name}.prometheus] section with url = \"http://host:9090\"",
+            hint=f'add a [contexts.{loaded.name}.prometheus] section with url = "http://host:9090"',
         )
     results = asyncio.run(probe_all(backends))
     if args.json:

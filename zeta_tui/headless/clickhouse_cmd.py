@@ -38,21 +38,34 @@ TABLES = ("api_usage", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """`zeta clickhouse schema|init` on the subcommand parsers of cli.py."""
     p = sub.add_parser(
-        "clickhouse", parents=[common], help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
+        "clickhouse",
+        parents=[common],
+        help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="init creates what is missing and never changes a table that exists; it is refused in read-only contexts\n"
-               "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is refused).\n"
-               "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
-               "2 config error or not confirmed",
+        "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is refused).\n"
+        "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
+        "2 config error or not confirmed",
     )
     actions = p.add_subparsers(dest="clickhouse_action", metavar="ACTION", required=True)
-    schema = actions.add_parser("schema", parents=[common], help="print schema.sql and rollup.sql for the context's database")
-    schema.add_argument("--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)")
-    init = actions.add_parser("init", parents=[common], help="create what is missing and zeta's rollup, and backfill it")
+    schema = actions.add_parser(
+        "schema", parents=[common], help="print schema.sql and rollup.sql for the context's database"
+    )
+    schema.add_argument(
+        "--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)"
+    )
+    init = actions.add_parser(
+        "init", parents=[common], help="create what is missing and zeta's rollup, and backfill it"
+    )
     init.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
-    init.add_argument("--settle", type=float, default=30.0, metavar="SECONDS",
-                      help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
-                           "months are backfilled that long after it")
+    init.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
+        "months are backfilled that long after it",
+    )
 
 
 class InitRefused(ZetaError):
@@ -68,8 +81,10 @@ def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
 
     from zeta_tui.querying.sql_catalog import rollup_sql, schema_sql
 
-    values = {"database": quote_identifier(database),
-              **{f"col_{k}": quote_identifier(v) for k, v in _column_names(columns or {}).items()}}
+    values = {
+        "database": quote_identifier(database),
+        **{f"col_{k}": quote_identifier(v) for k, v in _column_names(columns or {}).items()},
+    }
 
     def fill(text: str) -> str:
         def one(m: re.Match[str]) -> str:
@@ -77,11 +92,19 @@ def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
                 return "0 /* init sets the cutoff: the moment it creates the view, in unix seconds */"
             return values.get(m.group(1), m.group(0))
 
-        return "\n".join(line if line.lstrip().startswith("--") else re.sub(r"\{(\w+):\w+\}", one, line) for line in text.splitlines())
+        return "\n".join(
+            line if line.lstrip().startswith("--") else re.sub(r"\{(\w+):\w+\}", one, line)
+            for line in text.splitlines()
+        )
 
     name = quote_identifier(database)
-    return (f"-- queries/clickhouse/schema.sql and rollup.sql for database {name} (`zeta clickhouse schema`)\n"
-            + fill(schema_sql()) + "\n\n" + fill(rollup_sql()) + "\n")
+    return (
+        f"-- queries/clickhouse/schema.sql and rollup.sql for database {name} (`zeta clickhouse schema`)\n"
+        + fill(schema_sql())
+        + "\n\n"
+        + fill(rollup_sql())
+        + "\n"
+    )
 
 
 def _column_names(columns: dict[str, str]) -> dict[str, str]:
@@ -123,7 +146,9 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
         )
     _err(f"create the analytics schema in context {context} ({engine.url}), database {cfg.database}:")
     _err(f"  {', '.join(TABLES)} where missing; zeta_api_usage_daily backfilled from api_usage's rows")
-    _err("  (tables that exist are left as they are: nothing is dropped, altered or written; `zeta clickhouse schema` prints the SQL)")
+    _err(
+        "  (tables that exist are left as they are: nothing is dropped, altered or written; `zeta clickhouse schema` prints the SQL)"
+    )
     if not confirm("Create the schema?", yes):
         _err("not created")
         return 1
@@ -138,9 +163,13 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
     if report.existing:
         print(f"left as they were: {', '.join(report.existing)}")
     months = report.months_backfilled
-    print(f"zeta_api_usage_daily: {report.rollup_requests:,} requests of api_usage's {report.usage_rows:,} rows"
-          + (f" ({len(months)} month(s) backfilled now)" if months else ""))
+    print(
+        f"zeta_api_usage_daily: {report.rollup_requests:,} requests of api_usage's {report.usage_rows:,} rows"
+        + (f" ({len(months)} month(s) backfilled now)" if months else "")
+    )
     if report.rollup_requests != report.usage_rows:
-        _err("note: rows written while init ran, or stamped before the cutoff after their month was backfilled, "
-             "make the two differ; the warnings above name any such month")
+        _err(
+            "note: rows written while init ran, or stamped before the cutoff after their month was backfilled, "
+            "make the two differ; the warnings above name any such month"
+        )
     return 0

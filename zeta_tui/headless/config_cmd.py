@@ -59,7 +59,10 @@ def _validate(path: Path, context: str | None) -> int:
     for name, ctx in config.contexts.items():
         for section, backend in ctx.http_backends().items():
             if backend.insecure_skip_verify:
-                print(f"warning: contexts.{name}.{section}.insecure_skip_verify is true: the server certificate is not checked", file=sys.stderr)
+                print(
+                    f"warning: contexts.{name}.{section}.insecure_skip_verify is true: the server certificate is not checked",
+                    file=sys.stderr,
+                )
     n = len(config.contexts)
     print(f"OK: {n} context{'s' if n != 1 else ''} in {path}")
     return 0

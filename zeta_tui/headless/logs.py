@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -30,7 +30,7 @@ TEXT_FIELDS = ("tenant_id", "method", "endpoint", "status_code", "latency_ms", "
 
 def format_record(record: LogRecord) -> str:
     """One line: time, level, service, message, then the useful fields as key=value."""
-    stamp = datetime.fromtimestamp(record.timestamp_ns // 1_000_000_000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = datetime.fromtimestamp(record.timestamp_ns // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     stamp += f".{(record.timestamp_ns // 1_000_000) % 1000:03d}Z"
     extras = []
     for name in TEXT_FIELDS:
@@ -45,7 +45,10 @@ def time_window(args: argparse.Namespace, now: float) -> TimeRange:
     """--since DURATION (default 1h), or --from/--to (ISO 8601 or unix seconds; --to defaults to now)."""
     if args.from_ or args.to:
         if args.since:
-            raise ConfigError("give --since or --from/--to, not both", hint="e.g. --since 30m, or --from 2026-11-27T10:00 --to 2026-11-27T11:00")
+            raise ConfigError(
+                "give --since or --from/--to, not both",
+                hint="e.g. --since 30m, or --from 2026-11-27T10:00 --to 2026-11-27T11:00",
+            )
         start = _instant(args.from_, "--from") if args.from_ else now - 3600
         end = _instant(args.to, "--to") if args.to else now
         if end <= start:
@@ -65,9 +68,12 @@ def _instant(text: str, flag: str) -> float:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a time", hint="write it as 2026-11-27T10:00 (UTC unless an offset is given) or unix seconds") from None
+        raise ConfigError(
+            f"{flag} {text!r} is not a time",
+            hint="write it as 2026-11-27T10:00 (UTC unless an offset is given) or unix seconds",
+        ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -78,8 +84,19 @@ def _write(out: TextIO, record: LogRecord, as_json: bool) -> None:
         out.write(format_record(record) + "\n")
 
 
-async def print_logs(source: Any, query: Any, window: TimeRange, *, limit: int, follow: bool, as_json: bool,
-                     pii_fields: list[str], reveal: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
+async def print_logs(
+    source: Any,
+    query: Any,
+    window: TimeRange,
+    *,
+    limit: int,
+    follow: bool,
+    as_json: bool,
+    pii_fields: list[str],
+    reveal: bool,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """Print the newest ``limit`` matches in ``window`` oldest first; with ``follow``, then new ones."""
     out = out or sys.stdout  # looked up now: tests and pipes may have replaced them
     err = err or sys.stderr
@@ -117,7 +134,7 @@ def no_records(query: Any, source: str, window: TimeRange) -> str:
 
 
 def _stamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_logs(args: argparse.Namespace) -> int:
@@ -141,8 +158,16 @@ def run_logs(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         try:
-            return await print_logs(source, query, window, limit=args.limit, follow=args.follow, as_json=args.json,
-                                    pii_fields=list(cfg.pii_fields), reveal=args.reveal_pii)
+            return await print_logs(
+                source,
+                query,
+                window,
+                limit=args.limit,
+                follow=args.follow,
+                as_json=args.json,
+                pii_fields=list(cfg.pii_fields),
+                reveal=args.reveal_pii,
+            )
         finally:
             await source.aclose()
 
@@ -152,4 +177,3 @@ def run_logs(args: argparse.Namespace) -> int:
         return 0  # --follow ends with Ctrl+C; that is the normal way out
     except BrokenPipeError:
         return 0  # `zeta logs ... | head`
-

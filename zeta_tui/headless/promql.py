@@ -12,8 +12,8 @@ import json
 import math
 import sys
 import time
-from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import orjson
 
@@ -51,7 +51,7 @@ def format_labels(labels: Mapping[str, str]) -> str:
 
 def format_time(t: float) -> str:
     """Unix seconds as RFC 3339 UTC, with milliseconds only when there are some."""
-    dt = datetime.fromtimestamp(t, timezone.utc)
+    dt = datetime.fromtimestamp(t, UTC)
     spec = "seconds" if float(t).is_integer() else "milliseconds"
     return dt.isoformat(timespec=spec).replace("+00:00", "Z")
 
@@ -118,7 +118,15 @@ def run_promql(args: argparse.Namespace) -> int:
     return asyncio.run(_run(PrometheusClient(cfg), args.expr, at, range_seconds, step, args.json, samples_mode))
 
 
-async def _run(client: PrometheusClient, expr: str, at: float, range_seconds: float | None, step: float | None, as_json: bool, samples_mode: bool) -> int:
+async def _run(
+    client: PrometheusClient,
+    expr: str,
+    at: float,
+    range_seconds: float | None,
+    step: float | None,
+    as_json: bool,
+    samples_mode: bool,
+) -> int:
     try:
         if range_seconds is None:
             instant = await client.query(expr, at=at)
@@ -133,9 +141,17 @@ async def _run(client: PrometheusClient, expr: str, at: float, range_seconds: fl
         print(f"warning: {w}", file=sys.stderr)
     if as_json:
         if range_seconds is None:
-            doc = {"resultType": "vector", "result": [{"labels": dict(s.labels), "time": s.t, "value": format_value(s.v)} for s in payload]}
+            doc = {
+                "resultType": "vector",
+                "result": [{"labels": dict(s.labels), "time": s.t, "value": format_value(s.v)} for s in payload],
+            }
         else:
-            doc = {"resultType": "matrix", "result": [{"labels": dict(s.labels), "values": [[p.t, format_value(p.v)] for p in s.samples]} for s in payload]}
+            doc = {
+                "resultType": "matrix",
+                "result": [
+                    {"labels": dict(s.labels), "values": [[p.t, format_value(p.v)] for p in s.samples]} for s in payload
+                ],
+            }
         doc["warnings"] = list(warnings)
         print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     elif not payload:

@@ -22,7 +22,9 @@ from zeta_tui.models.discovery import ServiceInventory, Signal
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     services = sub.add_parser(
-        "services", parents=[common], help="the services Prometheus has and which signals each has",
+        "services",
+        parents=[common],
+        help="the services Prometheus has and which signals each has",
         description="Every service of the context's Prometheus (the jobs in its namespace, from up and the HTTP metrics; "
         "the context's services list filters and orders them), with the signals each has: up, HTTP requests, latency "
         "histogram, container CPU/memory, restarts. The label conventions in use go to stderr. "
@@ -46,7 +48,13 @@ def run_services(args: argparse.Namespace) -> int:
         for note in inventory.notes:
             print(f"note: {note}", file=sys.stderr)
         if inventory.services:
-            print(format_table(["SERVICE", *(s.short.upper() for s in Signal), "PODS", "CONTAINERS", "MISSING"], _rows(inventory), right=(7,)))
+            print(
+                format_table(
+                    ["SERVICE", *(s.short.upper() for s in Signal), "PODS", "CONTAINERS", "MISSING"],
+                    _rows(inventory),
+                    right=(7,),
+                )
+            )
     found = [s for s in inventory.services if s.found]
     if not found:
         print("no services found", file=sys.stderr)
@@ -65,7 +73,13 @@ async def _discover(client: Any, context: Any, name: str, at: float | None) -> S
 
 def _rows(inventory: ServiceInventory) -> list[list[str]]:
     return [
-        [s.name, *("yes" if sig in s.signals else "-" for sig in Signal), str(len(s.pods)), ",".join(s.containers) or "-", s.missing_text() or "-"]
+        [
+            s.name,
+            *("yes" if sig in s.signals else "-" for sig in Signal),
+            str(len(s.pods)),
+            ",".join(s.containers) or "-",
+            s.missing_text() or "-",
+        ]
         for s in inventory.services
     ]
 
@@ -73,13 +87,25 @@ def _rows(inventory: ServiceInventory) -> list[list[str]]:
 def to_json(inventory: ServiceInventory) -> dict[str, Any]:
     conv = inventory.conventions
     return {
-        "conventions": {"service": conv.service, "endpoint": conv.endpoint, "status": conv.status, "requests": conv.requests,
-                        "latency": conv.latency, "latency_unit": conv.latency_unit},
+        "conventions": {
+            "service": conv.service,
+            "endpoint": conv.endpoint,
+            "status": conv.status,
+            "requests": conv.requests,
+            "latency": conv.latency,
+            "latency_unit": conv.latency_unit,
+        },
         "namespace_pattern": inventory.namespace_pattern,
         "notes": list(inventory.notes),
         "services": [
-            {"name": s.name, "found": s.found, "signals": {sig.value: sig in s.signals for sig in Signal},
-             "pods": list(s.pods), "containers": list(s.containers), "missing": [sig.value for sig in s.missing()]}
+            {
+                "name": s.name,
+                "found": s.found,
+                "signals": {sig.value: sig in s.signals for sig in Signal},
+                "pods": list(s.pods),
+                "containers": list(s.containers),
+                "missing": [sig.value for sig in s.missing()],
+            }
             for s in inventory.services
         ],
     }

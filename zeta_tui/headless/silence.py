@@ -25,8 +25,9 @@ import asyncio
 import os
 import sys
 import time
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -46,7 +47,7 @@ class NotConfirmed(ZetaError):
 
 
 def _stamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds else ""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds else ""
 
 
 def matchers_text(matchers: Sequence[Matcher]) -> str:
@@ -58,8 +59,10 @@ def order_silences(silences: Sequence[Silence], now: float) -> list[Silence]:
     last day (ended most recently first); older expired silences are left out."""
     active = sorted((s for s in silences if s.state == "active"), key=lambda s: (s.ends_at, s.id))
     pending = sorted((s for s in silences if s.state == "pending"), key=lambda s: (s.starts_at, s.id))
-    expired = sorted((s for s in silences if s.state == "expired" and s.ends_at >= now - EXPIRED_SHOWN_SECONDS),
-                     key=lambda s: (-s.ends_at, s.id))
+    expired = sorted(
+        (s for s in silences if s.state == "expired" and s.ends_at >= now - EXPIRED_SHOWN_SECONDS),
+        key=lambda s: (-s.ends_at, s.id),
+    )
     return active + pending + expired
 
 
@@ -72,14 +75,24 @@ def when(silence: Silence, now: float) -> str:
 
 
 def silence_document(s: Silence) -> dict[str, Any]:
-    return {"id": s.id, "state": s.state, "matchers": [str(m) for m in s.matchers], "starts_at": _stamp(s.starts_at),
-            "ends_at": _stamp(s.ends_at), "created_by": s.created_by, "comment": s.comment}
+    return {
+        "id": s.id,
+        "state": s.state,
+        "matchers": [str(m) for m in s.matchers],
+        "starts_at": _stamp(s.starts_at),
+        "ends_at": _stamp(s.ends_at),
+        "created_by": s.created_by,
+        "comment": s.comment,
+    }
 
 
 def silences_table(silences: Sequence[Silence], now: float) -> str:
     from zeta_tui.headless.table import format_table
 
-    rows = [(s.id, s.state, when(s, now), matchers_text(s.matchers), s.created_by or "-", s.comment or "-") for s in silences]
+    rows = [
+        (s.id, s.state, when(s, now), matchers_text(s.matchers), s.created_by or "-", s.comment or "-")
+        for s in silences
+    ]
     return format_table(("ID", "STATE", "WHEN", "MATCHERS", "CREATED BY", "COMMENT"), rows)
 
 
@@ -92,7 +105,9 @@ def parse_matchers(texts: Sequence[str]) -> list[Matcher]:
         try:
             out.append(Matcher.parse(text))
         except ValueError as exc:
-            raise SilenceInvalid(str(exc), hint='e.g. zeta silence add alertname=HighErrorRate service="ml-engine" ...') from None
+            raise SilenceInvalid(
+                str(exc), hint='e.g. zeta silence add alertname=HighErrorRate service="ml-engine" ...'
+            ) from None
     if not out:
         raise SilenceInvalid("a silence needs at least one matcher", hint="e.g. alertname=HighErrorRate")
     return out
@@ -108,8 +123,10 @@ def parse_silence_duration(text: str) -> float:
     if not seconds > 0:
         raise SilenceInvalid(f"--duration must be positive, not {text!r}", hint="e.g. --duration 2h")
     if seconds > MAX_SILENCE_SECONDS:
-        raise SilenceInvalid(f"--duration {text} is longer than the {MAX_SILENCE_SECONDS // 86400} days allowed",
-                             hint="silence for less, and fix or remove the alert rule if it should never fire")
+        raise SilenceInvalid(
+            f"--duration {text} is longer than the {MAX_SILENCE_SECONDS // 86400} days allowed",
+            hint="silence for less, and fix or remove the alert rule if it should never fire",
+        )
     return seconds
 
 
@@ -124,7 +141,9 @@ def author_of(args: argparse.Namespace) -> tuple[str, str]:
         value = os.environ.get(var, "").strip()
         if value:
             return value, f"${var}"
-    raise SilenceInvalid("a silence needs an author", hint="pass --author NAME (your name or e-mail), so others know whom to ask")
+    raise SilenceInvalid(
+        "a silence needs an author", hint="pass --author NAME (your name or e-mail), so others know whom to ask"
+    )
 
 
 def confirm(question: str, yes: bool) -> bool:
@@ -133,8 +152,10 @@ def confirm(question: str, yes: bool) -> bool:
         return True
     stdin = sys.stdin
     if stdin is None or not stdin.isatty():
-        raise NotConfirmed("stdin is not a terminal, so Zeta cannot ask before writing",
-                           hint="check the command, then pass --yes to write without asking")
+        raise NotConfirmed(
+            "stdin is not a terminal, so Zeta cannot ask before writing",
+            hint="check the command, then pass --yes to write without asking",
+        )
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
     try:
@@ -160,7 +181,9 @@ async def _add(client: Any, args: argparse.Namespace, context: str, read_only: b
     author, source = author_of(args)
     comment = (args.comment or "").strip()
     if not comment:
-        raise SilenceInvalid("a silence needs a comment saying why", hint='e.g. --comment "INC-123: rollback under way"')
+        raise SilenceInvalid(
+            "a silence needs a comment saying why", hint='e.g. --comment "INC-123: rollback under way"'
+        )
     now = time.time()
     _err(f"silence in context {context} ({client.where}):")
     _err(f"  matchers: {matchers_text(matchers)}")

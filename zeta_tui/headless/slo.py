@@ -14,13 +14,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
 
 import orjson
 
 from zeta_tui.errors import ConfigError, ZetaError
 from zeta_tui.headless.table import format_table
-from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
+from zeta_tui.models.slo import (
+    BURN_WINDOWS,
+    PERIOD_DAYS,
+    ObjectiveKind,
+    SloStatus,
+    burn_text,
+    format_span,
+    plain_words,
+    remaining_text,
+    sli_text,
+)
 
 
 def _services(text: str | None) -> list[str] | None:
@@ -57,9 +69,9 @@ def run_slo(args: argparse.Namespace) -> int:
 async def _tenant_slas(analytics: Any, at: float | None) -> tuple[list[dict[str, Any]], str]:
     """Each tenant's SLA record, and where the figures came from when not zeta's rollup (the answer's note)."""
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    until = datetime.fromtimestamp(at if at is not None else time.time(), tz=timezone.utc).date()
+    until = datetime.fromtimestamp(at if at is not None else time.time(), tz=UTC).date()
     try:
         answer = await analytics.named("sla_compliance", {"days": PERIOD_DAYS, "until": until}, today=until)
     finally:
@@ -77,7 +89,9 @@ async def _slo(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
     return type(result)(result.data, (*inventory.notes, *result.warnings))
 
 
-async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | None, as_json: bool, analytics: Any = None) -> int:
+async def _run(
+    client: Any, catalog: Any, scope: tuple[Any, str], at: float | None, as_json: bool, analytics: Any = None
+) -> int:
     slas: list[dict[str, Any]] | None = None
     sla_error: str | None = None
     sla_note = ""
@@ -85,7 +99,9 @@ async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
         if analytics is None:
             result = await _slo(client, catalog, scope, at)
         else:
-            result, answer = await asyncio.gather(_slo(client, catalog, scope, at), _tenant_slas(analytics, at), return_exceptions=True)
+            result, answer = await asyncio.gather(
+                _slo(client, catalog, scope, at), _tenant_slas(analytics, at), return_exceptions=True
+            )
             if isinstance(result, BaseException):
                 raise result
             if isinstance(answer, ZetaError):
@@ -102,7 +118,12 @@ async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
         print(f"warning: tenant SLAs: {sla_error}", file=sys.stderr)
     statuses = result.data
     if as_json:
-        doc: dict[str, Any] = {"period_days": PERIOD_DAYS, "at": at, "services": to_json(statuses), "warnings": list(result.warnings)}
+        doc: dict[str, Any] = {
+            "period_days": PERIOD_DAYS,
+            "at": at,
+            "services": to_json(statuses),
+            "warnings": list(result.warnings),
+        }
         if analytics is not None:
             doc["tenant_slas"] = [sla_json(r) for r in slas] if slas is not None else None
             doc["tenant_sla_error"] = sla_error
@@ -121,16 +142,33 @@ async def _run(client: Any, catalog: Any, scope: tuple[Any, str], at: float | No
 
 def sla_json(r: dict[str, Any]) -> dict[str, Any]:
     """One tenant's SLA; shares as percentages, as the catalog query returns them."""
-    return {"tenant_id": r["tenant_id"], "name": r["name"], "plan": r["plan"], "requests": int(r["requests"]),
-            "server_errors": int(r["server_errors"]), "availability_pct": float(r["availability_pct"]),
-            "target_pct": float(r["target_pct"]), "met": bool(int(r["met"]))}
+    return {
+        "tenant_id": r["tenant_id"],
+        "name": r["name"],
+        "plan": r["plan"],
+        "requests": int(r["requests"]),
+        "server_errors": int(r["server_errors"]),
+        "availability_pct": float(r["availability_pct"]),
+        "target_pct": float(r["target_pct"]),
+        "met": bool(int(r["met"])),
+    }
 
 
 def format_slas(slas: Sequence[dict[str, Any]], note: str = "") -> str:
     """A heading and one row per tenant, missed first (the query's order); ``note``: where the figures came from."""
     missed = sum(1 for r in slas if not int(r["met"]))
-    rows = [[str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %", f"{float(r['target_pct']):g} %",
-             "met" if int(r["met"]) else "MISSED", f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"] for r in slas]
+    rows = [
+        [
+            str(r["tenant_id"]),
+            str(r["plan"]),
+            f"{float(r['availability_pct']):.3f} %",
+            f"{float(r['target_pct']):g} %",
+            "met" if int(r["met"]) else "MISSED",
+            f"{int(r['requests']):,}",
+            f"{int(r['server_errors']):,}",
+        ]
+        for r in slas
+    ]
     table = format_table(["TENANT", "PLAN", "AVAILABLE", "SLA", "", "REQUESTS", "5XX"], rows, right=(2, 3, 5, 6))
     source = f"ClickHouse usage, {note}" if note else "ClickHouse usage"
     return f"tenant SLAs over {PERIOD_DAYS} days ({source}): {missed} of {len(slas)} missed\n{table}"
@@ -186,7 +224,15 @@ def format_service(service: str, statuses: Sequence[SloStatus]) -> str:
         sli = sli_text(s)
         if s.objective.kind is ObjectiveKind.LATENCY and s.p95_seconds is not None:
             sli += f" (p95 {s.p95_seconds * 1000:.0f} ms)"
-        rows.append([s.objective.name, sli, s.objective.describe_target(), remaining_text(s), *(burn_text(burns[w]) for w in BURN_WINDOWS)])
+        rows.append(
+            [
+                s.objective.name,
+                sli,
+                s.objective.describe_target(),
+                remaining_text(s),
+                *(burn_text(burns[w]) for w in BURN_WINDOWS),
+            ]
+        )
     table = format_table(
         ["OBJECTIVE", "SLI", "TARGET", "BUDGET LEFT", *(f"BURN {w}" for w in BURN_WINDOWS)],
         rows,

@@ -24,9 +24,10 @@ import argparse
 import asyncio
 import csv
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 import orjson
 
@@ -39,19 +40,31 @@ FORMATS = ("table", "csv", "json")
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """`zeta sql` on the subcommand parsers of cli.py."""
     p = sub.add_parser(
-        "sql", parents=[common], help="run read-only SQL or a named query on ClickHouse",
+        "sql",
+        parents=[common],
+        help="run read-only SQL or a named query on ClickHouse",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section.",
         epilog="exit status:\n  0  done (a cut answer is still 0; stderr says it was cut at max_rows)\n"
-               "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
-               "     max_response_bytes, or the server is unreachable or too slow\n"
-               "  2  configuration error, or a missing / unknown / mistyped parameter",
+        "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
+        "     max_response_bytes, or the server is unreachable or too slow\n"
+        "  2  configuration error, or a missing / unknown / mistyped parameter",
     )
-    p.add_argument("sql", nargs="?", help="the SQL (one read-only statement: SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)")
-    p.add_argument("--name", "-n", metavar="QUERY", help="run this named query of queries/clickhouse/catalog (see --list)")
-    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeat for more")
-    p.add_argument("--format", "-f", choices=FORMATS, default="table", help="table (default), csv, or json (one object a line)")
-    p.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows (at most clickhouse.max_rows, the default)")
+    p.add_argument(
+        "sql", nargs="?", help="the SQL (one read-only statement: SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)"
+    )
+    p.add_argument(
+        "--name", "-n", metavar="QUERY", help="run this named query of queries/clickhouse/catalog (see --list)"
+    )
+    p.add_argument(
+        "--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeat for more"
+    )
+    p.add_argument(
+        "--format", "-f", choices=FORMATS, default="table", help="table (default), csv, or json (one object a line)"
+    )
+    p.add_argument(
+        "--max-rows", type=int, metavar="N", help="stop after N rows (at most clickhouse.max_rows, the default)"
+    )
     p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
 
 
@@ -145,7 +158,8 @@ def require_clickhouse(loaded: Any, more_hint: str = "") -> Any:
         raise ConfigError(
             f"context {loaded.name!r} has no [clickhouse] section",
             where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store"' + more_hint,
+            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store"'
+            + more_hint,
         )
     return cfg
 
@@ -161,8 +175,10 @@ def run_sql(args: argparse.Namespace) -> int:
             pass  # `zeta sql --list | head`
         return 0
     if bool(args.sql) == bool(args.name):
-        raise ConfigError("give the SQL to run or --name QUERY, one of them",
-                          hint='zeta sql "SELECT count() FROM api_usage", or zeta sql --name top_tenants (zeta sql --list shows them)')
+        raise ConfigError(
+            "give the SQL to run or --name QUERY, one of them",
+            hint='zeta sql "SELECT count() FROM api_usage", or zeta sql --name top_tenants (zeta sql --list shows them)',
+        )
     if args.max_rows is not None and args.max_rows < 1:
         raise ConfigError("--max-rows must be 1 or more")
     params = parse_params(args.param)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = (), gap: str = "  ") -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = (), gap: str = "  "
+) -> str:
     """Columns padded to their widest cell; column indexes in ``right`` are right-aligned.
 
     The last column is never padded, so long error texts do not drag trailing spaces along.

@@ -14,7 +14,7 @@ import shlex
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -36,7 +36,16 @@ def text_waterfall(tree: TraceTree, width: int) -> list[str]:
     t0, t1 = tree.start_ns, tree.end_ns
     tree_width = min(60, max(30, width * 2 // 5))
     bar_width = max(10, width - tree_width - OFFSET_WIDTH - DURATION_WIDTH - 4)
-    head = "span".ljust(tree_width) + " " + "offset".rjust(OFFSET_WIDTH) + " " + "duration".rjust(DURATION_WIDTH) + "  " + "0".ljust(bar_width - len(format_duration_ns(t1 - t0))) + format_duration_ns(t1 - t0)
+    head = (
+        "span".ljust(tree_width)
+        + " "
+        + "offset".rjust(OFFSET_WIDTH)
+        + " "
+        + "duration".rjust(DURATION_WIDTH)
+        + "  "
+        + "0".ljust(bar_width - len(format_duration_ns(t1 - t0)))
+        + format_duration_ns(t1 - t0)
+    )
     lines = [head.rstrip()]
     for i in tree.order:
         span = tree.spans[i]
@@ -48,7 +57,9 @@ def text_waterfall(tree: TraceTree, width: int) -> list[str]:
         text = marks + label
         text = text[: tree_width - 1] + "…" if len(text) > tree_width else text.ljust(tree_width)
         offset = "+" + format_duration_ns(span.start_ns - t0) if span.start_ns > t0 else "0"
-        lines.append(f"{text} {offset.rjust(OFFSET_WIDTH)} {format_duration_ns(span.duration_ns).rjust(DURATION_WIDTH)}  {bar}".rstrip())
+        lines.append(
+            f"{text} {offset.rjust(OFFSET_WIDTH)} {format_duration_ns(span.duration_ns).rjust(DURATION_WIDTH)}  {bar}".rstrip()
+        )
     for i, flags in sorted(tree.flags.items(), key=lambda item: tree.position[item[0]]):
         span = tree.spans[i]
         for flag in flags:
@@ -57,7 +68,7 @@ def text_waterfall(tree: TraceTree, width: int) -> list[str]:
 
 
 def _stamp(ns: int) -> str:
-    moment = datetime.fromtimestamp(ns // 1_000_000_000, timezone.utc)
+    moment = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000:09d}Z"
 
 
@@ -69,33 +80,75 @@ def trace_document(trace: Trace, tree: TraceTree) -> dict[str, Any]:
         s = tree.spans[i]
         if tree.is_placeholder(i):
             continue
-        spans.append({
-            "span_id": s.span_id, "parent_id": s.parent_id, "depth": tree.depth[i], "service": s.service, "name": s.name,
-            "start": _stamp(s.start_ns), "offset_ns": s.start_ns - tree.start_ns, "duration_ns": s.duration_ns,
-            "self_ns": tree.self_ns[i], "kind": s.kind, "status": "error" if s.is_error else s.status,
-            "status_message": s.status_message, "flags": list(tree.flags.get(i, ())), "attributes": dict(s.attributes),
-            "resource": dict(s.resource),
-            "events": [{"time": _stamp(e.timestamp_ns), "name": e.name, "attributes": dict(e.attributes)} for e in s.events],
-            "links": [{"trace_id": link.trace_id, "span_id": link.span_id, "kind": link.kind} for link in s.links],
-        })
+        spans.append(
+            {
+                "span_id": s.span_id,
+                "parent_id": s.parent_id,
+                "depth": tree.depth[i],
+                "service": s.service,
+                "name": s.name,
+                "start": _stamp(s.start_ns),
+                "offset_ns": s.start_ns - tree.start_ns,
+                "duration_ns": s.duration_ns,
+                "self_ns": tree.self_ns[i],
+                "kind": s.kind,
+                "status": "error" if s.is_error else s.status,
+                "status_message": s.status_message,
+                "flags": list(tree.flags.get(i, ())),
+                "attributes": dict(s.attributes),
+                "resource": dict(s.resource),
+                "events": [
+                    {"time": _stamp(e.timestamp_ns), "name": e.name, "attributes": dict(e.attributes)} for e in s.events
+                ],
+                "links": [{"trace_id": link.trace_id, "span_id": link.span_id, "kind": link.kind} for link in s.links],
+            }
+        )
     return {
-        "trace_id": trace.trace_id, "start": _stamp(tree.start_ns), "duration_ns": tree.end_ns - tree.start_ns,
-        "span_count": len(trace.spans), "services": list(trace.services), "warnings": list(trace.warnings), "spans": spans,
-        "critical_path": [{"span_id": tree.spans[s.index].span_id, "start_offset_ns": s.start_ns - tree.start_ns, "duration_ns": s.duration_ns}
-                          for s in segments],
+        "trace_id": trace.trace_id,
+        "start": _stamp(tree.start_ns),
+        "duration_ns": tree.end_ns - tree.start_ns,
+        "span_count": len(trace.spans),
+        "services": list(trace.services),
+        "warnings": list(trace.warnings),
+        "spans": spans,
+        "critical_path": [
+            {
+                "span_id": tree.spans[s.index].span_id,
+                "start_offset_ns": s.start_ns - tree.start_ns,
+                "duration_ns": s.duration_ns,
+            }
+            for s in segments
+        ],
     }
 
 
 def summary_document(s: TraceSummary) -> dict[str, Any]:
-    return {"trace_id": s.trace_id, "root_service": s.root_service, "root_name": s.root_name, "start": _stamp(s.start_ns),
-            "duration_ns": s.duration_ns, "span_count": s.span_count, "services": list(s.services), "error_count": s.error_count}
+    return {
+        "trace_id": s.trace_id,
+        "root_service": s.root_service,
+        "root_name": s.root_name,
+        "start": _stamp(s.start_ns),
+        "duration_ns": s.duration_ns,
+        "span_count": s.span_count,
+        "services": list(s.services),
+        "error_count": s.error_count,
+    }
 
 
 def summaries_table(summaries: list[TraceSummary]) -> str:
     from zeta_tui.headless.table import format_table
 
-    rows = [(_stamp(s.start_ns)[:23] + "Z", s.trace_id, format_duration_ns(s.duration_ns), str(s.span_count or "?"),
-             f"ERR {s.error_count}" if s.error_count else "0", f"{s.root_service or '?'} {s.root_name}") for s in summaries]
+    rows = [
+        (
+            _stamp(s.start_ns)[:23] + "Z",
+            s.trace_id,
+            format_duration_ns(s.duration_ns),
+            str(s.span_count or "?"),
+            f"ERR {s.error_count}" if s.error_count else "0",
+            f"{s.root_service or '?'} {s.root_name}",
+        )
+        for s in summaries
+    ]
     return format_table(("start", "trace id", "duration", "spans", "errors", "root"), rows, right=(2, 3))
 
 
@@ -106,8 +159,11 @@ def _source(args: argparse.Namespace):
     loaded = load_context(args.config, args.context)
     cfg = loaded.context.traces
     if cfg is None:
-        raise ConfigError(f"context {loaded.name!r} has no [traces] section", where=str(loaded.path),
-                          hint=f'add [contexts.{loaded.name}.traces] with kind = "jaeger" | "tempo" | "clickhouse"')
+        raise ConfigError(
+            f"context {loaded.name!r} has no [traces] section",
+            where=str(loaded.path),
+            hint=f'add [contexts.{loaded.name}.traces] with kind = "jaeger" | "tempo" | "clickhouse"',
+        )
     return trace_source_for(cfg)
 
 
@@ -149,8 +205,14 @@ def run_traces(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ConfigError("--limit must be at least 1")
     window = time_window(args, time.time())
-    form = {"service": args.service or "", "operation": args.operation or "", "tags": " ".join(shlex.quote(t) for t in args.tag or ()),
-            "min": args.min_duration or "", "max": args.max_duration or "", "limit": str(args.limit)}
+    form = {
+        "service": args.service or "",
+        "operation": args.operation or "",
+        "tags": " ".join(shlex.quote(t) for t in args.tag or ()),
+        "min": args.min_duration or "",
+        "max": args.max_duration or "",
+        "limit": str(args.limit),
+    }
     query: TraceQuery = parse_form(form, window)
     if args.errors:
         from dataclasses import replace

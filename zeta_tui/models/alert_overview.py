@@ -10,13 +10,13 @@ delivered, or no Alertmanager configured) is a row too. Used by `zeta alerts` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from zeta_tui.models.alerts import Alert, Labelled
 from zeta_tui.models.metrics_meta import RuleAlert
 from zeta_tui.models.rfc3339 import rfc3339_seconds
-
 
 #: seconds within which Alertmanager's startsAt (milliseconds) and Prometheus's activeAt
 #: (nanoseconds) are the same moment
@@ -93,18 +93,33 @@ def row_from_alertmanager(alert: Alert) -> AlertRow:
     else:
         state = "active"
     return AlertRow(
-        labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=alert.starts_at, source="alertmanager",
-        receivers=alert.receivers, fingerprint=alert.fingerprint, silenced_by=alert.silenced_by, inhibited_by=alert.inhibited_by,
-        muted_by=alert.muted_by, generator_url=alert.generator_url,
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        state=state,
+        since=alert.starts_at,
+        source="alertmanager",
+        receivers=alert.receivers,
+        fingerprint=alert.fingerprint,
+        silenced_by=alert.silenced_by,
+        inhibited_by=alert.inhibited_by,
+        muted_by=alert.muted_by,
+        generator_url=alert.generator_url,
     )
 
 
 def row_from_prometheus(alert: RuleAlert) -> AlertRow:
     state = "pending" if alert.state == "pending" else "active"
     active_at = rfc3339_seconds(alert.active_at)
-    return AlertRow(labels=dict(alert.labels), annotations=dict(alert.annotations), state=state, since=active_at,
-                    source="prometheus", extra={"value": alert.value} if alert.value else {}, condition_since=active_at,
-                    rule_for=alert.for_seconds)
+    return AlertRow(
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        state=state,
+        since=active_at,
+        source="prometheus",
+        extra={"value": alert.value} if alert.value else {},
+        condition_since=active_at,
+        rule_for=alert.for_seconds,
+    )
 
 
 def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[AlertRow]:

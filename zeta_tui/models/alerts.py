@@ -9,8 +9,8 @@ created from an alert starts with.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from zeta_tui.models.conventions import ENDPOINT_LABELS
 
@@ -36,7 +36,7 @@ class Matcher:
     is_equal: bool = True
 
     @classmethod
-    def parse(cls, text: str) -> "Matcher":
+    def parse(cls, text: str) -> Matcher:
         """``service=~api.*``, ``severity="critical"``, ``instance!=web1``, ``job!~"a|b"``.
 
         The value may be double-quoted (with ``\\"`` and ``\\\\`` escapes inside) or bare.
@@ -77,7 +77,7 @@ class Matcher:
 def _unquote(raw: str, text: str) -> str:
     if not raw.startswith('"'):
         if '"' in raw:
-            raise ValueError(f"{text!r}: a value with a double quote must be quoted as a whole, e.g. name=\"a\\\"b\"")
+            raise ValueError(f'{text!r}: a value with a double quote must be quoted as a whole, e.g. name="a\\"b"')
         return raw
     if len(raw) < 2 or not raw.endswith('"') or _ends_escaped(raw[:-1]):
         raise ValueError(f"{text!r}: the value's closing double quote is missing")
@@ -92,7 +92,7 @@ def _unquote(raw: str, text: str) -> str:
             i += 2
             continue
         if ch == '"':
-            raise ValueError(f"{text!r}: a double quote inside the value must be escaped as \\\"")
+            raise ValueError(f'{text!r}: a double quote inside the value must be escaped as \\"')
         out.append(ch)
         i += 1
     return "".join(out)
@@ -231,7 +231,7 @@ def service_label(labels: Mapping[str, str]) -> str:
     return next((name for name in SERVICE_LABELS if labels.get(name)), "")
 
 
-def matchers_for(alert: "Labelled") -> tuple[Matcher, ...]:
+def matchers_for(alert: Labelled) -> tuple[Matcher, ...]:
     """Equality matchers from the alert's identifying labels: alertname, its service label (see
     SERVICE_LABELS), its endpoint label (ENDPOINT_LABELS), severity, and instance when present.
     Labels the alert lacks (or has empty) are left out."""

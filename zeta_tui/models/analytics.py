@@ -15,9 +15,10 @@ Recommendations (the Cost screen's plain words):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 Record = Mapping[str, Any]
 
@@ -43,7 +44,7 @@ def next_window(days: int) -> int:
 
 
 def window_text(days: int, until: date) -> str:
-    """"last 7 days (Nov 21 – Nov 27)" for the window of ``days`` ending on ``until``."""
+    """ "last 7 days (Nov 21 – Nov 27)" for the window of ``days`` ending on ``until``."""
     first = until - timedelta(days=days - 1)
     span = f"{until:%b %d}" if days == 1 else f"{first:%b %d} – {until:%b %d}"
     return f"{'today' if days == 1 else f'last {days} days'} ({span})"
@@ -68,7 +69,9 @@ def _per_call(rows: Iterable[Record]) -> tuple[float, int]:
     return cost, calls
 
 
-def cost_per_call_rises(rows: Sequence[Record], until: date, threshold_pct: float = COST_RISE_PCT) -> list[Recommendation]:
+def cost_per_call_rises(
+    rows: Sequence[Record], until: date, threshold_pct: float = COST_RISE_PCT
+) -> list[Recommendation]:
     """Services whose cost per call over the 7 days to ``until`` is > threshold above the 7 before.
 
     ``rows`` are daily_cost / cost_per_call records (date, service, cost_usd, api_calls).
@@ -85,11 +88,14 @@ def cost_per_call_rises(rows: Sequence[Record], until: date, threshold_pct: floa
         now, was = now_cost / now_calls, was_cost / was_calls
         rise = _pct_rise(was, now)
         if rise > threshold_pct:
-            found.append(Recommendation(
-                "warning", service,
-                f"{service}: cost per call rose {rise:.0f} % week over week ({money(was, per_call=True)} → {money(now, per_call=True)} "
-                f"a call; {money(now_cost)} over the last 7 days). Check what changed in its unit costs or its traffic mix.",
-            ))
+            found.append(
+                Recommendation(
+                    "warning",
+                    service,
+                    f"{service}: cost per call rose {rise:.0f} % week over week ({money(was, per_call=True)} → {money(now, per_call=True)} "
+                    f"a call; {money(now_cost)} over the last 7 days). Check what changed in its unit costs or its traffic mix.",
+                )
+            )
     return found
 
 
@@ -99,11 +105,14 @@ def tenants_costing_more_than_mrr(rows: Sequence[Record]) -> list[Recommendation
     for r in sorted(rows, key=lambda r: -float(r["cost_to_mrr_pct"] or 0)):
         mrr, monthly = float(r["mrr_usd"]), float(r["monthly_cost_usd"])
         if mrr > 0 and monthly > mrr:
-            found.append(Recommendation(
-                "warning", str(r["tenant_id"]),
-                f"{r['tenant_id']} ({r['name']}, {r['plan']}) costs {money(monthly)} a month to serve against {money(mrr)} MRR "
-                f"({float(r['cost_to_mrr_pct']):.0f} %): review its plan or its usage.",
-            ))
+            found.append(
+                Recommendation(
+                    "warning",
+                    str(r["tenant_id"]),
+                    f"{r['tenant_id']} ({r['name']}, {r['plan']}) costs {money(monthly)} a month to serve against {money(mrr)} MRR "
+                    f"({float(r['cost_to_mrr_pct']):.0f} %): review its plan or its usage.",
+                )
+            )
     return found
 
 
@@ -114,17 +123,26 @@ def tenants_heading_over_quota(rows: Sequence[Record]) -> list[Recommendation]:
         projected, used = float(r["projected_pct"] or 0), float(r["used_pct"] or 0)
         if projected > 100:
             already = "is over" if used >= 100 else "will pass"
-            found.append(Recommendation(
-                "info", str(r["tenant_id"]),
-                f"{r['tenant_id']} ({r['plan']}) {already} its monthly quota of {count_text(int(r['monthly_quota_calls']))} calls "
-                f"({used:.0f} % used, {projected:.0f} % projected by month end): an upsell, or a rate-limit conversation.",
-            ))
+            found.append(
+                Recommendation(
+                    "info",
+                    str(r["tenant_id"]),
+                    f"{r['tenant_id']} ({r['plan']}) {already} its monthly quota of {count_text(int(r['monthly_quota_calls']))} calls "
+                    f"({used:.0f} % used, {projected:.0f} % projected by month end): an upsell, or a rate-limit conversation.",
+                )
+            )
     return found
 
 
-def recommendations(cost_rows: Sequence[Record], tenant_rows: Sequence[Record], quota_rows: Sequence[Record], until: date) -> list[Recommendation]:
+def recommendations(
+    cost_rows: Sequence[Record], tenant_rows: Sequence[Record], quota_rows: Sequence[Record], until: date
+) -> list[Recommendation]:
     """Every finding, warnings first (services, then tenants), then quota notes."""
-    return [*cost_per_call_rises(cost_rows, until), *tenants_costing_more_than_mrr(tenant_rows), *tenants_heading_over_quota(quota_rows)]
+    return [
+        *cost_per_call_rises(cost_rows, until),
+        *tenants_costing_more_than_mrr(tenant_rows),
+        *tenants_heading_over_quota(quota_rows),
+    ]
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -158,7 +176,7 @@ def bytes_text(n: float) -> str:
 
 
 def pct_text(value: Any, digits: int = 2) -> str:
-    """"0.42 %", or a dash for no value."""
+    """ "0.42 %", or a dash for no value."""
     if value is None or value != value:
         return "—"
     return f"{float(value):.{digits}f} %"
@@ -168,7 +186,7 @@ def is_numeric_type(kind: str) -> bool:
     """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...) count by their inner type."""
     inner = kind
     while inner.startswith(("Nullable(", "LowCardinality(")):
-        inner = inner[inner.index("(") + 1:-1]
+        inner = inner[inner.index("(") + 1 : -1]
     return inner.startswith(("UInt", "Int", "Float", "Decimal"))
 
 
@@ -214,4 +232,6 @@ def filter_tenants(rows: Sequence[Record], text: str) -> list[Record]:
     words = text.lower().split()
     if not words:
         return list(rows)
-    return [r for r in rows if all(w in f"{r['tenant_id']} {r.get('name', '')} {r.get('plan', '')}".lower() for w in words)]
+    return [
+        r for r in rows if all(w in f"{r['tenant_id']} {r.get('name', '')} {r.get('plan', '')}".lower() for w in words)
+    ]

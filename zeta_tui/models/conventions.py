@@ -71,5 +71,7 @@ class MetricConventions:
 
     def describe(self) -> str:
         """One line for notes and `zeta services`."""
-        return (f"service={self.service} endpoint={self.endpoint} status={self.status} "
-                f"requests={self.requests} latency={self.latency} ({self.latency_unit})")
+        return (
+            f"service={self.service} endpoint={self.endpoint} status={self.status} "
+            f"requests={self.requests} latency={self.latency} ({self.latency_unit})"
+        )

@@ -8,9 +8,9 @@ list is a filter and an order on top of it, never a default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Sequence
 
 from zeta_tui.models.conventions import MetricConventions
 
@@ -27,8 +27,14 @@ class Signal(Enum):
 
     @property
     def short(self) -> str:
-        return {"up": "up", "http_requests": "requests", "latency_histogram": "latency", "container_cpu": "cpu",
-                "container_memory": "memory", "restarts": "restarts"}[self.value]
+        return {
+            "up": "up",
+            "http_requests": "requests",
+            "latency_histogram": "latency",
+            "container_cpu": "cpu",
+            "container_memory": "memory",
+            "restarts": "restarts",
+        }[self.value]
 
 
 CONTAINER_SIGNALS = (Signal.CPU, Signal.MEMORY, Signal.RESTARTS)

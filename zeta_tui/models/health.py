@@ -19,7 +19,7 @@ class ServiceStatus(Enum):
         return list(ServiceStatus).index(self)
 
     @classmethod
-    def from_up_ratio(cls, ratio: float | None) -> "ServiceStatus":
+    def from_up_ratio(cls, ratio: float | None) -> ServiceStatus:
         """avg(up) over a service's targets: 1 -> UP, 0 -> DOWN, between -> DEGRADED."""
         if ratio is None or ratio != ratio:  # no series, or NaN
             return cls.UNKNOWN

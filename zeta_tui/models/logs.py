@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from datetime import UTC
+from typing import Any
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
@@ -13,7 +15,15 @@ def normalise_level(text: str | None) -> str:
     if not text:
         return ""
     up = str(text).strip().upper()
-    aliases = {"WARNING": "WARN", "ERR": "ERROR", "INFORMATION": "INFO", "CRITICAL": "FATAL", "CRIT": "FATAL", "DBG": "DEBUG", "PANIC": "FATAL"}
+    aliases = {
+        "WARNING": "WARN",
+        "ERR": "ERROR",
+        "INFORMATION": "INFO",
+        "CRITICAL": "FATAL",
+        "CRIT": "FATAL",
+        "DBG": "DEBUG",
+        "PANIC": "FATAL",
+    }
     return aliases.get(up, up)
 
 
@@ -50,11 +60,16 @@ class LogRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The record as one JSON object (for --json and export), timestamp in RFC 3339."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        ts = datetime.fromtimestamp(self.timestamp_ns // 1_000_000_000, tz=timezone.utc)
+        ts = datetime.fromtimestamp(self.timestamp_ns // 1_000_000_000, tz=UTC)
         stamp = ts.strftime("%Y-%m-%dT%H:%M:%S") + f".{self.timestamp_ns % 1_000_000_000:09d}Z"
-        out: dict[str, Any] = {"timestamp": stamp, "level": self.level, "service": self.service, "message": self.message}
+        out: dict[str, Any] = {
+            "timestamp": stamp,
+            "level": self.level,
+            "service": self.service,
+            "message": self.message,
+        }
         if self.trace_id:
             out["trace_id"] = self.trace_id
         if self.span_id:

@@ -7,8 +7,9 @@ belong to the same user without seeing who it is.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 from zeta_tui.models.logs import LogRecord
 

@@ -24,7 +24,7 @@ Alertmanager writes for "no time" (an alert with no end). Callers show unknown a
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 __all__ = ["parse_rfc3339", "rfc3339_seconds"]
@@ -35,9 +35,9 @@ _RFC3339 = re.compile(
     r"(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<off_hour>\d{2}):(?P<off_minute>\d{2}))",
     re.ASCII,
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Go's zero time.Time, Alertmanager's "no time"
-GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def parse_rfc3339(value: Any) -> datetime | None:
@@ -59,9 +59,17 @@ def parse_rfc3339(value: Any) -> datetime | None:
     micro = int((m["fraction"] or "")[:6].ljust(6, "0"))
     leap = f["second"] == 60
     try:
-        local = datetime(f["year"], f["month"], f["day"], f["hour"], f["minute"], 59 if leap else f["second"], micro,
-                         tzinfo=timezone(offset))
-        moment = (local + timedelta(seconds=1) if leap else local).astimezone(timezone.utc)
+        local = datetime(
+            f["year"],
+            f["month"],
+            f["day"],
+            f["hour"],
+            f["minute"],
+            59 if leap else f["second"],
+            micro,
+            tzinfo=timezone(offset),
+        )
+        moment = (local + timedelta(seconds=1) if leap else local).astimezone(UTC)
     except (ValueError, OverflowError):  # 2026-02-30, year 0, a moment before year 1 in UTC
         return None
     return None if moment == GO_ZERO_TIME else moment

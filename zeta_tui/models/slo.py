@@ -22,9 +22,9 @@ available (``history_seconds`` says how much), as if the whole period looked lik
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping
 
 #: Burn-rate windows, shortest first (those of the multiwindow alerts in alerts.yaml).
 BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "6h")

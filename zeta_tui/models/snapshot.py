@@ -33,10 +33,10 @@ class Snapshot(Generic[T]):
     #: the value is a previous run's answer (the answer cache), shown until this run's lands
     from_cache: bool = False
 
-    def succeeded(self, value: T, at: float, warnings: tuple[str, ...] = ()) -> "Snapshot[T]":
+    def succeeded(self, value: T, at: float, warnings: tuple[str, ...] = ()) -> Snapshot[T]:
         return Snapshot(value=value, fetched_at=at, warnings=warnings)
 
-    def failed(self, error: ZetaError, retry_at: float) -> "Snapshot[T]":
+    def failed(self, error: ZetaError, retry_at: float) -> Snapshot[T]:
         return replace(self, error=error, failures=self.failures + 1, next_retry_at=retry_at)
 
     def state(self, now: float, fresh_for: float) -> PaneState:
@@ -46,7 +46,11 @@ class Snapshot(Generic[T]):
             return PaneState.ERROR
         if self.value is None:
             return PaneState.LOADING
-        if self.error is not None or self.from_cache or (self.fetched_at is not None and now - self.fetched_at > fresh_for):
+        if (
+            self.error is not None
+            or self.from_cache
+            or (self.fetched_at is not None and now - self.fetched_at > fresh_for)
+        ):
             return PaneState.STALE
         return PaneState.FRESH
 

@@ -53,7 +53,7 @@ class TimeRange:
     label: str = ""
 
     @classmethod
-    def last(cls, duration: str, now: float) -> "TimeRange":
+    def last(cls, duration: str, now: float) -> TimeRange:
         return cls(now - parse_duration(duration), now, duration)
 
     @property
@@ -77,14 +77,14 @@ class TimeRange:
         """The [range] for rate(): at least 4 scrape intervals and one step."""
         return format_duration(max(self.step() * 2, 120))
 
-    def aligned(self) -> "TimeRange":
+    def aligned(self) -> TimeRange:
         """The same length ending on the step grid: every refresh within one step asks the
         same question, so unchanged answers redraw nothing (and backends can cache)."""
         step = self.step()
         end = (self.end // step) * step
         return TimeRange(end - self.seconds, end, self.label)
 
-    def shifted_to(self, now: float) -> "TimeRange":
+    def shifted_to(self, now: float) -> TimeRange:
         """The same relative window ending at ``now`` (custom ranges stay put)."""
         if self.label in PRESETS:
             return TimeRange.last(self.label, now)

@@ -151,9 +151,13 @@ def _build(trace: Trace) -> TraceTree:
             continue
         for k in kids:
             if starts[k] < lo:
-                flags.setdefault(k, []).append(f"starts {format_duration_ns(lo - starts[k])} before its parent (clock skew?)")
+                flags.setdefault(k, []).append(
+                    f"starts {format_duration_ns(lo - starts[k])} before its parent (clock skew?)"
+                )
             if ends[k] > hi:
-                flags.setdefault(k, []).append(f"ends {format_duration_ns(ends[k] - hi)} after its parent (clock skew?)")
+                flags.setdefault(k, []).append(
+                    f"ends {format_duration_ns(ends[k] - hi)} after its parent (clock skew?)"
+                )
     for i in placeholders:
         flags.setdefault(i, []).append(f"span {spans[i].span_id} is not in the trace")
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from zeta_tui.models.timerange import TimeRange
 
@@ -163,7 +164,7 @@ class Trace:
         """Service names in order of first appearance ("" for spans without one left out)."""
         return tuple(dict.fromkeys(s.service for s in self.spans if s.service))
 
-    def summary(self) -> "TraceSummary":
+    def summary(self) -> TraceSummary:
         """The search-result line for this trace (root = earliest span without a parent here)."""
         ids = {s.span_id for s in self.spans}
         roots = [s for s in self.spans if not s.parent_id or s.parent_id not in ids]

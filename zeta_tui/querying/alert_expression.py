@@ -16,7 +16,9 @@ import re
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _COMPARISON = re.compile(
     rf"^(?P<lhs>.+?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?:bool\s+)?"
-    rf"(?P<value>{_NUMBER}|\(\s*{_NUMBER}\s*[*/]\s*{_NUMBER}\s*\))\s*$", re.S)
+    rf"(?P<value>{_NUMBER}|\(\s*{_NUMBER}\s*[*/]\s*{_NUMBER}\s*\))\s*$",
+    re.S,
+)
 _ARITHMETIC = re.compile(rf"\(\s*({_NUMBER})\s*([*/])\s*({_NUMBER})\s*\)")
 _SET_OPERATOR = re.compile(r"\b(and|or|unless)\b")
 

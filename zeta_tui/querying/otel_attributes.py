@@ -23,7 +23,8 @@ comes back with ``%2E`` for its dots, undone too). Values keep their JSON types.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 

@@ -117,7 +117,7 @@ class PromCatalog:
         self._queries = queries
 
     @classmethod
-    def load(cls, shipped: Path, user: Path | None = None) -> "PromCatalog":
+    def load(cls, shipped: Path, user: Path | None = None) -> PromCatalog:
         queries: dict[str, PromQuery] = {}
         for folder in (shipped, user):
             if folder is not None and folder.is_dir():
@@ -135,14 +135,19 @@ class PromCatalog:
         try:
             return self._queries[name]
         except KeyError:
-            raise ConfigError(f"no PromQL query named {name!r} in the catalog", hint="reinstall zeta or restore queries/promql/") from None
+            raise ConfigError(
+                f"no PromQL query named {name!r} in the catalog", hint="reinstall zeta or restore queries/promql/"
+            ) from None
 
     def render(self, name: str, **values: str) -> str:
         return self._render(name, values, ())
 
     def _render(self, name: str, values: dict[str, str], within: tuple[str, ...]) -> str:
         if name in within:
-            raise ConfigError(f"PromQL query {within[0]!r} includes itself through {' -> '.join((*within, name))}", hint="remove the circular {{...}} include")
+            raise ConfigError(
+                f"PromQL query {within[0]!r} includes itself through {' -> '.join((*within, name))}",
+                hint="remove the circular {{...}} include",
+            )
         return self.get(name).render(values, lambda inner: self._render(inner, values, (*within, name)))
 
     def problems(self) -> list[str]:
@@ -179,4 +184,6 @@ class PromCatalog:
     def validate(self) -> None:
         problems = self.problems()
         if problems:
-            raise ConfigError("the PromQL catalog has errors:\n  " + "\n  ".join(problems), hint="fix or delete the named files")
+            raise ConfigError(
+                "the PromQL catalog has errors:\n  " + "\n  ".join(problems), hint="fix or delete the named files"
+            )

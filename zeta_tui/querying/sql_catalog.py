@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Mapping
 
 from zeta_tui.errors import ConfigError, ParamError
 from zeta_tui.resources import shipped_dir
@@ -37,13 +37,21 @@ from zeta_tui.resources import shipped_dir
 CLOCK_WORDS = ("today", "month_start")
 
 _INT_RANGES = {
-    "UInt8": (0, 2**8 - 1), "UInt16": (0, 2**16 - 1), "UInt32": (0, 2**32 - 1), "UInt64": (0, 2**64 - 1),
-    "Int8": (-(2**7), 2**7 - 1), "Int16": (-(2**15), 2**15 - 1), "Int32": (-(2**31), 2**31 - 1), "Int64": (-(2**63), 2**63 - 1),
+    "UInt8": (0, 2**8 - 1),
+    "UInt16": (0, 2**16 - 1),
+    "UInt32": (0, 2**32 - 1),
+    "UInt64": (0, 2**64 - 1),
+    "Int8": (-(2**7), 2**7 - 1),
+    "Int16": (-(2**15), 2**15 - 1),
+    "Int32": (-(2**31), 2**31 - 1),
+    "Int64": (-(2**63), 2**63 - 1),
 }
 TYPES = (*_INT_RANGES, "Float32", "Float64", "String", "Date", "DateTime")
 
-_PARAM_LINE = re.compile(r"--\s*param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[A-Za-z0-9]+)"
-                         r"(?:\s*=\s*(?P<default>'(?:[^'\\]|\\.)*'|[^\s:]+))?\s*(?::\s*(?P<text>.*))?$")
+_PARAM_LINE = re.compile(
+    r"--\s*param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[A-Za-z0-9]+)"
+    r"(?:\s*=\s*(?P<default>'(?:[^'\\]|\\.)*'|[^\s:]+))?\s*(?::\s*(?P<text>.*))?$"
+)
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^}]+?)\s*\}")
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -105,12 +113,18 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
         if re.match(r"--\s*param\b", stripped):
             m = _PARAM_LINE.fullmatch(stripped)
             if m is None:
-                raise ConfigError(f"line {number}: cannot read this parameter line: {stripped}", where=where,
-                                  hint="write it as `-- param NAME TYPE [= DEFAULT] : description`")
+                raise ConfigError(
+                    f"line {number}: cannot read this parameter line: {stripped}",
+                    where=where,
+                    hint="write it as `-- param NAME TYPE [= DEFAULT] : description`",
+                )
             ptype = m["type"]
             if ptype not in TYPES:
-                raise ConfigError(f"line {number}: parameter {m['name']!r} has type {ptype!r}, which the catalog does not bind",
-                                  where=where, hint=f"use one of {', '.join(TYPES)}")
+                raise ConfigError(
+                    f"line {number}: parameter {m['name']!r} has type {ptype!r}, which the catalog does not bind",
+                    where=where,
+                    hint=f"use one of {', '.join(TYPES)}",
+                )
             if any(p.name == m["name"] for p in params):
                 raise ConfigError(f"line {number}: parameter {m['name']!r} is declared twice", where=where)
             default = None if m["default"] is None else _unquote(m["default"])
@@ -119,7 +133,9 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
                 try:
                     convert(param, default, today=date(2000, 1, 31), query=name)
                 except ParamError as exc:
-                    raise ConfigError(f"line {number}: the default of {param.name!r} is not a {ptype}: {exc.message}", where=where) from None
+                    raise ConfigError(
+                        f"line {number}: the default of {param.name!r} is not a {ptype}: {exc.message}", where=where
+                    ) from None
             params.append(param)
         elif not description:
             description = stripped.lstrip("-").strip()
@@ -132,10 +148,16 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
         pname, ptype = m.group(1), m.group(2)
         number = body_start + sql[: m.start()].count("\n") + 1
         if pname not in declared:
-            raise ConfigError(f"line {number}: {{{pname}:{ptype}}} is not declared", where=where,
-                              hint=f"add `-- param {pname} {ptype} : ...` to the header")
+            raise ConfigError(
+                f"line {number}: {{{pname}:{ptype}}} is not declared",
+                where=where,
+                hint=f"add `-- param {pname} {ptype} : ...` to the header",
+            )
         if ptype != declared[pname].type:
-            raise ConfigError(f"line {number}: {{{pname}:{ptype}}} but the header declares {pname} {declared[pname].type}", where=where)
+            raise ConfigError(
+                f"line {number}: {{{pname}:{ptype}}} but the header declares {pname} {declared[pname].type}",
+                where=where,
+            )
         used.add(pname)
     unused = [p for p in declared if p not in used]
     if unused:
@@ -185,7 +207,11 @@ def rollup_params(database: str, columns: Mapping[str, str], cutoff: int) -> dic
     api_usage's column names (``columns`` renames some)."""
     from zeta_tui.config.models import USAGE_COLUMNS
 
-    return {"database": database, "cutoff": cutoff, **{f"col_{name}": columns.get(name, name) for name in USAGE_COLUMNS}}
+    return {
+        "database": database,
+        "cutoff": cutoff,
+        **{f"col_{name}": columns.get(name, name) for name in USAGE_COLUMNS},
+    }
 
 
 def catalog_dir() -> Path:
@@ -215,14 +241,22 @@ def find_query(name: str) -> NamedQuery:
 
         close = difflib.get_close_matches(name, list(catalog), n=1)
         maybe = f"; did you mean {close[0]!r}?" if close else ""
-        raise ParamError(f"no named query {name!r}{maybe}", where=str(catalog_dir()),
-                         hint=f"one of: {', '.join(sorted(catalog))} (`zeta sql --list` shows their parameters)")
+        raise ParamError(
+            f"no named query {name!r}{maybe}",
+            where=str(catalog_dir()),
+            hint=f"one of: {', '.join(sorted(catalog))} (`zeta sql --list` shows their parameters)",
+        )
     return catalog[name]
 
 
 def _expect(param: QueryParam) -> str:
-    kinds = {"String": "text", "Date": "a date YYYY-MM-DD, today or month_start", "DateTime": "a date and time YYYY-MM-DD HH:MM:SS",
-             "Float32": "a number", "Float64": "a number"}
+    kinds = {
+        "String": "text",
+        "Date": "a date YYYY-MM-DD, today or month_start",
+        "DateTime": "a date and time YYYY-MM-DD HH:MM:SS",
+        "Float32": "a number",
+        "Float64": "a number",
+    }
     if param.type in _INT_RANGES:
         lo, hi = _INT_RANGES[param.type]
         return f"{param.type} (a whole number from {lo} to {hi})"
@@ -231,8 +265,11 @@ def _expect(param: QueryParam) -> str:
 
 def _mistyped(param: QueryParam, value: object, query: str) -> ParamError:
     shown = repr(value) if not isinstance(value, str) else repr(value[:80])
-    return ParamError(f"parameter {param.name!r} of {query} must be {_expect(param)}, got {shown}",
-                      where=query, hint=f"{param.name}: {param.description}" if param.description else "")
+    return ParamError(
+        f"parameter {param.name!r} of {query} must be {_expect(param)}, got {shown}",
+        where=query,
+        hint=f"{param.name}: {param.description}" if param.description else "",
+    )
 
 
 def convert(param: QueryParam, value: object, *, today: date, query: str) -> object:
@@ -261,7 +298,13 @@ def convert(param: QueryParam, value: object, *, today: date, query: str) -> obj
         if isinstance(value, bool):
             raise _mistyped(param, value, query)
         try:
-            number = float(value.strip()) if isinstance(value, str) else float(value) if isinstance(value, (int, float)) else None
+            number = (
+                float(value.strip())
+                if isinstance(value, str)
+                else float(value)
+                if isinstance(value, (int, float))
+                else None
+            )
         except ValueError:
             number = None
         if number is None or not math.isfinite(number):
@@ -304,19 +347,42 @@ def bind(query: NamedQuery, raw: Mapping[str, object], *, today: date) -> dict[s
     unknown = sorted(k for k in raw if k not in known)
     if unknown:
         listed = ", ".join(p.signature() for p in query.params) or "none"
-        raise ParamError(f"{query.name} has no parameter {', '.join(repr(u) for u in unknown)}", where=query.name,
-                         hint=f"its parameters: {listed}")
+        raise ParamError(
+            f"{query.name} has no parameter {', '.join(repr(u) for u in unknown)}",
+            where=query.name,
+            hint=f"its parameters: {listed}",
+        )
     bound: dict[str, object] = {}
     for param in query.params:
         if param.name in raw and raw[param.name] is not None:
             bound[param.name] = convert(param, raw[param.name], today=today, query=query.name)
         elif param.default is None:
-            raise ParamError(f"{query.name} needs parameter {param.name!r} ({_expect(param)})", where=query.name,
-                             hint=f"pass --param {param.name}=VALUE" + (f"; {param.description}" if param.description else ""))
+            raise ParamError(
+                f"{query.name} needs parameter {param.name!r} ({_expect(param)})",
+                where=query.name,
+                hint=f"pass --param {param.name}=VALUE" + (f"; {param.description}" if param.description else ""),
+            )
         else:
             bound[param.name] = convert(param, param.default, today=today, query=query.name)
     return bound
 
 
-__all__ = ["CLOCK_WORDS", "NamedQuery", "QueryParam", "TYPES", "bind", "catalog_dir", "convert", "find_query", "load_catalog",
-           "parse_query", "quote_identifier", "rollup_params", "rollup_sql", "rollup_statements", "schema_sql", "schema_statements", "statements"]
+__all__ = [
+    "CLOCK_WORDS",
+    "TYPES",
+    "NamedQuery",
+    "QueryParam",
+    "bind",
+    "catalog_dir",
+    "convert",
+    "find_query",
+    "load_catalog",
+    "parse_query",
+    "quote_identifier",
+    "rollup_params",
+    "rollup_sql",
+    "rollup_statements",
+    "schema_sql",
+    "schema_statements",
+    "statements",
+]

@@ -43,11 +43,11 @@ _WHY = {
 
 # String literals, quoted identifiers and comments, so keywords inside them are not read as SQL.
 _TOKENS = re.compile(
-    r"'(?:[^'\\]|\\.|'')*'?"          # 'string' (unterminated runs to the end)
-    r"|\"(?:[^\"\\]|\\.)*\"?"         # "identifier"
-    r"|`(?:[^`\\]|\\.)*`?"            # `identifier`
-    r"|--[^\n]*|#[^\n]*"              # line comments
-    r"|/\*.*?(?:\*/|\Z)",             # block comments
+    r"'(?:[^'\\]|\\.|'')*'?"  # 'string' (unterminated runs to the end)
+    r"|\"(?:[^\"\\]|\\.)*\"?"  # "identifier"
+    r"|`(?:[^`\\]|\\.)*`?"  # `identifier`
+    r"|--[^\n]*|#[^\n]*"  # line comments
+    r"|/\*.*?(?:\*/|\Z)",  # block comments
     re.S,
 )
 _WORD = re.compile(r"[A-Za-z_]+")
@@ -55,11 +55,13 @@ _WORD = re.compile(r"[A-Za-z_]+")
 
 def _code(sql: str) -> str:
     """``sql`` with literals blanked to '' and comments to a space (keeps statement structure)."""
+
     def repl(m: re.Match[str]) -> str:
         text = m.group(0)
         if text.startswith(("--", "#", "/*")):
             return " "
         return text[0] * 2
+
     return _TOKENS.sub(repl, sql)
 
 
@@ -88,8 +90,10 @@ def write_refusal(sql: str) -> str | None:
         return "there is no statement to run (the text is empty or only comments)"
     if len(parts) > 1:
         kinds = ", ".join(dict.fromkeys(statement_kind(p) or "?" for p in parts))
-        return (f"the text holds {len(parts)} statements ({kinds}); the SQL console is read-only and runs one SELECT-like "
-                "statement at a time")
+        return (
+            f"the text holds {len(parts)} statements ({kinds}); the SQL console is read-only and runs one SELECT-like "
+            "statement at a time"
+        )
     kind = statement_kind(parts[0])
     if kind in _WHY:
         what = _WHY[kind]

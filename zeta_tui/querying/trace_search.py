@@ -21,12 +21,20 @@ def parse_tags(text: str) -> dict[str, str]:
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise QueryError(f"tags: {exc}", where="search form", hint='write tags as key=value, quoting values with spaces: tenant_id=t1 note="a b"') from None
+        raise QueryError(
+            f"tags: {exc}",
+            where="search form",
+            hint='write tags as key=value, quoting values with spaces: tenant_id=t1 note="a b"',
+        ) from None
     out = {}
     for word in words:
         key, eq, value = word.partition("=")
         if not eq or not key:
-            raise QueryError(f"tags: {word!r} is not key=value", where="search form", hint="e.g. tenant_id=tenant_001 http.status_code=500")
+            raise QueryError(
+                f"tags: {word!r} is not key=value",
+                where="search form",
+                hint="e.g. tenant_id=tenant_001 http.status_code=500",
+            )
         out[key] = value
     return out
 
@@ -41,7 +49,9 @@ def parse_form(values: dict[str, str], time_range: TimeRange) -> TraceQuery:
         try:
             return int(parse_duration(text) * 1e9)
         except ValueError:
-            raise QueryError(f"{name} duration {text!r} is not a duration", where="search form", hint="e.g. 250ms, 1.5s, 2m") from None
+            raise QueryError(
+                f"{name} duration {text!r} is not a duration", where="search form", hint="e.g. 250ms, 1.5s, 2m"
+            ) from None
 
     limit_text = values.get("limit", "").strip() or "50"
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= 1000:
@@ -52,6 +62,12 @@ def parse_form(values: dict[str, str], time_range: TimeRange) -> TraceQuery:
     if low is not None and high is not None and low > high:
         raise QueryError("min duration is above max duration", where="search form")
     return TraceQuery(
-        time_range=time_range, service=values.get("service", "").strip(), operation=values.get("operation", "").strip(),
-        tags=tags, min_duration_ns=low, max_duration_ns=high, errors_only=errors_only, limit=int(limit_text),
+        time_range=time_range,
+        service=values.get("service", "").strip(),
+        operation=values.get("operation", "").strip(),
+        tags=tags,
+        min_duration_ns=low,
+        max_duration_ns=high,
+        errors_only=errors_only,
+        limit=int(limit_text),
     )

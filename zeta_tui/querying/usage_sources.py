@@ -28,9 +28,9 @@ Pure: the backend reads the database's tables and columns (``UsageTables``) and 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping, Sequence
 
 from zeta_tui.config.models import USAGE_COLUMNS
 from zeta_tui.errors import SchemaMismatch
@@ -46,18 +46,32 @@ TABLES = (USAGE_TABLE, SEED_VIEW, ROLLUP_TABLE, ROLLUP_VIEW, BACKFILL_TABLE, "co
 
 #: The rollup's columns and the api_usage columns (the seed's names) each is computed from.
 ROLLUP_SOURCES: dict[str, tuple[str, ...]] = {
-    "date": ("date",), "tenant_id": ("tenant_id",), "endpoint": ("endpoint",), "method": ("method",),
-    "requests": (), "errors": ("status_code",), "server_errors": ("status_code",),
-    "request_bytes": ("request_size_bytes",), "response_bytes": ("response_size_bytes",),
-    "latency_avg": ("latency_ms",), "latency_quantiles": ("latency_ms",),
+    "date": ("date",),
+    "tenant_id": ("tenant_id",),
+    "endpoint": ("endpoint",),
+    "method": ("method",),
+    "requests": (),
+    "errors": ("status_code",),
+    "server_errors": ("status_code",),
+    "request_bytes": ("request_size_bytes",),
+    "response_bytes": ("response_size_bytes",),
+    "latency_avg": ("latency_ms",),
+    "latency_quantiles": ("latency_ms",),
 }
 _KEYS = ("date", "tenant_id", "endpoint", "method")
 #: What the seed's api_usage_daily holds exactly: rollup column -> the view's column.
-SEED_VIEW_EXACT = {"date": "date", "tenant_id": "tenant_id", "endpoint": "endpoint", "requests": "request_count",
-                   "request_bytes": "total_request_bytes"}
+SEED_VIEW_EXACT = {
+    "date": "date",
+    "tenant_id": "tenant_id",
+    "endpoint": "endpoint",
+    "requests": "request_count",
+    "request_bytes": "total_request_bytes",
+}
 #: zeta's own tables and the columns the catalog reads from them.
-ZETA_TABLES = {"cost_data": ("date", "service", "tenant_id", "cost_usd", "api_calls"),
-               "tenants": ("tenant_id", "name", "plan", "mrr_usd", "monthly_quota_calls")}
+ZETA_TABLES = {
+    "cost_data": ("date", "service", "tenant_id", "cost_usd", "api_calls"),
+    "tenants": ("tenant_id", "name", "plan", "mrr_usd", "monthly_quota_calls"),
+}
 
 
 class UsageSource(str, Enum):
@@ -97,7 +111,9 @@ class UsageTables:
     @property
     def seed_view_exact(self) -> bool:
         """The seed's view holds every api_usage row (its request counts can stand for api_usage's)."""
-        return self.seed_view_shaped and self.seed_view_requests is not None and self.seed_view_requests == self.usage_rows
+        return (
+            self.seed_view_shaped and self.seed_view_requests is not None and self.seed_view_requests == self.usage_rows
+        )
 
 
 @dataclass(frozen=True)
@@ -124,7 +140,9 @@ def rollup_columns_read(sql: str) -> tuple[str, ...]:
 
 def view_columns(rollup_text: str) -> dict[str, str]:
     """rollup.sql's view ``SELECT`` lines by output column: ``{"requests": "toUInt64(count())", ...}``."""
-    m = re.search(r"CREATE MATERIALIZED VIEW[^\n]*" + ROLLUP_VIEW + r".*?\nSELECT\n(?P<body>.*?)\nFROM ", rollup_text, re.S)
+    m = re.search(
+        r"CREATE MATERIALIZED VIEW[^\n]*" + ROLLUP_VIEW + r".*?\nSELECT\n(?P<body>.*?)\nFROM ", rollup_text, re.S
+    )
     if m is None:
         raise ValueError(f"rollup.sql has no `CREATE MATERIALIZED VIEW ... {ROLLUP_VIEW}` with a SELECT")
     out = {}
@@ -162,7 +180,7 @@ def with_rollup(sql: str, body: str) -> str:
     cte = f"{ROLLUP_TABLE} AS (\n{indented}\n)"
     m = re.match(r"\s*WITH\b", sql, re.I)
     if m:
-        return f"WITH\n    {cte},\n" + sql[m.end():].lstrip("\n")
+        return f"WITH\n    {cte},\n" + sql[m.end() :].lstrip("\n")
     return f"WITH {cte}\n{sql}"
 
 
@@ -183,11 +201,17 @@ def plan_query(name: str, sql: str, tables: UsageTables, columns: Mapping[str, s
     why = NO_ROLLUP if not tables.has(ROLLUP_TABLE) else NOT_BACKFILLED
     if not tables.has(USAGE_TABLE):
         raise SchemaMismatch(
-            f"database {tables.database} has no table {USAGE_TABLE} (nor zeta's rollup), which {name} reads", where=tables.database,
-            hint="set clickhouse.database to the database that holds api_usage, or create it: the seed's DDL, or `zeta clickhouse init`")
+            f"database {tables.database} has no table {USAGE_TABLE} (nor zeta's rollup), which {name} reads",
+            where=tables.database,
+            hint="set clickhouse.database to the database that holds api_usage, or create it: the seed's DDL, or `zeta clickhouse init`",
+        )
     if set(wanted) <= set(SEED_VIEW_EXACT) and tables.seed_view_exact:
-        return UsagePlan(with_rollup(sql, seed_view_select(wanted)), {"database": tables.database}, UsageSource.SEED_VIEW,
-                         f"counts from your {SEED_VIEW} ({why})")
+        return UsagePlan(
+            with_rollup(sql, seed_view_select(wanted)),
+            {"database": tables.database},
+            UsageSource.SEED_VIEW,
+            f"counts from your {SEED_VIEW} ({why})",
+        )
     _check_usage_columns(name, wanted, tables, columns)
     params: dict[str, object] = {"database": tables.database, **{f"col_{c}": columns.get(c, c) for c in USAGE_COLUMNS}}
     # Only the columns the body uses are parameters of the query sent.
@@ -215,7 +239,9 @@ def _check_usage_columns(name: str, wanted: Sequence[str], tables: UsageTables, 
     missing_columns(USAGE_TABLE, needed, tables, columns, reader=name)
 
 
-def missing_columns(table: str, needed: Sequence[str], tables: UsageTables, columns: Mapping[str, str], *, reader: str) -> None:
+def missing_columns(
+    table: str, needed: Sequence[str], tables: UsageTables, columns: Mapping[str, str], *, reader: str
+) -> None:
     """SchemaMismatch when api_usage lacks one of ``needed`` (the seed's names, renamed by ``columns``)."""
     have = tables.columns.get(table, ())
     missing = [c for c in needed if columns.get(c, c) not in have]
@@ -226,9 +252,11 @@ def missing_columns(table: str, needed: Sequence[str], tables: UsageTables, colu
     what = "; ".join(f"{c}: {USAGE_COLUMNS[c]}" for c in missing)
     shown = ", ".join(have[:30]) + (", ..." if len(have) > 30 else "")
     raise SchemaMismatch(
-        f"{table} in database {tables.database} has no column {named}, which {reader} reads ({what})", where=tables.database,
+        f"{table} in database {tables.database} has no column {named}, which {reader} reads ({what})",
+        where=tables.database,
         hint=f'if {table} holds it under another name, set clickhouse.columns = {{ {first} = "<that column>" }} in the context '
-             f"({table} has: {shown})")
+        f"({table} has: {shown})",
+    )
 
 
 def _check_zeta_tables(name: str, sql: str, tables: UsageTables) -> None:
@@ -237,13 +265,18 @@ def _check_zeta_tables(name: str, sql: str, tables: UsageTables) -> None:
         if table not in words:
             continue
         if not tables.has(table):
-            raise SchemaMismatch(f"database {tables.database} has no table {table}, which {name} reads", where=tables.database,
-                                 hint="`zeta clickhouse init` creates it (and leaves every existing table as it is)")
+            raise SchemaMismatch(
+                f"database {tables.database} has no table {table}, which {name} reads",
+                where=tables.database,
+                hint="`zeta clickhouse init` creates it (and leaves every existing table as it is)",
+            )
         have = tables.columns[table]
         missing = [c for c in expected if c in words and c not in have]
         if missing:
             raise SchemaMismatch(
-                f"{table} in database {tables.database} has no column {', '.join(missing)}, which {name} reads", where=tables.database,
+                f"{table} in database {tables.database} has no column {', '.join(missing)}, which {name} reads",
+                where=tables.database,
                 hint=f"{table} is zeta's table (queries/clickhouse/schema.sql): this one was made otherwise and zeta leaves it "
-                     f"as it is; give it the columns of schema.sql, or set clickhouse.database to a database where "
-                     f"`zeta clickhouse init` can create it ({table} has: {', '.join(have)})")
+                f"as it is; give it the columns of schema.sql, or set clickhouse.database to a database where "
+                f"`zeta clickhouse init` can create it ({table} has: {', '.join(have)})",
+            )

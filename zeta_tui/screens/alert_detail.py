@@ -23,14 +23,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from zeta_tui.messages import GoBack
-from zeta_tui.messages import ShowLogs, ShowTraces
-from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.messages import GoBack, ShowLogs, ShowTraces
 from zeta_tui.models.alert_overview import AlertRow, is_alert_series
 from zeta_tui.models.snapshot import Snapshot, retry_delay
 from zeta_tui.models.timerange import format_age
 from zeta_tui.querying.alert_expression import split_conditions
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets import units
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -52,12 +51,14 @@ def alert_window(row: AlertRow, now: float) -> tuple[float, float]:
 
 class AlertDetailScreen(ConsoleScreen):
     TITLE = "Alert"
-    app: "Console"
+    app: Console
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="alert.back", tooltip="Back to the alerts"),
         Binding("l", "logs", "Error logs", id="alert.logs", tooltip="The service's ERROR logs in the alert's window"),
-        Binding("o", "traces", "Traces", id="alert.traces", tooltip="The service's traces with errors in the alert's window"),
+        Binding(
+            "o", "traces", "Traces", id="alert.traces", tooltip="The service's traces with errors in the alert's window"
+        ),
     ]
 
     def __init__(self, row: AlertRow) -> None:
@@ -121,8 +122,10 @@ class AlertDetailScreen(ConsoleScreen):
             prom = self.app.session.require("prometheus", "with url = ...")
             expr = self.row.expression or await _rule_expression(prom, self.row.name, self.row.labels)
             if not expr:
-                raise BackendUnavailable(f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
-                                         hint="the labels and annotations below are all there is")
+                raise BackendUnavailable(
+                    f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
+                    hint="the labels and annotations below are all there is",
+                )
             # Each side compared with a constant (two for a multiwindow burn rate), else the whole.
             conditions = split_conditions(expr) or []
             graphed = [lhs for lhs, _op, _value in conditions] or [expr]
@@ -130,9 +133,18 @@ class AlertDetailScreen(ConsoleScreen):
             step = max(15.0, (end - start) / POINTS)
             results = await _graph(prom, graphed, start, end, step)
         except Exception as exc:  # a ZetaError, or garbage from the backend: the screen stays up
-            error = exc if isinstance(exc, ZetaError) else BackendUnavailable(
-                f"unexpected answer: {type(exc).__name__}: {exc}", hint="Prometheus answered something Zeta cannot read; retrying")
-            delay = retry_delay(error, self.snapshot.failures + 1, self.app.context.refresh_seconds) or self.app.context.refresh_seconds
+            error = (
+                exc
+                if isinstance(exc, ZetaError)
+                else BackendUnavailable(
+                    f"unexpected answer: {type(exc).__name__}: {exc}",
+                    hint="Prometheus answered something Zeta cannot read; retrying",
+                )
+            )
+            delay = (
+                retry_delay(error, self.snapshot.failures + 1, self.app.context.refresh_seconds)
+                or self.app.context.refresh_seconds
+            )
             self.snapshot = self.snapshot.failed(error, self.app.clock() + delay)
             chart.empty_message = "no graph: the expression could not be read (see above)"
             chart.refresh()
@@ -146,15 +158,22 @@ class AlertDetailScreen(ConsoleScreen):
             # them when none matches (an expression whose series lost labels on the way).
             series = [s for s in result.data if is_alert_series(s.labels, self.row.labels)] or result.data
             named = query if len(graphed) > 1 else ""  # which side of the `and` a line is
-            lines += [ChartLine(_series_label(s.labels if len(series) > 1 or not named else {}, named),
-                                tuple(p.t for p in s.samples), tuple(p.v for p in s.samples)) for s in series]
+            lines += [
+                ChartLine(
+                    _series_label(s.labels if len(series) > 1 or not named else {}, named),
+                    tuple(p.t for p in s.samples),
+                    tuple(p.v for p in s.samples),
+                )
+                for s in series
+            ]
         for op, value in dict.fromkeys((op, value) for _lhs, op, value in conditions):
             lines.append(ChartLine(f"threshold {op} {value:g}", (start, end), (value, value)))
         chart.border_title = (graphed[0] if len(graphed) == 1 else expr)[:200]  # what is drawn
         chart.empty_message = "the expression has no data in this window"
         chart.show(lines, x_range=(start, end))
-        self.snapshot = self.snapshot.succeeded(sum(len(r.data) for r in results), self.app.clock(),
-                                                tuple(w for r in results for w in r.warnings))
+        self.snapshot = self.snapshot.succeeded(
+            sum(len(r.data) for r in results), self.app.clock(), tuple(w for r in results for w in r.warnings)
+        )
         self._show_status()
 
     def _show_status(self) -> None:
@@ -164,8 +183,12 @@ class AlertDetailScreen(ConsoleScreen):
     def _show_facts(self) -> None:
         row, now = self.row, self.app.clock()
         detected = row.detection_seconds
-        title = [f"{row.severity.upper() or '—'} {row.name}", " ".join(w for w in (row.service, row.endpoint) if w) or "—", row.state,
-                 f"for {format_age(now - row.since)}" if row.since else "since ?"]
+        title = [
+            f"{row.severity.upper() or '—'} {row.name}",
+            " ".join(w for w in (row.service, row.endpoint) if w) or "—",
+            row.state,
+            f"for {format_age(now - row.since)}" if row.since else "since ?",
+        ]
         if detected is not None:
             title.append(f"detected in {format_age(detected)}")
         self.query_one("#alert-title", Static).update(" · ".join(title), layout=False)
@@ -178,8 +201,10 @@ class AlertDetailScreen(ConsoleScreen):
                 facts.append(f"  {key}", style="bold")
                 facts.append(f" = {value}\n")
         if detected is not None:
-            facts.append(f"\nDetection: the condition began at {_clock(row.condition_since)}, the alert fired at "
-                         f"{_clock(row.condition_since + detected)}, {format_age(detected)} later")
+            facts.append(
+                f"\nDetection: the condition began at {_clock(row.condition_since)}, the alert fired at "
+                f"{_clock(row.condition_since + detected)}, {format_age(detected)} later"
+            )
             facts.append(f" (the rule's for: {format_age(row.rule_for)})\n" if row.rule_for else "\n")
         if row.receivers:
             facts.append(f"\nRoutes to {', '.join(row.receivers)}\n")
@@ -188,7 +213,9 @@ class AlertDetailScreen(ConsoleScreen):
                 facts.append(f"{what} {', '.join(ids)}\n", style="dim")
         if row.expression:
             facts.append(f"\nExpression\n  {row.expression}\n", style="dim")
-        facts.append("\nl: the service's ERROR logs in this window · o: its traces with errors · Esc: back\n", style="dim")
+        facts.append(
+            "\nl: the service's ERROR logs in this window · o: its traces with errors · Esc: back\n", style="dim"
+        )
         self.query_one("#alert-facts-text", Static).update(facts)
 
     # --- joins --------------------------------------------------------------------------------
@@ -208,8 +235,12 @@ async def _graph(prom, queries: list[str], start: float, end: float, step: float
     recording rule's own expression is graphed instead, over raw data that reaches further back
     (the rules are read once, and only then)."""
     results = [await prom.query_range(query, start, end, step) for query in queries]
-    late = [i for i, (query, result) in enumerate(zip(queries, results))
-            if _METRIC_NAME.fullmatch(query) and min((s.samples[0].t for s in result.data if s.samples), default=end) > start + 2 * step]
+    late = [
+        i
+        for i, (query, result) in enumerate(zip(queries, results))
+        if _METRIC_NAME.fullmatch(query)
+        and min((s.samples[0].t for s in result.data if s.samples), default=end) > start + 2 * step
+    ]
     if late:
         groups = (await prom.rules()).data
         recorded = {r.name: r.query for g in groups for r in g.rules if r.kind == "recording"}
@@ -242,5 +273,7 @@ def _series_label(labels, query: str = "") -> str:
     shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "__name__")
     if not query:
         return shown or "value"
-    name = query.rsplit(":", 1)[-1] if _METRIC_NAME.fullmatch(query) else query if len(query) <= 40 else query[:39] + "…"
+    name = (
+        query.rsplit(":", 1)[-1] if _METRIC_NAME.fullmatch(query) else query if len(query) <= 40 else query[:39] + "…"
+    )
     return f"{name} {{{shown}}}" if shown else name

@@ -28,7 +28,6 @@ from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.alert_table import AlertTable
 
-
 #: rows the table holds at most (the most severe, then newest, first): a DataTable fills on the
 #: event loop (1,000 alert rows took 0.26 s, 200 about 0.05 s), and nobody triages from row 201
 MAX_ROWS = 200
@@ -65,8 +64,13 @@ def _alert_list(fetched: AlertsFetched) -> AlertList:
     top = heapq.nsmallest(MAX_ROWS, rows, key=row_order)
     firing = [r for r in rows if r.state == "active"]
     shown = AlertList(
-        fetched.unknown, top, len(rows), len(firing), sum(1 for r in firing if r.severity == "critical"),
-        sum(1 for r in rows if r.state == "pending"), sum(1 for r in rows if r.state in ("silenced", "inhibited", "muted")),
+        fetched.unknown,
+        top,
+        len(rows),
+        len(firing),
+        sum(1 for r in firing if r.severity == "critical"),
+        sum(1 for r in rows if r.state == "pending"),
+        sum(1 for r in rows if r.state in ("silenced", "inhibited", "muted")),
     )
     for items in (firing, rows, fetched.am_alerts, fetched.prom_alerts):
         let_go(items)
@@ -74,10 +78,21 @@ def _alert_list(fetched: AlertsFetched) -> AlertList:
 
 
 class AlertsScreen(PollingScreen[AlertList]):
-
     BINDINGS = [
-        Binding("enter", "open", "Evidence", id="alerts.open", tooltip="The alert's expression graphed around it, with keys to its logs and traces"),
-        Binding("s", "silence", "Silence", id="alerts.silence", tooltip="Silence the selected alert (matchers prefilled; asks first)"),
+        Binding(
+            "enter",
+            "open",
+            "Evidence",
+            id="alerts.open",
+            tooltip="The alert's expression graphed around it, with keys to its logs and traces",
+        ),
+        Binding(
+            "s",
+            "silence",
+            "Silence",
+            id="alerts.silence",
+            tooltip="Silence the selected alert (matchers prefilled; asks first)",
+        ),
         Binding("S", "silences", "Silences", id="alerts.silences", tooltip="List silences; expire one"),
     ]
 
@@ -103,25 +118,34 @@ class AlertsScreen(PollingScreen[AlertList]):
             )
         fetched = await fetch_alerts(am, prom)
         # A section the context lacks is said on the pane, with what it hides and what to add.
-        for section, client, port, hidden in (("alertmanager", am, 9093, "silences, inhibitions and receivers unknown, Prometheus's alerts only"),
-                                              ("prometheus", prom, 9090, "pending alerts unknown")):
+        for section, client, port, hidden in (
+            ("alertmanager", am, 9093, "silences, inhibitions and receivers unknown, Prometheus's alerts only"),
+            ("prometheus", prom, 9090, "pending alerts unknown"),
+        ):
             if client is None:
                 why = session.unavailable.get(section)
-                reason = (f"{why.message} ({why.hint})" if why is not None else
-                          f'no [{section}] section: add [contexts.{self.app.context_name}.{section}] with url = "http://host:{port}"')
+                reason = (
+                    f"{why.message} ({why.hint})"
+                    if why is not None
+                    else f'no [{section}] section: add [contexts.{self.app.context_name}.{section}] with url = "http://host:{port}"'
+                )
                 fetched.warnings += (f"{reason}: {hidden}",)
         if fetched.errors and (len(fetched.errors) == 2 or am is None or prom is None):
             raise fetched.errors[0]  # nothing could be read
-        warnings = fetched.warnings + tuple(f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors)
+        warnings = fetched.warnings + tuple(
+            f"{e.title}: {e.message} (the list may be incomplete)" for e in fetched.errors
+        )
         return QueryResult(await run_off_loop(alert_list, fetched), warnings)
 
     def show(self, value: AlertList) -> None:
         rows = value.rows
         self.query_one(AlertTable).show(rows, self.app.clock())
         unknown = value.unknown
-        parts = [f"{value.firing} firing" + (f" ({value.critical} critical)" if value.critical else ""),
-                 "pending unknown" if "pending" in unknown else f"{value.pending} pending",
-                 "silences unknown" if "silences" in unknown else f"{value.muted} silenced or inhibited"]
+        parts = [
+            f"{value.firing} firing" + (f" ({value.critical} critical)" if value.critical else ""),
+            "pending unknown" if "pending" in unknown else f"{value.pending} pending",
+            "silences unknown" if "silences" in unknown else f"{value.muted} silenced or inhibited",
+        ]
         if not rows:
             parts = ["nothing is firing, pending unknown" if "pending" in unknown else "nothing is firing or pending"]
         elif value.total > len(rows):

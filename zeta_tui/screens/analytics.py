@@ -10,8 +10,9 @@ every answer came from the rollup, so screens on a zeta database look as they al
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from textual.widgets import Static
 
@@ -20,17 +21,19 @@ from zeta_tui.querying.usage_sources import merged_note
 
 def today_utc(clock: float) -> date:
     """The UTC day of ``clock`` (usage is rolled up by whole UTC days)."""
-    return datetime.fromtimestamp(clock, tz=timezone.utc).date()
+    return datetime.fromtimestamp(clock, tz=UTC).date()
 
 
 def day_seconds(d: date) -> float:
     """The unix time at which UTC day ``d`` begins."""
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
 
 
 def require_clickhouse(screen: Any) -> Any:
     """The context's analytics source, or the error the pane shows instead."""
-    return screen.app.session.require("clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"')
+    return screen.app.session.require(
+        "clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"'
+    )
 
 
 def usage_note() -> Static:

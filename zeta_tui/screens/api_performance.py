@@ -35,12 +35,23 @@ def endpoint_filter_regex(text: str) -> str:
 
 
 class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
-
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="api.filter", tooltip="Filter endpoints by a substring"),
-        Binding("s", "next_service", "Service", id="api.service", tooltip="Cycle the service filter (all, then each service)"),
+        Binding(
+            "s",
+            "next_service",
+            "Service",
+            id="api.service",
+            tooltip="Cycle the service filter (all, then each service)",
+        ),
         Binding("c", "next_chart", "Chart", id="api.chart", tooltip="Show the next chart when only one fits"),
-        Binding("escape", "clear_filter", "Clear/back", id="api.clear", tooltip="Clear the service and endpoint filters; with none, go back"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear/back",
+            id="api.clear",
+            tooltip="Clear the service and endpoint filters; with none, go back",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -110,9 +121,16 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         from zeta_tui.models.discovery import Signal
 
         inventory = await self.app.session.inventory(time_range.end)
-        self._http_services = inventory.with_signal(Signal.REQUESTS) or inventory.with_signal(Signal.LATENCY) or inventory.names()
+        self._http_services = (
+            inventory.with_signal(Signal.REQUESTS) or inventory.with_signal(Signal.LATENCY) or inventory.names()
+        )
         return await fetch_api_performance(
-            prom, self.app.catalog, inventory, services=self._services(), endpoints_regex=endpoint_filter_regex(self.endpoint_text), time_range=time_range
+            prom,
+            self.app.catalog,
+            inventory,
+            services=self._services(),
+            endpoints_regex=endpoint_filter_regex(self.endpoint_text),
+            time_range=time_range,
         )
 
     def show(self, value: ApiPerformance) -> None:
@@ -129,8 +147,12 @@ class ApiPerformanceScreen(PollingScreen[ApiPerformance]):
         chart.show(latency, x_range)
         for chart_id in CHARTS[1:]:
             self.query_one(f"#{chart_id}", LineChart).empty_message = "no data in this time range"
-        self.query_one("#chart-rate", LineChart).show([_line(s, s.label("endpoint")) for s in value.request_rate], x_range)
-        self.query_one("#chart-errors", LineChart).show([_line(s, s.label("status")) for s in value.errors_by_status], x_range)
+        self.query_one("#chart-rate", LineChart).show(
+            [_line(s, s.label("endpoint")) for s in value.request_rate], x_range
+        )
+        self.query_one("#chart-errors", LineChart).show(
+            [_line(s, s.label("status")) for s in value.errors_by_status], x_range
+        )
 
     # --- actions -------------------------------------------------------------------------
 

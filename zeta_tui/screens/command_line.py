@@ -8,7 +8,7 @@ matches, and which screens this context cannot show, with the section to add.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -68,8 +68,11 @@ class CommandLine(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(listing("", self.configured, self.context), id="command-list")
-            yield Input(placeholder="alerts · logs level:ERROR · trace ID · tenant ID · api SERVICE · q",
-                        suggester=SuggestFromList(self.suggestions, case_sensitive=False), id="command-input")
+            yield Input(
+                placeholder="alerts · logs level:ERROR · trace ID · tenant ID · api SERVICE · q",
+                suggester=SuggestFromList(self.suggestions, case_sensitive=False),
+                id="command-input",
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

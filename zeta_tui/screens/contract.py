@@ -9,7 +9,8 @@ from zeta_tui/messages.py, so no screen imports the app.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.screen import Screen
 
@@ -28,24 +29,24 @@ _SPECS = {s.class_name: s for s in SCREENS}
 class Console(Protocol):
     """The console as its screens see it."""
 
-    session: "ConsoleSession"
+    session: ConsoleSession
     clock: Callable[[], float]
     live: bool
     paused: bool
     range_label: str
 
     @property
-    def context(self) -> "ContextConfig": ...
+    def context(self) -> ContextConfig: ...
     @property
     def context_name(self) -> str: ...
     @property
-    def catalog(self) -> "PromCatalog": ...
+    def catalog(self) -> PromCatalog: ...
     @property
     def first_screen(self) -> str: ...
     @property
     def theme_variables(self) -> dict[str, str]: ...
-    def current_range(self) -> "TimeRange": ...
-    def path_to(self, screen: "ConsoleScreen") -> str: ...
+    def current_range(self) -> TimeRange: ...
+    def path_to(self, screen: ConsoleScreen) -> str: ...
     def query_history(self, kind: str, *, multiline: bool = False) -> list[str]: ...
     def remember_query(self, kind: str, query: str, *, multiline: bool = False) -> None: ...
 
@@ -73,7 +74,9 @@ class ConsoleScreen(Screen):
     def update_header(self) -> None:
         app: Any = self.app
         for header in self.query(ShellHeader):
-            header.show_context(app.path_to(self), app.context_name, app.context, range_label=self.header_range(), paused=app.paused)
+            header.show_context(
+                app.path_to(self), app.context_name, app.context, range_label=self.header_range(), paused=app.paused
+            )
 
     def refresh_data(self) -> None:
         """Ask the backend again now (the `r` key, a new time window)."""

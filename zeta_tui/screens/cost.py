@@ -22,21 +22,27 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from zeta_tui.models.analytics import (Record, as_date, count_text, money, next_window, recommendations, window_text)
+from zeta_tui.models.analytics import Record, as_date, count_text, money, next_window, recommendations, window_text
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
-from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.analytics import day_seconds, require_clickhouse, show_usage_note, today_utc, usage_note
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.stacked_bars import Stack, StackedBars
-from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 #: The charts' span: two whole weeks, what the week-over-week recommendation compares.
 CHART_DAYS = 14
 COST_COLUMNS = (
-    Column("Tenant", "tenant", 10, name=True), Column("Name", "name", 12, name=True, drop=3), Column("Plan", "plan", 10),
-    Column("Cost", "cost", 9), Column("a month", "monthly", 9), Column("MRR", "mrr", 8), Column("Cost/MRR", "ratio", 9),
-    Column("Calls", "calls", 9, drop=2), Column("per call", "per_call", 10, drop=1),
+    Column("Tenant", "tenant", 10, name=True),
+    Column("Name", "name", 12, name=True, drop=3),
+    Column("Plan", "plan", 10),
+    Column("Cost", "cost", 9),
+    Column("a month", "monthly", 9),
+    Column("MRR", "mrr", 8),
+    Column("Cost/MRR", "ratio", 9),
+    Column("Calls", "calls", 9, drop=2),
+    Column("per call", "per_call", 10, drop=1),
 )
 
 
@@ -68,7 +74,7 @@ def cost_stack(daily: tuple[Record, ...], until: date, days: int) -> Stack:
 
 
 def revenue_text(plans: tuple[Record, ...], tenants: tuple[Record, ...]) -> str:
-    """"MRR $12,400 · ARR $148,800 · serving costs $3,100 a month (25 % of MRR)"."""
+    """ "MRR $12,400 · ARR $148,800 · serving costs $3,100 a month (25 % of MRR)"."""
     mrr = sum(float(p["mrr_usd"]) for p in plans)
     monthly = sum(float(t["monthly_cost_usd"]) for t in tenants)
     text = f"MRR {money(mrr)} · ARR {money(mrr * 12)}"
@@ -78,14 +84,17 @@ def revenue_text(plans: tuple[Record, ...], tenants: tuple[Record, ...]) -> str:
 
 
 def plans_text(plans: tuple[Record, ...]) -> str:
-    """"MRR by plan: enterprise $8,000 (5 tenants) · pro …"."""
-    return "MRR by plan: " + " · ".join(f"{p['plan']} {money(float(p['mrr_usd']))} ({p['tenants']} tenants)" for p in plans)
+    """ "MRR by plan: enterprise $8,000 (5 tenants) · pro …"."""
+    return "MRR by plan: " + " · ".join(
+        f"{p['plan']} {money(float(p['mrr_usd']))} ({p['tenants']} tenants)" for p in plans
+    )
 
 
 class CostScreen(PollingScreen[CostView]):
-
     BINDINGS = [
-        Binding("w", "window", "Window", id="cost.window", tooltip="Cycle the window of the tenant table: 7, 30 or 1 day(s)"),
+        Binding(
+            "w", "window", "Window", id="cost.window", tooltip="Cycle the window of the tenant table: 7, 30 or 1 day(s)"
+        ),
         Binding("c", "cycle_chart", "Chart", id="cost.chart", tooltip="Next chart, on screens too small for both"),
     ]
 
@@ -142,12 +151,24 @@ class CostScreen(PollingScreen[CostView]):
             source.named("mrr_by_plan", {}, today=until),
             source.named("quota_utilization", {"until": until}, today=until),
         )
-        return QueryResult(CostView(self.days, until, tuple(daily.records()), tuple(per_call.records()), tuple(tenants.records()),
-                                    tuple(plans.records()), tuple(quota.records()), (quota.note,)))
+        return QueryResult(
+            CostView(
+                self.days,
+                until,
+                tuple(daily.records()),
+                tuple(per_call.records()),
+                tuple(tenants.records()),
+                tuple(plans.records()),
+                tuple(quota.records()),
+                (quota.note,),
+            )
+        )
 
     def show(self, value: CostView) -> None:
         window = window_text(value.days, value.until) if self._wide else f"{value.days} d to {value.until:%b %d}"
-        self.query_one("#cost-summary", Static).update(f"{window} · {revenue_text(value.plans, value.tenants)}", layout=False)
+        self.query_one("#cost-summary", Static).update(
+            f"{window} · {revenue_text(value.plans, value.tenants)}", layout=False
+        )
         self.query_one("#cost-plans", Static).update(plans_text(value.plans), layout=False)
         show_usage_note(self, value.notes)
         self.query_one("#cost-stack", StackedBars).stack = cost_stack(value.daily, value.until, CHART_DAYS)
@@ -162,7 +183,9 @@ class CostScreen(PollingScreen[CostView]):
         nan = float("nan")
         lines = []
         for service in sorted({str(r["service"]) for r in value.per_call}):
-            by_day = {as_date(r["date"]): float(r["cost_per_call_usd"]) for r in value.per_call if r["service"] == service}
+            by_day = {
+                as_date(r["date"]): float(r["cost_per_call_usd"]) for r in value.per_call if r["service"] == service
+            }
             lines.append(ChartLine(service, xs, tuple(by_day.get(d, nan) for d in dates)))
         self.query_one("#cost-per-call", LineChart).show(lines, (xs[0], xs[-1]))
 
@@ -174,9 +197,17 @@ class CostScreen(PollingScreen[CostView]):
             ratio_cell = Text(f"{ratio:.0f} %")
             if ratio > 100:
                 ratio_cell = Text(f"✖ {ratio:.0f} %", style=f"bold {error}")
-            cells: list[Any] = [str(r["tenant_id"]), str(r["name"] or ""), str(r["plan"] or ""), money(float(r["cost_usd"])),
-                                money(float(r["monthly_cost_usd"])), money(float(r["mrr_usd"])), ratio_cell,
-                                count_text(int(r["api_calls"])), money(float(r["cost_per_call_usd"]), per_call=True)]
+            cells: list[Any] = [
+                str(r["tenant_id"]),
+                str(r["name"] or ""),
+                str(r["plan"] or ""),
+                money(float(r["cost_usd"])),
+                money(float(r["monthly_cost_usd"])),
+                money(float(r["mrr_usd"])),
+                ratio_cell,
+                count_text(int(r["api_calls"])),
+                money(float(r["cost_per_call_usd"]), per_call=True),
+            ]
             rows.append((str(r["tenant_id"]), cells))
         self.query_one("#cost-tenants", FittedTable).show_rows(rows)
 
@@ -185,11 +216,13 @@ class CostScreen(PollingScreen[CostView]):
         warning, error = self.app.theme_variables.get("warning", "yellow"), self.app.theme_variables.get("error", "red")
         text = Text()
         if not found:
-            text.append("No recommendations: cost per call is steady and every tenant pays for what it uses.", style="dim")
+            text.append(
+                "No recommendations: cost per call is steady and every tenant pays for what it uses.", style="dim"
+            )
         for i, rec in enumerate(found):
             if i:
                 text.append("\n")
-            mark = ("▲ WARNING " if rec.severity == "warning" else "• note ")
+            mark = "▲ WARNING " if rec.severity == "warning" else "• note "
             text.append(mark, style=f"bold {error if rec.severity == 'warning' else warning}")
             text.append(rec.text)
         self.query_one("#cost-advice-text", Static).update(text)

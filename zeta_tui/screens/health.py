@@ -46,10 +46,13 @@ def summary(view: HealthView) -> str:
 
 
 class HealthScreen(PollingScreen[HealthView]):
-
     BINDINGS = [
-        Binding("enter", "drill", "API perf", id="health.drill", tooltip="Open API Performance for the selected service"),
-        Binding("c", "next_chart", "Chart", id="health.chart", tooltip="Show the next per-service chart when only one fits"),
+        Binding(
+            "enter", "drill", "API perf", id="health.drill", tooltip="Open API Performance for the selected service"
+        ),
+        Binding(
+            "c", "next_chart", "Chart", id="health.chart", tooltip="Show the next per-service chart when only one fits"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -115,7 +118,9 @@ class HealthScreen(PollingScreen[HealthView]):
             return
         tr = self.app.current_range()
         times = row.history_times()
-        memory_limit = [ChartLine("limit", times, (row.memory_limit_bytes,) * len(times))] if row.memory_limit_bytes else []
+        memory_limit = (
+            [ChartLine("limit", times, (row.memory_limit_bytes,) * len(times))] if row.memory_limit_bytes else []
+        )
         charts = {
             "#detail-cpu": ("CPU (cores)", [ChartLine(row.name, times, row.history.get("cpu", ()))]),
             "#detail-memory": ("Memory", [ChartLine(row.name, times, row.history.get("memory", ())), *memory_limit]),

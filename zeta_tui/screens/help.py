@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,7 +28,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text('Keys · remap any of them in the config file under [keymap]: "<id>" = "<key>" · Esc closes'), classes="section-title")
+            yield Static(
+                Text('Keys · remap any of them in the config file under [keymap]: "<id>" = "<key>" · Esc closes'),
+                classes="section-title",
+            )
             yield DataTable(cursor_type="row", id="help-table")
 
     def on_mount(self) -> None:

@@ -18,10 +18,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
-from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.logs import LogRecord
 from zeta_tui.models.snapshot import Snapshot, retry_delay
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets.history_input import HistoryInput
 from zeta_tui.widgets.log_view import LogView
 from zeta_tui.widgets.pane_status import PaneStatus
@@ -35,20 +35,43 @@ CONTEXT_RECORDS = 20  # `c`: records before and after, from the same service
 
 
 class LogsScreen(ConsoleScreen):
-    app: "Console"
+    app: Console
 
     BINDINGS = [
-        Binding("slash", "focus_query", "Query", id="logs.query", tooltip="Edit the query (Kibana syntax: level:ERROR AND tenant_id:\"tenant_001\")"),
+        Binding(
+            "slash",
+            "focus_query",
+            "Query",
+            id="logs.query",
+            tooltip='Edit the query (Kibana syntax: level:ERROR AND tenant_id:"tenant_001")',
+        ),
         Binding("f", "toggle_follow", "Follow", id="logs.follow", tooltip="Follow the live tail, or stop following"),
-        Binding("s", "focus_search", "Search", id="logs.search", tooltip="Highlight text in the loaded records (n / N jump)"),
+        Binding(
+            "s", "focus_search", "Search", id="logs.search", tooltip="Highlight text in the loaded records (n / N jump)"
+        ),
         Binding("n", "next_match(1)", "Next", show=False, id="logs.next", tooltip="Next search match"),
         Binding("N", "next_match(-1)", "Prev", show=False, id="logs.prev", tooltip="Previous search match"),
-        Binding("c", "context", "Context", id="logs.context", tooltip=f"{CONTEXT_RECORDS} records before and after, same service"),
+        Binding(
+            "c",
+            "context",
+            "Context",
+            id="logs.context",
+            tooltip=f"{CONTEXT_RECORDS} records before and after, same service",
+        ),
         Binding("v", "toggle_pii", "PII", id="logs.pii", tooltip="Reveal or mask user ids and IP addresses"),
         Binding("y", "copy_line", "Copy", id="logs.copy", tooltip="Copy the record as JSON (OSC 52, works over SSH)"),
-        Binding("Y", "copy_trace", "Copy trace", show=False, id="logs.copy_trace", tooltip="Copy the record's trace id"),
+        Binding(
+            "Y", "copy_trace", "Copy trace", show=False, id="logs.copy_trace", tooltip="Copy the record's trace id"
+        ),
         Binding("o", "open_trace", "Trace", id="logs.trace", tooltip="Open the record's trace"),
-        Binding("e", "export", "Export", show=False, id="logs.export", tooltip="Write the loaded records to a JSON-lines file"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            show=False,
+            id="logs.export",
+            tooltip="Write the loaded records to a JSON-lines file",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -68,7 +91,9 @@ class LogsScreen(ConsoleScreen):
         yield ShellHeader()
         yield PaneStatus(id="pane-status")
         with Horizontal(id="logs-bar"):
-            yield HistoryInput(placeholder="/ query: level:ERROR AND latency_ms:>1000 (empty: everything)", id="logs-query")
+            yield HistoryInput(
+                placeholder="/ query: level:ERROR AND latency_ms:>1000 (empty: everything)", id="logs-query"
+            )
             yield Input(placeholder="s search", id="logs-search")
         yield Static("", id="logs-mode")
         yield LogView(id="logs-view")
@@ -155,7 +180,10 @@ class LogsScreen(ConsoleScreen):
         except ZetaError as exc:
             error = exc
         except Exception as exc:  # garbage from a backend must not crash the console
-            error = BackendUnavailable(f"unexpected answer: {type(exc).__name__}: {exc}", hint="the log source answered something Zeta cannot read")
+            error = BackendUnavailable(
+                f"unexpected answer: {type(exc).__name__}: {exc}",
+                hint="the log source answered something Zeta cannot read",
+            )
         if generation != self._generation:
             return
         now = self.app.clock()
@@ -334,7 +362,13 @@ class LogsScreen(ConsoleScreen):
         from zeta_tui.querying.logquery import parse_log_query
 
         try:
-            page = await self._source().search(parse_log_query(self.query_text), self.app.current_range(), limit=SEARCH_LIMIT, newest_first=True, cursor=cursor)
+            page = await self._source().search(
+                parse_log_query(self.query_text),
+                self.app.current_range(),
+                limit=SEARCH_LIMIT,
+                newest_first=True,
+                cursor=cursor,
+            )
         except ZetaError as exc:
             self.notify(exc.render(), severity="error", timeout=10)
             return
@@ -363,8 +397,12 @@ class LogsScreen(ConsoleScreen):
             source = self._source()
             query = parse_log_query(f'service:"{record.service}"' if record.service else "")
             t = record.timestamp
-            before = await source.search(query, TimeRange(t - 3600, t, "context"), limit=CONTEXT_RECORDS + 1, newest_first=True)
-            after = await source.search(query, TimeRange(t, t + 3600, "context"), limit=CONTEXT_RECORDS + 1, newest_first=False)
+            before = await source.search(
+                query, TimeRange(t - 3600, t, "context"), limit=CONTEXT_RECORDS + 1, newest_first=True
+            )
+            after = await source.search(
+                query, TimeRange(t, t + 3600, "context"), limit=CONTEXT_RECORDS + 1, newest_first=False
+            )
         except ZetaError as exc:
             self.notify(exc.render(), severity="error", timeout=10)
             return

@@ -31,7 +31,7 @@ T = TypeVar("T")
 class PollingScreen(ConsoleScreen, Generic[T]):
     """Subclasses implement ``fetch`` (async, may raise ZetaError) and ``show``."""
 
-    app: "Console"
+    app: Console
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,7 +139,10 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         except ZetaError as exc:
             error: ZetaError | None = exc
         except Exception as exc:  # garbage from a backend must not crash the console
-            error = BackendUnavailable(f"unexpected answer: {type(exc).__name__}: {exc}", hint="the backend answered something Zeta cannot read; retrying")
+            error = BackendUnavailable(
+                f"unexpected answer: {type(exc).__name__}: {exc}",
+                hint="the backend answered something Zeta cannot read; retrying",
+            )
         else:
             error = None
         if generation != self._generation or question != self.question():

@@ -8,7 +8,8 @@ path can forget it), and confirmed before it is sent: the form shows what will b
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,16 +19,16 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from zeta_tui.backends.off_loop import run_off_loop
-from zeta_tui.messages import GoBack
-from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.messages import GoBack
 from zeta_tui.models.alerts import Matcher, Silence, matchers_for
 from zeta_tui.models.bulk import let_go
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age, parse_duration
+from zeta_tui.screens.contract import ConsoleScreen
+from zeta_tui.widgets.fitted_table import Column, FittedTable
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
-from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 if TYPE_CHECKING:
     from zeta_tui.screens.contract import Console
@@ -39,7 +40,7 @@ _MODAL = """
 """
 
 
-def read_only_reason(app: "Console") -> str:
+def read_only_reason(app: Console) -> str:
     """Why writes are refused in this context ("" when they are not)."""
     ctx = app.context
     if not ctx.is_read_only:
@@ -102,9 +103,9 @@ class SilenceForm(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="silence.cancel", tooltip="Close without creating anything")]
     DEFAULT_CSS = _MODAL.format(name="SilenceForm")
-    app: "Console"
+    app: Console
 
-    def __init__(self, alert=None) -> None:  # noqa: ANN001 (anything with labels: an Alert or an overview row)
+    def __init__(self, alert=None) -> None:
         super().__init__()
         self.alert = alert
 
@@ -112,7 +113,9 @@ class SilenceForm(ModalScreen[str | None]):
         matchers = " ".join(str(m) for m in matchers_for(self.alert)) if self.alert is not None else ""
         with Vertical():
             yield Static("New silence · Enter on the comment to review · Esc cancels", classes="section-title")
-            yield Input(matchers, placeholder='matchers: alertname="HighErrorRate" service="ml-engine"', id="silence-matchers")
+            yield Input(
+                matchers, placeholder='matchers: alertname="HighErrorRate" service="ml-engine"', id="silence-matchers"
+            )
             yield Input("2h", placeholder="duration: 2h, 90m, 1d", id="silence-duration")
             yield Input(os.environ.get("USER", ""), placeholder="author (required)", id="silence-author")
             yield Input("", placeholder="comment: why (required), e.g. the incident or ticket", id="silence-comment")
@@ -125,7 +128,10 @@ class SilenceForm(ModalScreen[str | None]):
         self.dismiss(None)
 
     def _values(self) -> tuple[tuple[Matcher, ...], float, str, str]:
-        text = {name: self.query_one(f"#silence-{name}", Input).value.strip() for name in ("matchers", "duration", "author", "comment")}
+        text = {
+            name: self.query_one(f"#silence-{name}", Input).value.strip()
+            for name in ("matchers", "duration", "author", "comment")
+        }
         matchers = parse_matchers(text["matchers"])
         try:
             seconds = parse_duration(text["duration"])
@@ -153,8 +159,10 @@ class SilenceForm(ModalScreen[str | None]):
         if reason:
             self.query_one("#silence-problem", Static).update(f"✖ refused: {reason}")
             return
-        question = (f"Create a silence for {format_age(seconds)}, by {author}?\n"
-                    f"  matchers: {' '.join(str(m) for m in matchers)}\n  comment:  {comment}")
+        question = (
+            f"Create a silence for {format_age(seconds)}, by {author}?\n"
+            f"  matchers: {' '.join(str(m) for m in matchers)}\n  comment:  {comment}"
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -166,25 +174,37 @@ class SilenceForm(ModalScreen[str | None]):
     async def _create(self, matchers: Sequence[Matcher], seconds: float, author: str, comment: str) -> None:
         try:
             am = self.app.session.require("alertmanager", 'with url = "http://host:9093"')
-            silence_id = await am.create_silence(matchers, seconds, author, comment, read_only=self.app.context.is_read_only,
-                                                 context=self.app.context_name)
+            silence_id = await am.create_silence(
+                matchers,
+                seconds,
+                author,
+                comment,
+                read_only=self.app.context.is_read_only,
+                context=self.app.context_name,
+            )
         except ZetaError as exc:
-            self.query_one("#silence-problem", Static).update(f"✖ {exc.message}" + (f" · {exc.hint}" if exc.hint else ""))
+            self.query_one("#silence-problem", Static).update(
+                f"✖ {exc.message}" + (f" · {exc.hint}" if exc.hint else "")
+            )
             return
         self.app.notify(f"silence {silence_id} created for {format_age(seconds)}")
         self.dismiss(silence_id)
 
 
 SILENCE_COLUMNS = (
-    Column("State", "state", 8), Column("Id", "id", 10), Column("Ends", "ends", 12), Column("By", "by", 8, name=True),
-    Column("Matchers", "matchers", 24, name=True), Column("Comment", "comment", 10, name=True),
+    Column("State", "state", 8),
+    Column("Id", "id", 10),
+    Column("Ends", "ends", 12),
+    Column("By", "by", 8, name=True),
+    Column("Matchers", "matchers", 24, name=True),
+    Column("Comment", "comment", 10, name=True),
 )
 
 
 class SilencesScreen(ConsoleScreen):
     """Every silence: active first, then pending, then expired; x expires the selected one."""
 
-    app: "Console"
+    app: Console
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="silences.back", tooltip="Back to the alerts"),
@@ -242,7 +262,9 @@ class SilencesScreen(ConsoleScreen):
         rows = []
         for s in self.silences:
             ends = f"in {format_age(s.ends_at - now)}" if s.ends_at > now else f"{format_age(now - s.ends_at)} ago"
-            rows.append((s.id, [s.state, s.id[:8], ends, s.created_by, " ".join(str(m) for m in s.matchers), s.comment]))
+            rows.append(
+                (s.id, [s.state, s.id[:8], ends, s.created_by, " ".join(str(m) for m in s.matchers), s.comment])
+            )
         self.query_one(FittedTable).show_rows(rows)
 
     def action_new(self) -> None:
@@ -270,7 +292,10 @@ class SilencesScreen(ConsoleScreen):
             if yes:
                 self._expire(silence_id)
 
-        self.app.push_screen(ConfirmScreen(f"Expire silence {silence_id[:8]} ({' '.join(str(m) for m in silence.matchers)}) now?"), answered)
+        self.app.push_screen(
+            ConfirmScreen(f"Expire silence {silence_id[:8]} ({' '.join(str(m) for m in silence.matchers)}) now?"),
+            answered,
+        )
 
     @work(exclusive=True, exit_on_error=False, group="silence-write", description="expire a silence")
     async def _expire(self, silence_id: str) -> None:

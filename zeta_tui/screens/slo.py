@@ -14,9 +14,10 @@ the SLOs on screen and says so above the tenant table.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,17 +25,31 @@ from textual.widgets import DataTable, Static
 
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.series import QueryResult
-from zeta_tui.models.slo import BURN_WINDOWS, PERIOD_DAYS, ObjectiveKind, SloStatus, burn_text, format_span, plain_words, remaining_text, sli_text
+from zeta_tui.models.slo import (
+    BURN_WINDOWS,
+    PERIOD_DAYS,
+    ObjectiveKind,
+    SloStatus,
+    burn_text,
+    format_span,
+    plain_words,
+    remaining_text,
+    sli_text,
+)
 from zeta_tui.models.timerange import TimeRange
-from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.analytics import show_usage_note, usage_note
+from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.fitted_table import Column, FittedTable
-
 
 SLA_DAYS = 30
 SLA_COLUMNS = (
-    Column("Tenant", "tenant", 11, name=True), Column("Plan", "plan", 10), Column("Available", "availability", 10),
-    Column("SLA", "target", 8), Column("", "met", 9), Column("Requests", "requests", 9), Column("5xx", "errors", 7),
+    Column("Tenant", "tenant", 11, name=True),
+    Column("Plan", "plan", 10),
+    Column("Available", "availability", 10),
+    Column("SLA", "target", 8),
+    Column("", "met", 9),
+    Column("Requests", "requests", 9),
+    Column("5xx", "errors", 7),
 )
 
 
@@ -51,7 +66,6 @@ class SloView:
 
 
 class SloScreen(PollingScreen[SloView]):
-
     def compose_body(self) -> ComposeResult:
         yield Static("", id="slo-history")
         yield FittedTable(id="slo-table", zebra_stripes=True)
@@ -64,14 +78,16 @@ class SloScreen(PollingScreen[SloView]):
         # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
         table = self.query_one("#slo-table", FittedTable)
         self._wide = self.app.size.width >= 120  # p95 beside the latency SLI only where it fits
-        table.set_columns((
-            Column("Service", "service", 11, name=True),
-            Column("Objective", "objective", 13 if self._wide else 12),
-            Column("SLI", "sli", 22 if self._wide else 9),
-            Column("Target", "target", 16),  # "≥ 99 % < 100 ms" whole
-            Column("Budget left", "left", 11),
-            *(Column(f"Burn {window}", f"burn-{window}", 9) for window in BURN_WINDOWS),
-        ))
+        table.set_columns(
+            (
+                Column("Service", "service", 11, name=True),
+                Column("Objective", "objective", 13 if self._wide else 12),
+                Column("SLI", "sli", 22 if self._wide else 9),
+                Column("Target", "target", 16),  # "≥ 99 % < 100 ms" whole
+                Column("Budget left", "left", 11),
+                *(Column(f"Burn {window}", f"burn-{window}", 9) for window in BURN_WINDOWS),
+            )
+        )
         table.focus()
         self._statuses: list[SloStatus] = []
         sla = self.query_one("#sla-table", FittedTable)
@@ -88,7 +104,9 @@ class SloScreen(PollingScreen[SloView]):
 
         prom = self.require_prometheus()
         inventory = await self.app.session.inventory(self.app.clock())
-        slo = fetch_slo(prom, self.app.catalog, inventory, slo_services(inventory, self.app.context.services), at=self.app.clock())
+        slo = fetch_slo(
+            prom, self.app.catalog, inventory, slo_services(inventory, self.app.context.services), at=self.app.clock()
+        )
         if self.app.session.clickhouse is None:
             result = await slo
             return QueryResult(SloView(tuple(result.data), notes=inventory.notes), result.warnings)
@@ -102,8 +120,10 @@ class SloScreen(PollingScreen[SloView]):
         return QueryResult(SloView(tuple(result.data), *slas, notes=inventory.notes), result.warnings)
 
     async def _fetch_slas(self) -> tuple[tuple[Mapping[str, Any], ...], None, str]:
-        until = datetime.fromtimestamp(self.app.clock(), tz=timezone.utc).date()
-        answer = await self.app.session.clickhouse.named("sla_compliance", {"days": SLA_DAYS, "until": until}, today=until)
+        until = datetime.fromtimestamp(self.app.clock(), tz=UTC).date()
+        answer = await self.app.session.clickhouse.named(
+            "sla_compliance", {"days": SLA_DAYS, "until": until}, today=until
+        )
         return tuple(answer.records()), None, answer.note
 
     def show(self, view: SloView) -> None:
@@ -120,8 +140,19 @@ class SloScreen(PollingScreen[SloView]):
             if self._wide and s.objective.kind is ObjectiveKind.LATENCY and s.p95_seconds is not None:
                 sli += f" (p95 {s.p95_seconds * 1000:.0f} ms)"
             burns = s.burn_rates
-            rows.append((f"{s.service}/{s.objective.name}",
-                         [s.service, s.objective.name, sli, s.objective.describe_target(), left, *(burn_text(burns[w]) for w in BURN_WINDOWS)]))
+            rows.append(
+                (
+                    f"{s.service}/{s.objective.name}",
+                    [
+                        s.service,
+                        s.objective.name,
+                        sli,
+                        s.objective.describe_target(),
+                        left,
+                        *(burn_text(burns[w]) for w in BURN_WINDOWS),
+                    ],
+                )
+            )
         self.query_one("#slo-table", FittedTable).show_rows(rows)
         history = next((s.history_seconds for s in value if s.history_seconds is not None), None)
         # The count first: at 80 columns the end of the line is cut.
@@ -144,12 +175,26 @@ class SloScreen(PollingScreen[SloView]):
         show_usage_note(self, (view.sla_note,))
         error = self.app.theme_variables.get("error", "red")
         missed = sum(1 for r in view.slas if not int(r["met"]))
-        title.update(f"tenant SLAs over {SLA_DAYS} days (ClickHouse usage): {missed} of {len(view.slas)} missed", layout=False)
+        title.update(
+            f"tenant SLAs over {SLA_DAYS} days (ClickHouse usage): {missed} of {len(view.slas)} missed", layout=False
+        )
         rows = []
         for r in view.slas:
             met = Text("met") if int(r["met"]) else Text("✖ MISSED", style=f"bold {error}")
-            rows.append((str(r["tenant_id"]), [str(r["tenant_id"]), str(r["plan"]), f"{float(r['availability_pct']):.3f} %",
-                                               f"{float(r['target_pct']):g} %", met, f"{int(r['requests']):,}", f"{int(r['server_errors']):,}"]))
+            rows.append(
+                (
+                    str(r["tenant_id"]),
+                    [
+                        str(r["tenant_id"]),
+                        str(r["plan"]),
+                        f"{float(r['availability_pct']):.3f} %",
+                        f"{float(r['target_pct']):g} %",
+                        met,
+                        f"{int(r['requests']):,}",
+                        f"{int(r['server_errors']):,}",
+                    ],
+                )
+            )
         self.query_one("#sla-table", FittedTable).show_rows(rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -162,4 +207,6 @@ class SloScreen(PollingScreen[SloView]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         status = next((s for s in self._statuses if f"{s.service}/{s.objective.name}" == key), None)
         if status is not None:
-            self.query_one("#slo-words", Static).update(f"{status.service} {status.objective.name}: {plain_words(status)}", layout=False)
+            self.query_one("#slo-words", Static).update(
+                f"{status.service} {status.objective.name}: {plain_words(status)}", layout=False
+            )

@@ -24,14 +24,14 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static, TextArea
 
-from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import ZetaError
 from zeta_tui.models.analytics import is_numeric_type, query_cost_text
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
-    from zeta_tui.screens.contract import Console
     from zeta_tui.backends.analytics import ResultSet
+    from zeta_tui.screens.contract import Console
 
 HISTORY_KIND = "sql"
 STARTER_SQL = "SELECT tenant_id, count() AS requests\nFROM api_usage\nWHERE date >= today() - 7\nGROUP BY tenant_id\nORDER BY requests DESC\nLIMIT 10"
@@ -45,8 +45,8 @@ def cell_text(value: Any) -> str:
     return text if "\n" not in text else text.replace("\n", "⏎")
 
 
-def status_text(result: "ResultSet", max_rows: int) -> str:
-    """"1,234 rows in 0.042 s, read 2.1M rows (40.0 MiB)" (+ the cap, when it cut the result)."""
+def status_text(result: ResultSet, max_rows: int) -> str:
+    """ "1,234 rows in 0.042 s, read 2.1M rows (40.0 MiB)" (+ the cap, when it cut the result)."""
     text = query_cost_text(len(result.rows), result.elapsed_s, result.rows_read, result.bytes_read)
     if result.truncated:
         text += f" · ✂ stopped at the {max_rows:,}-row cap (add a LIMIT or aggregate)"
@@ -54,15 +54,33 @@ def status_text(result: "ResultSet", max_rows: int) -> str:
 
 
 class SqlConsoleScreen(ConsoleScreen):
-    app: "Console"
+    app: Console
 
     BINDINGS = [
         Binding("f5,ctrl+r", "run", "Run", id="sql.run", tooltip="Run the SQL (read-only)", priority=True),
-        Binding("escape", "escape", "Cancel/leave", id="sql.cancel", tooltip="Cancel the running query; else leave the editor for the results"),
+        Binding(
+            "escape",
+            "escape",
+            "Cancel/leave",
+            id="sql.cancel",
+            tooltip="Cancel the running query; else leave the editor for the results",
+        ),
         Binding("f2", "history(-1)", "Older", id="sql.history.older", tooltip="Previous query from the history"),
         Binding("f3", "history(1)", "Newer", id="sql.history.newer", tooltip="Next query from the history"),
-        Binding("e", "export('csv')", "CSV", id="sql.export.csv", tooltip="Write the results to a CSV file (from the results)"),
-        Binding("E", "export('json')", "JSON", id="sql.export.json", tooltip="Write the results to a JSON file (from the results)"),
+        Binding(
+            "e",
+            "export('csv')",
+            "CSV",
+            id="sql.export.csv",
+            tooltip="Write the results to a CSV file (from the results)",
+        ),
+        Binding(
+            "E",
+            "export('json')",
+            "JSON",
+            id="sql.export.json",
+            tooltip="Write the results to a JSON file (from the results)",
+        ),
         Binding("i", "edit", "Edit", id="sql.edit", tooltip="Back to the editor (from the results)"),
     ]
 
@@ -111,7 +129,9 @@ class SqlConsoleScreen(ConsoleScreen):
             self._status(f"✖ refused: {refusal}", error=True)
             return
         try:
-            source = self.app.session.require("clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"')
+            source = self.app.session.require(
+                "clickhouse", 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"'
+            )
         except ZetaError as exc:
             self._status(f"✖ {exc.render()}", error=True)
             return
@@ -152,14 +172,18 @@ class SqlConsoleScreen(ConsoleScreen):
             self._ticker.stop()
             self._ticker = None
 
-    def _show(self, result: "ResultSet") -> None:
+    def _show(self, result: ResultSet) -> None:
         table = self.query_one("#sql-results", DataTable)
         table.clear(columns=True)
         numeric = [is_numeric_type(kind) for kind in result.types]
         for name in result.columns:
             table.add_column(name, key=name)
-        table.add_rows([[Text(cell_text(v), justify="right") if right else cell_text(v) for v, right in zip(row, numeric)]
-                        for row in result.rows])
+        table.add_rows(
+            [
+                [Text(cell_text(v), justify="right") if right else cell_text(v) for v, right in zip(row, numeric)]
+                for row in result.rows
+            ]
+        )
 
     def action_escape(self) -> None:
         if self.running is not None:
@@ -220,7 +244,7 @@ class SqlConsoleScreen(ConsoleScreen):
         self.notify(f"{len(self.result.rows):,} rows written to {path}")
 
 
-def write_result(result: "ResultSet", path: Path, fmt: str) -> None:
+def write_result(result: ResultSet, path: Path, fmt: str) -> None:
     """``result`` as CSV (a header row, then the rows) or JSON (an array of objects)."""
     if fmt == "csv":
         import csv

@@ -18,20 +18,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from zeta_tui.messages import GoBack
-from zeta_tui.messages import ShowLogs
+from zeta_tui.messages import GoBack, ShowLogs
 from zeta_tui.models.analytics import Record, as_date, bytes_text, count_text, money, next_window, pct_text, window_text
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
-from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.analytics import day_seconds, require_clickhouse, show_usage_note, today_utc, usage_note
-from zeta_tui.widgets.line_chart import ChartLine, LineChart
+from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.fitted_table import Column, FittedTable
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
 
 TREND_DAYS = 30
 ENDPOINT_COLUMNS = (
-    Column("Endpoint", "endpoint", 16, name=True), Column("Method", "method", 6), Column("Requests", "requests", 9),
-    Column("Errors", "errors", 8), Column("avg", "avg", 7), Column("p95", "p95", 7), Column("Bytes", "bytes", 10, drop=1),
+    Column("Endpoint", "endpoint", 16, name=True),
+    Column("Method", "method", 6),
+    Column("Requests", "requests", 9),
+    Column("Errors", "errors", 8),
+    Column("avg", "avg", 7),
+    Column("p95", "p95", 7),
+    Column("Bytes", "bytes", 10, drop=1),
 )
 
 
@@ -61,30 +65,43 @@ def facts_text(tenant: str, top: Record | None, view: TenantView, error: str) ->
     out.append(f"{count_text(requests)} requests · {pct_text(rate)} errors (4xx+5xx)")
     if view.quota is not None:
         q = view.quota
-        out.append(f" · quota {count_text(int(q['calls']))} of {count_text(int(q['monthly_quota_calls']))} this month ({float(q['used_pct']):.0f} %, "
-                   f"{float(q['projected_pct']):.0f} % projected)")
+        out.append(
+            f" · quota {count_text(int(q['calls']))} of {count_text(int(q['monthly_quota_calls']))} this month ({float(q['used_pct']):.0f} %, "
+            f"{float(q['projected_pct']):.0f} % projected)"
+        )
         if float(q["projected_pct"]) > 100:
             out.append(" ▲ heading over", style=f"bold {error}")
     out.append("\n")
     if view.cost is not None:
         c = view.cost
-        out.append(f"cost {money(float(c['cost_usd']))} over the window ({money(float(c['monthly_cost_usd']))} a month, "
-                   f"{money(float(c['cost_per_call_usd']), per_call=True)} a call) against {money(float(c['mrr_usd']))} MRR")
+        out.append(
+            f"cost {money(float(c['cost_usd']))} over the window ({money(float(c['monthly_cost_usd']))} a month, "
+            f"{money(float(c['cost_per_call_usd']), per_call=True)} a call) against {money(float(c['mrr_usd']))} MRR"
+        )
         if float(c["monthly_cost_usd"]) > float(c["mrr_usd"]) > 0:
             out.append(" ✖ costs more than it pays", style=f"bold {error}")
     if view.sla is not None:
         s = view.sla
-        out.append(f" · SLA ({plan}) {float(s['availability_pct']):.3f} % available, target {float(s['target_pct']):g} %: ")
+        out.append(
+            f" · SLA ({plan}) {float(s['availability_pct']):.3f} % available, target {float(s['target_pct']):g} %: "
+        )
         out.append("met" if int(s["met"]) else "✖ MISSED", style="" if int(s["met"]) else f"bold {error}")
     return out
 
 
 class TenantDetailScreen(PollingScreen[TenantView]):
-
     BINDINGS = [
         Binding("escape", "back", "Back", id="tenant.back", tooltip="Back to the tenants"),
-        Binding("w", "window", "Window", id="tenant.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"),
-        Binding("l", "logs", "Error logs", id="tenant.logs", tooltip="This tenant's ERROR logs over the window (the Logs screen)"),
+        Binding(
+            "w", "window", "Window", id="tenant.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"
+        ),
+        Binding(
+            "l",
+            "logs",
+            "Error logs",
+            id="tenant.logs",
+            tooltip="This tenant's ERROR logs over the window (the Logs screen)",
+        ),
     ]
 
     def __init__(self, tenant_id: str, top: Record | None = None, days: int = 7) -> None:
@@ -132,11 +149,18 @@ class TenantDetailScreen(PollingScreen[TenantView]):
             source.named("cost_per_tenant", window, today=until),
             source.named("sla_compliance", window, today=until),
         )
-        return QueryResult(TenantView(
-            self.days, until, tuple(endpoints.records()), tuple(trend.records()), _mine(quota.records(), self.tenant_id),
-            _mine(cost.records(), self.tenant_id), _mine(sla.records(), self.tenant_id),
-            (endpoints.note, trend.note, quota.note, sla.note),
-        ))
+        return QueryResult(
+            TenantView(
+                self.days,
+                until,
+                tuple(endpoints.records()),
+                tuple(trend.records()),
+                _mine(quota.records(), self.tenant_id),
+                _mine(cost.records(), self.tenant_id),
+                _mine(sla.records(), self.tenant_id),
+                (endpoints.note, trend.note, quota.note, sla.note),
+            )
+        )
 
     def show(self, value: TenantView) -> None:
         self._title(value)
@@ -148,8 +172,15 @@ class TenantDetailScreen(PollingScreen[TenantView]):
             errors = Text(pct_text(r["error_rate_pct"]))
             if float(r["error_rate_pct"] or 0) >= 5:
                 errors = Text(f"✖ {pct_text(r['error_rate_pct'])}", style=f"bold {error}")
-            cells: list[Any] = [str(r["endpoint"]), str(r["method"]), count_text(r["requests"]), errors,
-                                f"{float(r['avg_ms']):.0f} ms", f"{float(r['p95_ms']):.0f} ms", bytes_text(r["bytes"])]
+            cells: list[Any] = [
+                str(r["endpoint"]),
+                str(r["method"]),
+                count_text(r["requests"]),
+                errors,
+                f"{float(r['avg_ms']):.0f} ms",
+                f"{float(r['p95_ms']):.0f} ms",
+                bytes_text(r["bytes"]),
+            ]
             rows.append((f"{r['method']} {r['endpoint']}", cells))
         self.query_one("#tenant-endpoints", FittedTable).show_rows(rows)
         first = value.until - timedelta(days=TREND_DAYS - 1)

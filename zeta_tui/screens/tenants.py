@@ -19,15 +19,25 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
 from zeta_tui.messages import GoBack
-from zeta_tui.models.analytics import (TENANT_SORTS, Record, as_date, bytes_text, count_text, filter_tenants, next_window, pct_text,
-                                       sort_tenants, window_text)
+from zeta_tui.models.analytics import (
+    TENANT_SORTS,
+    Record,
+    as_date,
+    bytes_text,
+    count_text,
+    filter_tenants,
+    next_window,
+    pct_text,
+    sort_tenants,
+    window_text,
+)
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import TimeRange
-from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.screens.analytics import day_seconds, require_clickhouse, show_usage_note, today_utc, usage_note
-from zeta_tui.widgets.line_chart import ChartLine, LineChart
+from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.fitted_table import Column, FittedTable
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
 
 #: Tenants drawn in the requests-over-time chart.
 CHART_TENANTS = 5
@@ -37,8 +47,13 @@ TABLE_LIMIT = 5000
 CACHE_NAME = "tenants"
 # The tenant's name goes first where 80 columns are short, then the bytes.
 TENANT_COLUMNS = (
-    Column("Tenant", "tenant", 10, name=True), Column("Name", "name", 12, name=True, drop=2), Column("Plan", "plan", 10),
-    Column("Requests", "requests", 9), Column("Errors", "errors", 8), Column("p95", "p95", 7), Column("Bytes", "bytes", 10, drop=1),
+    Column("Tenant", "tenant", 10, name=True),
+    Column("Name", "name", 12, name=True, drop=2),
+    Column("Plan", "plan", 10),
+    Column("Requests", "requests", 9),
+    Column("Errors", "errors", 8),
+    Column("p95", "p95", 7),
+    Column("Bytes", "bytes", 10, drop=1),
     Column("Quota used", "quota", 10),
 )
 
@@ -67,13 +82,32 @@ def quota_cell(value: Any, error_colour: str, warning_colour: str) -> Text:
 
 
 class TenantsScreen(PollingScreen[TenantsView]):
-
     BINDINGS = [
-        Binding("enter", "open", "Open", id="tenants.open", tooltip="Open the highlighted tenant: endpoints, latency, quota, cost"),
-        Binding("s", "sort", "Sort", id="tenants.sort", tooltip="Sort by requests, error rate, p95, bytes, quota used, tenant"),
-        Binding("slash", "filter", "Filter", id="tenants.filter", tooltip="Show tenants whose id, name or plan contain the words"),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            id="tenants.open",
+            tooltip="Open the highlighted tenant: endpoints, latency, quota, cost",
+        ),
+        Binding(
+            "s",
+            "sort",
+            "Sort",
+            id="tenants.sort",
+            tooltip="Sort by requests, error rate, p95, bytes, quota used, tenant",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="tenants.filter",
+            tooltip="Show tenants whose id, name or plan contain the words",
+        ),
         Binding("escape", "clear_filter", "Clear", id="tenants.clear", tooltip="Clear the filter", show=False),
-        Binding("w", "window", "Window", id="tenants.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"),
+        Binding(
+            "w", "window", "Window", id="tenants.window", tooltip="Cycle the window: 7, 30 or 1 day(s) ending today"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -122,8 +156,13 @@ class TenantsScreen(PollingScreen[TenantsView]):
         try:
             if entry is None or int(entry["days"]) != self.days:
                 return
-            view = TenantsView(int(entry["days"]), as_date(entry["until"]), tuple(entry["rows"]), tuple(entry["over_time"]),
-                               tuple(map(str, entry.get("notes", ()))))
+            view = TenantsView(
+                int(entry["days"]),
+                as_date(entry["until"]),
+                tuple(entry["rows"]),
+                tuple(entry["over_time"]),
+                tuple(map(str, entry.get("notes", ()))),
+            )
         except (KeyError, TypeError, ValueError):
             return  # an entry from another version: no entry
         self.snapshot = Snapshot(value=view, fetched_at=float(entry["saved_at"]), from_cache=True)
@@ -133,8 +172,14 @@ class TenantsScreen(PollingScreen[TenantsView]):
             return
         from zeta_tui.config.answer_cache import AnswerCache
 
-        entry = {"saved_at": self.app.clock(), "days": view.days, "until": view.until.isoformat(), "rows": list(view.rows),
-                 "over_time": list(view.over_time), "notes": list(view.notes)}
+        entry = {
+            "saved_at": self.app.clock(),
+            "days": view.days,
+            "until": view.until.isoformat(),
+            "rows": list(view.rows),
+            "over_time": list(view.over_time),
+            "notes": list(view.notes),
+        }
         await asyncio.to_thread(AnswerCache().save, self.app.context_name, CACHE_NAME, entry)
 
     def question(self) -> Any:
@@ -171,13 +216,25 @@ class TenantsScreen(PollingScreen[TenantsView]):
             errors = Text(pct_text(r["error_rate_pct"]))
             if float(r["error_rate_pct"] or 0) >= 5:
                 errors = Text(f"✖ {pct_text(r['error_rate_pct'])}", style=f"bold {error}")
-            cells: list[Any] = [str(r["tenant_id"]), str(r["name"] or ""), str(r["plan"] or ""), count_text(r["requests"]), errors,
-                                f"{float(r['p95_ms']):.0f} ms", bytes_text(r["bytes"]), quota_cell(r["quota_used_pct"], error, warning)]
+            cells: list[Any] = [
+                str(r["tenant_id"]),
+                str(r["name"] or ""),
+                str(r["plan"] or ""),
+                count_text(r["requests"]),
+                errors,
+                f"{float(r['p95_ms']):.0f} ms",
+                bytes_text(r["bytes"]),
+                quota_cell(r["quota_used_pct"], error, warning),
+            ]
             rows.append((str(r["tenant_id"]), cells))
         self.query_one("#tenants-table", FittedTable).show_rows(rows)
         total = sum(int(r["requests"]) for r in value.rows)
         label = TENANT_SORTS[self.sort_index][0]
-        window = window_text(value.days, value.until) if self.app.size.width >= 120 else f"{value.days} d to {value.until:%b %d}"
+        window = (
+            window_text(value.days, value.until)
+            if self.app.size.width >= 120
+            else f"{value.days} d to {value.until:%b %d}"
+        )
         summary = f"{window} · {len(value.rows)} tenants · {count_text(total)} requests · by {label}"
         if self.filter_text:
             summary += f" · filter {self.filter_text!r}: {len(rows)} shown"

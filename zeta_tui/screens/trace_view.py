@@ -20,13 +20,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from zeta_tui.backends.off_loop import run_off_loop
-from zeta_tui.messages import GoBack, ShowApi, ShowLogs
-from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.errors import BackendUnavailable, ZetaError
+from zeta_tui.messages import GoBack, ShowApi, ShowLogs
 from zeta_tui.models.critical_path import critical_path, on_path
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.trace_tree import TraceTree, build_tree
 from zeta_tui.models.traces import Trace, TraceSummary, format_duration_ns
+from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 from zeta_tui.widgets.span_detail import span_detail
@@ -46,19 +46,48 @@ _EXTRA = ("#d19a66", "#56b6c2", "#c678dd", "#98c379", "#e5c07b", "#61afef", "#be
 
 
 class TraceViewScreen(ConsoleScreen):
-    app: "Console"
+    app: Console
 
     BINDINGS = [
-        Binding("escape", "back", "Back", id="trace.back", tooltip="Back to the search results, or to where the trace was opened from"),
-        Binding("slash", "focus_search", "Find", id="trace.find", tooltip="Find spans by operation, service, id or attribute (n / N jump)"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="trace.back",
+            tooltip="Back to the search results, or to where the trace was opened from",
+        ),
+        Binding(
+            "slash",
+            "focus_search",
+            "Find",
+            id="trace.find",
+            tooltip="Find spans by operation, service, id or attribute (n / N jump)",
+        ),
         Binding("n", "next_match(1)", "Next", show=False, id="trace.next", tooltip="Next match"),
         Binding("N", "next_match(-1)", "Prev", show=False, id="trace.prev", tooltip="Previous match"),
-        Binding("l", "logs(True)", "Logs", id="trace.logs", tooltip="Logs of the selected span's service for this trace"),
-        Binding("L", "logs(False)", "All logs", show=False, id="trace.all_logs", tooltip="Every log record of this trace"),
-        Binding("a", "api", "API perf", id="trace.api", tooltip="API Performance for the span's service and endpoint around the trace"),
+        Binding(
+            "l", "logs(True)", "Logs", id="trace.logs", tooltip="Logs of the selected span's service for this trace"
+        ),
+        Binding(
+            "L", "logs(False)", "All logs", show=False, id="trace.all_logs", tooltip="Every log record of this trace"
+        ),
+        Binding(
+            "a",
+            "api",
+            "API perf",
+            id="trace.api",
+            tooltip="API Performance for the span's service and endpoint around the trace",
+        ),
         Binding("y", "copy_trace", "Copy id", id="trace.copy", tooltip="Copy the trace id (OSC 52, works over SSH)"),
         Binding("Y", "copy_span", "Copy span", show=False, id="trace.copy_span", tooltip="Copy the selected span id"),
-        Binding("u", "ui_link", "UI link", show=False, id="trace.ui_link", tooltip="Show and copy the trace's web UI link (traces.ui_url)"),
+        Binding(
+            "u",
+            "ui_link",
+            "UI link",
+            show=False,
+            id="trace.ui_link",
+            tooltip="Show and copy the trace's web UI link (traces.ui_url)",
+        ),
     ]
 
     def __init__(self, trace_id: str, *, trace: Trace | None = None, span_id: str = "") -> None:
@@ -141,7 +170,10 @@ class TraceViewScreen(ConsoleScreen):
         except ZetaError as exc:
             error = exc
         except Exception as exc:  # garbage from a backend must not crash the console
-            error = BackendUnavailable(f"unexpected answer: {type(exc).__name__}: {exc}", hint="the trace source answered something Zeta cannot read")
+            error = BackendUnavailable(
+                f"unexpected answer: {type(exc).__name__}: {exc}",
+                hint="the trace source answered something Zeta cannot read",
+            )
         now = self.app.clock()
         if error is not None:
             self.snapshot = self.snapshot.failed(error, now + self.app.context.refresh_seconds)
@@ -210,11 +242,15 @@ class TraceViewScreen(ConsoleScreen):
     def _show_detail(self, index: int | None) -> None:
         if self.trace_tree is None or index is None or not self.query_one("#span-detail").display:
             return
-        self.query_one("#span-detail-text", Static).update(span_detail(self.trace_tree, index, self._path_ns.get(index, 0), hidden=self._pii()))
+        self.query_one("#span-detail-text", Static).update(
+            span_detail(self.trace_tree, index, self._path_ns.get(index, 0), hidden=self._pii())
+        )
 
     def _pii(self) -> frozenset[str]:
         logs = self.app.context.logs
-        return frozenset(logs.pii_fields) if logs is not None else frozenset({"user_id", "enduser.id", "client.address"})
+        return (
+            frozenset(logs.pii_fields) if logs is not None else frozenset({"user_id", "enduser.id", "client.address"})
+        )
 
     @on(WaterfallView.SpanHighlighted)
     def _highlighted(self, event: WaterfallView.SpanHighlighted) -> None:
@@ -223,7 +259,11 @@ class TraceViewScreen(ConsoleScreen):
     @on(WaterfallView.SpanChosen)
     def _chosen(self, event: WaterfallView.SpanChosen) -> None:
         if self.trace_tree is not None and not self.query_one("#span-detail").display:
-            self.app.push_screen(SpanDetailScreen(span_detail(self.trace_tree, event.index, self._path_ns.get(event.index, 0), hidden=self._pii())))
+            self.app.push_screen(
+                SpanDetailScreen(
+                    span_detail(self.trace_tree, event.index, self._path_ns.get(event.index, 0), hidden=self._pii())
+                )
+            )
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -281,7 +321,9 @@ class TraceViewScreen(ConsoleScreen):
             return
         endpoint = next((str(span.get(k)) for k in ENDPOINT_KEYS if span.get(k)), "")
         middle = (self.trace_tree.start_ns + self.trace_tree.end_ns) / 2e9
-        self.post_message(ShowApi(span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS))
+        self.post_message(
+            ShowApi(span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS)
+        )
 
     def action_copy_trace(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)
@@ -299,7 +341,10 @@ class TraceViewScreen(ConsoleScreen):
     def action_ui_link(self) -> None:
         url = self._ui_url()
         if not url:
-            self.notify("no web UI configured: set ui_url in [traces], e.g. https://jaeger.internal/trace/{trace_id}", severity="warning")
+            self.notify(
+                "no web UI configured: set ui_url in [traces], e.g. https://jaeger.internal/trace/{trace_id}",
+                severity="warning",
+            )
             return
         self.app.copy_to_clipboard(url)
         self.notify(f"{url} (copied)", timeout=10)

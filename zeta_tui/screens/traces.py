@@ -16,8 +16,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
-from zeta_tui.messages import GoBack
 from zeta_tui.errors import QueryError
+from zeta_tui.messages import GoBack
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.models.traces import TraceSearch, TraceSummary, format_duration_ns
@@ -48,13 +48,20 @@ SCATTER_MIN_HEIGHT = 30  # terminal rows from which the scatter is shown (at 80x
 
 
 class TracesScreen(PollingScreen[TraceSearch]):
-
     BINDINGS = [
-        Binding("slash", "focus_form", "Search", id="traces.search", tooltip="Edit the search (service, operation, tags, min/max duration, limit)"),
+        Binding(
+            "slash",
+            "focus_form",
+            "Search",
+            id="traces.search",
+            tooltip="Edit the search (service, operation, tags, min/max duration, limit)",
+        ),
         Binding("enter", "open", "Waterfall", id="traces.open", tooltip="Open the selected trace"),
         Binding("s", "sort", "Sort", id="traces.sort", tooltip="Sort by newest, slowest, most spans, most errors"),
         Binding("i", "by_id", "By id", id="traces.by_id", tooltip="Open a trace by its id"),
-        Binding("escape", "back_to_results", "Results", show=False, id="traces.results", tooltip="Back to the results list"),
+        Binding(
+            "escape", "back_to_results", "Results", show=False, id="traces.results", tooltip="Back to the results list"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -88,7 +95,7 @@ class TracesScreen(PollingScreen[TraceSearch]):
     def question(self) -> tuple:
         return tuple(self.form[name] for name in FIELDS)
 
-    def _source(self) -> "TraceSource":
+    def _source(self) -> TraceSource:
         return self.app.session.require("traces", 'with kind = "jaeger" | "tempo" | "clickhouse"')
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[TraceSearch]:
@@ -99,7 +106,9 @@ class TracesScreen(PollingScreen[TraceSearch]):
             known = await source.services()
             preferred = [s for s in self.app.context.services if s in known] or known
             if not preferred:
-                raise QueryError("Jaeger knows no services yet", where=source.url, hint="send some traces, or check traces.url")
+                raise QueryError(
+                    "Jaeger knows no services yet", where=source.url, hint="send some traces, or check traces.url"
+                )
             self.form["service"] = preferred[0]
             self.call_later(self._fill_form)
             query = parse_form(self.form, time_range)
@@ -117,14 +126,30 @@ class TracesScreen(PollingScreen[TraceSearch]):
         name, key = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=key)
         table = self.query_one("#traces-results", FittedTable)
-        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count and keep_selection else None
+        chosen = (
+            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if table.row_count and keep_selection
+            else None
+        )
         table_rows = []
         for s in rows:
             started = datetime.fromtimestamp(s.start_ns / 1e9).strftime("%H:%M:%S.%f")[:12]
             errors = f"✖ {s.error_count}" if s.error_count else "0"
             services = ", ".join(s.services) if s.services else "—"
             spans = str(s.span_count) if s.span_count else "?"
-            table_rows.append((s.trace_id, [started, f"{s.root_service or '?'} · {s.root_name}", format_duration_ns(s.duration_ns), spans, errors, services]))
+            table_rows.append(
+                (
+                    s.trace_id,
+                    [
+                        started,
+                        f"{s.root_service or '?'} · {s.root_name}",
+                        format_duration_ns(s.duration_ns),
+                        spans,
+                        errors,
+                        services,
+                    ],
+                )
+            )
         table.show_rows(table_rows)
         if not keep_selection and table.row_count:
             table.move_cursor(row=0)
@@ -133,7 +158,9 @@ class TracesScreen(PollingScreen[TraceSearch]):
         errors = sum(1 for s in rows if s.error_count)
         slowest = max((s.duration_ns for s in rows), default=0)
         self.query_one("#traces-summary", Static).update(
-            f"{len(rows)} traces · {errors} with errors · slowest {format_duration_ns(slowest)} · sorted by {name} (s)", layout=False)
+            f"{len(rows)} traces · {errors} with errors · slowest {format_duration_ns(slowest)} · sorted by {name} (s)",
+            layout=False,
+        )
         self._draw_scatter()
 
     def _draw_scatter(self) -> None:
@@ -143,7 +170,9 @@ class TracesScreen(PollingScreen[TraceSearch]):
         if compact:
             return
         window = self.app.current_range()
-        lines = duration_scatter(self.summaries, int(window.start * 1e9), int(window.end * 1e9), max(12, self.size.width - 2), SCATTER_HEIGHT)
+        lines = duration_scatter(
+            self.summaries, int(window.start * 1e9), int(window.end * 1e9), max(12, self.size.width - 2), SCATTER_HEIGHT
+        )
         scatter.update("\n".join(lines), layout=False)
 
     def on_resize(self) -> None:

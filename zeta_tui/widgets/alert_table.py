@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
+
 from zeta_tui.models.alert_overview import AlertRow
 from zeta_tui.models.timerange import format_age
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 
 SEVERITY_VARIABLE = {"critical": "error", "error": "error", "warning": "warning", "info": "accent"}
-STATE_WORD = {"active": "FIRING", "pending": "pending", "silenced": "silenced", "inhibited": "inhibited", "muted": "muted"}
+STATE_WORD = {
+    "active": "FIRING",
+    "pending": "pending",
+    "silenced": "silenced",
+    "inhibited": "inhibited",
+    "muted": "muted",
+}
 
 
 def row_key(row: AlertRow) -> str:
@@ -56,10 +63,15 @@ class AlertTable(FittedTable):
             colour = self.colours.get(SEVERITY_VARIABLE.get(row.severity, ""), "")
             severity = Text(row.severity.upper() or "—", style=f"bold {colour}".strip())
             muted = row.state in ("silenced", "inhibited", "muted")
-            state = Text(STATE_WORD.get(row.state, row.state), style="dim" if muted or row.state == "pending" else "bold")
+            state = Text(
+                STATE_WORD.get(row.state, row.state), style="dim" if muted or row.state == "pending" else "bold"
+            )
             detected = row.detection_seconds
             cells = [
-                severity, state, row.name, row.service or "—",
+                severity,
+                state,
+                row.name,
+                row.service or "—",
                 format_age(now - row.since) if row.since else "?",
                 format_age(detected) if detected is not None else "—",
                 ", ".join(row.receivers) or "—",

@@ -8,7 +8,7 @@ cell holding several traces shows the worst: errors first, then the slowest.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from zeta_tui.models.traces import TraceSummary, format_duration_ns
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 
@@ -38,13 +38,18 @@ class SlowestEndpointsTable(FittedTable):
             share = row.error_ratio
             bad = share is not None and share == share and share >= ERROR_SHARE_WARN
             errors = Text(units.percent(share) + (" !" if bad else ""), style=f"bold {error_colour}" if bad else "")
-            table_rows.append((f"{row.service} {row.endpoint}", [
-                row.endpoint,
-                row.service,
-                units.per_second(row.request_rate),
-                units.seconds(row.p50),
-                Text(units.seconds(row.p95), style="bold"),
-                units.seconds(row.p99),
-                errors,
-            ]))
+            table_rows.append(
+                (
+                    f"{row.service} {row.endpoint}",
+                    [
+                        row.endpoint,
+                        row.service,
+                        units.per_second(row.request_rate),
+                        units.seconds(row.p50),
+                        Text(units.seconds(row.p95), style="bold"),
+                        units.seconds(row.p99),
+                        errors,
+                    ],
+                )
+            )
         self.show_rows(table_rows)

@@ -13,8 +13,8 @@ longer name arrives, and rebuilds its columns only when a width changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -53,7 +53,9 @@ def elide_middle(text: str, width: int) -> str:
     return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
 
 
-def fit_widths(columns: Sequence[Column], available: int, longest: Mapping[str, int], padding: int = 2) -> dict[str, int]:
+def fit_widths(
+    columns: Sequence[Column], available: int, longest: Mapping[str, int], padding: int = 2
+) -> dict[str, int]:
     """Width of each column that is shown, by key (dropped columns are absent).
 
     ``longest`` is the longest value of each column (a label counts too); ``padding`` is what a
@@ -162,8 +164,10 @@ class FittedTable(DataTable):
         """Lay the columns out for the current size and rows; True when they were rebuilt."""
         if not self.is_mounted or not self._columns:
             return False
-        longest = {column.key: max((len(_plain(cells[i])) for _, cells in self._rows if i < len(cells)), default=0)
-                   for i, column in enumerate(self._columns)}
+        longest = {
+            column.key: max((len(_plain(cells[i])) for _, cells in self._rows if i < len(cells)), default=0)
+            for i, column in enumerate(self._columns)
+        }
         widths = fit_widths(self._columns, self._available(), longest)
         if widths == self._widths and list(self.columns) == list(widths):
             return False
@@ -185,7 +189,10 @@ class FittedTable(DataTable):
 
     def _put_rows(self) -> None:
         shown = [(i, c) for i, c in enumerate(self._columns) if c.key in self._widths]
-        replace_rows(self, [
-            (key, [(_elided(cells[i], self._widths[c.key]) if c.name else cells[i]) for i, c in shown])
-            for key, cells in self._rows
-        ])
+        replace_rows(
+            self,
+            [
+                (key, [(_elided(cells[i], self._widths[c.key]) if c.name else cells[i]) for i, c in shown])
+                for key, cells in self._rows
+            ],
+        )

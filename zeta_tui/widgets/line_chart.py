@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -101,6 +101,7 @@ def legend(lines: Sequence[ChartLine], colours: Sequence[str], width: int) -> st
         used += cost
     return " " + text.rstrip()
 
+
 class LineChart(Widget):
     """Reactive lines in, a plotext drawing out."""
 
@@ -110,7 +111,9 @@ class LineChart(Widget):
 
     lines: reactive[tuple[ChartLine, ...]] = reactive((), layout=False)
 
-    def __init__(self, title: str, y_format: Callable[[float], str] = lambda v: f"{v:g}", *, id: str | None = None) -> None:
+    def __init__(
+        self, title: str, y_format: Callable[[float], str] = lambda v: f"{v:g}", *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.border_title = title
         self._y_format = y_format

@@ -8,9 +8,9 @@ Status and level are written out (never colour alone); PII fields are masked unt
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,8 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zeta_tui.models.logs import LogRecord
-from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.models.pii import mask_value
+from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.widgets.fitted_table import elide_middle
 
 
@@ -91,14 +91,36 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        *cursor_bindings("logs", "record", first="The oldest record in the buffer", last="The newest record",
-                         first_title="Oldest", last_title="Newest"),
+        *cursor_bindings(
+            "logs",
+            "record",
+            first="The oldest record in the buffer",
+            last="The newest record",
+            first_title="Oldest",
+            last_title="Newest",
+        ),
         Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
-        Binding("less_than_sign", "column(-1)", "Col ←", show=False, id="logs.col_prev", tooltip="Select the previous column"),
-        Binding("greater_than_sign", "column(1)", "Col →", show=False, id="logs.col_next", tooltip="Select the next column"),
+        Binding(
+            "less_than_sign",
+            "column(-1)",
+            "Col ←",
+            show=False,
+            id="logs.col_prev",
+            tooltip="Select the previous column",
+        ),
+        Binding(
+            "greater_than_sign", "column(1)", "Col →", show=False, id="logs.col_next", tooltip="Select the next column"
+        ),
         Binding("plus", "widen(2)", "Wider", show=False, id="logs.widen", tooltip="Widen the selected column"),
         Binding("minus", "widen(-2)", "Narrower", show=False, id="logs.narrow", tooltip="Narrow the selected column"),
-        Binding("x", "toggle_column", "Hide col", show=False, id="logs.hide_column", tooltip="Hide or show the selected column"),
+        Binding(
+            "x",
+            "toggle_column",
+            "Hide col",
+            show=False,
+            id="logs.hide_column",
+            tooltip="Hide or show the selected column",
+        ),
     ]
 
     cursor: reactive[int] = reactive(-1, init=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 
@@ -12,7 +12,12 @@ from zeta_tui.widgets.fitted_table import Column, FittedTable
 from zeta_tui.widgets.sparkline_text import sparkline
 
 STATUS_MARK = {ServiceStatus.UP: "●", ServiceStatus.DEGRADED: "◐", ServiceStatus.DOWN: "✖", ServiceStatus.UNKNOWN: "?"}
-STATUS_VARIABLE = {ServiceStatus.UP: "success", ServiceStatus.DEGRADED: "warning", ServiceStatus.DOWN: "error", ServiceStatus.UNKNOWN: "foreground-muted"}
+STATUS_VARIABLE = {
+    ServiceStatus.UP: "success",
+    ServiceStatus.DEGRADED: "warning",
+    ServiceStatus.DOWN: "error",
+    ServiceStatus.UNKNOWN: "foreground-muted",
+}
 
 SPARKLINE_MAX = 12
 

@@ -34,7 +34,17 @@ class ShellHeader(Vertical):
             paused=paused,
         )
 
-    def show(self, *, screen_title: str, context: str, production: bool, read_only: bool, range_label: str, refresh_seconds: float, paused: bool) -> None:
+    def show(
+        self,
+        *,
+        screen_title: str,
+        context: str,
+        production: bool,
+        read_only: bool,
+        range_label: str,
+        refresh_seconds: float,
+        paused: bool,
+    ) -> None:
         self.set_class(production, "-production")
         if production:
             mode = "read-only" if read_only else "WRITES ENABLED"

@@ -8,9 +8,9 @@ add up to the column's rounded total.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Sequence
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -30,7 +30,9 @@ class Stack:
         return [sum(values[i] for _, values in self.parts) for i in range(len(self.days))]
 
 
-def render_stack(stack: Stack, width: int, height: int, colours: Sequence[str], y_format: Callable[[float], str]) -> Text:
+def render_stack(
+    stack: Stack, width: int, height: int, colours: Sequence[str], y_format: Callable[[float], str]
+) -> Text:
     """The chart in ``width`` x ``height`` cells: y labels, columns, first/last date, legend."""
     out = Text()
     if not stack.days or height < 4 or width < 20:

@@ -6,7 +6,7 @@ kilobytes a second for nothing when most figures did not move.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable

@@ -11,7 +11,7 @@ ERR, spans on the critical path are ``◆`` with a solid bar (``█``, others ``
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,8 +25,16 @@ from textual.strip import Strip
 from zeta_tui.models.critical_path import Segment as PathSegment
 from zeta_tui.models.trace_tree import TraceTree
 from zeta_tui.models.traces import format_duration_ns
+from zeta_tui.models.waterfall import (
+    axis_ticks,
+    bar_columns,
+    collapse_all,
+    expand_to_depth,
+    matches,
+    reveal,
+    visible_rows,
+)
 from zeta_tui.widgets.cursor_keys import cursor_bindings
-from zeta_tui.models.waterfall import axis_ticks, bar_columns, collapse_all, expand_to_depth, matches, reveal, visible_rows
 
 DURATION_WIDTH = 9
 MAX_INDENT_LEVELS = 12  # deeper rows show their depth as a number instead of more indent
@@ -42,15 +50,53 @@ class WaterfallView(ScrollView, can_focus=True):
     BINDINGS = [
         *cursor_bindings("trace", "span", first="The first span", last="The last visible span"),
         Binding("space", "toggle", "Fold", id="trace.toggle", tooltip="Collapse or expand the selected span"),
-        Binding("left", "collapse_or_parent", "Collapse", show=False, id="trace.collapse", tooltip="Collapse the span, or go to its parent"),
+        Binding(
+            "left",
+            "collapse_or_parent",
+            "Collapse",
+            show=False,
+            id="trace.collapse",
+            tooltip="Collapse the span, or go to its parent",
+        ),
         Binding("right", "expand", "Expand", show=False, id="trace.expand", tooltip="Expand the selected span"),
-        Binding("C", "collapse_all", "Collapse all", show=False, id="trace.collapse_all", tooltip="Collapse every span: only roots show"),
+        Binding(
+            "C",
+            "collapse_all",
+            "Collapse all",
+            show=False,
+            id="trace.collapse_all",
+            tooltip="Collapse every span: only roots show",
+        ),
         Binding("E", "expand_all", "Expand all", show=False, id="trace.expand_all", tooltip="Expand every span"),
-        Binding("plus", "depth(1)", "Deeper", show=False, id="trace.deeper", tooltip="Expand one more level everywhere"),
-        Binding("minus", "depth(-1)", "Shallower", show=False, id="trace.shallower", tooltip="Show one level less everywhere"),
-        Binding("right_square_bracket", "path(1)", "Path →", id="trace.path_next", tooltip="Step forward along the critical path"),
-        Binding("left_square_bracket", "path(-1)", "Path ←", show=False, id="trace.path_prev", tooltip="Step back along the critical path"),
-        Binding("enter", "choose", "Detail", id="trace.detail", tooltip="Attributes, events, resource and links of the span"),
+        Binding(
+            "plus", "depth(1)", "Deeper", show=False, id="trace.deeper", tooltip="Expand one more level everywhere"
+        ),
+        Binding(
+            "minus",
+            "depth(-1)",
+            "Shallower",
+            show=False,
+            id="trace.shallower",
+            tooltip="Show one level less everywhere",
+        ),
+        Binding(
+            "right_square_bracket",
+            "path(1)",
+            "Path →",
+            id="trace.path_next",
+            tooltip="Step forward along the critical path",
+        ),
+        Binding(
+            "left_square_bracket",
+            "path(-1)",
+            "Path ←",
+            show=False,
+            id="trace.path_prev",
+            tooltip="Step back along the critical path",
+        ),
+        Binding(
+            "enter", "choose", "Detail", id="trace.detail", tooltip="Attributes, events, resource and links of the span"
+        ),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)
@@ -311,7 +357,9 @@ class WaterfallView(ScrollView, can_focus=True):
                 if begin + n < bar_width:
                     cells[begin + n] = ch
         head = "Service · operation".ljust(tree_width)[:tree_width] + "Duration".rjust(DURATION_WIDTH) + " "
-        return Strip([Segment(head, style + Style(bold=True)), Segment("".join(cells), style)]).extend_cell_length(width, style)
+        return Strip([Segment(head, style + Style(bold=True)), Segment("".join(cells), style)]).extend_cell_length(
+            width, style
+        )
 
     def _row(self, row: int, width: int, tree_width: int, bar_width: int, t0: int, t1: int) -> Strip:
         tree = self.trace_tree
@@ -328,7 +376,9 @@ class WaterfallView(ScrollView, can_focus=True):
         service_style = self.service_styles.get(span.service, Style(bold=True))
         segments: list[Segment] = [
             Segment("✖" if error else " ", base + self.error_style if error else base),
-            Segment("⚠" if flagged else ("◆" if critical else " "), base + (self.flag_style if flagged else self.path_style)),
+            Segment(
+                "⚠" if flagged else ("◆" if critical else " "), base + (self.flag_style if flagged else self.path_style)
+            ),
         ]
         depth = tree.depth[i]
         if depth > MAX_INDENT_LEVELS:

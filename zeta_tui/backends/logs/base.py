@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from zeta_tui.models.logs import LogPage, LogRecord
 from zeta_tui.models.metrics_meta import BuildInfo
@@ -34,7 +35,9 @@ class LogSource(ABC):
         return f"{self.kind} at {self.url}" if self.url else self.kind
 
     @abstractmethod
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         """Records matching ``query`` (a parsed log query) in ``time_range``.
 
         ``newest_first`` picks which end of the range the page comes from; the records in the

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session, store_holder
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
@@ -83,17 +84,29 @@ class ClickHouseLogSource(LogSource):
             query = parse_log_query(query)
         from zeta_tui.querying.logquery import to_clickhouse
 
-        where, params = to_clickhouse(query, datetime.fromtimestamp(now, tz=timezone.utc), self.cfg.table,
-                                      resource_attributes="ResourceAttributes" in (self._columns or ()), json_columns=self._json)
+        where, params = to_clickhouse(
+            query,
+            datetime.fromtimestamp(now, tz=UTC),
+            self.cfg.table,
+            resource_attributes="ResourceAttributes" in (self._columns or ()),
+            json_columns=self._json,
+        )
         return ClickHouseFilter(where, params)
 
-    def _select(self, flt: ClickHouseFilter, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any) -> tuple[str, dict[str, Any]]:
+    def _select(
+        self, flt: ClickHouseFilter, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any
+    ) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = dict(flt.params)
         clash = [k for k in params if k.startswith("zeta_")]
         if clash:
             raise QueryError(f"query parameter names {clash} are reserved", where=self.url)
-        params.update(zeta_db=self.cfg.database, zeta_table=self.cfg.table, zeta_from=int(time_range.start * 1e9),
-                      zeta_to=int(time_range.end * 1e9), zeta_limit=int(limit))
+        params.update(
+            zeta_db=self.cfg.database,
+            zeta_table=self.cfg.table,
+            zeta_from=int(time_range.start * 1e9),
+            zeta_to=int(time_range.end * 1e9),
+            zeta_limit=int(limit),
+        )
         order = "DESC" if newest_first else "ASC"
         where = [
             "Timestamp >= fromUnixTimestamp64Nano({zeta_from:Int64})",
@@ -103,14 +116,20 @@ class ClickHouseLogSource(LogSource):
         if "TimestampTime" in (self._columns or ()):
             # The exporter's tables partition and sort by TimestampTime (whole seconds); a bound
             # on it lets the server skip partitions and granules a Timestamp bound alone does not.
-            where[:0] = ["TimestampTime >= toDateTime(intDiv({zeta_from:Int64}, 1000000000))",
-                         "TimestampTime <= toDateTime(intDiv({zeta_to:Int64}, 1000000000))"]
+            where[:0] = [
+                "TimestampTime >= toDateTime(intDiv({zeta_from:Int64}, 1000000000))",
+                "TimestampTime <= toDateTime(intDiv({zeta_to:Int64}, 1000000000))",
+            ]
         if cursor is not None:
             ns, rid = cursor
             params.update(zeta_cur_ns=int(ns), zeta_cur_rid=int(rid))
             op = "<" if newest_first else ">"
             where.append(f"(zeta_ns, zeta_rid) {op} ({{zeta_cur_ns:Int64}}, {{zeta_cur_rid:UInt64}})")
-        resources = attrs.read("ResourceAttributes", "ResourceAttributes" in self._json) if "ResourceAttributes" in (self._columns or ()) else "map()"
+        resources = (
+            attrs.read("ResourceAttributes", "ResourceAttributes" in self._json)
+            if "ResourceAttributes" in (self._columns or ())
+            else "map()"
+        )
         sql = (
             f"SELECT {_COLUMNS}, {attrs.read('LogAttributes', 'LogAttributes' in self._json)}, {resources} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
             f"ORDER BY Timestamp {order}, zeta_rid {order} LIMIT {{zeta_limit:UInt32}}"
@@ -127,11 +146,15 @@ class ClickHouseLogSource(LogSource):
         exporter's JSON variant (logs_json_table.sql) types LogAttributes and ResourceAttributes
         JSON: they are read and filtered as querying/otel_attributes.py says.
         """
-        rows = await self._engine.rows(attrs.detect_sql(("TimestampTime", *attrs.LOG_ATTRIBUTE_COLUMNS)),
-                                       {"d": self.cfg.database, "t": self.cfg.table})
+        rows = await self._engine.rows(
+            attrs.detect_sql(("TimestampTime", *attrs.LOG_ATTRIBUTE_COLUMNS)),
+            {"d": self.cfg.database, "t": self.cfg.table},
+        )
         return frozenset(str(r[0]) for r in rows) - {"LogAttributes"}, attrs.json_typed(rows)
 
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         async with self._engine.action():
             if self._columns is None:
                 self._columns, self._json = await self._detect_columns()

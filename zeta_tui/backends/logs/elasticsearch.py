@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Callable, Mapping, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from zeta_tui.backends.http import HttpBackend
 from zeta_tui.backends.logs.base import LogSource
@@ -93,7 +94,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             raise QueryError("the log query translator is not installed in this build", where=self.where) from None
         try:
             parsed = parse_log_query(query) if isinstance(query, str) else query
-            now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+            now = datetime.fromtimestamp(self.clock(), tz=UTC)
             return to_elasticsearch(parsed, now, self.timestamp_field, self.exact_fields)
         except ZetaError:
             raise
@@ -117,7 +118,11 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         """Ask ``_field_caps`` about the query's fields not asked about before. Best effort:
         without an answer (no permission, an old server) fields are used as they are, and it is
         asked again a minute later."""
-        from zeta_tui.backends.logs.elasticsearch_fields import caps_request_fields, exact_fields_from_caps, query_fields
+        from zeta_tui.backends.logs.elasticsearch_fields import (
+            caps_request_fields,
+            exact_fields_from_caps,
+            query_fields,
+        )
 
         names = query_fields(query) - self._fields_known
         now = self.clock()
@@ -125,7 +130,9 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             return
         params = {"fields": caps_request_fields(names), "ignore_unavailable": "true", "allow_no_indices": "true"}
         try:
-            resp = await self.request("GET", f"/{_quote_index(self.index)}/_field_caps", params=params, headers={"Accept": "application/json"})
+            resp = await self.request(
+                "GET", f"/{_quote_index(self.index)}/_field_caps", params=params, headers={"Accept": "application/json"}
+            )
             caps = await self.read_json(resp) if resp.status_code == 200 else None
         except ZetaError:
             caps = None
@@ -135,7 +142,15 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         self.exact_fields.update(exact_fields_from_caps(names, caps))
         self._fields_known |= names
 
-    def _body(self, dsl: dict, time_range: TimeRange, limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None) -> dict:
+    def _body(
+        self,
+        dsl: dict,
+        time_range: TimeRange,
+        limit: int,
+        newest_first: bool,
+        cursor: EsCursor | None,
+        pit_id: str | None,
+    ) -> dict:
         order = "desc" if newest_first else "asc"
         time_filter = {
             "range": {
@@ -163,7 +178,9 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
 
     # --- search ----------------------------------------------------------------------------
 
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         return await self._search(query, time_range, limit, newest_first, cursor, pit=True)
 
     async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
@@ -172,7 +189,9 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         async for page in LogSource.tail(_PollingView(self), query, since_ns, clock=clock):
             yield page
 
-    async def _search(self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool) -> LogPage:
+    async def _search(
+        self, query: Any, time_range: TimeRange, limit: int, newest_first: bool, cursor: Any, *, pit: bool
+    ) -> LogPage:
         if cursor is not None and not isinstance(cursor, EsCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
         dsl = await self._translate(query)  # a bad query fails before a PIT is opened for it
@@ -185,15 +204,20 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         size = limit + (len(cursor.seen) if cursor is not None else 0)
         skipped_note = ""
         if size > MAX_WINDOW:
-            skipped_note = f"more than {MAX_WINDOW} records share one timestamp ({cursor.boundary}); the rest of them were skipped"
+            skipped_note = (
+                f"more than {MAX_WINDOW} records share one timestamp ({cursor.boundary}); the rest of them were skipped"
+            )
             cursor = EsCursor((cursor.boundary,), pit_id)
             size = limit
+
         def page_of(data: dict) -> tuple[LogPage, str | None]:
             # Run where the answer is decoded (off the event loop for a large one): 10,000 hits
             # are thousands of records to build.
             warnings = [*response_warnings(data), *([skipped_note] if skipped_note else [])]
             pit = data.get("pit_id", pit_id) if pit_id is not None else None
-            records, next_cursor, note = self._page(_hits(data), size, newest_first, cursor, pit, strict=pit is not None and self._shard_doc)
+            records, next_cursor, note = self._page(
+                _hits(data), size, newest_first, cursor, pit, strict=pit is not None and self._shard_doc
+            )
             if note:
                 warnings.append(note)
             if newest_first:
@@ -214,11 +238,24 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             await self._close_pit(pit_id)
         return page
 
-    def _page(self, hits: list[dict], limit: int, newest_first: bool, cursor: EsCursor | None, pit_id: str | None, *, strict: bool):
+    def _page(
+        self,
+        hits: list[dict],
+        limit: int,
+        newest_first: bool,
+        cursor: EsCursor | None,
+        pit_id: str | None,
+        *,
+        strict: bool,
+    ):
         """Records of one page (in the server's order), the cursor after it, and a note."""
         hits = hits[:limit]  # a server answering more than asked for is read as far as asked
         pairs = list(zip(hits, records_from_hits(hits, self.timestamp_field)))
-        fresh = [(h, r) for h, r in pairs if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else pairs
+        fresh = (
+            [(h, r) for h, r in pairs if r.record_id not in cursor.seen]
+            if cursor is not None and cursor.seen
+            else pairs
+        )
         records = [r for _, r in fresh]
         if len(hits) < limit:
             return records, None, ""
@@ -330,7 +367,9 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             raise es_error(data, resp.status_code, where=self.where, index=self.index)
         version = data.get("version") if isinstance(data, dict) else None
         if not isinstance(version, dict) or "number" not in version:
-            raise BackendUnavailable("GET / has no version.number: not Elasticsearch or OpenSearch?", where=self.where, hint="check the url")
+            raise BackendUnavailable(
+                "GET / has no version.number: not Elasticsearch or OpenSearch?", where=self.where, hint="check the url"
+            )
         flavour = str(version.get("distribution") or "elasticsearch")
         return BuildInfo(str(version["number"]), str(version.get("build_hash", "")), flavour), elapsed
 
@@ -342,7 +381,9 @@ class _PollingView:
         self._source = source
         self.poll_seconds = source.poll_seconds
 
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         return await self._source._search(query, time_range, limit, newest_first, cursor, pit=False)
 
 
@@ -362,7 +403,9 @@ def records_from_hits(hits: list[dict], timestamp_field: str) -> list[LogRecord]
         source = hit.get("_source")
         if not isinstance(source, dict):
             source = {}
-        record = record_from_document(source, timestamp_field=timestamp_field, record_id=f"{hit.get('_index', '')}/{hit.get('_id', '')}")
+        record = record_from_document(
+            source, timestamp_field=timestamp_field, record_id=f"{hit.get('_index', '')}/{hit.get('_id', '')}"
+        )
         if record.timestamp_ns == 0 and hit.get("sort"):
             # No parseable time in _source (e.g. excluded): the sort value is the time.
             ts = parse_timestamp_ns(hit["sort"][0])
@@ -404,7 +447,9 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     if isinstance(error, str):
         return QueryError(error, where=where, error_type="error")
     if not isinstance(error, dict):
-        return BackendUnavailable(f"HTTP {status} without an error body", where=where, hint="check the url; a proxy may be answering")
+        return BackendUnavailable(
+            f"HTTP {status} without an error body", where=where, hint="check the url; a proxy may be answering"
+        )
     root = (error.get("root_cause") or [None])[0]
     main = root if isinstance(root, dict) and root.get("reason") else error
     etype = str(main.get("type") or error.get("type") or "error")
@@ -420,18 +465,26 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
             message += f"; caused by {ctype}: {creason}"
     if etype == "index_not_found_exception":
         return QueryError(
-            message, where=where, error_type=etype,
-            hint=f"no index matches the index setting ({index!r}) of [contexts.NAME.logs]; set index to a pattern that exists, e.g. \"logs-*\"",
+            message,
+            where=where,
+            error_type=etype,
+            hint=f'no index matches the index setting ({index!r}) of [contexts.NAME.logs]; set index to a pattern that exists, e.g. "logs-*"',
         )
     if etype == "search_context_missing_exception" or "No search context found" in reason:
         return QueryError(
-            message, where=where, error_type=etype,
+            message,
+            where=where,
+            error_type=etype,
             hint=f"the point-in-time for paging expired ({PIT_KEEP_ALIVE} after the last page); run the search again",
         )
     if status >= 500 and etype not in ("search_phase_execution_exception",):
-        return BackendUnavailable(message, where=where, hint="the cluster failed to answer; retry later or check its health")
+        return BackendUnavailable(
+            message, where=where, hint="the cluster failed to answer; retry later or check its health"
+        )
     if status == 429:
-        return BackendUnavailable(message, where=where, hint="the cluster is rejecting requests (too many); retry later")
+        return BackendUnavailable(
+            message, where=where, hint="the cluster is rejecting requests (too many); retry later"
+        )
     return QueryError(message, where=where, error_type=etype, hint="fix the query; the message is the server's own")
 
 
@@ -469,4 +522,3 @@ def _shard_causes(error: Mapping[str, Any], most: int = 2) -> list[tuple[str, st
 
 def _quote_index(index: str) -> str:
     return urllib.parse.quote(index, safe="*,-_.:+")
-

@@ -15,7 +15,8 @@ takes the answer as ``exact_fields``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from zeta_tui.querying.logquery.ast import MESSAGE_FIELD, TIME_FIELD, Exists, LogQuery, Phrase, Range, Term, walk
 
@@ -37,7 +38,9 @@ def query_fields(query: LogQuery) -> set[str]:
 
 def caps_request_fields(names: Iterable[str]) -> str:
     """The ``fields`` parameter for ``names``: each field and its possible keyword sub-fields."""
-    return ",".join(f"{name}{suffix}" for name in sorted(names) for suffix in ("", *(f".{s}" for s in KEYWORD_SUBFIELDS)))
+    return ",".join(
+        f"{name}{suffix}" for name in sorted(names) for suffix in ("", *(f".{s}" for s in KEYWORD_SUBFIELDS))
+    )
 
 
 def exact_fields_from_caps(names: Iterable[str], caps: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -16,16 +16,22 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Callable, Mapping, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 
 from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.backends.logs.base import LogSource
-from zeta_tui.backends.logs.loki_selector import NAMESPACE_LABEL, OTEL_NAMESPACE_LABEL, choose_selector, default_selector
+from zeta_tui.backends.logs.loki_selector import (
+    NAMESPACE_LABEL,
+    OTEL_NAMESPACE_LABEL,
+    choose_selector,
+    default_selector,
+)
 from zeta_tui.backends.logs.records import format_ns, record_from_line
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
@@ -37,8 +43,16 @@ __all__ = ["LogQL", "LokiCursor", "LokiLogSource", "loki_error", "records_from_s
 
 # Loki's messages when a query hits a server limit: shown as the server wrote them.
 _LIMIT_PHRASES = (
-    "exceeds the limit", "limit exceeded", "max entries limit", "too many", "max_query_length",
-    "maximum of series", "query length", "max concurrent tail", "tail duration", "max_query_series",
+    "exceeds the limit",
+    "limit exceeded",
+    "max entries limit",
+    "too many",
+    "max_query_length",
+    "maximum of series",
+    "query length",
+    "max concurrent tail",
+    "tail duration",
+    "max_query_series",
 )
 T = TypeVar("T")
 
@@ -110,7 +124,7 @@ class LokiLogSource(HttpBackend, LogSource):
             from zeta_tui.querying.logquery import parse_log_query, time_window, to_logql
         except ImportError:
             raise QueryError("the log query translator is not installed in this build", where=self.where) from None
-        now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+        now = datetime.fromtimestamp(self.clock(), tz=UTC)
         try:
             parsed = parse_log_query(query) if isinstance(query, str) else query
             logql = to_logql(parsed, self.selector, now, self.stream_labels)
@@ -133,7 +147,9 @@ class LokiLogSource(HttpBackend, LogSource):
         try:
             names = await self.labels(time_range)
             ns_values = await self.label_values(NAMESPACE_LABEL, time_range) if NAMESPACE_LABEL in names else None
-            otel_values = await self.label_values(OTEL_NAMESPACE_LABEL, time_range) if OTEL_NAMESPACE_LABEL in names else None
+            otel_values = (
+                await self.label_values(OTEL_NAMESPACE_LABEL, time_range) if OTEL_NAMESPACE_LABEL in names else None
+            )
         except ZetaError:
             return
         choice = choose_selector(self.namespace, names, ns_values, otel_values)
@@ -162,7 +178,9 @@ class LokiLogSource(HttpBackend, LogSource):
 
     # --- search ----------------------------------------------------------------------------
 
-    async def search(self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None) -> LogPage:
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage:
         if cursor is not None and not isinstance(cursor, LokiCursor):
             raise TypeError(f"not a cursor of this source: {cursor!r}")
         if not isinstance(query, LogQL):  # LogQL text carries its own selector
@@ -180,8 +198,16 @@ class LokiLogSource(HttpBackend, LogSource):
             return LogPage(())
         # Re-read what was returned at the boundary, within Loki's default max_entries_limit.
         size = min(limit + (len(cursor.seen) if cursor is not None else 0), max(limit, MAX_ENTRIES))
-        params = {"query": logql, "start": str(start), "end": str(end), "limit": str(size), "direction": "backward" if newest_first else "forward"}
-        return await self._get_json("/loki/api/v1/query_range", params, lambda data: self._page(data, size, newest_first, cursor))
+        params = {
+            "query": logql,
+            "start": str(start),
+            "end": str(end),
+            "limit": str(size),
+            "direction": "backward" if newest_first else "forward",
+        }
+        return await self._get_json(
+            "/loki/api/v1/query_range", params, lambda data: self._page(data, size, newest_first, cursor)
+        )
 
     def _page(self, data: dict, size: int, newest_first: bool, cursor: LokiCursor | None) -> LogPage:
         """One page of a query_range answer (run where it is decoded: off the event loop when
@@ -191,14 +217,17 @@ class LokiLogSource(HttpBackend, LogSource):
         if result_type not in (None, "streams"):
             raise QueryError(
                 f"this is a metric query (Loki answered a {result_type}), not a log query",
-                where=self.where, hint="the Logs screen shows log lines: drop the rate()/count_over_time() around the selector",
+                where=self.where,
+                hint="the Logs screen shows log lines: drop the rate()/count_over_time() around the selector",
             )
         self.last_stats = body.get("stats") or {}
         warnings = tuple(str(w) for w in (data.get("warnings") or body.get("warnings") or ()))
         records = records_from_streams(body.get("result") or [])
         records.sort(key=lambda r: (r.timestamp_ns, r.record_id), reverse=newest_first)
         del records[size:]  # a server answering more than asked for is read as far as asked
-        fresh = [r for r in records if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else records
+        fresh = (
+            [r for r in records if r.record_id not in cursor.seen] if cursor is not None and cursor.seen else records
+        )
         next_cursor = None
         if len(records) >= size and records:
             boundary = records[-1].timestamp_ns
@@ -214,7 +243,9 @@ class LokiLogSource(HttpBackend, LogSource):
             fresh.reverse()
         return LogPage(tuple(fresh), next_cursor, warnings)
 
-    async def _get_json(self, path: str, params: Mapping[str, str] | None = None, build: Callable[[dict], T] = _same) -> T:
+    async def _get_json(
+        self, path: str, params: Mapping[str, str] | None = None, build: Callable[[dict], T] = _same
+    ) -> T:
         """``build`` of the answer's JSON object (decoded and built off the event loop when
         large: HttpBackend.read); Loki's error as a ZetaError."""
         resp = await self.request("GET", path, params=params)
@@ -226,7 +257,11 @@ class LokiLogSource(HttpBackend, LogSource):
             if not isinstance(data, dict):
                 raise BackendUnavailable(f"{path} answered {type(data).__name__}, not an object", where=self.where)
             if data.get("status") == "error":
-                raise QueryError(str(data.get("error") or data.get("message") or "error"), where=self.where, error_type=str(data.get("errorType", "")))
+                raise QueryError(
+                    str(data.get("error") or data.get("message") or "error"),
+                    where=self.where,
+                    error_type=str(data.get("errorType", "")),
+                )
             return build(data)
 
         return await self.read(resp, checked)
@@ -247,7 +282,9 @@ class LokiLogSource(HttpBackend, LogSource):
     async def series(self, match: str | None = None, time_range: TimeRange | None = None) -> list[dict[str, str]]:
         """Label sets of the streams matching ``match`` (default: the selector)."""
         params = {"match[]": match or self.selector, **_range_params(time_range)}
-        return await self._get_json("/loki/api/v1/series", params, lambda data: [dict(s) for s in data.get("data") or [] if isinstance(s, dict)])
+        return await self._get_json(
+            "/loki/api/v1/series", params, lambda data: [dict(s) for s in data.get("data") or [] if isinstance(s, dict)]
+        )
 
     # --- tail --------------------------------------------------------------------------------
 
@@ -329,7 +366,10 @@ class LokiLogSource(HttpBackend, LogSource):
         opened = False
         try:
             async with aconnect_ws(
-                f"/loki/api/v1/tail?{params}", self.client, max_message_size_bytes=self.config.max_response_bytes, keepalive_ping_interval_seconds=20.0
+                f"/loki/api/v1/tail?{params}",
+                self.client,
+                max_message_size_bytes=self.config.max_response_bytes,
+                keepalive_ping_interval_seconds=20.0,
             ) as ws:
                 opened = True
                 await queue.put(("open", None))
@@ -380,20 +420,29 @@ class LokiLogSource(HttpBackend, LogSource):
             self.raise_for_auth(resp)
             if resp.status_code != 404:
                 if resp.status_code != 200:
-                    raise BackendUnavailable(f"/loki/api/v1/status/buildinfo answered HTTP {resp.status_code}: "
-                                             f"{' '.join(error_text(resp, 200).split())}", where=self.where,
-                                             hint="Loki is starting or unhealthy, or a proxy in front of it failed; check its logs")
+                    raise BackendUnavailable(
+                        f"/loki/api/v1/status/buildinfo answered HTTP {resp.status_code}: "
+                        f"{' '.join(error_text(resp, 200).split())}",
+                        where=self.where,
+                        hint="Loki is starting or unhealthy, or a proxy in front of it failed; check its logs",
+                    )
                 data = self.decode_json(resp)
                 if not (isinstance(data, dict) and data.get("version")):
-                    raise BackendUnavailable("/loki/api/v1/status/buildinfo answered without a version: not Loki?", where=self.where,
-                                             hint="check the url (Loki's HTTP API, port 3100 by default)")
+                    raise BackendUnavailable(
+                        "/loki/api/v1/status/buildinfo answered without a version: not Loki?",
+                        where=self.where,
+                        hint="check the url (Loki's HTTP API, port 3100 by default)",
+                    )
                 return BuildInfo(str(data["version"]), str(data.get("revision", "")), "loki"), time.perf_counter() - t0
             ready = await self.request("GET", "/ready")
             self.raise_for_auth(ready)
         elapsed = time.perf_counter() - t0
         if ready.status_code != 200:
-            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
-                                     where=self.where, hint="Loki is starting or unhealthy; check its logs")
+            raise BackendUnavailable(
+                f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
+                where=self.where,
+                hint="Loki is starting or unhealthy; check its logs",
+            )
         return BuildInfo("unknown", "", "loki"), elapsed
 
 
@@ -484,11 +533,15 @@ def loki_error(resp: httpx.Response, *, where: str) -> ZetaError:
     lower = text.lower()
     if any(p in lower for p in _LIMIT_PHRASES):
         return QueryError(
-            f"Loki refused the query: {text}", where=where, error_type="limit",
+            f"Loki refused the query: {text}",
+            where=where,
+            error_type="limit",
             hint="a server limit: narrow the time range, lower the limit, or ask the Loki operators to raise it",
         )
     if resp.status_code == 429 or resp.status_code >= 500:
-        return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Loki is overloaded or failing; retry later")
+        return BackendUnavailable(
+            f"HTTP {resp.status_code}: {text}", where=where, hint="Loki is overloaded or failing; retry later"
+        )
     return QueryError(text, where=where, error_type="bad_request", hint="fix the query; the message is Loki's own")
 
 
@@ -515,4 +568,3 @@ def _dt_ns(moment: datetime | None) -> int | None:
     if moment is None:
         return None
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-

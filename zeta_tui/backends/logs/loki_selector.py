@@ -22,15 +22,25 @@ the user set is never replaced; this module is not consulted for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 #: the namespace label of the default selector
 NAMESPACE_LABEL = "namespace"
 #: the namespace's name on streams from Loki's OTLP endpoint (resource k8s.namespace.name)
 OTEL_NAMESPACE_LABEL = "k8s_namespace_name"
 #: labels most streams carry, in the order a fallback selector is built on them
-FALLBACK_LABELS = ("service_name", "service", "app", "application", "job", "container", "k8s_container_name", "host", "filename")
+FALLBACK_LABELS = (
+    "service_name",
+    "service",
+    "app",
+    "application",
+    "job",
+    "container",
+    "k8s_container_name",
+    "host",
+    "filename",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +55,12 @@ def default_selector(namespace: str) -> str:
     return f'{{{NAMESPACE_LABEL}="{_escape(namespace)}"}}'
 
 
-def choose_selector(namespace: str, labels: Iterable[str], namespace_values: Iterable[str] | None = None,
-                    otel_namespace_values: Iterable[str] | None = None) -> SelectorChoice:
+def choose_selector(
+    namespace: str,
+    labels: Iterable[str],
+    namespace_values: Iterable[str] | None = None,
+    otel_namespace_values: Iterable[str] | None = None,
+) -> SelectorChoice:
     """The selector for ``namespace`` given Loki's label names (``labels``).
 
     ``namespace_values``: the values of ``namespace`` (when Loki has the label and they were read);
@@ -60,16 +74,22 @@ def choose_selector(namespace: str, labels: Iterable[str], namespace_values: Ite
     if NAMESPACE_LABEL in names:
         values = sorted(set(namespace_values or ()))
         if namespace_values is not None and namespace not in values:
-            return SelectorChoice(default, f"no stream has {NAMESPACE_LABEL}={namespace!r} (there: {_few(values)}); "
-                                           "set namespace of the context, or selector in [contexts.NAME.logs]")
+            return SelectorChoice(
+                default,
+                f"no stream has {NAMESPACE_LABEL}={namespace!r} (there: {_few(values)}); "
+                "set namespace of the context, or selector in [contexts.NAME.logs]",
+            )
         return SelectorChoice(default)
     if OTEL_NAMESPACE_LABEL in names and namespace in set(otel_namespace_values or ()):
         chosen = f'{{{OTEL_NAMESPACE_LABEL}="{_escape(namespace)}"}}'
         return SelectorChoice(chosen, f"selector {chosen}: the streams have no {NAMESPACE_LABEL} label")
     label = next((n for n in FALLBACK_LABELS if n in names), names[0])
     chosen = f'{{{label}=~".+"}}'
-    return SelectorChoice(chosen, f"selector {chosen} (every stream with a {label}): the streams have no {NAMESPACE_LABEL} label "
-                                  f"(labels: {_few(names)}); set selector in [contexts.NAME.logs] to narrow it")
+    return SelectorChoice(
+        chosen,
+        f"selector {chosen} (every stream with a {label}): the streams have no {NAMESPACE_LABEL} label "
+        f"(labels: {_few(names)}); set selector in [contexts.NAME.logs] to narrow it",
+    )
 
 
 def _few(names: list[str], most: int = 6) -> str:

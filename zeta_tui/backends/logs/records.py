@@ -9,8 +9,9 @@ looked up under each of their usual names after flattening; whatever is left goe
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -58,7 +59,7 @@ def parse_timestamp_ns(value: Any) -> int | None:
         return None
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
-        base = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=timezone.utc)
+        base = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC)
     except ValueError:
         return None
     # Integer seconds plus the fraction as written: float seconds would lose the nanoseconds.
@@ -74,7 +75,7 @@ def parse_timestamp_ns(value: Any) -> int | None:
 def format_ns(ns: int) -> str:
     """Unix nanoseconds -> RFC 3339 in UTC with all nine fraction digits."""
     secs, frac = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+    return datetime.fromtimestamp(secs, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
 
 
 def _epoch_ns(number: float | int) -> int:

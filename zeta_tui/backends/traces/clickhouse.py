@@ -24,7 +24,8 @@ key (``http.method``) is searched and shown as it was written.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
 from zeta_tui.backends.traces.base import TraceNotFound, TraceSource
@@ -40,7 +41,11 @@ _TABLE = "{zeta_db:Identifier}.{zeta_table:Identifier}"
 
 def _error(json_columns: frozenset[str]) -> str:
     """SQL true for an error span (its status, or an ``error=true`` attribute)."""
-    flag = "toString(getSubcolumn(SpanAttributes, 'error'))" if "SpanAttributes" in json_columns else "SpanAttributes['error']"
+    flag = (
+        "toString(getSubcolumn(SpanAttributes, 'error'))"
+        if "SpanAttributes" in json_columns
+        else "SpanAttributes['error']"
+    )
     return f"(StatusCode IN ('Error', 'STATUS_CODE_ERROR') OR {flag} = 'true')"
 
 
@@ -87,7 +92,9 @@ class ClickHouseTraceSource(TraceSource):
 
     async def _attribute_types(self) -> frozenset[str]:
         if self._json_columns is None:
-            rows = await self._engine.rows(attrs.detect_sql(attrs.TRACE_ATTRIBUTE_COLUMNS), {"d": self.cfg.database, "t": self.cfg.table})
+            rows = await self._engine.rows(
+                attrs.detect_sql(attrs.TRACE_ATTRIBUTE_COLUMNS), {"d": self.cfg.database, "t": self.cfg.table}
+            )
             self._json_columns = attrs.json_typed(rows)
         return self._json_columns
 
@@ -95,11 +102,21 @@ class ClickHouseTraceSource(TraceSource):
         async with self._engine.action():  # one deadline for the column look-up and the search
             sql, params = search_sql(query, await self._attribute_types())
             rows = await self._rows(sql, params)
-        return TraceSearch(tuple(
-            TraceSummary(trace_id=normalise_id(tid), root_service=str(service), root_name=str(name), start_ns=int(start),
-                         duration_ns=int(duration), span_count=int(count), services=tuple(services), error_count=int(errors))
-            for tid, service, name, start, duration, count, services, errors in rows
-        ))
+        return TraceSearch(
+            tuple(
+                TraceSummary(
+                    trace_id=normalise_id(tid),
+                    root_service=str(service),
+                    root_name=str(name),
+                    start_ns=int(start),
+                    duration_ns=int(duration),
+                    span_count=int(count),
+                    services=tuple(services),
+                    error_count=int(errors),
+                )
+                for tid, service, name, start, duration, count, services, errors in rows
+            )
+        )
 
     async def trace(self, trace_id: str) -> Trace:
         async with self._engine.action():  # one deadline for the look-ups and the spans
@@ -123,23 +140,33 @@ class ClickHouseTraceSource(TraceSource):
         if not rows and wanted:  # no lookup table, or it lags behind the spans
             rows = await self._rows(base + tail, params)
         if not rows:
-            raise TraceNotFound(f"no trace {wanted or trace_id!r} in {self.cfg.database}.{self.cfg.table}", where=self.url,
-                                hint="it may be older than the table keeps, or not sampled")
-        warnings = (f"the trace has more than {MAX_SPANS} spans; the first {MAX_SPANS} are shown",) if len(rows) >= MAX_SPANS else ()
+            raise TraceNotFound(
+                f"no trace {wanted or trace_id!r} in {self.cfg.database}.{self.cfg.table}",
+                where=self.url,
+                hint="it may be older than the table keeps, or not sampled",
+            )
+        warnings = (
+            (f"the trace has more than {MAX_SPANS} spans; the first {MAX_SPANS} are shown",)
+            if len(rows) >= MAX_SPANS
+            else ()
+        )
         return Trace(wanted, tuple(span_of(r) for r in rows), warnings)
 
     async def _lookup_exists(self) -> bool:
         if self._has_lookup is None:
             rows = await self._rows(
                 "SELECT count() FROM system.tables WHERE database = {zeta_db:String} AND name = {name:String}",
-                {"name": f"{self.cfg.table}_trace_id_ts"})
+                {"name": f"{self.cfg.table}_trace_id_ts"},
+            )
             self._has_lookup = bool(rows) and int(rows[0][0]) > 0
         return self._has_lookup
 
     async def check(self) -> tuple[BuildInfo, float]:
         started = time.perf_counter()
         rows = await self._rows("SELECT version()", {})
-        return BuildInfo(str(rows[0][0]) if rows else "", flavour="chdb" if self.embedded else "clickhouse"), time.perf_counter() - started
+        return BuildInfo(
+            str(rows[0][0]) if rows else "", flavour="chdb" if self.embedded else "clickhouse"
+        ), time.perf_counter() - started
 
     async def aclose(self) -> None:
         await self._engine.aclose()
@@ -158,8 +185,13 @@ def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) ->
     """The search's SELECT and its parameters (see the module docstring for what matches);
     ``json_columns``: the attribute columns typed JSON in this table."""
     frm, to = int(query.time_range.start * 1e9), int(query.time_range.end * 1e9)
-    params: dict[str, Any] = {"zeta_from": frm, "zeta_to": to, "zeta_pad_from": frm - PAD_SECONDS * 10**9,
-                              "zeta_pad_to": to + PAD_SECONDS * 10**9, "zeta_limit": max(1, int(query.limit))}
+    params: dict[str, Any] = {
+        "zeta_from": frm,
+        "zeta_to": to,
+        "zeta_pad_from": frm - PAD_SECONDS * 10**9,
+        "zeta_pad_to": to + PAD_SECONDS * 10**9,
+        "zeta_limit": max(1, int(query.limit)),
+    }
     in_range = "Timestamp >= fromUnixTimestamp64Nano({zeta_from:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({zeta_to:Int64})"
     conds = []
     if query.service:
@@ -170,8 +202,10 @@ def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) ->
         params["operation"] = query.operation
     for i, (key, value) in enumerate(sorted(query.tags.items())):
         k, v = f"{{tag_k{i}:String}}", f"{{tag_v{i}:String}}"
-        either = [f"({attrs.has(col, k, col in json_columns)} AND {attrs.value(col, k, col in json_columns)} = {v})"
-                  for col in ("SpanAttributes", "ResourceAttributes")]
+        either = [
+            f"({attrs.has(col, k, col in json_columns)} AND {attrs.value(col, k, col in json_columns)} = {v})"
+            for col in ("SpanAttributes", "ResourceAttributes")
+        ]
         conds.append(f"({' OR '.join(either)})")
         params[f"tag_k{i}"], params[f"tag_v{i}"] = key, str(value)
     if query.min_duration_ns is not None:
@@ -180,7 +214,10 @@ def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) ->
     if query.max_duration_ns is not None:
         conds.append("Duration <= {max_ns:UInt64}")
         params["max_ns"] = int(query.max_duration_ns)
-    where = ["Timestamp >= fromUnixTimestamp64Nano({zeta_pad_from:Int64})", "Timestamp <= fromUnixTimestamp64Nano({zeta_pad_to:Int64})"]
+    where = [
+        "Timestamp >= fromUnixTimestamp64Nano({zeta_pad_from:Int64})",
+        "Timestamp <= fromUnixTimestamp64Nano({zeta_pad_to:Int64})",
+    ]
     having = []
     if conds:  # selective: the matching spans' traces first (the sort key starts with ServiceName, SpanName)
         where.append(f"TraceId IN (SELECT TraceId FROM {_TABLE} WHERE {in_range} AND {' AND '.join(conds)})")
@@ -212,12 +249,45 @@ def _status(text: str) -> str:
 
 def span_of(row: list[Any]) -> Span:
     """A Span from a row of ``span_columns()``."""
-    (tid, sid, parent, name, service, start, duration, kind, status, message, attributes, resource,
-     event_times, event_names, event_attributes, link_traces, link_spans, link_attributes) = row
+    (
+        tid,
+        sid,
+        parent,
+        name,
+        service,
+        start,
+        duration,
+        kind,
+        status,
+        message,
+        attributes,
+        resource,
+        event_times,
+        event_names,
+        event_attributes,
+        link_traces,
+        link_spans,
+        link_attributes,
+    ) = row
     return Span(
-        trace_id=normalise_id(tid), span_id=normalise_id(sid), parent_id=normalise_id(parent), name=str(name), service=str(service),
-        start_ns=int(start), duration_ns=int(duration), kind=_kind(kind), status=_status(status), status_message=str(message or ""),
-        attributes=attrs.attributes(attributes), resource=attrs.attributes(resource),
-        events=tuple(SpanEvent(int(t), str(n), attrs.attributes(a)) for t, n, a in zip(event_times, event_names, event_attributes)),
-        links=tuple(SpanLink(normalise_id(t), normalise_id(s), "link", attrs.attributes(a)) for t, s, a in zip(link_traces, link_spans, link_attributes)),
+        trace_id=normalise_id(tid),
+        span_id=normalise_id(sid),
+        parent_id=normalise_id(parent),
+        name=str(name),
+        service=str(service),
+        start_ns=int(start),
+        duration_ns=int(duration),
+        kind=_kind(kind),
+        status=_status(status),
+        status_message=str(message or ""),
+        attributes=attrs.attributes(attributes),
+        resource=attrs.attributes(resource),
+        events=tuple(
+            SpanEvent(int(t), str(n), attrs.attributes(a))
+            for t, n, a in zip(event_times, event_names, event_attributes)
+        ),
+        links=tuple(
+            SpanLink(normalise_id(t), normalise_id(s), "link", attrs.attributes(a))
+            for t, s, a in zip(link_traces, link_spans, link_attributes)
+        ),
     )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -55,7 +56,7 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         self._api: str | None = None if cfg.api == "auto" else cfg.api
 
     async def api(self) -> str:
-        """"v3" or "v1": as configured, or (auto) v3 when ``/api/v3/services`` answers; asked once."""
+        """ "v3" or "v1": as configured, or (auto) v3 when ``/api/v3/services`` answers; asked once."""
         if self._api is None:
             resp = await self.request("GET", "/api/v3/services")
             self.raise_for_auth(resp)
@@ -68,7 +69,9 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             self._api = "v3" if ok else "v1"
         return self._api
 
-    async def _response(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "") -> httpx.Response:
+    async def _response(
+        self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = ""
+    ) -> httpx.Response:
         resp = await self.request("GET", path, params=params)
         self.raise_for_auth(resp)
         if resp.status_code >= 400:
@@ -77,10 +80,19 @@ class JaegerTraceSource(HttpBackend, TraceSource):
 
     def _object(self, resp: httpx.Response, data: Any) -> dict:
         if not isinstance(data, dict):
-            raise BackendUnavailable(f"{resp.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
+            raise BackendUnavailable(
+                f"{resp.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url"
+            )
         return data
 
-    async def _get(self, path: str, params: Mapping[str, str] | None = None, *, trace_id: str = "", build: Callable[[dict], T] = _same) -> T:
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        trace_id: str = "",
+        build: Callable[[dict], T] = _same,
+    ) -> T:
         """``build`` of the answer's JSON object, decoded and built off the event loop when large
         (HttpBackend.read): a search answers whole traces, tens of MB."""
         resp = await self._response(path, params, trace_id=trace_id)
@@ -97,7 +109,9 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             if found is not None:
                 return found
         try:
-            return decode_and_build(body, lambda data: (self._read(parse, self._object(resp, data)), envelope_errors(data)))
+            return decode_and_build(
+                body, lambda data: (self._read(parse, self._object(resp, data)), envelope_errors(data))
+            )
         except orjson.JSONDecodeError:
             self.decode_json(resp)  # raises what says what came instead
             raise
@@ -139,20 +153,38 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             _add_durations(params, query, "query.duration_min", "query.duration_max")
             try:
                 # Older v3 servers ignore query.attributes: keep only what was asked for.
-                summaries = await self._get("/api/v3/traces", params, build=lambda data: _summaries(
-                    self._read(traces_from_otlp, data), query.limit, lambda t: _matches(t, query.tags, query.errors_only)))
+                summaries = await self._get(
+                    "/api/v3/traces",
+                    params,
+                    build=lambda data: _summaries(
+                        self._read(traces_from_otlp, data),
+                        query.limit,
+                        lambda t: _matches(t, query.tags, query.errors_only),
+                    ),
+                )
             except TraceNotFound:
                 return TraceSearch(())  # v3 answers 404 "No traces found" for an empty result
         else:
-            params = {"service": query.service, "start": str(int(query.time_range.start * 1e6)), "end": str(int(query.time_range.end * 1e6)), "limit": str(query.limit)}
+            params = {
+                "service": query.service,
+                "start": str(int(query.time_range.start * 1e6)),
+                "end": str(int(query.time_range.end * 1e6)),
+                "limit": str(query.limit),
+            }
             if query.operation:
                 params["operation"] = query.operation
             if tags:
                 params["tags"] = json.dumps(tags, separators=(",", ":"))
             _add_durations(params, query, "minDuration", "maxDuration")
             # The envelope's errors: some storage shards failed, the results are partial.
-            summaries, warnings = await self._get("/api/traces", params, build=lambda data: (
-                _summaries(self._read(traces_from_jaeger, data), query.limit), envelope_errors(data)))
+            summaries, warnings = await self._get(
+                "/api/traces",
+                params,
+                build=lambda data: (
+                    _summaries(self._read(traces_from_jaeger, data), query.limit),
+                    envelope_errors(data),
+                ),
+            )
         return TraceSearch(tuple(summaries), tuple(warnings))
 
     async def trace(self, trace_id: str) -> Trace:
@@ -162,14 +194,20 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
         if await self.api() == "v3":
             resp = await self._response(f"/api/v3/traces/{quote(tid, safe='')}", trace_id=tid)
-            traces, errors = await run_off_loop(self._decode_and_read, lambda raw: _fast_v3(raw, tid), traces_from_otlp, resp)
+            traces, errors = await run_off_loop(
+                self._decode_and_read, lambda raw: _fast_v3(raw, tid), traces_from_otlp, resp
+            )
         else:
             resp = await self._response(f"/api/traces/{quote(tid, safe='')}", trace_id=tid)
             traces, errors = await run_off_loop(self._decode_and_read, parse_jaeger_fast, traces_from_jaeger, resp)
         found = pick_trace(traces, tid)
         if found is None:
             if any("not found" in e.lower() for e in errors) or not errors:
-                raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than the storage keeps, or not sampled")
+                raise TraceNotFound(
+                    f"trace {tid} not found",
+                    where=self.where,
+                    hint="it may be older than the storage keeps, or not sampled",
+                )
             raise QueryError("; ".join(errors), where=self.where)
         return found
 
@@ -177,7 +215,11 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         try:
             return parse(data)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise BackendUnavailable(f"the answer is not Jaeger trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url and the api setting") from None
+            raise BackendUnavailable(
+                f"the answer is not Jaeger trace JSON ({type(exc).__name__}: {exc})",
+                where=self.where,
+                hint="check the url and the api setting",
+            ) from None
 
     async def check(self) -> tuple[BuildInfo, float]:
         _ = self.client
@@ -187,8 +229,11 @@ class JaegerTraceSource(HttpBackend, TraceSource):
         # Jaeger lists the service names (null when there are none).
         names = data.get("data", False)
         if not (names is None or isinstance(names, list)):
-            raise BackendUnavailable("/api/services answered without a list of services: not a Jaeger query service?",
-                                     where=self.where, hint="check the url (the Jaeger UI's address)")
+            raise BackendUnavailable(
+                "/api/services answered without a list of services: not a Jaeger query service?",
+                where=self.where,
+                hint="check the url (the Jaeger UI's address)",
+            )
         return BuildInfo("unknown", "", "jaeger"), elapsed
 
 
@@ -199,7 +244,9 @@ def _summaries(traces: list[Trace], limit: int, keep: Callable[[Trace], bool] = 
     """Summaries of the traces kept that have spans, newest first, at most ``limit``. The
     traces are let go of a few spans at a time: a search answers whole traces, and 60,000
     spans freed at once hold the GIL for 80 ms."""
-    summaries = sorted((t.summary() for t in traces if t.spans and keep(t)), key=lambda s: s.start_ns, reverse=True)[:limit]
+    summaries = sorted((t.summary() for t in traces if t.spans and keep(t)), key=lambda s: s.start_ns, reverse=True)[
+        :limit
+    ]
     spans = [s for t in traces for s in t.spans]
     traces.clear()
     let_go(spans)
@@ -259,7 +306,7 @@ def go_duration(ns: int) -> str:
 
 def rfc3339(seconds: float) -> str:
     """Unix seconds as RFC 3339 UTC with microseconds, as Go's time.RFC3339Nano reads it."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def jaeger_error(resp: httpx.Response, *, where: str, trace_id: str = "") -> ZetaError:
@@ -281,9 +328,17 @@ def jaeger_error(resp: httpx.Response, *, where: str, trace_id: str = "") -> Zet
             pass
     text = text[:1000] or f"HTTP {resp.status_code}"
     if resp.status_code == 404 and (trace_id or "no traces found" in text.lower()):
-        return TraceNotFound(f"trace {trace_id} not found" if trace_id else text, where=where, hint="it may be older than the storage keeps, or not sampled" if trace_id else "")
+        return TraceNotFound(
+            f"trace {trace_id} not found" if trace_id else text,
+            where=where,
+            hint="it may be older than the storage keeps, or not sampled" if trace_id else "",
+        )
     if resp.status_code == 429 or resp.status_code >= 500:
-        return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Jaeger or its storage is failing; retry later")
+        return BackendUnavailable(
+            f"HTTP {resp.status_code}: {text}", where=where, hint="Jaeger or its storage is failing; retry later"
+        )
     if resp.status_code == 404:
-        return QueryError(f"HTTP 404: {text}", where=where, hint="the API is not at this URL; check the path prefix in url (and api)")
+        return QueryError(
+            f"HTTP 404: {text}", where=where, hint="the API is not at this URL; check the path prefix in url (and api)"
+        )
     return QueryError(text, where=where, error_type="bad_request", hint="the message is Jaeger's own")

@@ -31,7 +31,13 @@ from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace
 
 __all__ = ["envelope_errors", "parse_jaeger", "parse_jaeger_fast", "tags", "traces_from_jaeger"]
 
-_KIND_TAG = {"server": "server", "client": "client", "producer": "producer", "consumer": "consumer", "internal": "internal"}
+_KIND_TAG = {
+    "server": "server",
+    "client": "client",
+    "producer": "producer",
+    "consumer": "consumer",
+    "internal": "internal",
+}
 
 
 def tags(pairs: Any) -> dict[str, Any]:
@@ -41,7 +47,11 @@ def tags(pairs: Any) -> dict[str, Any]:
     try:
         # The fast path: Jaeger sends values with their JSON types; text is converted only
         # when the tag says it is a number or a bool.
-        return {t["key"]: v if type(v) is not str or t["type"] == "string" else _typed(t["type"], v) for t in pairs for v in (t["value"],)}
+        return {
+            t["key"]: v if type(v) is not str or t["type"] == "string" else _typed(t["type"], v)
+            for t in pairs
+            for v in (t["value"],)
+        }
     except (KeyError, TypeError):
         return {t.get("key", ""): _typed(t.get("type"), t.get("value")) for t in pairs if isinstance(t, dict)}
 
@@ -116,8 +126,13 @@ def _trace(raw: dict, extra_warnings: list[str]) -> list[Trace]:
                 parent_id = fast_id(refs[chosen].get("spanID"))
             if len(refs) > 1 or chosen < 0:
                 links = tuple(
-                    SpanLink(fast_id(ref.get("traceID") or tid_raw), fast_id(ref.get("spanID")), str(ref.get("refType") or "child_of").lower())
-                    for i, ref in enumerate(refs) if i != chosen
+                    SpanLink(
+                        fast_id(ref.get("traceID") or tid_raw),
+                        fast_id(ref.get("spanID")),
+                        str(ref.get("refType") or "child_of").lower(),
+                    )
+                    for i, ref in enumerate(refs)
+                    if i != chosen
                 )
         # status and kind from the tags
         status = "unset"
@@ -225,9 +240,24 @@ def _decoder() -> Any:
             return msgspec.defstruct(name, fields, gc=False, module=__name__)
 
         # Defaults are what the dict path reads for an absent member ("" for a tag's key, as tags() does).
-        tag_list = list[struct("JaegerTag", ("key", str | None, ""), ("type", str | None, None), ("value", str | i64 | float | bool | None, None))] | None
+        tag_list = (
+            list[
+                struct(
+                    "JaegerTag",
+                    ("key", str | None, ""),
+                    ("type", str | None, None),
+                    ("value", str | i64 | float | bool | None, None),
+                )
+            ]
+            | None
+        )
         process = struct("JaegerProcess", ("serviceName", str | None, None), ("tags", tag_list, None))
-        ref = struct("JaegerReference", ("refType", str | None, "CHILD_OF"), ("traceID", str | None, None), ("spanID", str | None, None))
+        ref = struct(
+            "JaegerReference",
+            ("refType", str | None, "CHILD_OF"),
+            ("traceID", str | None, None),
+            ("spanID", str | None, None),
+        )
         log = struct("JaegerLog", ("timestamp", i64 | None, None), ("fields", tag_list, None))
         span = struct(
             "JaegerSpan",
@@ -259,7 +289,9 @@ def _decoder() -> Any:
 def _fast_tags(pairs: Any) -> dict[str, Any]:
     if not pairs:
         return {}
-    return {t.key: v if type(v) is not str or t.type == "string" else _typed(t.type, v) for t in pairs for v in (t.value,)}
+    return {
+        t.key: v if type(v) is not str or t.type == "string" else _typed(t.type, v) for t in pairs for v in (t.value,)
+    }
 
 
 def _fast_trace(raw: Any, extra_warnings: list[str]) -> list[Trace]:
@@ -302,7 +334,8 @@ def _fast_trace(raw: Any, extra_warnings: list[str]) -> list[Trace]:
             if len(refs) > 1 or chosen < 0:
                 links = tuple(
                     SpanLink(fast_id(ref.traceID or tid_raw), fast_id(ref.spanID), (ref.refType or "child_of").lower())
-                    for i, ref in enumerate(refs) if i != chosen
+                    for i, ref in enumerate(refs)
+                    if i != chosen
                 )
         status = "unset"
         code = attrs.get("otel.status_code")
@@ -367,5 +400,5 @@ def parse_jaeger_fast(raw: bytes | str) -> tuple[list[Trace], list[str]] | None:
             for item in items:
                 out.extend(_fast_trace(item, errors))
             return out, errors
-        except Exception:  # noqa: BLE001 - the dict path reads it, or raises its own error
+        except Exception:
             return None

@@ -27,28 +27,63 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from typing import Annotated, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
 
 import orjson
 
 from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, normalise_id
 
-__all__ = ["any_value", "attributes", "fast_id", "fast_input", "parse_otlp", "parse_otlp_fast", "plain_json", "resource_spans", "slots_constructor", "span_warnings", "traces_from_otlp"]
+__all__ = [
+    "any_value",
+    "attributes",
+    "fast_id",
+    "fast_input",
+    "parse_otlp",
+    "parse_otlp_fast",
+    "plain_json",
+    "resource_spans",
+    "slots_constructor",
+    "span_warnings",
+    "traces_from_otlp",
+]
 
 _LOWER_HEX = frozenset("0123456789abcdef")
 _ZERO_HALF = "0" * 16
 _NO_STATUS: dict = {}
 _KINDS = {
-    0: "", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer",
-    "SPAN_KIND_UNSPECIFIED": "", "SPAN_KIND_INTERNAL": "internal", "SPAN_KIND_SERVER": "server",
-    "SPAN_KIND_CLIENT": "client", "SPAN_KIND_PRODUCER": "producer", "SPAN_KIND_CONSUMER": "consumer",
-    "internal": "internal", "server": "server", "client": "client", "producer": "producer", "consumer": "consumer",
+    0: "",
+    1: "internal",
+    2: "server",
+    3: "client",
+    4: "producer",
+    5: "consumer",
+    "SPAN_KIND_UNSPECIFIED": "",
+    "SPAN_KIND_INTERNAL": "internal",
+    "SPAN_KIND_SERVER": "server",
+    "SPAN_KIND_CLIENT": "client",
+    "SPAN_KIND_PRODUCER": "producer",
+    "SPAN_KIND_CONSUMER": "consumer",
+    "internal": "internal",
+    "server": "server",
+    "client": "client",
+    "producer": "producer",
+    "consumer": "consumer",
 }
 _STATUS = {
-    0: "unset", 1: "ok", 2: "error",
-    "STATUS_CODE_UNSET": "unset", "STATUS_CODE_OK": "ok", "STATUS_CODE_ERROR": "error",
-    "unset": "unset", "ok": "ok", "error": "error", "UNSET": "unset", "OK": "ok", "ERROR": "error",
+    0: "unset",
+    1: "ok",
+    2: "error",
+    "STATUS_CODE_UNSET": "unset",
+    "STATUS_CODE_OK": "ok",
+    "STATUS_CODE_ERROR": "error",
+    "unset": "unset",
+    "ok": "ok",
+    "error": "error",
+    "UNSET": "unset",
+    "OK": "ok",
+    "ERROR": "error",
 }
 
 
@@ -99,7 +134,9 @@ def attributes(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
         return {}
     try:
         # The fast path: well-formed pairs, most values strings.
-        return {kv["key"]: v["stringValue"] if "stringValue" in v else any_value(v) for kv in pairs for v in (kv["value"],)}
+        return {
+            kv["key"]: v["stringValue"] if "stringValue" in v else any_value(v) for kv in pairs for v in (kv["value"],)
+        }
     except (KeyError, TypeError):
         return {kv.get("key", ""): any_value(kv.get("value")) for kv in pairs if isinstance(kv, dict)}
 
@@ -114,7 +151,9 @@ def resource_spans(doc: Any) -> tuple[list[dict], list[str]]:
                 status = doc.get("status")
                 if isinstance(status, str) and status.upper() == "PARTIAL":
                     message = doc.get("message")
-                    warnings.append(f"partial trace: {message}" if message else "partial trace: the source returned only part of it")
+                    warnings.append(
+                        f"partial trace: {message}" if message else "partial trace: the source returned only part of it"
+                    )
                 doc = inner
                 break
         found = doc.get("resourceSpans")
@@ -154,12 +193,19 @@ def _span(raw: dict, service: str, resource: dict, trace_ids: dict) -> Span:
         attributes(raw.get("attributes")),
         resource,
         tuple(
-            SpanEvent(int(e.get("timeUnixNano") or 0), e.get("name") or "", attributes(e.get("attributes"))) for e in events
-        ) if events else (),
+            SpanEvent(int(e.get("timeUnixNano") or 0), e.get("name") or "", attributes(e.get("attributes")))
+            for e in events
+        )
+        if events
+        else (),
         tuple(
-            SpanLink(fast_id(link.get("traceId")), fast_id(link.get("spanId")), "link", attributes(link.get("attributes")))
+            SpanLink(
+                fast_id(link.get("traceId")), fast_id(link.get("spanId")), "link", attributes(link.get("attributes"))
+            )
             for link in links
-        ) if links else (),
+        )
+        if links
+        else (),
     )
 
 
@@ -304,7 +350,9 @@ def _otlp_decoder() -> Any:
         attrs = key_values("OtlpKeyValue", value)
         ids = str | None
         nanos = str | i64 | None
-        event = struct("OtlpEvent", ("timeUnixNano", nanos, None), ("name", str | None, None), ("attributes", attrs, None))
+        event = struct(
+            "OtlpEvent", ("timeUnixNano", nanos, None), ("name", str | None, None), ("attributes", attrs, None)
+        )
         link = struct("OtlpLink", ("traceId", ids, None), ("spanId", ids, None), ("attributes", attrs, None))
         status = struct("OtlpStatus", ("code", i64 | str | None, 0), ("message", str | None, None))
         span = struct(
@@ -323,7 +371,12 @@ def _otlp_decoder() -> Any:
         )
         scopes = list[struct("OtlpScopeSpans", ("spans", list[span] | None, None))] | None
         resource = struct("OtlpResource", ("attributes", attrs, None))
-        batch = struct("OtlpResourceSpans", ("resource", resource | None, None), ("scopeSpans", scopes, None), ("instrumentationLibrarySpans", scopes, None))
+        batch = struct(
+            "OtlpResourceSpans",
+            ("resource", resource | None, None),
+            ("scopeSpans", scopes, None),
+            ("instrumentationLibrarySpans", scopes, None),
+        )
         batches = list[batch] | None
         inner = struct("OtlpTracesData", ("resourceSpans", batches, None), ("batches", batches, None))
         top = struct(
@@ -410,8 +463,14 @@ def _fast_span(raw: Any, service: str, resource: dict, trace_ids: dict) -> Span:
         "" if status is None else status.message or "",
         _fast_attributes(raw.attributes),
         resource,
-        tuple(SpanEvent(int(e.timeUnixNano or 0), e.name or "", _fast_attributes(e.attributes)) for e in events) if events else (),
-        tuple(SpanLink(fast_id(lk.traceId), fast_id(lk.spanId), "link", _fast_attributes(lk.attributes)) for lk in links) if links else (),
+        tuple(SpanEvent(int(e.timeUnixNano or 0), e.name or "", _fast_attributes(e.attributes)) for e in events)
+        if events
+        else (),
+        tuple(
+            SpanLink(fast_id(lk.traceId), fast_id(lk.spanId), "link", _fast_attributes(lk.attributes)) for lk in links
+        )
+        if links
+        else (),
     )
 
 
@@ -425,7 +484,7 @@ def parse_otlp_fast(raw: bytes | str) -> list[Trace] | None:
         try:
             doc = _otlp_decoder().decode(data)
             return _fast_traces(doc)
-        except Exception:  # noqa: BLE001 - the dict path reads it, or raises its own error
+        except Exception:
             return None
 
 
@@ -437,7 +496,11 @@ def _fast_traces(doc: Any) -> list[Trace]:
         inner = doc.result if doc.result is not None else doc.trace
         if inner is not None:
             if doc.status is not None and doc.status.upper() == "PARTIAL":
-                warnings.append(f"partial trace: {doc.message}" if doc.message else "partial trace: the source returned only part of it")
+                warnings.append(
+                    f"partial trace: {doc.message}"
+                    if doc.message
+                    else "partial trace: the source returned only part of it"
+                )
             doc = inner
         batches = doc.resourceSpans if doc.resourceSpans is not None else doc.batches
     by_trace: dict[str, list[Span]] = {}

@@ -11,7 +11,8 @@ intrinsic (v2 tag-values API, v1 as a fallback). Tempo's errors are plain text, 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -67,7 +68,11 @@ class TempoTraceSource(HttpBackend, TraceSource):
 
     def _object(self, resp: httpx.Response, data: Any) -> dict:
         if not isinstance(data, dict):
-            raise BackendUnavailable(f"{resp.request.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url")
+            raise BackendUnavailable(
+                f"{resp.request.url.path} answered {type(data).__name__}, not an object",
+                where=self.where,
+                hint="check the url",
+            )
         return data
 
     # --- the search form --------------------------------------------------------------------
@@ -99,7 +104,11 @@ class TempoTraceSource(HttpBackend, TraceSource):
             try:
                 summaries = summaries_from_search(data)
             except (TypeError, ValueError, AttributeError) as exc:
-                raise BackendUnavailable(f"the search answer is not Tempo's ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+                raise BackendUnavailable(
+                    f"the search answer is not Tempo's ({type(exc).__name__}: {exc})",
+                    where=self.where,
+                    hint="check the url",
+                ) from None
             summaries.sort(key=lambda s: s.start_ns, reverse=True)
             return summaries[: query.limit]
 
@@ -122,7 +131,11 @@ class TempoTraceSource(HttpBackend, TraceSource):
             try:
                 return traces_from_otlp(data)
             except (TypeError, ValueError, AttributeError) as exc:
-                raise BackendUnavailable(f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})", where=self.where, hint="check the url") from None
+                raise BackendUnavailable(
+                    f"the answer is not OTLP trace JSON ({type(exc).__name__}: {exc})",
+                    where=self.where,
+                    hint="check the url",
+                ) from None
 
         try:
             return decode_and_build(body, read)
@@ -146,12 +159,20 @@ class TempoTraceSource(HttpBackend, TraceSource):
         if resp is None:
             resp = await self._get(f"/api/traces/{tid}")
         if resp.status_code == 404:
-            raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
+            raise TraceNotFound(
+                f"trace {tid} not found",
+                where=self.where,
+                hint="it may be older than Tempo's retention, or not sampled",
+            )
         # A 50,000-span answer is tens of MB: decoded and read in a thread, the console stays live.
         traces = await run_off_loop(self._traces, resp)
         found = pick_trace(traces, tid)
         if found is None:
-            raise TraceNotFound(f"trace {tid} not found", where=self.where, hint="it may be older than Tempo's retention, or not sampled")
+            raise TraceNotFound(
+                f"trace {tid} not found",
+                where=self.where,
+                hint="it may be older than Tempo's retention, or not sampled",
+            )
         return found
 
     async def check(self) -> tuple[BuildInfo, float]:
@@ -167,14 +188,20 @@ class TempoTraceSource(HttpBackend, TraceSource):
             if resp.status_code != 404:
                 data = await self._json(resp)
                 if not data.get("version"):
-                    raise BackendUnavailable("/api/status/buildinfo answered without a version: not Tempo?", where=self.where,
-                                             hint="check the url (Tempo's HTTP API, port 3200 by default)")
+                    raise BackendUnavailable(
+                        "/api/status/buildinfo answered without a version: not Tempo?",
+                        where=self.where,
+                        hint="check the url (Tempo's HTTP API, port 3200 by default)",
+                    )
                 return BuildInfo(str(data["version"]), str(data.get("revision", "")), "tempo"), time.perf_counter() - t0
             ready = await self._get("/ready")
         elapsed = time.perf_counter() - t0
         if ready.status_code != 200:
-            raise BackendUnavailable(f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
-                                     where=self.where, hint="Tempo is starting or unhealthy; check its logs")
+            raise BackendUnavailable(
+                f"/ready answered HTTP {ready.status_code}: {' '.join(error_text(ready, 200).split())}",
+                where=self.where,
+                hint="Tempo is starting or unhealthy; check its logs",
+            )
         return BuildInfo("unknown", "", "tempo"), elapsed
 
 
@@ -183,7 +210,9 @@ class TempoTraceSource(HttpBackend, TraceSource):
 
 def traceql_string(value: str) -> str:
     """A TraceQL string literal: double quotes, with backslash, quote and control characters escaped."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -248,7 +277,11 @@ def tempo_error(resp: httpx.Response, *, where: str) -> ZetaError:
     """Tempo's plain-text error (or a JSON ``message``/``error``) in its own words."""
     text = error_text(resp)
     if resp.status_code == 429 or resp.status_code >= 500:
-        return BackendUnavailable(f"HTTP {resp.status_code}: {text}", where=where, hint="Tempo is overloaded or failing; retry later")
+        return BackendUnavailable(
+            f"HTTP {resp.status_code}: {text}", where=where, hint="Tempo is overloaded or failing; retry later"
+        )
     if resp.status_code == 404:
-        return QueryError(f"HTTP 404: {text}", where=where, hint="the API is not at this URL; check the path prefix in url")
+        return QueryError(
+            f"HTTP 404: {text}", where=where, hint="the API is not at this URL; check the path prefix in url"
+        )
     return QueryError(text, where=where, error_type="bad_request", hint="the message is Tempo's own")

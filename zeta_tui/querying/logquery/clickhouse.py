@@ -32,11 +32,10 @@ attribute wins when both have the key. ``json_columns`` names the attribute colu
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from zeta_tui.errors import QueryError
-
 from zeta_tui.querying import otel_attributes as attrs
 
 from .ast import (
@@ -67,11 +66,15 @@ _COLUMNS = {
 }
 _SELECT_COLUMNS = "Timestamp, SeverityText, ServiceName, Body, TraceId, SpanId"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_clickhouse(
-    query: LogQuery, now: datetime, table: str = "otel_logs", *, resource_attributes: bool = False,
+    query: LogQuery,
+    now: datetime,
+    table: str = "otel_logs",
+    *,
+    resource_attributes: bool = False,
     json_columns: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
     """A WHERE condition (without the keyword) for ``query`` and its parameters.
@@ -107,7 +110,7 @@ def sql_select(
     a JSON column is selected as its JSON text.
     """
     if now is None:
-        now = datetime.fromtimestamp(time_range_end_ns // 1_000_000_000, tz=timezone.utc)
+        now = datetime.fromtimestamp(time_range_end_ns // 1_000_000_000, tz=UTC)
     where, params = to_clickhouse(query, now, table, resource_attributes=True, json_columns=json_columns)
     bounds = [
         "Timestamp >= fromUnixTimestamp64Nano({start_ns:Int64})",
@@ -148,12 +151,16 @@ def _quoted_table(table: str) -> str:
     # The table comes from configuration, not the query, but it is still checked: it is the one
     # identifier that cannot be a parameter in a FROM clause of every server version.
     if not _TABLE_NAME.fullmatch(table):
-        raise QueryError(f"{table!r} is not a table name", hint="use name or database.name (letters, digits, _)", where="log query")
+        raise QueryError(
+            f"{table!r} is not a table name", hint="use name or database.name (letters, digits, _)", where="log query"
+        )
     return ".".join(f"`{part}`" for part in table.split("."))
 
 
 class _Translator:
-    def __init__(self, now: datetime, resource_attributes: bool = False, json_columns: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, now: datetime, resource_attributes: bool = False, json_columns: frozenset[str] = frozenset()
+    ) -> None:
         self.now = now
         self.resource_attributes = resource_attributes
         self.json = json_columns
@@ -239,9 +246,13 @@ class _Translator:
             column, kind, convert, wrap = self.column(node.field), "String", str, "{}"
         checks = []
         if node.low is not None:
-            checks.append(f"{column} {'>=' if node.include_low else '>'} {wrap.format(self.param(convert(node.low), kind))}")
+            checks.append(
+                f"{column} {'>=' if node.include_low else '>'} {wrap.format(self.param(convert(node.low), kind))}"
+            )
         if node.high is not None:
-            checks.append(f"{column} {'<=' if node.include_high else '<'} {wrap.format(self.param(convert(node.high), kind))}")
+            checks.append(
+                f"{column} {'<=' if node.include_high else '<'} {wrap.format(self.param(convert(node.high), kind))}"
+            )
         condition = " AND ".join(checks)
         if node.field == TIME_FIELD:
             return condition if len(checks) == 1 else f"({condition})"

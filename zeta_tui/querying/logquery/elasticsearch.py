@@ -30,8 +30,9 @@ Mapping choices:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from zeta_tui.errors import QueryError
 
@@ -60,7 +61,10 @@ KEYWORD_IGNORE_ABOVE = 256
 
 
 def to_elasticsearch(
-    query: LogQuery, now: datetime, timestamp_field: str = "@timestamp", exact_fields: Mapping[str, tuple[str, ...]] | None = None
+    query: LogQuery,
+    now: datetime,
+    timestamp_field: str = "@timestamp",
+    exact_fields: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Query:
     """The ``query`` part of a ``_search`` body for ``query``; relative times resolve at ``now``.
 
@@ -135,7 +139,9 @@ class _Translator:
         if node.field == LEVEL_FIELD:
             # Level is a keyword (case-sensitive) field: ask for each common spelling. The
             # wildcard's case_insensitive flag would do for a pattern, but ES 7.0-7.9 reject it.
-            spellings = list(dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()]))
+            spellings = list(
+                dict.fromkeys([node.value, node.value.upper(), node.value.lower(), node.value.capitalize()])
+            )
             fields = exact or (field,)
             if not node.wildcard:
                 return self.on_exact(fields, lambda f: {"terms": {f: spellings}})

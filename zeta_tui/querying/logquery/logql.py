@@ -25,9 +25,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Callable, Iterable
 
 from zeta_tui.errors import QueryError
 
@@ -76,7 +76,11 @@ def _to_logql(query: LogQuery, selector: str, now: datetime) -> str:
     line_filters = [_line_filter(i) for i in items if _is_line_filter(i)]
     others = [i for i in items if not _is_line_filter(i) and not isinstance(i, MatchAll)]
     if not selector.strip():
-        raise QueryError("Loki needs a stream selector", hint='set selector in [contexts.NAME.logs], e.g. selector = \'{namespace="production"}\'', where="log query")
+        raise QueryError(
+            "Loki needs a stream selector",
+            hint="set selector in [contexts.NAME.logs], e.g. selector = '{namespace=\"production\"}'",
+            where="log query",
+        )
     parts = [selector.strip(), *line_filters, "| json"]
     if others:
         parts.append("| " + _expression(others[0] if len(others) == 1 else And(tuple(others)), False, top=True))
@@ -98,7 +102,7 @@ def _line_filter(node: Node) -> str:
     negated = isinstance(node, Not)
     atom = node.item if isinstance(node, Not) else node
     pattern = _glob_regex(atom.value) if isinstance(atom, Term) and atom.wildcard else _regex_escape(_text(atom))
-    return f'{"!~" if negated else "|~"} {_string("(?i)" + pattern)}'
+    return f"{'!~' if negated else '|~'} {_string('(?i)' + pattern)}"
 
 
 def _text(node: Term | Phrase) -> str:
@@ -159,7 +163,7 @@ def _matcher(field: str, op: str, value: str, negated: bool, flags: str = "") ->
     text = _string(value)
 
     def check(label: str, neg: bool) -> str:
-        return f"{label}{({'=': '!=', '=~': '!~'}[op] if neg else op)}{text}"
+        return f"{label}{ ({'=': '!=', '=~': '!~'}[op] if neg else op) }{text}"
 
     return _on_label(field, negated, check)
 

@@ -49,7 +49,11 @@ def parse_log_query(text: str) -> LogQuery:
         root = None
     if root is None or _depth(root) > MAX_DEPTH:
         # Translators walk the tree recursively; a bounded depth keeps every one of them safe.
-        raise QueryError(f"the query nests groups or NOTs more than {MAX_DEPTH} deep", hint="remove redundant parentheses and double NOTs", where=_WHERE)
+        raise QueryError(
+            f"the query nests groups or NOTs more than {MAX_DEPTH} deep",
+            hint="remove redundant parentheses and double NOTs",
+            where=_WHERE,
+        )
     return LogQuery(text, root)
 
 
@@ -106,7 +110,7 @@ def _luqum_parse(escaped: str, text: str, columns: list[int]):
         raise _syntax_error(str(error), text, columns) from None
     except RecursionError:
         raise  # parse_log_query reports it as nesting too deep
-    except Exception as error:  # noqa: BLE001 - ply can fail in ways luqum does not wrap
+    except Exception as error:
         raise QueryError(f"cannot read the query: {error}", hint=_SYNTAX_HINT, where=_WHERE) from None
 
 
@@ -170,7 +174,9 @@ class _Converter:
             return self.convert(node.a, field)
         if kind in (t.Word, t.Phrase) and field == TIME_FIELD and node.value != "*":
             # Backends store nanoseconds; an exact time matches nothing anyone meant.
-            raise self.error(node, "timestamp takes a range, not a value", "write timestamp:[now-1h TO now] or timestamp:>now-15m")
+            raise self.error(
+                node, "timestamp takes a range, not a value", "write timestamp:[now-1h TO now] or timestamp:>now-15m"
+            )
         if kind is t.Word:
             return self.word(node, field)
         if kind is t.Phrase:
@@ -178,9 +184,15 @@ class _Converter:
         if kind in (t.Range, t.From, t.To):
             return self.range(node, field)
         if kind in (t.Fuzzy, t.Proximity):
-            raise self.error(node, "fuzzy and proximity searches (~) are not supported", "remove the ~N; use a wildcard such as time* instead")
+            raise self.error(
+                node,
+                "fuzzy and proximity searches (~) are not supported",
+                "remove the ~N; use a wildcard such as time* instead",
+            )
         if kind is t.Boost:
-            raise self.error(node, "boosts (^) are not supported: log search filters, it does not rank", "remove the ^N")
+            raise self.error(
+                node, "boosts (^) are not supported: log search filters, it does not rank", "remove the ^N"
+            )
         if kind is t.Regex:
             raise self.error(node, "regular expressions (/.../) are not supported", "use wildcards: field:prefix*")
         raise self.error(node, f"{str(node).strip()!r} is not supported in log queries", _SYNTAX_HINT)
@@ -199,9 +211,17 @@ class _Converter:
         name = _unescape(node.name)
         name = _ALIASES.get(name, name)
         if field is not None:
-            raise self.error(node, f"field {name!r} inside the value of field {field!r}", "quote a value that contains ':', e.g. field:\"a:b\"")
+            raise self.error(
+                node,
+                f"field {name!r} inside the value of field {field!r}",
+                "quote a value that contains ':', e.g. field:\"a:b\"",
+            )
         if not _FIELD_NAME.fullmatch(name):
-            raise self.error(node, f"{name!r} is not a field name", "field names are letters, digits, _ . - and @; wildcards in field names are not supported")
+            raise self.error(
+                node,
+                f"{name!r} is not a field name",
+                "field names are letters, digits, _ . - and @; wildcards in field names are not supported",
+            )
         if name == "_exists_":
             if type(node.expr) is not t.Word or not _FIELD_NAME.fullmatch(_unescape(node.expr.value)):
                 raise self.error(node, "_exists_ takes one field name", "write _exists_:trace_id")
@@ -222,7 +242,9 @@ class _Converter:
         from luqum import tree as t
 
         if field is None:
-            raise self.error(node, "a range needs a field", "write field:[low TO high] or field:>N, e.g. latency_ms:>1000")
+            raise self.error(
+                node, "a range needs a field", "write field:[low TO high] or field:>N, e.g. latency_ms:>1000"
+            )
         if type(node) is t.From:
             low, high, inc_low, inc_high = self.bound(node.a), None, node.include, True
         elif type(node) is t.To:
@@ -233,7 +255,11 @@ class _Converter:
         if field == TIME_FIELD:
             for bound in (low, high):
                 if bound is not None and not is_time_expression(bound):
-                    raise self.error(node, f"{bound!r} is not a time", "write now, now-15m, now-1h, now-7d, or an ISO date such as 2026-11-27T06:00:00Z")
+                    raise self.error(
+                        node,
+                        f"{bound!r} is not a time",
+                        "write now, now-15m, now-1h, now-7d, or an ISO date such as 2026-11-27T06:00:00Z",
+                    )
         if low is None and high is None:
             return Exists(field)
         return Range(field, low, high, inc_low, inc_high)
@@ -245,4 +271,6 @@ class _Converter:
             return _unescape(node.value[1:-1])
         if type(node) is t.Word:
             return None if node.value == "*" else _unescape(node.value)
-        raise self.error(node, f"{str(node).strip()!r} cannot be a range bound", "bounds are numbers, words, times or quoted strings")
+        raise self.error(
+            node, f"{str(node).strip()!r} cannot be a range bound", "bounds are numbers, words, times or quoted strings"
+        )

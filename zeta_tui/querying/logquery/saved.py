@@ -57,14 +57,20 @@ def _load(path: Path) -> SavedSearch:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"cannot read the saved search: {error}", hint="fix the TOML or delete the file", where=str(path)) from None
+        raise ConfigError(
+            f"cannot read the saved search: {error}", hint="fix the TOML or delete the file", where=str(path)
+        ) from None
     query = data.get("query")
     if not isinstance(query, str):
-        raise ConfigError("a saved search needs query = \"...\" (a string)", hint='e.g. query = "level:ERROR"', where=f"{path}: query")
+        raise ConfigError(
+            'a saved search needs query = "..." (a string)', hint='e.g. query = "level:ERROR"', where=f"{path}: query"
+        )
     try:
         parsed = parse_log_query(query)
     except QueryError as error:
-        raise ConfigError(f"the saved query does not parse: {error.message}", hint=error.hint, where=f"{path}: query") from None
+        raise ConfigError(
+            f"the saved query does not parse: {error.message}", hint=error.hint, where=f"{path}: query"
+        ) from None
     name = data.get("name", path.stem)
     description = data.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):

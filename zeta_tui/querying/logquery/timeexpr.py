@@ -9,7 +9,7 @@ parameter rather than part of the query text.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from zeta_tui.errors import QueryError
 
@@ -24,7 +24,7 @@ _HINT = "write now, now-15m, now-1h, now-7d (units s m h d w), or an ISO date su
 def is_time_expression(value: str) -> bool:
     """True if ``value`` is a time this module can resolve (checked at parse time)."""
     try:
-        resolve_time(value, datetime(2000, 1, 1, tzinfo=timezone.utc))
+        resolve_time(value, datetime(2000, 1, 1, tzinfo=UTC))
     except QueryError:
         return False
     return True
@@ -43,7 +43,7 @@ def resolve_time(value: str, now: datetime) -> datetime:
         if match["round"]:
             step = _UNIT_SECONDS[match["round"]]
             epoch = int(moment.timestamp()) // step * step
-            moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+            moment = datetime.fromtimestamp(epoch, tz=UTC)
         return moment
     try:
         # fromisoformat reads "Z" since Python 3.11; a date alone means its midnight.
@@ -56,8 +56,8 @@ def resolve_time(value: str, now: datetime) -> datetime:
 def _as_utc(moment: datetime) -> datetime:
     # A time without a zone is UTC: logs are stored in UTC and servers differ in local zones.
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def split_time_window(query: LogQuery) -> tuple[tuple[Range, ...], Node]:
