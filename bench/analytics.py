@@ -323,7 +323,8 @@ def screen_runs(args: argparse.Namespace, store: Path, workdir: Path, log=print)
         runs["key_7_later"].append(bench.key_7(WARM_WAIT))
         log(
             f"  launch {i + 1}/{args.launches}: bare first frame {runs['bare'][-1]['first_frame_s']:.3f} s, "
-            f"Tenants rows {runs['tenants'][-1]['rows_drawn_s']:.3f} s from launch, {runs['key_7'][-1]['after_key_s']:.3f} s after key 7"
+            f"Tenants rows {runs['tenants'][-1]['rows_drawn_s']:.3f} s from launch, "
+            f"{runs['key_7'][-1]['after_key_s']:.3f} s after key 7"
         )
     return runs
 
@@ -456,8 +457,8 @@ def print_queries(results: list[dict], derived_rows: int) -> bool:
         r["flags"] = why
         clean = clean and not why
         print(
-            f"{r['query']:<24} {1000 * r['zeta_median_s']:>8.1f} {1000 * r['bare_median_s']:>8.1f} {1000 * r['overhead_s']:>+8.1f} "
-            f"{r['rows']:>6,} {r['rows_read']:>10,}  {'; '.join(why) or '-'}"
+            f"{r['query']:<24} {1000 * r['zeta_median_s']:>8.1f} {1000 * r['bare_median_s']:>8.1f} "
+            f"{1000 * r['overhead_s']:>+8.1f} {r['rows']:>6,} {r['rows_read']:>10,}  {'; '.join(why) or '-'}"
         )
     differ = [r["query"] for r in results if not r.get("screen_fetch") and r["result_set_rows_read"] != r["rows_read"]]
     if differ:
@@ -465,7 +466,8 @@ def print_queries(results: list[dict], derived_rows: int) -> bool:
     fetch = next((r for r in results if r.get("screen_fetch")), None)
     if fetch:
         print(
-            f"{'Tenants screen fetch':<24} {1000 * fetch['zeta_median_s']:>8.1f}  (top_tenants limit 5000 + requests_over_time, 7 days, together)"
+            f"{'Tenants screen fetch':<24} {1000 * fetch['zeta_median_s']:>8.1f}  "
+            "(top_tenants limit 5000 + requests_over_time, 7 days, together)"
         )
     return clean
 
@@ -507,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
     stages: list[dict[str, float]] = []
     try:
         print(
-            f"building the store: {args.rows:,} api_usage rows, {args.days} days to {spec.last_day}, {args.tenants} tenants ...",
+            f"building the store: {args.rows:,} api_usage rows, {args.days} days to {spec.last_day}, "
+            f"{args.tenants} tenants ...",
             flush=True,
         )
         sess = embedded_session(store, create=True)

@@ -48,8 +48,8 @@ DATABASE = "default"
 # Relative size of tenant i (0-based): the world's rule (topology.build_topology), with the
 # random factor a hash of i. The generator and the quotas share it.
 _SIZES = (
-    "arrayMap(i -> if(i % 8 = 0, 6., if(i % 3 = 0, 2.5, 1.)) * (0.6 + 0.8 * cityHash64(i, 'size') / 18446744073709551616.)"
-    " / (1 + i * 0.04), range({tenants:UInt16}))"
+    "arrayMap(i -> if(i % 8 = 0, 6., if(i % 3 = 0, 2.5, 1.)) * (0.6 + 0.8 * cityHash64(i, "
+    "'size') / 18446744073709551616.) / (1 + i * 0.04), range({tenants:UInt16}))"
 )
 _PLAN = "if({i} % 8 = 0, 'enterprise', if({i} % 3 = 0, 'pro', 'starter'))"
 
@@ -60,7 +60,8 @@ WITH {_SIZES} AS sizes, arrayCumSum(arrayMap(s -> s / arraySum(sizes), sizes)) A
 SELECT
     toDateTime({{start:Date}}) + day * 86400 + second AS timestamp,
     concat('tenant_', leftPad(toString(tenant + 1), 3, '0')) AS tenant_id,
-    concat('ak_', leftPad(toString(tenant + 1), 3, '0'), '_', toString(cityHash64(number, 'key') % 4 + 1)) AS api_key_id,
+    concat('ak_', leftPad(toString(tenant + 1), 3, '0'), '_',
+           toString(cityHash64(number, 'key') % 4 + 1)) AS api_key_id,
     route.1 AS endpoint,
     route.2 AS method,
     status AS status_code,
@@ -80,7 +81,8 @@ FROM
         cityHash64(number, 'route') / 18446744073709551616. AS u_route,
         cityHash64(number, 'status') / 18446744073709551616. AS u_status,
         -- the day curve: a quarter of the traffic flat over 24 h, the rest a triangle peaking at 14:00
-        toUInt32(if(u_night < 0.25, u_hour1 * 86400, (50400 + 43200 * (u_hour1 + u_hour2 - 1) + 86400) % 86400)) AS second,
+        toUInt32(if(u_night < 0.25, u_hour1 * 86400,
+                    (50400 + 43200 * (u_hour1 + u_hour2 - 1) + 86400) % 86400)) AS second,
         toUInt32(least(arrayFirstIndex(c -> c > u_tenant, cumulative), {{tenants:UInt16}}) - 1) AS tenant,
         -- the world's public routes, by their share of the traffic (base requests per second 55/70/22/30/9/24)
         multiIf(u_route < 55 / 210, 0, u_route < 125 / 210, 1, u_route < 147 / 210, 2, u_route < 177 / 210, 3,
@@ -120,10 +122,12 @@ WITH
                         / {{days:UInt16}} / 0.9 / 1000) * 1000)) AS quota
 SELECT
     concat('tenant_', leftPad(toString(number + 1), 3, '0')) AS tenant_id,
-    concat(['Acme', 'Brightline', 'Cobalt', 'Driftwood', 'Ember', 'Fjord', 'Granite', 'Harbor', 'Iris', 'Juniper'][number % 10 + 1], ' ',
+    concat(['Acme', 'Brightline', 'Cobalt', 'Driftwood', 'Ember', 'Fjord', 'Granite', 'Harbor', 'Iris',
+            'Juniper'][number % 10 + 1], ' ',
            ['Retail', 'Media', 'Books', 'Travel', 'Foods'][intDiv(number, 10) % 5 + 1]) AS name,
     plans[number + 1] AS plan,
-    round(multiIf(plan = 'enterprise', 9800., plan = 'pro', 1490., 299.) * (0.8 + 0.5 * cityHash64(number, 'mrr') / 18446744073709551616.)) AS mrr_usd,
+    round(multiIf(plan = 'enterprise', 9800., plan = 'pro', 1490., 299.)
+          * (0.8 + 0.5 * cityHash64(number, 'mrr') / 18446744073709551616.)) AS mrr_usd,
     quota(plan) AS monthly_quota_calls,
     toDateTime('2022-01-10 00:00:00') + number * 30 * 86400 + cityHash64(number, 'created') % (25 * 86400) AS created_at
 FROM numbers({{tenants:UInt16}})
@@ -138,11 +142,13 @@ SELECT
     service,
     tenant_id,
     calls * multiIf(service = 'ml-engine', 0.0045, service = 'auth', 0.0003, 0.0008)
-          * if(service = 'auth', 1, pow(1.04, (toRelativeDayNum(date) + if(service = 'ml-engine', 0, 14)) % 28)) AS cost_usd,
+          * if(service = 'auth', 1,
+               pow(1.04, (toRelativeDayNum(date) + if(service = 'ml-engine', 0, 14)) % 28)) AS cost_usd,
     calls AS api_calls
 FROM
 (
-    SELECT date, if(startsWith(endpoint, '/api/v1/auth/'), 'auth', 'backend-api') AS service, tenant_id, sum(requests) AS calls
+    SELECT date, if(startsWith(endpoint, '/api/v1/auth/'), 'auth', 'backend-api') AS service, tenant_id,
+           sum(requests) AS calls
     FROM zeta_api_usage_daily GROUP BY date, service, tenant_id
     UNION ALL
     SELECT date, 'ml-engine' AS service, tenant_id, sum(requests) AS calls
@@ -204,8 +210,9 @@ def contents(sess) -> list[dict[str, object]]:
     import orjson
 
     out = sess.query(
-        "SELECT table, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes, sum(data_uncompressed_bytes) AS raw_bytes "
-        f"FROM system.parts WHERE database = '{DATABASE}' AND active GROUP BY table ORDER BY bytes DESC",
+        "SELECT table, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes, "
+        f"sum(data_uncompressed_bytes) AS raw_bytes FROM system.parts WHERE database = '{DATABASE}' AND active "
+        "GROUP BY table ORDER BY bytes DESC",
         "JSONEachRow",
     )
     return [orjson.loads(line) for line in out.bytes().splitlines() if line.strip()]

@@ -123,7 +123,8 @@ class DemoBench:
                 exited = p.wait_exit(self.args.quit_timeout)
             except TimeoutError:
                 raise StartFailed(
-                    f"{kind} start: did not exit within {self.args.quit_timeout:g}s of q; the screen showed:\n{p.tail_text()}"
+                    f"{kind} start: did not exit within {self.args.quit_timeout:g}s of q; "
+                    f"the screen showed:\n{p.tail_text()}"
                 ) from None
             result["quit_s"] = exited - sent
             result["exit_status"] = p.process.returncode
@@ -262,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--wait-history",
         action="store_true",
-        help="keep each first start open until its background backfill of the week is in, so later starts find the full history",
+        help=(
+            "keep each first start open until its background backfill of the week is in, "
+            "so later starts find the full history"
+        ),
     )
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between one start's exit and the next start")
     parser.add_argument(
@@ -316,7 +320,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_table(
             rows,
-            f"zeta bench/demo_start — `zeta demo` in a {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}, {info['prometheus']}",
+            (
+                f"zeta bench/demo_start — `zeta demo` in a {args.columns}x{args.lines} pty, "
+                f"{info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}, "
+                f"{info['prometheus']}"
+            ),
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {

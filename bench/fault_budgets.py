@@ -368,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 bad = [r for r in runs if r["exit"] not in (1, 3) or not r["says_cap"] or r["killed"]]
                 if bad:
                     print(
-                        f"  {name}: exit {bad[0]['exit']}, cap named: {bad[0]['says_cap']}, killed: {bad[0]['killed']}: {bad[0]['stderr'][-200:]}"
+                        f"  {name}: exit {bad[0]['exit']}, cap named: {bad[0]['says_cap']}, killed: "
+                        f"{bad[0]['killed']}: {bad[0]['stderr'][-200:]}"
                     )
                     rows.append(
                         (
@@ -433,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "fault_budgets.json").write_text(json.dumps(results, indent=1, default=str))
     missed = [r for r in rows if not r[3]]
     print(
-        f"\nload average {results['load_start']:.2f} at start, {results['load_end']:.2f} at end; {len(missed)} budget(s) missed"
+        f"\nload average {results['load_start']:.2f} at start, {results['load_end']:.2f} at end; "
+        f"{len(missed)} budget(s) missed"
     )
     for label, figure, budget, _ in missed:
         print(f"  MISSED {label}: {figure} ({budget})")

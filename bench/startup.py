@@ -327,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             bare.append(bench.bare_run())
             zeta.append(bench.zeta_run())
             print(
-                f"  run {i + 1}/{args.runs}: bare {bare[-1]['first_frame_s']:.3f} s, zeta {zeta[-1]['first_frame_s']:.3f} s, all data {zeta[-1]['all_data_s']:.3f} s",
+                f"  run {i + 1}/{args.runs}: bare {bare[-1]['first_frame_s']:.3f} s, "
+                f"zeta {zeta[-1]['first_frame_s']:.3f} s, all data {zeta[-1]['all_data_s']:.3f} s",
                 flush=True,
             )
         idle = None
@@ -343,7 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(
         rows,
-        f"zeta bench/startup — {args.columns}x{args.lines} pty, {args.runs} runs, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}",
+        (
+            f"zeta bench/startup — {args.columns}x{args.lines} pty, {args.runs} runs, "
+            f"{info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}"
+        ),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {

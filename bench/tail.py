@@ -409,7 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(
         rows,
-        f"zeta bench/tail — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}",
+        (
+            f"zeta bench/tail — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), "
+            f"Python {info['python']}, Textual {info['textual']}"
+        ),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report.update(

@@ -207,17 +207,20 @@ def main() -> int:
         new = median_seconds(fast, data, args.runs, check)
         rows.append((name, len(data) / 1e6, loads, paused, old, new))
     print(
-        f"{args.spans:,} spans, median of {args.runs} runs; dict path = orjson.loads + reading the dicts, fast path = msgspec structs"
+        f"{args.spans:,} spans, median of {args.runs} runs; dict path = orjson.loads + reading the dicts, "
+        "fast path = msgspec structs"
     )
     print(
-        f"{'format':<10} {'MB':>6} {'orjson.loads':>13} {'loads, gc off':>14} {'dict path':>10} {'fast path':>10} {'fast/dict':>10}  budget {BUDGET_S:g}s"
+        f"{'format':<10} {'MB':>6} {'orjson.loads':>13} {'loads, gc off':>14} {'dict path':>10} {'fast path':>10} "
+        f"{'fast/dict':>10}  budget {BUDGET_S:g}s"
     )
     ok = True
     for name, mb, loads, paused, old, new in rows:
         ok &= new < BUDGET_S
         verdict = "ok" if new < BUDGET_S else "OVER"
         print(
-            f"{name:<10} {mb:>6.1f} {loads * 1000:>10.0f} ms {paused * 1000:>11.0f} ms {old * 1000:>7.0f} ms {new * 1000:>7.0f} ms {new / old:>9.2f}x  {verdict}"
+            f"{name:<10} {mb:>6.1f} {loads * 1000:>10.0f} ms {paused * 1000:>11.0f} ms {old * 1000:>7.0f} ms "
+            f"{new * 1000:>7.0f} ms {new / old:>9.2f}x  {verdict}"
         )
     return 0 if ok else 1
 

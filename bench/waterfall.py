@@ -287,8 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             full["parses_s"] = [full["parse_s"]] + [x["parse_s"] for x in extra]
             results.append(full)
             print(
-                f"  first frame {statistics.median(full['first_frames_s']):.3f} s, j {fmt_ms(summary([k['done_s'] for k in full['j']]))} ms, "
-                f"space {fmt_ms(summary([k['done_s'] for k in full['space']]))} ms, VmHWM {full['rss_mb']['VmHWM']:.0f} MB",
+                f"  first frame {statistics.median(full['first_frames_s']):.3f} s, "
+                f"j {fmt_ms(summary([k['done_s'] for k in full['j']]))} ms, "
+                f"space {fmt_ms(summary([k['done_s'] for k in full['space']]))} ms, "
+                f"VmHWM {full['rss_mb']['VmHWM']:.0f} MB",
                 flush=True,
             )
         report["zeta"] = results
@@ -304,14 +306,19 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print()
     print(
-        f"zeta bench/waterfall — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, Textual {info['textual']}"
+        f"zeta bench/waterfall — {args.columns}x{args.lines} pty, {info['cpus']} CPUs ({info['cpu']}), "
+        f"Python {info['python']}, Textual {info['textual']}"
     )
-    head = f"{'trace':<16} {'first frame s':>14} {'(parse s)':>10} {'j ms':>7} {'space ms':>9} {'collapse/expand ms':>19} {'VmHWM MB':>9}"
+    head = (
+        f"{'trace':<16} {'first frame s':>14} {'(parse s)':>10} {'j ms':>7} {'space ms':>9} "
+        f"{'collapse/expand ms':>19} {'VmHWM MB':>9}"
+    )
     print(head)
     bare_ff = summary([b["first_frame_s"] for b in bare])
     bare_j = summary([k["done_s"] for k in bare[0]["j"]])
     print(
-        f"{'bare Textual app':<16} {bare_ff['median']:>14.3f} {'':>10} {fmt_ms(bare_j):>7} {'':>9} {'':>19} {bare[0]['rss_mb']['VmHWM']:>9.1f}"
+        f"{'bare Textual app':<16} {bare_ff['median']:>14.3f} {'':>10} {fmt_ms(bare_j):>7} {'':>9} {'':>19} "
+        f"{bare[0]['rss_mb']['VmHWM']:>9.1f}"
     )
     rows = []
     for r in results:
@@ -323,8 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         name = f"{r['spans']:,} {r['shape']}"
         r["summary"] = {"first_frame_s": ff, "j_s": j, "space_s": space, "collapse_s": collapse, "expand_s": expand}
         print(
-            f"{name:<16} {ff['median']:>14.3f} {statistics.median(r['parses_s']):>10.3f} {fmt_ms(j):>7} {fmt_ms(space):>9} "
-            f"{fmt_ms(collapse) + ' / ' + fmt_ms(expand):>19} {r['rss_mb']['VmHWM']:>9.1f}"
+            f"{name:<16} {ff['median']:>14.3f} {statistics.median(r['parses_s']):>10.3f} {fmt_ms(j):>7} "
+            f"{fmt_ms(space):>9} {fmt_ms(collapse) + ' / ' + fmt_ms(expand):>19} {r['rss_mb']['VmHWM']:>9.1f}"
         )
         if r["spans"] == BUDGET_SPANS:
             rows.append(
@@ -347,13 +354,15 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
     print(
-        f"(bare app: first frame {bare_ff['min']:.3f}–{bare_ff['max']:.3f} s over {bare_ff['n']} runs; j repaint {1000 * bare_j['min']:.1f}–{1000 * bare_j['max']:.1f} ms)"
+        f"(bare app: first frame {bare_ff['min']:.3f}–{bare_ff['max']:.3f} s over {bare_ff['n']} runs; "
+        f"j repaint {1000 * bare_j['min']:.1f}–{1000 * bare_j['max']:.1f} ms)"
     )
     if rows:
         print()
         width = max(len(r[0]) for r in rows)
         print(
-            f"{'budget (' + format(BUDGET_SPANS, ',') + ' spans)':<{width}}  {'value':>9}  {'min–max':<24} {'budget':<10} ok"
+            f"{'budget (' + format(BUDGET_SPANS, ',') + ' spans)':<{width}}  {'value':>9}  "
+            f"{'min–max':<24} {'budget':<10} ok"
         )
         for name, value, detail, budget, ok in rows:
             print(f"{name:<{width}}  {value:>9.3f}  {detail:<24} {budget:<10} {'yes' if ok else 'NO'}")
@@ -374,8 +383,14 @@ def main(argv: list[str] | None = None) -> int:
         terminal={"columns": args.columns, "lines": args.lines, "TERM": "xterm-256color"},
         budgets=BUDGETS,
         method={
-            "first_frame": "perf_counter 'ready' stamp in the app (bytes in hand) -> arrival of the pty chunk that made the root row visible",
-            "repaint": f"key written -> arrival of the last chunk before a silence of max({QUIET_S * 1000:g} ms, time to the first byte), at most {QUIET_MAX_S * 1000:g} ms",
+            "first_frame": (
+                "perf_counter 'ready' stamp in the app (bytes in hand) "
+                "-> arrival of the pty chunk that made the root row visible"
+            ),
+            "repaint": (
+                f"key written -> arrival of the last chunk before a silence of max({QUIET_S * 1000:g} ms, "
+                f"time to the first byte), at most {QUIET_MAX_S * 1000:g} ms"
+            ),
             "rss": "VmHWM of the app's process after the keystrokes",
         },
         budget_rows=[{"figure": n, "value": v, "detail": d, "budget": b, "ok": ok} for n, v, d, b, ok in rows],

@@ -269,7 +269,8 @@ def test_high_error_rate_fires_within_minutes_pages_and_shows_its_detection(chai
         timeout=10,
         params={
             "query": (
-                'sum by (job) (rate(http_requests_total{job="ml-engine",status=~"5.."}[5m])) / sum by (job) (rate(http_requests_total{job="ml-engine"}[5m]))'
+                'sum by (job) (rate(http_requests_total{job="ml-engine",status=~"5.."}[5m])) / sum by (job) '
+                '(rate(http_requests_total{job="ml-engine"}[5m]))'
             )
         },
     ).json()["data"]["result"][0]["value"][1]

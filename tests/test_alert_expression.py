@@ -31,7 +31,10 @@ def test_one_comparison():
 
 
 def test_the_burn_rate_and_of_two_windows():
-    expr = "job:slo_errors_per_request:ratio_rate1h > (14.4 * 0.001)\nand\njob:slo_errors_per_request:ratio_rate5m > (14.4 * 0.001)"
+    expr = (
+        "job:slo_errors_per_request:ratio_rate1h > (14.4 * 0.001)\nand\njob:slo_errors_per_request:ratio_rate5m > "
+        "(14.4 * 0.001)"
+    )
     assert split_conditions(expr) == [
         ("job:slo_errors_per_request:ratio_rate1h", ">", pytest.approx(0.0144)),
         ("job:slo_errors_per_request:ratio_rate5m", ">", pytest.approx(0.0144)),

@@ -86,6 +86,6 @@ def test_zeta_slo_tenant_slas_on_the_seed_database(seed, prometheus_world, tmp_p
     text = capsys.readouterr().out
     missed = sum(1 for *_, met in want if not met)
     assert (
-        f"tenant SLAs over 30 days (ClickHouse usage, aggregated from api_usage (no zeta rollup: `zeta clickhouse init` adds one)): "
-        f"{missed} of {len(want)} missed"
+        "tenant SLAs over 30 days (ClickHouse usage, aggregated from api_usage (no zeta rollup: "
+        f"`zeta clickhouse init` adds one)): {missed} of {len(want)} missed"
     ) in text

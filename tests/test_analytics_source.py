@@ -277,8 +277,8 @@ def test_a_running_query_is_cancelled_by_its_id(db) -> None:
 def test_columns_types_values_and_costs(db) -> None:
     result = query(
         db,
-        "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) AS n, "
-        "'x' AS s, 1.5 AS f",
+        "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) "
+        "AS n, 'x' AS s, 1.5 AS f",
     )
     assert result.columns == ("d", "big", "n", "s", "f")
     assert result.types == ("Date", "UInt64", "Nullable(Float64)", "String", "Float64")

@@ -110,7 +110,8 @@ def test_credentials_never_printed(tmp_path, capsys, closed_port_url, monkeypatc
     user_url = closed_port_url.replace("http://", "http://admin:pw-SECRET-654@")
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[contexts.t.prometheus]\nurl = "{user_url}"\n[contexts.t.alertmanager]\nurl = "{closed_port_url}"\nbearer_token = "${{ZETA_TEST_TOKEN}}"\n'
+        f'[contexts.t.prometheus]\nurl = "{user_url}"\n[contexts.t.alertmanager]\nurl = '
+        f'"{closed_port_url}"\nbearer_token = "${{ZETA_TEST_TOKEN}}"\n'
     )
     for extra in ((), ("--json",)):
         code, out, err, _ = check(capsys, path, *extra)
@@ -136,7 +137,8 @@ def test_unusable_tls_file_is_a_config_error_exit_2(tmp_path, capsys, prometheus
     bad_pem.write_text("this is not a certificate\n")
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[contexts.t.prometheus]\nurl = "{prometheus.url}"\n[contexts.t.alertmanager]\nurl = "https://127.0.0.1:1"\nclient_cert = "client.pem"\n'
+        f'[contexts.t.prometheus]\nurl = "{prometheus.url}"\n[contexts.t.alertmanager]\nurl = '
+        '"https://127.0.0.1:1"\nclient_cert = "client.pem"\n'
     )
     code, out, _, _ = check(capsys, path)
     assert code == 2

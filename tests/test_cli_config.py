@@ -116,7 +116,10 @@ MISTAKES = [
     ),
     (
         "bearer_token and bearer_token_file",
-        '[contexts.prod.prometheus]\nurl = "http://127.0.0.1:9090"\nbearer_token = "abc"\nbearer_token_file = "/etc/hostname"\n',
+        (
+            '[contexts.prod.prometheus]\nurl = "http://127.0.0.1:9090"\nbearer_token = "abc"\nbearer_token_file = '
+            '"/etc/hostname"\n'
+        ),
         ["contexts.prod.prometheus: set bearer_token or bearer_token_file, not both"],
     ),
     (

@@ -124,9 +124,9 @@ def test_nothing_matching_says_no_records_on_stderr_and_exits_0(world_logs, caps
     assert (code, out) == (0, "")  # stdout stays clean for jq; the status says the search ran
     start = datetime.fromtimestamp(START, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = datetime.fromtimestamp(END + 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert (
-        err.strip()
-        == f'no records match tenant_id:"tenant_nobody" in clickhouse at chdb:{_store(config)}, table default.otel_logs, from {start} to {end}'
+    assert err.strip() == (
+        f'no records match tenant_id:"tenant_nobody" in clickhouse at chdb:{_store(config)}, table '
+        f"default.otel_logs, from {start} to {end}"
     )
     code, out, err = _run(capsys, *_window(config), "level:ERROR")
     assert code == 0 and out and "no records" not in err

@@ -111,8 +111,12 @@ def test_a_query_sends_the_sql_parameters_and_read_only_limits_outside_the_sql(s
 
 def test_the_server_path_answers_what_the_embedded_path_answers(server, db) -> None:
     sqls = [
-        "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) AS n, 'x' AS s",
-        "SELECT tenant_id, count() AS calls, sum(latency_ms) AS ms FROM api_usage GROUP BY tenant_id ORDER BY tenant_id",
+        "SELECT toDate('2026-03-04') AS d, toUInt64(18446744073709551615) AS big, CAST(NULL AS Nullable(Float64)) "
+        "AS n, 'x' AS s",
+        (
+            "SELECT tenant_id, count() AS calls, sum(latency_ms) AS ms FROM api_usage GROUP BY tenant_id "
+            "ORDER BY tenant_id"
+        ),
         "SHOW TABLES",
     ]
     for sql in sqls:
@@ -194,9 +198,9 @@ UNKNOWN_TABLE = (
     "0. DB::Exception::Exception(...) @ 0x000000000c1e7c3b\n1. DB::IDatabase::getTable(...) @ 0x0000000010f2a9c1\n"
 )
 THROW_IF = (
-    "Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero: while executing "
-    "'FUNCTION throwIf(equals(number, 2) :: 1) -> throwIf(equals(number, 2)) UInt8 : 2'. (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) "
-    "(version 24.8.4.13 (official build))\n"
+    "Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero: "
+    "while executing 'FUNCTION throwIf(equals(number, 2) :: 1) -> throwIf(equals(number, 2)) UInt8 : 2'. "
+    "(FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 24.8.4.13 (official build))\n"
 )
 
 
@@ -215,9 +219,8 @@ def failing(
 def test_a_clickhouse_exception_is_its_own_first_sentence(httpserver: HTTPServer) -> None:
     err = failing(httpserver, UNKNOWN_TABLE, 404, {"X-ClickHouse-Exception-Code": "60"})
     assert isinstance(err, QueryError)
-    assert (
-        err.message
-        == "Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))"
+    assert err.message == (
+        "Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.8.4.13 (official build))"
     )
     assert "clickhouse.database" in err.hint
 
@@ -254,7 +257,10 @@ def test_a_query_failing_mid_answer_says_clickhouse_sentence(httpserver: HTTPSer
 
 def test_an_html_error_page_is_one_line_by_its_title(httpserver: HTTPServer) -> None:
     page = (
-        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{}</style></head><body><h1>502 Bad Gateway</h1>"
+        (
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{}</style></head><body><h1>502 "
+            "Bad Gateway</h1>"
+        )
         + "<p>upstream</p>" * 200
         + "</body></html>"
     )

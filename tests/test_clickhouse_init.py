@@ -49,8 +49,9 @@ def _month(ts: int) -> str:
 def _config(root: Path, db, columns: str = "") -> str:
     path = root / f"{db.database}.toml"
     path.write_text(
-        f'[contexts.lab.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\n{columns}'
-        f'[contexts.prod]\nproduction = true\n[contexts.prod.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\n'
+        f'[contexts.lab.clickhouse]\npath = "{db.path}"\ndatabase = '
+        f'"{db.database}"\n{columns}[contexts.prod]\nproduction = true\n[contexts.prod.clickhouse]\npath = '
+        f'"{db.path}"\ndatabase = "{db.database}"\n'
     )
     return str(path)
 
@@ -215,8 +216,8 @@ def test_rows_arriving_while_init_waits_for_the_cutoff_are_counted_once(tmp_path
 # --- a table that does not have what zeta reads -----------------------------------------------------
 
 OLD_ZETA_DDL = """CREATE TABLE {database:Identifier}.api_usage (
-    timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, user_id String, endpoint String, method String,
-    status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, response_size_bytes UInt32
+    timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, user_id String, endpoint String,
+    method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, response_size_bytes UInt32
 ) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)"""
 
 
@@ -324,8 +325,8 @@ def test_a_cost_data_without_a_column_is_named(tmp_path, capsys) -> None:
     db = SeedDatabase(tmp_path, zeta_tables=False)
     try:
         db.session.query(
-            "CREATE TABLE {database:Identifier}.cost_data (date Date, service String, tenant_id String, cost_usd Float64) "
-            "ENGINE = MergeTree ORDER BY date",
+            "CREATE TABLE {database:Identifier}.cost_data (date Date, service String, tenant_id String, "
+            "cost_usd Float64) ENGINE = MergeTree ORDER BY date",
             "CSV",
             params={"database": db.database},
         )

@@ -132,10 +132,13 @@ def _store_figures(store: Path) -> dict:
         "from chdb import session\n"
         "s = session.Session(sys.argv[1])\n"
         "q = lambda sql: int(s.query(sql, 'CSV').bytes().decode().strip())\n"
-        "print(json.dumps({'api_usage': q('SELECT count() FROM default.api_usage'), 'cost_data': q('SELECT count() FROM default.cost_data FINAL'),\n"
-        "  'tenants': q('SELECT count() FROM default.tenants FINAL'), 'endpoints': q('SELECT uniqExact(endpoint) FROM default.api_usage'),\n"
+        "print(json.dumps({'api_usage': q('SELECT count() FROM default.api_usage'), 'cost_data': q('SELECT count() "
+        "FROM default.cost_data FINAL'),\n"
+        "  'tenants': q('SELECT count() FROM default.tenants FINAL'), 'endpoints': "
+        "q('SELECT uniqExact(endpoint) FROM default.api_usage'),\n"
         "  'oldest_day_age': q('SELECT today() - min(date) FROM default.api_usage'),\n"
-        "  'newest_age_s': q('SELECT toUnixTimestamp(now()) - toUnixTimestamp(max(timestamp)) FROM default.api_usage')}))\n"
+        "  'newest_age_s': q('SELECT toUnixTimestamp(now()) - toUnixTimestamp(max(timestamp)) "
+        "FROM default.api_usage')}))\n"
         "s.close()\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=60)

@@ -43,7 +43,8 @@ def _schema_file() -> Path:
         if found:
             return found[0]
     pytest.skip(
-        "../shared/fixtures/real/clickhouse/logs_table-*.sql is absent (the shared fixtures are not checked out next to the repo)"
+        "../shared/fixtures/real/clickhouse/logs_table-*.sql is absent "
+        "(the shared fixtures are not checked out next to the repo)"
     )
 
 

@@ -218,7 +218,8 @@ LEVEL_IS_A_STREAM_LABEL = [
     ("_exists_:level", '(level_extracted!="" or (level_extracted="" and level!=""))'),
     (
         "latency_ms:[1 TO 2] AND service:x",
-        '((latency_ms_extracted >= 1 and latency_ms_extracted <= 2) or (latency_ms_extracted="" and (latency_ms >= 1 and latency_ms <= 2)))'
+        '((latency_ms_extracted >= 1 and latency_ms_extracted <= 2) or (latency_ms_extracted="" and '
+        "(latency_ms >= 1 and latency_ms <= 2)))"
         ' and service="x"',
     ),
     ("NOT latency_ms:>5", '(latency_ms_extracted <= 5 and (latency_ms_extracted!="" or latency_ms <= 5))'),
@@ -306,7 +307,10 @@ CLICKHOUSE = [
     ),
     (
         "NOT (service:auth OR level:INFO) AND x:1",
-        "NOT (ServiceName = {p0:String} OR upperUTF8(SeverityText) = upperUTF8({p1:String})) AND LogAttributes[{p2:String}] = {p3:String}",
+        (
+            "NOT (ServiceName = {p0:String} OR upperUTF8(SeverityText) = upperUTF8({p1:String})) "
+            "AND LogAttributes[{p2:String}] = {p3:String}"
+        ),
         {"p0": "auth", "p1": "INFO", "p2": "x", "p3": "1"},
     ),
     # The same attribute key is sent once.

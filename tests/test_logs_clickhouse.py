@@ -200,7 +200,10 @@ def test_paging_yields_every_record_once(store, newest_first):
 
 def test_a_store_held_by_another_process_is_a_clear_config_error(store, tmp_path):
     held = tmp_path / "held"
-    code = "import sys; from chdb import session; s = session.Session(sys.argv[1]); print('ready', flush=True); sys.stdin.read()"
+    code = (
+        "import sys; from chdb import session; s = session.Session(sys.argv[1]); print('ready', flush=True); "
+        "sys.stdin.read()"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -279,12 +282,13 @@ def test_a_table_without_timestamp_time_works_too(store):
     """Older exporter schemas have no TimestampTime column: the source only uses it when present."""
     logs = store.logs
     logs._query(
-        "CREATE TABLE IF NOT EXISTS {database:Identifier}.bare (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
-        "Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp"
+        "CREATE TABLE IF NOT EXISTS {database:Identifier}.bare (Timestamp DateTime64(9), SeverityText String, "
+        "ServiceName String, Body String, TraceId String, SpanId String, LogAttributes Map(String, String)) "
+        "ENGINE = MergeTree ORDER BY Timestamp"
     )
     logs._query(
-        "INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', 'slow login', '', '', "
-        "map('latency_ms', '1200.5'))",
+        "INSERT INTO {database:Identifier}.bare VALUES (fromUnixTimestamp64Nano({t:Int64}), 'warning', 'auth', "
+        "'slow login', '', '', map('latency_ms', '1200.5'))",
         t=(END - 60) * 10**9,
     )
     bare = store.source("bare")
@@ -307,13 +311,13 @@ def test_resource_attributes_are_searched_and_shown(store):
     assert "service.name" not in found[0].fields  # that one is the service column
     logs = store.logs
     logs._query(
-        "CREATE TABLE IF NOT EXISTS {database:Identifier}.both (Timestamp DateTime64(9), SeverityText String, ServiceName String, "
-        "Body String, TraceId String, SpanId String, LogAttributes Map(String, String), ResourceAttributes Map(String, String)) "
-        "ENGINE = MergeTree ORDER BY Timestamp"
+        "CREATE TABLE IF NOT EXISTS {database:Identifier}.both (Timestamp DateTime64(9), SeverityText String, "
+        "ServiceName String, Body String, TraceId String, SpanId String, LogAttributes Map(String, String), "
+        "ResourceAttributes Map(String, String)) ENGINE = MergeTree ORDER BY Timestamp"
     )
     logs._query(
-        "INSERT INTO {database:Identifier}.both VALUES (fromUnixTimestamp64Nano({t:Int64}), 'INFO', 'auth', 'a', '', '', "
-        "map('region', 'eu-1'), map('region', 'us-1', 'host.name', 'node-7'))",
+        "INSERT INTO {database:Identifier}.both VALUES (fromUnixTimestamp64Nano({t:Int64}), 'INFO', 'auth', 'a', "
+        "'', '', map('region', 'eu-1'), map('region', 'us-1', 'host.name', 'node-7'))",
         t=(END - 60) * 10**9,
     )
     (record,) = asyncio.run(store.source("both").search("region:eu-1 AND host.name:node-7", HOUR)).records

@@ -160,7 +160,8 @@ def test_zeta_logs_prints_the_selector_in_use_on_stderr(httpserver: HTTPServer, 
     FakeLoki(entries).install(httpserver)
     config = tmp_path / "zeta.toml"
     config.write_text(
-        f'[contexts.otel]\nnamespace = "production"\n[contexts.otel.logs]\nkind = "loki"\nurl = "{httpserver.url_for("/").rstrip("/")}"\n'
+        '[contexts.otel]\nnamespace = "production"\n[contexts.otel.logs]\nkind = "loki"\nurl = '
+        f'"{httpserver.url_for("/").rstrip("/")}"\n'
     )
     code = main(["--config", str(config), "logs", "--from", str(WINDOW.start), "--to", str(WINDOW.end)])
     out, err = capsys.readouterr()

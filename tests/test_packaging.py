@@ -49,7 +49,10 @@ def _run(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProce
 
 
 def _explain(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"$ {' '.join(map(str, proc.args))}\nexit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
+    return (
+        f"$ {' '.join(map(str, proc.args))}\nexit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- "
+        f"stderr\n{proc.stderr[-4000:]}"
+    )
 
 
 def _build_wheel(outdir: Path) -> Path:

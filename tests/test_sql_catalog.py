@@ -182,7 +182,10 @@ def test_malformed_files_name_the_line() -> None:
 def test_quoted_defaults_and_descriptions() -> None:
     q = parse_query(
         "q",
-        "-- A query\n-- param who String = 'o\\'k: yes' : the who\n-- param n Int32 = -3\nSELECT {who:String}, {n:Int32}",
+        (
+            "-- A query\n-- param who String = 'o\\'k: yes' : the who\n-- param n Int32 = -3\nSELECT {who:String}, "
+            "{n:Int32}"
+        ),
         "q.sql",
     )
     assert [(p.name, p.default, p.description) for p in q.params] == [("who", "o'k: yes", "the who"), ("n", "-3", "")]

@@ -195,12 +195,13 @@ def test_old_spellings_events_links_and_short_ids_without_a_lookup_table(store):
     st = store.store
     st._query("CREATE TABLE IF NOT EXISTS default.legacy AS default.otel_traces")
     st._query(
-        "INSERT INTO {database:Identifier}.legacy (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, Duration, "
-        "StatusCode, StatusMessage, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, "
-        "`Links.TraceState`, `Links.Attributes`) VALUES (fromUnixTimestamp64Nano({t:Int64}), '00000000000000000000c0ffee00beef', "
-        "'00000000000000a1', '', 'GET /x', 'SPAN_KIND_SERVER', 'auth', 2000, 'STATUS_CODE_ERROR', 'boom', "
-        "[fromUnixTimestamp64Nano({t:Int64})], ['exception'], [map('exception.type', 'E')], ['ABCDEF0123456789ABCDEF0123456789'], "
-        "['00000000000000b2'], [''], [map('k', 'v')])",
+        "INSERT INTO {database:Identifier}.legacy (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, "
+        "ServiceName, Duration, StatusCode, StatusMessage, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, "
+        "`Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`) "
+        "VALUES (fromUnixTimestamp64Nano({t:Int64}), '00000000000000000000c0ffee00beef', '00000000000000a1', '', "
+        "'GET /x', 'SPAN_KIND_SERVER', 'auth', 2000, 'STATUS_CODE_ERROR', 'boom', "
+        "[fromUnixTimestamp64Nano({t:Int64})], ['exception'], [map('exception.type', 'E')], "
+        "['ABCDEF0123456789ABCDEF0123456789'], ['00000000000000b2'], [''], [map('k', 'v')])",
         t=(END - 60) * 10**9,
     )
     source = store.source("legacy")

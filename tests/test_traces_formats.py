@@ -522,7 +522,10 @@ def _jaeger(**changes) -> bytes:
         _jaeger(process="p1"),
         _jaeger(warnings="one"),
         _jaeger(processID=1),
-        b'{"data": [{"traceID": "aa", "spans": [], "processes": []}], "errors": [{"code": 18446744073709551616, "msg": ""}]}',
+        (
+            b'{"data": [{"traceID": "aa", "spans": [], "processes": []}], "errors": [{"code": '
+            b'18446744073709551616, "msg": ""}]}'
+        ),
         b'{"data": [{"traceID": "aa", "spans": {}}]}',
         b'{"data": {"traceID": "aa"}}',
         b'[{"traceID": "aa", "spans": []}]',

@@ -30,7 +30,8 @@ def _day(ts: float) -> date:
 
 
 def expected_calls(requests) -> Counter:
-    """Calls per (day, service, tenant): each public request for its service, a recommendation once more for ml-engine."""
+    """Calls per (day, service, tenant): each public request for its service, a recommendation once
+    more for ml-engine."""
     calls: Counter = Counter()
     for r in requests:
         if r.service in PUBLIC:
@@ -104,10 +105,12 @@ def test_every_usage_row_is_a_log_record_of_the_same_request(store):
         b=b,
     )
     matched = store.rows(
-        "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} AND timestamp < {b:Int64} "
-        "AND (toUnixTimestamp(timestamp), tenant_id, api_key_id, endpoint, method, toString(status_code), toString(latency_ms)) IN "
-        "(SELECT toUnixTimestamp(Timestamp), LogAttributes['tenant_id'], LogAttributes['context.api_key_id'], LogAttributes['endpoint'], "
-        "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] FROM {database:Identifier}.otel_logs)",
+        "SELECT count() FROM {database:Identifier}.api_usage WHERE timestamp >= {a:Int64} "
+        "AND timestamp < {b:Int64} AND (toUnixTimestamp(timestamp), tenant_id, api_key_id, endpoint, method, "
+        "toString(status_code), toString(latency_ms)) IN (SELECT toUnixTimestamp(Timestamp), "
+        "LogAttributes['tenant_id'], LogAttributes['context.api_key_id'], LogAttributes['endpoint'], "
+        "LogAttributes['method'], LogAttributes['status_code'], LogAttributes['latency_ms'] "
+        "FROM {database:Identifier}.otel_logs)",
         a=a,
         b=b,
     )
@@ -140,7 +143,8 @@ def test_only_public_services_and_counts_per_tenant_and_day(store):
         daily = {
             (d, t): int(n)
             for d, t, n in store.rows(
-                "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily GROUP BY date, tenant_id"
+                "SELECT date, tenant_id, sum(requests) FROM {database:Identifier}.zeta_api_usage_daily "
+                "GROUP BY date, tenant_id"
             )
         }
         assert daily == dict(expected)
@@ -150,7 +154,8 @@ def test_only_public_services_and_counts_per_tenant_and_day(store):
 def test_cost_rows_are_calls_times_unit_cost(store):
     calls = expected_calls(store.requests)
     rows = store.rows(
-        "SELECT date, service, tenant_id, cost_usd, api_calls FROM {database:Identifier}.cost_data ORDER BY date, service, tenant_id"
+        "SELECT date, service, tenant_id, cost_usd, api_calls FROM {database:Identifier}.cost_data ORDER BY date, "
+        "service, tenant_id"
     )
     assert len(rows) == len(calls)  # one row per key, read without FINAL
     assert {(date.fromisoformat(d), s, t): int(n) for d, s, t, _, n in rows} == dict(calls)
@@ -194,7 +199,8 @@ def _check_prune(s: Store) -> None:
     s.usage.prune(END + 40 * 86400)  # weeks later: the month's partition goes whole
     assert all(s.rows(count, name=t)[0][1] == "0" for t in before)
     parts = s.rows(
-        "SELECT toString(count()) FROM system.parts WHERE database = 'usage_prune' AND table = 'api_usage' AND active AND rows > 0"
+        "SELECT toString(count()) FROM system.parts WHERE database = 'usage_prune' AND table = 'api_usage' "
+        "AND active AND rows > 0"
     )
     assert parts == [["0"]]
 
@@ -299,13 +305,15 @@ def test_a_demo_store_of_the_old_shape_is_rebuilt_in_the_seeds(path):
     database = "usage_old_shape"
     for sql in (
         "CREATE DATABASE {d:Identifier}",
-        "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), tenant_id String, "
-        "user_id String, endpoint String, method String, status_code UInt16, response_time_ms UInt32, request_size_bytes UInt32, "
-        "response_size_bytes UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
-        "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, requests SimpleAggregateFunction(sum, UInt64)) "
-        "ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
-        "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS SELECT date, tenant_id, "
-        "toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, tenant_id",
+        "CREATE TABLE {d:Identifier}.api_usage (timestamp DateTime, date Date DEFAULT toDate(timestamp), "
+        "tenant_id String, user_id String, endpoint String, method String, status_code UInt16, "
+        "response_time_ms UInt32, request_size_bytes UInt32, response_size_bytes UInt32) ENGINE = MergeTree "
+        "PARTITION BY toYYYYMM(date) ORDER BY (tenant_id, timestamp)",
+        "CREATE TABLE {d:Identifier}.api_usage_daily (date Date, tenant_id String, "
+        "requests SimpleAggregateFunction(sum, UInt64)) ENGINE = AggregatingMergeTree ORDER BY (tenant_id, date)",
+        "CREATE MATERIALIZED VIEW {d:Identifier}.api_usage_daily_mv TO {d:Identifier}.api_usage_daily AS "
+        "SELECT date, tenant_id, toUInt64(count()) AS requests FROM {d:Identifier}.api_usage GROUP BY date, "
+        "tenant_id",
         "INSERT INTO {d:Identifier}.api_usage (timestamp, tenant_id) VALUES (1773187200, 'old')",
     ):
         session.query(sql, "CSV", params={"d": database})

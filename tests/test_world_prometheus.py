@@ -75,7 +75,10 @@ async def test_backend_latency_quantiles(prometheus_world, q):
     expected = {(("endpoint", e),): histogram_quantile(q, buckets.items()) for e, buckets in per_endpoint.items()}
     actual = await _query(
         pw,
-        f'histogram_quantile({q}, sum by (le, endpoint) (rate(http_request_duration_seconds_bucket{{job="backend-api"}}[5m])))',
+        (
+            f"histogram_quantile({q}, sum by (le, endpoint) "
+            '(rate(http_request_duration_seconds_bucket{job="backend-api"}[5m])))'
+        ),
     )
     _assert_same(actual, expected)
     if q == 0.99:  # T0 is inside the latency regression: recommendations are the slow ones
@@ -125,7 +128,10 @@ async def test_up_by_job(prometheus_world):
 
 async def test_incident_shows_in_prometheus(prometheus_world):
     pw = prometheus_world
-    expr = 'sum(rate(http_requests_total{job="ml-engine", status=~"5.."}[5m])) / sum(rate(http_requests_total{job="ml-engine"}[5m]))'
+    expr = (
+        'sum(rate(http_requests_total{job="ml-engine", status=~"5.."}[5m])) '
+        '/ sum(rate(http_requests_total{job="ml-engine"}[5m]))'
+    )
     inside = await _query(pw, expr, at=pw.t0)
     before = await _query(pw, expr, at=pw.t0 - 2 * 3600)  # 15:20, between spikes
     assert inside[()] > 50 * before[()]

@@ -58,8 +58,9 @@ def test_trace_writer_follows_the_log_writer(tmp_path):
         assert int(ids[0]) == int(ids[1])
         # Every log record has its trace, rooted at the record's span.
         missing = st._query(
-            "SELECT count() FROM default.otel_logs AS l LEFT ANTI JOIN (SELECT TraceId, SpanId FROM "
-            "{database:Identifier}.{table:Identifier} WHERE ParentSpanId = '') AS t ON l.TraceId = t.TraceId AND l.SpanId = t.SpanId"
+            "SELECT count() FROM default.otel_logs AS l LEFT ANTI JOIN (SELECT TraceId, SpanId "
+            "FROM {database:Identifier}.{table:Identifier} WHERE ParentSpanId = '') AS t ON l.TraceId = t.TraceId "
+            "AND l.SpanId = t.SpanId"
         )
         assert int(missing.strip()) == 0 and logs.store.count() > 1000
         roots = st._query("SELECT count() FROM {database:Identifier}.{table:Identifier} WHERE ParentSpanId = ''")

@@ -333,5 +333,6 @@ class ZetaApp(NavigationMixin, App[int]):
         if too_small:
             for widget in screen.query("#too-small"):
                 widget.update(
-                    f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the window or reduce the font size."
+                    f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the "
+                    "window or reduce the font size."
                 )

@@ -105,11 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="firing and pending alerts, most severe first; exit 1 if a critical is firing",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Firing alerts from Alertmanager and pending ones from Prometheus, sorted by severity, then newest first.",
+        description=(
+            "Firing alerts from Alertmanager and pending ones from Prometheus, sorted by severity, then newest first."
+        ),
         epilog="exit status:\n  0  no unsilenced critical alert is firing (among those shown), every backend answered\n"
         "  1  a critical alert is firing that no silence or inhibition mutes\n"
         "  2  configuration error (no [alertmanager] or [prometheus] section, a bad option)\n"
-        "  3  a backend could not be read (message on stderr) and no firing critical was seen: unknown, not 'no criticals'",
+        "  3  a backend could not be read (message on stderr) and no firing critical was seen: unknown, not "
+        "'no criticals'",
     )
     alerts.add_argument(
         "--severity", metavar="S[,S...]", help="only these severities, e.g. critical or critical,warning"
@@ -121,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="add, list or expire Alertmanager silences",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="writes are refused in read-only contexts and confirmed first (y/N on a terminal; --yes skips the question;\n"
+        epilog="writes are refused in read-only contexts and confirmed first (y/N on a terminal; --yes skips the "
+        "question;\n"
         "with no terminal and no --yes they are refused).\n"
         "exit status: 0 done, 1 declined or Alertmanager refused / unreachable, 2 config error, invalid silence,\n"
         "read-only context, or not confirmed",
@@ -154,10 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
         "slo",
         parents=[common],
         help="error budgets and burn rates per service (exit 1 if any budget is spent)",
-        description="Each service against the objectives: availability 99.9 % (non-5xx share), latency 99 % under 100 ms "
-        "(p95 shown too) and error rate 0.1 %; error budget remaining over 30 days and burn rates over 5m, 30m, 1h and 6h. "
-        "When Prometheus holds less than 30 days, the figures are over the data it has (the output says how much). "
-        "Exit status: 0, 1 if any objective's budget is spent, 2 on a configuration error.",
+        description=(
+            "Each service against the objectives: availability 99.9 % (non-5xx share), "
+            "latency 99 % under 100 ms (p95 shown too) and error rate 0.1 %; "
+            "error budget remaining over 30 days and burn rates over 5m, 30m, 1h and 6h. "
+            "When Prometheus holds less than 30 days, the figures are over the data it has "
+            "(the output says how much). Exit status: 0, 1 if any objective's budget is spent, "
+            "2 on a configuration error."
+        ),
     )
     slo.add_argument("--json", action="store_true", help="print JSON")
     slo.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="evaluation time (default: now)")

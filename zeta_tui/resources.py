@@ -19,5 +19,6 @@ def shipped_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
-        f"zeta is installed without its {name}/ folder (looked in {_PACKAGE / '_data'} and {_PACKAGE.parent}); reinstall the package"
+        f"zeta is installed without its {name}/ folder (looked in {_PACKAGE / '_data'} and {_PACKAGE.parent}); "
+        "reinstall the package"
     )

@@ -20,7 +20,8 @@ from zeta_tui.config.models import ClickHouseConfig
 
 
 class AnalyticsDatabase:
-    """``database`` inside the store at ``path``: the schema created (unless not ``fresh``), rows inserted by the test itself."""
+    """``database`` inside the store at ``path``: the schema created (unless not ``fresh``), rows
+    inserted by the test itself."""
 
     def __init__(self, root: Path, *, fresh: bool = True) -> None:
         open_paths = list(chdb_store._sessions)

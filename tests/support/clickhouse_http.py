@@ -174,8 +174,8 @@ class ClickHouseStandIn(ThreadingHTTPServer):
         if self.users.get(user) == key:
             return ""
         return (
-            f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, or there is no user with such "
-            "name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))"
+            f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, "
+            "or there is no user with such name. (AUTHENTICATION_FAILED) (version 24.8.4.13 (official build))"
         )
 
     def execute(

@@ -243,7 +243,10 @@ class TailServer:
                     payload = b"websockets are blocked\n"
                     status = f"{self.refuse or 404} Blocked"
                 writer.write(
-                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                    (
+                        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: "
+                        f"{len(payload)}\r\nConnection: close\r\n\r\n"
+                    ).encode()
                     + payload
                 )
                 await writer.drain()

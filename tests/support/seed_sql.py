@@ -111,13 +111,14 @@ class SeedDatabase(AnalyticsDatabase):
             params = {"database": self.database, "t": table}
             create = self._text("SHOW CREATE TABLE {database:Identifier}.{t:Identifier}", params)
             rows = self._text(
-                "SELECT concat(toString(count()), ':', toString(sum(cityHash64(*)))) FROM {database:Identifier}.{t:Identifier}",
+                "SELECT concat(toString(count()), ':', toString(sum(cityHash64(*)))) "
+                "FROM {database:Identifier}.{t:Identifier}",
                 params,
             )
             parts = self._text(
-                "SELECT arrayStringConcat(groupArray(concat(name, '=', hash_of_all_files)), ',') FROM (SELECT name, "
-                "hash_of_all_files FROM system.parts WHERE database = {database:String} AND table = {t:String} AND active "
-                "ORDER BY name)",
+                "SELECT arrayStringConcat(groupArray(concat(name, '=', hash_of_all_files)), ',') "
+                "FROM (SELECT name, hash_of_all_files FROM system.parts WHERE database = {database:String} "
+                "AND table = {t:String} AND active ORDER BY name)",
                 params,
             )
             out[table] = (create, rows, parts)

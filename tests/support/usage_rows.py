@@ -54,7 +54,8 @@ def _latency(rng: random.Random) -> int:
 
 
 def usage_rows(seed: int = 7, last_day: date = LAST_DAY) -> list[dict[str, object]]:
-    """api_usage rows in the seed's columns over DAYS days ending on ``last_day`` (timestamps in UTC, ``date`` left to its DEFAULT)."""
+    """api_usage rows in the seed's columns over DAYS days ending on ``last_day`` (timestamps in UTC,
+    ``date`` left to its DEFAULT)."""
     rng = random.Random(seed)
     tenants = list(_WEIGHTS)
     weights = [_WEIGHTS[t] for t in tenants]

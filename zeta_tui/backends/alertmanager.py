@@ -255,7 +255,8 @@ class AlertmanagerClient(HttpBackend):
             )
         if duration_seconds > MAX_SILENCE_SECONDS:
             raise SilenceInvalid(
-                f"the duration {duration_seconds / 86400:.1f} days is longer than the {MAX_SILENCE_SECONDS // 86400} days allowed",
+                f"the duration {duration_seconds / 86400:.1f} days is longer than the "
+                f"{MAX_SILENCE_SECONDS // 86400} days allowed",
                 where=self.where,
                 hint="silence for less, and fix or remove the alert rule if it should never fire",
             )
@@ -324,7 +325,10 @@ def _refuse_if_read_only(read_only: bool, action: str, context: str, where: str)
         raise WriteRefused(
             f"{name} is read-only: Zeta will not {action} here",
             where=where,
-            hint="to allow writes, set read_only = false in the context's section of the config (a production context is read-only unless it says so)",
+            hint=(
+                "to allow writes, set read_only = false in the context's section of the config "
+                "(a production context is read-only unless it says so)"
+            ),
         )
 
 

@@ -71,7 +71,10 @@ def namespace_filter(namespace: str, seen: Sequence[str]) -> tuple[str, str | No
     listed = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6 else "")
     return (
         ".*",
-        f"nothing in namespace {namespace!r}: showing every namespace ({listed}); set namespace in the context to choose one",
+        (
+            f"nothing in namespace {namespace!r}: showing every namespace ({listed}); "
+            "set namespace in the context to choose one"
+        ),
     )
 
 
@@ -153,7 +156,8 @@ class Discovery:
             latency = cfg.latency
             if f"{latency}_bucket" not in names:
                 raise ConfigError(
-                    f"the latency histogram {latency!r} (metrics.latency) has no {latency}_bucket series in the last hour",
+                    f"the latency histogram {latency!r} (metrics.latency) "
+                    f"has no {latency}_bucket series in the last hour",
                     where=f"context {self.name!r}",
                     hint=f"set [contexts.{self.name}.metrics] latency to a histogram's name without _bucket",
                 )
@@ -165,7 +169,10 @@ class Discovery:
                 raise ConfigError(
                     f"the request counter {requests!r} (metrics.requests) has no series in the last hour",
                     where=f"context {self.name!r}",
-                    hint=f"set [contexts.{self.name}.metrics] requests to a counter's name, or remove it to count the latency histogram's _count",
+                    hint=(
+                        f"set [contexts.{self.name}.metrics] requests to a counter's name, "
+                        "or remove it to count the latency histogram's _count"
+                    ),
                 )
         else:
             requests = next((c for c in REQUEST_COUNTERS if c in names), None)
@@ -177,7 +184,8 @@ class Discovery:
         if unit is None:
             unit = "seconds"
             self.notes.append(
-                f"the unit of {latency} is not in its name: read as seconds; set metrics.latency_unit if it is milliseconds"
+                f"the unit of {latency} is not in its name: read as seconds; "
+                "set metrics.latency_unit if it is milliseconds"
             )
         return MetricConventions(requests=requests, latency=latency, latency_unit=unit)
 

@@ -203,7 +203,10 @@ class HttpBackend:
         return AnswerTooLarge(
             f"the answer to {method} {path} is over the {_mib(cap)} cap ({seen}); the read stopped there",
             where=self.where,
-            hint="ask for less: a narrower time range, a lower limit, a more selective query; or raise max_response_bytes for this backend",
+            hint=(
+                "ask for less: a narrower time range, a lower limit, a more selective query; "
+                "or raise max_response_bytes for this backend"
+            ),
         )
 
     def _too_many_requests(self, resp: httpx.Response) -> BackendUnavailable:
@@ -211,7 +214,10 @@ class HttpBackend:
         error = BackendUnavailable(
             f"HTTP 429: {error_text(resp, 160)} (the server asks zeta to slow down{f' for {wait:g}s' if wait else ''})",
             where=self.where,
-            hint="too many requests; zeta waits as the server asks before asking again (raise refresh_seconds if it keeps happening)",
+            hint=(
+                "too many requests; zeta waits as the server asks before asking again "
+                "(raise refresh_seconds if it keeps happening)"
+            ),
         )
         error.retry_after = wait
         return error
@@ -253,13 +259,18 @@ class HttpBackend:
             return BackendUnavailable(
                 f"TLS verification failed: {text}",
                 where=where,
-                hint="set ca_file to the CA that signed the server certificate (insecure_skip_verify only for a throwaway test)",
+                hint=(
+                    "set ca_file to the CA that signed the server certificate "
+                    "(insecure_skip_verify only for a throwaway test)"
+                ),
             )
         if "BAD_CERTIFICATE" in text or "CERTIFICATE_REQUIRED" in text or "UNKNOWN_CA" in text:
             return BackendUnavailable(
                 f"the server refused our TLS client certificate: {text}",
                 where=where,
-                hint="the server wants a client certificate it trusts: set client_cert (and client_key) for this backend",
+                hint=(
+                    "the server wants a client certificate it trusts: set client_cert (and client_key) for this backend"
+                ),
             )
         if "SSL" in text or "TLS" in text:
             return BackendUnavailable(
@@ -284,10 +295,16 @@ class HttpBackend:
         hint = "the server closed the connection or sent something that is not HTTP; check the URL and the network"
         if self.config.url.startswith("http://"):
             # A TLS server sent plain HTTP may answer 400 or just reset the connection.
-            hint = "the server closed the connection; if it serves HTTPS, use an https:// URL; otherwise check the URL and the network"
+            hint = (
+                "the server closed the connection; if it serves HTTPS, use an https:// URL; "
+                "otherwise check the URL and the network"
+            )
         elif self.config.url.startswith("https://") and not self.config.client_cert:
             # A server that refuses a missing client certificate often just hangs up (TLS 1.3).
-            hint = "the server closed the TLS connection; if it requires a client certificate, set client_cert and client_key"
+            hint = (
+                "the server closed the TLS connection; if it requires a client certificate, "
+                "set client_cert and client_key"
+            )
         return BackendUnavailable(f"{type(exc).__name__}: {detail}", where=where, hint=hint)
 
     def _proxy_in_use(self) -> str | None:
@@ -315,7 +332,10 @@ class HttpBackend:
         elif has_creds:
             hint = "the credentials were rejected; check bearer_token / username / password for this context"
         else:
-            hint = "the server wants credentials: set bearer_token (or bearer_token_file) or username/password for this backend"
+            hint = (
+                "the server wants credentials: set bearer_token (or bearer_token_file) "
+                "or username/password for this backend"
+            )
         raise BackendAuthError(f"HTTP {resp.status_code}: {_short_body(resp)}", where=self.where, hint=hint)
 
     def decode_json(self, resp: httpx.Response) -> Any:

@@ -1,4 +1,5 @@
-"""`zeta clickhouse init`'s work on one database: zeta's tables where missing, its rollup beside api_usage, the backfill.
+"""`zeta clickhouse init`'s work on one database: zeta's tables where missing, its rollup beside
+api_usage, the backfill.
 
 Nothing the user made is dropped, altered or written: api_usage, a seed-made api_usage_daily,
 and any cost_data or tenants that exist are only read. zeta creates what is missing
@@ -136,7 +137,8 @@ class RollupInit:
     # --- the steps -----------------------------------------------------------------------
 
     def run(self) -> InitReport:
-        """Everything, in order. SchemaMismatch, before anything is created, when api_usage lacks a column the rollup reads."""
+        """Everything, in order. SchemaMismatch, before anything is created, when api_usage lacks a
+        column the rollup reads."""
         self._run("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
         before = self.tables()
         if USAGE_TABLE in before:
@@ -177,8 +179,8 @@ class RollupInit:
         for name in (f"{ROLLUP_TABLE} (", STAGING_TABLE, f"{BACKFILL_TABLE} ("):
             self._run(_statement(name), **self._params(_EPOCH))
         views = self._run(
-            "SELECT toUnixTimestamp(argMax(cutoff, at)), count() FROM {database:Identifier}.zeta_api_usage_daily_backfill "
-            "WHERE step = 'view'"
+            "SELECT toUnixTimestamp(argMax(cutoff, at)), count() FROM "
+            "{database:Identifier}.zeta_api_usage_daily_backfill WHERE step = 'view'"
         )
         has_view = ROLLUP_VIEW in self.tables()
         if has_view and int(views[0][1]):
@@ -197,13 +199,17 @@ class RollupInit:
         empty = fresh or not self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         cutoff = _EPOCH if empty else self.server_now() + self.lead_s
         ahead = self._scalar(
-            "SELECT count() FROM {database:Identifier}.api_usage WHERE {col_timestamp:Identifier} >= toDateTime({cutoff:UInt32})",
+            "SELECT count() FROM {database:Identifier}.api_usage WHERE {col_timestamp:Identifier} >= "
+            "toDateTime({cutoff:UInt32})",
             **self._params(cutoff),
         )
-        if ahead:  # stamped in the future: the view will not see them (they are in) and the backfill takes what is before the cutoff
+        # Stamped in the future: the view will not see them (they are in) and the backfill takes
+        # what is before the cutoff.
+        if ahead:
             self.report.warnings.append(
-                f"{ahead:,} rows of api_usage are stamped at or after the view's cutoff ({_utc(cutoff):%Y-%m-%d %H:%M:%S} UTC), "
-                "in the server's future: neither the view nor the backfill counts them (is the writers' clock ahead?)"
+                f"{ahead:,} rows of api_usage are stamped at or after the view's cutoff "
+                f"({_utc(cutoff):%Y-%m-%d %H:%M:%S} UTC), in the server's future: "
+                "neither the view nor the backfill counts them (is the writers' clock ahead?)"
             )
         self._run(
             "INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
@@ -237,8 +243,8 @@ class RollupInit:
             months[first.replace(day=1)] = months.get(first.replace(day=1), 0) + int(rows)
         if not by_parts:
             rows = self._run(
-                "SELECT toString(toStartOfMonth({col_date:Identifier})) AS m, count() FROM {database:Identifier}.api_usage "
-                "GROUP BY m ORDER BY m",
+                "SELECT toString(toStartOfMonth({col_date:Identifier})) AS m, count() "
+                "FROM {database:Identifier}.api_usage GROUP BY m ORDER BY m",
                 **self._params(cutoff),
             )
             months = {date.fromisoformat(m): int(n) for m, n in rows}
@@ -261,7 +267,8 @@ class RollupInit:
         if complete and not todo:
             total = sum(done.values())
             self.log(
-                f"nothing to backfill: every month is in ({len(done)} month(s), {total:,} rows stamped before the cutoff)"
+                f"nothing to backfill: every month is in ({len(done)} month(s), "
+                f"{total:,} rows stamped before the cutoff)"
             )
             self._late_rows(months, done, cutoff)
             return
@@ -281,8 +288,8 @@ class RollupInit:
             self.log(f"  {month:%Y-%m}: {rows:,} rows rolled up ({i}/{len(todo)}, {time.monotonic() - started:.1f} s)")
         self._run(
             "INSERT INTO {database:Identifier}.zeta_api_usage_daily_backfill (step, month, cutoff, rows) "
-            "SELECT 'complete', '1970-01-01', toDateTime({cutoff:UInt32}), sum(rows) FROM {database:Identifier}.zeta_api_usage_daily_backfill "
-            "WHERE step = 'done'",
+            "SELECT 'complete', '1970-01-01', toDateTime({cutoff:UInt32}), sum(rows) "
+            "FROM {database:Identifier}.zeta_api_usage_daily_backfill WHERE step = 'done'",
             cutoff=cutoff,
         )
         self.log("backfill complete: the catalog reads zeta_api_usage_daily from now on")
@@ -305,7 +312,10 @@ class RollupInit:
         ``staged_rows``: a run that stopped after staging this month recorded that many.
         """
         pid = f"{month:%Y%m}"
-        in_staging = "SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily_staging WHERE toYYYYMM(date) = {m:UInt32}"
+        in_staging = (
+            "SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily_staging "
+            "WHERE toYYYYMM(date) = {m:UInt32}"
+        )
         if staged_rows is not None:
             waiting = self._scalar(in_staging, m=int(pid))
             if waiting == 0:  # moved by that run before it could record it
@@ -354,8 +364,9 @@ class RollupInit:
         for month, parts_rows in months:
             if month < last_month and month in done and parts_rows > done[month]:
                 self.report.warnings.append(
-                    f"{month:%Y-%m}: api_usage holds {parts_rows - done[month]:,} more rows than were backfilled (rows stamped "
-                    f"before the cutoff that arrived later, or deleted rows not yet merged away): the rollup does not count them"
+                    f"{month:%Y-%m}: api_usage holds {parts_rows - done[month]:,} more rows than were backfilled "
+                    "(rows stamped before the cutoff that arrived later, or deleted rows not yet merged away): "
+                    "the rollup does not count them"
                 )
 
 

@@ -207,7 +207,10 @@ def _check_files(config: ZetaConfig, source: str, base_dir: Path | None) -> Zeta
                     raise ConfigError(
                         f"contexts.{ctx_name}.{section}.{field}: file {str(path)!r} does not exist",
                         where=source,
-                        hint="fix the path (relative paths are read from the config file's directory) or remove the field",
+                        hint=(
+                            "fix the path (relative paths are read from the config file's directory) "
+                            "or remove the field"
+                        ),
                     )
                 updates[field] = str(path)
             sections[section] = backend.model_copy(update=updates) if updates else backend

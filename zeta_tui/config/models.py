@@ -56,7 +56,10 @@ class HttpBackendConfig(_Strict):
         64 * 1024 * 1024,
         ge=64 * 1024,
         le=4 * 1024**3,
-        description="Stop reading an answer past this many bytes (64 MiB by default) and say so, instead of filling the machine's memory.",
+        description=(
+            "Stop reading an answer past this many bytes (64 MiB by default) and say so, "
+            "instead of filling the machine's memory."
+        ),
     )
 
     @field_validator("url")
@@ -264,7 +267,8 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 def _prometheus_name(value: str | None, pattern: re.Pattern, what: str, example: str) -> str | None:
     if value is not None and not pattern.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; not starting with a digit), e.g. {example}"
+            f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; "
+            f"not starting with a digit), e.g. {example}"
         )
     return value
 
@@ -278,15 +282,24 @@ class LabelsConfig(_Strict):
 
     service: str | None = Field(
         None,
-        description='Label naming the service on up and the HTTP metrics: "job" (the default), "service", "app", "service_name", ...',
+        description=(
+            'Label naming the service on up and the HTTP metrics: "job" (the default), "service", "app", '
+            '"service_name", ...'
+        ),
     )
     endpoint: str | None = Field(
         None,
-        description='Label naming the endpoint on the HTTP metrics: "endpoint", "handler", "route", "http_route", "path", ... (detected when unset).',
+        description=(
+            'Label naming the endpoint on the HTTP metrics: "endpoint", "handler", "route", "http_route", "path", '
+            "... (detected when unset)."
+        ),
     )
     status: str | None = Field(
         None,
-        description='Label holding the HTTP status code: "status", "code", "status_code", "http_response_status_code", ... (detected when unset).',
+        description=(
+            'Label holding the HTTP status code: "status", "code", "status_code", "http_response_status_code", ... '
+            "(detected when unset)."
+        ),
     )
 
     @field_validator("service", "endpoint", "status")
@@ -300,15 +313,24 @@ class MetricsConfig(_Strict):
 
     requests: str | None = Field(
         None,
-        description='Request counter, e.g. "http_requests_total"; when unset, the first that exists of a few common names, else the latency histogram\'s _count.',
+        description=(
+            'Request counter, e.g. "http_requests_total"; when unset, the first that exists of a few common names, '
+            "else the latency histogram's _count."
+        ),
     )
     latency: str | None = Field(
         None,
-        description='Latency histogram without _bucket, e.g. "http_request_duration_seconds" or OpenTelemetry\'s "http_server_request_duration_seconds" (detected when unset).',
+        description=(
+            'Latency histogram without _bucket, e.g. "http_request_duration_seconds" or OpenTelemetry\'s '
+            '"http_server_request_duration_seconds" (detected when unset).'
+        ),
     )
     latency_unit: Literal["seconds", "milliseconds"] | None = Field(
         None,
-        description="Unit of the latency histogram's buckets; by default read from the name's suffix (_seconds, _milliseconds, _ms).",
+        description=(
+            "Unit of the latency histogram's buckets; by default read from the name's suffix (_seconds, "
+            "_milliseconds, _ms)."
+        ),
     )
 
     @field_validator("requests", "latency")
@@ -329,11 +351,17 @@ class ContextConfig(_Strict):
     refresh_seconds: float = Field(10.0, ge=1, le=3600, description="How often panes refresh.")
     namespace: str = Field(
         "production",
-        description="Kubernetes namespace of the services; where Prometheus has no series in it, every namespace is shown and the screens say so.",
+        description=(
+            "Kubernetes namespace of the services; where Prometheus has no series in it, "
+            "every namespace is shown and the screens say so."
+        ),
     )
     services: list[str] = Field(
         default_factory=list,
-        description="Services to show, in this order (a filter). Empty: every service Prometheus has (discovered from up and the HTTP metrics).",
+        description=(
+            "Services to show, in this order (a filter). Empty: every service Prometheus has "
+            "(discovered from up and the HTTP metrics)."
+        ),
     )
     labels: LabelsConfig = Field(
         default_factory=LabelsConfig, description="Label conventions of the metrics (service, endpoint, status)."
@@ -424,7 +452,10 @@ class ZetaConfig(_Strict):
             maybe = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
                 f"no context named {chosen!r}{maybe}",
-                hint=f"pass --context with one of: {', '.join(sorted(self.contexts)) or 'none'} (`zeta contexts` lists them)",
+                hint=(
+                    f"pass --context with one of: {', '.join(sorted(self.contexts)) or 'none'} "
+                    "(`zeta contexts` lists them)"
+                ),
             )
         return chosen, self.contexts[chosen]
 

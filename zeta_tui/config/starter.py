@@ -33,7 +33,7 @@ refresh_seconds = 10                        # how often panes refresh
 # status = "code"                           # or "status", "status_code", "http_response_status_code"
 # [contexts.local.metrics]
 # requests = "http_requests_total"          # default: this, else the latency histogram's _count
-# latency = "http_request_duration_seconds" # a histogram without _bucket; OpenTelemetry: http_server_request_duration_seconds
+# latency = "http_request_duration_seconds" # without _bucket; OpenTelemetry: http_server_request_duration_seconds
 # latency_unit = "seconds"                  # or "milliseconds"; default: from the name's suffix
 
 [contexts.local.prometheus]

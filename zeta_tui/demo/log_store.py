@@ -181,8 +181,8 @@ class WorldLogStore:
         max_date for a Date key) is older than ``cutoff``; returns how many. A partition is judged
         by all its parts: one old part says nothing of the rows in the others."""
         out = self._query(
-            "SELECT partition_id FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active "
-            f"GROUP BY partition_id HAVING max({newest}) < {{cutoff:{kind}}}",
+            "SELECT partition_id FROM system.parts WHERE database = {database:String} "
+            f"AND table = {{name:String}} AND active GROUP BY partition_id HAVING max({newest}) < {{cutoff:{kind}}}",
             name=table,
             cutoff=cutoff,
         )
@@ -197,7 +197,8 @@ class WorldLogStore:
     def disk_bytes(self) -> int:
         """Bytes the table's active parts take on disk."""
         out = self._query(
-            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {table:String} AND active"
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} "
+            "AND table = {table:String} AND active"
         )
         return int(out.strip() or 0)
 

@@ -19,9 +19,14 @@ import httpx
 from zeta_tui.errors import BackendUnavailable, ConfigError
 
 INSTALL_HINT = {
-    "prometheus": "install it: `sudo apt-get install prometheus` (Debian/Ubuntu), or put the `prometheus` binary from prometheus.io on PATH",
+    "prometheus": (
+        "install it: `sudo apt-get install prometheus` (Debian/Ubuntu), "
+        "or put the `prometheus` binary from prometheus.io on PATH"
+    ),
     "promtool": "it comes with Prometheus: `sudo apt-get install prometheus`",
-    "prometheus-alertmanager": "install it: `sudo apt-get install prometheus-alertmanager`, or put `alertmanager` on PATH",
+    "prometheus-alertmanager": (
+        "install it: `sudo apt-get install prometheus-alertmanager`, or put `alertmanager` on PATH"
+    ),
 }
 
 

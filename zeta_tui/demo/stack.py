@@ -93,7 +93,8 @@ class DemoPaths:
 
     @property
     def store(self) -> Path:
-        """The embedded ClickHouse (chdb) store: the world's logs (otel_logs), traces (otel_traces), usage and cost (api_usage, cost_data, tenants)."""
+        """The embedded ClickHouse (chdb) store: the world's logs (otel_logs), traces (otel_traces),
+        usage and cost (api_usage, cost_data, tenants)."""
         return self.root / "chdb"
 
     @property
@@ -192,7 +193,8 @@ class DemoStack:
     # --- start -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock, backfill what the first screens need, start exporter and Prometheus, fill the rest in the background."""
+        """Lock, backfill what the first screens need, start exporter and Prometheus, fill the rest in
+        the background."""
         find_binary("prometheus")  # say what to install before touching anything
         find_binary("promtool")
         state = self.prepare()
@@ -270,7 +272,8 @@ class DemoStack:
         self.alertmanager.start()
         self.alertmanager.wait_ready(timeout=30)
         self.log(
-            f"alertmanager ready at {self.alertmanager.url}; notifications go to {self.paths.run / 'alert-notifications.jsonl'}"
+            f"alertmanager ready at {self.alertmanager.url}; notifications go to "
+            f"{self.paths.run / 'alert-notifications.jsonl'}"
         )
         return alerting_config(self.alertmanager.url.split("://", 1)[1])
 

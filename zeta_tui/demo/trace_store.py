@@ -145,8 +145,8 @@ class WorldTraceStore(WorldLogStore):
     def newest_ns(self) -> int | None:
         """When the newest stored request ended (its root span's end: its log record's time), or None."""
         out = self._query(
-            "SELECT count(), max(toUnixTimestamp64Nano(Timestamp) + Duration) FROM {database:Identifier}.{table:Identifier} "
-            "WHERE ParentSpanId = ''"
+            "SELECT count(), max(toUnixTimestamp64Nano(Timestamp) + Duration) "
+            "FROM {database:Identifier}.{table:Identifier} WHERE ParentSpanId = ''"
         ).strip()
         count, newest = out.split(",")
         return int(newest) if int(count) else None
@@ -221,7 +221,8 @@ class LiveTraceWriter(LiveLogWriter):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the world's span rows (JSONEachRow) for (start, end], newest window first, each followed by its marker: the child of LiveTraceWriter."""
+    """Print the world's span rows (JSONEachRow) for (start, end], newest window first, each
+    followed by its marker: the child of LiveTraceWriter."""
     import orjson
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -136,7 +136,8 @@ _COMPANIES = (
 
 
 def service_of(endpoint: str) -> str:
-    """The service that serves ``endpoint``: /api/v1/auth/* is auth, other /api/v1/* backend-api, /internal/* ml-engine."""
+    """The service that serves ``endpoint``: /api/v1/auth/* is auth, other /api/v1/* backend-api,
+    /internal/* ml-engine."""
     if endpoint.startswith("/api/v1/auth/"):
         return "auth"
     if endpoint.startswith("/api/v1/"):
@@ -162,7 +163,8 @@ def sizes_of(r: WorldRequest) -> tuple[int, int]:
 
 
 def usage_row(r: WorldRequest) -> dict[str, object]:
-    """The api_usage row of one request, in the seed's columns (``date`` is left to the table's DEFAULT toDate(timestamp)).
+    """The api_usage row of one request, in the seed's columns (``date`` is left to the table's
+    DEFAULT toDate(timestamp)).
 
     ``api_key_id`` is the key the request came with (its log line's ``context.api_key_id``).
     """
@@ -199,8 +201,9 @@ def _unit(*parts: object) -> float:
 def tenant_rows(topology: Topology) -> list[dict[str, object]]:
     """The tenants table: id, a made-up company name, plan, MRR (plan price x 0.8..1.3), quota by plan, created_at.
 
-    Fixed for a topology (ids and plans), whatever the seed. ``created_at`` (unix seconds) spreads the tenants over 2022-2025, the biggest (lowest
-    number) first, as a platform's early customers tend to be its biggest.
+    Fixed for a topology (ids and plans), whatever the seed. ``created_at`` (unix seconds) spreads
+    the tenants over 2022-2025, the biggest (lowest number) first, as a platform's early customers
+    tend to be its biggest.
     """
     names = list(_COMPANIES)
     random.Random("tenant-names").shuffle(names)  # the same names for every seed: they are not what a seed varies

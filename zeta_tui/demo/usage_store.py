@@ -142,7 +142,8 @@ class WorldUsageStore(WorldLogStore):
         )
 
     def _drop_old_shape(self) -> None:
-        """Drop the usage tables an earlier zeta wrote with other columns (user_id, response_time_ms): the demo's own data."""
+        """Drop the usage tables an earlier zeta wrote with other columns (user_id, response_time_ms):
+        the demo's own data."""
         columns = self._query(
             "SELECT name FROM system.columns WHERE database = {database:String} AND table = 'api_usage'"
         ).split()
@@ -262,7 +263,8 @@ class WorldUsageStore(WorldLogStore):
     def disk_bytes(self, table: str = "api_usage") -> int:  # type: ignore[override]
         """Bytes ``table``'s active parts take on disk."""
         out = self._query(
-            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND table = {name:String} AND active",
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} "
+            "AND table = {name:String} AND active",
             name=table,
         )
         return int(out.strip() or 0)
@@ -406,7 +408,8 @@ class LiveUsageWriter(LiveLogWriter):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the world's api_usage rows (JSONEachRow) for (start, end], newest chunk first: the child of LiveUsageWriter."""
+    """Print the world's api_usage rows (JSONEachRow) for (start, end], newest chunk first: the child
+    of LiveUsageWriter."""
     import orjson
 
     parser = argparse.ArgumentParser(description=main.__doc__)

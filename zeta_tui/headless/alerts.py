@@ -92,8 +92,10 @@ def unknown_notes(context: str, has_alertmanager: bool, has_prometheus: bool) ->
         )
     if not has_alertmanager:
         notes.append(
-            f"note: context {context!r} has no [alertmanager] section: silences, inhibitions and receivers are unknown, "
-            f'and a firing critical counts as unmuted; add [contexts.{context}.alertmanager] with url = "http://host:9093"'
+            f"note: context {context!r} has no [alertmanager] section: silences, "
+            "inhibitions and receivers are unknown, and a firing critical counts as unmuted; "
+            f"add [contexts.{context}.alertmanager] with url = "
+            '"http://host:9093"'
         )
     return notes
 
@@ -146,7 +148,8 @@ def run_alerts(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"context {loaded.name!r} has no [alertmanager] and no [prometheus] section",
             where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.alertmanager] with url = "http://host:9093" (and [contexts.{loaded.name}.prometheus] '
+            hint=f'add [contexts.{loaded.name}.alertmanager] with url = "http://host:9093" (and '
+            f"[contexts.{loaded.name}.prometheus] "
             'with url = "http://host:9090" for pending alerts)',
         )
     am_client = prom_client = None

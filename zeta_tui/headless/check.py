@@ -83,7 +83,9 @@ async def probe(section: str, cfg: HttpBackendConfig) -> ProbeResult:
         error: ZetaError = BackendTimeout(
             f"no answer within {cfg.timeout_seconds:g}s",
             where=f"{section} at {url}",
-            hint="the server may be overloaded or a firewall drops the traffic; raise timeout_seconds if it is just slow",
+            hint=(
+                "the server may be overloaded or a firewall drops the traffic; raise timeout_seconds if it is just slow"
+            ),
         )
     except ZetaError as exc:
         error = exc

@@ -42,8 +42,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="init creates what is missing and never changes a table that exists; it is refused in read-only contexts\n"
-        "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is refused).\n"
+        epilog="init creates what is missing and never changes a table that exists; it is refused in read-only "
+        "contexts\n"
+        "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is "
+        "refused).\n"
         "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
         "2 config error or not confirmed",
     )
@@ -147,7 +149,8 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
     _err(f"create the analytics schema in context {context} ({engine.url}), database {cfg.database}:")
     _err(f"  {', '.join(TABLES)} where missing; zeta_api_usage_daily backfilled from api_usage's rows")
     _err(
-        "  (tables that exist are left as they are: nothing is dropped, altered or written; `zeta clickhouse schema` prints the SQL)"
+        "  (tables that exist are left as they are: nothing is dropped, altered or written; "
+        "`zeta clickhouse schema` prints the SQL)"
     )
     if not confirm("Create the schema?", yes):
         _err("not created")

@@ -60,7 +60,8 @@ def _validate(path: Path, context: str | None) -> int:
         for section, backend in ctx.http_backends().items():
             if backend.insecure_skip_verify:
                 print(
-                    f"warning: contexts.{name}.{section}.insecure_skip_verify is true: the server certificate is not checked",
+                    f"warning: contexts.{name}.{section}.insecure_skip_verify is true: "
+                    "the server certificate is not checked",
                     file=sys.stderr,
                 )
     n = len(config.contexts)

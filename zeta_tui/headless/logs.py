@@ -148,7 +148,9 @@ def run_logs(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"context {loaded.name!r} has no [logs] section",
             where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.logs] with kind = "elasticsearch" | "opensearch" | "loki" | "clickhouse"',
+            hint=(
+                f'add [contexts.{loaded.name}.logs] with kind = "elasticsearch" | "opensearch" | "loki" | "clickhouse"'
+            ),
         )
     if args.limit < 1:
         raise ConfigError("--limit must be at least 1")

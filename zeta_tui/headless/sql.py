@@ -7,8 +7,9 @@
 
 The result goes to stdout (an aligned table, CSV with a header, or JSON lines, one object a
 row); what it cost (rows, time, rows read), whether the row cap cut it, and for a named query
-read without zeta's rollup where its figures came from go to stderr, so a pipe gets only data. Ad-hoc SQL's ``{name:Type}`` placeholders take ``--param name=value``
-(sent as server-side parameters, never pasted into the SQL).
+read without zeta's rollup where its figures came from go to stderr, so a pipe gets only data.
+Ad-hoc SQL's ``{name:Type}`` placeholders take ``--param name=value`` (sent as server-side
+parameters, never pasted into the SQL).
 
 Exit status: 0 done (also when the row cap cut the answer: stderr says so); 1 ClickHouse
 refused the query (its own message), the SQL writes (refused, naming the statement: the
@@ -44,7 +45,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="run read-only SQL or a named query on ClickHouse",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section.",
+        description=(
+            "Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section."
+        ),
         epilog="exit status:\n  0  done (a cut answer is still 0; stderr says it was cut at max_rows)\n"
         "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
         "     max_response_bytes, or the server is unreachable or too slow\n"
@@ -69,7 +72,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def parse_params(items: Sequence[str]) -> dict[str, str]:
-    """``["days=7", "tenant=a=b"]`` -> ``{"days": "7", "tenant": "a=b"}``; ParamError for a malformed or repeated one."""
+    """``["days=7", "tenant=a=b"]`` -> ``{"days": "7", "tenant": "a=b"}``; ParamError for a
+    malformed or repeated one."""
     params: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -147,7 +151,10 @@ def summary(result: Any, cap: int) -> str:
     """What the query cost, for stderr: rows, time, rows and bytes read; the cut if any."""
     text = query_cost_text(len(result.rows), result.elapsed_s, result.rows_read, result.bytes_read)
     if result.truncated:
-        text += f"; cut at {cap:,} rows (max_rows): add a LIMIT or aggregate, or pass --max-rows / raise clickhouse.max_rows"
+        text += (
+            f"; cut at {cap:,} rows (max_rows): add a LIMIT or aggregate, "
+            "or pass --max-rows / raise clickhouse.max_rows"
+        )
     return text
 
 
@@ -158,7 +165,10 @@ def require_clickhouse(loaded: Any, more_hint: str = "") -> Any:
         raise ConfigError(
             f"context {loaded.name!r} has no [clickhouse] section",
             where=str(loaded.path),
-            hint=f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = "/path/to/store"'
+            hint=(
+                f'add [contexts.{loaded.name}.clickhouse] with url = "https://clickhouse:8443" or path = '
+                '"/path/to/store"'
+            )
             + more_hint,
         )
     return cfg
@@ -177,7 +187,9 @@ def run_sql(args: argparse.Namespace) -> int:
     if bool(args.sql) == bool(args.name):
         raise ConfigError(
             "give the SQL to run or --name QUERY, one of them",
-            hint='zeta sql "SELECT count() FROM api_usage", or zeta sql --name top_tenants (zeta sql --list shows them)',
+            hint=(
+                'zeta sql "SELECT count() FROM api_usage", or zeta sql --name top_tenants (zeta sql --list shows them)'
+            ),
         )
     if args.max_rows is not None and args.max_rows < 1:
         raise ConfigError("--max-rows must be 1 or more")

@@ -58,7 +58,10 @@ def text_waterfall(tree: TraceTree, width: int) -> list[str]:
         text = text[: tree_width - 1] + "…" if len(text) > tree_width else text.ljust(tree_width)
         offset = "+" + format_duration_ns(span.start_ns - t0) if span.start_ns > t0 else "0"
         lines.append(
-            f"{text} {offset.rjust(OFFSET_WIDTH)} {format_duration_ns(span.duration_ns).rjust(DURATION_WIDTH)}  {bar}".rstrip()
+            (
+                f"{text} {offset.rjust(OFFSET_WIDTH)} {format_duration_ns(span.duration_ns).rjust(DURATION_WIDTH)}  "
+                f"{bar}"
+            ).rstrip()
         )
     for i, flags in sorted(tree.flags.items(), key=lambda item: tree.position[item[0]]):
         span = tree.spans[i]

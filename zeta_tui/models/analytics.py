@@ -92,8 +92,10 @@ def cost_per_call_rises(
                 Recommendation(
                     "warning",
                     service,
-                    f"{service}: cost per call rose {rise:.0f} % week over week ({money(was, per_call=True)} → {money(now, per_call=True)} "
-                    f"a call; {money(now_cost)} over the last 7 days). Check what changed in its unit costs or its traffic mix.",
+                    f"{service}: cost per call rose {rise:.0f} % week over week "
+                    f"({money(was, per_call=True)} → {money(now, per_call=True)} a call; "
+                    f"{money(now_cost)} over the last 7 days). Check what changed in its unit costs or its traffic "
+                    "mix.",
                 )
             )
     return found
@@ -109,8 +111,8 @@ def tenants_costing_more_than_mrr(rows: Sequence[Record]) -> list[Recommendation
                 Recommendation(
                     "warning",
                     str(r["tenant_id"]),
-                    f"{r['tenant_id']} ({r['name']}, {r['plan']}) costs {money(monthly)} a month to serve against {money(mrr)} MRR "
-                    f"({float(r['cost_to_mrr_pct']):.0f} %): review its plan or its usage.",
+                    f"{r['tenant_id']} ({r['name']}, {r['plan']}) costs {money(monthly)} a month to serve against "
+                    f"{money(mrr)} MRR ({float(r['cost_to_mrr_pct']):.0f} %): review its plan or its usage.",
                 )
             )
     return found
@@ -127,8 +129,9 @@ def tenants_heading_over_quota(rows: Sequence[Record]) -> list[Recommendation]:
                 Recommendation(
                     "info",
                     str(r["tenant_id"]),
-                    f"{r['tenant_id']} ({r['plan']}) {already} its monthly quota of {count_text(int(r['monthly_quota_calls']))} calls "
-                    f"({used:.0f} % used, {projected:.0f} % projected by month end): an upsell, or a rate-limit conversation.",
+                    f"{r['tenant_id']} ({r['plan']}) {already} its monthly quota of "
+                    f"{count_text(int(r['monthly_quota_calls']))} calls ({used:.0f} % used, "
+                    f"{projected:.0f} % projected by month end): an upsell, or a rate-limit conversation.",
                 )
             )
     return found
@@ -183,7 +186,8 @@ def pct_text(value: Any, digits: int = 2) -> str:
 
 
 def is_numeric_type(kind: str) -> bool:
-    """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...) count by their inner type."""
+    """Is a ClickHouse type a number (drawn right-aligned)? Nullable(...) and LowCardinality(...)
+    count by their inner type."""
     inner = kind
     while inner.startswith(("Nullable(", "LowCardinality(")):
         inner = inner[inner.index("(") + 1 : -1]

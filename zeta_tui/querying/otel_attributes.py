@@ -36,7 +36,10 @@ LOG_ATTRIBUTE_COLUMNS = ("LogAttributes", "ResourceAttributes")
 def detect_sql(columns: Iterable[str]) -> str:
     """SELECT name, type of ``columns`` (fixed names, not user text) of table {d}.{t} (parameters)."""
     names = ", ".join(f"'{c}'" for c in columns)
-    return f"SELECT name, type FROM system.columns WHERE database = {{d:String}} AND table = {{t:String}} AND name IN ({names})"
+    return (
+        "SELECT name, type FROM system.columns WHERE database = {d:String} AND table = {t:String} AND name "
+        f"IN ({names})"
+    )
 
 
 def json_typed(rows: Iterable[Iterable[Any]]) -> frozenset[str]:

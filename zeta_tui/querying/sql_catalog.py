@@ -166,12 +166,14 @@ def parse_query(name: str, text: str, where: str) -> NamedQuery:
 
 
 def schema_sql() -> str:
-    """queries/clickhouse/schema.sql as shipped: api_usage (the seed's), cost_data, tenants (``{database:Identifier}``)."""
+    """queries/clickhouse/schema.sql as shipped: api_usage (the seed's), cost_data, tenants
+    (``{database:Identifier}``)."""
     return (shipped_dir("queries") / "clickhouse" / "schema.sql").read_text(encoding="utf-8")
 
 
 def rollup_sql() -> str:
-    """queries/clickhouse/rollup.sql as shipped: zeta's exact rollup beside api_usage (see the file for its parameters)."""
+    """queries/clickhouse/rollup.sql as shipped: zeta's exact rollup beside api_usage (see the file
+    for its parameters)."""
     return (shipped_dir("queries") / "clickhouse" / "rollup.sql").read_text(encoding="utf-8")
 
 

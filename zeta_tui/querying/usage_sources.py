@@ -203,7 +203,10 @@ def plan_query(name: str, sql: str, tables: UsageTables, columns: Mapping[str, s
         raise SchemaMismatch(
             f"database {tables.database} has no table {USAGE_TABLE} (nor zeta's rollup), which {name} reads",
             where=tables.database,
-            hint="set clickhouse.database to the database that holds api_usage, or create it: the seed's DDL, or `zeta clickhouse init`",
+            hint=(
+                "set clickhouse.database to the database that holds api_usage, or create it: the seed's DDL, "
+                "or `zeta clickhouse init`"
+            ),
         )
     if set(wanted) <= set(SEED_VIEW_EXACT) and tables.seed_view_exact:
         return UsagePlan(
@@ -254,7 +257,8 @@ def missing_columns(
     raise SchemaMismatch(
         f"{table} in database {tables.database} has no column {named}, which {reader} reads ({what})",
         where=tables.database,
-        hint=f'if {table} holds it under another name, set clickhouse.columns = {{ {first} = "<that column>" }} in the context '
+        hint=f'if {table} holds it under another name, set clickhouse.columns = {{ {first} = "<that column>" }} in '
+        "the context "
         f"({table} has: {shown})",
     )
 
@@ -276,7 +280,8 @@ def _check_zeta_tables(name: str, sql: str, tables: UsageTables) -> None:
             raise SchemaMismatch(
                 f"{table} in database {tables.database} has no column {', '.join(missing)}, which {name} reads",
                 where=tables.database,
-                hint=f"{table} is zeta's table (queries/clickhouse/schema.sql): this one was made otherwise and zeta leaves it "
+                hint=f"{table} is zeta's table (queries/clickhouse/schema.sql): this one was made otherwise and "
+                "zeta leaves it "
                 f"as it is; give it the columns of schema.sql, or set clickhouse.database to a database where "
                 f"`zeta clickhouse init` can create it ({table} has: {', '.join(have)})",
             )

@@ -123,7 +123,8 @@ class AlertDetailScreen(ConsoleScreen):
             expr = self.row.expression or await _rule_expression(prom, self.row.name, self.row.labels)
             if not expr:
                 raise BackendUnavailable(
-                    f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such rule",
+                    f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such "
+                    "rule",
                     hint="the labels and annotations below are all there is",
                 )
             # Each side compared with a constant (two for a multiwindow burn rate), else the whole.

@@ -114,7 +114,10 @@ class AlertsScreen(PollingScreen[AlertList]):
             name = self.app.context_name
             raise BackendUnavailable(
                 f"context {name!r} has no [alertmanager] and no [prometheus] section",
-                hint=f'add [contexts.{name}.alertmanager] with url = "http://host:9093" (and [prometheus] for pending alerts)',
+                hint=(
+                    f'add [contexts.{name}.alertmanager] with url = "http://host:9093" (and [prometheus] for '
+                    "pending alerts)"
+                ),
             )
         fetched = await fetch_alerts(am, prom)
         # A section the context lacks is said on the pane, with what it hides and what to add.

@@ -53,7 +53,9 @@ class CommandLine(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     CommandLine { align: center bottom; background: $background 40%; }
-    CommandLine > Vertical { width: 100%; height: auto; max-height: 70%; background: $surface; border-top: solid $primary; padding: 0 1; }
+    CommandLine > Vertical {
+        width: 100%; height: auto; max-height: 70%; background: $surface; border-top: solid $primary; padding: 0 1;
+    }
     CommandLine #command-list { height: auto; max-height: 16; color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "cancel", "Close", id="command.cancel", tooltip="Close the command line")]

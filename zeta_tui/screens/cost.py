@@ -133,7 +133,8 @@ class CostScreen(PollingScreen[CostView]):
         self.query_one("#cost-per-call").display = not compact or self._chart == 1
 
     def prefetch(self) -> None:
-        """Only when the console opens on Cost: otherwise the first screen's queries come first and this asks when shown."""
+        """Only when the console opens on Cost: otherwise the first screen's queries come first and
+        this asks when shown."""
         if self.app.first_screen == "cost":
             super().prefetch()
 

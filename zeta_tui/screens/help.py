@@ -17,7 +17,9 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 90%; max-width: 110; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen > Vertical {
+        width: 90%; max-width: 110; height: 90%; border: round $primary; background: $surface; padding: 0 1;
+    }
     HelpScreen DataTable { height: 1fr; }
     """
 

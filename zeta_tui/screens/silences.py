@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 _MODAL = """
 {name} {{ align: center middle; }}
-{name} > Vertical {{ width: 90%; max-width: 100; height: auto; border: round $primary; background: $surface; padding: 0 1; }}
+{name} > Vertical {{
+    width: 90%; max-width: 100; height: auto; border: round $primary; background: $surface; padding: 0 1;
+}}
 {name} Input {{ margin: 0 0 1 0; }}
 """
 
@@ -46,7 +48,10 @@ def read_only_reason(app: Console) -> str:
     if not ctx.is_read_only:
         return ""
     why = "it is a production context" if ctx.production and ctx.read_only is None else "read_only = true"
-    return f"context {app.context_name!r} is read-only ({why}); set read_only = false in [contexts.{app.context_name}] to allow silences"
+    return (
+        f"context {app.context_name!r} is read-only ({why}); set read_only = false in [contexts.{app.context_name}] "
+        "to allow silences"
+    )
 
 
 def parse_matchers(text: str) -> tuple[Matcher, ...]:

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from zeta_tui.screens.contract import Console
 
 HISTORY_KIND = "sql"
-STARTER_SQL = "SELECT tenant_id, count() AS requests\nFROM api_usage\nWHERE date >= today() - 7\nGROUP BY tenant_id\nORDER BY requests DESC\nLIMIT 10"
+STARTER_SQL = (
+    "SELECT tenant_id, count() AS requests\nFROM api_usage\nWHERE date >= today() "
+    "- 7\nGROUP BY tenant_id\nORDER BY requests DESC\nLIMIT 10"
+)
 
 
 def cell_text(value: Any) -> str:

@@ -66,8 +66,8 @@ def facts_text(tenant: str, top: Record | None, view: TenantView, error: str) ->
     if view.quota is not None:
         q = view.quota
         out.append(
-            f" · quota {count_text(int(q['calls']))} of {count_text(int(q['monthly_quota_calls']))} this month ({float(q['used_pct']):.0f} %, "
-            f"{float(q['projected_pct']):.0f} % projected)"
+            f" · quota {count_text(int(q['calls']))} of {count_text(int(q['monthly_quota_calls']))} this month "
+            f"({float(q['used_pct']):.0f} %, {float(q['projected_pct']):.0f} % projected)"
         )
         if float(q["projected_pct"]) > 100:
             out.append(" ▲ heading over", style=f"bold {error}")

@@ -137,7 +137,8 @@ class TenantsScreen(PollingScreen[TenantsView]):
         self.query_one("#tenants-chart").display = self.app.size.height >= 34
 
     def prefetch(self) -> None:
-        """Only when the console opens on Tenants: otherwise the first screen's queries come first and this asks when shown.
+        """Only when the console opens on Tenants: otherwise the first screen's queries come first and
+        this asks when shown.
 
         Either way the last answer (from the answer cache) is on screen at once, marked stale
         with its age, until the new one lands: a cold start spends half a second opening an

@@ -29,9 +29,10 @@ MIN_GROW = 5
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column: a figure of fixed ``width``, or a name (``name=True``) as wide as its longest
-    value (and its label) where the table has room, and never cut below ``width``. Columns with ``drop`` > 0 are left out, the
-    highest first, when the table cannot hold every column at its least width. A figure with
-    ``grow`` takes up to that many cells more (for a sparkline) from what the names leave."""
+    value (and its label) where the table has room, and never cut below ``width``. Columns with
+    ``drop`` > 0 are left out, the highest first, when the table cannot hold every column at its
+    least width. A figure with ``grow`` takes up to that many cells more (for a sparkline) from
+    what the names leave."""
 
     label: str
     key: str

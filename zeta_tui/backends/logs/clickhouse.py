@@ -131,7 +131,8 @@ class ClickHouseLogSource(LogSource):
             else "map()"
         )
         sql = (
-            f"SELECT {_COLUMNS}, {attrs.read('LogAttributes', 'LogAttributes' in self._json)}, {resources} FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
+            f"SELECT {_COLUMNS}, {attrs.read('LogAttributes', 'LogAttributes' in self._json)}, {resources} "
+            f"FROM {{zeta_db:Identifier}}.{{zeta_table:Identifier}} WHERE {' AND '.join(where)} "
             f"ORDER BY Timestamp {order}, zeta_rid {order} LIMIT {{zeta_limit:UInt32}}"
         )
         return sql, params

@@ -271,7 +271,10 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         if not fresh and same_boundary:
             # Only if the server reordered the ties between requests: step past them rather
             # than loop forever.
-            note = f"many records share one timestamp ({boundary}) and the server did not keep their order; some may have been skipped"
+            note = (
+                f"many records share one timestamp ({boundary}) and the server did not keep their order; "
+                "some may have been skipped"
+            )
             return records, EsCursor((boundary,), pit_id), note
         seen = {r.record_id for h, r in pairs if (h.get("sort") or [None])[0] == boundary}
         if same_boundary:
@@ -468,7 +471,10 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
             message,
             where=where,
             error_type=etype,
-            hint=f'no index matches the index setting ({index!r}) of [contexts.NAME.logs]; set index to a pattern that exists, e.g. "logs-*"',
+            hint=(
+                f"no index matches the index setting ({index!r}) of [contexts.NAME.logs]; set index to a pattern "
+                'that exists, e.g. "logs-*"'
+            ),
         )
     if etype == "search_context_missing_exception" or "No search context found" in reason:
         return QueryError(

@@ -53,8 +53,9 @@ def span_columns(json_columns: frozenset[str] = frozenset()) -> str:
     """The columns span_of reads, each attribute column as its variant is read."""
     j = json_columns
     return (
-        "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, toUnixTimestamp64Nano(Timestamp), Duration, SpanKind, StatusCode, "
-        f"StatusMessage, {attrs.read('SpanAttributes', 'SpanAttributes' in j)}, {attrs.read('ResourceAttributes', 'ResourceAttributes' in j)}, "
+        "TraceId, SpanId, ParentSpanId, SpanName, ServiceName, toUnixTimestamp64Nano(Timestamp), Duration, "
+        f"SpanKind, StatusCode, StatusMessage, {attrs.read('SpanAttributes', 'SpanAttributes' in j)}, "
+        f"{attrs.read('ResourceAttributes', 'ResourceAttributes' in j)}, "
         "arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, "
         f"{attrs.read_each('Events.Attributes', 'Events.Attributes' in j)}, Links.TraceId, Links.SpanId, "
         f"{attrs.read_each('Links.Attributes', 'Links.Attributes' in j)}"
@@ -86,7 +87,10 @@ class ClickHouseTraceSource(TraceSource):
         return [str(r[0]) for r in rows if r[0]]
 
     async def operations(self, service: str) -> list[str]:
-        sql = f"SELECT DISTINCT SpanName FROM {_TABLE} WHERE ServiceName = {{service:String}} ORDER BY SpanName LIMIT 10000"
+        sql = (
+            f"SELECT DISTINCT SpanName FROM {_TABLE} WHERE ServiceName = {{service:String}} ORDER BY SpanName "
+            "LIMIT 10000"
+        )
         rows = await self._rows(sql, {"service": service})
         return [str(r[0]) for r in rows]
 
@@ -126,15 +130,18 @@ class ClickHouseTraceSource(TraceSource):
         wanted = normalise_id(trace_id)
         forms = id_forms(wanted)
         params = {"a": forms[0], "b": forms[-1], "zeta_limit": MAX_SPANS}
-        base = f"SELECT {span_columns(await self._attribute_types())} FROM {_TABLE} WHERE TraceId IN ({{a:String}}, {{b:String}})"
+        base = (
+            f"SELECT {span_columns(await self._attribute_types())} FROM {_TABLE} WHERE TraceId "
+            "IN ({a:String}, {b:String})"
+        )
         tail = " ORDER BY Timestamp, SpanId LIMIT {zeta_limit:UInt32}"
         rows: list[list[Any]] = []
         if wanted and await self._lookup_exists():
             bounded = (
-                f"WITH (SELECT min(Start) FROM {{zeta_db:Identifier}}.{{zeta_lookup:Identifier}} WHERE TraceId IN ({{a:String}}, {{b:String}})) "
-                f"AS zeta_start, (SELECT max(End) + 1 FROM {{zeta_db:Identifier}}.{{zeta_lookup:Identifier}} "
-                f"WHERE TraceId IN ({{a:String}}, {{b:String}})) AS zeta_end "
-                f"{base} AND Timestamp >= zeta_start AND Timestamp <= zeta_end{tail}"
+                "WITH (SELECT min(Start) FROM {zeta_db:Identifier}.{zeta_lookup:Identifier} WHERE TraceId "
+                "IN ({a:String}, {b:String})) AS zeta_start, (SELECT max(End) + 1 "
+                "FROM {zeta_db:Identifier}.{zeta_lookup:Identifier} WHERE TraceId IN ({a:String}, "
+                f"{{b:String}})) AS zeta_end {base} AND Timestamp >= zeta_start AND Timestamp <= zeta_end{tail}"
             )
             rows = await self._rows(bounded, {**params, "zeta_lookup": f"{self.cfg.table}_trace_id_ts"})
         if not rows and wanted:  # no lookup table, or it lags behind the spans
@@ -192,7 +199,10 @@ def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) ->
         "zeta_pad_to": to + PAD_SECONDS * 10**9,
         "zeta_limit": max(1, int(query.limit)),
     }
-    in_range = "Timestamp >= fromUnixTimestamp64Nano({zeta_from:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({zeta_to:Int64})"
+    in_range = (
+        "Timestamp >= fromUnixTimestamp64Nano({zeta_from:Int64}) AND Timestamp <= "
+        "fromUnixTimestamp64Nano({zeta_to:Int64})"
+    )
     conds = []
     if query.service:
         conds.append("ServiceName = {service:String}")
@@ -227,10 +237,11 @@ def search_sql(query: TraceQuery, json_columns: frozenset[str] = frozenset()) ->
     if query.errors_only:
         having.append(f"countIf({error}) > 0")
     sql = (
-        "SELECT TraceId, argMin(ServiceName, (ParentSpanId != '', Timestamp)), argMin(SpanName, (ParentSpanId != '', Timestamp)), "
-        "min(toUnixTimestamp64Nano(Timestamp)) AS zeta_start, max(toUnixTimestamp64Nano(Timestamp) + Duration) - zeta_start, count(), "
-        "arrayDistinct(arrayMap(x -> x.2, arraySort(groupArray((Timestamp, ServiceName))))), "
-        f"countIf({error}) FROM {_TABLE} WHERE {' AND '.join(where)} GROUP BY TraceId "
+        "SELECT TraceId, argMin(ServiceName, (ParentSpanId != '', Timestamp)), "
+        "argMin(SpanName, (ParentSpanId != '', Timestamp)), min(toUnixTimestamp64Nano(Timestamp)) AS zeta_start, "
+        "max(toUnixTimestamp64Nano(Timestamp) + Duration) - zeta_start, count(), "
+        f"arrayDistinct(arrayMap(x -> x.2, arraySort(groupArray((Timestamp, ServiceName))))), countIf({error}) "
+        f"FROM {_TABLE} WHERE {' AND '.join(where)} GROUP BY TraceId "
         + (f"HAVING {' AND '.join(having)} " if having else "")
         + "ORDER BY zeta_start DESC, TraceId DESC LIMIT {zeta_limit:UInt32}"
     )

@@ -21,8 +21,9 @@ Mapping choices:
   analysed text would; wildcards, string ranges and level spellings use it too (on the words of
   a text field ``endpoint:/api/v1/*`` matches nothing). Where some indices map the field as
   keyword itself, the field is asked too, in the documents without the sub-field (not in the
-  text indices, where a one-word value is also a word of longer ones). Without the knowledge (no field caps) a field is used
-  as it is, with ``match``/``match_phrase``. The message keeps its word semantics always.
+  text indices, where a one-word value is also a word of longer ones). Without the knowledge (no
+  field caps) a field is used as it is, with ``match``/``match_phrase``. The message keeps its
+  word semantics always.
   A keyword sub-field holds values up to ``ignore_above`` (256 by default) only: a longer
   value is looked for as a phrase.
 """
