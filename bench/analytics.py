@@ -32,6 +32,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -88,12 +89,13 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
             raw = REQUIRED.get(name, {})
             bound = bare_params(bind(query, raw, today=until))
 
-            async def zeta() -> tuple[float, object]:
+            # Defaults bind this iteration's query: the closures are called before the loop moves on.
+            async def zeta(name: str = name, raw: dict = raw) -> tuple[float, object]:
                 t = time.perf_counter()
                 rs = await source.named(name, raw, today=until)
                 return time.perf_counter() - t, rs
 
-            def bare() -> tuple[float, bytes]:
+            def bare(query: Any = query, bound: dict = bound) -> tuple[float, bytes]:
                 t = time.perf_counter()
                 out = sess.query(query.sql, "JSONCompact", params=bound).bytes()
                 return time.perf_counter() - t, out

@@ -137,7 +137,7 @@ class MemoryGuard:
 
 
 def headless(name: str, config: Path, env: dict, kill_mb: float) -> dict:
-    section, extra, argv, *_ = BACKENDS[name]
+    _, _, argv, *_ = BACKENDS[name]
     cmd = [PYTHON, "-m", "zeta_tui.cli", *argv, "--config", str(config), "--context", f"{name}-huge"]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()

@@ -77,7 +77,8 @@ class BenchSource(LogSource):
         self.limit = limit  # stop yielding after this many records (0: never)
         self.templates = templates if templates is not None else world_templates()
         self.seq = 0
-        self._stats = open(stats_path, "a", buffering=1 << 16) if stats_path else None
+        # Appended to for the whole run; closed when the process exits.
+        self._stats = open(stats_path, "a", buffering=1 << 16) if stats_path else None  # noqa: SIM115
 
     def make(self, n: int) -> tuple[LogRecord, ...]:
         """The next ``n`` records, stamped now."""

@@ -1,4 +1,6 @@
-"""Shared fixtures: a real Prometheus loaded with the Team Zeta world."""
+"""Shared fixtures: real servers (a Prometheus loaded with the Team Zeta world, a plain one, the
+alerting world's Alertmanager and Prometheus), a socket that never answers, a closed port and a
+recording proxy."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import alert_world, servers
 from tests.support.world import NAMESPACE, SEED, STEP_SECONDS, T0, WINDOW_SECONDS
+from zeta_tui.demo.processes import ChildServer, free_port
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,47 @@ def prometheus_world() -> Iterator[PrometheusWorld]:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- servers from tests/support/servers.py (one process per kind for the session) ---------
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> ChildServer:
+    """A real Prometheus with no scrape targets."""
+    return servers.plain_prometheus()
+
+
+@pytest.fixture(scope="session")
+def silent() -> servers.SilentServer:
+    """A server that accepts connections and never answers."""
+    return servers.silent_server()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An http URL on a loopback port where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def recording_proxy(prometheus: ChildServer) -> Iterator[servers.RecordingProxy]:
+    """A forward proxy to ``prometheus`` that records what it was asked."""
+    proxy = servers.RecordingProxy(prometheus.url)
+    yield proxy
+    proxy.close()
+
+
+# --- the alerting world (tests/support/alert_world.py), one per test module ----------------
+
+
+@pytest.fixture(scope="module")
+def am(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
+    """A real Alertmanager holding the alerting world's alerts, routed and inhibited."""
+    yield from alert_world.loaded_alertmanager(tmp_path_factory.mktemp("cli-alertmanager"))
+
+
+@pytest.fixture(scope="module")
+def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
+    """A real Prometheus whose rules fire one alert and hold two pending."""
+    yield from alert_world.pending_prometheus(tmp_path_factory.mktemp("cli-prometheus"))

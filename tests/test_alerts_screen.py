@@ -15,10 +15,10 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from tests.support.alert_world import NOW, PENDING, SENT, expected_receivers, expected_state
 from tests.support.console import open_alert, settled
 from tests.support.servers import rule_prometheus
 from tests.test_alert_latency_world import _reference_p95
-from tests.test_cli_alerts import NOW, PENDING, SENT, am, expected_receivers, expected_state, prom  # noqa: F401 (fixtures)
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.models.alert_overview import AlertRow
@@ -41,7 +41,7 @@ async def _alerts(pilot):
     return await settled(pilot)
 
 
-async def test_rows_states_order_and_receivers(am, prom) -> None:  # noqa: F811
+async def test_rows_states_order_and_receivers(am, prom) -> None:
     async with _app(am.url, prom.url).run_test(size=(160, 50)) as pilot:
         screen = await _alerts(pilot)
         rows = screen.query_one(AlertTable).rows_shown
@@ -69,7 +69,7 @@ async def test_rows_states_order_and_receivers(am, prom) -> None:  # noqa: F811
         assert summary.startswith(f"{len(firing)} firing ({critical} critical) · {len(PENDING)} pending")
 
 
-async def test_evidence_graph_threshold_and_joins(am, prom) -> None:  # noqa: F811
+async def test_evidence_graph_threshold_and_joins(am, prom) -> None:
     async with _app(am.url, prom.url).run_test(size=(160, 50)) as pilot:
         detail = await open_alert(pilot, "DatabaseDown")
         assert isinstance(detail, AlertDetailScreen)
@@ -91,14 +91,14 @@ async def test_evidence_graph_threshold_and_joins(am, prom) -> None:  # noqa: F8
         assert traces.form["service"] == "postgres" and traces.form["tags"] == "error=true"
 
 
-async def test_one_backend_down_keeps_the_other(am) -> None:  # noqa: F811
+async def test_one_backend_down_keeps_the_other(am) -> None:
     async with _app(am.url, "http://127.0.0.1:1").run_test(size=(120, 40)) as pilot:
         screen = await _alerts(pilot)
         assert len(screen.query_one(AlertTable).rows_shown) == len(SENT)
         assert any("incomplete" in w for w in screen.snapshot.warnings)
 
 
-async def test_without_prometheus_the_summary_says_pending_is_unknown(am) -> None:  # noqa: F811
+async def test_without_prometheus_the_summary_says_pending_is_unknown(am) -> None:
     async with _app(am.url, None).run_test(size=(120, 40)) as pilot:
         screen = await _alerts(pilot)
         assert len(screen.query_one(AlertTable).rows_shown) == len(SENT)
@@ -173,7 +173,7 @@ async def test_high_latency_evidence_is_its_endpoints_p95_against_1s(prometheus_
         assert (threshold.label, set(threshold.ys)) == ("threshold > 1", {1.0})
         # Every point is that endpoint's p95 at its instant, worked out from the raw samples.
         assert len(data.xs) > 100
-        for x, y in list(zip(data.xs, data.ys))[::10] + [(data.xs[-1], data.ys[-1])]:
+        for x, y in [*list(zip(data.xs, data.ys))[::10], (data.xs[-1], data.ys[-1])]:
             expected = _reference_p95(pw, x, ("job", "endpoint"))[(SLOW["job"], SLOW["endpoint"])]
             assert y == pytest.approx(expected, rel=1e-9), x
         assert max(data.ys) > 1.0 > min(data.ys)  # the window starts half an hour before the condition

@@ -149,7 +149,7 @@ def test_edge_answers_equal_the_reference_and_stay_exact_after_merges(edges) -> 
 
 
 def test_the_edge_data_reaches_the_cases_it_is_for(edges) -> None:
-    db, ref, today = edges
+    db, _, today = edges
     rows = run_named(db, "top_tenants", {"days": 30, "limit": 100}, today).records()
     by_id = {r["tenant_id"]: r for r in rows}
     assert by_id["ghost"]["name"] == "" and by_id["ghost"]["quota_used_pct"] is None  # usage without a tenants row

@@ -414,7 +414,7 @@ async def test_tenants_keep_their_last_answer_for_the_next_start(usage, tmp_path
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await _go(pilot, "7")
         shown = _keys(screen.query_one("#tenants-table", DataTable))
-    entry = AnswerCache().load("w", "tenants")  # noqa: the screen's answer, as the next start will read it
+    entry = AnswerCache().load("w", "tenants")  # the screen's answer, as the next start will read it
     assert entry is not None and entry["days"] == 7 and entry["saved_at"] == float(T0)
     assert [r["tenant_id"] for r in entry["rows"]] == shown
     assert (tmp_path / "cache" / "zeta" / "answers" / "w.tenants.json").stat().st_mode & 0o777 == 0o600

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.servers import alertmanager, closed_port_url, prometheus, prometheus_version, silent  # noqa: F401
+from tests.support.servers import alertmanager, prometheus_version
 from zeta_tui.cli import main
 
 
@@ -174,7 +174,7 @@ def probe_one(tmp_path, capsys, kind: str, url: str, timeout: float = 1.5) -> tu
     path.write_text(
         f'[contexts.t.{section}]\nurl = "{url}"\n{extra}timeout_seconds = {timeout}\nmax_response_bytes = {MiB}\n'
     )
-    code, out, err, elapsed = check(capsys, path, "--json")
+    code, out, _, elapsed = check(capsys, path, "--json")
     [result] = json.loads(out)
     return code, result, elapsed
 

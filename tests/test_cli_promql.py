@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.support.servers import prometheus, raw_prometheus_error  # noqa: F401
+from tests.support.servers import raw_prometheus_error
 from zeta_tui.cli import main
 from zeta_tui.headless.promql import BLOCKS, format_labels, format_value, sparkline
 

@@ -120,8 +120,8 @@ def test_the_server_path_answers_what_the_embedded_path_answers(server, db) -> N
         "SHOW TABLES",
     ]
     for sql in sqls:
-        here = ask(db.config(), lambda s: s.query(sql))
-        there = ask(server_config(server, db), lambda s: s.query(sql))
+        here = ask(db.config(), lambda s, sql=sql: s.query(sql))
+        there = ask(server_config(server, db), lambda s, sql=sql: s.query(sql))
         assert (there.columns, there.types, there.rows, there.truncated) == (
             here.columns,
             here.types,

@@ -107,7 +107,7 @@ def test_init_adds_the_rollup_beside_the_seeds_tables_and_a_second_run_does_noth
     assert [int(i) for _, _, _, i, _ in progress] == list(range(1, len(per_month) + 1))
     assert "left as they were: api_usage, api_usage_daily\n" in out
     assert db.fingerprint() == before  # definitions, rows and bytes on disk of every table that was there
-    assert set(ZETA_OBJECTS + ["cost_data", "tenants"]) <= set(db.tables())
+    assert set([*ZETA_OBJECTS, "cost_data", "tenants"]) <= set(db.tables())
     assert _rollup_by_month(db) == dict(per_month)
 
     state = _zeta_state(db)
@@ -331,9 +331,9 @@ def test_a_cost_data_without_a_column_is_named(tmp_path, capsys) -> None:
             params={"database": db.database},
         )
         config = _config(tmp_path, db)
-        code, out, err = zeta(capsys, "--config", config, "--context", "lab", "sql", "--name", "daily_cost")
+        code, _, err = zeta(capsys, "--config", config, "--context", "lab", "sql", "--name", "daily_cost")
         assert code == 1 and "cost_data" in err and "has no column api_calls" in err and "clickhouse.database" in err
-        code, out, err = zeta(
+        code, _, err = zeta(
             capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes", "--settle", "0"
         )
         assert code == 0 and "warning: your cost_data has no column api_calls" in err

@@ -55,7 +55,7 @@ def test_an_interrupted_gap_fill_is_redone(stack):
 
 
 def test_history_that_never_finished_is_redone(stack):
-    recent, older = stack._plan({"live_until": NOW - 600}, NOW)
+    _, older = stack._plan({"live_until": NOW - 600}, NOW)
     assert _covered(older)[0] == NOW - HISTORY_SPAN
 
 

@@ -49,7 +49,7 @@ async def test_buffer_is_bounded_and_the_cursor_follows_the_newest() -> None:
 
 async def test_search_jumps_between_matches_and_wraps() -> None:
     app = _ViewApp(capacity=100)
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with app.run_test(size=(100, 20)):
         view = app.query_one(LogView)
         view.replace([_record(i) for i in range(30)])
         view.matcher = lambda r: r.message.endswith("7")

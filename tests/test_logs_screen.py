@@ -63,7 +63,7 @@ async def test_search_highlights_and_jumps_between_matches(world) -> None:
 
 
 async def test_pii_detail_context_export_and_trace_link(world, tmp_path, monkeypatch) -> None:
-    path, requests = world
+    path, _ = world
     monkeypatch.chdir(tmp_path)
     app = _app(path)
     async with app.run_test(size=(160, 50)) as pilot:

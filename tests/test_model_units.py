@@ -25,7 +25,7 @@ def test_parse_duration(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("bad", ["", "1x", "h", "1h 30m", "-5m"])
 def test_parse_duration_rejects_with_example(bad: str) -> None:
-    with pytest.raises(ValueError, match="e.g. 30s"):
+    with pytest.raises(ValueError, match=r"e\.g\. 30s"):
         parse_duration(bad)
 
 

@@ -10,7 +10,7 @@ import time
 
 from pytest_httpserver import HTTPServer
 
-from tests.support.servers import prometheus, prometheus_version, real_fixture, scraping_prometheus  # noqa: F401
+from tests.support.servers import prometheus_version, real_fixture, scraping_prometheus
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.config.models import PrometheusConfig
 

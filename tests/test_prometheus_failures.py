@@ -8,16 +8,12 @@ import time
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.support.servers import (  # noqa: F401  (pytest fixtures)
+from tests.support.servers import (
     BASIC_PASSWORD,
     BASIC_USER,
     basic_auth_prometheus,
-    closed_port_url,
     mtls_prometheus,
-    prometheus,
     raw_prometheus_error,
-    recording_proxy,
-    silent,
     tls_files,
     tls_prometheus,
 )

@@ -73,5 +73,5 @@ def test_defects_are_reported_by_name_and_file(tmp_path: Path, body: str, expect
 
 
 def test_rendering_without_a_parameter_names_it() -> None:
-    with pytest.raises(ConfigError, match="needs parameter.*window"):
+    with pytest.raises(ConfigError, match=r"needs parameter.*window"):
         PromCatalog.load(SHIPPED).render("service_cpu", namespace="p", services="x")

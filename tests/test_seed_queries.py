@@ -155,7 +155,7 @@ def _check_cost(capsys, config: str, today: date) -> None:
 
 
 def test_the_seed_queries_equal_the_named_queries_before_and_after_init(seed, capsys) -> None:
-    db, config, today, rows = seed
+    _, config, today, rows = seed
     notes = [
         _check_top_tenants(capsys, config, today, rows),
         _check_error_rate(capsys, config, today, rows),

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import httpx
 
+from tests.support.alert_world import NOW
 from tests.support.console import settled
-from tests.test_cli_alerts import NOW, am  # noqa: F401 (fixture)
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.screens.silences import ConfirmScreen, SilenceForm, SilencesScreen, parse_matchers
@@ -32,7 +32,7 @@ async def _wait(pilot, check, tries: int = 100) -> None:
     raise AssertionError("the console never got there")
 
 
-async def test_silence_an_alert_then_expire_it(am, monkeypatch) -> None:  # noqa: F811
+async def test_silence_an_alert_then_expire_it(am, monkeypatch) -> None:
     monkeypatch.setenv("USER", "oncall")  # the author the form suggests
     before = {s["id"] for s in _raw_silences(am.url)}
     async with _app(am.url).run_test(size=(120, 40)) as pilot:
@@ -78,7 +78,7 @@ async def test_silence_an_alert_then_expire_it(am, monkeypatch) -> None:  # noqa
         )
 
 
-async def test_read_only_context_refuses_and_sends_nothing(am) -> None:  # noqa: F811
+async def test_read_only_context_refuses_and_sends_nothing(am) -> None:
     before = len(_raw_silences(am.url))
     notices: list[str] = []
     async with _app(am.url, production=True).run_test(size=(120, 40)) as pilot:

@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from tests.support.alert_world import NOW
 from tests.support.console import settled
 from tests.test_alerts_screen import high_latency_row
-from tests.test_cli_alerts import NOW, am, prom  # noqa: F401 (fixtures)
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 
@@ -42,7 +42,7 @@ async def _on_alerts(pilot) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_alerts(snap_compare, am, prom, size) -> None:  # noqa: F811
+def test_alerts(snap_compare, am, prom, size) -> None:
     assert snap_compare(_app(am.url, prom.url), terminal_size=size, run_before=_on_alerts)
 
 
@@ -52,7 +52,7 @@ def test_alerts_backends_down(snap_compare, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_silence_form_prefilled_from_an_alert(snap_compare, am, prom, size, monkeypatch) -> None:  # noqa: F811
+def test_silence_form_prefilled_from_an_alert(snap_compare, am, prom, size, monkeypatch) -> None:
     monkeypatch.setenv("USER", "oncall")
 
     async def run_before(pilot) -> None:

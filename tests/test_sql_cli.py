@@ -145,7 +145,7 @@ def test_writes_are_refused_naming_why_and_change_nothing(store, capsys, sql: st
 def test_what_passes_the_words_is_refused_by_clickhouse_itself(store, capsys) -> None:
     config, db, _ = store
     before = db.counts()
-    code, out, err = zeta(capsys, "--config", config, "sql", "SELECT count() FROM api_usage SETTINGS readonly = 0")
+    code, _, err = zeta(capsys, "--config", config, "sql", "SELECT count() FROM api_usage SETTINGS readonly = 0")
     assert code == 1 and "Code: 164" in err and "readonly" in err
     assert db.counts() == before
 
@@ -184,7 +184,7 @@ def test_a_context_without_clickhouse_is_a_config_error(store, capsys) -> None:
 
 
 def test_list_needs_no_config(capsys, tmp_path) -> None:
-    code, out, err = zeta(capsys, "--config", str(tmp_path / "none.toml"), "sql", "--list")
+    code, out, _ = zeta(capsys, "--config", str(tmp_path / "none.toml"), "sql", "--list")
     assert code == 0
     assert "top_tenants: Top tenants by requests" in out and "tenant String (required)" in out
 
@@ -213,7 +213,7 @@ def test_the_printed_schema_runs_as_printed(store, capsys) -> None:
     name = f"{db.database}_printed"
     code, out, _ = zeta(capsys, "clickhouse", "schema", "--database", name)
     assert code == 0 and not re.search(
-        r"\{\w+:\w+\}", "\n".join(l for l in out.splitlines() if not l.lstrip().startswith("--"))
+        r"\{\w+:\w+\}", "\n".join(line for line in out.splitlines() if not line.lstrip().startswith("--"))
     )
     try:
         db.session.query(f"CREATE DATABASE {name}")
@@ -229,10 +229,10 @@ def test_the_printed_schema_runs_as_printed(store, capsys) -> None:
 
 def test_init_is_refused_in_a_read_only_context_and_asks_first(store, capsys) -> None:
     config, db, _ = store
-    code, out, err = zeta(capsys, "--config", config, "--context", "prod", "clickhouse", "init", "--yes")
+    code, _, err = zeta(capsys, "--config", config, "--context", "prod", "clickhouse", "init", "--yes")
     assert code == 1 and "read-only" in err and f"{db.database}_init" not in db.scalar("SHOW DATABASES").split()
     # no terminal to ask on, and no --yes: refused before anything is written
-    code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init")
+    code, _, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init")
     assert code == 2 and "--yes" in err and f"{db.database}_init" not in db.scalar("SHOW DATABASES").split()
 
 

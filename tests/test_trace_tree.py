@@ -195,6 +195,6 @@ def test_axis_ticks_and_search():
         (48, "112 ms"),
         (63, "150 ms"),
     ]
-    tree = build_tree(Trace("t1", SEED.spans + (span("X", "R", 1, 2, "cache", "redis", key="user:42"),)))
+    tree = build_tree(Trace("t1", (*SEED.spans, span("X", "R", 1, 2, "cache", "redis", key="user:42"))))
     assert ids(tree, matches(tree, "REDIS")) == ["X", "RG"]  # row order: X starts at 1 ms, before A
     assert ids(tree, matches(tree, "user:42")) == ["X"] and matches(tree, "  ") == []

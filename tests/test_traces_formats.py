@@ -468,7 +468,7 @@ def test_fast_path_gives_the_dict_paths_traces() -> None:
             assert_same(got, want)
         assert_same(parse(raw, fmt), want)
     # The fast path is no dead letter: every well-formed input takes it.
-    for name, raw, fmt in every_trace_input():
+    for name, _, _ in every_trace_input():
         if name.startswith(("generated", "bench", "real/")):
             assert name in taken, f"{name} fell back to the dict path"
     assert "jaeger-v1-messy.json:jaeger" not in taken  # ids as numbers

@@ -159,7 +159,7 @@ def test_cost_rows_are_calls_times_unit_cost(store):
     )
     assert len(rows) == len(calls)  # one row per key, read without FINAL
     assert {(date.fromisoformat(d), s, t): int(n) for d, s, t, _, n in rows} == dict(calls)
-    for d, s, t, cost, n in rows:
+    for d, s, _, cost, n in rows:
         assert cost == pytest.approx(int(n) * expected_unit(s, date.fromisoformat(d)), rel=1e-9)
     assert {s for _, s, _, _, _ in rows} == {"backend-api", "auth", "ml-engine"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -81,9 +82,9 @@ def test_counters_never_decrease_across_incidents(world):
     kinds = {i.name for i in world.incidents(times[0], times[-1])}
     assert kinds == {"ml_error_spike", "latency_regression", "auth_login_burst", "pod_restart"}
     counters = {s for s in _counter_series(world)}
-    for family, series, values in world.columns(times):
+    for _, series, values in world.columns(times):
         if series in counters:
-            assert all(b >= a for a, b in zip(values, values[1:])), series.selector()
+            assert all(b >= a for a, b in itertools.pairwise(values)), series.selector()
             if series.name.endswith("_total") and series.name != "container_cpu_usage_seconds_total":
                 assert all(float(v).is_integer() for v in values), series.selector()
 
@@ -149,7 +150,7 @@ def test_incidents_show_in_the_metrics(world):
     assert failed_logins(burst.start + 60) > 5 * failed_logins(burst.start - 30 * 60)
 
     restart = next(i for i in day if i.name == "pod_restart")
-    pod = [p for _, inst, p in world.schedule.pods if inst == restart.instance][0]
+    pod = next(p for _, inst, p in world.schedule.pods if inst == restart.instance)
     counter = world.one("kube_pod_container_status_restarts_total", pod=pod)
     assert world.value(counter, restart.start) == world.value(counter, restart.start - 1) + 1
     assert world.value(world.one("up", instance=restart.instance), restart.start + 30) == 0

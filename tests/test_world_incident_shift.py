@@ -10,6 +10,7 @@ argv) all agree with it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -88,7 +89,7 @@ def test_shifted_counters_never_decrease_and_show_the_spike(shifted):
     counters = set(_counter_series(shifted))
     for _, series, values in shifted.columns(times):
         if series in counters:
-            assert all(b >= a for a, b in zip(values, values[1:])), series.selector()
+            assert all(b >= a for a, b in itertools.pairwise(values)), series.selector()
     spike = _spike_at(shifted, ANCHOR)
 
     def error_ratio(t):

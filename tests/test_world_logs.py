@@ -6,6 +6,7 @@ Expected values come from the metric side (the counters and histogram buckets ev
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 
@@ -79,7 +80,7 @@ def test_latencies_fall_in_the_buckets_the_histogram_says(world, full):
             cumulative = [_increase(world, b, t0, t0 + STEP_SECONDS) for b in buckets]
             got = per[(inst, endpoint, t0)]
             assert sum(got) == _increase(world, s_count, t0, t0 + STEP_SECONDS)
-            if all(a <= b for a, b in zip(cumulative, cumulative[1:])):
+            if all(a <= b for a, b in itertools.pairwise(cumulative)):
                 # The usual case: per-bucket counts are exactly the bucket increases.
                 assert got == [b - a for a, b in zip([0, *cumulative], cumulative)], (inst, endpoint, t0)
                 exact += 1

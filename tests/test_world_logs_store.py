@@ -89,7 +89,7 @@ def test_follow_sees_each_new_step_once(tmp_path):
         async def follow() -> list:
             seen = []
             tail = source.tail("", int((NOW - 120) * 1e9), clock=lambda: clock[0])
-            for step in range(4):
+            for _ in range(4):
                 page = await anext(tail)
                 seen.extend(page.records)
                 clock[0] += STEP_SECONDS
@@ -148,7 +148,7 @@ def test_a_window_is_inserted_only_with_its_marker(tmp_path):
     try:
         # What the child prints for two windows of 5 minutes, newest first.
         printed = subprocess.run(
-            writer.child_argv(NOW - 600, NOW)[:-2] + ["--chunk", "300"], capture_output=True, check=True
+            [*writer.child_argv(NOW - 600, NOW)[:-2], "--chunk", "300"], capture_output=True, check=True
         ).stdout
         first_marker = printed.index(b"#covered ")
         half = printed[: first_marker // 2]

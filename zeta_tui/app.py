@@ -302,7 +302,9 @@ class ZetaApp(NavigationMixin, App[int]):
                 )
         for label in PRESETS:
             yield SystemCommand(
-                f"Time range: last {label}", "Set the time window of every screen", lambda l=label: self.set_range(l)
+                f"Time range: last {label}",
+                "Set the time window of every screen",
+                lambda chosen=label: self.set_range(chosen),
             )
         yield SystemCommand("Custom time range…", "Type a duration or START .. END", self.action_custom_range)
         yield SystemCommand("Pause / resume refreshing", "Key p", self.action_toggle_pause)

@@ -25,7 +25,7 @@ def build_session(config: Any, context_name: str | None, unavailable: dict | Non
     if prometheus is not None:
         from zeta_tui.backends.discovery import ServiceDirectory
 
-        prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
+        _ = prometheus.client  # build the HTTP client here (a thread at start-up), not on the first fetch
         directory = ServiceDirectory(prometheus, context, name)
     logs = None
     if context.logs is not None:

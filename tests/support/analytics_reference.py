@@ -19,9 +19,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeta_tui.backends.analytics import AnalyticsSource
+
+if TYPE_CHECKING:
+    from tests.support.analytics_store import AnalyticsDatabase
 
 LEVELS = (0.5, 0.95, 0.99)
 _M64 = 2**64 - 1

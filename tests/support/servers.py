@@ -4,9 +4,9 @@ Prometheus (plain, TLS, mutual TLS, basic auth), Alertmanager and VictoriaMetric
 binaries, started once per test session and stopped at exit. Alongside them: a server that
 accepts connections and never answers, and a forwarding HTTP proxy that records what it sees.
 
-Each server is cached at module level, not only by the fixture, so that test modules which
-import these fixtures share one process per kind (pytest would otherwise build one fixture
-instance per importing module).
+Each server is cached at module level (functools.cache), so that every test module of a
+session shares one process per kind. The pytest fixtures on them (``prometheus``, ``silent``,
+``closed_port_url``, ``recording_proxy``) are in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -333,32 +333,6 @@ class RecordingProxy(ThreadingHTTPServer):
     def close(self) -> None:
         self.shutdown()
         self.server_close()
-
-
-# --- pytest fixtures (import them into a test module to use them) -------------------------
-
-
-@pytest.fixture(scope="session")
-def prometheus() -> ChildServer:
-    return plain_prometheus()
-
-
-@pytest.fixture(scope="session")
-def silent() -> SilentServer:
-    return silent_server()
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """An http URL on a loopback port where nothing listens (connection refused)."""
-    return f"http://127.0.0.1:{free_port()}"
-
-
-@pytest.fixture
-def recording_proxy(prometheus: ChildServer):
-    proxy = RecordingProxy(prometheus.url)
-    yield proxy
-    proxy.close()
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:

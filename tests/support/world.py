@@ -12,6 +12,7 @@ they share no code with zeta_tui.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -45,7 +46,7 @@ def extrapolated_rate(
     times = [t for t, _ in window]
     values = [v for _, v in window]
     delta = values[-1] - values[0]
-    for earlier, later in zip(values, values[1:]):
+    for earlier, later in itertools.pairwise(values):
         if later < earlier:  # a counter reset: the counter restarted from zero
             delta += earlier
     covered = times[-1] - times[0]
@@ -81,7 +82,7 @@ def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> floa
     if total == 0:
         return math.nan
     rank = q * total
-    b = next(i for i, c in enumerate(counts[:-1] + [math.inf]) if c >= rank)
+    b = next(i for i, c in enumerate([*counts[:-1], math.inf]) if c >= rank)
     if b == len(ordered) - 1:
         return ordered[-2][0]  # in the +Inf bucket: the highest finite bound
     if b == 0 and ordered[0][0] <= 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -25,6 +25,8 @@ from zeta_tui.errors import BackendUnavailable, QueryError, SilenceInvalid, Writ
 from zeta_tui.models.alerts import Alert, AlertGroup, Matcher, Silence
 from zeta_tui.models.metrics_meta import BuildInfo
 from zeta_tui.models.rfc3339 import rfc3339_seconds
+
+T = TypeVar("T")
 
 #: the longest silence Zeta will create; a longer one is almost always a typo
 MAX_SILENCE_SECONDS = 30 * 24 * 3600
@@ -48,12 +50,23 @@ class AlertmanagerClient(HttpBackend):
         params: Any = None,
         json: Any = None,
         body: bool = True,
-        build: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """One request to /api/v2/<path>; HTTP errors become ZetaErrors quoting the server.
-        Returns ``build`` of the decoded JSON body (the body itself without ``build``), or None
-        when ``body`` is False. A large answer is decoded and built off the event loop
-        (HttpBackend.read): 100,000 alerts are tens of MB."""
+        """One request to /api/v2/<path>: the decoded JSON body, or None when ``body`` is False."""
+        resp = await self._response(method, path, params=params, json=json)
+        return await self.read(resp, _same) if body else None
+
+    async def _get(self, path: str, params: Any = None) -> Any:
+        return await self._call("GET", path, params=params)
+
+    async def _get_built(self, path: str, params: Any, build: Callable[[Any], T]) -> T:
+        """GET /api/v2/<path> as ``build`` makes it of the JSON body, decoded and built off the
+        event loop when large (HttpBackend.read): 100,000 alerts are tens of MB. An answer of the
+        wrong shape is said as such (``_garbage``)."""
+        resp = await self._response("GET", path, params=params)
+        return await self.read(resp, self._built(path, build))
+
+    async def _response(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
+        """One request to /api/v2/<path>; HTTP errors become ZetaErrors quoting the server."""
         kwargs: dict[str, Any] = {}
         if params:
             kwargs["params"] = params
@@ -64,17 +77,12 @@ class AlertmanagerClient(HttpBackend):
         self.raise_for_auth(resp)
         if resp.status_code >= 400:
             raise self._http_error(resp, f"{method} /api/v2/{path}")
-        if not body:
-            return None
-        return await self.read(resp, build or _same)
+        return resp
 
-    async def _get(self, path: str, params: Any = None, build: Callable[[Any], Any] | None = None) -> Any:
-        return await self._call("GET", path, params=params, build=build)
-
-    def _built(self, path: str, build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def _built(self, path: str, build: Callable[[Any], T]) -> Callable[[Any], T]:
         """``build``, with an answer of the wrong shape said as such (``_garbage``)."""
 
-        def checked(body: Any) -> Any:
+        def checked(body: Any) -> T:
             try:
                 return build(body)
             except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -156,7 +164,7 @@ class AlertmanagerClient(HttpBackend):
             ("inhibited", _flag(inhibited)),
             ("unprocessed", _flag(unprocessed)),
         ]
-        return await self._get("alerts", params, self._built("alerts", alerts_from_answer))
+        return await self._get_built("alerts", params, alerts_from_answer)
 
     async def groups(
         self,
@@ -170,7 +178,7 @@ class AlertmanagerClient(HttpBackend):
         """GET /api/v2/alerts/groups: alerts as Alertmanager groups them for their receivers."""
         params = self._filter_params(filters, receiver)
         params += [("active", _flag(active)), ("silenced", _flag(silenced)), ("inhibited", _flag(inhibited))]
-        return await self._get("alerts/groups", params, self._built("alerts/groups", groups_from_answer))
+        return await self._get_built("alerts/groups", params, groups_from_answer)
 
     def _filter_params(self, filters: Iterable[Matcher | str], receiver: str | None) -> list[tuple[str, str]]:
         params: list[tuple[str, str]] = []
@@ -191,9 +199,7 @@ class AlertmanagerClient(HttpBackend):
 
     async def silences(self, filters: Iterable[Matcher | str] = ()) -> list[Silence]:
         """GET /api/v2/silences: every silence (active, pending and expired), in the server's order."""
-        return await self._get(
-            "silences", self._filter_params(filters, None), self._built("silences", silences_from_answer)
-        )
+        return await self._get_built("silences", self._filter_params(filters, None), silences_from_answer)
 
     async def silence(self, silence_id: str) -> Silence:
         """GET /api/v2/silence/<id>; QueryError when Alertmanager has no such silence."""
@@ -291,7 +297,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _list(body: Any) -> list:
+def _list(body: Any) -> list[Any]:
     if not isinstance(body, list):
         raise TypeError(f"expected a list, got {type(body).__name__}")
     return body

@@ -168,7 +168,7 @@ class AnalyticsSource:
         from zeta_tui.backends.chdb_store import embedded_session
 
         try:
-            await asyncio.to_thread(embedded_session, self._engine.cfg.path, setting="clickhouse.path")
+            await asyncio.to_thread(embedded_session, self._engine.cfg.path or "", setting="clickhouse.path")
         except ZetaError:
             pass
 

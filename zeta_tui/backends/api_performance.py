@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from zeta_tui.backends.discovery import query_params
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.models.discovery import ServiceInventory
 from zeta_tui.models.performance import ApiPerformance, EndpointStats
-from zeta_tui.models.series import QueryResult, Series
+from zeta_tui.models.series import InstantSample, QueryResult, Series
 from zeta_tui.models.timerange import TimeRange, format_duration
 from zeta_tui.querying.promql_catalog import PromCatalog
 
@@ -35,27 +37,30 @@ async def fetch_api_performance(
     }
     start, end = time_range.start, time_range.end
 
-    def rng(name: str, **extra: str):
+    def rng(name: str, **extra: str) -> Coroutine[Any, Any, QueryResult[list[Series]]]:
         return prom.query_range(catalog.render(name, **base, **extra), start, end, step)
 
-    def inst(name: str, **extra: str):
+    def inst(name: str, **extra: str) -> Coroutine[Any, Any, QueryResult[list[InstantSample]]]:
         return prom.query(catalog.render(name, **base, **extra), at=end)
 
-    jobs = [
-        rng("endpoint_request_rate"),
-        rng("error_rate_by_status"),
-        *(rng("latency_quantile", quantile=q) for q in QUANTILES.values()),
-        inst("endpoint_rate_total"),
-        inst("endpoint_error_ratio"),
-        *(inst("endpoint_latency_quantile", quantile=q) for q in QUANTILES.values()),
-    ]
-    results = await asyncio.gather(*jobs)
-    warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
-    rate_series, status_series, *rest = results
-    latency_series = rest[:3]
-    rate_total, error_ratio, *endpoint_quantiles = rest[3:]
+    ranges, instants = await asyncio.gather(
+        asyncio.gather(
+            rng("endpoint_request_rate"),
+            rng("error_rate_by_status"),
+            *(rng("latency_quantile", quantile=q) for q in QUANTILES.values()),
+        ),
+        asyncio.gather(
+            inst("endpoint_rate_total"),
+            inst("endpoint_error_ratio"),
+            *(inst("endpoint_latency_quantile", quantile=q) for q in QUANTILES.values()),
+        ),
+    )
+    said = [r.warnings for r in ranges] + [r.warnings for r in instants]
+    warnings = tuple(dict.fromkeys(w for ws in said for w in ws))
+    rate_series, status_series, *latency_series = ranges
+    rate_total, error_ratio, *endpoint_quantiles = instants
 
-    def by_endpoint(result) -> dict[tuple[str, str], float]:
+    def by_endpoint(result: QueryResult[list[InstantSample]]) -> dict[tuple[str, str], float]:
         return {(s.label(conv.service), s.label(conv.endpoint)): s.v for s in result.data}
 
     rates = by_endpoint(rate_total)

@@ -49,7 +49,7 @@ from typing import Any, TypeVar
 
 from zeta_tui.backends.chdb_store import close_quietly, embedded_session, readonly_session, release_readonly_session
 from zeta_tui.backends.clickhouse_errors import ask_for_less, clickhouse_error, exception_sentence
-from zeta_tui.backends.clickhouse_http import ClickHouseHttp, parameter_text
+from zeta_tui.backends.clickhouse_http import ClickHouseHttp, ClickHouseSection, parameter_text
 from zeta_tui.errors import AnswerTooLarge, BackendUnavailable, QueryError, ZetaError
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ class ResultSet:
 
     columns: tuple[str, ...]
     types: tuple[str, ...]
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
     elapsed_s: float
     rows_read: int | None
     bytes_read: int | None
@@ -119,7 +119,7 @@ def without_credentials(url: str) -> str:
     return urlunsplit(u._replace(netloc=u.netloc.rpartition("@")[2])) if "@" in u.netloc else url
 
 
-Table = tuple[tuple[str, ...], tuple[str, ...], list[tuple], "int | None", "int | None"]
+Table = tuple[tuple[str, ...], tuple[str, ...], list[tuple[Any, ...]], "int | None", "int | None"]
 
 
 class ClickHouseEngine:
@@ -130,7 +130,7 @@ class ClickHouseEngine:
     "traces"), named in hints.
     """
 
-    def __init__(self, cfg: Any, section: str) -> None:
+    def __init__(self, cfg: ClickHouseSection, section: str) -> None:
         self.cfg, self.section = cfg, section
         self.embedded = cfg.path is not None
         self.url = without_credentials(cfg.url) if cfg.url else f"chdb:{cfg.path}"

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import httpx
 import orjson
@@ -44,9 +44,12 @@ from zeta_tui.backends.clickhouse_errors import (
     login_hint,
 )
 from zeta_tui.backends.http import HttpBackend, error_text
+from zeta_tui.config.models import ClickHouseConfig, LogsConfig, TracesConfig
 from zeta_tui.errors import AnswerTooLarge, BackendAuthError, BackendTimeout, BackendUnavailable, QueryError, ZetaError
 
 T = TypeVar("T")
+#: The config sections a ClickHouse answers for: analytics, logs (otel_logs), traces (otel_traces).
+ClickHouseSection = ClickHouseConfig | LogsConfig | TracesConfig
 #: How much of a malformed answer's end is searched for ClickHouse's exception sentence.
 _TAIL = 64 * 1024
 
@@ -55,8 +58,9 @@ class ClickHouseHttp(HttpBackend):
     """One ClickHouse server over HTTP(S) for one config section (``clickhouse``, ``logs``, ``traces``)."""
 
     kind = "clickhouse"
+    config: ClickHouseSection
 
-    def __init__(self, cfg: Any, section: str) -> None:
+    def __init__(self, cfg: ClickHouseSection, section: str) -> None:
         super().__init__(cfg)
         self.section = section
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +87,12 @@ class ClickHouseHttp(HttpBackend):
             return
         await super().aclose()
 
+    @overload
+    async def answer(
+        self, sql: str, params: Mapping[str, Any], settings: Mapping[str, Any], *, query_id: str | None = None
+    ) -> dict[str, Any]: ...
+
+    @overload
     async def answer(
         self,
         sql: str,
@@ -90,8 +100,18 @@ class ClickHouseHttp(HttpBackend):
         settings: Mapping[str, Any],
         *,
         query_id: str | None = None,
-        build: Callable[[dict[str, Any]], T] = lambda doc: doc,
-    ) -> T:
+        build: Callable[[dict[str, Any]], T],
+    ) -> T: ...
+
+    async def answer(
+        self,
+        sql: str,
+        params: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        *,
+        query_id: str | None = None,
+        build: Callable[[dict[str, Any]], Any] = lambda doc: doc,
+    ) -> Any:
         """``build`` of one statement's JSONCompact document (``meta``, ``data``, ``statistics``;
         a statement that returns nothing gives empty ones), built in a worker thread when large.
 
@@ -122,7 +142,7 @@ class ClickHouseHttp(HttpBackend):
         if not resp.content.strip():
             return build({"meta": [], "data": []})
 
-        def table(data: Any) -> T:
+        def table(data: Any) -> Any:
             try:
                 return build(self._document(data, resp))
             except (KeyError, TypeError, ValueError) as exc:  # meta or rows not in ClickHouse's shape
@@ -248,7 +268,7 @@ class ClickHouseHttp(HttpBackend):
 
     def address(self) -> str:
         """host:port of the server, its default port filled in (8123, 8443 for HTTPS)."""
-        u = httpx.URL(self.config.url)
+        u = httpx.URL(self.config.url or "")
         return f"{u.host}:{u.port or (8443 if u.scheme == 'https' else 8123)}"
 
 

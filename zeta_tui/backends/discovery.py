@@ -95,19 +95,19 @@ class Discovery:
         svc = conventions.service
         has_latency = f"{conventions.latency}_bucket" in names
         up, requests, latency, bounds = await asyncio.gather(
-            self._rows(f"count by ({svc}, namespace, pod) (up)") if "up" in names else _nothing(),
+            self._rows(f"count by ({svc}, namespace, pod) (up)") if "up" in names else _no_rows(),
             self._rows(f"count by ({svc}, namespace, pod) ({conventions.requests})")
             if conventions.requests in names
-            else _nothing(),
-            self._rows(f"count by ({svc}, namespace) ({conventions.latency}_bucket)") if has_latency else _nothing(),
-            self._bounds(conventions) if has_latency else _nothing(),
+            else _no_rows(),
+            self._rows(f"count by ({svc}, namespace) ({conventions.latency}_bucket)") if has_latency else _no_rows(),
+            self._bounds(conventions) if has_latency else _no_bounds(),
         )
         seen = [r.get("namespace", "") for r in (*up, *requests, *latency)]
         pattern, note = namespace_filter(self.context.namespace, seen)
         if note:
             self.notes.append(note)
 
-        def kept(rows) -> list[ServiceSeries]:
+        def kept(rows: list[dict[str, str]]) -> list[ServiceSeries]:
             return [
                 ServiceSeries(r.get(svc, ""), r.get("namespace", ""), r.get("pod", ""))
                 for r in rows
@@ -175,11 +175,11 @@ class Discovery:
                     ),
                 )
         else:
-            requests = next((c for c in REQUEST_COUNTERS if c in names), None)
-            if requests is None and f"{latency}_count" in names:
-                requests = f"{latency}_count"  # OpenTelemetry has no request counter: its histogram counts them
-                self.notes.append(f"requests are counted from {requests} (no request counter)")
-            requests = requests or REQUEST_COUNTERS[0]
+            found = next((c for c in REQUEST_COUNTERS if c in names), None)
+            if found is None and f"{latency}_count" in names:
+                found = f"{latency}_count"  # OpenTelemetry has no request counter: its histogram counts them
+                self.notes.append(f"requests are counted from {found} (no request counter)")
+            requests = found or REQUEST_COUNTERS[0]
         unit = cfg.latency_unit or unit_from_name(latency)
         if unit is None:
             unit = "seconds"
@@ -282,8 +282,12 @@ def _names(labels: set[str]) -> str:
     return ", ".join(shown) if shown else "no labels"
 
 
-async def _nothing() -> list:
+async def _no_rows() -> list[dict[str, str]]:
     return []
+
+
+async def _no_bounds() -> tuple[float, ...]:
+    return ()
 
 
 class ServiceDirectory:

@@ -248,7 +248,7 @@ def _rule_alert(a: dict[str, Any]) -> RuleAlert:
 
 def _instant(data: dict[str, Any]) -> list[InstantSample]:
     kind = data.get("resultType")
-    result = data.get("result")
+    result: Any = data.get("result")  # its shape depends on resultType
     if kind == "vector":
         return [
             InstantSample(dict(r.get("metric", {})), float(r["value"][0]), _float(r["value"][1])) for r in result or []

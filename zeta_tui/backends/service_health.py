@@ -37,7 +37,7 @@ def _last(values: tuple[float, ...]) -> float | None:
 def _aligned(series: Series, tr: TimeRange, step: float) -> tuple[float, ...]:
     """Values on the full step grid of the range, NaN where Prometheus had no sample."""
     by_t = {round(s.t): s.v for s in series.samples}
-    n = int(round((tr.end - tr.start) / step)) + 1
+    n = round((tr.end - tr.start) / step) + 1
     return tuple(by_t.get(round(tr.start + i * step), math.nan) for i in range(n))
 
 
@@ -60,20 +60,22 @@ async def fetch_service_health(
         "range": format_duration(time_range.seconds),
     }
     names = list(_RANGE_QUERIES)
-    results = await asyncio.gather(
-        *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names),
+    ranges, restarts = await asyncio.gather(
+        asyncio.gather(
+            *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names)
+        ),
         prom.query(catalog.render("service_restarts_total", **params), at=time_range.end),
     )
     warnings: list[str] = []
     history: dict[str, dict[str, tuple[float, ...]]] = {s: {} for s in services}
-    for name, result in zip(names, results[:-1]):
+    for name, result in zip(names, ranges):
         warnings.extend(result.warnings)
         for series in result.data:
             service = series.label(label)
             if service in history:
                 history[service][_RANGE_QUERIES[name]] = _aligned(series, time_range, step)
-    restarts_total = {s.label(label): s.v for s in results[-1].data}
-    warnings.extend(results[-1].warnings)
+    restarts_total = {s.label(label): s.v for s in restarts.data}
+    warnings.extend(restarts.warnings)
 
     rows = []
     for found in inventory.services:

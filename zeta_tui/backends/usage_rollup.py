@@ -278,7 +278,7 @@ class RollupInit:
         )
         cutoff_day = _utc(cutoff).date()
         waited = False
-        for i, (month, parts_rows) in enumerate(todo, 1):
+        for i, (month, _) in enumerate(todo, 1):
             if not waited and _month_end(month) >= cutoff_day - timedelta(days=1):
                 self._wait_past(cutoff)
                 waited = True

@@ -109,7 +109,8 @@ class LogsConfig(HttpBackendConfig):
     """Where the context's logs live: Elasticsearch/OpenSearch, Loki, or ClickHouse."""
 
     kind: LogKind = Field(description="elasticsearch, opensearch, loki or clickhouse.")
-    url: str | None = Field(
+    # An embedded store (path) has no URL; an adapter over HTTP is built only when url is set.
+    url: str | None = Field(  # type: ignore[assignment]
         None, description="Base URL of the server (not for an embedded ClickHouse store: use path)."
     )
     index: str = Field("logs-*", description="Elasticsearch/OpenSearch index pattern.")
@@ -154,7 +155,8 @@ class TracesConfig(HttpBackendConfig):
     """Where the context's traces live: Jaeger, Tempo, or ClickHouse (otel_traces)."""
 
     kind: TraceKind = Field(description="jaeger, tempo or clickhouse.")
-    url: str | None = Field(
+    # An embedded store (path) has no URL; an adapter over HTTP is built only when url is set.
+    url: str | None = Field(  # type: ignore[assignment]
         None, description="Base URL of the query API (not for an embedded ClickHouse store: use path)."
     )
     api: Literal["auto", "v1", "v3"] = Field(
@@ -216,7 +218,8 @@ USAGE_COLUMNS = {
 class ClickHouseConfig(HttpBackendConfig):
     """Tenant usage and cost analytics: a ClickHouse server (url, over HTTP/HTTPS) or an embedded chdb store (path)."""
 
-    url: str | None = Field(
+    # An embedded store (path) has no URL; an adapter over HTTP is built only when url is set.
+    url: str | None = Field(  # type: ignore[assignment]
         None, description="HTTP(S) URL of the ClickHouse server, e.g. https://clickhouse.internal:8443 (not with path)."
     )
     database: str = Field(
@@ -264,7 +267,7 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
-def _prometheus_name(value: str | None, pattern: re.Pattern, what: str, example: str) -> str | None:
+def _prometheus_name(value: str | None, pattern: re.Pattern[str], what: str, example: str) -> str | None:
     if value is not None and not pattern.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a Prometheus {what} (letters, digits and _{', :' if ':' in pattern.pattern else ''}; "

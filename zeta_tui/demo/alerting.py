@@ -109,7 +109,7 @@ class WebhookSink:
         )
         with self._lock:
             lines = self.path.read_text().splitlines() if self.path.exists() else []
-            lines = (lines + [line])[-KEEP_NOTIFICATIONS:]
+            lines = [*lines, line][-KEEP_NOTIFICATIONS:]
             self.path.write_text("\n".join(lines) + "\n")
 
     def stop(self) -> None:

@@ -46,7 +46,7 @@ class IncidentKind:
         """How many occurrences have started at or before ``t``."""
         if t < WORLD_EPOCH + self.offset_s:
             return 0
-        return int(math.floor((t - WORLD_EPOCH - self.offset_s) / self.period_s)) + 1
+        return math.floor((t - WORLD_EPOCH - self.offset_s) / self.period_s) + 1
 
     def active_index(self, t: float) -> int | None:
         """The occurrence in progress at ``t`` (start inclusive, end exclusive), if any."""

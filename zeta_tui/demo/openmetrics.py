@@ -6,6 +6,7 @@ the live one are the same series in Prometheus.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import IO
@@ -30,7 +31,7 @@ def format_value(v: float) -> str:
 def sample_times(start: float, end: float, step: int) -> list[int]:
     """Multiples of ``step`` in [start, end]: aligned, so separate runs write the same timestamps."""
     first = math.ceil(start / step) * step
-    return list(range(int(first), int(math.floor(end)) + 1, step))
+    return list(range(int(first), math.floor(end) + 1, step))
 
 
 def merge_times(*segments: Iterable[int]) -> list[int]:
@@ -47,7 +48,7 @@ def write_openmetrics(world: TeamZetaWorld, out: IO[str], times: list[int]) -> i
     Families are contiguous and each series' samples are in time order, which is what
     ``promtool tsdb create-blocks-from openmetrics`` needs (it appends series by series).
     """
-    if any(b <= a for a, b in zip(times, times[1:])):
+    if any(b <= a for a, b in itertools.pairwise(times)):
         raise ValueError("times must be strictly ascending")
     stamps = [str(t) for t in times]
     written = 0

@@ -40,7 +40,7 @@ from zeta_tui.demo.world import TeamZetaWorld
 STEP_SECONDS = 15  # the live scrape interval: a step's requests are what one scrape adds
 _STEP_NS = STEP_SECONDS * 1_000_000_000
 # Whole-millisecond latency bounds of each bucket: a request in bucket (lo, hi] takes lo+1..hi ms.
-_BOUNDS_MS = tuple(int(round(float(le) * 1000)) if le != "+Inf" else 20_000 for le in LATENCY_BUCKETS)
+_BOUNDS_MS = tuple(round(float(le) * 1000) if le != "+Inf" else 20_000 for le in LATENCY_BUCKETS)
 _LOWER_MS = (0, *_BOUNDS_MS[:-1])
 _PRIME = 1_000_003  # > any step's request count: p -> p * _PRIME % n is a permutation of 0..n-1
 

@@ -314,7 +314,7 @@ def _layout(
     ]
     if call.parallel:
         out = []
-        for i, w in enumerate(weights):
+        for i in range(len(weights)):
             offset = int(avail * 0.05 * _unit(d, 2 + i % 12))
             out.append((start + lead + offset, int((avail - offset) * (0.6 + 0.4 * _unit(d, 14 - i % 12)))))
         return out

@@ -50,10 +50,10 @@ from zeta_tui.demo.log_store import LiveLogWriter
 from zeta_tui.demo.processes import BinaryNotFound, ChildServer, find_binary, prometheus_server
 from zeta_tui.demo.trace_store import LiveTraceWriter
 from zeta_tui.demo.usage_store import LiveUsageWriter
-
-TRACE_HISTORY_SECONDS = 3 * 3600  # the demo's traces; its logs keep 24 h
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.errors import BackendUnavailable, ZetaError
+
+TRACE_HISTORY_SECONDS = 3 * 3600  # the demo's traces; its logs keep 24 h
 
 if TYPE_CHECKING:
     from zeta_tui.demo.alerting import WebhookSink

@@ -140,7 +140,7 @@ def merge(am_alerts: Sequence[Alert], prom_alerts: Sequence[RuleAlert]) -> list[
     return rows
 
 
-def row_order(r: AlertRow) -> tuple:
+def row_order(r: AlertRow) -> tuple[int, float, str, list[tuple[str, str]]]:
     """The sort key of sort_rows."""
     return (r.severity_rank, -r.since, r.name, sorted(r.labels.items()))
 

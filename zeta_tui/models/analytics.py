@@ -62,7 +62,7 @@ def _pct_rise(before: float, after: float) -> float:
 
 
 def _per_call(rows: Iterable[Record]) -> tuple[float, int]:
-    cost = calls = 0
+    cost, calls = 0.0, 0
     for r in rows:
         cost += float(r["cost_usd"])
         calls += int(r["api_calls"])
@@ -221,7 +221,7 @@ def sort_tenants(rows: Sequence[Record], sort_index: int) -> list[Record]:
     """``rows`` ordered by TENANT_SORTS[sort_index]; ties by tenant id, so the order is stable."""
     _, column, descending = TENANT_SORTS[sort_index % len(TENANT_SORTS)]
 
-    def key(r: Record) -> tuple:
+    def key(r: Record) -> tuple[str | float, str]:
         v = r.get(column)
         if isinstance(v, str):
             return (v, str(r["tenant_id"]))

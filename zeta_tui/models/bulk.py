@@ -44,7 +44,7 @@ def gc_paused() -> Iterator[None]:
                     gc.enable()
 
 
-def let_go(items: list) -> None:
+def let_go(items: list[object]) -> None:
     """Empty ``items`` a slice at a time. Dropped at once, 100,000 models free their objects in one
     cascade that holds the GIL for 0.1 s (a thread doing it freezes the console as long); a
     slice at a time, the interpreter can switch threads between two slices."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 #: Burn-rate windows, shortest first (those of the multiwindow alerts in alerts.yaml).
 BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "6h")
@@ -37,7 +37,7 @@ CURRENT_WINDOW_ORDER: tuple[str, ...] = ("1h", "30m", "5m", "6h")
 DAY = 86400.0
 
 
-class ObjectiveKind(str, Enum):
+class ObjectiveKind(StrEnum):
     AVAILABILITY = "availability"
     LATENCY = "latency"
     ERROR_RATE = "error_rate"

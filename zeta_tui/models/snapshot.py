@@ -71,4 +71,4 @@ def backoff_seconds(failures: int, base: float, cap: float = 300.0) -> float:
     """Retry delay after ``failures`` consecutive failures: base, 2x, 4x ... capped."""
     if failures <= 0:
         return base
-    return min(cap, base * (2 ** (failures - 1)))
+    return min(cap, base * 2.0 ** (failures - 1))

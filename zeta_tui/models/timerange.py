@@ -27,7 +27,7 @@ def parse_duration(text: str) -> float:
 
 def format_duration(seconds: float) -> str:
     """5400 -> '1h30m'; the inverse of parse_duration for whole seconds."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds == 0:
         return "0s"
     parts = []

@@ -91,7 +91,7 @@ def attributes(raw: Any) -> dict[str, Any]:
     return out
 
 
-def _flatten(obj: dict, prefix: str, out: dict[str, Any]) -> None:
+def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, item in obj.items():
         name = prefix + str(key).replace("%2E", ".")
         if isinstance(item, dict) and item:

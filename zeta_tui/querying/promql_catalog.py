@@ -20,6 +20,7 @@ The label and metric names of the user's conventions are parameters too (``$serv
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ class PromQuery:
     def includes(self) -> list[str]:
         return _INCLUDE.findall(self.template)
 
-    def render(self, values: dict[str, str], expand=None) -> str:
+    def render(self, values: dict[str, str], expand: Callable[[str], str] | None = None) -> str:
         """The expression with ``values`` in place; ``expand(name)`` renders an included query."""
         missing = [p for p in self.params if p not in values]
         if missing:
@@ -96,7 +97,9 @@ def _escape(value: str) -> str:
 
 def parse_query_file(path: Path) -> PromQuery:
     lines = path.read_text(encoding="utf-8").splitlines()
-    description, params, body = "", (), []
+    description = ""
+    params: tuple[str, ...] = ()
+    body: list[str] = []
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("#") and not body:
@@ -128,7 +131,7 @@ class PromCatalog:
     def __contains__(self, name: str) -> bool:
         return name in self._queries
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[PromQuery]:
         return iter(self._queries.values())
 
     def get(self, name: str) -> PromQuery:

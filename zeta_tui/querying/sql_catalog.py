@@ -299,8 +299,9 @@ def convert(param: QueryParam, value: object, *, today: date, query: str) -> obj
     if t in ("Float32", "Float64"):
         if isinstance(value, bool):
             raise _mistyped(param, value, query)
+        real: float | None
         try:
-            number = (
+            real = (
                 float(value.strip())
                 if isinstance(value, str)
                 else float(value)
@@ -308,10 +309,10 @@ def convert(param: QueryParam, value: object, *, today: date, query: str) -> obj
                 else None
             )
         except ValueError:
-            number = None
-        if number is None or not math.isfinite(number):
+            real = None
+        if real is None or not math.isfinite(real):
             raise _mistyped(param, value, query)
-        return number
+        return real
     if t == "Date":
         if isinstance(value, datetime):
             return value.date()

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from zeta_tui.config.models import USAGE_COLUMNS
 from zeta_tui.errors import SchemaMismatch
@@ -74,7 +74,7 @@ ZETA_TABLES = {
 }
 
 
-class UsageSource(str, Enum):
+class UsageSource(StrEnum):
     """Which table answered a usage query."""
 
     ROLLUP = "zeta_api_usage_daily"

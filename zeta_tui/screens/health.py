@@ -131,7 +131,7 @@ class HealthScreen(PollingScreen[HealthView]):
             chart.empty_message = f"{row.name}: {row.missing}" if row.missing else "no data in this time range"
             if chart.border_title != f"{title} · {row.name}":  # setting it repaints, even unchanged
                 chart.border_title = f"{title} · {row.name}"
-            chart.show([l for l in lines if l.ys], (tr.start, tr.end))
+            chart.show([line for line in lines if line.ys], (tr.start, tr.end))
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

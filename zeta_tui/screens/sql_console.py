@@ -228,9 +228,7 @@ class SqlConsoleScreen(ConsoleScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Printable keys belong to the editor while it has focus.
-        if action in ("export", "edit") and isinstance(self.focused, TextArea):
-            return False
-        return True
+        return not (action in ("export", "edit") and isinstance(self.focused, TextArea))
 
     # --- export ----------------------------------------------------------------------------------
 

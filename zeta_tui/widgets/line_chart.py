@@ -70,7 +70,7 @@ def render_chart(
         plotted += 1
     if not plotted:
         return ""
-    lo, hi = x_range or (min(min(l.xs) for l in lines if l.xs), max(max(l.xs) for l in lines if l.xs))
+    lo, hi = x_range or (min(min(ln.xs) for ln in lines if ln.xs), max(max(ln.xs) for ln in lines if ln.xs))
     plt.xlim(lo, hi)
     ticks, labels = _clock_ticks(lo, hi, 3 if width < 50 else 5)
     plt.xticks(ticks, labels)
@@ -125,7 +125,7 @@ class LineChart(Widget):
 
     def show(self, lines: Sequence[ChartLine], x_range: tuple[float, float] | None = None) -> None:
         """Redraw only if something would look different (NaN gaps compare equal here)."""
-        signature = (x_range, tuple((l.label, l.xs, tuple(None if v != v else v for v in l.ys)) for l in lines))
+        signature = (x_range, tuple((ln.label, ln.xs, tuple(None if v != v else v for v in ln.ys)) for ln in lines))
         if signature == self._signature:
             return
         self._signature = signature

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from zeta_tui.models.logs import LogPage, LogRecord
@@ -51,7 +51,9 @@ class LogSource(ABC):
     async def aclose(self) -> None:
         return None
 
-    async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+    async def tail(
+        self, query: Any, since_ns: int, *, clock: Callable[[], float] | None = None
+    ) -> AsyncIterator[LogPage]:
         """Records newer than ``since_ns`` as they arrive, forever (cancel to stop).
 
         The default polls ``search``; sources with a push API (Loki's websocket) override it.

@@ -85,8 +85,8 @@ def _epoch_ns(number: float | int) -> int:
     if magnitude >= 1e14:
         return int(number * 1_000)
     if magnitude >= 1e11:
-        return int(round(number * 1_000_000))
-    return int(round(number * 1_000_000_000))
+        return round(number * 1_000_000)
+    return round(number * 1_000_000_000)
 
 
 def _pop_first(flat: dict[str, Any], keys: Iterable[str]) -> Any:

@@ -16,8 +16,8 @@ number, a time or text, because backends disagree about types.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 #: Fields of the record itself; everything else is a structured attribute.
 TOP_LEVEL_FIELDS = ("timestamp", "level", "service", "message", "trace_id", "span_id")
@@ -107,7 +107,7 @@ class Not:
     item: Node
 
 
-Node = Union[MatchAll, Term, Phrase, Range, Exists, And, Or, Not]
+Node = MatchAll | Term | Phrase | Range | Exists | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,7 @@ def is_numeric(value: str | None) -> bool:
     return value is None or _NUMBER.fullmatch(value) is not None
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, depth first (parents before children)."""
     yield node
     if isinstance(node, (And, Or)):

@@ -32,6 +32,7 @@ attribute wins when both have the key. ``json_columns`` names the attribute colu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,6 +235,7 @@ class _Translator:
         return f"{self.column(field)} = {self.param(value)}"
 
     def range(self, node: Range) -> str:
+        convert: Callable[[str], object]
         if node.field == TIME_FIELD:
             column, kind = "Timestamp", "Int64"
             convert = lambda v: _nanos(resolve_time(v, self.now))  # noqa: E731

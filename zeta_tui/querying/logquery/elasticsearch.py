@@ -31,7 +31,7 @@ Mapping choices:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -87,7 +87,7 @@ class _Translator:
             return None
         return self.exact_fields.get(name) or None
 
-    def on_exact(self, fields: tuple[str, ...], clause) -> Query:
+    def on_exact(self, fields: tuple[str, ...], clause: Callable[[str], Query]) -> Query:
         """``clause`` on the whole-value field: the keyword sub-field, and (``fields`` has two)
         the field itself where it has no sub-field, i.e. where it is keyword. The guard matters:
         on a text field a one-word value (``auth``) is also one of the words of "auth-proxy"."""
@@ -170,6 +170,7 @@ class _Translator:
 
     def range(self, node: Range) -> Query:
         body: dict[str, Any] = {}
+        convert: Callable[[str], object]
         if node.field == TIME_FIELD:
             convert = self.time
             body_format = {"format": "strict_date_optional_time"}

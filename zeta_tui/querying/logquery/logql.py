@@ -73,8 +73,8 @@ def _to_logql(query: LogQuery, selector: str, now: datetime) -> str:
     time_window(query, now)  # a bad time is reported now, not when Loki is asked
     _window, rest = split_time_window(query)
     items = rest.items if isinstance(rest, And) else (rest,)
-    line_filters = [_line_filter(i) for i in items if _is_line_filter(i)]
-    others = [i for i in items if not _is_line_filter(i) and not isinstance(i, MatchAll)]
+    line_filters = [_line_filter(*atom) for i in items if (atom := _line_atom(i)) is not None]
+    others = [i for i in items if _line_atom(i) is None and not isinstance(i, MatchAll)]
     if not selector.strip():
         raise QueryError(
             "Loki needs a stream selector",
@@ -87,20 +87,21 @@ def _to_logql(query: LogQuery, selector: str, now: datetime) -> str:
     return " ".join(parts)
 
 
-def _is_line_filter(node: Node) -> bool:
-    if isinstance(node, Not):
-        node = node.item
-    if not (isinstance(node, (Term, Phrase)) and node.field in (None, MESSAGE_FIELD)):
-        return False
+def _line_atom(node: Node) -> tuple[bool, Term | Phrase] | None:
+    """(negated, the term or phrase) when ``node`` can be a line filter; None when it cannot."""
+    negated = isinstance(node, Not)
+    atom = node.item if isinstance(node, Not) else node
+    if not (isinstance(atom, (Term, Phrase)) and atom.field in (None, MESSAGE_FIELD)):
+        return None
     # The raw line is JSON: text that JSON escapes (quotes, backslashes, control characters,
     # non-ASCII under ensure_ascii loggers) is not in the line as typed, so it is matched on the
     # parsed message label instead.
-    return all(" " <= char <= "~" and char not in '"\\' for char in _text(node))
+    if not all(" " <= char <= "~" and char not in '"\\' for char in _text(atom)):
+        return None
+    return negated, atom
 
 
-def _line_filter(node: Node) -> str:
-    negated = isinstance(node, Not)
-    atom = node.item if isinstance(node, Not) else node
+def _line_filter(negated: bool, atom: Term | Phrase) -> str:
     pattern = _glob_regex(atom.value) if isinstance(atom, Term) and atom.wildcard else _regex_escape(_text(atom))
     return f"{'!~' if negated else '|~'} {_string('(?i)' + pattern)}"
 

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import TYPE_CHECKING
 
 from zeta_tui.errors import QueryError
 
 from .ast import TIME_FIELD, And, Exists, LogQuery, MatchAll, Node, Not, Or, Phrase, Range, Term
 from .timeexpr import is_time_expression
+
+if TYPE_CHECKING:
+    from luqum.tree import Item  # luqum ships no type information: Item is Any to mypy
 
 _WHERE = "log query"
 # luqum's ply parser keeps state in module globals; one parse at a time.
@@ -99,7 +103,7 @@ def _escape_slashes(text: str) -> tuple[str, list[int]]:
     return "".join(out), columns
 
 
-def _luqum_parse(escaped: str, text: str, columns: list[int]):
+def _luqum_parse(escaped: str, text: str, columns: list[int]) -> Item:
     from luqum.exceptions import ParseError
     from luqum.parser import parser
 
@@ -150,13 +154,13 @@ class _Converter:
         self.text = text
         self.columns = columns
 
-    def error(self, node, what: str, hint: str) -> QueryError:
+    def error(self, node: Item, what: str, hint: str) -> QueryError:
         pos = getattr(node, "pos", None)
         column = self.columns[min(pos, len(self.columns) - 1)] + 1 if isinstance(pos, int) else None
         at = f" at column {column}" if column else ""
         return QueryError(f"{what}{at}", hint=hint, where=_WHERE)
 
-    def convert(self, node, field: str | None) -> Node:
+    def convert(self, node: Item, field: str | None) -> Node:
         from luqum import tree as t
 
         kind = type(node)
@@ -197,7 +201,7 @@ class _Converter:
             raise self.error(node, "regular expressions (/.../) are not supported", "use wildcards: field:prefix*")
         raise self.error(node, f"{str(node).strip()!r} is not supported in log queries", _SYNTAX_HINT)
 
-    def flatten(self, node, field: str | None, kind) -> tuple[Node, ...]:
+    def flatten(self, node: Item, field: str | None, kind: type[And] | type[Or]) -> tuple[Node, ...]:
         items: list[Node] = []
         for child in node.children:
             item = self.convert(child, field)
@@ -205,7 +209,7 @@ class _Converter:
             items.extend(item.items if isinstance(item, kind) else (item,))
         return tuple(items)
 
-    def search_field(self, node, field: str | None) -> Node:
+    def search_field(self, node: Item, field: str | None) -> Node:
         from luqum import tree as t
 
         name = _unescape(node.name)
@@ -228,7 +232,7 @@ class _Converter:
             return Exists(_unescape(node.expr.value))
         return self.convert(node.expr, name)
 
-    def word(self, node, field: str | None) -> Node:
+    def word(self, node: Item, field: str | None) -> Node:
         value = node.value
         if value in ("&&", "||"):
             raise self.error(node, f"{value!r} is not an operator here", "write AND, OR and NOT in capitals")
@@ -238,7 +242,7 @@ class _Converter:
             return Term(field, _glob(value), wildcard=True)
         return Term(field, _unescape(value))
 
-    def range(self, node, field: str | None) -> Node:
+    def range(self, node: Item, field: str | None) -> Node:
         from luqum import tree as t
 
         if field is None:
@@ -264,7 +268,7 @@ class _Converter:
             return Exists(field)
         return Range(field, low, high, inc_low, inc_high)
 
-    def bound(self, node) -> str | None:
+    def bound(self, node: Item) -> str | None:
         from luqum import tree as t
 
         if type(node) is t.Phrase:
