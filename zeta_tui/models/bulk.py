@@ -6,6 +6,9 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 _lock = threading.Lock()
 _pausers = 0
@@ -44,7 +47,7 @@ def gc_paused() -> Iterator[None]:
                     gc.enable()
 
 
-def let_go(items: list[object]) -> None:
+def let_go(items: list[_T]) -> None:
     """Empty ``items`` a slice at a time. Dropped at once, 100,000 models free their objects in one
     cascade that holds the GIL for 0.1 s (a thread doing it freezes the console as long); a
     slice at a time, the interpreter can switch threads between two slices."""

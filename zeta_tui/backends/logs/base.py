@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from zeta_tui.models.logs import LogPage, LogRecord
 from zeta_tui.models.metrics_meta import BuildInfo
@@ -56,29 +56,48 @@ class LogSource(ABC):
     ) -> AsyncIterator[LogPage]:
         """Records newer than ``since_ns`` as they arrive, forever (cancel to stop).
 
-        The default polls ``search``; sources with a push API (Loki's websocket) override it.
-        Records already yielded are never yielded again.
+        The default polls ``search`` (poll_tail); sources with a push API (Loki's websocket)
+        override it. Records already yielded are never yielded again.
         """
-        import time
+        async for page in poll_tail(self, query, since_ns, clock=clock):
+            yield page
 
-        clock = clock or time.time
-        seen: set[str] = set()
-        last_ns = since_ns
-        while True:
-            now = clock()
-            window = TimeRange(last_ns / 1e9, now + 1.0, "tail")
-            page = await self.search(query, window, limit=5000, newest_first=False)
-            fresh = tuple(r for r in page.records if r.timestamp_ns >= last_ns and _key(r) not in seen)
-            if fresh or page.warnings or page.dropped:
-                for r in fresh:
-                    seen.add(_key(r))
-                newest = max((r.timestamp_ns for r in fresh), default=last_ns)
-                if newest > last_ns:
-                    # Keep only ids at the newest instant: older ones cannot come back.
-                    seen = {_key(r) for r in fresh if r.timestamp_ns == newest}
-                    last_ns = newest
-                yield LogPage(fresh, None, page.warnings, page.dropped)
-            await asyncio.sleep(self.poll_seconds)
+
+class Searchable(Protocol):
+    """What poll_tail needs of a source."""
+
+    poll_seconds: float
+
+    async def search(
+        self, query: Any, time_range: TimeRange, *, limit: int = 500, newest_first: bool = True, cursor: Any = None
+    ) -> LogPage: ...
+
+
+async def poll_tail(
+    source: Searchable, query: Any, since_ns: int, *, clock: Callable[[], float] | None = None
+) -> AsyncIterator[LogPage]:
+    """Records newer than ``since_ns`` as ``source.search`` finds them, every ``poll_seconds``,
+    forever (cancel to stop). Records already yielded are never yielded again."""
+    import time
+
+    clock = clock or time.time
+    seen: set[str] = set()
+    last_ns = since_ns
+    while True:
+        now = clock()
+        window = TimeRange(last_ns / 1e9, now + 1.0, "tail")
+        page = await source.search(query, window, limit=5000, newest_first=False)
+        fresh = tuple(r for r in page.records if r.timestamp_ns >= last_ns and _key(r) not in seen)
+        if fresh or page.warnings or page.dropped:
+            for r in fresh:
+                seen.add(_key(r))
+            newest = max((r.timestamp_ns for r in fresh), default=last_ns)
+            if newest > last_ns:
+                # Keep only ids at the newest instant: older ones cannot come back.
+                seen = {_key(r) for r in fresh if r.timestamp_ns == newest}
+                last_ns = newest
+            yield LogPage(fresh, None, page.warnings, page.dropped)
+        await asyncio.sleep(source.poll_seconds)
 
 
 def _key(record: LogRecord) -> str:

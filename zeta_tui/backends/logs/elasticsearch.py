@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from zeta_tui.backends.http import HttpBackend
-from zeta_tui.backends.logs.base import LogSource
+from zeta_tui.backends.logs.base import LogSource, poll_tail
 from zeta_tui.backends.logs.records import format_ns, parse_timestamp_ns, record_from_document
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
@@ -61,7 +61,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     ``timestamp_field``. Queries are parsed log queries (or their text), translated to the
     query DSL; a dict is taken as query DSL as it is."""
 
-    def __init__(self, cfg: LogsConfig, *, clock=time.time) -> None:
+    def __init__(self, cfg: LogsConfig, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(cfg)
         self.kind = cfg.kind  # "elasticsearch" or "opensearch": errors name what the user configured
         self.index = cfg.index
@@ -81,7 +81,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
 
     # --- the query -------------------------------------------------------------------------
 
-    def translate(self, query: Any) -> dict:
+    def translate(self, query: Any) -> dict[str, Any]:
         """The query DSL for ``query``: a dict as it is, None/"" for everything, else a parsed
         log query (or its text) through the shared translator."""
         if query is None or (isinstance(query, str) and not query.strip()):
@@ -101,7 +101,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         except ValueError as exc:
             raise QueryError(str(exc), where=self.where) from None
 
-    async def _translate(self, query: Any) -> dict:
+    async def _translate(self, query: Any) -> dict[str, Any]:
         """translate(), after learning from the index mapping where the query's text fields
         keep their whole values (a bad query fails first, before any request)."""
         if query is None or isinstance(query, Mapping) or (isinstance(query, str) and not query.strip()):
@@ -144,13 +144,13 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
 
     def _body(
         self,
-        dsl: dict,
+        dsl: dict[str, Any],
         time_range: TimeRange,
         limit: int,
         newest_first: bool,
         cursor: EsCursor | None,
         pit_id: str | None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         order = "desc" if newest_first else "asc"
         time_filter = {
             "range": {
@@ -183,10 +183,12 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
     ) -> LogPage:
         return await self._search(query, time_range, limit, newest_first, cursor, pit=True)
 
-    async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+    async def tail(
+        self, query: Any, since_ns: int, *, clock: Callable[[], float] | None = None
+    ) -> AsyncIterator[LogPage]:
         """The polling tail of LogSource, without a point-in-time: each poll is one short
         search, and opening and closing a PIT every second would triple the requests."""
-        async for page in LogSource.tail(_PollingView(self), query, since_ns, clock=clock):
+        async for page in poll_tail(_PollingView(self), query, since_ns, clock=clock):
             yield page
 
     async def _search(
@@ -203,14 +205,14 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         # (ties keep their order between requests, and within a PIT): ask for that many more.
         size = limit + (len(cursor.seen) if cursor is not None else 0)
         skipped_note = ""
-        if size > MAX_WINDOW:
+        if cursor is not None and size > MAX_WINDOW:
             skipped_note = (
                 f"more than {MAX_WINDOW} records share one timestamp ({cursor.boundary}); the rest of them were skipped"
             )
             cursor = EsCursor((cursor.boundary,), pit_id)
             size = limit
 
-        def page_of(data: dict) -> tuple[LogPage, str | None]:
+        def page_of(data: dict[str, Any]) -> tuple[LogPage, str | None]:
             # Run where the answer is decoded (off the event loop for a large one): 10,000 hits
             # are thousands of records to build.
             warnings = [*response_warnings(data), *([skipped_note] if skipped_note else [])]
@@ -240,14 +242,14 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
 
     def _page(
         self,
-        hits: list[dict],
+        hits: list[dict[str, Any]],
         limit: int,
         newest_first: bool,
         cursor: EsCursor | None,
         pit_id: str | None,
         *,
         strict: bool,
-    ):
+    ) -> tuple[list[LogRecord], EsCursor | None, str]:
         """Records of one page (in the server's order), the cursor after it, and a note."""
         hits = hits[:limit]  # a server answering more than asked for is read as far as asked
         pairs = list(zip(hits, records_from_hits(hits, self.timestamp_field)))
@@ -277,14 +279,14 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
             )
             return records, EsCursor((boundary,), pit_id), note
         seen = {r.record_id for h, r in pairs if (h.get("sort") or [None])[0] == boundary}
-        if same_boundary:
+        if cursor is not None and same_boundary:
             seen |= cursor.seen
         # The next page starts at the boundary itself (one sort unit beyond it, since
         # search_after is exclusive); what was already returned there is dropped.
         start = boundary + 1 if newest_first else boundary - 1
         return records, EsCursor((start,), pit_id, boundary, frozenset(seen)), ""
 
-    async def _search_request(self, body: dict, *, pit: bool, build: Callable[[dict], T]) -> T:
+    async def _search_request(self, body: dict[str, Any], *, pit: bool, build: Callable[[dict[str, Any]], T]) -> T:
         """``build`` of the ``_search`` answer, decoded and built off the event loop when large
         (HttpBackend.read); the server's error as a ZetaError."""
         path = "/_search" if pit else f"/{_quote_index(self.index)}/_search"
@@ -335,6 +337,7 @@ class ElasticsearchLogSource(HttpBackend, LogSource):
         import orjson
 
         self._open_pits.discard(pit_id)
+        body: dict[str, str | list[str]]
         if self.kind == "opensearch":
             path, body = "/_search/point_in_time", {"pit_id": [pit_id]}
         else:
@@ -393,13 +396,13 @@ class _PollingView:
 # --- response mapping (pure; also used by tests on captured responses) ----------------------
 
 
-def _hits(data: Mapping[str, Any]) -> list[dict]:
+def _hits(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     hits = data.get("hits")
     inner = hits.get("hits") if isinstance(hits, dict) else None
     return inner if isinstance(inner, list) else []
 
 
-def records_from_hits(hits: list[dict], timestamp_field: str) -> list[LogRecord]:
+def records_from_hits(hits: list[dict[str, Any]], timestamp_field: str) -> list[LogRecord]:
     """Each hit's ``_source`` as a LogRecord, in the order given; record_id = index/_id."""
     out = []
     for hit in hits:
@@ -427,7 +430,9 @@ def _with_ts(record: LogRecord, ts: int) -> LogRecord:
 def response_warnings(data: Mapping[str, Any]) -> tuple[str, ...]:
     """Partial shard failures and time-outs, worded for the user; the hits are still shown."""
     warnings = []
-    shards = data.get("_shards") if isinstance(data.get("_shards"), dict) else {}
+    shards = data.get("_shards")
+    if not isinstance(shards, dict):
+        shards = {}
     failed = shards.get("failed") or 0
     if failed:
         reasons = []
@@ -458,8 +463,9 @@ def es_error(data: Any, status: int, *, where: str, index: str) -> ZetaError:
     etype = str(main.get("type") or error.get("type") or "error")
     reason = _clip(str(main.get("reason") or ""))
     caused = error.get("caused_by")
-    if isinstance(caused, dict) and caused.get("reason") and caused.get("reason") not in reason:
-        reason = f"{reason}: {_clip(str(caused['reason']))}" if reason else _clip(str(caused["reason"]))
+    because = caused.get("reason") if isinstance(caused, dict) else None
+    if because and because not in reason:
+        reason = f"{reason}: {_clip(str(because))}" if reason else _clip(str(because))
     if "line" in main and "col" in main:
         reason += f" (line {main['line']}, col {main['col']})"
     message = f"{etype}: {reason}"

@@ -16,11 +16,11 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -57,11 +57,7 @@ _LIMIT_PHRASES = (
 T = TypeVar("T")
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _strings(data: dict) -> list[str]:
+def _strings(data: dict[str, Any]) -> list[str]:
     return [str(v) for v in data.get("data") or []]
 
 
@@ -80,6 +76,13 @@ class LokiCursor:
     seen: frozenset[str] = frozenset()
 
 
+#: A tail frame's records (oldest first) and how many entries Loki dropped.
+_Frame = tuple[list[LogRecord], int]
+#: What the websocket session tells its consumer: ("open", None), ("frame", a _Frame),
+#: ("refused", why) or ("closed", why).
+_TailEvent = tuple[str, "_Frame | str | None"]
+
+
 class _Refused(Exception):
     """The tail websocket could not be opened (upgrade refused or handshake failed)."""
 
@@ -94,7 +97,9 @@ class LokiLogSource(HttpBackend, LogSource):
     #: first delay before reconnecting a dropped tail; doubles up to 5 s
     reconnect_delay = 0.2
 
-    def __init__(self, cfg: LogsConfig, *, namespace: str = "production", clock=time.time) -> None:
+    def __init__(
+        self, cfg: LogsConfig, *, namespace: str = "production", clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__(cfg)
         self.namespace = namespace
         self.selector = cfg.selector or default_selector(namespace)
@@ -209,10 +214,12 @@ class LokiLogSource(HttpBackend, LogSource):
             "/loki/api/v1/query_range", params, lambda data: self._page(data, size, newest_first, cursor)
         )
 
-    def _page(self, data: dict, size: int, newest_first: bool, cursor: LokiCursor | None) -> LogPage:
+    def _page(self, data: dict[str, Any], size: int, newest_first: bool, cursor: LokiCursor | None) -> LogPage:
         """One page of a query_range answer (run where it is decoded: off the event loop when
         large, since 100,000 entries are as many records to build and sort)."""
-        body = data.get("data") if isinstance(data.get("data"), dict) else {}
+        body = data.get("data")
+        if not isinstance(body, dict):
+            body = {}
         result_type = body.get("resultType")
         if result_type not in (None, "streams"):
             raise QueryError(
@@ -243,9 +250,7 @@ class LokiLogSource(HttpBackend, LogSource):
             fresh.reverse()
         return LogPage(tuple(fresh), next_cursor, warnings)
 
-    async def _get_json(
-        self, path: str, params: Mapping[str, str] | None = None, build: Callable[[dict], T] = _same
-    ) -> T:
+    async def _get_json(self, path: str, params: Mapping[str, str] | None, build: Callable[[dict[str, Any]], T]) -> T:
         """``build`` of the answer's JSON object (decoded and built off the event loop when
         large: HttpBackend.read); Loki's error as a ZetaError."""
         resp = await self.request("GET", path, params=params)
@@ -288,7 +293,9 @@ class LokiLogSource(HttpBackend, LogSource):
 
     # --- tail --------------------------------------------------------------------------------
 
-    async def tail(self, query: Any, since_ns: int, *, clock=None) -> AsyncIterator[LogPage]:
+    async def tail(
+        self, query: Any, since_ns: int, *, clock: Callable[[], float] | None = None
+    ) -> AsyncIterator[LogPage]:
         now = self.clock()
         if not isinstance(query, LogQL):
             await self._settle_selector(TimeRange(now - 3600, now))
@@ -323,9 +330,9 @@ class LokiLogSource(HttpBackend, LogSource):
                     yield LogPage((), None, (warning,))
                     async for page in LogSource.tail(self, LogQL(logql), last_ns, clock=clock):
                         # Same ids from query_range as from the websocket: drop what it sent.
-                        fresh = tuple(recent.fresh(page.records))
-                        if fresh or page.warnings or page.dropped:
-                            yield LogPage(fresh, None, page.warnings, page.dropped)
+                        polled = tuple(recent.fresh(page.records))
+                        if polled or page.warnings or page.dropped:
+                            yield LogPage(polled, None, page.warnings, page.dropped)
                     return
                 reason = f"could not reopen the tail ({exc})"
             except _Closed as exc:
@@ -334,18 +341,18 @@ class LokiLogSource(HttpBackend, LogSource):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    async def _tail_frames(self, logql: str, start_ns: int) -> AsyncIterator[Any]:
+    async def _tail_frames(self, logql: str, start_ns: int) -> AsyncGenerator[_Frame | None, None]:
         """Frames of one websocket session: None once open, then each frame's records (oldest
         first) and how many entries Loki dropped.
         The session runs in its own task (httpx-ws holds a task group that must not be
         suspended across our consumer's yields); frames come through a bounded queue."""
-        queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+        queue: asyncio.Queue[_TailEvent] = asyncio.Queue(maxsize=64)
         task = asyncio.create_task(self._tail_session(logql, start_ns, queue))
         try:
             while True:
                 kind, item = await queue.get()
                 if kind == "frame":
-                    yield item
+                    yield cast(_Frame, item)
                 elif kind == "open":
                     yield None
                 elif kind == "refused":
@@ -356,9 +363,10 @@ class LokiLogSource(HttpBackend, LogSource):
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    async def _tail_session(self, logql: str, start_ns: int, queue: asyncio.Queue) -> None:
-        from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
+    async def _tail_session(self, logql: str, start_ns: int, queue: asyncio.Queue[_TailEvent]) -> None:
+        from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
 
+        ws: AsyncWebSocketSession
         params = httpx.QueryParams({"query": logql, "start": str(start_ns), "limit": str(self.tail_limit)})
         hooks = self.client.event_hooks["response"]
         if _keep_refusal_body not in hooks:
@@ -453,7 +461,7 @@ class _RecentIds:
         self._ids: OrderedDict[str, None] = OrderedDict()
         self._cap = cap
 
-    def fresh(self, records) -> list[LogRecord]:
+    def fresh(self, records: Iterable[LogRecord]) -> list[LogRecord]:
         """The records not yielded before, now remembered as yielded."""
         out = [r for r in records if r.record_id not in self._ids]
         for r in out:
@@ -470,7 +478,7 @@ class _Closed(Exception):
 # --- response mapping (pure; also used by tests on captured responses) ----------------------
 
 
-def records_from_streams(result: list[dict]) -> list[LogRecord]:
+def records_from_streams(result: list[dict[str, Any]]) -> list[LogRecord]:
     """Entries of a ``streams`` result (2-tuples, or 3-tuples with categorize-labels) as
     records. An entry repeated byte for byte keeps one record per occurrence (#n ids)."""
     out = []

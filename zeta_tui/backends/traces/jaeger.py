@@ -29,7 +29,7 @@ from zeta_tui.config.models import TracesConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.bulk import let_go
 from zeta_tui.models.metrics_meta import BuildInfo
-from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, normalise_id, same_id
+from zeta_tui.models.traces import Trace, TraceQuery, TraceSearch, TraceSummary, normalise_id, same_id
 
 T = TypeVar("T")
 
@@ -78,27 +78,31 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             raise jaeger_error(resp, where=self.where, trace_id=trace_id)
         return resp
 
-    def _object(self, resp: httpx.Response, data: Any) -> dict:
+    def _object(self, resp: httpx.Response, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise BackendUnavailable(
                 f"{resp.url.path} answered {type(data).__name__}, not an object", where=self.where, hint="check the url"
             )
         return data
 
-    async def _get(
-        self,
-        path: str,
-        params: Mapping[str, str] | None = None,
-        *,
-        trace_id: str = "",
-        build: Callable[[dict], T] = _same,
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The answer's JSON object."""
+        return await self._get_built(path, params, _same)
+
+    async def _get_built(
+        self, path: str, params: Mapping[str, str] | None, build: Callable[[dict[str, Any]], T], *, trace_id: str = ""
     ) -> T:
         """``build`` of the answer's JSON object, decoded and built off the event loop when large
         (HttpBackend.read): a search answers whole traces, tens of MB."""
         resp = await self._response(path, params, trace_id=trace_id)
         return await self.read(resp, lambda data: build(self._object(resp, data)))
 
-    def _decode_and_read(self, fast, parse, resp: httpx.Response) -> tuple[list[Trace], list[str]]:
+    def _decode_and_read(
+        self,
+        fast: Callable[[bytes], tuple[list[Trace], list[str]] | None],
+        parse: Callable[[Any], list[Trace]],
+        resp: httpx.Response,
+    ) -> tuple[list[Trace], list[str]]:
         """Traces and the envelope's errors of an answer (blocking: run it in a thread): typed
         straight from the bytes by ``fast`` when the answer is at most FAST_PATH_BYTES and
         ``fast`` takes it, else decoded in pieces to dicts and read by ``parse``, which also
@@ -153,10 +157,10 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             _add_durations(params, query, "query.duration_min", "query.duration_max")
             try:
                 # Older v3 servers ignore query.attributes: keep only what was asked for.
-                summaries = await self._get(
+                summaries = await self._get_built(
                     "/api/v3/traces",
                     params,
-                    build=lambda data: _summaries(
+                    lambda data: _summaries(
                         self._read(traces_from_otlp, data),
                         query.limit,
                         lambda t: _matches(t, query.tags, query.errors_only),
@@ -177,10 +181,10 @@ class JaegerTraceSource(HttpBackend, TraceSource):
                 params["tags"] = json.dumps(tags, separators=(",", ":"))
             _add_durations(params, query, "minDuration", "maxDuration")
             # The envelope's errors: some storage shards failed, the results are partial.
-            summaries, warnings = await self._get(
+            summaries, warnings = await self._get_built(
                 "/api/traces",
                 params,
-                build=lambda data: (
+                lambda data: (
                     _summaries(self._read(traces_from_jaeger, data), query.limit),
                     envelope_errors(data),
                 ),
@@ -211,7 +215,7 @@ class JaegerTraceSource(HttpBackend, TraceSource):
             raise QueryError("; ".join(errors), where=self.where)
         return found
 
-    def _read(self, parse, data: Any) -> list[Trace]:
+    def _read(self, parse: Callable[[Any], list[Trace]], data: Any) -> list[Trace]:
         try:
             return parse(data)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -240,7 +244,7 @@ class JaegerTraceSource(HttpBackend, TraceSource):
 # --- helpers (pure) ------------------------------------------------------------------------------
 
 
-def _summaries(traces: list[Trace], limit: int, keep: Callable[[Trace], bool] = lambda t: True) -> list:
+def _summaries(traces: list[Trace], limit: int, keep: Callable[[Trace], bool] = lambda t: True) -> list[TraceSummary]:
     """Summaries of the traces kept that have spans, newest first, at most ``limit``. The
     traces are let go of a few spans at a time: a search answers whole traces, and 60,000
     spans freed at once hold the GIL for 80 ms."""

@@ -21,11 +21,20 @@ odd shapes, values of other types, text that is not JSON) goes to the dict path,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 
-from zeta_tui.backends.traces.otlp_json import fast_id, fast_input, plain_json, slots_constructor, span_warnings
+from zeta_tui.backends.traces.otlp_json import (
+    dict_of,
+    fast_id,
+    fast_input,
+    list_of,
+    plain_json,
+    slots_constructor,
+    span_warnings,
+)
 from zeta_tui.models.bulk import gc_paused
 from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace
 
@@ -92,10 +101,10 @@ def _processes(raw: Any) -> dict[str, tuple[str, dict[str, Any]]]:
     return out
 
 
-def _trace(raw: dict, extra_warnings: list[str]) -> list[Trace]:
+def _trace(raw: dict[str, Any], extra_warnings: list[str]) -> list[Trace]:
     """One Jaeger trace object -> Traces (one, unless its spans carry other trace ids)."""
     processes = _processes(raw.get("processes"))
-    no_process = ("", {})
+    no_process: tuple[str, dict[str, Any]] = ("", {})
     default_tid = raw.get("traceID")
     ids: dict[Any, str] = {}
     by_trace: dict[str, list[Span]] = {}
@@ -222,7 +231,7 @@ def parse_jaeger(raw: bytes | str) -> list[Trace]:
 
 _DECODER: Any = None
 _ABSENT: Any = None  # msgspec.UNSET once the decoder is built
-_new_span: Any = Span  # Span(...) positionally; slots_constructor(Span) once the decoder is built
+_new_span: Callable[..., Span] = Span  # Span(...) positionally; slots_constructor(Span) once the decoder is built
 
 
 def _decoder() -> Any:
@@ -236,19 +245,19 @@ def _decoder() -> Any:
         # Integers as orjson reads them (larger ones are floats there): others take the dict path.
         i64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
-        def struct(name: str, *fields: tuple) -> Any:
+        def struct(name: str, *fields: tuple[Any, ...]) -> Any:
             return msgspec.defstruct(name, fields, gc=False, module=__name__)
 
         # Defaults are what the dict path reads for an absent member ("" for a tag's key, as tags() does).
         tag_list = (
-            list[
+            list_of(
                 struct(
                     "JaegerTag",
                     ("key", str | None, ""),
                     ("type", str | None, None),
                     ("value", str | i64 | float | bool | None, None),
                 )
-            ]
+            )
             | None
         )
         process = struct("JaegerProcess", ("serviceName", str | None, None), ("tags", tag_list, None))
@@ -264,23 +273,23 @@ def _decoder() -> Any:
             ("traceID", str | None, None),
             ("spanID", str | None, None),
             ("operationName", str | None, None),
-            ("references", list[ref] | None, None),
+            ("references", list_of(ref) | None, None),
             ("startTime", i64 | None, None),
             ("duration", i64 | None, None),
             ("tags", tag_list, None),
-            ("logs", list[log] | None, None),
+            ("logs", list_of(log) | None, None),
             ("processID", str | None, None),
             ("process", process | None, None),
             ("warnings", list[str] | None, None),
         )
         trace_fields = (
             ("traceID", str | None, None),
-            ("spans", list[span] | None | UnsetType, UNSET),  # UNSET: no "spans" member (not a bare trace)
-            ("processes", dict[str, process] | None, None),
+            ("spans", list_of(span) | None | UnsetType, UNSET),  # UNSET: no "spans" member (not a bare trace)
+            ("processes", dict_of(str, process) | None, None),
             ("warnings", list[str] | None, None),
         )
         trace = struct("JaegerTrace", *trace_fields)
-        answer = struct("JaegerAnswer", *trace_fields, ("data", list[trace] | None, None), ("errors", Any, None))
+        answer = struct("JaegerAnswer", *trace_fields, ("data", list_of(trace) | None, None), ("errors", Any, None))
         _ABSENT, _new_span = UNSET, slots_constructor(Span)
         _DECODER = msgspec.json.Decoder(answer)
     return _DECODER
@@ -297,7 +306,7 @@ def _fast_tags(pairs: Any) -> dict[str, Any]:
 def _fast_trace(raw: Any, extra_warnings: list[str]) -> list[Trace]:
     """_trace over a typed trace: the same reads, in the same order."""
     processes = {pid: (p.serviceName or "", _fast_tags(p.tags)) for pid, p in (raw.processes or {}).items()}
-    no_process = ("", {})
+    no_process: tuple[str, dict[str, Any]] = ("", {})
     default_tid = raw.traceID
     ids: dict[Any, str] = {}
     by_trace: dict[str, list[Span]] = {}

@@ -27,7 +27,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Iterable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 import orjson
@@ -51,7 +52,7 @@ __all__ = [
 
 _LOWER_HEX = frozenset("0123456789abcdef")
 _ZERO_HALF = "0" * 16
-_NO_STATUS: dict = {}
+_NO_STATUS: dict[str, Any] = {}
 _KINDS = {
     0: "",
     1: "internal",
@@ -141,7 +142,7 @@ def attributes(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
         return {kv.get("key", ""): any_value(kv.get("value")) for kv in pairs if isinstance(kv, dict)}
 
 
-def resource_spans(doc: Any) -> tuple[list[dict], list[str]]:
+def resource_spans(doc: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The ``resourceSpans`` list of any of the wrappings, and warnings the wrapping carries."""
     warnings: list[str] = []
     if isinstance(doc, dict):
@@ -165,7 +166,7 @@ def resource_spans(doc: Any) -> tuple[list[dict], list[str]]:
     return [], warnings
 
 
-def _span(raw: dict, service: str, resource: dict, trace_ids: dict) -> Span:
+def _span(raw: dict[str, Any], service: str, resource: dict[str, Any], trace_ids: dict[Any, str]) -> Span:
     tid = raw.get("traceId")
     trace_id = trace_ids.get(tid) if type(tid) is str else None
     if trace_id is None:
@@ -249,7 +250,7 @@ _I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
 _UNSET: Any = None  # msgspec.UNSET once the decoder is built
 _ARRAY: Any = None  # the struct types of an array and a kvlist value, likewise
 _KVLIST: Any = None
-_new_span: Any = Span  # Span(...) positionally; slots_constructor(Span) once the decoder is built
+_new_span: Callable[..., Span] = Span  # Span(...) positionally; slots_constructor(Span) once the decoder is built
 _OTLP_DECODER: Any = None
 
 
@@ -282,7 +283,8 @@ def plain_json(value: Any, depth: int = 0) -> bool:
     outside orjson's 64-bit range (it makes those floats) and no nesting near its limit."""
     t = type(value)
     if t is int:
-        return _I64_MIN <= value <= _U64_MAX
+        in_range: bool = _I64_MIN <= value <= _U64_MAX
+        return in_range
     if t is list:
         return depth < 500 and all(plain_json(v, depth + 1) for v in value)
     if t is dict:
@@ -305,6 +307,17 @@ def slots_constructor(cls: type) -> Any:
     return namespace["make"]
 
 
+def list_of(item: Any) -> Any:
+    """``list[item]`` of a struct made at run time (a type checker reads ``list[variable]`` as a
+    type, and a variable is not one)."""
+    return types.GenericAlias(list, (item,))
+
+
+def dict_of(key: Any, value: Any) -> Any:
+    """``dict[key, value]`` of a struct made at run time (see list_of)."""
+    return types.GenericAlias(dict, (key, value))
+
+
 def _plain(value: Any) -> Any:
     if not plain_json(value):
         raise _Fallback
@@ -321,7 +334,7 @@ def _otlp_decoder() -> Any:
         # Integers as orjson reads them (larger ones are floats there): others take the dict path.
         i64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=2**63 - 1)]
 
-        def struct(name: str, *fields: tuple) -> Any:
+        def struct(name: str, *fields: tuple[Any, ...]) -> Any:
             return msgspec.defstruct(name, fields, gc=False, module=__name__)
 
         def any_value_struct(name: str, array: Any, kvlist: Any) -> Any:
@@ -339,12 +352,12 @@ def _otlp_decoder() -> Any:
 
         def key_values(name: str, value: Any) -> Any:
             # A missing value reads as an empty AnyValue (None, as the dict path gives).
-            return list[struct(name, ("key", str | None, ""), ("value", value, field(default_factory=value)))] | None
+            return list_of(struct(name, ("key", str | None, ""), ("value", value, field(default_factory=value)))) | None
 
         # Arrays and kvlists of arrays and kvlists are kept as decoded and read by any_value:
         # two levels of structs, not a recursive type.
         inner = any_value_struct("OtlpInnerAnyValue", Any, Any)
-        array = struct("OtlpArrayValue", ("values", list[inner] | None, None))
+        array = struct("OtlpArrayValue", ("values", list_of(inner) | None, None))
         kvlist = struct("OtlpKeyValueList", ("values", key_values("OtlpInnerKeyValue", inner), None))
         value = any_value_struct("OtlpAnyValue", array | None | UnsetType, kvlist | None | UnsetType)
         attrs = key_values("OtlpKeyValue", value)
@@ -365,11 +378,11 @@ def _otlp_decoder() -> Any:
             ("startTimeUnixNano", nanos, None),
             ("endTimeUnixNano", nanos, None),
             ("attributes", attrs, None),
-            ("events", list[event] | None, None),
-            ("links", list[link] | None, None),
+            ("events", list_of(event) | None, None),
+            ("links", list_of(link) | None, None),
             ("status", status | None, None),
         )
-        scopes = list[struct("OtlpScopeSpans", ("spans", list[span] | None, None))] | None
+        scopes = list_of(struct("OtlpScopeSpans", ("spans", list_of(span) | None, None))) | None
         resource = struct("OtlpResource", ("attributes", attrs, None))
         batch = struct(
             "OtlpResourceSpans",
@@ -377,7 +390,7 @@ def _otlp_decoder() -> Any:
             ("scopeSpans", scopes, None),
             ("instrumentationLibrarySpans", scopes, None),
         )
-        batches = list[batch] | None
+        batches = list_of(batch) | None
         inner = struct("OtlpTracesData", ("resourceSpans", batches, None), ("batches", batches, None))
         top = struct(
             "OtlpAnswer",
@@ -389,7 +402,7 @@ def _otlp_decoder() -> Any:
             ("batches", batches, None),
         )
         _UNSET, _ARRAY, _KVLIST, _new_span = UNSET, array, kvlist, slots_constructor(Span)
-        _OTLP_DECODER = msgspec.json.Decoder(top | list[batch])
+        _OTLP_DECODER = msgspec.json.Decoder(top | list_of(batch))
     return _OTLP_DECODER
 
 
@@ -436,7 +449,7 @@ def _fast_attributes(pairs: Any) -> dict[str, Any]:
     return {kv.key: s if (s := kv.value.stringValue) is not unset else _fast_value(kv.value) for kv in pairs}
 
 
-def _fast_span(raw: Any, service: str, resource: dict, trace_ids: dict) -> Span:
+def _fast_span(raw: Any, service: str, resource: dict[str, Any], trace_ids: dict[Any, str]) -> Span:
     tid = raw.traceId
     trace_id = trace_ids.get(tid) if tid is not None else None
     if trace_id is None:

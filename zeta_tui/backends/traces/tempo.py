@@ -38,7 +38,7 @@ def _same(value: T) -> T:
     return value
 
 
-def _tag_values(data: dict) -> list[str]:
+def _tag_values(data: dict[str, Any]) -> list[str]:
     return sorted({str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in data.get("tagValues") or ()})
 
 
@@ -59,14 +59,18 @@ class TempoTraceSource(HttpBackend, TraceSource):
         self.raise_for_auth(resp)
         return resp
 
-    async def _json(self, resp: httpx.Response, build: Callable[[dict], T] = _same) -> T:
+    async def _json(self, resp: httpx.Response) -> dict[str, Any]:
+        """The answer's JSON object; Tempo's error as a ZetaError."""
+        return await self._json_built(resp, _same)
+
+    async def _json_built(self, resp: httpx.Response, build: Callable[[dict[str, Any]], T]) -> T:
         """``build`` of the answer's JSON object, decoded and built off the event loop when
         large (HttpBackend.read); Tempo's error as a ZetaError."""
         if resp.status_code >= 400:
             raise tempo_error(resp, where=self.where)
         return await self.read(resp, lambda data: build(self._object(resp, data)))
 
-    def _object(self, resp: httpx.Response, data: Any) -> dict:
+    def _object(self, resp: httpx.Response, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise BackendUnavailable(
                 f"{resp.request.url.path} answered {type(data).__name__}, not an object",
@@ -81,7 +85,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
         resp = await self._get(f"/api/v2/search/tag/{quote(tag_v2, safe='.')}/values", {"q": q} if q else None)
         if resp.status_code == 404:
             resp = await self._get(f"/api/search/tag/{quote(tag_v1, safe='.')}/values")
-        return await self._json(resp, _tag_values)
+        return await self._json_built(resp, _tag_values)
 
     async def services(self) -> list[str]:
         return await self._tag_values("resource.service.name", "service.name")
@@ -100,7 +104,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
             "limit": str(query.limit),
         }
 
-        def newest(data: dict) -> list[TraceSummary]:
+        def newest(data: dict[str, Any]) -> list[TraceSummary]:
             try:
                 summaries = summaries_from_search(data)
             except (TypeError, ValueError, AttributeError) as exc:
@@ -112,7 +116,7 @@ class TempoTraceSource(HttpBackend, TraceSource):
             summaries.sort(key=lambda s: s.start_ns, reverse=True)
             return summaries[: query.limit]
 
-        return TraceSearch(tuple(await self._json(await self._get("/api/search", params), newest)))
+        return TraceSearch(tuple(await self._json_built(await self._get("/api/search", params), newest)))
 
     def _traces(self, resp: httpx.Response) -> list[Trace]:
         """A trace answer's traces (blocking: run it in a thread): typed straight from the bytes
