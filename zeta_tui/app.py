@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
@@ -47,6 +47,16 @@ def _screen_bindings() -> list[Binding]:
         for s in SCREENS
         if s.mode and s.key
     ]
+
+
+def _returning(screen: Screen) -> Callable[[], Screen]:
+    """A mode's screen factory that gives the one instance built for it."""
+    return lambda: screen
+
+
+def _bindings(bindings: Iterable[BindingType]) -> list[Binding]:
+    """The Binding objects of a BINDINGS list (zeta declares every key as a Binding with an id)."""
+    return [b for b in bindings if isinstance(b, Binding)]
 
 
 class StartingScreen(Screen):
@@ -144,20 +154,27 @@ class ZetaApp(NavigationMixin, App[int]):
 
     # The screens read these; they exist once the session does.
     @property
+    def _ready_session(self) -> ConsoleSession:
+        """The session (screens ask for it only once it exists)."""
+        if self.session is None:
+            raise RuntimeError("the console's session is not ready yet")
+        return self.session
+
+    @property
     def context(self):
-        return self.session.context
+        return self._ready_session.context
 
     @property
     def context_name(self) -> str:
-        return self.session.context_name
+        return self._ready_session.context_name
 
     @property
     def prometheus(self):
-        return self.session.prometheus
+        return self._ready_session.prometheus
 
     @property
     def catalog(self):
-        return self.session.catalog
+        return self._ready_session.catalog
 
     def _adopt(self, session: ConsoleSession) -> None:
         self.session = session
@@ -165,7 +182,7 @@ class ZetaApp(NavigationMixin, App[int]):
         self.set_reactive(ZetaApp.range_label, session.context.time_range)
         self._mode_screens = {mode: _screen_class(*where)() for mode, where in self.MODE_SCREENS.items()}
         for mode, screen in self._mode_screens.items():
-            self.add_mode(mode, lambda s=screen: s)
+            self.add_mode(mode, _returning(screen))
 
     async def on_mount(self) -> None:
         if self.session is None:
@@ -173,7 +190,7 @@ class ZetaApp(NavigationMixin, App[int]):
             await self.push_screen(StartingScreen(f"{title} · {self._starting}"))
             self.call_after_refresh(self._load_session)
         else:
-            await self._open()
+            await self._open(self.session)
 
     def on_load(self) -> None:
         # Read the config and import the HTTP stack in a thread from the very start: Textual
@@ -189,10 +206,9 @@ class ZetaApp(NavigationMixin, App[int]):
             self.exit(return_code=exc.exit_code)
             return
         self._adopt(session)
-        await self._open()
+        await self._open(session)
 
-    async def _open(self) -> None:
-        session = self.session
+    async def _open(self, session: ConsoleSession) -> None:
         if session.theme in self.available_themes:
             self.theme = session.theme
         if self._keymap:
@@ -203,11 +219,12 @@ class ZetaApp(NavigationMixin, App[int]):
             if isinstance(screen, ConsoleScreen):
                 screen.prefetch()
         await self.switch_mode(self._first_screen)
-        if session.clickhouse is not None and self.live and self._first_screen not in ANALYTICS_MODES:
+        clickhouse = session.clickhouse
+        if clickhouse is not None and self.live and self._first_screen not in ANALYTICS_MODES:
             # Open the embedded analytics store once the first screen is busy with its own data.
             self.set_timer(
                 WARM_ANALYTICS_AFTER,
-                lambda: self.run_worker(session.clickhouse.warm(), group="warm", exit_on_error=False),
+                lambda: self.run_worker(clickhouse.warm(), group="warm", exit_on_error=False),
             )
 
     @property
@@ -284,9 +301,9 @@ class ZetaApp(NavigationMixin, App[int]):
             self.screen.refresh_data()
 
     def action_help(self) -> None:
-        sections = [("global", list(self.BINDINGS))]
+        sections = [("global", _bindings(self.BINDINGS))]
         for mode, where in (*self.MODE_SCREENS.items(), *self.HELP_EXTRA.items()):
-            sections.append((mode, list(getattr(_screen_class(*where), "BINDINGS", []))))
+            sections.append((mode, _bindings(getattr(_screen_class(*where), "BINDINGS", []))))
         from zeta_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(sections, self._keymap))
@@ -333,7 +350,7 @@ class ZetaApp(NavigationMixin, App[int]):
         screen = self.screen
         screen.set_class(too_small, "-too-small")
         if too_small:
-            for widget in screen.query("#too-small"):
+            for widget in screen.query("#too-small").results(Static):
                 widget.update(
                     f"Zeta needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}.\nEnlarge the "
                     "window or reduce the font size."

@@ -14,6 +14,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from zeta_tui.demo.processes import free_port
 from zeta_tui.resources import shipped_dir
@@ -89,14 +90,13 @@ class WebhookSink:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_port}"
 
     def start(self) -> WebhookSink:
         self._thread.start()
         return self
 
-    def record(self, receiver: str, payload: dict) -> None:
+    def record(self, receiver: str, payload: dict[str, Any]) -> None:
         line = json.dumps(
             {
                 "receiver": receiver,

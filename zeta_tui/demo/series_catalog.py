@@ -104,11 +104,11 @@ def _http_families(world: TeamZetaWorld, status_terms: dict[tuple[str, str, str]
             hist = (("job", e.service), ("instance", inst.instance), ("endpoint", e.path))
             regimes = _latency_regimes(e)
             for le in LATENCY_BUCKETS:
-                labels = (*hist, ("le", le))
+                bucket = (*hist, ("le", le))
                 if le == "+Inf":
                     buckets.append(
                         WorldSeries(
-                            "http_request_duration_seconds_bucket", labels, "sum_of_floors", parts=tuple(status_parts)
+                            "http_request_duration_seconds_bucket", bucket, "sum_of_floors", parts=tuple(status_parts)
                         )
                     )
                     continue
@@ -121,7 +121,7 @@ def _http_families(world: TeamZetaWorld, status_terms: dict[tuple[str, str, str]
                     tb.add(BURST, LOGIN_BURST_RPS * share * lognormal_cdf(bound, 0.004, 0.4))
                 buckets.append(
                     WorldSeries(
-                        "http_request_duration_seconds_bucket", labels, "floor", tb.terms(), offset=BUCKET_MARGIN
+                        "http_request_duration_seconds_bucket", bucket, "floor", tb.terms(), offset=BUCKET_MARGIN
                     )
                 )
             mean = lognormal_mean(e.median_s, e.sigma)
@@ -380,14 +380,14 @@ def _business_families(
                 )
             )
         offset, run_s = rng.randrange(0, 6 * 3600, 60), rng.randrange(30 * 60, 50 * 60, 60)
-        key = stable_key(world.seed, "training", t.tenant_id)
+        job_key = stable_key(world.seed, "training", t.tenant_id)
         for status in ("running", "succeeded", "failed"):
             training.append(
                 WorldSeries(
                     "training_job_status",
                     (*biz, ("status", status), ("tenant_id", t.tenant_id)),
                     "computed",
-                    compute=_training(status, offset, run_s, key),
+                    compute=_training(status, offset, run_s, job_key),
                 )
             )
     redis0 = topo.service("redis").instances[0].instance

@@ -231,7 +231,7 @@ def _place(
     parent_instance: str,
     fault: tuple[int, ...] | None,
     cause: str,
-    attributes: dict[str, object],
+    attributes: Mapping[str, object],
 ) -> None:
     """Append ``call``'s span and, recursively, its children's. ``fault`` is the failing span's path
     relative to this one (() = this span fails, None = no failure below)."""

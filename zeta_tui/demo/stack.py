@@ -187,8 +187,9 @@ class DemoStack:
     @property
     def alertmanager_url(self) -> str | None:
         """The Alertmanager child's URL while it runs; None without one (its binary missing)."""
-        running = self.alertmanager is not None and self.alertmanager.process is not None
-        return self.alertmanager.url if running else None
+        if self.alertmanager is None or self.alertmanager.process is None:
+            return None
+        return self.alertmanager.url
 
     # --- start -------------------------------------------------------------------------
 

@@ -127,14 +127,16 @@ async def _run(
     as_json: bool,
     samples_mode: bool,
 ) -> int:
+    instants: list[InstantSample] = []
+    series: list[Series] = []
     try:
         if range_seconds is None:
             instant = await client.query(expr, at=at)
-            warnings, payload = instant.warnings, instant.data
+            warnings, instants = instant.warnings, instant.data
         else:
             window = TimeRange(at - range_seconds, at)
             matrix = await client.query_range(expr, window.start, window.end, step or window.step(points=60))
-            warnings, payload = matrix.warnings, matrix.data
+            warnings, series = matrix.warnings, matrix.data
     finally:
         await client.aclose()
     for w in warnings:
@@ -143,23 +145,23 @@ async def _run(
         if range_seconds is None:
             doc = {
                 "resultType": "vector",
-                "result": [{"labels": dict(s.labels), "time": s.t, "value": format_value(s.v)} for s in payload],
+                "result": [{"labels": dict(s.labels), "time": s.t, "value": format_value(s.v)} for s in instants],
             }
         else:
             doc = {
                 "resultType": "matrix",
                 "result": [
-                    {"labels": dict(s.labels), "values": [[p.t, format_value(p.v)] for p in s.samples]} for s in payload
+                    {"labels": dict(s.labels), "values": [[p.t, format_value(p.v)] for p in s.samples]} for s in series
                 ],
             }
         doc["warnings"] = list(warnings)
         print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-    elif not payload:
+    elif not instants and not series:
         print("(empty result: no series matched)", file=sys.stderr)
     elif range_seconds is None:
-        print(format_instant(payload))
+        print(format_instant(instants))
     elif samples_mode:
-        print(format_range_samples(payload))
+        print(format_range_samples(series))
     else:
-        print(format_range_summary(payload))
+        print(format_range_summary(series))
     return 0

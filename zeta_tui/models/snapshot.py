@@ -36,7 +36,7 @@ class Snapshot(Generic[T]):
     def succeeded(self, value: T, at: float, warnings: tuple[str, ...] = ()) -> Snapshot[T]:
         return Snapshot(value=value, fetched_at=at, warnings=warnings)
 
-    def failed(self, error: ZetaError, retry_at: float) -> Snapshot[T]:
+    def failed(self, error: ZetaError, retry_at: float | None) -> Snapshot[T]:
         return replace(self, error=error, failures=self.failures + 1, next_retry_at=retry_at)
 
     def state(self, now: float, fresh_for: float) -> PaneState:

@@ -51,7 +51,7 @@ def alert_window(row: AlertRow, now: float) -> tuple[float, float]:
 
 class AlertDetailScreen(ConsoleScreen):
     TITLE = "Alert"
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="alert.back", tooltip="Back to the alerts"),

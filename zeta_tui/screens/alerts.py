@@ -72,8 +72,10 @@ def _alert_list(fetched: AlertsFetched) -> AlertList:
         sum(1 for r in rows if r.state == "pending"),
         sum(1 for r in rows if r.state in ("silenced", "inhibited", "muted")),
     )
-    for items in (firing, rows, fetched.am_alerts, fetched.prom_alerts):
-        let_go(items)
+    let_go(firing)
+    let_go(rows)
+    let_go(fetched.am_alerts)
+    let_go(fetched.prom_alerts)
     return shown
 
 

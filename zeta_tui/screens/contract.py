@@ -9,10 +9,12 @@ from zeta_tui/messages.py, so no screen imports the app.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.worker import Worker
 
 from zeta_tui.modes import SCREENS, ScreenSpec
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -49,6 +51,16 @@ class Console(Protocol):
     def path_to(self, screen: ConsoleScreen) -> str: ...
     def query_history(self, kind: str, *, multiline: bool = False) -> list[str]: ...
     def remember_query(self, kind: str, query: str, *, multiline: bool = False) -> None: ...
+
+    # What a screen uses of Textual's App.
+    @property
+    def size(self) -> Size: ...
+    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], object] | None = None) -> Any: ...
+    def notify(self, message: str) -> None: ...
+    def copy_to_clipboard(self, text: str) -> None: ...
+    def run_worker(
+        self, work: Coroutine[Any, Any, object], *, group: str = "default", exit_on_error: bool = True
+    ) -> Worker[Any]: ...
 
 
 class ConsoleScreen(Screen):

@@ -35,7 +35,7 @@ CONTEXT_RECORDS = 20  # `c`: records before and after, from the same service
 
 
 class LogsScreen(ConsoleScreen):
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
         Binding(

@@ -31,7 +31,7 @@ T = TypeVar("T")
 class PollingScreen(ConsoleScreen, Generic[T]):
     """Subclasses implement ``fetch`` (async, may raise ZetaError) and ``show``."""
 
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     def __init__(self) -> None:
         super().__init__()

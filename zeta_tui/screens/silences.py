@@ -108,7 +108,7 @@ class SilenceForm(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="silence.cancel", tooltip="Close without creating anything")]
     DEFAULT_CSS = _MODAL.format(name="SilenceForm")
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     def __init__(self, alert=None) -> None:
         super().__init__()
@@ -209,7 +209,7 @@ SILENCE_COLUMNS = (
 class SilencesScreen(ConsoleScreen):
     """Every silence: active first, then pending, then expired; x expires the selected one."""
 
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="silences.back", tooltip="Back to the alerts"),

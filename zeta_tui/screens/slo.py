@@ -14,10 +14,10 @@ the SLOs on screen and says so above the tenant table.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -40,6 +40,10 @@ from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.analytics import show_usage_note, usage_note
 from zeta_tui.screens.polling import PollingScreen
 from zeta_tui.widgets.fitted_table import Column, FittedTable
+from zeta_tui.widgets.table_rows import Cell
+
+if TYPE_CHECKING:
+    from zeta_tui.backends.analytics import AnalyticsSource
 
 SLA_DAYS = 30
 SLA_COLUMNS = (
@@ -107,23 +111,24 @@ class SloScreen(PollingScreen[SloView]):
         slo = fetch_slo(
             prom, self.app.catalog, inventory, slo_services(inventory, self.app.context.services), at=self.app.clock()
         )
-        if self.app.session.clickhouse is None:
+        clickhouse = self.app.session.clickhouse
+        if clickhouse is None:
             result = await slo
             return QueryResult(SloView(tuple(result.data), notes=inventory.notes), result.warnings)
-        result, slas = await asyncio.gather(slo, self._fetch_slas(), return_exceptions=True)
+        result, slas = await asyncio.gather(slo, self._fetch_slas(clickhouse), return_exceptions=True)
         if isinstance(result, BaseException):
             raise result
         if isinstance(slas, ZetaError):
             return QueryResult(SloView(tuple(result.data), None, slas.render(), notes=inventory.notes), result.warnings)
         if isinstance(slas, BaseException):
             raise slas
-        return QueryResult(SloView(tuple(result.data), *slas, notes=inventory.notes), result.warnings)
+        sla_rows, sla_error, sla_note = slas
+        view = SloView(tuple(result.data), sla_rows, sla_error, sla_note, notes=inventory.notes)
+        return QueryResult(view, result.warnings)
 
-    async def _fetch_slas(self) -> tuple[tuple[Mapping[str, Any], ...], None, str]:
+    async def _fetch_slas(self, clickhouse: AnalyticsSource) -> tuple[tuple[Mapping[str, Any], ...], None, str]:
         until = datetime.fromtimestamp(self.app.clock(), tz=UTC).date()
-        answer = await self.app.session.clickhouse.named(
-            "sla_compliance", {"days": SLA_DAYS, "until": until}, today=until
-        )
+        answer = await clickhouse.named("sla_compliance", {"days": SLA_DAYS, "until": until}, today=until)
         return tuple(answer.records()), None, answer.note
 
     def show(self, view: SloView) -> None:
@@ -131,7 +136,7 @@ class SloScreen(PollingScreen[SloView]):
         value = view.statuses
         self._statuses = list(value)
         error = self.app.theme_variables.get("error", "red")
-        rows = []
+        rows: list[tuple[str, Sequence[Cell]]] = []
         for s in value:
             left = Text(remaining_text(s))
             if s.exhausted:
@@ -178,7 +183,7 @@ class SloScreen(PollingScreen[SloView]):
         title.update(
             f"tenant SLAs over {SLA_DAYS} days (ClickHouse usage): {missed} of {len(view.slas)} missed", layout=False
         )
-        rows = []
+        rows: list[tuple[str, Sequence[Cell]]] = []
         for r in view.slas:
             met = Text("met") if int(r["met"]) else Text("✖ MISSED", style=f"bold {error}")
             rows.append(

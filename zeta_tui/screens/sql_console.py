@@ -57,7 +57,7 @@ def status_text(result: ResultSet, max_rows: int) -> str:
 
 
 class SqlConsoleScreen(ConsoleScreen):
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
         Binding("f5,ctrl+r", "run", "Run", id="sql.run", tooltip="Run the SQL (read-only)", priority=True),

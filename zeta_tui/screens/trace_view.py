@@ -46,7 +46,7 @@ _EXTRA = ("#d19a66", "#56b6c2", "#c678dd", "#98c379", "#e5c07b", "#61afef", "#be
 
 
 class TraceViewScreen(ConsoleScreen):
-    app: Console
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
         Binding(
@@ -99,7 +99,7 @@ class TraceViewScreen(ConsoleScreen):
         self.snapshot: Snapshot[int] = Snapshot()
         self._path_ns: dict[int, int] = {}
         self._found = ""  # "3 matches" while a find is active
-        self._summary = None  # the shown trace's summary (computed once: it walks every span)
+        self._summary: TraceSummary | None = None  # the shown trace's summary (computed once: it walks every span)
         #: the trace is drawn and its critical path marked (tests and benchmarks wait for this)
         self.laid_out = False
 

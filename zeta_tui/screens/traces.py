@@ -155,10 +155,11 @@ class TracesScreen(PollingScreen[TraceSearch]):
             table.move_cursor(row=0)
         if chosen is not None and chosen in table.rows:
             table.move_cursor(row=table.get_row_index(chosen))
-        errors = sum(1 for s in rows if s.error_count)
+        with_errors = sum(1 for s in rows if s.error_count)
         slowest = max((s.duration_ns for s in rows), default=0)
         self.query_one("#traces-summary", Static).update(
-            f"{len(rows)} traces · {errors} with errors · slowest {format_duration_ns(slowest)} · sorted by {name} (s)",
+            f"{len(rows)} traces · {with_errors} with errors · slowest {format_duration_ns(slowest)} "
+            f"· sorted by {name} (s)",
             layout=False,
         )
         self._draw_scatter()

@@ -9,6 +9,7 @@ from rich.text import Text
 from zeta_tui.models.alert_overview import AlertRow
 from zeta_tui.models.timerange import format_age
 from zeta_tui.widgets.fitted_table import Column, FittedTable
+from zeta_tui.widgets.table_rows import Cell
 
 SEVERITY_VARIABLE = {"critical": "error", "error": "error", "warning": "warning", "info": "accent"}
 STATE_WORD = {
@@ -58,7 +59,7 @@ class AlertTable(FittedTable):
 
     def show(self, rows: Sequence[AlertRow], now: float) -> None:
         self.rows_shown = list(rows)
-        table_rows = []
+        table_rows: list[tuple[str, Sequence[Cell]]] = []
         for row in rows:
             colour = self.colours.get(SEVERITY_VARIABLE.get(row.severity, ""), "")
             severity = Text(row.severity.upper() or "—", style=f"bold {colour}".strip())
@@ -67,7 +68,7 @@ class AlertTable(FittedTable):
                 STATE_WORD.get(row.state, row.state), style="dim" if muted or row.state == "pending" else "bold"
             )
             detected = row.detection_seconds
-            cells = [
+            cells: list[Cell] = [
                 severity,
                 state,
                 row.name,

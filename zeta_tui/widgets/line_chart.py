@@ -89,7 +89,8 @@ def legend(lines: Sequence[ChartLine], colours: Sequence[str], width: int) -> st
     marks = "━╍┅┄─"
     parts = []
     for i, line in enumerate(lines):
-        r, g, b = _rgb(colours[i % len(colours)]) if colours[i % len(colours)].startswith("#") else (200, 200, 200)
+        rgb = _rgb(colours[i % len(colours)])
+        r, g, b = rgb if isinstance(rgb, tuple) else (200, 200, 200)
         parts.append(f"\x1b[38;2;{r};{g};{b}m{marks[(i // len(colours)) % len(marks)] * 2}\x1b[0m {line.label}")
     text, used = "", 1
     for part, line in zip(parts, lines):

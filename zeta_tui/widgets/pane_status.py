@@ -14,7 +14,7 @@ def describe(snapshot: Snapshot, now: float, fresh_for: float, paused: bool = Fa
     age = snapshot.age(now)
     if state is PaneState.LOADING:
         return state, "◌ loading…"
-    if state is PaneState.NOT_CONFIGURED:
+    if state is PaneState.NOT_CONFIGURED and snapshot.error is not None:
         err = snapshot.error
         return state, f"○ not configured · {err.message}" + (f" · {err.hint}" if err.hint else "")
     if state is PaneState.FRESH:

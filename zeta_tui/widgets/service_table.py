@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 
 from zeta_tui.models.health import ServiceHealth, ServiceStatus
 from zeta_tui.widgets import units
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 from zeta_tui.widgets.sparkline_text import sparkline
+from zeta_tui.widgets.table_rows import Cell
 
 STATUS_MARK = {ServiceStatus.UP: "●", ServiceStatus.DEGRADED: "◐", ServiceStatus.DOWN: "✖", ServiceStatus.UNKNOWN: "?"}
 STATUS_VARIABLE = {
@@ -68,7 +70,7 @@ class ServiceHealthTable(FittedTable):
         selected = self.selected_service()
         self._health = tuple(rows)
         variables = self.app.theme_variables
-        table_rows = []
+        table_rows: list[tuple[str, Sequence[Cell]]] = []
         for row in self._health:
             colour = variables.get(STATUS_VARIABLE[row.status], "")
             status = Text(f"{STATUS_MARK[row.status]} {row.status.value}", style=f"bold {colour}".strip())
@@ -102,4 +104,4 @@ class ServiceHealthTable(FittedTable):
     def selected_service(self) -> str | None:
         if not self._health or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
-        return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
+        return str(self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value)

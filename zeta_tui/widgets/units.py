@@ -7,12 +7,12 @@ import math
 DASH = "–"
 
 
-def _missing(v: float | None) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+def _nan(v: float) -> bool:
+    return isinstance(v, float) and math.isnan(v)
 
 
 def bytes_(v: float | None) -> str:
-    if _missing(v):
+    if v is None or _nan(v):
         return DASH
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(v) < 1024 or unit == "TiB":
@@ -23,12 +23,12 @@ def bytes_(v: float | None) -> str:
 
 
 def bytes_rate(v: float | None) -> str:
-    return DASH if _missing(v) else f"{bytes_(v)}/s"
+    return DASH if v is None or _nan(v) else f"{bytes_(v)}/s"
 
 
 def seconds(v: float | None) -> str:
     """Latency: 0.0123 -> '12.3 ms', 1.5 -> '1.50 s'; +Inf when the top bucket was hit."""
-    if _missing(v):
+    if v is None or _nan(v):
         return DASH
     if math.isinf(v):
         return "> max bucket"
@@ -38,25 +38,25 @@ def seconds(v: float | None) -> str:
 
 
 def per_second(v: float | None) -> str:
-    if _missing(v):
+    if v is None or _nan(v):
         return DASH
     return f"{v:.2f}/s" if v < 10 else f"{v:,.0f}/s"
 
 
 def cores(v: float | None) -> str:
-    if _missing(v):
+    if v is None or _nan(v):
         return DASH
     return f"{v * 1000:.0f} m" if v < 1 else f"{v:.2f}"
 
 
 def percent(v: float | None, digits: int = 1) -> str:
-    return DASH if _missing(v) else f"{v * 100:.{digits}f}%"
+    return DASH if v is None or _nan(v) else f"{v * 100:.{digits}f}%"
 
 
 def number(v: float | None) -> str:
     """A figure of unknown unit (an alert's expression): three significant digits, k/M/G above
     a thousand. 0.29333 -> '0.293', 1234 -> '1.23k'."""
-    if _missing(v):
+    if v is None or _nan(v):
         return DASH
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= limit:
@@ -65,4 +65,4 @@ def number(v: float | None) -> str:
 
 
 def count(v: float | None) -> str:
-    return DASH if _missing(v) else f"{round(v):,}"
+    return DASH if v is None or _nan(v) else f"{round(v):,}"
