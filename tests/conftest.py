@@ -17,6 +17,29 @@ from tests.support import alert_world, servers
 from tests.support.world import NAMESPACE, SEED, STEP_SECONDS, T0, WINDOW_SECONDS
 from zeta_tui.demo.processes import ChildServer, free_port
 
+#: Fixtures that start a real Prometheus, Alertmanager or VictoriaMetrics (here or in a test
+#: module). A test that uses one, even through another fixture, is marked ``prometheus``; one that
+#: uses two or more is marked ``slow`` too. A new fixture that starts a server belongs here.
+SERVER_FIXTURES = frozenset(
+    {
+        "prometheus_world",  # here: a Prometheus loaded with the Team Zeta world
+        "prometheus",  # here: a plain Prometheus
+        "am",  # here and in test_alertmanager_api.py: an Alertmanager
+        "prom",  # here and in test_alert_detection.py: a Prometheus evaluating rules
+        "shipped_rules_prometheus",  # test_alerts_screen.py
+        "vm_url",  # test_victoriametrics.py
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        servers_used = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if servers_used:
+            item.add_marker(pytest.mark.prometheus)
+        if len(servers_used) > 1:
+            item.add_marker(pytest.mark.slow)
+
 
 @dataclass(frozen=True)
 class PrometheusWorld:

@@ -31,7 +31,7 @@ from zeta_tui.demo.incidents import ML_ERROR_SPIKE, shift_for_spike_at
 from zeta_tui.demo.processes import BinaryNotFound, find_binary
 from zeta_tui.demo.world import DEFAULT_SEED, TeamZetaWorld
 
-pytestmark = pytest.mark.prometheus
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]  # `zeta demo` and its children
 
 SPIKE_BEGAN_BEFORE = 8 * 60  # seconds before the demo starts
 HIGH_ERROR_RATE_FOR = 120  # the shipped rule's `for`

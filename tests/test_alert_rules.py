@@ -59,12 +59,14 @@ def _test_cases() -> list[tuple[str, dict]]:
 # --- promtool ---------------------------------------------------------------------------
 
 
+@pytest.mark.prometheus
 def test_promtool_checks_the_rules() -> None:
     out = _run(_binary("promtool"), "check", "rules", ALERTS.name)
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"SUCCESS: {len(_rules())} rules found" in out.stdout
 
 
+@pytest.mark.prometheus
 def test_promtool_unit_tests_pass() -> None:
     out = _run(_binary("promtool"), "test", "rules", ALERTS_TEST.name)
     text = out.stdout + out.stderr
@@ -263,6 +265,7 @@ MUTATIONS = [
 ]
 
 
+@pytest.mark.prometheus
 @pytest.mark.parametrize(
     ("alert", "labels", "field", "old", "new", "group"), MUTATIONS, ids=[f"{m[0]}-{m[3]}->{m[4]}" for m in MUTATIONS]
 )
@@ -295,12 +298,14 @@ def test_a_mutated_rule_fails_its_unit_test(
 # --- Alertmanager -----------------------------------------------------------------------
 
 
+@pytest.mark.prometheus
 def test_amtool_checks_the_alertmanager_config() -> None:
     out = _run(_binary("amtool"), "check-config", ALERTMANAGER.name)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "SUCCESS" in out.stdout and "3 receivers" in out.stdout, out.stdout
 
 
+@pytest.mark.prometheus
 @pytest.mark.parametrize(
     ("labels", "receiver"),
     [
@@ -317,6 +322,7 @@ def test_amtool_routes_alerts_to_their_receiver(labels: list[str], receiver: str
     assert out.stdout.split() == [receiver]
 
 
+@pytest.mark.prometheus
 def test_every_shipped_rule_routes_by_its_severity() -> None:
     amtool = _binary("amtool")
     expected = {"critical": "pagerduty-critical", "warning": "slack-warnings"}
@@ -372,6 +378,7 @@ def test_alertmanager_config_holds_no_secrets_and_no_deprecated_matchers() -> No
 _LATENCY = {"alertname": "HighLatency", "job": "catalog-api"}
 
 
+@pytest.mark.prometheus
 def test_a_page_holds_only_its_own_endpoints_warning_and_each_endpoint_pages_alone(tmp_path: Path) -> None:
     """HighLatency pages per endpoint: critical /recommend and /export, warning /recommend (held by
     its page), warning /search (no page for /search: not held); ErrorBudgetBurn, which has no

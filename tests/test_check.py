@@ -50,6 +50,7 @@ def rows(out: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in (re.split(r"\s{2,}", line.strip()) for line in lines[header + 1 :])}
 
 
+@pytest.mark.slow  # Prometheus and Alertmanager
 def test_all_up_exits_0(tmp_path, capsys, prometheus) -> None:
     am = alertmanager()
     am_version = httpx.get(f"{am.url}/api/v2/status", timeout=5).json()["versionInfo"]["version"]

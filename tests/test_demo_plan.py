@@ -150,6 +150,7 @@ def test_children_get_the_shift_on_their_command_line(stack):
     assert argv[argv.index("--incident-shift") + 1] == str(stack.world.incident_shift)
 
 
+@pytest.mark.prometheus  # promtool
 def test_the_backfill_child_writes_the_shifted_world(stack):
     """The history child, run from the stack's argv, writes the anchored world: ml-engine-1 is down
     in the anchored spike (where the unshifted world has it up)."""

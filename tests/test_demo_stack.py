@@ -19,6 +19,7 @@ from tests.support.demo_process import REPO, Demo, alive
 
 pytestmark = [
     pytest.mark.prometheus,
+    pytest.mark.slow,  # `zeta demo` and its children: Prometheus, Alertmanager, the live writers
     pytest.mark.skipif(
         shutil.which("prometheus") is None or shutil.which("promtool") is None,
         reason="`prometheus` is not installed: sudo apt-get install prometheus",

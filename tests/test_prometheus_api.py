@@ -8,6 +8,7 @@ import json
 import math
 import time
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.servers import prometheus_version, real_fixture, scraping_prometheus
@@ -147,6 +148,7 @@ async def _eventually(fetch, ok, timeout: float = 15.0):
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.prometheus
 async def test_metadata_endpoints_of_a_scraping_prometheus() -> None:
     server = scraping_prometheus()
     client = _client(server.url)
