@@ -26,6 +26,8 @@ from zeta_tui.screens.alert_detail import AlertDetailScreen
 from zeta_tui.widgets.alert_table import AlertTable
 from zeta_tui.widgets.line_chart import LineChart
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
 
 

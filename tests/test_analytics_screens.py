@@ -26,6 +26,8 @@ from zeta_tui.launch import build_app
 from zeta_tui.models.analytics import count_text
 from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

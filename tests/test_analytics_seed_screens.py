@@ -27,6 +27,8 @@ from zeta_tui.config.models import ContextConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.models.analytics import count_text
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 TODAY = datetime.fromtimestamp(T0, tz=UTC).date()

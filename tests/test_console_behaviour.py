@@ -17,6 +17,8 @@ from zeta_tui.screens.time_range import parse_range
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 T0 = 1_790_000_000.0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import orjson
+import pytest
 from pytest_httpserver import HTTPServer
 
 import zeta_tui.backends.logs.elasticsearch as elasticsearch
@@ -19,6 +20,8 @@ from zeta_tui.config.models import ContextConfig, LogsConfig, TracesConfig, Zeta
 from zeta_tui.launch import build_app
 from zeta_tui.screens.help import HelpScreen
 from zeta_tui.widgets.log_view import LogView
+
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
 
 NOW = 1_740_823_200.0
 JSON = "application/json"

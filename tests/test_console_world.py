@@ -12,7 +12,7 @@ from zeta_tui.widgets.endpoint_table import SlowestEndpointsTable
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.service_table import ServiceHealthTable
 
-pytestmark = pytest.mark.prometheus
+pytestmark = [pytest.mark.prometheus, pytest.mark.console]  # the whole console through Textual's pilot
 
 
 def _app(url: str, t0: float, clock=None):

@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.fault_matrix import BACKENDS, ENV, FAULTS, TIMEOUT, config_toml, leaked
 
+pytestmark = pytest.mark.slow  # a server and a zeta process for each of 98 cells
+
 CELLS = [pytest.param(b, f, id=f"{b.name}-{f.name}") for b in BACKENDS for f in FAULTS]
 
 

@@ -233,6 +233,7 @@ async def test_a_json_answer_with_a_wrong_content_type_is_read(httpserver) -> No
     await client.aclose()
 
 
+@pytest.mark.console  # the whole console through Textual's pilot
 async def test_a_pane_is_fresh_again_within_one_retry_after_its_backend_heals() -> None:
     """A real console against a server that is down, then heals: the pane goes from error to fresh
     on the first retry after the healing, not later."""

@@ -294,6 +294,7 @@ def test_where_the_whole_value_is_from_a_field_caps_answer() -> None:
     assert got == {"service": ("service.raw",), "host": ("host.keyword", "host")}
 
 
+@pytest.mark.console  # the whole console through Textual's pilot
 async def test_the_logs_screen_shows_the_service_and_o_opens_the_trace(httpserver: HTTPServer) -> None:
     from tests.support.console import settled
     from zeta_tui.config.models import ContextConfig, ZetaConfig

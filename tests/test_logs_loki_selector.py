@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.log_fixtures import FakeLoki, seed_line
@@ -169,6 +170,7 @@ def test_zeta_logs_prints_the_selector_in_use_on_stderr(httpserver: HTTPServer, 
     assert err.startswith('note: selector {service_name=~".+"}') and "set selector in [contexts.NAME.logs]" in err
 
 
+@pytest.mark.console  # the whole console through Textual's pilot
 async def test_the_logs_screen_says_which_selector_it_reads(httpserver: HTTPServer) -> None:
     from tests.support.console import settled
     from zeta_tui.config.models import ContextConfig, ZetaConfig

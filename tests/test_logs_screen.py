@@ -20,6 +20,8 @@ from zeta_tui.launch import build_app
 from zeta_tui.screens.log_detail import LogContextScreen, LogDetailScreen
 from zeta_tui.widgets.log_view import LogView
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 END = int(T0) // STEP_SECONDS * STEP_SECONDS
 
 

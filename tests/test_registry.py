@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 from zeta_tui.app import ZetaApp
 from zeta_tui.cli import build_parser
 from zeta_tui.modes import MODES, SCREENS, by_command, missing_section
@@ -52,6 +54,7 @@ def test_a_screen_whose_backend_is_missing_names_the_section_to_add() -> None:
     assert missing_section(alerts, {"prometheus"}) is None  # either of its backends is enough
 
 
+@pytest.mark.console  # the whole console through Textual's pilot
 async def test_the_palette_lists_every_mode() -> None:
     from zeta_tui.config.models import ContextConfig, ZetaConfig
     from zeta_tui.launch import build_app

@@ -6,6 +6,7 @@ list expires a silence after asking."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.alert_world import NOW
 from tests.support.console import settled
@@ -13,6 +14,8 @@ from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.screens.silences import ConfirmScreen, SilenceForm, SilencesScreen, parse_matchers
 from zeta_tui.widgets.alert_table import AlertTable
+
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
 
 
 def _app(url: str, *, production: bool = False):

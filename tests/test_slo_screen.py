@@ -18,6 +18,8 @@ from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.models.slo import BURN_WINDOWS, burn_text, plain_words, remaining_text
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

@@ -16,6 +16,8 @@ from tests.support.console import settled
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 # Clock labels in charts and pane states use local time; pin it.
 os.environ["TZ"] = "UTC"
 time.tzset()

@@ -20,6 +20,8 @@ from tests.test_alerts_screen import high_latency_row
 from zeta_tui.config.models import AlertmanagerConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

@@ -23,7 +23,7 @@ from zeta_tui.widgets.service_table import ServiceHealthTable
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-pytestmark = pytest.mark.prometheus
+pytestmark = [pytest.mark.prometheus, pytest.mark.console]  # the whole console through Textual's pilot
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
 

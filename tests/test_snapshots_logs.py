@@ -20,6 +20,8 @@ from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.launch import build_app
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

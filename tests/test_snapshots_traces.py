@@ -18,6 +18,8 @@ from zeta_tui.config.models import TracesConfig
 from zeta_tui.launch import build_app
 from zeta_tui.screens.trace_view import TraceViewScreen
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 os.environ["TZ"] = "UTC"
 time.tzset()
 

@@ -50,6 +50,7 @@ def test_tree_text_and_detail(trace) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+@pytest.mark.console  # the whole console through Textual's pilot
 async def test_waterfall_draws_every_row(size) -> None:
     if not TRACES:
         pytest.skip("no trace fixtures")

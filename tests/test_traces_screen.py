@@ -21,6 +21,8 @@ from zeta_tui.screens.trace_view import TraceViewScreen
 from zeta_tui.widgets.log_view import LogView
 from zeta_tui.widgets.waterfall import WaterfallView
 
+pytestmark = pytest.mark.console  # the whole console through Textual's pilot
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

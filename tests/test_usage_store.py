@@ -205,6 +205,7 @@ def _check_prune(s: Store) -> None:
     assert parts == [["0"]]
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_live_writer_fills_from_midnight_then_steps_and_rewrites_today_cost(path):
     from zeta_tui.demo.usage_store import LiveUsageWriter
 
@@ -247,6 +248,7 @@ def _check_live_writer(world, writer, store, now: float, clock: list) -> None:
     assert store.count() == public_counter_total(world, MIDNIGHT, now + 130, 100)
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_live_writer_thread_starts_and_stops(path):
     from zeta_tui.demo.usage_store import LiveUsageWriter
 

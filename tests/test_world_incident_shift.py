@@ -148,6 +148,7 @@ def test_requests_follow_the_shifted_spike(shifted):
     assert kept == int(shifted.value(s, end)) // 5 - int(shifted.value(s, start)) // 5 > 100
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_the_log_child_builds_the_writers_world_from_its_argv(shifted, tmp_path):
     writer = LiveLogWriter(shifted, tmp_path / "store", sample_every=20)
     start, end = float(ANCHOR), float(ANCHOR + 60)

@@ -20,6 +20,7 @@ def _sampled(world, start, end, n):
     return sum(int(world.value(s, b)) // n - int(world.value(s, a)) // n for s in world.find("http_requests_total"))
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_live_writer_fills_the_gap_then_each_step_once(tmp_path):
     world = TeamZetaWorld(SEED)
     clock = [NOW]
@@ -113,6 +114,7 @@ def test_follow_sees_each_new_step_once(tmp_path):
         writer.store.close()
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_a_fill_stopped_halfway_is_completed_by_the_next_start(tmp_path):
     from zeta_tui.demo.log_store import WorldLogStore
 
@@ -136,6 +138,7 @@ def test_a_fill_stopped_halfway_is_completed_by_the_next_start(tmp_path):
         first.store.close()
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_a_window_is_inserted_only_with_its_marker(tmp_path):
     """A history child stopped mid-window leaves nothing of that window (the next start writes it whole, once)."""
     import subprocess

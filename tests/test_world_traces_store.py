@@ -27,6 +27,7 @@ def _spans(world, start, end):
     )
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_trace_writer_follows_the_log_writer(tmp_path):
     world = TeamZetaWorld(SEED)
     clock = [NOW]
@@ -69,6 +70,7 @@ def test_trace_writer_follows_the_log_writer(tmp_path):
         traces.store.close()
 
 
+@pytest.mark.slow  # the demo's child processes
 def test_trace_writer_thread_starts_and_stops(tmp_path):
     world = TeamZetaWorld(SEED)
     writer = LiveTraceWriter(world, tmp_path / "store", sample_every=50, history_seconds=600, clock=lambda: NOW).start()
