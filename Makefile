@@ -1,7 +1,9 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make demo   installs what is missing and runs `zeta demo`
-#   make test   installs what is missing, builds the docs (mkdocs --strict), then runs the whole
-#               test suite (what .ci/run runs)
+#   make test   installs what is missing, runs `make check` (format, lint, types), builds the docs
+#               (mkdocs --strict), then runs the whole test suite (what .ci/run runs)
+# While you work: `make check`, and `make test-fast` (no real server, no demo, no console: under
+# two minutes; docs/testing.md says what it leaves out).
 # Where apt-get is not available, install Prometheus and Alertmanager yourself (prometheus.io
 # binaries on PATH as prometheus, promtool, alertmanager) and run `make setup-python test`.
 
@@ -10,15 +12,31 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEBS := prometheus prometheus-alertmanager victoria-metrics
 
-.PHONY: demo test docs setup setup-system setup-python bench clean
+# Parallel test workers. More than the cores: many tests wait (on a rule's `for`, a timeout, a
+# server starting) rather than compute; docs/testing.md has the measurements behind the number.
+WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+LINTED := zeta_tui tests bench
+
+.PHONY: demo test test-fast check docs setup setup-system setup-python bench clean
 
 demo: setup
 	$(BIN)/zeta demo
 
-# -n auto: one worker per core (each starts its own test servers); the suite takes about half
-# as long on 2 cores as one at a time.
-test: setup docs
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+test: setup check docs
+	$(PYTEST) -n $(WORKERS)
+
+# The loop while you work: everything but the tests marked prometheus (real servers and their
+# tools), slow (the demo and its children, several servers, the fault matrix, the wheel) and
+# console (the whole console through Textual's pilot).
+test-fast: setup-python
+	$(PYTEST) -n $(WORKERS) -m "not prometheus and not slow and not console"
+
+# Format, lint and types. import-linter's contracts run in the tests (tests/test_layers.py).
+check: setup-python
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy zeta_tui
 
 # The manual (docs/, mkdocs.yml) into build/site; --strict fails on any broken link or anchor.
 docs: setup-python
