@@ -60,11 +60,12 @@ async def fetch_service_health(
         "range": format_duration(time_range.seconds),
     }
     names = list(_RANGE_QUERIES)
+    # Every query is rendered before any request is made: a render that raises leaves no coroutine unawaited.
+    rendered = [catalog.render(n, **params) for n in names]
+    restarts_query = catalog.render("service_restarts_total", **params)
     ranges, restarts = await asyncio.gather(
-        asyncio.gather(
-            *(prom.query_range(catalog.render(n, **params), time_range.start, time_range.end, step) for n in names)
-        ),
-        prom.query(catalog.render("service_restarts_total", **params), at=time_range.end),
+        asyncio.gather(*(prom.query_range(q, time_range.start, time_range.end, step) for q in rendered)),
+        prom.query(restarts_query, at=time_range.end),
     )
     warnings: list[str] = []
     history: dict[str, dict[str, tuple[float, ...]]] = {s: {} for s in services}
