@@ -114,6 +114,7 @@ def installed_layout(installed: InstalledWheel) -> dict[str, Path]:
         "print('queries', shipped_dir('queries'))\n"
         "print('themes', shipped_dir('themes'))\n"
         "print('css', zeta_tui.app.ZetaApp.CSS_PATH)\n"
+        "print('screens_css', zeta_tui.app.ZetaApp.SCREENS_CSS)\n"
     )
     proc = installed.run(str(installed.bin / "python"), "-c", script)
     assert proc.returncode == 0, _explain(proc)
@@ -186,9 +187,10 @@ def test_installed_package_finds_its_shipped_folder(installed_layout: dict[str, 
 
 @pytest.mark.slow
 def test_installed_app_loads_its_stylesheet_from_the_wheel(installed_layout: dict[str, Path]) -> None:
-    css = installed_layout["css"]
-    assert css == installed_layout["themes"] / "zeta.tcss"
-    assert css.read_text(encoding="utf-8") == (REPO / "themes" / "zeta.tcss").read_text(encoding="utf-8")
+    for key, name in (("css", "zeta.tcss"), ("screens_css", "screens.tcss")):
+        css = installed_layout[key]
+        assert css == installed_layout["themes"] / name
+        assert css.read_text(encoding="utf-8") == (REPO / "themes" / name).read_text(encoding="utf-8")
 
 
 def test_source_checkout_uses_the_top_level_folders() -> None:
@@ -201,6 +203,7 @@ def test_source_checkout_uses_the_top_level_folders() -> None:
     assert shipped_dir("themes") == REPO / "themes"
     assert sorted((REPO / "queries" / "promql").glob("*.promql"))
     assert (REPO / "themes" / "zeta.tcss").is_file()
+    assert (REPO / "themes" / "screens.tcss").is_file()
 
 
 def test_a_missing_folder_is_reported_with_what_to_do() -> None:

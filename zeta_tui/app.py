@@ -74,7 +74,9 @@ class ZetaApp(NavigationMixin, App[int]):
     """The console. Everything it shows comes from the backends handed to it."""
 
     TITLE = "zeta"
+    # The shell's rules only: the screens' (screens.tcss) are read in _adopt, after the first frame.
     CSS_PATH = str(shipped_dir("themes") / "zeta.tcss")
+    SCREENS_CSS = shipped_dir("themes") / "screens.tcss"
     # mode -> (module, class), from the registry; imported when the session arrives, after the first frame.
     MODE_SCREENS = {s.id: (s.module, s.class_name) for s in SCREENS if s.mode}
     # Keys of the screens pushed on top, and of widgets, listed by `?` after the modes' own.
@@ -180,6 +182,7 @@ class ZetaApp(NavigationMixin, App[int]):
         self.session = session
         self._keymap = dict(session.keymap)
         self.set_reactive(ZetaApp.range_label, session.context.time_range)
+        self.stylesheet.read(self.SCREENS_CSS)
         self._mode_screens = {mode: _screen_class(*where)() for mode, where in self.MODE_SCREENS.items()}
         for mode, screen in self._mode_screens.items():
             self.add_mode(mode, _returning(screen))
@@ -195,6 +198,8 @@ class ZetaApp(NavigationMixin, App[int]):
     def on_load(self) -> None:
         # Read the config and import the HTTP stack in a thread from the very start: Textual
         # spends part of its own start-up waiting on the terminal, and the set-up fills it.
+        # (Started on Ready instead, after the first frame, the first frame gained about 8 ms and
+        # the data lost about 100 ms: docs/performance.md.)
         if self._setup is not None:
             self._setup_future = asyncio.get_running_loop().run_in_executor(None, self._setup)
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from zeta_tui import __version__
 from zeta_tui.errors import ZetaError
+from zeta_tui.headless import commands
 from zeta_tui.modes import MODES
 
 
@@ -175,11 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated services (default: the context's services, else every one with HTTP metrics)",
     )
 
-    from zeta_tui.headless import clickhouse_cmd, services, sql
-
-    services.add_parser(sub, common)
-    sql.add_parser(sub, common)
-    clickhouse_cmd.add_parser(sub, common)
+    commands.add_services(sub, common)
+    commands.add_sql(sub, common)
+    commands.add_clickhouse(sub, common)
 
     sub.add_parser("contexts", parents=[common], help="list the contexts")
     return parser

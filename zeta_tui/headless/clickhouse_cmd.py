@@ -35,41 +35,6 @@ from zeta_tui.querying.sql_catalog import quote_identifier
 TABLES = ("api_usage", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_mv", "api_usage_daily")
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """`zeta clickhouse schema|init` on the subcommand parsers of cli.py."""
-    p = sub.add_parser(
-        "clickhouse",
-        parents=[common],
-        help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="init creates what is missing and never changes a table that exists; it is refused in read-only "
-        "contexts\n"
-        "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is "
-        "refused).\n"
-        "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
-        "2 config error or not confirmed",
-    )
-    actions = p.add_subparsers(dest="clickhouse_action", metavar="ACTION", required=True)
-    schema = actions.add_parser(
-        "schema", parents=[common], help="print schema.sql and rollup.sql for the context's database"
-    )
-    schema.add_argument(
-        "--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)"
-    )
-    init = actions.add_parser(
-        "init", parents=[common], help="create what is missing and zeta's rollup, and backfill it"
-    )
-    init.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
-    init.add_argument(
-        "--settle",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
-        "months are backfilled that long after it",
-    )
-
-
 class InitRefused(ZetaError):
     """`zeta clickhouse init` in a read-only context."""
 

@@ -20,22 +20,6 @@ from zeta_tui.headless.table import format_table
 from zeta_tui.models.discovery import ServiceInventory, Signal
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    services = sub.add_parser(
-        "services",
-        parents=[common],
-        help="the services Prometheus has and which signals each has",
-        description=(
-            "Every service of the context's Prometheus (the jobs in its namespace, from up and the HTTP metrics; "
-            "the context's services list filters and orders them), with the signals each has: up, HTTP requests, "
-            "latency histogram, container CPU/memory, restarts. The label conventions in use go to stderr. "
-            "Exit status: 0, 1 when no service is found or Prometheus cannot be read, 2 on a configuration error."
-        ),
-    )
-    services.add_argument("--json", action="store_true", help="print JSON")
-    services.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
-
-
 def run_services(args: argparse.Namespace) -> int:
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.loader import load_context

@@ -35,41 +35,6 @@ import orjson
 from zeta_tui.errors import ConfigError, ParamError
 from zeta_tui.models.analytics import is_numeric_type, query_cost_text
 
-FORMATS = ("table", "csv", "json")
-
-
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """`zeta sql` on the subcommand parsers of cli.py."""
-    p = sub.add_parser(
-        "sql",
-        parents=[common],
-        help="run read-only SQL or a named query on ClickHouse",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=(
-            "Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section."
-        ),
-        epilog="exit status:\n  0  done (a cut answer is still 0; stderr says it was cut at max_rows)\n"
-        "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
-        "     max_response_bytes, or the server is unreachable or too slow\n"
-        "  2  configuration error, or a missing / unknown / mistyped parameter",
-    )
-    p.add_argument(
-        "sql", nargs="?", help="the SQL (one read-only statement: SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)"
-    )
-    p.add_argument(
-        "--name", "-n", metavar="QUERY", help="run this named query of queries/clickhouse/catalog (see --list)"
-    )
-    p.add_argument(
-        "--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeat for more"
-    )
-    p.add_argument(
-        "--format", "-f", choices=FORMATS, default="table", help="table (default), csv, or json (one object a line)"
-    )
-    p.add_argument(
-        "--max-rows", type=int, metavar="N", help="stop after N rows (at most clickhouse.max_rows, the default)"
-    )
-    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
-
 
 def parse_params(items: Sequence[str]) -> dict[str, str]:
     """``["days=7", "tenant=a=b"]`` -> ``{"days": "7", "tenant": "a=b"}``; ParamError for a

@@ -1,0 +1,97 @@
+"""The arguments and help of the subcommands declared outside cli.py, with none of what runs them.
+
+`zeta` with no subcommand builds every parser before its first frame, so this module imports
+nothing but argparse: the modules that run a command are imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+#: `zeta sql --format` choices
+FORMATS = ("table", "csv", "json")
+
+
+def add_services(sub: Any, common: argparse.ArgumentParser) -> None:
+    services = sub.add_parser(
+        "services",
+        parents=[common],
+        help="the services Prometheus has and which signals each has",
+        description=(
+            "Every service of the context's Prometheus (the jobs in its namespace, from up and the HTTP metrics; "
+            "the context's services list filters and orders them), with the signals each has: up, HTTP requests, "
+            "latency histogram, container CPU/memory, restarts. The label conventions in use go to stderr. "
+            "Exit status: 0, 1 when no service is found or Prometheus cannot be read, 2 on a configuration error."
+        ),
+    )
+    services.add_argument("--json", action="store_true", help="print JSON")
+    services.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
+
+
+def add_sql(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta sql` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "sql",
+        parents=[common],
+        help="run read-only SQL or a named query on ClickHouse",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Run read-only SQL, or a named query of the catalog (--name), on the context's [clickhouse] section."
+        ),
+        epilog="exit status:\n  0  done (a cut answer is still 0; stderr says it was cut at max_rows)\n"
+        "  1  ClickHouse refused the query (its message), the SQL writes (refused: read-only), the answer is over\n"
+        "     max_response_bytes, or the server is unreachable or too slow\n"
+        "  2  configuration error, or a missing / unknown / mistyped parameter",
+    )
+    p.add_argument(
+        "sql", nargs="?", help="the SQL (one read-only statement: SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)"
+    )
+    p.add_argument(
+        "--name", "-n", metavar="QUERY", help="run this named query of queries/clickhouse/catalog (see --list)"
+    )
+    p.add_argument(
+        "--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeat for more"
+    )
+    p.add_argument(
+        "--format", "-f", choices=FORMATS, default="table", help="table (default), csv, or json (one object a line)"
+    )
+    p.add_argument(
+        "--max-rows", type=int, metavar="N", help="stop after N rows (at most clickhouse.max_rows, the default)"
+    )
+    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+
+
+def add_clickhouse(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta clickhouse schema|init` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "clickhouse",
+        parents=[common],
+        help="print or create the analytics schema (api_usage, cost, tenants, zeta's rollup)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="init creates what is missing and never changes a table that exists; it is refused in read-only "
+        "contexts\n"
+        "and confirmed first (y/N on a terminal; --yes skips the question; with no terminal and no --yes it is "
+        "refused).\n"
+        "exit status: 0 done, 1 refused (read-only), declined, a missing column, or ClickHouse refused / unreachable,\n"
+        "2 config error or not confirmed",
+    )
+    actions = p.add_subparsers(dest="clickhouse_action", metavar="ACTION", required=True)
+    schema = actions.add_parser(
+        "schema", parents=[common], help="print schema.sql and rollup.sql for the context's database"
+    )
+    schema.add_argument(
+        "--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)"
+    )
+    init = actions.add_parser(
+        "init", parents=[common], help="create what is missing and zeta's rollup, and backfill it"
+    )
+    init.add_argument("--yes", "-y", action="store_true", help="do not ask before creating")
+    init.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
+        "months are backfilled that long after it",
+    )
