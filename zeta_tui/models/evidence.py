@@ -8,7 +8,8 @@ endpoint, which tenant, which message. Two sources answer, and both are shown:
   from the data, not from a list, so ``instance``, ``pod``, ``handler`` or ``tenant`` all count
   wherever a user's metrics carry them.
 - **logs**: the service's ERROR records of the window, by the fields that name a pod, a tenant and
-  an endpoint (the spellings below, the first present wins), and by message.
+  an endpoint (the spellings below, the first present wins), and by message pattern (the message
+  with its numbers as ``#``).
 
 A *culprit* is one value of one dimension with its share of the failures. A dimension spread
 evenly (four pods with a quarter each) accounts for nothing, so dimensions are ranked by their
@@ -17,6 +18,7 @@ top share, and within one the values by share. ``Evidence`` holds both sources' 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +50,15 @@ IGNORED_LABELS = frozenset({"__name__", "le", "quantile"})
 TOP_VALUES = 3
 #: a message longer than this is grouped by its first this-many characters
 MESSAGE_KEY_CHARS = 200
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SPACES = re.compile(r"\s+")
+
+
+def message_pattern(message: str) -> str:
+    """What messages that differ only in their numbers (a latency, an id, a count) share:
+    ``POST /predict # #ms: model server OOMKilled``. Errors are counted by pattern, so one failure
+    written with a thousand latencies is one row, not a thousand rows of 0.1 %."""
+    return _SPACES.sub(" ", _NUMBER.sub("#", message)).strip()[:MESSAGE_KEY_CHARS] or "(empty)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,90 @@ class Culprit:
     value: str
     count: float
     share: float  # of the failures the source saw, 0..1
+
+
+#: the roles a row of the evidence table can name, in the order the rows come
+ROLES = ("pod", "endpoint", "tenant", "message", "status")
+#: metric labels that name a pod (``instance`` is the scrape target: a pod's address, usually)
+POD_LABELS = ("pod", "pod_name", "kubernetes_pod_name", "k8s_pod_name", "instance")
+
+
+def role_of(dimension: str) -> str:
+    """The role a label or log field plays (pod, endpoint, tenant, status, message); else its own name."""
+    if dimension == "message":
+        return "message"
+    if dimension in POD_LABELS or dimension in POD_FIELDS:
+        return "pod"
+    if dimension in ENDPOINT_LABELS or dimension in ENDPOINT_FIELDS:
+        return "endpoint"
+    if "tenant" in dimension or dimension in TENANT_FIELDS:
+        return "tenant"
+    if dimension in STATUS_LABELS or dimension == "status_code":
+        return "status"
+    return dimension
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One row of the evidence table: the top value of one role, with its share in the metrics and
+    in the logs when both name it (the same pod seen by Prometheus and in the records is one row),
+    and the runner-up, so that 82 % and "ml-engine-0 18 %" read together."""
+
+    role: str
+    value: str
+    metric: Culprit | None = None
+    log: Culprit | None = None
+    runner_up: Culprit | None = None
+
+    @property
+    def share(self) -> float:
+        return max(c.share for c in (self.metric, self.log) if c is not None)
+
+    @property
+    def culprits(self) -> tuple[Culprit, ...]:
+        return tuple(c for c in (self.metric, self.log) if c is not None)
+
+
+def findings(culprits: Sequence[Culprit]) -> list[Finding]:
+    """The culprits as one row per role and source's top value (merged across sources when both
+    name the same value), the roles of ROLES first in that order, then the other dimensions by
+    their top share."""
+    tops: dict[tuple[str, str], list[Culprit]] = {}
+    for c in culprits:
+        tops.setdefault((c.source, c.dimension), []).append(c)
+    rows: list[Finding] = []
+    for (source, dimension), values in tops.items():
+        top = values[0]
+        role = role_of(dimension)
+        runner = values[1] if len(values) > 1 else None
+        twin = next((f for f in rows if f.role == role and f.value == top.value and source not in _sources(f)), None)
+        if twin is not None:
+            rows[rows.index(twin)] = Finding(
+                role,
+                top.value,
+                twin.metric or (top if source == "metrics" else None),
+                twin.log or (top if source == "logs" else None),
+                twin.runner_up or runner,
+            )
+            continue
+        rows.append(
+            Finding(
+                role,
+                top.value,
+                top if source == "metrics" else None,
+                top if source == "logs" else None,
+                runner,
+            )
+        )
+
+    def order(f: Finding) -> tuple[int, float]:
+        return (ROLES.index(f.role) if f.role in ROLES else len(ROLES), -f.share)
+
+    return sorted(rows, key=order)
+
+
+def _sources(f: Finding) -> set[str]:
+    return {c.source for c in f.culprits}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +172,18 @@ class Evidence:
     @property
     def empty(self) -> bool:
         return not self.culprits
+
+    def findings(self) -> list[Finding]:
+        return findings(self.culprits)
+
+    def finding_filter(self, finding: Finding) -> tuple[str, str]:
+        """The (log field, value) that narrows the logs to ``finding`` ("", "" when none does)."""
+        for culprit in (finding.log, finding.metric):
+            if culprit is not None:
+                narrowed = self.log_filter(culprit)
+                if narrowed[0]:
+                    return narrowed
+        return "", ""
 
     def log_filter(self, culprit: Culprit) -> tuple[str, str]:
         """The (log field, value) that narrows the logs to ``culprit``, ("", "") when none does:
@@ -163,7 +270,7 @@ def log_culprits(records: Sequence[LogRecord]) -> tuple[list[Culprit], dict[str,
         counts = Counter(str(r.fields.get(name) or "(none)") for r in records)
         dimensions.append(_ranked("logs", name, counts, total))
     ordered = _order(dimensions, [f for f in found.values() if f])
-    messages = Counter((r.message or "(empty)")[:MESSAGE_KEY_CHARS] for r in records)
+    messages = Counter(message_pattern(r.message) for r in records)
     values = {
         name: frozenset(str(r.fields[name]) for r in records if r.fields.get(name)) for name in found.values() if name
     }

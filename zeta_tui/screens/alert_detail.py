@@ -241,8 +241,16 @@ class AlertDetailScreen(ConsoleScreen):
         self.query_one("#alert-title", Static).update(" · ".join(title), layout=False)
         facts = Text()
         if self.is_mounted:
-            for note in self.query_one(EvidenceTable).evidence.notes:
+            evidence = self.query_one(EvidenceTable).evidence
+            messages = [c for c in evidence.culprits if c.dimension == "message"]
+            if messages:
+                facts.append("Top error messages (numbers as #)\n", style="bold underline")
+                for c in messages:
+                    facts.append(f"  {100 * c.share:3.0f}%  {c.value}\n")
+            for note in evidence.notes:
                 facts.append(f"{note}\n", style="dim")
+            if messages or evidence.notes:
+                facts.append("\n")
         if row.summary:
             facts.append(row.summary + "\n\n", style="bold")
         for heading, values in (("Labels", row.labels), ("Annotations", row.annotations)):
@@ -274,8 +282,8 @@ class AlertDetailScreen(ConsoleScreen):
 
     def _culprit_filter(self) -> tuple[str, str]:
         table = self.query_one(EvidenceTable)
-        culprit = table.culprit()
-        return table.evidence.log_filter(culprit) if culprit is not None else ("", "")
+        finding = table.finding()
+        return table.evidence.finding_filter(finding) if finding is not None else ("", "")
 
     def action_logs(self) -> None:
         from zeta_tui.backends.evidence import log_query
