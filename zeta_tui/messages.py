@@ -39,14 +39,18 @@ class ShowLogs(Message):
 
 
 class ShowTraces(Message):
-    """The Traces screen searching one service's traces (only those with errors) in [start, end]."""
+    """The Traces screen searching one service's traces (only those with errors) in [start, end],
+    with span attributes that must match (``tags``: an alert's culprit, e.g. tenant_id)."""
 
-    def __init__(self, service: str, errors_only: bool, start: float, end: float) -> None:
+    def __init__(
+        self, service: str, errors_only: bool, start: float, end: float, tags: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__()
         self.service = service
         self.errors_only = errors_only
         self.start = start
         self.end = end
+        self.tags = tags
 
 
 class ShowApi(Message):

@@ -90,7 +90,7 @@ class NavigationMixin:
         await self._join("traces", (message.start, message.end))
         while len(app.screen_stack) > 1 and not hasattr(app.screen, "set_search"):  # a trace view on top
             app.pop_screen()
-        self._call_screen("set_search", message.service, message.errors_only)
+        self._call_screen("set_search", message.service, message.errors_only, message.tags)
 
     async def on_show_api(self, message: ShowApi) -> None:
         await self._join("api", (message.start, message.end))

@@ -190,3 +190,8 @@ class PromCatalog:
             raise ConfigError(
                 "the PromQL catalog has errors:\n  " + "\n  ".join(problems), hint="fix or delete the named files"
             )
+
+
+def string_literal(value: str) -> str:
+    """``value`` as a PromQL double-quoted string (a label matcher's value)."""
+    return f'"{_escape(value)}"'

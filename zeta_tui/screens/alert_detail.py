@@ -1,6 +1,10 @@
 """One alert's evidence: its expression graphed over a window locked around it, the threshold
-drawn, its labels and annotations; one key each to the same service's error logs and to its
-failing or slow traces in the same window — the joins no other tool makes in one step.
+drawn; under it the culprits (backends/evidence.py: the pods, endpoints, tenants and messages
+that carry the failures, from Prometheus by label and from the logs); its labels and
+annotations. `l` and `o` open the logs and the failing traces of the culprit under the cursor
+(of the whole service when the table is empty) in the same window — the joins no other tool
+makes in one step. The table has the focus when the screen opens: 5, ↓, Enter on the Alerts
+screen puts the culprit on the first screen.
 
 The expression comes from the generator URL Prometheus attaches to every alert (``g0.expr``),
 else from the rules API: the alerting rule of that name whose labels the alert carries (the
@@ -31,6 +35,7 @@ from zeta_tui.models.timerange import format_age
 from zeta_tui.querying.alert_expression import split_conditions
 from zeta_tui.screens.contract import ConsoleScreen
 from zeta_tui.widgets import units
+from zeta_tui.widgets.evidence_table import EvidenceTable
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
 from zeta_tui.widgets.pane_status import PaneStatus
 from zeta_tui.widgets.shell_header import ShellHeader
@@ -55,9 +60,19 @@ class AlertDetailScreen(ConsoleScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="alert.back", tooltip="Back to the alerts"),
-        Binding("l", "logs", "Error logs", id="alert.logs", tooltip="The service's ERROR logs in the alert's window"),
         Binding(
-            "o", "traces", "Traces", id="alert.traces", tooltip="The service's traces with errors in the alert's window"
+            "l",
+            "logs",
+            "Error logs",
+            id="alert.logs",
+            tooltip="ERROR logs of the culprit under the cursor (else of the service) in the alert's window",
+        ),
+        Binding(
+            "o",
+            "traces",
+            "Traces",
+            id="alert.traces",
+            tooltip="Traces with errors of the culprit under the cursor (else of the service) in the alert's window",
         ),
     ]
 
@@ -66,6 +81,8 @@ class AlertDetailScreen(ConsoleScreen):
         self.row = row
         self.snapshot: Snapshot[int] = Snapshot()
         self.window = (0.0, 0.0)
+        #: what the culprits count: from just before the condition began (the joins keep the graph's window)
+        self.evidence_window: tuple[float, float] | None = None
 
     def action_back(self) -> None:
         self.post_message(GoBack())  # back to the list, or along a join
@@ -75,6 +92,8 @@ class AlertDetailScreen(ConsoleScreen):
         yield PaneStatus(id="pane-status")
         yield Static("", id="alert-title")
         yield LineChart("Expression", units.number, id="alert-chart")  # an expression's unit is not known
+        yield Static("Where the failures are: reading…", id="evidence-title")
+        yield EvidenceTable(id="alert-evidence")
         with VerticalScroll(id="alert-facts"):
             yield Static("", id="alert-facts-text")
         yield Static(id="too-small")
@@ -84,7 +103,9 @@ class AlertDetailScreen(ConsoleScreen):
         self.window = alert_window(self.row, self.app.clock())
         self.update_header()
         self._show_facts()
+        self.query_one(EvidenceTable).focus()
         self.refresh_data()
+        self._fetch_evidence()
 
     # --- shell hooks --------------------------------------------------------------------------
 
@@ -177,6 +198,31 @@ class AlertDetailScreen(ConsoleScreen):
         )
         self._show_status()
 
+    @work(exclusive=True, exit_on_error=False, group="evidence", description="the alert's culprits")
+    async def _fetch_evidence(self) -> None:
+        from zeta_tui.backends.evidence import evidence_window, gather_evidence
+
+        session = self.app.session
+        end = self.window[1]
+        began = self.row.condition_since or self.row.since
+        window = evidence_window(self.row, began, end)
+        try:
+            inventory = await session.inventory(end) if session.prometheus is not None else None
+            expression = self.row.expression
+            if not expression and session.prometheus is not None:
+                expression = await _rule_expression(session.prometheus, self.row.name, self.row.labels)
+            evidence = await gather_evidence(
+                session.prometheus, inventory, session.logs, self.row, expression=expression, window=window
+            )
+        except Exception as exc:  # the culprits are extra: the graph and the facts stay
+            said = exc.message if isinstance(exc, ZetaError) else f"{type(exc).__name__}: {exc}"
+            self.query_one("#evidence-title", Static).update(f"Where the failures are: not read ({said})")
+            return
+        self.evidence_window = window
+        self.query_one(EvidenceTable).show(evidence)
+        self.query_one("#evidence-title", Static).update(_evidence_title(evidence, self.row.service, window[0]))
+        self._show_facts()
+
     def _show_status(self) -> None:
         if self.is_mounted:
             self.query_one(PaneStatus).show(self.snapshot, self.app.clock(), 1e9, self.app.paused)
@@ -194,6 +240,17 @@ class AlertDetailScreen(ConsoleScreen):
             title.append(f"detected in {format_age(detected)}")
         self.query_one("#alert-title", Static).update(" · ".join(title), layout=False)
         facts = Text()
+        if self.is_mounted:
+            evidence = self.query_one(EvidenceTable).evidence
+            messages = [c for c in evidence.culprits if c.dimension == "message"]
+            if messages:
+                facts.append("Top error messages (numbers as #)\n", style="bold underline")
+                for c in messages:
+                    facts.append(f"  {100 * c.share:3.0f}%  {c.value}\n")
+            for note in evidence.notes:
+                facts.append(f"{note}\n", style="dim")
+            if messages or evidence.notes:
+                facts.append("\n")
         if row.summary:
             facts.append(row.summary + "\n\n", style="bold")
         for heading, values in (("Labels", row.labels), ("Annotations", row.annotations)):
@@ -215,19 +272,42 @@ class AlertDetailScreen(ConsoleScreen):
         if row.expression:
             facts.append(f"\nExpression\n  {row.expression}\n", style="dim")
         facts.append(
-            "\nl: the service's ERROR logs in this window · o: its traces with errors · Esc: back\n", style="dim"
+            "\nl: ERROR logs of the culprit under the cursor (or the service) · o: its traces with errors · "
+            "Esc: back\n",
+            style="dim",
         )
         self.query_one("#alert-facts-text", Static).update(facts)
 
     # --- joins --------------------------------------------------------------------------------
 
+    def _culprit_filter(self) -> tuple[str, str]:
+        table = self.query_one(EvidenceTable)
+        finding = table.finding()
+        return table.evidence.finding_filter(finding) if finding is not None else ("", "")
+
     def action_logs(self) -> None:
-        service = self.row.service
-        query = f'service:"{service}" AND level:ERROR' if service else "level:ERROR"
-        self.post_message(ShowLogs(query, *self.window))
+        from zeta_tui.backends.evidence import log_query
+
+        field, value = self._culprit_filter()
+        self.post_message(ShowLogs(log_query(self.row.service, field, value), *self.window))
 
     def action_traces(self) -> None:
-        self.post_message(ShowTraces(self.row.service, True, *self.window))
+        field, value = self._culprit_filter()
+        # The trace search's tags are space-separated key=value words: a value with a space is left out.
+        tags = ((field, value),) if field and " " not in value and "=" not in field else ()
+        self.post_message(ShowTraces(self.row.service, True, *self.window, tags=tags))
+
+
+def _evidence_title(evidence, service: str, since: float) -> str:
+    """``Where the failures are since 14:02 · 312 5xx responses (prom) · 1,000 ERROR records (log)``."""
+    parts = [f"Where the failures are since {_clock(since)[:5]}"]
+    if evidence.metric_total:
+        parts.append(f"{evidence.metric_total:,.0f} {evidence.failures} (prom)")
+    if evidence.log_total:
+        parts.append(f"{evidence.log_total:,} ERROR records (log)")
+    if evidence.empty:
+        parts.append(f"nothing found for {service or 'the alert'}" + (" (see below)" if evidence.notes else ""))
+    return " · ".join(parts)
 
 
 async def _graph(prom, queries: list[str], start: float, end: float, step: float) -> list:

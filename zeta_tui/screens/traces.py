@@ -196,11 +196,12 @@ class TracesScreen(PollingScreen[TraceSearch]):
         self.query_one("#traces-results", DataTable).focus()
         self.refresh_data()
 
-    def set_search(self, service: str, errors_only: bool) -> None:
-        """Search one service (with errors only) now: a join from an alert."""
+    def set_search(self, service: str, errors_only: bool, tags: tuple[tuple[str, str], ...] = ()) -> None:
+        """Search one service (with errors only, and ``tags``) now: a join from an alert."""
         self.form = {name: "" for name in FIELDS}
         self.form["service"] = service
-        self.form["tags"] = "error=true" if errors_only else ""
+        words = [f"{k}={v}" for k, v in tags] + (["error=true"] if errors_only else [])
+        self.form["tags"] = " ".join(words)
         if self.is_mounted:
             self._fill_form()
         self.refresh_data()

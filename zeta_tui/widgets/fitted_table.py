@@ -118,7 +118,13 @@ def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
+class CutAtEnd(str):
+    """A name cell whose start says the most (a log message): cut at its end, not in its middle."""
+
+
 def _elided(cell: Cell, width: int) -> Cell:
+    if isinstance(cell, CutAtEnd):
+        return cell if len(cell) <= width else cell[: max(0, width - 1)] + ELLIPSIS
     if isinstance(cell, Text):
         if cell.cell_len <= width:
             return cell
