@@ -18,32 +18,30 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from tests.support.incident_history import (
     EVALUATION,
     PHASE,
+    WEEK,
     Condition,
     alert_series,
     history_prometheus,
     scenario,
+    started_alertmanager,
+    week_incidents,
 )
-from tests.support.world import SEED, T0
+from tests.support.world import T0
 from zeta_tui.cli import main
 from zeta_tui.demo.alerting import alertmanager_config
 from zeta_tui.demo.incidents import LATENCY_REGRESSION, ML_ERROR_SPIKE
-from zeta_tui.demo.processes import ChildServer, alertmanager_server, free_port
-from zeta_tui.demo.world import TeamZetaWorld
-from zeta_tui.errors import ZetaError
+from zeta_tui.demo.processes import ChildServer, free_port
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]  # a Prometheus and an Alertmanager
 
 #: the window's end: inside an ml-engine spike and a latency regression (both still open then)
 NOW = T0
-WEEK = 7 * 86400
-DATA = (NOW - WEEK - 3 * 3600, NOW + 3600)  # history on both sides of the window
 
 
 def first_evaluation(t: float) -> float:
@@ -139,7 +137,7 @@ def seconds(text: str | None) -> float | None:
 
 @pytest.fixture(scope="module")
 def world_incidents():
-    return TeamZetaWorld(SEED).incidents(*DATA)
+    return week_incidents(NOW)
 
 
 @pytest.fixture(scope="module")
@@ -152,19 +150,6 @@ def history(tmp_path_factory, conditions) -> Iterator[ChildServer]:
     child = history_prometheus(tmp_path_factory.mktemp("incident-history"), alert_series(conditions))
     yield child
     child.stop()
-
-
-def started_alertmanager(workdir: Path, config: str) -> Iterator[ChildServer]:
-    try:
-        child = alertmanager_server(workdir, config)
-    except ZetaError as exc:
-        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
-        yield child
-    finally:
-        child.stop()
 
 
 @pytest.fixture(scope="module")
@@ -230,8 +215,8 @@ def test_every_incident_of_the_week_with_its_detection_and_resolution(capsys, co
             # The demo's routing: every critical pages pagerduty-critical (a webhook, a pager by name).
             assert c["receivers"] == ["pagerduty-critical"] and c["pager_receivers"] == ["pagerduty-critical"]
             assert c["silenced_by"] == [] and c["missed"] is False
-    # Newest first.
-    assert [seconds(i["detected"]) for i in found] == sorted((seconds(i["detected"]) for i in found), reverse=True)
+    # The latest to begin first.
+    assert [seconds(i["began"]) for i in found] == sorted((seconds(i["began"]) for i in found), reverse=True)
 
     mttd = statistics.fmean(i.detected - i.began for i in expected)
     resolved = [i.resolved - i.detected for i in expected if i.resolved is not None]

@@ -121,7 +121,7 @@ def test_criticals_of_a_service_that_overlap_are_one_incident() -> None:
     assert by[("checkout", 1300)].mttr == 40 and by[("search", 50)].mttd == 60
     # Criticals that name no service stay apart: nothing says they are one incident.
     assert by[("", 10)].criticals[0].episode.labels["instance"] == "n1" and ("", 30) in by
-    assert len(found) == 5 and [i.detected for i in found] == sorted((i.detected for i in found), reverse=True)
+    assert len(found) == 5 and [i.began for i in found] == sorted((i.began for i in found), reverse=True)
 
 
 def test_an_incident_counts_where_it_was_detected() -> None:

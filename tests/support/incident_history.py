@@ -37,7 +37,8 @@ import pytest
 import yaml
 
 from zeta_tui.demo.incidents import LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART, Incident
-from zeta_tui.demo.processes import ChildServer, prometheus_server
+from zeta_tui.demo.processes import ChildServer, alertmanager_server, prometheus_server
+from zeta_tui.errors import ZetaError
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "queries" / "prometheus" / "alerts.yaml"
@@ -162,6 +163,32 @@ def write_openmetrics(series: Mapping[tuple[str, tuple[tuple[str, str], ...]], l
                 for t, v in sorted(samples):
                     out.write(f"{family}{{{text}}} {v:.17g} {t:.3f}\n")
         out.write("# EOF\n")
+
+
+WEEK = 7 * 86400
+
+
+def week_incidents(now: float) -> list[Incident]:
+    """The demo's scripted incidents (seed and schedule of the tests' world) over the week before
+    ``now``, with three hours before it and one after."""
+    from tests.support.world import SEED
+    from zeta_tui.demo.world import TeamZetaWorld
+
+    return TeamZetaWorld(SEED).incidents(now - WEEK - 3 * 3600, now + 3600)
+
+
+def started_alertmanager(workdir: Path, config: str) -> Iterator[ChildServer]:
+    """A real Alertmanager on ``config`` while the generator runs (skips without the binary)."""
+    try:
+        child = alertmanager_server(workdir, config)
+    except ZetaError as exc:
+        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
+    child.start()
+    try:
+        child.wait_ready(timeout=30)
+        yield child
+    finally:
+        child.stop()
 
 
 def history_prometheus(workdir: Path, series) -> ChildServer:

@@ -229,7 +229,7 @@ def routing_from_status(status: Mapping[str, Any], where: str, pager: str | None
 
 @dataclass(frozen=True)
 class IncidentReport:
-    """What `zeta incidents` and the Incidents screen show: the incidents, newest first, and
+    """What `zeta incidents` and the Incidents screen show: the incidents, the latest to begin first, and
     their summary against the seed's criteria."""
 
     incidents: list[Incident]

@@ -6,7 +6,7 @@ with it and the alerts of that service around it (models/incidents.py has the de
 docs/incidents.md says them for users). The history is Prometheus's ALERTS and
 ALERTS_FOR_STATE; the receivers and the silences are Alertmanager's (backends/incident_history.py).
 
-Output: the summary (one line per criterion), then a table of the incidents, newest first, times
+Output: the summary (one line per criterion), then a table of the incidents, the latest to begin first, times
 in UTC. With ``--json``, one JSON object per line: the summary first (``"kind": "summary"``), then
 one per incident (``"kind": "incident"``).
 

@@ -276,7 +276,7 @@ def incidents_from(
     route: Callable[[Mapping[str, str]], tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
     silences: Sequence[Silence] | None = None,
 ) -> list[Incident]:
-    """The incidents that were detected in [since, now], newest first.
+    """The incidents that were detected in [since, now], the latest to begin first.
 
     ``route`` gives an alert's (receivers, pager receivers) from its labels; None when the routing
     is unknown. ``silences`` are Alertmanager's (None when unknown)."""
@@ -308,7 +308,7 @@ def incidents_from(
                 )
             )
             found.append(Incident(service, alerts, related))
-    return sorted(found, key=lambda i: (-i.detected, i.service))
+    return sorted(found, key=lambda i: (-i.began, i.service))
 
 
 def _overlapping(eps: list[AlertEpisode], now: float) -> list[list[AlertEpisode]]:
