@@ -105,10 +105,10 @@ def add_incidents(sub: Any, common: argparse.ArgumentParser) -> None:
         help="every incident with its MTTD and MTTR, against the seed's criteria (exit 1 if one is broken)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Every critical alert that fired in the window, with the alerts of its service around it, from "
-            "Prometheus's ALERTS history; its receivers and whether it was missed (no pager route, or silenced "
-            "when it fired) from Alertmanager. Above the list, the mean time to detect and to resolve and the "
-            "missed criticals against the seed's criteria (MTTD < 5 min, MTTR < 1 h, 0 missed). "
+            "Every critical alert that fired in the window, with the alerts of its service around it, from\n"
+            "Prometheus's ALERTS history; its receivers and whether it was missed (no pager route, or silenced\n"
+            "when it fired) from Alertmanager. Above the list, the mean times to detect and to resolve and the\n"
+            "missed criticals against the seed's criteria: MTTD < 5 min, MTTR < 1 h, 0 missed.\n"
             "Definitions: docs/incidents.md."
         ),
         epilog="exit status:\n  0  every criterion met (a window without incidents meets them)\n"
