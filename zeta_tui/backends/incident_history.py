@@ -95,25 +95,28 @@ async def read_history(
     Alertmanager's routing and silences. Raises the Prometheus error when the critical alerts
     cannot be read (there is nothing to show); an Alertmanager failure is kept in ``errors``."""
     history = IncidentHistory(since, until)
-    routing_task = asyncio.ensure_future(_routing(am, pager)) if am is not None else None
-    try:
+
+    async def from_prometheus() -> None:
         series, warnings = await raw_samples(prom, CRITICAL_SELECTOR, since - MARGIN, until)
         history.warnings += warnings
         history.criticals = _episodes(series, until)
         stretches = related_stretches(history.criticals, since, until, service_of)
         history.others, warnings = await _others(prom, stretches, until)
         history.warnings += warnings
-    except BaseException:
-        if routing_task is not None:
-            routing_task.cancel()
-        raise
-    if routing_task is None:
-        history.unread = ("alertmanager",)
-        return history
-    try:
-        history.routing, history.silences = await routing_task
-    except ZetaError as exc:
-        history.errors.append(exc)
+
+    async def from_alertmanager() -> tuple[RoutingTree, list[Silence]] | None:
+        return await _routing(am, pager) if am is not None else None
+
+    prom_result, am_result = await asyncio.gather(from_prometheus(), from_alertmanager(), return_exceptions=True)
+    if isinstance(prom_result, BaseException):
+        raise prom_result
+    if isinstance(am_result, ZetaError):
+        history.errors.append(am_result)
+    elif isinstance(am_result, BaseException):
+        raise am_result  # anything but a ZetaError is a bug
+    elif am_result is not None:
+        history.routing, history.silences = am_result
+    if history.routing is None:
         history.unread = ("alertmanager",)
     return history
 
