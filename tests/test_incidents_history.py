@@ -285,6 +285,12 @@ def test_the_table_says_the_criteria_and_lists_the_incidents(capsys, config, con
     rows = table.strip().splitlines()
     assert rows[0].split()[:3] == ["BEGAN", "(UTC)", "SERVICE"] and len(rows) == 1 + len(expected)
     assert sum(1 for r in rows if " open " in r) == 2
+    # Each row: when it began, fired and resolved (UTC), in the order they began, latest first.
+    for row, want in zip(rows[1:], sorted(expected, key=lambda i: -i.began)):
+        assert row.startswith(f"{datetime.fromtimestamp(want.began, UTC):%m-%d %H:%M:%S}  {want.service} ")
+        assert f" {datetime.fromtimestamp(want.detected, UTC):%H:%M:%S} " in row
+        if want.resolved is not None:
+            assert f" {datetime.fromtimestamp(want.resolved, UTC):%H:%M:%S} " in row
 
 
 # --- without (or with a broken) Alertmanager or Prometheus ---------------------------------------

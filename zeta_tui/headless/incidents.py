@@ -62,6 +62,12 @@ def clock(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%m-%d %H:%M:%S")
 
 
+def later(seconds: float, began: float) -> str:
+    """A time after ``began``: its time of day, with its date when that is another day."""
+    day, then = (datetime.fromtimestamp(t, UTC) for t in (began, seconds))
+    return then.strftime("%H:%M:%S" if then.date() == day.date() else "%m-%d %H:%M:%S")
+
+
 def parse_since(text: str) -> float:
     try:
         seconds = parse_duration(text)
@@ -162,7 +168,7 @@ def summary_text(summary: IncidentSummary, now: float, pagers: Sequence[str], un
         f"Incidents in the last {window} ({clock(summary.since)} .. {clock(summary.until)} UTC): "
         f"{summary.incidents}{opened}"
     )
-    rows = [(c.name, c.measured, f"target {c.target}", c.verdict, c.note) for c in summary.criteria]
+    rows = [(c.name, c.measured, c.target, c.verdict, c.note) for c in summary.criteria]
     lines = [head, format_table(("CRITERION", "MEASURED", "TARGET", "VERDICT", "NOTE"), rows), LOG_SEARCH_NOTE]
     if pagers:
         lines.append(f"pager receivers: {', '.join(pagers)}")
@@ -183,15 +189,28 @@ def incidents_table(incidents: Sequence[Incident], now: float) -> str:
                 clock(i.began),
                 i.service or "-",
                 "+".join(dict.fromkeys(c.episode.name for c in i.criticals)),
+                later(i.detected, i.began),
                 format_age(i.mttd),
+                "open" if i.resolved is None else later(i.resolved, i.began),
                 f"open {format_age(now - i.detected)}" if i.mttr is None else format_age(i.mttr),
                 ",".join(dict.fromkeys(receivers)) or ("?" if any(c.receivers is None for c in i.criticals) else "-"),
                 "; ".join(missed) or "-",
                 ",".join(dict.fromkeys(f"{e.name}({e.severity or '-'})" for e in i.related)) or "-",
             )
         )
-    headers = ("BEGAN (UTC)", "SERVICE", "CRITICAL", "MTTD", "MTTR", "RECEIVERS", "MISSED", "RELATED")
-    return format_table(headers, rows, right=(3, 4))
+    headers = (
+        "BEGAN (UTC)",
+        "SERVICE",
+        "CRITICAL",
+        "FIRED",
+        "MTTD",
+        "RESOLVED",
+        "MTTR",
+        "RECEIVERS",
+        "MISSED",
+        "RELATED",
+    )
+    return format_table(headers, rows, right=(4, 6))
 
 
 def exit_status(summary: IncidentSummary, errors: Sequence[ZetaError]) -> int:
