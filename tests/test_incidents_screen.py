@@ -41,7 +41,8 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> Iterator[ChildServer]:
-    child = history_prometheus(tmp_path_factory.mktemp("incident-screen"), alert_series(scenario(week_incidents(NOW))))
+    series = alert_series(scenario(week_incidents(NOW)))
+    child = history_prometheus(tmp_path_factory.mktemp("incident-screen"), series, with_rules=True)
     yield child
     child.stop()
 
@@ -105,6 +106,8 @@ async def test_the_screen_lists_the_week_and_its_joins_walk_back(history, demo_a
         detail = await settled(pilot)
         assert isinstance(detail, IncidentAlertScreen)
         assert detail.row.name == incident.first.episode.name and detail.window == window
+        # Its expression from the rules (ALERTS carry none), graphed over the incident's window.
+        assert detail.snapshot.error is None, detail.snapshot.error
         assert "Incidents › " + incident.first.episode.name in app.path_to(detail)
         await pilot.press("escape")
         await pilot.pause(0.2)

@@ -191,8 +191,10 @@ def started_alertmanager(workdir: Path, config: str) -> Iterator[ChildServer]:
         child.stop()
 
 
-def history_prometheus(workdir: Path, series) -> ChildServer:
-    """A real Prometheus (started) holding ``series`` and nothing else; the caller stops it."""
+def history_prometheus(workdir: Path, series, *, with_rules: bool = False) -> ChildServer:
+    """A real Prometheus (started) holding ``series`` and nothing else; the caller stops it. With
+    ``with_rules`` it loads the shipped rules too (an alert's evidence screen reads its expression
+    from them; with no metric series they write nothing)."""
     for binary in ("prometheus", "promtool"):
         if shutil.which(binary) is None:
             pytest.skip(f"`{binary}` is not installed: sudo apt-get install prometheus")
@@ -209,7 +211,8 @@ def history_prometheus(workdir: Path, series) -> ChildServer:
     assert done.returncode == 0, done.stderr or done.stdout
     # No scrape targets and no rules: the history is exactly what was written. A long retention
     # keeps it however far the machine's clock is from it.
-    child = prometheus_server(workdir, "global:\n  scrape_interval: 1h\n", data_dir=data, retention="100y")
+    config = "global:\n  scrape_interval: 1h\n" + (f'rule_files: ["{RULES_FILE}"]\n' if with_rules else "")
+    child = prometheus_server(workdir, config, data_dir=data, retention="100y")
     child.start()
     try:
         child.wait_ready(timeout=30)
