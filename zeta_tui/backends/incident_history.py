@@ -58,9 +58,10 @@ PARALLEL = 4
 #: the evaluation interval assumed for an alert seen at one evaluation only
 DEFAULT_INTERVAL = 60.0
 
-CRITICAL_SELECTOR = '{__name__=~"ALERTS|ALERTS_FOR_STATE", severity="critical"}'
+#: the critical alerts: severity "critical" in any case, as models/alerts.Labelled reads it
+CRITICAL_SELECTOR = '{__name__=~"ALERTS|ALERTS_FOR_STATE", severity=~"(?i)critical"}'
 #: the other alerts, firing only (ALERTS_FOR_STATE has no alertstate: != keeps it)
-OTHER_SELECTOR = '{__name__=~"ALERTS|ALERTS_FOR_STATE", severity!="critical", alertstate!="pending"}'
+OTHER_SELECTOR = '{__name__=~"ALERTS|ALERTS_FOR_STATE", severity!~"(?i)critical", alertstate!="pending"}'
 
 RawSeries = tuple[dict[str, str], list[tuple[float, float]]]
 ServiceOf = Callable[[Mapping[str, str]], str]
