@@ -319,7 +319,7 @@ class ZetaApp(NavigationMixin, App[int]):
             if spec.mode:
                 yield SystemCommand(
                     f"Go to {spec.title}",
-                    f"{spec.summary} (key {spec.key}, or :{spec.commands[0]})",
+                    f"{spec.summary} ({f'key {spec.key}, or ' if spec.key else ''}:{spec.commands[0]})",
                     lambda m=spec.id: self.run_action(f"switch_screen_mode('{m}')"),
                 )
         for label in PRESETS:

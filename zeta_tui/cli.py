@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_services(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
+    commands.add_incidents(sub, common)
 
     sub.add_parser("contexts", parents=[common], help="list the contexts")
     return parser
@@ -225,6 +226,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.alerts import run_alerts
 
         return run_alerts(args)
+    if command == "incidents":
+        from zeta_tui.headless.incidents import run_incidents
+
+        return run_incidents(args)
     if command == "silence":
         from zeta_tui.headless.silence import run_silence
 

@@ -147,6 +147,17 @@ SCREENS: tuple[ScreenSpec, ...] = (
         summary="SQL console: read-only SQL on ClickHouse",
         in_footer=False,
     ),
+    # No number key: the nine are the screens of the moment; incidents are looked back on.
+    ScreenSpec(
+        "incidents",
+        "Incidents",
+        "zeta_tui.screens.incidents:IncidentsScreen",
+        "Incidents",
+        commands=("incidents",),
+        needs=("prometheus",),
+        summary="Incidents: MTTD, MTTR and missed criticals over 7 days, against the seed's targets",
+        in_footer=False,
+    ),
     # Screens opened on top of a mode, by a join or by `:` with an argument.
     ScreenSpec(
         "trace",

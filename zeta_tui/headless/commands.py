@@ -95,3 +95,33 @@ def add_clickhouse(sub: Any, common: argparse.ArgumentParser) -> None:
         help="how long rows stamped before the view's cutoff may take to arrive (default 30): the newest "
         "months are backfilled that long after it",
     )
+
+
+def add_incidents(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta incidents` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "incidents",
+        parents=[common],
+        help="every incident with its MTTD and MTTR, against the seed's criteria (exit 1 if one is broken)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Every critical alert that fired in the window, with the alerts of its service around it, from\n"
+            "Prometheus's ALERTS history; its receivers and whether it was missed (no pager route, or silenced\n"
+            "when it fired) from Alertmanager. Above the list, the mean times to detect and to resolve and the\n"
+            "missed criticals against the seed's criteria: MTTD < 5 min, MTTR < 1 h, 0 missed.\n"
+            "Definitions: docs/incidents.md."
+        ),
+        epilog="exit status:\n  0  every criterion met (a window without incidents meets them)\n"
+        "  1  a criterion is broken\n"
+        "  2  configuration error (no [prometheus] section, a bad option)\n"
+        "  3  a backend could not be read, or a criterion could not be judged (no [alertmanager]: missed unknown)",
+    )
+    p.add_argument("--since", metavar="DURATION", default="7d", help="the window, back from now (default 7d)")
+    p.add_argument("--json", action="store_true", help="JSON lines: the summary, then one per incident")
+    p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="the window's end (default: now)")
+    p.add_argument(
+        "--pager",
+        metavar="REGEX",
+        help="the receivers that page, by name (default: PagerDuty, Opsgenie and VictorOps receivers, and names "
+        "saying pager or on-call)",
+    )
