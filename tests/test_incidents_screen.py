@@ -77,7 +77,8 @@ def _expected():
 
 
 async def test_the_screen_lists_the_week_and_its_joins_walk_back(history, demo_am) -> None:
-    from zeta_tui.screens.incidents import IncidentAlertScreen, IncidentsScreen
+    from zeta_tui.screens.alert_detail import AlertDetailScreen
+    from zeta_tui.screens.incidents import IncidentsScreen
     from zeta_tui.widgets.fitted_table import FittedTable
 
     app = _app(history.url, demo_am.url)
@@ -104,7 +105,7 @@ async def test_the_screen_lists_the_week_and_its_joins_walk_back(history, demo_a
 
         await pilot.press("enter")
         detail = await settled(pilot)
-        assert isinstance(detail, IncidentAlertScreen)
+        assert isinstance(detail, AlertDetailScreen)
         assert detail.row.name == incident.first.episode.name and detail.window == window
         # Its expression from the rules (ALERTS carry none), graphed over the incident's window.
         assert detail.snapshot.error is None, detail.snapshot.error

@@ -76,9 +76,12 @@ class AlertDetailScreen(ConsoleScreen):
         ),
     ]
 
-    def __init__(self, row: AlertRow) -> None:
+    def __init__(self, row: AlertRow, window: tuple[float, float] | None = None) -> None:
+        """``window`` fixes the graph's window (an incident of last Tuesday graphed around last
+        Tuesday); by default it runs from half an hour before the condition began to now."""
         super().__init__()
         self.row = row
+        self._fixed_window = window
         self.snapshot: Snapshot[int] = Snapshot()
         self.window = (0.0, 0.0)
         #: what the culprits count: from just before the condition began (the joins keep the graph's window)
@@ -100,7 +103,7 @@ class AlertDetailScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.window = alert_window(self.row, self.app.clock())
+        self.window = self._fixed_window or alert_window(self.row, self.app.clock())
         self.update_header()
         self._show_facts()
         self.query_one(EvidenceTable).focus()

@@ -129,21 +129,6 @@ def alert_row(critical: CriticalAlert) -> AlertRow:
     )
 
 
-class IncidentAlertScreen(AlertDetailScreen):
-    """An incident's critical alert: the alert's evidence over the incident's window (not up to
-    now: an incident of last Tuesday is graphed around last Tuesday)."""
-
-    def __init__(self, row: AlertRow, window: tuple[float, float]) -> None:
-        super().__init__(row)
-        self.incident_window = window
-
-    def refresh_data(self) -> None:
-        # AlertDetailScreen sets its window (from the condition to now) when mounted, then asks.
-        self.window = self.incident_window
-        self.update_header()
-        super().refresh_data()
-
-
 class IncidentsScreen(PollingScreen[IncidentReport]):
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
@@ -236,7 +221,7 @@ class IncidentsScreen(PollingScreen[IncidentReport]):
         if incident is None:
             self.notify("no incident selected", severity="warning")
             return
-        self.app.push_screen(IncidentAlertScreen(alert_row(incident.first), self._window(incident)))
+        self.app.push_screen(AlertDetailScreen(alert_row(incident.first), self._window(incident)))
 
     def action_logs(self) -> None:
         incident = self.current()
