@@ -135,9 +135,14 @@ class Labelled:
         return ""
 
     @property
+    def service_key(self) -> str:
+        """The name of the label that names the service (SERVICE_LABELS); "" when none does."""
+        return service_label(self.labels)
+
+    @property
     def service(self) -> str:
         """The service the alert is about (see SERVICE_LABELS); "" when no label names one."""
-        name = service_label(self.labels)
+        name = self.service_key
         return self.labels[name] if name else ""
 
     @property
@@ -175,6 +180,18 @@ class Alert(Labelled):
     @property
     def is_muted(self) -> bool:
         return bool(self.muted_by)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSet(Labelled):
+    """The labels and annotations several alerts have alike, and the label that names their
+    service: what a silence of them all matches (``matchers_for``)."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    #: the label naming the service, as the context's conventions say (the alerts were told
+    #: apart by it); it goes into the matchers even where SERVICE_LABELS would pick another
+    service_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,13 +249,14 @@ def service_label(labels: Mapping[str, str]) -> str:
 
 
 def matchers_for(alert: Labelled) -> tuple[Matcher, ...]:
-    """Equality matchers from the alert's identifying labels: alertname, its service label (see
-    SERVICE_LABELS), its endpoint label (ENDPOINT_LABELS), severity, and instance when present.
-    Labels the alert lacks (or has empty) are left out."""
+    """Equality matchers from the alert's identifying labels: alertname, its service label (its
+    ``service_key``: SERVICE_LABELS, or the one a LabelSet names), its endpoint label
+    (ENDPOINT_LABELS), severity, and instance when present. Labels the alert lacks (or has
+    empty) are left out."""
     out: list[Matcher] = []
     for name in _IDENTIFYING:
         if name == "service":
-            name = service_label(alert.labels) or name
+            name = alert.service_key or service_label(alert.labels) or name
         elif name == "endpoint":
             name = next((n for n in ENDPOINT_LABELS if alert.labels.get(n)), name)
         value = alert.labels.get(name, "")
