@@ -276,3 +276,19 @@ def test_limits_keep_the_first_folds_and_members_but_count_them_all() -> None:
     assert [r.labels["tenant_id"] for r in quota.members] == [
         f"t{i:03d}" for i in sorted((i for i in range(250) if i % 3), reverse=True)[:20]
     ]
+
+
+def test_a_silence_of_one_member_matches_that_alert_only() -> None:
+    # Five tenants' training failures on one instance: a silence of tenant t2's names it; the
+    # fold's silence names what all five share. Checked with Matcher.matches, as Alertmanager would.
+    labels = {"alertname": "ModelTrainingFailed", "job": "ml-engine", "instance": "ml-0", "severity": "warning"}
+    alerts = [Alert({**labels, "tenant_id": f"t{i}"}, fingerprint=f"f{i}") for i in range(1, 6)]
+    alerts.append(Alert(dict(labels), fingerprint="f0"))  # one without a tenant
+    (fold,) = fold_rows(merge(alerts, []), service_labels("job"))
+    for member in fold.members:
+        matchers = matchers_for(fold.scope_of(member))
+        muted = [a.fingerprint for a in alerts if all(m.matches(a.labels) for m in matchers)]
+        assert muted == [member.fingerprint], [str(m) for m in matchers]
+    everything = matchers_for(fold.shared)
+    assert all(all(m.matches(a.labels) for m in everything) for a in alerts)
+    assert not any(m.matches({**labels, "job": "ranker"}) for m in everything if m.name == "job")

@@ -238,6 +238,11 @@ class AlertFold:
         """``3 firing, 2 pending`` (every state, most urgent first)."""
         return ", ".join(f"{n} {STATE_NAMES.get(state, state)}" for state, n in self.states)
 
+    def scope_of(self, row: AlertRow) -> LabelSet:
+        """What a silence of one member matches: its own labels, the fold's service label, and
+        the labels that tell it from the other members."""
+        return LabelSet(row.labels, row.annotations, self.service_label, self.distinguishing)
+
     def values_of(self, row: AlertRow) -> tuple[tuple[str, str], ...]:
         """The member's distinguishing labels and values ("" for a label it lacks)."""
         return tuple((name, row.labels.get(name, "")) for name in self.distinguishing)
