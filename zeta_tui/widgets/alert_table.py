@@ -212,7 +212,8 @@ class AlertTable(FittedTable):
             "for": format_age(self._now - since) if since else "?",
             "detected": format_age(detected) if detected is not None else "—",
             "receiver": ", ".join(fold.receivers if line.is_fold else row.receivers) or "—",
-            "summary": Text(summary, no_wrap=True, overflow="ellipsis"),
+            # One line: a multi-line description would be drawn over the next row's.
+            "summary": Text(" ".join(summary.split()), no_wrap=True, overflow="ellipsis"),
         }
 
     # --- the cursor ------------------------------------------------------------------------------
