@@ -152,7 +152,7 @@ class AlertTable(FittedTable):
 
     def _redraw(self, cursor_key: str | None = None) -> None:
         """Lay the lines out again, the cursor kept on its alert (or on its fold, if closed)."""
-        before = self.current_line()
+        before, at = self.current_line(), self.cursor_row
         self.expanded &= {f.key for f in self.folds if f.is_group}
         lines: list[AlertLine] = []
         for fold in self.folds:
@@ -173,20 +173,23 @@ class AlertTable(FittedTable):
                 self._alert_width = max(self._alert_width, len(str(cells["alert"])))
             self._cells_by_key.append((line.key, cells))
         self._put(always=True)
-        self._restore_cursor(cursor_key, before)
+        self._restore_cursor(cursor_key, before, at)
 
-    def _restore_cursor(self, cursor_key: str | None, before: AlertLine | None) -> None:
+    def _restore_cursor(self, cursor_key: str | None, before: AlertLine | None, at: int) -> None:
+        """The cursor on ``cursor_key``, else on the line it was on; that alert gone (resolved),
+        on the line that took its place in its fold (or the fold's own line, or the alert a
+        fold of one became); its fold gone too, at the same height."""
         keys = [line.key for line in self.lines]
-        wanted = [cursor_key] if cursor_key else []
-        if before is not None:
-            wanted += [before.key, "fold:" + before.fold.key]
-            # A fold that became one alert: the line of that alert.
-            wanted += [line.key for line in self.lines if line.fold.key == before.fold.key]
-        for key in wanted:
-            if key in keys:
-                if keys.index(key) != self.cursor_row:
-                    self.move_cursor(row=keys.index(key))
-                return
+        if not keys:
+            return
+        found = [key for key in (cursor_key, before.key if before is not None else None) if key in keys]
+        if found:
+            row = keys.index(found[0])
+        else:
+            same = [i for i, line in enumerate(self.lines) if before is not None and line.fold.key == before.fold.key]
+            row = min(max(at, same[0]), same[-1]) if same else min(at, len(keys) - 1)
+        if row != self.cursor_row:
+            self.move_cursor(row=row)
 
     def _cells(self, line: AlertLine, aligned: bool, last: bool) -> dict[str, Cell]:
         fold, row = line.fold, line.row
