@@ -307,14 +307,19 @@ async def test_a_large_trace_takes_the_pieces_path_and_reads_as_the_fast_path_do
     assert not found and len(fast.spans) == 6_000 and in_pieces == fast
 
 
-def test_the_alerts_screen_shows_the_first_rows_in_the_order_sort_rows_gives() -> None:
+def test_the_alerts_screen_folds_every_alert_of_a_name() -> None:
     from zeta_tui.backends.alert_overview import AlertsFetched
     from zeta_tui.backends.alertmanager import alerts_from_answer
-    from zeta_tui.models.alert_overview import merge, sort_rows
     from zeta_tui.screens.alerts import MAX_ROWS, alert_list
 
     alerts = alerts_from_answer(json.loads(_alerts(3 * MAX_ROWS)))
-    expected = sort_rows(merge(list(alerts), []))
     shown = alert_list(AlertsFetched(list(alerts), []))
-    assert shown.rows == expected[:MAX_ROWS] and shown.total == 3 * MAX_ROWS
-    assert shown.firing == sum(1 for r in expected if r.state == "active")
+    # No alert names a service: one fold per name, holding every alert of it.
+    names: dict[str, list] = {}
+    for a in alerts:
+        names.setdefault(a.labels["alertname"], []).append(a)
+    assert {f.name: f.count for f in shown.folds} == {n: len(v) for n, v in names.items()}
+    assert all({r.fingerprint for r in f.members} == {a.fingerprint for a in names[f.name]} for f in shown.folds)
+    # Unknown severities ("page", "ticket") and one start for all: by name.
+    assert [f.name for f in shown.folds] == sorted(names) and shown.total == 3 * MAX_ROWS
+    assert shown.firing == sum(1 for a in alerts if not a.silenced_by)

@@ -31,11 +31,18 @@ async def settled(pilot, timeout: float = 20.0):
 
 
 async def open_alert(pilot, name: str):
-    """The evidence screen of the first alert called ``name`` on the Alerts screen, its graph fetched."""
+    """The evidence screen of the first alert called ``name`` on the Alerts screen, its graph
+    fetched. Alerts of one name on one service are one folded row: it is opened, and its first
+    member (the most severe, most urgent) is the one."""
     from zeta_tui.widgets.alert_table import AlertTable
 
     await pilot.press("5")
     table = (await settled(pilot)).query_one(AlertTable)
-    table.move_cursor(row=next(i for i, r in enumerate(table.rows_shown) if r.name == name))
+    row = next(i for i, line in enumerate(table.lines) if line.row.name == name)
+    table.move_cursor(row=row)
+    if table.lines[row].is_fold:
+        if table.lines[row].fold.key not in table.expanded:
+            await pilot.press("enter")  # opens the fold
+        await pilot.press("down")
     await pilot.press("enter")
     return await settled(pilot)

@@ -135,9 +135,19 @@ class Labelled:
         return ""
 
     @property
+    def service_key(self) -> str:
+        """The name of the label that names the service (SERVICE_LABELS); "" when none does."""
+        return service_label(self.labels)
+
+    @property
+    def match_also(self) -> tuple[str, ...]:
+        """Labels a silence of this alert matches besides the identifying ones (matchers_for)."""
+        return ()
+
+    @property
     def service(self) -> str:
         """The service the alert is about (see SERVICE_LABELS); "" when no label names one."""
-        name = service_label(self.labels)
+        name = self.service_key
         return self.labels[name] if name else ""
 
     @property
@@ -175,6 +185,21 @@ class Alert(Labelled):
     @property
     def is_muted(self) -> bool:
         return bool(self.muted_by)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSet(Labelled):
+    """The labels and annotations several alerts have alike, and the label that names their
+    service: what a silence of them all matches (``matchers_for``)."""
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    #: the label naming the service, as the context's conventions say (the alerts were told
+    #: apart by it); it goes into the matchers even where SERVICE_LABELS would pick another
+    service_key: str = ""
+    #: labels matched besides the identifying ones: what tells one alert from the others of its
+    #: fold (a tenant_id), so that a silence of one tenant's failure leaves the others' alone
+    match_also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,16 +257,20 @@ def service_label(labels: Mapping[str, str]) -> str:
 
 
 def matchers_for(alert: Labelled) -> tuple[Matcher, ...]:
-    """Equality matchers from the alert's identifying labels: alertname, its service label (see
-    SERVICE_LABELS), its endpoint label (ENDPOINT_LABELS), severity, and instance when present.
-    Labels the alert lacks (or has empty) are left out."""
+    """Equality matchers from the alert's identifying labels: alertname, its service label (its
+    ``service_key``: SERVICE_LABELS, or the one a LabelSet names), its endpoint label
+    (ENDPOINT_LABELS), severity, and instance when present (labels the alert lacks, or has
+    empty, are left out); then its ``match_also`` labels, empty or not."""
     out: list[Matcher] = []
     for name in _IDENTIFYING:
         if name == "service":
-            name = service_label(alert.labels) or name
+            name = alert.service_key or service_label(alert.labels) or name
         elif name == "endpoint":
             name = next((n for n in ENDPOINT_LABELS if alert.labels.get(n)), name)
         value = alert.labels.get(name, "")
         if value:
             out.append(Matcher(name=name, value=value))
+    for name in alert.match_also:  # empty too: name="" matches the alerts that lack it
+        if all(m.name != name for m in out):
+            out.append(Matcher(name=name, value=alert.labels.get(name, "")))
     return tuple(out)
