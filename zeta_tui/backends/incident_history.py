@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
+from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.models.alert_routing import RoutingError, RoutingTree, routing_tree
 from zeta_tui.models.alerts import Silence
 from zeta_tui.models.incidents import (
@@ -167,41 +167,10 @@ def _episodes(series: Sequence[RawSeries], until: float) -> list[AlertEpisode]:
 async def raw_samples(
     prom: PrometheusClient, selector: str, start: float, end: float
 ) -> tuple[list[RawSeries], tuple[str, ...]]:
-    """Every sample of the series ``selector`` picks in [start, end]: an instant query of the range
-    selector ``selector[<end - start>s]`` at ``end``."""
-    seconds = max(1, int(end - start + 0.999))
-    params = {"query": f"{selector}[{seconds}s]", "time": f"{end:.3f}"}
-    # PrometheusClient.query keeps only a range vector's newest sample; its envelope handling
-    # (errors in Prometheus's words, large answers decoded off the event loop) is what is reused.
-    data, warnings = await prom._api("query", params, method="POST", build=_matrix_of(prom.where))
-    return data, tuple(f"prometheus: {w}" for w in warnings)
-
-
-def _matrix_of(where: str) -> Callable[[Any], list[RawSeries]]:
-    def build(data: Any) -> list[RawSeries]:
-        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
-        if kind != "matrix":
-            raise QueryError(
-                f"a range selector answered with {kind!r}, not a matrix",
-                where=where,
-                hint="is this URL a Prometheus-compatible API?",
-            )
-        try:
-            return [
-                (
-                    {str(k): str(v) for k, v in s.get("metric", {}).items()},
-                    [(float(t), float(v)) for t, v in s["values"]],
-                )
-                for s in data.get("result") or ()
-            ]
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise BackendUnavailable(
-                f"the alert history is not what Prometheus sends ({type(exc).__name__}: {exc})",
-                where=where,
-                hint="is this URL a Prometheus-compatible API?",
-            ) from None
-
-    return build
+    """Every sample of the series ``selector`` picks in [start, end], as (labels, [(t, v)])."""
+    result = await prom.samples(selector, start, end)
+    data = [(dict(s.labels), [(p.t, p.v) for p in s.samples]) for s in result.data]
+    return data, tuple(f"prometheus: {w}" for w in result.warnings)
 
 
 async def _routing(am: AlertmanagerClient, pager: str | None) -> tuple[RoutingTree, list[Silence]]:

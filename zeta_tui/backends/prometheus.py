@@ -109,6 +109,14 @@ class PrometheusClient(HttpBackend):
         series, warnings = await self._api("query_range", params, method="POST", build=self._range_result)
         return QueryResult(series, warnings)
 
+    async def samples(self, selector: str, start: float, end: float) -> QueryResult[list[Series]]:
+        """Every raw sample of the series ``selector`` picks in [start, end] (no step, no
+        extrapolation): an instant query of ``selector[<end - start>s]`` at ``end``."""
+        seconds = max(1, int(end - start + 0.999))
+        params = {"query": f"{selector}[{seconds}s]", "time": _ts(end)}
+        series, warnings = await self._api("query", params, method="POST", build=self._range_result)
+        return QueryResult(series, warnings)
+
     def _range_result(self, data: Any) -> list[Series]:
         kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
         if kind != "matrix":
