@@ -47,6 +47,38 @@ async def test_buffer_is_bounded_and_the_cursor_follows_the_newest() -> None:
         assert view.current() == reading
 
 
+def _in_view(view: LogView) -> bool:
+    top, rows = view.scroll_offset.y, view.region.height - 1  # the first line is the header
+    return top <= view.cursor < top + rows
+
+
+async def test_the_cursor_is_in_view_when_records_land_on_a_hidden_view_and_while_following() -> None:
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class _Elsewhere(Screen):
+        def compose(self) -> ComposeResult:
+            yield Static("another screen")
+
+    app = _ViewApp(capacity=5_000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause()  # laid out empty: no scrollbar yet
+        await app.push_screen(_Elsewhere())
+        await pilot.pause()
+        view.replace([_record(i) for i in range(2_000)])  # lands while the view is hidden
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        assert view.current().message == "request 1999" and _in_view(view)
+        assert view.scroll_offset.y == 2_000 - (24 - 1)  # the newest on the last line
+        # Following: each arrival moves the cursor to the newest, and it stays on screen.
+        for start in range(2_000, 2_300, 100):
+            view.extend([_record(i) for i in range(start, start + 100)])
+            await pilot.pause(0.3)  # the redraw is paced (REDRAW_SECONDS)
+            assert view.current().message == f"request {start + 99}" and _in_view(view)
+
+
 async def test_search_jumps_between_matches_and_wraps() -> None:
     app = _ViewApp(capacity=100)
     async with app.run_test(size=(100, 20)):

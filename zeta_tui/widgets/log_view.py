@@ -3,6 +3,13 @@
 Only the lines on screen are rendered (Textual's Line API), so a buffer of 100,000 records
 costs the same to draw as one of 40. The buffer is a ring: when full, the oldest records go.
 Status and level are written out (never colour alone); PII fields are masked until revealed.
+
+Order: records are in time order, the oldest at the top and the newest at the bottom, as in
+``tail -f``, lnav and Toolong: a tail grows downwards and older pages come in above. A new set
+of records puts the cursor on the newest, and the cursor's row is always scrolled into view:
+after a search, after records arrive while the cursor is on the newest (following), after a
+resize, and when records landed while the screen was hidden. Up/Down move one record,
+PageUp/PageDown a screenful, g/G (Home/End) go to the oldest/newest.
 """
 
 from __future__ import annotations
@@ -83,6 +90,27 @@ def cell_text(record: LogRecord, name: str, hidden: frozenset[str]) -> str:
     return str(value)
 
 
+def _cursor_keys() -> list[Binding]:
+    """The list's cursor keys; a page is what the view shows (as in less), not a fixed twenty."""
+    keys = cursor_bindings(
+        "logs",
+        "record",
+        first="The oldest record in the buffer",
+        last="The newest record",
+        first_title="Oldest",
+        last_title="Newest",
+    )
+    pages = {
+        "logs.pageup": Binding(
+            "pageup", "page(-1)", "Page up", show=False, id="logs.pageup", tooltip="A screenful of records back"
+        ),
+        "logs.pagedown": Binding(
+            "pagedown", "page(1)", "Page down", show=False, id="logs.pagedown", tooltip="A screenful of records on"
+        ),
+    }
+    return [pages.get(b.id or "", b) for b in keys]
+
+
 class LogView(ScrollView, can_focus=True):
     """A scrollable table of log records with a cursor, column control and search highlight."""
 
@@ -91,14 +119,7 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        *cursor_bindings(
-            "logs",
-            "record",
-            first="The oldest record in the buffer",
-            last="The newest record",
-            first_title="Oldest",
-            last_title="Newest",
-        ),
+        *_cursor_keys(),
         Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
         Binding(
             "less_than_sign",
@@ -243,6 +264,10 @@ class LogView(ScrollView, can_focus=True):
                 self.post_message(self.WantsOlder())
             self.cursor = max(0, min(len(self.records) - 1, self.cursor + delta))
 
+    def action_page(self, direction: int) -> None:
+        """The cursor a screenful on (1) or back (-1)."""
+        self.action_cursor(direction * self.page_height)
+
     def prepend(self, records: Sequence[LogRecord]) -> None:
         """Older records before the loaded ones (a full buffer then lets go of the newest)."""
         if not records:
@@ -278,19 +303,33 @@ class LogView(ScrollView, can_focus=True):
             column.shown = not column.visible(self.size.width)
             self._resize()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A scroll made before the scrollbar existed (see _scroll_cursor_into_view) left its thumb
+        # at the top; put it where the view is.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
 
+    @property
+    def page_height(self) -> int:
+        """Records on screen at once (the view's height less the header line)."""
+        return max(1, self.size.height - 1)
+
     def _scroll_cursor_into_view(self) -> None:
         if self.cursor < 0 or not self.size.height:
             return
-        body = max(1, self.size.height - 1)
+        body = self.page_height
         top = int(self.scroll_y)
+        # force: Textual refuses to scroll a view whose scrollbar is not shown yet, which is the
+        # case when records land before the next layout (the first search, or one that lands
+        # while the screen is hidden); the view then stayed on the oldest records.
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, force=True)
         elif self.cursor >= top + body:
-            self.scroll_to(y=self.cursor - body + 1, animate=False)
+            self.scroll_to(y=self.cursor - body + 1, animate=False, force=True)
 
     # --- drawing ---------------------------------------------------------------------------
 
