@@ -10,7 +10,8 @@ from zeta_tui.config.history import QueryHistory
 from zeta_tui.models.logs import LogRecord, normalise_level
 from zeta_tui.models.pii import MASK, mask_value, masked
 from zeta_tui.widgets.history_input import HistoryInput
-from zeta_tui.widgets.log_view import LogView, cell_text
+from zeta_tui.widgets.log_columns import cell_text
+from zeta_tui.widgets.log_view import LogView
 
 
 def _record(i: int, **fields) -> LogRecord:
@@ -98,7 +99,7 @@ async def test_columns_hide_and_widen_and_pii_is_masked_on_screen() -> None:
     async with app.run_test(size=(120, 10)) as pilot:
         view = app.query_one(LogView)
         view.replace([_record(1)])
-        tenant = next(i for i, c in enumerate(view.columns) if c.name == "tenant_id")
+        tenant = next(i for i, c in enumerate(view.columns) if c.key == "tenant")
         view.selected_column = tenant
         assert view.columns[tenant].visible(120) and not view.columns[tenant].visible(80)  # automatic
         view.action_toggle_column()

@@ -102,6 +102,25 @@ LATENCY = LogField("latency", "ms", ("latency_ms", "duration_ms", "response_time
 WELL_KNOWN: tuple[LogField, ...] = (POD, TENANT, ENDPOINT, METHOD, STATUS, LATENCY)
 
 
+def longest_value(field: LogField, records: Iterable[LogRecord], cap: int) -> int:
+    """The length of ``field``'s longest value in ``records`` (0: none has it), looked at no
+    further once it reaches ``cap``. The spelling found last is tried first: a source rarely
+    changes its names from one record to the next, and this runs for every record a tail brings."""
+    longest, hint = 0, field.names[0]
+    for record in records:
+        fields = record.fields
+        value = fields.get(hint)
+        if value is None or value == "":
+            name = field.name_in(record)
+            if name is None:
+                continue
+            hint, value = name, fields[name]
+        longest = max(longest, len(value) if isinstance(value, str) else len(str(value)))
+        if longest >= cap:
+            break
+    return longest
+
+
 def names_found(field: LogField, records: Iterable[LogRecord]) -> list[str]:
     """The spellings of ``field`` that ``records`` use, in the field's order."""
     seen = {field.name_in(r) for r in records}
