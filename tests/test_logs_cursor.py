@@ -22,6 +22,7 @@ from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.launch import build_app
 from zeta_tui.messages import ShowLogs
+from zeta_tui.screens.log_detail import LogDetailScreen
 from zeta_tui.screens.logs import SEARCH_LIMIT
 from zeta_tui.widgets.log_view import LogView
 
@@ -192,3 +193,31 @@ async def test_a_refresh_keeps_the_newest_in_view_and_follow_goes_to_it(world) -
         await pilot.pause(0.2)
         _assert_visible(view, n - 1)
         await pilot.press("f")
+
+
+async def test_from_a_join_enter_shows_the_pod_tenant_endpoint_and_whole_message_at_80x24(world) -> None:
+    # The Logs part of the walkthrough from a page to the culprit: the join lands on the newest
+    # matching record, and Enter shows its pod, tenant, endpoint and message without scrolling.
+    path, requests = world
+    newest = _newest(requests, lambda r: r.service == "ml-engine" and r.level == "ERROR")
+    async with _app(path).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        await pilot.pause()
+        app.post_message(ShowLogs('service:"ml-engine" AND level:ERROR', END - SECONDS, END))
+        for _ in range(100):
+            if app.current_mode == "logs":
+                break
+            await pilot.pause(0.05)
+        await settled(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        detail = app.screen
+        assert isinstance(detail, LogDetailScreen) and detail.record.timestamp_ns == newest.timestamp_ns
+        window = detail.query_one("#record-fields")
+        body = window.query_one("Static")
+        strips = body.render_lines(body.region.reset_offset)[: window.region.height]  # on screen, unscrolled
+        on_screen = [" ".join("".join(s.text for s in strip).split()) for strip in strips]
+        text = " ".join(on_screen)
+        for value in (newest.instance, newest.tenant_id, newest.endpoint):
+            assert any(value in line.split() for line in on_screen), value
+        assert " ".join(newest.message.split()) in text  # wrapped, whole

@@ -68,7 +68,7 @@ class LogView(ScrollView, can_focus=True):
 
     BINDINGS = [
         *_cursor_keys(),
-        Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
+        Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The whole record, long values wrapped"),
         Binding(
             "less_than_sign",
             "column(-1)",
