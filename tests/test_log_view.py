@@ -10,7 +10,8 @@ from zeta_tui.config.history import QueryHistory
 from zeta_tui.models.logs import LogRecord, normalise_level
 from zeta_tui.models.pii import MASK, mask_value, masked
 from zeta_tui.widgets.history_input import HistoryInput
-from zeta_tui.widgets.log_view import LogView, cell_text
+from zeta_tui.widgets.log_columns import cell_text
+from zeta_tui.widgets.log_view import LogView
 
 
 def _record(i: int, **fields) -> LogRecord:
@@ -47,6 +48,38 @@ async def test_buffer_is_bounded_and_the_cursor_follows_the_newest() -> None:
         assert view.current() == reading
 
 
+def _in_view(view: LogView) -> bool:
+    top, rows = view.scroll_offset.y, view.region.height - 1  # the first line is the header
+    return top <= view.cursor < top + rows
+
+
+async def test_the_cursor_is_in_view_when_records_land_on_a_hidden_view_and_while_following() -> None:
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class _Elsewhere(Screen):
+        def compose(self) -> ComposeResult:
+            yield Static("another screen")
+
+    app = _ViewApp(capacity=5_000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause()  # laid out empty: no scrollbar yet
+        await app.push_screen(_Elsewhere())
+        await pilot.pause()
+        view.replace([_record(i) for i in range(2_000)])  # lands while the view is hidden
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        assert view.current().message == "request 1999" and _in_view(view)
+        assert view.scroll_offset.y == 2_000 - (24 - 1)  # the newest on the last line
+        # Following: each arrival moves the cursor to the newest, and it stays on screen.
+        for start in range(2_000, 2_300, 100):
+            view.extend([_record(i) for i in range(start, start + 100)])
+            await pilot.pause(0.3)  # the redraw is paced (REDRAW_SECONDS)
+            assert view.current().message == f"request {start + 99}" and _in_view(view)
+
+
 async def test_search_jumps_between_matches_and_wraps() -> None:
     app = _ViewApp(capacity=100)
     async with app.run_test(size=(100, 20)):
@@ -66,7 +99,7 @@ async def test_columns_hide_and_widen_and_pii_is_masked_on_screen() -> None:
     async with app.run_test(size=(120, 10)) as pilot:
         view = app.query_one(LogView)
         view.replace([_record(1)])
-        tenant = next(i for i, c in enumerate(view.columns) if c.name == "tenant_id")
+        tenant = next(i for i, c in enumerate(view.columns) if c.key == "tenant")
         view.selected_column = tenant
         assert view.columns[tenant].visible(120) and not view.columns[tenant].visible(80)  # automatic
         view.action_toggle_column()

@@ -1,18 +1,25 @@
-"""A log record pretty-printed as JSON, and a record's context (its neighbours from the same service)."""
+"""A log record for reading, and a record's context (its neighbours from the same service).
+
+The detail shows a field per row, values wrapped within the window (widgets/log_record.py):
+time, level, service and message first, then the pod, tenant, endpoint, method, status and
+latency under the record's own field names (models/log_fields.py), the ids, then the rest.
+`y` copies the record as JSON.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import orjson
-from rich.json import JSON
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from zeta_tui.models.log_fields import detail_items
 from zeta_tui.models.logs import LogRecord
+from zeta_tui.widgets.log_record import RecordFields
 from zeta_tui.widgets.log_view import LogView
 
 _MODAL_CSS = """
@@ -22,7 +29,7 @@ _MODAL_CSS = """
 
 
 class LogDetailScreen(ModalScreen[None]):
-    """Enter on a record: every field, as JSON."""
+    """Enter on a record: every field, long values wrapped (↑ ↓ scroll a long record)."""
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records"),
@@ -35,11 +42,13 @@ class LogDetailScreen(ModalScreen[None]):
         self.record = record
 
     def compose(self) -> ComposeResult:
-        text = orjson.dumps(self.record.to_dict(), default=str).decode()
         with Vertical():
-            yield Static("Record · Esc closes · y copies it", classes="section-title")
-            with VerticalScroll():
-                yield Static(JSON(text, indent=2))
+            yield Static("Record · Esc closes · y copies it as JSON", classes="section-title")
+            with VerticalScroll(id="record-fields"):
+                yield Static(RecordFields(detail_items(self.record)))
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # ↑ ↓ PgUp PgDn scroll a record taller than the window
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(orjson.dumps(self.record.to_dict(), default=str).decode())

@@ -4,6 +4,11 @@ The query box filters at the source (the one log query syntax, translated per ba
 search box only highlights within what is loaded (n / N jump between matches). Following keeps
 a bounded buffer, shows how far behind the newest record the screen is and what the source
 dropped. PII fields are masked until `v` reveals them.
+
+The list is in time order, the newest at the bottom; a search (a key, a join, a refresh) puts
+the cursor on the newest record and its row on screen (widgets/log_view.py, docs/logs.md).
+`C` picks the columns (pod, tenant, endpoint ... under whatever names the source uses:
+models/log_fields.py); Enter shows the whole record, long values wrapped.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ class LogsScreen(ConsoleScreen):
             tooltip=f"{CONTEXT_RECORDS} records before and after, same service",
         ),
         Binding("v", "toggle_pii", "PII", id="logs.pii", tooltip="Reveal or mask user ids and IP addresses"),
+        Binding(
+            "C",
+            "pick_columns",
+            "Columns",
+            show=False,
+            id="logs.columns",
+            tooltip="Choose the columns: pod, tenant, endpoint, method, status, latency, any field",
+        ),
         Binding("y", "copy_line", "Copy", id="logs.copy", tooltip="Copy the record as JSON (OSC 52, works over SSH)"),
         Binding(
             "Y", "copy_trace", "Copy trace", show=False, id="logs.copy_trace", tooltip="Copy the record's trace id"
@@ -302,6 +315,18 @@ class LogsScreen(ConsoleScreen):
         view.hidden_fields = frozenset() if self.reveal_pii or cfg is None else frozenset(cfg.pii_fields)
         view.refresh()
         self._show_status()
+
+    def action_pick_columns(self) -> None:
+        from zeta_tui.screens.log_columns import ColumnPicker
+
+        view = self.query_one(LogView)
+
+        def chosen(keys: list[str] | None) -> None:
+            if keys is not None:
+                view.show_columns(keys)
+            view.focus()
+
+        self.app.push_screen(ColumnPicker(view.column_choices()), chosen)
 
     def _record(self) -> LogRecord | None:
         record = self.query_one(LogView).current()

@@ -3,14 +3,19 @@
 Only the lines on screen are rendered (Textual's Line API), so a buffer of 100,000 records
 costs the same to draw as one of 40. The buffer is a ring: when full, the oldest records go.
 Status and level are written out (never colour alone); PII fields are masked until revealed.
+
+Order: records are in time order, the oldest at the top and the newest at the bottom, as in
+``tail -f``, lnav and Toolong: a tail grows downwards and older pages come in above. A new set
+of records puts the cursor on the newest, and the cursor's row is always scrolled into view:
+after a search, after records arrive while the cursor is on the newest (following), after a
+resize, and when records landed while the screen was hidden. Up/Down move one record,
+PageUp/PageDown a screenful, g/G (Home/End) go to the oldest/newest.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from rich.segment import Segment
 from rich.style import Style
@@ -21,66 +26,37 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from zeta_tui.models.log_fields import longest_value
 from zeta_tui.models.logs import LogRecord
-from zeta_tui.models.pii import mask_value
 from zeta_tui.widgets.cursor_keys import cursor_bindings
 from zeta_tui.widgets.fitted_table import elide_middle
-
-
-@dataclass
-class Column:
-    """One column: the record field it shows, its width, and whether it is shown."""
-
-    name: str
-    title: str
-    width: int
-    shown: bool | None = None  # None: automatic (hidden on narrow terminals when ``narrow_hide``)
-    narrow_hide: bool = False
-    #: a name (service, tenant, endpoint): grows up to this many cells to its longest value while
-    #: the message keeps MIN_MESSAGE cells, and is cut in the middle beyond; 0 for other columns
-    grows_to: int = 0
-    base: int = 0  # the width before growing (set from width)
-    widened: bool = False  # set with + / -: no longer grows by itself
-
-    def __post_init__(self) -> None:
-        self.base = self.base or self.width
-
-    def visible(self, width: int) -> bool:
-        if self.shown is not None:
-            return self.shown
-        return not (self.narrow_hide and width < WIDE)
-
+from zeta_tui.widgets.log_columns import Column, ColumnChoice, apply_choice, column_choices, default_columns
 
 REDRAW_SECONDS = 0.15
 MIN_MESSAGE = 30  # cells the message keeps before a name column grows
-WIDE = 120  # columns; narrower terminals hide tenant and endpoint (the message repeats the endpoint)
+MIN_PICKED_MESSAGE = 16  # ... before a column the user picked grows
+GIVE_WAY = ("latency", "status")  # automatic columns that give way to a picked one, first first
 
 
-def default_columns() -> list[Column]:
-    return [
-        Column("timestamp", "Time", 12),
-        Column("level", "Level", 5),
-        Column("service", "Service", 11, grows_to=40),
-        Column("tenant_id", "Tenant", 10, narrow_hide=True, grows_to=24),
-        Column("endpoint", "Endpoint", 24, narrow_hide=True, grows_to=48),
-        Column("status_code", "St", 3),
-        Column("latency_ms", "ms", 6),
-        Column("message", "Message", 0),  # 0: the rest of the line
-    ]
-
-
-def cell_text(record: LogRecord, name: str, hidden: frozenset[str]) -> str:
-    if name == "timestamp":
-        moment = datetime.fromtimestamp(record.timestamp_ns / 1e9)
-        return moment.strftime("%H:%M:%S.") + f"{(record.timestamp_ns // 1_000_000) % 1000:03d}"
-    value = record.get(name)
-    if value is None or value == "":
-        return ""
-    if name in hidden:
-        return mask_value(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
+def _cursor_keys() -> list[Binding]:
+    """The list's cursor keys; a page is what the view shows (as in less), not a fixed twenty."""
+    keys = cursor_bindings(
+        "logs",
+        "record",
+        first="The oldest record in the buffer",
+        last="The newest record",
+        first_title="Oldest",
+        last_title="Newest",
+    )
+    pages = {
+        "logs.pageup": Binding(
+            "pageup", "page(-1)", "Page up", show=False, id="logs.pageup", tooltip="A screenful of records back"
+        ),
+        "logs.pagedown": Binding(
+            "pagedown", "page(1)", "Page down", show=False, id="logs.pagedown", tooltip="A screenful of records on"
+        ),
+    }
+    return [pages.get(b.id or "", b) for b in keys]
 
 
 class LogView(ScrollView, can_focus=True):
@@ -91,15 +67,8 @@ class LogView(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        *cursor_bindings(
-            "logs",
-            "record",
-            first="The oldest record in the buffer",
-            last="The newest record",
-            first_title="Oldest",
-            last_title="Newest",
-        ),
-        Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The record as pretty-printed JSON"),
+        *_cursor_keys(),
+        Binding("enter", "choose", "Detail", id="logs.detail", tooltip="The whole record, long values wrapped"),
         Binding(
             "less_than_sign",
             "column(-1)",
@@ -146,26 +115,76 @@ class LogView(ScrollView, can_focus=True):
         self.level_styles: dict[str, Style] = {}
         self.matcher: Callable[[LogRecord], bool] | None = None
         self._redraw_pending = False
-        self._longest: dict[str, int] = {}  # name column -> its longest value seen
+        self._longest: dict[str, int] = {}  # field or name column -> its longest value seen
+        self._given_way: set[str] = set()  # automatic columns hidden for a picked one (_fit_names)
 
-    def _measure(self, records: Iterable[LogRecord]) -> None:
-        for column in self.columns:
-            if column.grows_to:
-                seen = max((len(str(r.get(column.name) or "")) for r in records), default=0)
-                self._longest[column.name] = max(self._longest.get(column.name, 0), seen)
+    def _measure(self, records: Iterable[LogRecord], columns: Sequence[Column] | None = None) -> None:
+        """Note each field column's longest value (0: no record has it): as far as a name column
+        can grow, and for the others only whether any record has it."""
+        records = records if isinstance(records, Sequence) else list(records)
+        for column in self.columns if columns is None else columns:
+            have = self._longest.get(column.key, 0)
+            cap = column.grows_to or 1
+            if have >= cap or (column.field is None and not column.grows_to):
+                continue
+            if column.field is None:  # the service
+                seen = max((len(str(r.get(column.key) or "")) for r in records), default=0)
+            else:
+                seen = longest_value(column.field, records, cap)
+            self._longest[column.key] = max(have, seen)
+
+    def _present(self, column: Column) -> bool:
+        return not self.records or self._longest.get(column.key, 0) > 0
+
+    def shows(self, column: Column) -> bool:
+        """Whether ``column`` is drawn now (log_columns.py says when)."""
+        return column.key not in self._given_way and column.visible(self.size.width, self._present(column))
 
     def _fit_names(self) -> None:
         """Give name columns the cells their longest values need, as far as the message keeps
-        MIN_MESSAGE (in column order: the service first)."""
+        MIN_MESSAGE: picked columns first (they may leave the message MIN_PICKED_MESSAGE: a pod
+        cut in the middle loses the ordinal that tells ml-engine-0 from ml-engine-1), then the
+        others in column order (the service first). Where a picked column still does not fit,
+        the latency and then the status column give way (while not picked themselves)."""
+        self._given_way = set()
+        while not self._grow_names():
+            droppable = [c for c in self.columns if c.key in GIVE_WAY and c.shown is None and self.shows(c)]
+            if not droppable:
+                break
+            self._given_way.add(min(droppable, key=lambda c: GIVE_WAY.index(c.key)).key)
+
+    def _grow_names(self) -> bool:
+        """Grow the name columns; False when a picked one did not get all it wants."""
         width = self.size.width
-        shown = [c for c in self.columns if c.visible(width)]
+        shown = [c for c in self.columns if self.shows(c)]
         spare = width - sum(c.base + 1 for c in shown if c.width) - MIN_MESSAGE
-        for column in shown:
+        fits = True
+        for column in sorted(shown, key=lambda c: c.shown is not True):  # stable: picked first
             if column.grows_to and not column.widened:
-                want = max(0, min(column.grows_to, self._longest.get(column.name, 0)) - column.base)
-                given = max(0, min(want, spare))
+                want = max(0, min(column.grows_to, self._longest.get(column.key, 0)) - column.base)
+                allowance = spare + (MIN_MESSAGE - MIN_PICKED_MESSAGE if column.shown else 0)
+                given = max(0, min(want, allowance))
                 column.width = column.base + given
                 spare -= given
+                fits = fits and (given == want or column.shown is not True)
+        return fits
+
+    # --- the column picker -------------------------------------------------------------------
+
+    def column_choices(self, sample: int = 2_000) -> list[ColumnChoice]:
+        """What the column picker offers, from the newest ``sample`` records."""
+        records = list(self.records)[-sample:]
+        present = {c.key for c in self.columns if self._longest.get(c.key, 0) > 0}
+        return column_choices(self.columns, records, self.size.width, present)
+
+    def show_columns(self, chosen: Iterable[str]) -> None:
+        """Show the columns whose keys are ``chosen`` and hide the others (the message stays)."""
+        present = {c.key for c in self.columns if self._longest.get(c.key, 0) > 0}
+        before = {c.key for c in self.columns}
+        self.columns = apply_choice(self.columns, chosen, self.size.width, present, bool(self.records))
+        self._measure(self.records, [c for c in self.columns if c.key not in before])
+        self.selected_column = min(self.selected_column, len(self.columns) - 1)
+        self._resize()
 
     # --- data ------------------------------------------------------------------------------
 
@@ -243,6 +262,10 @@ class LogView(ScrollView, can_focus=True):
                 self.post_message(self.WantsOlder())
             self.cursor = max(0, min(len(self.records) - 1, self.cursor + delta))
 
+    def action_page(self, direction: int) -> None:
+        """The cursor a screenful on (1) or back (-1)."""
+        self.action_cursor(direction * self.page_height)
+
     def prepend(self, records: Sequence[LogRecord]) -> None:
         """Older records before the loaded ones (a full buffer then lets go of the newest)."""
         if not records:
@@ -262,7 +285,13 @@ class LogView(ScrollView, can_focus=True):
             self.post_message(self.RecordChosen(record))
 
     def action_column(self, delta: int) -> None:
-        self.selected_column = (self.selected_column + delta) % len(self.columns)
+        """Select the next shown column (hidden ones come back through the column picker)."""
+        n = len(self.columns)
+        for step in range(1, n + 1):
+            i = (self.selected_column + delta * step) % n
+            if self.shows(self.columns[i]):
+                self.selected_column = i
+                break
         self.refresh()
 
     def action_widen(self, delta: int) -> None:
@@ -274,23 +303,37 @@ class LogView(ScrollView, can_focus=True):
 
     def action_toggle_column(self) -> None:
         column = self.columns[self.selected_column]
-        if column.name != "message":
-            column.shown = not column.visible(self.size.width)
+        if column.key != "message":
+            column.shown = not self.shows(column)
             self._resize()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A scroll made before the scrollbar existed (see _scroll_cursor_into_view) left its thumb
+        # at the top; put it where the view is.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
 
+    @property
+    def page_height(self) -> int:
+        """Records on screen at once (the view's height less the header line)."""
+        return max(1, self.size.height - 1)
+
     def _scroll_cursor_into_view(self) -> None:
         if self.cursor < 0 or not self.size.height:
             return
-        body = max(1, self.size.height - 1)
+        body = self.page_height
         top = int(self.scroll_y)
+        # force: Textual refuses to scroll a view whose scrollbar is not shown yet, which is the
+        # case when records land before the next layout (the first search, or one that lands
+        # while the screen is hidden); the view then stayed on the oldest records.
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, force=True)
         elif self.cursor >= top + body:
-            self.scroll_to(y=self.cursor - body + 1, animate=False)
+            self.scroll_to(y=self.cursor - body + 1, animate=False, force=True)
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -307,11 +350,11 @@ class LogView(ScrollView, can_focus=True):
             base = base + Style(reverse=True)
         segments = []
         for column in self.columns:
-            if not column.visible(width):
+            if not self.shows(column):
                 continue
-            text = cell_text(record, column.name, self.hidden_fields)
+            text = column.text(record, self.hidden_fields)
             style = base
-            if column.name == "level":
+            if column.key == "level":
                 style = base + self.level_styles.get(record.level, Style())
             if column.width:
                 shown = elide_middle(text, column.width) if column.grows_to else text[: column.width]
@@ -339,7 +382,7 @@ class LogView(ScrollView, can_focus=True):
         style = self.rich_style + Style(bold=True)
         segments = []
         for i, column in enumerate(self.columns):
-            if not column.visible(width):
+            if not self.shows(column):
                 continue
             title = column.title if not column.width else column.title[: column.width].ljust(column.width) + " "
             segments.append(Segment(title, style + Style(underline=i == self.selected_column)))
