@@ -8,8 +8,8 @@ endpoint, which tenant, which message. Two sources answer, and both are shown:
   from the data, not from a list, so ``instance``, ``pod``, ``handler`` or ``tenant`` all count
   wherever a user's metrics carry them.
 - **logs**: the service's ERROR records of the window, by the fields that name a pod, a tenant and
-  an endpoint (the spellings below, the first present wins), and by message pattern (the message
-  with its numbers as ``#``).
+  an endpoint (models/log_fields.py: each record under its own shipper's spelling), and by message
+  pattern (the message with its numbers as ``#``).
 
 A *culprit* is one value of one dimension with its share of the failures. A dimension spread
 evenly (four pods with a quarter each) accounts for nothing, so dimensions are ranked by their
@@ -24,25 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zeta_tui.models.conventions import ENDPOINT_LABELS, STATUS_LABELS
+from zeta_tui.models.log_fields import ENDPOINT, POD, STATUS, TENANT, LogField
 from zeta_tui.models.logs import LogRecord
 
-#: log field spellings of the pod (OpenTelemetry's resource attribute first, then Kubernetes's,
-#: Filebeat's and Loki's stream labels)
-POD_FIELDS = (
-    "service.instance.id",
-    "k8s.pod.name",
-    "kubernetes.pod.name",
-    "kubernetes.pod_name",
-    "pod",
-    "pod_name",
-    "host.name",
-    "hostname",
-    "instance",
-)
-#: log field spellings of the tenant
-TENANT_FIELDS = ("tenant_id", "tenant.id", "tenant", "customer_id", "org_id", "account_id")
-#: log field spellings of the endpoint (OpenTelemetry's http.route first)
-ENDPOINT_FIELDS = ("http.route", "endpoint", "route", "url.path", "http.target", "path", "handler")
 #: labels that never tell failures apart: they name the metric, a histogram's bucket, or are
 #: the same for every series of one service by construction
 IGNORED_LABELS = frozenset({"__name__", "le", "quantile"})
@@ -82,13 +66,13 @@ def role_of(dimension: str) -> str:
     """The role a label or log field plays (pod, endpoint, tenant, status, message); else its own name."""
     if dimension == "message":
         return "message"
-    if dimension in POD_LABELS or dimension in POD_FIELDS:
+    if dimension in POD_LABELS or dimension in POD.names:
         return "pod"
-    if dimension in ENDPOINT_LABELS or dimension in ENDPOINT_FIELDS:
+    if dimension in ENDPOINT_LABELS or dimension in ENDPOINT.names:
         return "endpoint"
-    if "tenant" in dimension or dimension in TENANT_FIELDS:
+    if "tenant" in dimension or dimension in TENANT.names:
         return "tenant"
-    if dimension in STATUS_LABELS or dimension == "status_code":
+    if dimension in STATUS_LABELS or dimension in STATUS.names:
         return "status"
     return dimension
 
@@ -252,28 +236,40 @@ def metric_culprits(
     return _order(dimensions, first)
 
 
-def log_field(records: Sequence[LogRecord], spellings: Sequence[str]) -> str:
-    """The first of ``spellings`` some record carries ("" when none does)."""
-    return next((name for name in spellings if any(r.fields.get(name) not in (None, "") for r in records)), "")
+def _by_field(field: LogField, records: Sequence[LogRecord]) -> tuple[str, Counter[str], frozenset[str]] | None:
+    """(the spelling most records use, counts by value, the values) of ``field``; None when no
+    record has it. Each record is read under its own spelling (a list may mix shippers)."""
+    names: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    for record in records:
+        name = field.name_in(record)
+        if name is not None:
+            names[name] += 1
+        counts[str(record.fields[name]) if name is not None else "(none)"] += 1
+    if not names:
+        return None
+    return names.most_common(1)[0][0], counts, frozenset(v for v in counts if v != "(none)")
 
 
 def log_culprits(records: Sequence[LogRecord]) -> tuple[list[Culprit], dict[str, frozenset[str]]]:
-    """The ERROR records' culprits by pod, tenant, endpoint and message; and each role's field with
-    its values."""
+    """The ERROR records' culprits by pod, tenant, endpoint and message pattern; and each role's
+    field (as most records spell it) with its values."""
     if not records:
         return [], {}
     total = len(records)
-    roles = {"pod": POD_FIELDS, "tenant": TENANT_FIELDS, "endpoint": ENDPOINT_FIELDS}
-    found = {role: log_field(records, spellings) for role, spellings in roles.items()}
     dimensions: list[list[Culprit]] = []
-    for name in (f for f in found.values() if f):
-        counts = Counter(str(r.fields.get(name) or "(none)") for r in records)
+    values: dict[str, frozenset[str]] = {}
+    spellings: list[str] = []
+    for role in (POD, TENANT, ENDPOINT):
+        found = _by_field(role, records)
+        if found is None:
+            continue
+        name, counts, seen = found
         dimensions.append(_ranked("logs", name, counts, total))
-    ordered = _order(dimensions, [f for f in found.values() if f])
+        values[name] = seen
+        spellings.append(name)
+    ordered = _order(dimensions, spellings)
     messages = Counter(message_pattern(r.message) for r in records)
-    values = {
-        name: frozenset(str(r.fields[name]) for r in records if r.fields.get(name)) for name in found.values() if name
-    }
     return ordered + _ranked("logs", "message", messages, total), values
 
 
