@@ -77,24 +77,45 @@ class NavigationMixin:
         await app.switch_mode(mode)
         return step
 
+    # Each join names the screen class it lands on, so a renamed method or a changed signature
+    # fails the type check, not silently at run time (the screens are imported by now).
+
     async def on_show_service(self, message: ShowService) -> None:
+        await self._show_service(message.service)
+
+    async def _show_service(self, service: str) -> None:
+        from zeta_tui.screens.api_performance import ApiPerformanceScreen
+
         await self._join("api")
-        self._call_screen("set_service", message.service)
+        if isinstance(screen := self._screen(), ApiPerformanceScreen):
+            screen.set_service(service)
 
     async def on_show_logs(self, message: ShowLogs) -> None:
-        await self._join("logs", (message.start, message.end))
-        self._call_screen("set_query", message.query)
+        await self._show_logs(message.query, (message.start, message.end))
+
+    async def _show_logs(self, query: str, window: tuple[float, float] | None = None) -> None:
+        from zeta_tui.screens.logs import LogsScreen
+
+        await self._join("logs", window)
+        if isinstance(screen := self._screen(), LogsScreen):
+            screen.set_query(query)
 
     async def on_show_traces(self, message: ShowTraces) -> None:
+        from zeta_tui.screens.traces import TracesScreen
+
         app: Any = self
         await self._join("traces", (message.start, message.end))
-        while len(app.screen_stack) > 1 and not hasattr(app.screen, "set_search"):  # a trace view on top
+        while len(app.screen_stack) > 1 and not isinstance(app.screen, TracesScreen):  # a trace view on top
             app.pop_screen()
-        self._call_screen("set_search", message.service, message.errors_only, message.tags)
+        if isinstance(screen := self._screen(), TracesScreen):
+            screen.set_search(message.service, message.errors_only, message.tags)
 
     async def on_show_api(self, message: ShowApi) -> None:
+        from zeta_tui.screens.api_performance import ApiPerformanceScreen
+
         await self._join("api", (message.start, message.end))
-        self._call_screen("set_scope", message.service or None, message.endpoint)
+        if isinstance(screen := self._screen(), ApiPerformanceScreen):
+            screen.set_scope(message.service or None, message.endpoint)
 
     async def on_open_trace(self, message: OpenTrace) -> None:
         """A trace link: the Traces screen, with the waterfall of that trace on it."""
@@ -117,11 +138,9 @@ class NavigationMixin:
         step.opened.append(id(screen))
         await app.push_screen(screen)
 
-    def _call_screen(self, method: str, *args: Any) -> None:
+    def _screen(self) -> Screen:
         app: Any = self
-        handler = getattr(app.screen, method, None)
-        if handler is not None:
-            handler(*args)
+        return app.screen
 
     def lock_window(self, start: float, end: float) -> None:
         """Every screen's time window fixed to [start, end] (a join from a trace or an alert)."""
@@ -193,11 +212,9 @@ class NavigationMixin:
 
             await self.open_on_top("alerts", SilencesScreen())
         elif spec.id == "logs" and arg:
-            await self._join("logs")
-            self._call_screen("set_query", arg)
+            await self._show_logs(arg)
         elif spec.id == "api" and arg:
-            await self._join("api")
-            self._call_screen("set_service", arg)
+            await self._show_service(arg)
         else:
             await app.action_switch_screen_mode(spec.id)
 
