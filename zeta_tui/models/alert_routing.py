@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zeta_tui.models.alerts import Matcher
+from zeta_tui.models.alerts import Matcher, split_unquoted
 
 #: Alertmanager's integrations that page a person (``<kind>_configs`` in a receiver)
 PAGER_INTEGRATIONS = ("pagerduty", "opsgenie", "victorops")
@@ -174,19 +174,4 @@ def split_matchers(text: str) -> list[str]:
     text = text.strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
-    parts: list[str] = []
-    current, quoted, escaped = "", False, False
-    for ch in text:
-        if escaped:
-            current, escaped = current + ch, False
-        elif ch == "\\":
-            current, escaped = current + ch, True
-        elif ch == '"':
-            current, quoted = current + ch, not quoted
-        elif ch == "," and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return [p.strip() for p in parts if p.strip()]
+    return split_unquoted(text, lambda ch: ch == ",")

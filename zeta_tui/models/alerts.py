@@ -9,7 +9,7 @@ created from an alert starts with.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from zeta_tui.models.conventions import ENDPOINT_LABELS
@@ -274,3 +274,25 @@ def matchers_for(alert: Labelled) -> tuple[Matcher, ...]:
         if all(m.name != name for m in out):
             out.append(Matcher(name=name, value=alert.labels.get(name, "")))
     return tuple(out)
+
+
+def split_unquoted(text: str, is_separator: Callable[[str], bool]) -> list[str]:
+    """``text`` cut at each character ``is_separator`` accepts outside double quotes (a backslash
+    keeps the next character as it is), each piece stripped, empty pieces dropped: matchers
+    separated by commas (``a="b", c=~"d,e"``) or by spaces (``a="b c" d="e"``)."""
+    pieces: list[str] = []
+    current, quoted, escaped = "", False, False
+    for ch in text:
+        if escaped:
+            current, escaped = current + ch, False
+        elif ch == "\\":
+            current, escaped = current + ch, True
+        elif ch == '"':
+            current, quoted = current + ch, not quoted
+        elif not quoted and is_separator(ch):
+            pieces.append(current)
+            current = ""
+        else:
+            current += ch
+    pieces.append(current)
+    return [p.strip() for p in pieces if p.strip()]

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable, ZetaError
 from zeta_tui.messages import GoBack
-from zeta_tui.models.alerts import Matcher, Silence, matchers_for
+from zeta_tui.models.alerts import Matcher, Silence, matchers_for, split_unquoted
 from zeta_tui.models.bulk import let_go
 from zeta_tui.models.snapshot import Snapshot
 from zeta_tui.models.timerange import format_age, parse_duration
@@ -59,22 +59,7 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
 
     Matchers are separated by spaces outside double quotes (a value may hold spaces and \\"
     escapes inside its quotes)."""
-    words, current, quoted, escaped = [], "", False, False
-    for ch in text:
-        if escaped:
-            current, escaped = current + ch, False
-        elif ch == "\\":
-            current, escaped = current + ch, True
-        elif ch == '"':
-            current, quoted = current + ch, not quoted
-        elif ch.isspace() and not quoted:
-            if current:
-                words.append(current)
-            current = ""
-        else:
-            current += ch
-    if current:
-        words.append(current)
+    words = split_unquoted(text, str.isspace)
     if not words:
         raise ValueError('give at least one matcher, e.g. alertname="HighErrorRate"')
     return tuple(Matcher.parse(w) for w in words)
