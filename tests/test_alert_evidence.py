@@ -362,22 +362,12 @@ def paging_alertmanager(prometheus_world, tmp_path_factory):
     import httpx
 
     from tests.support.alert_world import rfc3339
-    from tests.support.servers import wait_until
+    from tests.support.servers import started_alertmanager, wait_until
     from tests.test_snapshots_alerts import _high_error_rate
-    from zeta_tui.demo.processes import alertmanager_server
-    from zeta_tui.errors import ZetaError
 
     row = _high_error_rate(prometheus_world.world, prometheus_world.t0)
-    try:
-        child = alertmanager_server(
-            tmp_path_factory.mktemp("paging-am"),
-            "route:\n  receiver: pager\n  group_wait: 1s\nreceivers:\n  - name: pager\n",
-        )
-    except ZetaError as exc:
-        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
+
+    def load(child) -> None:
         ends = rfc3339(time.time() + 3 * 3600)
         alerts = [
             {
@@ -396,9 +386,9 @@ def paging_alertmanager(prometheus_world, tmp_path_factory):
         ]
         httpx.post(f"{child.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()
         assert wait_until(lambda: len(httpx.get(f"{child.url}/api/v2/alerts", timeout=5).json()) == 2)
-        yield child
-    finally:
-        child.stop()
+
+    config = "route:\n  receiver: pager\n  group_wait: 1s\nreceivers:\n  - name: pager\n"
+    yield from started_alertmanager(tmp_path_factory.mktemp("paging-am"), config, load)
 
 
 @pytest.mark.console

@@ -29,9 +29,9 @@ from tests.support.incident_history import (
     alert_series,
     history_prometheus,
     scenario,
-    started_alertmanager,
     week_incidents,
 )
+from tests.support.servers import started_alertmanager
 from tests.support.world import T0
 from zeta_tui.cli import main
 from zeta_tui.demo.alerting import alertmanager_config

@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.support.servers import rule_prometheus, wait_until
-from zeta_tui.demo.processes import ChildServer, alertmanager_server
-from zeta_tui.errors import ZetaError
+from tests.support.servers import rule_prometheus, started_alertmanager, wait_until
+from zeta_tui.demo.processes import ChildServer
 
 # Critical pages (and carries on), ml-engine goes to its team, the rest to default; a critical
 # inhibits a warning of the same service.
@@ -121,13 +119,8 @@ def rfc3339(t: float) -> str:
 
 def loaded_alertmanager(workdir: Path) -> Iterator[ChildServer]:
     """A real Alertmanager on AM_CONFIG holding SENT, once its inhibition has settled."""
-    try:
-        child = alertmanager_server(workdir, AM_CONFIG)
-    except ZetaError as exc:
-        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
+
+    def load(child: ChildServer) -> None:
         payload = [
             {**a, "startsAt": rfc3339(NOW - minutes * 60), "endsAt": rfc3339(NOW + 3 * 3600)} for a, minutes in SENT
         ]
@@ -138,9 +131,8 @@ def loaded_alertmanager(workdir: Path) -> Iterator[ChildServer]:
             return len(raw) == len(SENT) and any(a["status"]["inhibitedBy"] for a in raw)
 
         assert wait_until(settled), child.tail_log()
-        yield child
-    finally:
-        child.stop()
+
+    yield from started_alertmanager(workdir, AM_CONFIG, load)
 
 
 def pending_prometheus(workdir: Path) -> Iterator[ChildServer]:

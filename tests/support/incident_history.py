@@ -37,8 +37,7 @@ import pytest
 import yaml
 
 from zeta_tui.demo.incidents import LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART, Incident
-from zeta_tui.demo.processes import ChildServer, alertmanager_server, prometheus_server
-from zeta_tui.errors import ZetaError
+from zeta_tui.demo.processes import ChildServer, prometheus_server
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "queries" / "prometheus" / "alerts.yaml"
@@ -175,20 +174,6 @@ def week_incidents(now: float) -> list[Incident]:
     from zeta_tui.demo.world import TeamZetaWorld
 
     return TeamZetaWorld(SEED).incidents(now - WEEK - 3 * 3600, now + 3600)
-
-
-def started_alertmanager(workdir: Path, config: str) -> Iterator[ChildServer]:
-    """A real Alertmanager on ``config`` while the generator runs (skips without the binary)."""
-    try:
-        child = alertmanager_server(workdir, config)
-    except ZetaError as exc:
-        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
-    child.start()
-    try:
-        child.wait_ready(timeout=30)
-        yield child
-    finally:
-        child.stop()
 
 
 def history_prometheus(workdir: Path, series, *, with_rules: bool = False) -> ChildServer:

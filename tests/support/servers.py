@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -384,3 +385,22 @@ def stub_discovery(httpserver, *, names: tuple[str, ...] = (), labels: tuple[str
     )
     httpserver.expect_request("/api/v1/labels").respond_with_json({"status": "success", "data": list(labels)})
     httpserver.expect_request("/api/v1/label/le/values").respond_with_json({"status": "success", "data": []})
+
+
+def started_alertmanager(
+    workdir: Path, config: str, load: Callable[[ChildServer], None] | None = None
+) -> Iterator[ChildServer]:
+    """A real Alertmanager on ``config``, ready, after ``load(child)`` (alerts and silences to
+    post); stopped when the generator is closed. Skips the test without the binary."""
+    try:
+        child = alertmanager_server(workdir, config)
+    except ZetaError as exc:
+        pytest.skip(f"Alertmanager is not installed: {exc.hint}")
+    child.start()
+    try:
+        child.wait_ready(timeout=30)
+        if load is not None:
+            load(child)
+        yield child
+    finally:
+        child.stop()
