@@ -234,6 +234,8 @@ class StoreWriter:
             self._failed("live", e)
         finally:
             self.live.set()
+            if len(self._threads) < 2:  # no history thread will say it is done
+                self.caught_up.set()
 
     def _run_history(self) -> None:
         try:
