@@ -107,8 +107,23 @@ async def _probe(held: dict, report: Path, minutes: float, poll: float, window: 
         polls=len(polls),
         poll_s={"median": round(statistics.median(polls), 3), "max": round(max(polls), 3)} if polls else {},
         history_children_at_end=_history_children(stack),
+        active_parts_at_end=_active_parts(stack),
     )
     report.write_text(json.dumps(out))
+
+
+def _active_parts(stack: Any) -> dict[str, int]:
+    """Active parts per table at the end: the live writers' small inserts must be merged as they come."""
+    from zeta_tui.demo.log_store import own_session
+
+    session = own_session(stack.paths.store)
+    try:
+        out = session.query(
+            "SELECT table, count() FROM system.parts WHERE active AND database = 'default' GROUP BY table", "CSV"
+        )
+        return {row.split(",")[0].strip('"'): int(row.split(",")[1]) for row in out.bytes().decode().split()}
+    finally:
+        session.close()
 
 
 def _history_children(stack: Any) -> dict[str, bool]:
