@@ -271,3 +271,18 @@ def test_missing_windows():
     assert missing_windows(0, 100, [(10, 20), (15, 30), (50, 200)]) == [(0, 10), (30, 50)]
     assert missing_windows(0, 100, [(-5, 100)]) == []
     assert missing_windows(0, 100, [(40, 40)]) == [(0, 40), (40, 100)]  # an empty window covers nothing
+
+
+def test_a_writer_stopped_before_its_history_is_released_fills_nothing(tmp_path):
+    """`zeta demo` releases the history once Prometheus is ready; a demo stopped before (Prometheus
+    failed to start) starts no history child."""
+    world = TeamZetaWorld(SEED)
+    writer = LiveLogWriter(world, tmp_path / "store", sample_every=50, history_seconds=900, clock=lambda: NOW)
+    writer.start(history=False)
+    try:
+        assert writer.live.wait(30)
+        writer.halt()
+        assert writer.join(10) and writer.caught_up.is_set()
+        assert writer._child is None and writer.written_history == 0 and writer.error is None
+    finally:
+        writer.stop()

@@ -240,9 +240,9 @@ class StoreWriter:
     def _run_history(self) -> None:
         try:
             lower_this_threads_priority()
-            while not self._history_go.wait(0.5):
-                if self._stop.is_set():
-                    return
+            self._history_go.wait()  # halt() sets it too
+            if self._stop.is_set():
+                return
             self.before_fill()
             self.fill()
             while not self._stop.wait(self.housekeeping_seconds):
