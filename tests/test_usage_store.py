@@ -213,28 +213,31 @@ def test_live_writer_fills_from_midnight_then_steps_and_rewrites_today_cost(path
     now = MIDNIGHT + 1800 + 4.2  # off the grid, as a wall clock is
     clock = [now]
     writer = LiveUsageWriter(world, path, history_days=0, database="usage_live", clock=lambda: clock[0])
-    writer.store = writer.open_store()
-    store = writer.usage
+    writer.open()
     try:
-        _check_live_writer(world, writer, store, now, clock)
+        _check_live_writer(world, writer, writer.usage, now, clock)
     finally:
-        store.close()
+        writer.stop()
 
 
 def _check_live_writer(world, writer, store, now: float, clock: list) -> None:
     from zeta_tui.demo.usage_store import LiveUsageWriter
 
     store.truncate()
-    writer.fill()  # the child process generates (midnight, now]
-    assert store.count() == writer.written == public_counter_total(world, MIDNIGHT, now, 100) > 0
-    clock[0] = now + 50
+    writer.begin(now)
+    writer.tick()  # the present first: this step's rows stamped before the last whole second
+    writer.before_fill()
+    writer.fill()  # the child process generates (midnight, the live start]
+    assert writer.written_history == public_counter_total(world, MIDNIGHT, now, 100) > 0
+    clock[0] = MIDNIGHT + 1845.5
     writer.tick()
-    clock[0] = now + 95
-    writer.tick()  # a minute since the fill: today's cost is re-written
-    writer.tick()  # nothing new
-    expected = public_counter_total(world, MIDNIGHT, now + 95, 100)
+    clock[0] = MIDNIGHT + 1890.5
+    writer.tick()
+    writer.housekeeping(clock[0])  # a minute since the start: today's cost is re-written
+    assert writer.tick() == 0  # nothing new
+    expected = public_counter_total(world, MIDNIGHT, MIDNIGHT + 1890, 100)
     assert store.count() == expected
-    requests = WorldRequests(world, sample_every=100).generate(MIDNIGHT, now + 95)
+    requests = WorldRequests(world, sample_every=100).generate(MIDNIGHT, MIDNIGHT + 1890)
     calls = expected_calls(requests)
     rows = store._query(
         "SELECT service, tenant_id, api_calls FROM {database:Identifier}.cost_data", "TabSeparated"
@@ -242,10 +245,13 @@ def _check_live_writer(world, writer, store, now: float, clock: list) -> None:
     got = {(date(2026, 3, 11), s, t): int(n) for s, t, n in (line.split("\t") for line in rows if line)}
     assert got == dict(calls)
     # A restart resumes after the newest row: nothing twice.
-    again = LiveUsageWriter(world, store.path, history_days=0, database="usage_live", clock=lambda: now + 130)
-    again.store = store
+    clock[0] = MIDNIGHT + 1935.5
+    again = LiveUsageWriter(world, store.path, history_days=0, database="usage_live", clock=lambda: clock[0])
+    again.store, again.history = writer.store, writer.history
+    again.begin(clock[0])
+    again.tick()
     again.fill()
-    assert store.count() == public_counter_total(world, MIDNIGHT, now + 130, 100)
+    assert store.count() == public_counter_total(world, MIDNIGHT, MIDNIGHT + 1935, 100)
 
 
 @pytest.mark.slow  # the demo's child processes
@@ -284,7 +290,7 @@ def test_a_chunk_is_inserted_only_with_its_marker(path):
     lines = [orjson.dumps(row) for row in usage_rows(WorldRequests(world, sample_every=100).generate(a, b))]
     chunk = b"\n".join(lines) + b"\n" + f"#covered {a!r} {b!r}\n".encode()
     writer = LiveUsageWriter(world, path, history_days=0, database="usage_consume", clock=lambda: b + 4.2)
-    writer.store = writer.open_store()
+    writer.open()
     try:
         writer.usage.truncate()
         half = chunk[: len(chunk) // 2]
@@ -294,7 +300,7 @@ def test_a_chunk_is_inserted_only_with_its_marker(path):
         assert (written, rest) == (len(lines), b'{"partial')
         assert writer.usage.count() == len(lines) > 100 and writer.usage.covered() == [(a, b)]
     finally:
-        writer.usage.close()
+        writer.stop()
 
 
 def test_a_demo_store_of_the_old_shape_is_rebuilt_in_the_seeds(path):

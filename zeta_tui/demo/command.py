@@ -76,7 +76,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 raise
             # The console still opens; the panes that need Prometheus say what to install.
             stack.prepare()  # the store's lock and incident shift, as with Prometheus
-            stack._start_logs()  # the world's logs need no binary
+            stack.start_stores()  # the world's logs, traces and usage need no binary
             missing = BackendUnavailable(
                 f"the demo cannot start Prometheus: {exc.message}", hint=exc.hint, where="zeta demo"
             )

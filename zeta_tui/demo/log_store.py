@@ -1,28 +1,39 @@
 """The demo's embedded log store: the world's requests in an ``otel_logs`` table under chdb.
 
 ``WorldLogStore(path)`` opens (or creates) the store, creates the table from
-``queries/clickhouse/otel_logs.sql``, writes windows of world requests
-(``write_window``; the live writer of ``zeta demo`` calls it once per scrape step) and keeps
-history bounded by dropping hourly partitions older than ``HISTORY_SECONDS`` (``prune``).
+``queries/clickhouse/otel_logs.sql``, writes world requests (``insert``, ``write_window``) and
+keeps history bounded by dropping hourly partitions older than ``HISTORY_SECONDS`` (``prune``).
+``LiveLogWriter`` keeps it current while `zeta demo` runs (store_writer.py: the present first,
+history behind it).
 
-The store is opened through the process-wide chdb session of the ClickHouse log source, so
-the console in the same process reads what the writer writes; a store held by another
-process is a ConfigError naming that process.
+The store lives in the process's embedded chdb store, which the ClickHouse log source reads, so
+the console in the same process reads what the writer writes; a store held by another process
+is a ConfigError naming that process. By default a store object queries through the process's
+shared session; a writer's threads each pass a session of their own (``own_session``), so that
+none waits behind another's queries.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import re
-import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-from zeta_tui.backends.chdb_store import close_embedded_session, embedded_session
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
+from zeta_tui.backends.chdb_store import close_embedded_session, close_quietly, embedded_session
+from zeta_tui.demo.requests import WorldRequest, WorldRequests
+from zeta_tui.demo.store_writer import (
+    COVERED,
+    StoreWriter,
+    child_arguments,
+    child_windows,
+    missing_windows,
+    skipping,
+)
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.errors import ZetaError
 from zeta_tui.resources import shipped_dir
@@ -34,6 +45,27 @@ DEMO_SAMPLE_EVERY = 10
 HISTORY_SECONDS = 24 * 3600
 _SEVERITY = {"INFO": 9, "WARN": 13, "ERROR": 17}
 _PARTITION_ID = re.compile(r"[0-9A-Za-z_-]+")
+
+
+__all__ = ["DEMO_SAMPLE_EVERY", "HISTORY_SECONDS", "LiveLogWriter", "WorldLogStore", "missing_windows", "own_session"]
+
+
+def own_session(path: str | Path, settings: Mapping[str, object] | None = None, *, setting: str = "logs.path") -> Any:
+    """A chdb session of the caller's own on the store at ``path``, with ``settings`` for its life.
+
+    chdb 4.4 keeps a query's ``{name:Type}`` parameters in its session, so two threads running
+    parameterised queries on one session mix them up ("Substitution `database` is not set",
+    measured with three threads), and the process's shared session runs one query at a time.
+    Several sessions on one store path work side by side in one process; the shared one is
+    opened first, as it checks the store and its lock. Settings are words and numbers only.
+    """
+    embedded_session(path, create=True, setting=setting)
+    from chdb import session as chdb_session
+
+    key = str(Path(path).expanduser().resolve())
+    if settings:
+        key += "?" + "&".join(f"{name}={value}" for name, value in settings.items())
+    return chdb_session.Session(key)
 
 
 def schema_sql() -> str:
@@ -89,10 +121,12 @@ class WorldLogStore:
         table: str = "otel_logs",
         namespace: str = "production",
         sample_every: int = 1,
+        session: Any = None,
     ) -> None:
         self.path = str(Path(path).expanduser())
         self.database, self.table, self.namespace, self.sample_every = database, table, namespace, sample_every
-        self.session = embedded_session(self.path, create=True)
+        self.own = session is not None
+        self.session = session if session is not None else embedded_session(self.path, create=True)
         self._query(schema_sql())
         # Which windows of world time the table holds, so a fill stopped halfway resumes there.
         self._query(
@@ -149,7 +183,11 @@ class WorldLogStore:
         return self.insert(requests.generate(start, end))
 
     def mark_covered(self, start: float, end: float) -> None:
-        """Record that the world's requests of (start, end] are all in the table."""
+        """Record that the world's requests of (start, end] are all in the table (a history window)."""
+        self.mark_written(start, end)
+
+    def mark_written(self, start: float, end: float) -> None:
+        """Record (start, end] in the coverage table (see store_writer.py for what the live writer records)."""
         self._query(
             "INSERT INTO {database:Identifier}.{coverage:Identifier} VALUES ({a:Float64}, {b:Float64})", a=start, b=end
         )
@@ -202,39 +240,40 @@ class WorldLogStore:
         )
         return int(out.strip() or 0)
 
+    def truncate(self) -> None:
+        """Empty the table and its coverage record."""
+        for name in (self.table, f"{self.table}_coverage"):
+            self._query("TRUNCATE TABLE {database:Identifier}.{name:Identifier}", name=name)
+
+    def sibling(self, settings: Mapping[str, object] | None = None) -> Any:
+        """The same store on a session of its own with ``settings`` (tables not created again)."""
+        other = copy.copy(self)
+        other.session, other.own = own_session(self.path, settings), True
+        return other
+
+    def close_own(self) -> None:
+        """Close this object's own session, if it has one (the process's shared one stays)."""
+        if self.own:
+            close_quietly(self.session)
+
     def close(self) -> None:
-        """Close the process's session on the store (the console sharing it loses it too)."""
+        """Close this object's own session and the process's shared one (the console sharing it loses it too)."""
+        self.close_own()
         close_embedded_session(self.path)
 
 
-_COVERED = b"#covered "  # the child's marker after each window it printed in full
-
-
-def missing_windows(start: float, end: float, spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The parts of (start, end] that no span (a, b] covers, oldest first."""
-    gaps, edge = [], start
-    for a, b in sorted(spans):
-        if a > edge:
-            gaps.append((edge, min(a, end)))
-        edge = max(edge, b)
-        if edge >= end:
-            break
-    if edge < end:
-        gaps.append((edge, end))
-    return [(a, b) for a, b in gaps if b > a]
-
-
-class LiveLogWriter:
-    """Keeps the demo's log store current while ``zeta demo`` runs, in one background thread.
-
-    On start it fills the gap since the newest stored record (at most ``history_seconds``):
-    the last hour first, so the Logs screen has data at once, then the older part, generated
-    by a child process (``python -m zeta_tui.demo.log_store``) and inserted here; then it
-    writes each scrape step as it ends and prunes hourly. Windows are consecutive (a, b], so
-    no request is written twice. A child's window is inserted whole with its record
-    (``mark_covered``), so a fill stopped halfway (a demo quit after a few seconds) is completed
-    by the next start and nothing is written twice.
+class LiveLogWriter(StoreWriter):
+    """Keeps the demo's log store current while ``zeta demo`` runs: the live thread writes each
+    request a second or two after it happens, from the start; the history thread fills the gap
+    before it (at most ``history_seconds``, newest 10 minutes first) from a child process
+    (``python -m zeta_tui.demo.log_store``) and prunes hourly. See store_writer.py.
     """
+
+    child_module = "zeta_tui.demo.log_store"
+    #: the child's window: its rows are held here until the window's marker (10 min of logs: ~20 MB)
+    chunk_seconds = 600.0
+    noun = "log"
+    what = "logs"
 
     def __init__(
         self,
@@ -247,220 +286,45 @@ class LiveLogWriter:
         clock: Callable[[], float] = time.time,
         log: Callable[[str], None] = lambda message: None,
     ) -> None:
-        self.requests = WorldRequests(world, sample_every)
-        self.path, self.history_seconds, self.fresh = path, history_seconds, fresh
-        self.clock, self.log = clock, log
-        self.store: WorldLogStore | None = None
-        self.written = 0
-        self.caught_up = threading.Event()  # set once the gap is filled and live writing began
-        self.error: Exception | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last = 0.0
-        self._pruned_at = 0.0
-        self._child: subprocess.Popen[bytes] | None = None  # a history generator while one runs
-
-    def start(self) -> LiveLogWriter:
-        """Open the store here (so a store held elsewhere raises ConfigError now), then write in a thread."""
-        self.store = WorldLogStore(
-            self.path, namespace=self.requests.world.namespace, sample_every=self.requests.sample_every
+        super().__init__(
+            world, path, sample_every=sample_every, history_seconds=history_seconds, fresh=fresh, clock=clock, log=log
         )
-        if self.fresh:
-            self.store._query("TRUNCATE TABLE {database:Identifier}.{table:Identifier}")
-        self._thread = threading.Thread(target=self._run, name="zeta-demo-logs", daemon=True)
-        self._thread.start()
+
+    def start(self, *, history: bool = True) -> LiveLogWriter:
+        super().start(history=history)
         return self
 
-    def _run(self) -> None:
-        try:
-            self.fill()
-            while not self._stop.wait(STEP_SECONDS - self.clock() % STEP_SECONDS + 0.5):
-                self.tick()
-        except Exception as e:  # keep the demo running; the Logs screen shows the store as it is
-            self.error = e
-            self.log(f"demo {self.noun}s stopped: {e}")
-        finally:
-            self.caught_up.set()
-
-    def fill(self) -> None:
-        """Write what the store lacks up to now: the last hour, then older history, newest first."""
-        assert self.store is not None
-        now = self.clock()
-        spans = self.store.covered()
-        newest = self.store.newest_ns()
-        if newest is not None:
-            # Live writing after the last fill covered every step up to the one holding the newest record.
-            edge = (newest // 10**9 // STEP_SECONDS + 1) * STEP_SECONDS
-            spans.append((max((b for _, b in spans), default=now - self.history_seconds), edge))
-        gaps = missing_windows(now - self.history_seconds, now, spans)
-        began = time.monotonic()
-        if gaps and gaps[-1][1] == now:
-            start, _ = gaps.pop()
-            split = max(start, now - 3600)
-            self.written += self.store.write_window(self.requests, split, now)
-            self.store.mark_covered(split, now)
-            if split > start:
-                gaps.append((start, split))
-        self._last = now
-        self.caught_up.set()
-        for start, end in reversed(gaps):
-            if self._stop.is_set():
-                break
-            self.written += self._fill_from_child(start, end)
-        self.log(f"demo {self.noun}s: {self.written} rows written in {time.monotonic() - began:.1f}s")
-        self._prune(now)
-
-    #: the module run as ``python -m`` to generate history (its main prints rows, see main below)
-    child_module = "zeta_tui.demo.log_store"
-    #: the child's window: its rows are held here until the window's marker (10 min of logs: ~20 MB)
-    chunk_seconds = 600.0
-    #: what it writes, for messages
-    noun = "log"
-
-    def child_argv(self, start: float, end: float) -> list[str]:
-        """The command line of the child generating (start, end]: the same world (seed, namespace,
-        incident shift) and sampling as this writer's."""
-        world = self.requests.world
-        return [
-            sys.executable,
-            "-m",
-            self.child_module,
-            "--seed",
-            str(world.seed),
-            "--namespace",
-            world.namespace,
-            "--incident-shift",
-            str(world.incident_shift),
-            "--sample-every",
-            str(self.requests.sample_every),
-            "--start",
-            repr(start),
-            "--end",
-            repr(end),
-            "--chunk",
-            repr(self.chunk_seconds),
-        ]
-
-    def _fill_from_child(self, start: float, end: float) -> int:
-        """Write (start, end] generated by a child process: hours of history are ~1.7 s of pure
-        Python each, which in a thread would take the GIL from the console for a minute or two."""
-        assert self.store is not None
-        argv = self.child_argv(start, end)
-        # Its own session: Ctrl+C in the terminal is for the demo, which stops the child itself.
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
-        self._child = proc
-        if self._stop.is_set():  # stop() came between the check and the start
-            proc.kill()
-        assert proc.stdout is not None
-        written, buf = 0, b""
-        try:
-            while not self._stop.is_set():
-                block = proc.stdout.read(8 << 20)
-                if not block:
-                    break
-                n, buf = self._consume(buf + block)
-                written += n
-        finally:
-            if self._stop.is_set():
-                proc.kill()
-            proc.stdout.close()
-            code = proc.wait()
-        if code != 0 and not self._stop.is_set():
-            raise ZetaError(f"the demo {self.noun} generator exited with status {code}", where=" ".join(argv[:3]))
-        return written
-
-    def _consume(self, buf: bytes) -> tuple[int, bytes]:
-        """Insert each whole window of ``buf`` (its rows up to its ``#covered a b`` line) and record
-        it; returns (rows, rest).
-
-        Rows wait for their window's marker: a fill stopped mid-window leaves none of that
-        window, which the next start generates again (rows without their marker would be
-        written twice). The child's windows are small enough (``chunk_seconds``) to hold.
-        """
-        assert self.store is not None
-        written = 0
-        while (at := buf.find(_COVERED)) >= 0 and (end := buf.find(b"\n", at)) >= 0:
-            rows = buf[:at].rstrip(b"\n")
-            if rows:
-                written += self.store.insert_lines(rows)
-            _, a, b = buf[at:end].split()
-            self.covered(float(a), float(b))
-            buf = buf[end + 1 :]
-        return written, buf
-
-    def covered(self, start: float, end: float) -> None:
-        """A window of the child's is in: record it."""
-        assert self.store is not None
-        self.store.mark_covered(start, end)
-
-    def tick(self) -> int:
-        """Write the steps scraped since the last write; prune once an hour."""
-        assert self.store is not None
-        now = self.clock()
-        n = self.store.write_window(self.requests, self._last, now) if now > self._last else 0
-        self._last = max(self._last, now)
-        self.written += n
-        if now - self._pruned_at >= 3600:
-            self._prune(now)
-        return n
-
-    def _prune(self, now: float) -> None:
-        assert self.store is not None
-        self.store.prune(now, self.history_seconds)
-        self._pruned_at = now
-
-    def halt(self) -> None:
-        """Ask the writer to stop and kill its generating child, without waiting (``stop`` waits)."""
-        self._stop.set()
-        child = self._child
-        if child is not None and child.poll() is None:
-            child.kill()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop writing and close the store (call once the console of this process is gone).
-
-        A generating child is killed first: the thread may be waiting for its output.
-        """
-        self.halt()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                return  # still inside an insert: leave the session to the process exit
-        if self.store is not None:
-            self.store.close()
+    def open_store(self, session: Any) -> WorldLogStore:
+        return WorldLogStore(
+            self.path,
+            namespace=self.requests.world.namespace,
+            sample_every=self.requests.sample_every,
+            session=session or own_session(self.path),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the world's log rows (JSONEachRow) for (start, end]: the child of LiveLogWriter."""
+    """Print the world's log rows (JSONEachRow) for (start, end], newest window first, each followed
+    by its marker: the child of LiveLogWriter."""
     import orjson
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--namespace", required=True)
-    parser.add_argument("--incident-shift", type=int, default=0)
-    parser.add_argument("--sample-every", type=int, default=DEMO_SAMPLE_EVERY)
-    parser.add_argument("--start", type=float, required=True)
-    parser.add_argument("--end", type=float, required=True)
-    parser.add_argument(
-        "--chunk", type=float, default=LiveLogWriter.chunk_seconds, help="seconds of world time a window"
-    )
+    child_arguments(parser, LiveLogWriter.chunk_seconds, DEMO_SAMPLE_EVERY)
     args = parser.parse_args(argv)
     requests = WorldRequests(
         TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
     )
     out = sys.stdout.buffer
-    edge = args.end
     try:
-        while edge > args.start:  # newest first, as the console looks at recent logs first
-            lower = max(args.start, edge - args.chunk)
+        for lower, edge in child_windows(args.start, args.end, args.chunk):
             rows = [
-                orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in requests.generate(lower, edge)
+                orjson.dumps(otel_row(r, args.namespace, args.sample_every))
+                for r in skipping(requests.generate(lower, edge), args.skip)
             ]
             if rows:
                 out.write(b"\n".join(rows) + b"\n")
-            out.write(_COVERED + f"{lower!r} {edge!r}\n".encode())
+            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
             out.flush()
-            edge = lower
     except BrokenPipeError:  # the demo stopped
         return 0
     return 0

@@ -1,10 +1,14 @@
 """The demo stack: the Team Zeta world in a real Prometheus and Alertmanager, and its stores.
 
-First start: the last two hours are backfilled before Prometheus starts (data on screen in a
-few seconds); the rest of the 7 days is backfilled by a niced child process and its blocks
-are moved into the running Prometheus, which loads them on its next block reload (about a
-minute). Later starts backfill only the gap since the newest kept data. History lives in
-``data_dir()/demo/prometheus``.
+The present comes first: the store's writers (logs, traces, usage; store_writer.py) start right
+after the lock, and their live threads write each request a second or two after it happens.
+Then, on a first start, the last two hours of metrics are backfilled before Prometheus starts
+(data on screen in a few seconds); the rest of the 7 days is backfilled by a niced child process
+and its blocks are moved into the running Prometheus, which loads them on its next block reload
+(about a minute). Once Prometheus is ready the store's history fills in too, behind the live
+writers (niced children, inserts on sessions of their own). Later starts backfill only the gap
+since the newest kept data. History lives in ``data_dir()/demo/prometheus`` and
+``data_dir()/demo/chdb``.
 
 The first start also anchors the world's scripted incidents: it picks an incident shift that
 starts an ml-engine error spike two to three minutes later (so the alerts fire and resolve
@@ -194,11 +198,13 @@ class DemoStack:
     # --- start -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock, backfill what the first screens need, start exporter and Prometheus, fill the rest in
-        the background."""
+        """Lock, start the live writers of the store, backfill what the first screens need, start
+        exporter and Prometheus, then let the history of metrics, logs, traces and usage fill in
+        behind the present."""
         find_binary("prometheus")  # say what to install before touching anything
         find_binary("promtool")
         state = self.prepare()
+        self._start_stores(history=False)  # the present first: requests are written as they happen
         now = self.clock()
         recent, older = self._plan(state, now)
         began = time.monotonic()
@@ -218,7 +224,7 @@ class DemoStack:
         if older:
             self._start_history(older)
         self._spawn(self._heartbeat, "zeta-demo-heartbeat")
-        self._start_logs()
+        self._release_store_history()
 
     def prepare(self) -> dict[str, Any]:
         """Lock the data dir, drop a store the world cannot continue, anchor the incidents; returns the state.
@@ -278,36 +284,41 @@ class DemoStack:
         )
         return alerting_config(self.alertmanager.url.split("://", 1)[1])
 
-    def _start_logs(self) -> None:
-        # The world's logs go to the embedded store from a thread of this process (chdb lets one
-        # process hold a store); a store held elsewhere costs the Logs screen, not the demo.
+    def start_stores(self) -> None:
+        """Start the store's writers, live and history at once (the demo without Prometheus)."""
+        self._start_stores(history=True)
+
+    def _start_stores(self, *, history: bool) -> None:
+        # The world's logs, traces and usage go to the embedded store from threads of this process
+        # (chdb lets one process hold a store); a store held elsewhere costs the Logs screen, not
+        # the demo. Each writer's live thread starts at once; its history waits for ``history``
+        # or _release_store_history (Prometheus first: the Health screen's data come from it).
         try:
-            self.logs = LiveLogWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
+            self.logs = LiveLogWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start(
+                history=history
+            )
         except ZetaError as exc:
             self.log(f"demo logs are off: {exc.message} ({exc.hint})")
-        self._start_traces()
-
-    def _start_traces(self) -> None:
+            return
         # Traces keep less history than logs: about 11 spans a request make an hour of traces
         # ~50 MB and ~40 s of generation, so 3 h bounds the store near the logs' 24 h.
         # The same requests' spans, same store and sampling: every sampled log record's trace is there.
-        if self.logs is None:
-            return
         try:
             self.traces = LiveTraceWriter(
                 self.world, self.paths.store, clock=self.clock, log=self.log, history_seconds=TRACE_HISTORY_SECONDS
-            ).start()
+            ).start(history=history)
         except ZetaError as exc:
             self.log(f"demo traces are off: {exc.message} ({exc.hint})")
-        self._start_usage()
-
-    def _start_usage(self) -> None:
         # The world's api_usage, cost_data and tenants (35 days, 1 request in 100) in the same
-        # store; tables and history come from the writer's thread and a child process, so the
-        # console draws at once.
-        if self.logs is None:
-            return
-        self.usage = LiveUsageWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start()
+        # store; its tables are created by the writer's thread, so the console draws at once.
+        self.usage = LiveUsageWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start(
+            history=history
+        )
+
+    def _release_store_history(self) -> None:
+        for writer in (self.logs, self.traces, self.usage):
+            if writer is not None:
+                writer.release_history()
 
     def _plan(self, state: dict[str, Any], now: float) -> tuple[list[Segment], list[Segment]]:
         """(backfill now, backfill in the background) for what the kept history lacks."""
