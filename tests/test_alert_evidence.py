@@ -223,6 +223,7 @@ def spike_logs(prometheus_world, tmp_path_factory):
     evidence window; (store path, window, the newest ERROR records of ml-engine in it by pod, from SQL)."""
     from tests.test_snapshots_alerts import _high_error_rate
     from zeta_tui.backends.evidence import evidence_window
+    from zeta_tui.backends.chdb_store import close_embedded_session
     from zeta_tui.demo.log_store import LiveLogWriter
 
     pw = prometheus_world
@@ -236,7 +237,10 @@ def spike_logs(prometheus_world, tmp_path_factory):
         assert writer.caught_up.wait(120)
     finally:
         writer.stop()
-    return path, window, _errors_by(path, window, "ResourceAttributes['service.instance.id']")
+    yield path, window, _errors_by(path, window, "ResourceAttributes['service.instance.id']")
+    # The sources the tests open share the process's session; chdb holds one store per process,
+    # so it is closed for the next module's store.
+    close_embedded_session(path)
 
 
 def test_the_spikes_logs_name_the_pod_and_the_oom_message(prometheus_world, spike_logs) -> None:
