@@ -222,8 +222,8 @@ def spike_logs(prometheus_world, tmp_path_factory):
     """The world's logs (1 request in 5) in an embedded store up to T0, covering the spike's
     evidence window; (store path, window, the newest ERROR records of ml-engine in it by pod, from SQL)."""
     from tests.test_snapshots_alerts import _high_error_rate
-    from zeta_tui.backends.evidence import evidence_window
     from zeta_tui.backends.chdb_store import close_embedded_session
+    from zeta_tui.backends.evidence import evidence_window
     from zeta_tui.demo.log_store import LiveLogWriter
 
     pw = prometheus_world
