@@ -32,7 +32,7 @@ PICTURES = {
     "health-160x50.png": "test_snapshots/test_health_with_data[160x50].svg",
     "health-80x24.png": "test_snapshots/test_health_with_data[80x24].svg",
     "waterfall-160x50.png": "test_snapshots_traces/test_waterfall_with_a_span_selected[160x50].svg",
-    "alert-evidence-160x50.png": "test_snapshots_alerts/test_alert_detail_graph_and_threshold[160x50].svg",
+    "alert-evidence-160x50.png": "test_alert_evidence/test_the_evidence_screen_after_the_walkthrough[160x50].svg",
 }
 
 # PNG pixels per SVG unit: 160 columns (an SVG ~1970 wide) become 1280 pixels; 80 columns, ~650.
