@@ -83,11 +83,13 @@ def _raw(pw, series) -> list[tuple[float, float]]:
 
 async def test_training_gauges_agree_with_the_status_transitions(prometheus_world):
     """Each run started inside the 3 h window: its start is the first sample with running = 1,
-    its duration the running stretch, as the status gauge shows them."""
+    its duration the running stretch, and a success's end the first with succeeded = 1, as the
+    status gauge shows them."""
     pw = prometheus_world
     starts = _by_tenant(await _query(pw, "training_job_last_start_timestamp_seconds"))
     durations = _by_tenant(await _query(pw, "training_job_last_duration_seconds"))
-    checked = 0
+    successes = _by_tenant(await _query(pw, "training_job_last_success_timestamp_seconds"))
+    checked = succeeded_in_window = 0
     for tenant in TENANTS:
         running = _raw(pw, pw.world.one("training_job_status", tenant_id=tenant, status="running"))
         began = [t for (_, a), (t, b) in itertools.pairwise(running) if a == 0 and b == 1]
@@ -99,7 +101,12 @@ async def test_training_gauges_agree_with_the_status_transitions(prometheus_worl
                 checked += 1
         else:  # no run started in the window: the latest one started before it, at most 6 h ago
             assert T0 - 6 * 3600 < starts[tenant] < pw.start + pw.step
-    assert checked >= 15  # 40 tenants, one run in 6 h each, 3 h of window
+        succeeded = _raw(pw, pw.world.one("training_job_status", tenant_id=tenant, status="succeeded"))
+        ok = [t for (_, a), (t, b) in itertools.pairwise(succeeded) if a == 0 and b == 1]
+        if ok:  # a run succeeded inside the window: the newest such is the last success
+            assert successes[tenant] == ok[-1]
+            succeeded_in_window += 1
+    assert checked >= 15 and succeeded_in_window >= 10  # 40 tenants, one run in 6 h each, 3 h of window
 
 
 async def test_the_scripted_tenant_fails_data_validation(prometheus_world):
