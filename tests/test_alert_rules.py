@@ -86,6 +86,8 @@ def test_the_seed_alerts_and_the_burn_rate_alerts_are_all_there() -> None:
         "HighMemoryUsage": {"warning"},
         "DiskSpaceLow": {"warning"},
         "ModelTrainingFailed": {"warning"},
+        "ModelQualityDrop": {"warning"},
+        "TenantDataStale": {"warning"},
         "ErrorBudgetBurn": {"critical", "warning"},
     }
     windows = {
@@ -138,6 +140,8 @@ def test_annotations_use_only_labels_the_firing_series_carry() -> None:
 
 
 # Each mutation must break the named test group: the tests can fail, and fail where they should.
+_QUALITY = "quality 9.75 % vs 10.25 % below the 7-day median, for 30m"
+_STALE = "data 3600 s vs 3615 s old, for 5m"
 MUTATIONS = [
     ("HighErrorRate", {}, "expr", "> 0.05", "> 0.048", "error share 4.9 % vs 5.1 %, aggregated per service"),
     ("HighErrorRate", {}, "for", "2m", "1m30s", "error share 4.9 % vs 5.1 %, aggregated per service"),
@@ -214,6 +218,25 @@ MUTATIONS = [
     ("HighMemoryUsage", {}, "expr", " > 0)", ")", "memory 89 % vs 91 % of the limit"),
     ("DiskSpaceLow", {}, "expr", "< 0.10", "< 0.102", "disk 9.9 % vs 10.1 % free"),
     ("ModelTrainingFailed", {}, "expr", '{status="failed"}', "", "training job fails, next run starts"),
+    ("ModelQualityDrop", {}, "expr", "> 0.10", "> 0.103", _QUALITY),
+    ("ModelQualityDrop", {}, "expr", "> 0.10", "> 0.097", _QUALITY),
+    ("ModelQualityDrop", {}, "for", "30m", "29m45s", _QUALITY),
+    ("ModelQualityDrop", {}, "for", "30m", "30m15s", _QUALITY),
+    # Each version's own series: a rollout's new series would be its own median.
+    ("ModelQualityDrop", {}, "expr", "max without (model_version) ", "", _QUALITY),
+    ("ModelQualityDrop", {}, "expr", 'metric="ndcg_10"', 'metric=~".+"', _QUALITY),
+    (
+        "ModelQualityDrop",
+        {},
+        "expr",
+        "[7d:5m]",
+        "[1h:5m]",
+        "a lasting drop is measured against the week, not the last hour",
+    ),
+    ("TenantDataStale", {}, "expr", "> 3600", "> 3599", _STALE),
+    ("TenantDataStale", {}, "expr", "> 3600", "> 3615", _STALE),
+    ("TenantDataStale", {}, "for", "5m", "4m45s", _STALE),
+    ("TenantDataStale", {}, "for", "5m", "5m15s", _STALE),
     (
         "ErrorBudgetBurn",
         {"long_window": "1h"},

@@ -167,7 +167,12 @@ def test_openmetrics_is_grouped_by_family_and_ends_with_eof(world):
     times = [int(T0) - 30, int(T0) - 15, int(T0)]
     written = write_openmetrics(world, out, times)
     text = out.getvalue()
-    assert written == 3 * len(world.series)
+    # Every series but the quality of the model version not serving now (absent: no sample).
+    absent = {s for t in times for s, v in zip(world.series, world.values_at(t)) if v != v}
+    assert absent and {(s.name, s.label("model_version")) for s in absent} == {
+        ("ml_recommendation_quality", "ranker-v41")
+    }
+    assert written == 3 * (len(world.series) - len(absent))
     assert text.endswith("# EOF\n") and text.count("# EOF") == 1
     families_seen, current = [], None
     for line in text.splitlines()[:-1]:

@@ -26,6 +26,20 @@ ML_ERROR_SPIKE = "ml_error_spike"
 LATENCY_REGRESSION = "latency_regression"
 AUTH_LOGIN_BURST = "auth_login_burst"
 POD_RESTART = "pod_restart"
+# The model and data events (DATA_KINDS): they change no request rate, only the ML and data
+# gauges (ml_catalog.py), and are not among the incidents the console lists.
+MODEL_ROLLOUT = "model_rollout"
+TRAINING_FAILURE = "training_failure"
+FEED_STALE = "feed_stale"
+
+# The one tenant whose training runs fail during TRAINING_FAILURE, and the one whose data feed
+# stops during FEED_STALE (tenant ids do not depend on the seed).
+TRAINING_FAILURE_TENANT = "tenant_007"
+STALE_FEED_TENANT = "tenant_013"
+# Rollout n hurts the tenants whose number is n modulo this (8 of 40 tenants each time).
+ROLLOUT_TENANT_MODULUS = 5
+STABLE_MODEL = "ranker-v41"
+CANDIDATE_MODEL = "ranker-v42"
 
 
 @dataclass(frozen=True)
@@ -104,15 +118,45 @@ KINDS: tuple[IncidentKind, ...] = (
     IncidentKind(POD_RESTART, "", "pod restart (container restarted, target briefly down)", 3 * 3600, 120, 40 * 60),
 )
 
-KIND_BY_NAME = {k.name: k for k in KINDS}
+# Every 4 days the candidate model (CANDIDATE_MODEL) is rolled out to every tenant at 16:00 UTC
+# (at shift 0); for a fifth of the tenants it ranks worse (NDCG@10 and precision@10 25 % lower)
+# and 6 h later it is rolled back to STABLE_MODEL. At shift 0 one starts at 2026-03-11T16:00Z,
+# 80 min before the tests' T0.
+# Every 3 days for 20 h, TRAINING_FAILURE_TENANT's runs that start fail data validation (one
+# window covers 2026-03-11T08:00Z-04:00Z+1d). Every 2 days for 3 h, STALE_FEED_TENANT's data feed
+# delivers nothing (one window starts 2026-03-11T15:30Z: at T0 its data is 110 min old).
+DATA_KINDS: tuple[IncidentKind, ...] = (
+    IncidentKind(
+        MODEL_ROLLOUT, "ml-engine", "model rollout lowers NDCG@10 for some tenants", 4 * 86400, 6 * 3600, 64 * 3600
+    ),
+    IncidentKind(
+        TRAINING_FAILURE,
+        "ml-engine",
+        f"training runs of {TRAINING_FAILURE_TENANT} fail data validation",
+        3 * 86400,
+        20 * 3600,
+        56 * 3600,
+    ),
+    IncidentKind(
+        FEED_STALE, "", f"data feed of {STALE_FEED_TENANT} delivers nothing", 2 * 86400, 3 * 3600, 15 * 3600 + 1800
+    ),
+)
+
+KIND_BY_NAME = {k.name: k for k in (*KINDS, *DATA_KINDS)}
+
+
+def rollout_hits(n: int, tenant_id: str) -> bool:
+    """Whether model rollout ``n`` lowers the quality of ``tenant_id`` (``tenant_NNN``)."""
+    return int(tenant_id.rsplit("_", 1)[1]) % ROLLOUT_TENANT_MODULUS == n % ROLLOUT_TENANT_MODULUS
+
 
 # The instance the ml-engine spike takes down.
 ML_SPIKE_DOWN_INDEX = 1
 
 
-def shifted_kinds(shift_s: int) -> tuple[IncidentKind, ...]:
-    """KINDS with the whole schedule moved by ``shift_s`` seconds (each kind modulo its period)."""
-    return tuple(k.shifted(shift_s) for k in KINDS)
+def shifted_kinds(shift_s: int, kinds: tuple[IncidentKind, ...] = KINDS) -> tuple[IncidentKind, ...]:
+    """``kinds`` with the whole schedule moved by ``shift_s`` seconds (each kind modulo its period)."""
+    return tuple(k.shifted(shift_s) for k in kinds)
 
 
 def shift_for_spike_at(t: float, regression_after_s: int = 75 * 60) -> int:
@@ -140,16 +184,22 @@ def shift_for_spike_at(t: float, regression_after_s: int = 75 * 60) -> int:
 
 class IncidentSchedule:
     """Where every incident falls: ``pods`` is the rotation order of the pod-restart incident,
-    ``kinds`` the world's incident kinds (KINDS, or KINDS shifted)."""
+    ``kinds`` the world's incident kinds (KINDS, or KINDS shifted), ``data_kinds`` its model and
+    data events (DATA_KINDS, shifted alike: ``kind`` finds them, ``between`` and ``active`` do not)."""
 
     def __init__(
-        self, pods: tuple[tuple[str, str, str], ...], ml_down_instance: str, kinds: tuple[IncidentKind, ...] = KINDS
+        self,
+        pods: tuple[tuple[str, str, str], ...],
+        ml_down_instance: str,
+        kinds: tuple[IncidentKind, ...] = KINDS,
+        data_kinds: tuple[IncidentKind, ...] = DATA_KINDS,
     ) -> None:
         # (service, instance, pod) in rotation order; occurrence n restarts pods[n % len(pods)].
         self.pods = pods
         self.ml_down_instance = ml_down_instance
         self.kinds = kinds
-        self._by_name = {k.name: k for k in kinds}
+        self.data_kinds = data_kinds
+        self._by_name = {k.name: k for k in (*kinds, *data_kinds)}
 
     def kind(self, name: str) -> IncidentKind:
         """The world's incident kind called ``name`` (with the world's shift)."""

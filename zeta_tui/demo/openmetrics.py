@@ -59,8 +59,10 @@ def write_openmetrics(world: TeamZetaWorld, out: IO[str], times: list[int]) -> i
             current = family
         prefix = series.selector() + " "
         # One join per series keeps the per-sample Python work to a format call.
-        out.write("".join(f"{prefix}{format_value(v)} {ts}\n" for v, ts in zip(values, stamps)))
-        written += len(values)
+        # A NaN is a series absent at that time (ml_catalog.ABSENT): no sample.
+        lines = [f"{prefix}{format_value(v)} {ts}\n" for v, ts in zip(values, stamps) if v == v]
+        out.write("".join(lines))
+        written += len(lines)
     out.write("# EOF\n")
     return written
 
@@ -76,7 +78,8 @@ def exposition_text(world: TeamZetaWorld, t: float) -> str:
         lines.append(f"# HELP {name} {family.help}")
         lines.append(f"# TYPE {name} {family.kind}")
         for series in family.series:
-            lines.append(f"{series.selector()} {format_value(values[i])}")
+            if values[i] == values[i]:  # NaN: absent now (ml_catalog.ABSENT)
+                lines.append(f"{series.selector()} {format_value(values[i])}")
             i += 1
     lines.append("")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The world's metric families: HTTP, cAdvisor/kube-state, business and ML, node.
+"""The world's metric families: HTTP, cAdvisor/kube-state, business, node (ML and data: ml_catalog.py).
 
 Label conventions are the console's defaults (docs/conventions.md): a service is a ``job`` and the
 ``container`` of the same name. Every series carries ``job`` and ``instance`` explicitly so
@@ -7,12 +7,11 @@ that the backfill and the live scrape (``honor_labels: true``) write the same se
 
 from __future__ import annotations
 
-import math
-import random
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from zeta_tui.demo.incidents import AUTH_LOGIN_BURST, LATENCY_REGRESSION, ML_ERROR_SPIKE, POD_RESTART
+from zeta_tui.demo.ml_catalog import ann_family, ingest_family, model_families
 from zeta_tui.demo.series import (
     BUCKET_MARGIN,
     Family,
@@ -24,7 +23,7 @@ from zeta_tui.demo.series import (
     stable_key,
 )
 from zeta_tui.demo.topology import LATENCY_BUCKETS, NODES, PLANS, Endpoint, Instance
-from zeta_tui.demo.traffic import WORLD_EPOCH, load
+from zeta_tui.demo.traffic import load
 
 if TYPE_CHECKING:
     from zeta_tui.demo.world import TeamZetaWorld
@@ -69,6 +68,7 @@ def build_families(world: TeamZetaWorld) -> Iterator[Family]:
     yield from _http_families(world, status_terms)
     yield from _container_families(world)
     yield from _business_families(world, status_terms)
+    yield ann_family(world, status_terms, _latency_regimes)
 
 
 # --- HTTP ------------------------------------------------------------------------------
@@ -362,34 +362,6 @@ def _business_families(
         )
         for p in PLANS
     )
-    rng = random.Random(f"business-{world.seed}")
-    quality, training = [], []
-    for t in topo.tenants:
-        for metric, low, high in (("ndcg_at_10", 0.32, 0.48), ("precision_at_10", 0.16, 0.3)):
-            quality.append(
-                WorldSeries(
-                    "ml_recommendation_quality",
-                    (*biz, ("metric", metric), ("tenant_id", t.tenant_id)),
-                    "computed",
-                    compute=_quality(
-                        world,
-                        rng.uniform(low, high),
-                        rng.uniform(0, 6.283),
-                        stable_key(world.seed, metric, t.tenant_id),
-                    ),
-                )
-            )
-        offset, run_s = rng.randrange(0, 6 * 3600, 60), rng.randrange(30 * 60, 50 * 60, 60)
-        job_key = stable_key(world.seed, "training", t.tenant_id)
-        for status in ("running", "succeeded", "failed"):
-            training.append(
-                WorldSeries(
-                    "training_job_status",
-                    (*biz, ("status", status), ("tenant_id", t.tenant_id)),
-                    "computed",
-                    compute=_training(status, offset, run_s, job_key),
-                )
-            )
     redis0 = topo.service("redis").instances[0].instance
     backend_rps = sum(e.base_rps for e in topo.endpoints_of("backend-api"))
     cache = (("job", "redis"), ("instance", redis0))
@@ -415,42 +387,14 @@ def _business_families(
             ),
         ),
     )
-    yield Family("ml_recommendation_quality", "gauge", "Offline quality of the live model per tenant.", tuple(quality))
-    yield Family(
-        "training_job_status", "gauge", "1 for the status of the tenant's latest training job.", tuple(training)
-    )
+    yield from model_families(world, biz)
     pg = tuple(
         WorldSeries("pg_up", (("job", "postgres"), ("instance", i.instance)), "computed", compute=_up(world, i))
         for i in topo.service("postgres").instances
     )
     yield Family("pg_up", "gauge", "1 if postgres answers the exporter.", pg)
     yield from _filesystem_families(world)
-
-
-def _quality(world: TeamZetaWorld, base: float, phase: float, key: int) -> Callable[[float], float]:
-    ml = world.schedule.kind(ML_ERROR_SPIKE)
-
-    def quality(t: float) -> float:
-        drift = 0.012 * math.sin(2 * math.pi * (t - WORLD_EPOCH) / (3 * 86400) + phase)
-        dip = 0.06 if ml.active_index(t) is not None else 0.0
-        return round(base + drift + 0.004 * noise(key, t, 900) - dip, 6)
-
-    return quality
-
-
-def _training(status: str, offset: int, run_s: int, key: int) -> Callable[[float], float]:
-    period = 6 * 3600
-
-    def training(t: float) -> float:
-        job = (t - WORLD_EPOCH - offset) // period
-        running = (t - WORLD_EPOCH - offset) - job * period < run_s
-        if running:
-            current = "running"
-        else:  # about one job in ten fails
-            current = "failed" if noise(key, job, 1) < -0.8 else "succeeded"
-        return 1.0 if current == status else 0.0
-
-    return training
+    yield ingest_family(world, biz)
 
 
 _MOUNTS = (

@@ -13,7 +13,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 
-from zeta_tui.demo.incidents import ML_SPIKE_DOWN_INDEX, POD_RESTART, Incident, IncidentSchedule, shifted_kinds
+from zeta_tui.demo.incidents import (
+    DATA_KINDS,
+    ML_SPIKE_DOWN_INDEX,
+    POD_RESTART,
+    Incident,
+    IncidentSchedule,
+    shifted_kinds,
+)
 from zeta_tui.demo.series import Family, WorldSeries
 from zeta_tui.demo.series_catalog import build_families
 from zeta_tui.demo.topology import Topology, build_topology
@@ -39,7 +46,12 @@ class TeamZetaWorld:
         rotation = tuple(
             (s.name, s.instances[i].instance, s.instances[i].pod) for i in range(2) for s in self.topology.services
         )
-        self.schedule = IncidentSchedule(rotation, ml.instance, shifted_kinds(self.incident_shift))
+        self.schedule = IncidentSchedule(
+            rotation,
+            ml.instance,
+            shifted_kinds(self.incident_shift),
+            shifted_kinds(self.incident_shift, DATA_KINDS),
+        )
         rng = random.Random(f"wiggles-{seed}")
         wiggles = {e.key: Wiggle(rng.randrange(660, 2220, 60), rng.uniform(0, 6.283)) for e in self.topology.endpoints}
         # Pod restarts change no rate, only gauges and a step counter: keep them out of the basis.
