@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_services(sub, common)
+    commands.add_ml(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
@@ -242,6 +243,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.services import run_services
 
         return run_services(args)
+    if command == "ml":
+        from zeta_tui.headless.ml import run_ml
+
+        return run_ml(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 

@@ -125,3 +125,26 @@ def add_incidents(sub: Any, common: argparse.ArgumentParser) -> None:
         help="the receivers that page, by name (default: PagerDuty, Opsgenie and VictorOps receivers, and names "
         "saying pager or on-call)",
     )
+
+
+def add_ml(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta ml` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "ml",
+        parents=[common],
+        help="training jobs, model quality, cache and ANN latency, recommendations served (exit 1 if failing)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The ML Engine's figures from the context's Prometheus: each tenant's latest training job (failed "
+            "first), NDCG@10 per tenant against its 7-day median (worst first; a drop over 10 % is marked, as "
+            "ModelQualityDrop), the embedding cache hit ratio and ANN search latency p50/p95/p99 over the range, "
+            "and recommendations served per tenant (top first)."
+        ),
+        epilog="exit status:\n  0  no tenant's training is failing and no tenant's quality dropped\n"
+        "  1  a tenant's latest training job failed, or its NDCG@10 is over 10 % below its 7-day median\n"
+        "  2  configuration error\n"
+        "  3  Prometheus could not be read (its URL and message on stderr)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
+    p.add_argument("--range", default="1h", metavar="DURATION", help="the range the rates are over (default: 1h)")

@@ -1,0 +1,75 @@
+"""Ask Prometheus every ML Engine question at once (queries/promql/ml_*.promql) and fold the answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from zeta_tui.backends.prometheus import PrometheusClient
+from zeta_tui.models.ml_engine import (
+    ANN_QUANTILES,
+    MlEngine,
+    served_per_tenant,
+    tenant_quality,
+    training_jobs,
+)
+from zeta_tui.models.series import InstantSample, QueryResult
+from zeta_tui.models.timerange import TimeRange, format_duration
+from zeta_tui.querying.promql_catalog import PromCatalog
+
+#: the label every per-tenant ML series carries (the seed's and the world's)
+TENANT = "tenant_id"
+
+_PER_TENANT = ("ml_training_last_start", "ml_training_last_duration", "ml_training_last_success", "ml_quality_median")
+
+
+def _by_tenant(samples: list[InstantSample]) -> dict[str, float]:
+    return {s.label(TENANT): s.v for s in samples if s.label(TENANT)}
+
+
+def _scalar(samples: list[InstantSample]) -> float | None:
+    return samples[0].v if samples else None
+
+
+async def fetch_ml_engine(
+    prom: PrometheusClient, catalog: PromCatalog, *, time_range: TimeRange
+) -> QueryResult[MlEngine]:
+    """Every figure as of ``time_range.end``; the range's figures over the whole range.
+
+    Raises ZetaError (BackendUnavailable, QueryError, ...) if Prometheus fails any question.
+    """
+    at = time_range.end
+    span = format_duration(time_range.seconds)
+    # Every query is rendered before any request: a render that raises leaves no coroutine unawaited.
+    per_tenant = [catalog.render(n) for n in _PER_TENANT]
+    status_q = catalog.render("ml_training_status")
+    quality_q = catalog.render("ml_quality_by_version")
+    cache_q = catalog.render("ml_cache_hit_ratio", range=span)
+    served_q = catalog.render("ml_recommendations_served", range=span)
+    ann_qs = [catalog.render("ml_ann_latency_quantile", quantile=repr(q), range=span) for q in ANN_QUANTILES]
+    queries = [status_q, quality_q, cache_q, served_q, *per_tenant, *ann_qs]
+    answers = await asyncio.gather(*(prom.query(q, at=at) for q in queries))
+    status, quality, cache, served, *rest = answers
+    starts, durations, successes, median = (_by_tenant(a.data) for a in rest[: len(_PER_TENANT)])
+    ann = rest[len(_PER_TENANT) :]
+
+    jobs = training_jobs(
+        [(s.label(TENANT), s.label("status"), s.label("reason")) for s in status.data if s.label(TENANT)],
+        starts,
+        durations,
+        successes,
+        now=at,
+    )
+    quality_rows = tenant_quality(
+        [(s.label(TENANT), s.label("model_version"), s.v) for s in quality.data if s.label(TENANT)], median
+    )
+    figures = MlEngine(
+        at=at,
+        range_label=time_range.label or span,
+        training=tuple(jobs),
+        quality=tuple(quality_rows),
+        cache_hit_ratio=_scalar(cache.data),
+        ann_latency_s={q: _scalar(a.data) for q, a in zip(ANN_QUANTILES, ann)},
+        served=tuple(served_per_tenant(_by_tenant(served.data))),
+    )
+    warnings = [w for a in answers for w in a.warnings]
+    return QueryResult(figures, tuple(dict.fromkeys(warnings)))
