@@ -197,7 +197,7 @@ def test_the_spikes_culprit_is_the_oom_looping_instance(prometheus_world) -> Non
         prom = pw.client()
         try:
             inventory = await discover(prom, ContextConfig(namespace="production"), "t", at=pw.t0)
-            window = evidence_window(row, row.condition_since, pw.t0)
+            window = evidence_window(row.condition_since, pw.t0)
             evidence = await gather_evidence(prom, inventory, None, row, expression=row.expression, window=window)
             raw = await _raw_failures(prom, 'http_requests_total{job="ml-engine", status=~"5.."}', *window)
             return evidence, raw
@@ -228,7 +228,7 @@ def spike_logs(prometheus_world, tmp_path_factory):
 
     pw = prometheus_world
     row = _high_error_rate(pw.world, pw.t0)
-    window = evidence_window(row, row.condition_since, pw.t0)
+    window = evidence_window(row.condition_since, pw.t0)
     path = tmp_path_factory.mktemp("spike-logs") / "store"
     writer = LiveLogWriter(
         pw.world, path, sample_every=5, history_seconds=int(pw.t0 - window[0]) + 60, clock=lambda: pw.t0

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.support.alert_world import AM_CONFIG, expected_receivers
 from tests.support.servers import real_fixture, wait_until
 from zeta_tui.backends.alertmanager import MAX_SILENCE_SECONDS, AlertmanagerClient
 from zeta_tui.config.models import AlertmanagerConfig
@@ -21,38 +22,9 @@ from zeta_tui.demo.processes import ChildServer, alertmanager_server
 from zeta_tui.errors import BackendUnavailable, QueryError, SilenceInvalid, WriteRefused, ZetaError
 from zeta_tui.models.alerts import Alert, Matcher, Silence, matchers_for
 
-# Routing: critical pages (and carries on), ml-engine goes to its team, the rest to default.
-# A critical alert inhibits a warning of the same service.
-CONFIG = """\
-route:
-  receiver: default
-  group_by: [alertname, service]
-  group_wait: 1s
-  routes:
-    - receiver: pager
-      matchers: ['severity="critical"']
-      continue: true
-    - receiver: ml-team
-      matchers: ['service="ml-engine"']
-receivers:
-  - name: default
-  - name: pager
-  - name: ml-team
-inhibit_rules:
-  - source_matchers: ['severity="critical"']
-    target_matchers: ['severity="warning"']
-    equal: [service]
-"""
-
-
-def expected_receivers(labels: dict[str, str]) -> set[str]:
-    """CONFIG's routing tree, worked by hand."""
-    out = set()
-    if labels.get("severity") == "critical":
-        out.add("pager")
-    if labels.get("service") == "ml-engine":
-        out.add("ml-team")
-    return out or {"default"}
+# Routing (critical pages and carries on, ml-engine to its team, the rest to default; a critical
+# inhibits a warning of the same service) and that routing worked by hand: the alerting world's.
+CONFIG = AM_CONFIG
 
 
 NOW = round(time.time(), 3)

@@ -33,7 +33,7 @@ LOG_LIMIT = 1000
 SERIES_LIMIT = 2000
 
 
-def evidence_window(row: Labelled, began: float, end: float) -> tuple[float, float]:
+def evidence_window(began: float, end: float) -> tuple[float, float]:
     """[start, end] of the failures that count: from LEAD_SECONDS before the condition began."""
     start = (began or end - 3600.0) - LEAD_SECONDS
     return max(start, end - MAX_WINDOW_SECONDS), end

@@ -17,6 +17,7 @@ service and, for a per-endpoint alert, the endpoint.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,7 @@ class AlertDetailScreen(ConsoleScreen):
         self._fixed_window = window
         self.snapshot: Snapshot[int] = Snapshot()
         self.window = (0.0, 0.0)
-        #: what the culprits count: from just before the condition began (the joins keep the graph's window)
-        self.evidence_window: tuple[float, float] | None = None
+        self._rule_query: asyncio.Future[str] | None = None
 
     def action_back(self) -> None:
         self.post_message(GoBack())  # back to the list, or along a join
@@ -144,7 +144,7 @@ class AlertDetailScreen(ConsoleScreen):
         chart = self.query_one(LineChart)
         try:
             prom = self.app.session.require("prometheus", "with url = ...")
-            expr = self.row.expression or await _rule_expression(prom, self.row.name, self.row.labels)
+            expr = await self._expression(prom)
             if not expr:
                 raise BackendUnavailable(
                     f"no expression for {self.row.name}: the alert has no generator URL and Prometheus has no such "
@@ -201,6 +201,16 @@ class AlertDetailScreen(ConsoleScreen):
         )
         self._show_status()
 
+    async def _expression(self, prom) -> str:
+        """The alert's expression: its generator URL's, else its rule's, asked of the rules API once
+        for the graph and the culprits together (again only after a failed ask)."""
+        if self.row.expression:
+            return self.row.expression
+        ask = self._rule_query
+        if ask is None or (ask.done() and (ask.cancelled() or ask.exception() is not None)):
+            ask = self._rule_query = asyncio.ensure_future(_rule_expression(prom, self.row.name, self.row.labels))
+        return await asyncio.shield(ask)  # a cancelled worker leaves the other's answer alone
+
     @work(exclusive=True, exit_on_error=False, group="evidence", description="the alert's culprits")
     async def _fetch_evidence(self) -> None:
         from zeta_tui.backends.evidence import evidence_window, gather_evidence
@@ -208,12 +218,10 @@ class AlertDetailScreen(ConsoleScreen):
         session = self.app.session
         end = self.window[1]
         began = self.row.condition_since or self.row.since
-        window = evidence_window(self.row, began, end)
+        window = evidence_window(began, end)
         try:
             inventory = await session.inventory(end) if session.prometheus is not None else None
-            expression = self.row.expression
-            if not expression and session.prometheus is not None:
-                expression = await _rule_expression(session.prometheus, self.row.name, self.row.labels)
+            expression = await self._expression(session.prometheus) if session.prometheus is not None else ""
             evidence = await gather_evidence(
                 session.prometheus, inventory, session.logs, self.row, expression=expression, window=window
             )
@@ -221,7 +229,6 @@ class AlertDetailScreen(ConsoleScreen):
             said = exc.message if isinstance(exc, ZetaError) else f"{type(exc).__name__}: {exc}"
             self.query_one("#evidence-title", Static).update(f"Where the failures are: not read ({said})")
             return
-        self.evidence_window = window
         self.query_one(EvidenceTable).show(evidence)
         self.query_one("#evidence-title", Static).update(_evidence_title(evidence, self.row.service, window[0]))
         self._show_facts()
