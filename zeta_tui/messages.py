@@ -64,5 +64,13 @@ class ShowApi(Message):
         self.end = end
 
 
+class ShowTenant(Message):
+    """One tenant's screen (from a tenant_id in a table, a log record, a span or an alert)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+
+
 class GoBack(Message):
     """Return along the way the user came (Esc on a screen with nothing left to clear)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zeta_tui.messages import GoBack, OpenTrace, ShowApi, ShowLogs, ShowService, ShowTraces
+from zeta_tui.messages import GoBack, OpenTrace, ShowApi, ShowLogs, ShowService, ShowTenant, ShowTraces
 from zeta_tui.models.timerange import TimeRange
 
 if TYPE_CHECKING:
@@ -131,6 +131,15 @@ class NavigationMixin:
         step.opened.append(id(screen))
         await app.push_screen(screen)
 
+    async def on_show_tenant(self, message: ShowTenant) -> None:
+        await self.open_tenant(message.tenant_id)
+
+    async def open_tenant(self, tenant_id: str) -> None:
+        """The Tenant screen for ``tenant_id``, on the Tenants mode, with the way back."""
+        from zeta_tui.screens.tenant_detail import TenantDetailScreen
+
+        await self.open_on_top("tenants", TenantDetailScreen(tenant_id))
+
     async def open_on_top(self, mode: str, screen: Screen) -> None:
         """``screen`` pushed on ``mode`` as a join (`:tenant ID`, `:silences`)."""
         app: Any = self
@@ -204,9 +213,7 @@ class NavigationMixin:
         if spec.id == "trace":
             await self.open_trace(arg)
         elif spec.id == "tenant":
-            from zeta_tui.screens.tenant_detail import TenantDetailScreen
-
-            await self.open_on_top("tenants", TenantDetailScreen(arg))
+            await self.open_tenant(arg)
         elif spec.id == "silences":
             from zeta_tui.screens.silences import SilencesScreen
 
