@@ -107,6 +107,11 @@ async def test_the_screen_lists_the_week_and_its_joins_walk_back(history, demo_a
         detail = await settled(pilot)
         assert isinstance(detail, AlertDetailScreen)
         assert detail.row.name == incident.first.episode.name and detail.window == window
+        # A past alert says how long it fired and when it ended, not "for" the time since it began.
+        episode = incident.first.episode
+        title = str(detail.query_one("#alert-title").render())
+        fired = format_age(episode.resolved - (episode.fired or episode.began))
+        assert f"resolved · fired {fired}, resolved {format_age(app.clock() - episode.resolved)} ago" in title
         # Its expression from the rules (ALERTS carry none), graphed over the incident's window.
         assert detail.snapshot.error is None, detail.snapshot.error
         assert "Incidents › " + incident.first.episode.name in app.path_to(detail)

@@ -44,6 +44,8 @@ class AlertRow(Labelled):
     condition_since: float = 0.0
     #: the rule's ``for`` in seconds (from the rules API); None when unknown
     rule_for: float | None = None
+    #: when the alert resolved (unix seconds; None while it fires): a past incident's alert
+    ended: float | None = None
 
     @property
     def detection_seconds(self) -> float | None:

@@ -55,6 +55,15 @@ def alert_window(row: AlertRow, now: float) -> tuple[float, float]:
     return began - BEFORE_SECONDS, max(now, began + 60)
 
 
+def _lasted(row: AlertRow, now: float) -> str:
+    """How long the alert has fired; for a resolved one, how long it fired and when it ended."""
+    if not row.since:
+        return "since ?"
+    if row.ended is not None:
+        return f"fired {format_age(row.ended - row.since)}, resolved {format_age(now - row.ended)} ago"
+    return f"for {format_age(now - row.since)}"
+
+
 class AlertDetailScreen(ConsoleScreen):
     TITLE = "Alert"
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
@@ -244,7 +253,7 @@ class AlertDetailScreen(ConsoleScreen):
             f"{row.severity.upper() or '—'} {row.name}",
             " ".join(w for w in (row.service, row.endpoint) if w) or "—",
             row.state,
-            f"for {format_age(now - row.since)}" if row.since else "since ?",
+            _lasted(row, now),
         ]
         if detected is not None:
             title.append(f"detected in {format_age(detected)}")

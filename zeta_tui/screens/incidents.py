@@ -126,6 +126,7 @@ def alert_row(critical: CriticalAlert) -> AlertRow:
         receivers=critical.receivers or (),
         silenced_by=critical.silenced_by or (),
         condition_since=ep.began,
+        ended=ep.resolved,
     )
 
 
