@@ -22,7 +22,8 @@ import zeta_tui.backends.traces.tempo as tempo
 from tests.support.servers import real_fixture
 from zeta_tui.backends.alertmanager import AlertmanagerClient
 from zeta_tui.backends.logs.elasticsearch import ElasticsearchLogSource
-from zeta_tui.backends.logs.loki import LogQL, LokiLogSource, _read_frame
+from zeta_tui.backends.logs.loki import LogQL, LokiLogSource
+from zeta_tui.backends.logs.loki_answers import read_frame
 from zeta_tui.backends.traces.jaeger import JaegerTraceSource
 from zeta_tui.backends.traces.tempo import TempoTraceSource
 from zeta_tui.config.models import AlertmanagerConfig, LogsConfig, TracesConfig
@@ -181,7 +182,7 @@ async def test_loki_real_answer_and_tail_frame_read_alike(httpserver: HTTPServer
     frame = real_fixture("loki/tail-ws-frame-compact.json").decode()
 
     async def read():
-        return await src.search(LogQL('{app="x"}'), WIDE, limit=100), await _read_frame(frame)
+        return await src.search(LogQL('{app="x"}'), WIDE, limit=100), await read_frame(frame)
 
     small, large = await _both(monkeypatch, read)
     await src.aclose()
@@ -205,7 +206,7 @@ async def test_a_large_loki_answer_and_frame_read_as_the_small_path_does(httpser
     src = LokiLogSource(LogsConfig(kind="loki", url=_url(httpserver)))
     large = await src.search(LogQL('{cluster="eu-west"}'), WIDE, limit=5_000)
     await src.aclose()
-    from zeta_tui.backends.logs.loki import records_from_streams, tail_frame
+    from zeta_tui.backends.logs.loki_answers import records_from_streams, tail_frame
 
     everything = sorted(
         records_from_streams(json.loads(body)["data"]["result"]),
@@ -214,7 +215,7 @@ async def test_a_large_loki_answer_and_frame_read_as_the_small_path_does(httpser
     )
     assert list(large.records) == list(reversed(everything[:5_000]))
     text = json.dumps({"streams": streams, "dropped_entries": [{"labels": {}, "timestamp": "1"}]})
-    records, dropped = await _read_frame(text)
+    records, dropped = await read_frame(text)
     assert (records, dropped) == (sorted(tail_frame(json.loads(text))[0], key=lambda r: r.timestamp_ns), 1)
 
 

@@ -13,10 +13,8 @@ nanosecond seen, dropping what was already yielded; a websocket that cannot be o
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,13 +24,24 @@ import httpx
 
 from zeta_tui.backends.http import HttpBackend, error_text
 from zeta_tui.backends.logs.base import LogSource
+from zeta_tui.backends.logs.loki_answers import (
+    RecentIds,
+    TailClosed,
+    dt_ns,
+    first_leaf,
+    keep_refusal_body,
+    loki_error,
+    range_params,
+    read_frame,
+    records_from_streams,
+)
 from zeta_tui.backends.logs.loki_selector import (
     NAMESPACE_LABEL,
     OTEL_NAMESPACE_LABEL,
     choose_selector,
     default_selector,
 )
-from zeta_tui.backends.logs.records import format_ns, record_from_line
+from zeta_tui.backends.logs.records import format_ns
 from zeta_tui.config.models import LogsConfig
 from zeta_tui.errors import BackendUnavailable, QueryError, ZetaError
 from zeta_tui.models.logs import LogPage, LogRecord
@@ -41,19 +50,6 @@ from zeta_tui.models.timerange import TimeRange
 
 __all__ = ["LogQL", "LokiCursor", "LokiLogSource", "loki_error", "records_from_streams"]
 
-# Loki's messages when a query hits a server limit: shown as the server wrote them.
-_LIMIT_PHRASES = (
-    "exceeds the limit",
-    "limit exceeded",
-    "max entries limit",
-    "too many",
-    "max_query_length",
-    "maximum of series",
-    "query length",
-    "max concurrent tail",
-    "tail duration",
-    "max_query_series",
-)
 T = TypeVar("T")
 
 
@@ -138,7 +134,7 @@ class LokiLogSource(HttpBackend, LogSource):
             raise
         except ValueError as exc:
             raise QueryError(str(exc), where=self.where) from None
-        return logql, (_dt_ns(lo), _dt_ns(hi))
+        return logql, (dt_ns(lo), dt_ns(hi))
 
     async def _settle_selector(self, time_range: TimeRange) -> None:
         """Keep the default selector if Loki's streams have its label, else choose one that
@@ -275,18 +271,18 @@ class LokiLogSource(HttpBackend, LogSource):
 
     async def labels(self, time_range: TimeRange | None = None) -> list[str]:
         """Label names Loki knows (in ``time_range`` if given)."""
-        return await self._get_json("/loki/api/v1/labels", _range_params(time_range), _strings)
+        return await self._get_json("/loki/api/v1/labels", range_params(time_range), _strings)
 
     async def label_values(self, name: str, time_range: TimeRange | None = None) -> list[str]:
         """Values of the label ``name``."""
         from urllib.parse import quote
 
         path = f"/loki/api/v1/label/{quote(name, safe='')}/values"
-        return await self._get_json(path, _range_params(time_range), _strings)
+        return await self._get_json(path, range_params(time_range), _strings)
 
     async def series(self, match: str | None = None, time_range: TimeRange | None = None) -> list[dict[str, str]]:
         """Label sets of the streams matching ``match`` (default: the selector)."""
-        params = {"match[]": match or self.selector, **_range_params(time_range)}
+        params = {"match[]": match or self.selector, **range_params(time_range)}
         return await self._get_json(
             "/loki/api/v1/series", params, lambda data: [dict(s) for s in data.get("data") or [] if isinstance(s, dict)]
         )
@@ -302,7 +298,7 @@ class LokiLogSource(HttpBackend, LogSource):
         await self._learn_stream_labels(query, int(now * 1e9))
         logql, _window = self.translate(query)
         last_ns = since_ns
-        recent = _RecentIds()
+        recent = RecentIds()
         delay = self.reconnect_delay
         ever_opened = False
         refusals = 0  # upgrades refused in a row after the websocket once worked
@@ -315,7 +311,7 @@ class LokiLogSource(HttpBackend, LogSource):
                         if frame is None:
                             refusals = 0
                             continue  # the open marker
-                        records, dropped = frame  # oldest first (_read_frame)
+                        records, dropped = frame  # oldest first (read_frame)
                         fresh = recent.fresh(records)
                         if fresh:
                             last_ns = max(last_ns, fresh[-1].timestamp_ns)
@@ -335,7 +331,7 @@ class LokiLogSource(HttpBackend, LogSource):
                             yield LogPage(polled, None, page.warnings, page.dropped)
                     return
                 reason = f"could not reopen the tail ({exc})"
-            except _Closed as exc:
+            except TailClosed as exc:
                 reason = str(exc)
             yield LogPage((), None, (f"{reason}; reconnecting from {format_ns(last_ns)}",))
             await asyncio.sleep(delay)
@@ -358,7 +354,7 @@ class LokiLogSource(HttpBackend, LogSource):
                 elif kind == "refused":
                     raise _Refused(item)
                 else:
-                    raise _Closed(item)
+                    raise TailClosed(item)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -369,8 +365,8 @@ class LokiLogSource(HttpBackend, LogSource):
         ws: AsyncWebSocketSession
         params = httpx.QueryParams({"query": logql, "start": str(start_ns), "limit": str(self.tail_limit)})
         hooks = self.client.event_hooks["response"]
-        if _keep_refusal_body not in hooks:
-            hooks.append(_keep_refusal_body)
+        if keep_refusal_body not in hooks:
+            hooks.append(keep_refusal_body)
         opened = False
         try:
             async with aconnect_ws(
@@ -384,7 +380,7 @@ class LokiLogSource(HttpBackend, LogSource):
                 while True:
                     text = await ws.receive_text()
                     try:
-                        frame = await _read_frame(text)
+                        frame = await read_frame(text)
                     except ValueError:  # orjson.JSONDecodeError
                         await queue.put(("closed", f"Loki sent a tail frame that is not JSON: {text[:200]}"))
                         return
@@ -393,7 +389,7 @@ class LokiLogSource(HttpBackend, LogSource):
         except asyncio.CancelledError:
             raise
         except BaseException as group:  # httpx-ws wraps what escapes its task group
-            exc = _leaf(group)
+            exc = first_leaf(group)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             if isinstance(exc, WebSocketUpgradeError):
@@ -452,127 +448,3 @@ class LokiLogSource(HttpBackend, LogSource):
                 hint="Loki is starting or unhealthy; check its logs",
             )
         return BuildInfo("unknown", "", "loki"), elapsed
-
-
-class _RecentIds:
-    """Ids of the records already yielded, the newest 100,000 of them."""
-
-    def __init__(self, cap: int = 100_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._cap = cap
-
-    def fresh(self, records: Iterable[LogRecord]) -> list[LogRecord]:
-        """The records not yielded before, now remembered as yielded."""
-        out = [r for r in records if r.record_id not in self._ids]
-        for r in out:
-            self._ids[r.record_id] = None
-        while len(self._ids) > self._cap:
-            self._ids.popitem(last=False)
-        return out
-
-
-class _Closed(Exception):
-    """The tail websocket ended; the message says how."""
-
-
-# --- response mapping (pure; also used by tests on captured responses) ----------------------
-
-
-def records_from_streams(result: list[dict[str, Any]]) -> list[LogRecord]:
-    """Entries of a ``streams`` result (2-tuples, or 3-tuples with categorize-labels) as
-    records. An entry repeated byte for byte keeps one record per occurrence (#n ids)."""
-    out = []
-    counts: dict[str, int] = {}
-    for stream in result:
-        labels = stream.get("stream") or {}
-        label_key = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        for value in stream.get("values") or []:
-            ns, line = int(value[0]), str(value[1])
-            extra = dict(labels)
-            if len(value) > 2 and isinstance(value[2], dict):
-                for group in ("structuredMetadata", "parsed"):
-                    extra.update(value[2].get(group) or {})
-            _unrename_extracted(extra)
-            rid = hashlib.blake2b(f"{label_key}\x00{ns}\x00{line}".encode(), digest_size=12).hexdigest()
-            n = counts.get(rid, 0)
-            counts[rid] = n + 1
-            out.append(record_from_line(line, timestamp_ns=ns, record_id=rid if n == 0 else f"{rid}#{n}", labels=extra))
-    return out
-
-
-def _unrename_extracted(labels: dict[str, Any]) -> None:
-    """A parser's ``level_extracted`` (Loki's name for a parsed ``level`` when the stream has a
-    ``level`` label) is the line's own value: it takes the plain name, as the line has it."""
-    for key in [k for k in labels if k.endswith("_extracted") and k[: -len("_extracted")] in labels]:
-        labels[key[: -len("_extracted")]] = labels.pop(key)
-
-
-async def _read_frame(text: str) -> tuple[list[LogRecord], int]:
-    """A tail frame's records, oldest first, and its dropped count; a large frame (one holds
-    many lines, some of them 1 MB) is decoded and built off the event loop, in pieces."""
-    from zeta_tui.backends.http import THREAD_BYTES
-    from zeta_tui.backends.json_pieces import decode_and_build
-
-    if len(text) < THREAD_BYTES:
-        import orjson
-
-        return _sorted_frame(orjson.loads(text))
-    from zeta_tui.backends.off_loop import run_off_loop
-
-    return await run_off_loop(lambda: decode_and_build(text.encode(), _sorted_frame))
-
-
-def _sorted_frame(frame: Any) -> tuple[list[LogRecord], int]:
-    records, dropped = tail_frame(frame)
-    records.sort(key=lambda r: r.timestamp_ns)
-    return records, dropped
-
-
-def tail_frame(frame: Any) -> tuple[list[LogRecord], int]:
-    """A /tail websocket frame -> records and how many entries Loki says it dropped."""
-    if not isinstance(frame, dict):
-        return [], 0
-    return records_from_streams(frame.get("streams") or []), len(frame.get("dropped_entries") or [])
-
-
-def loki_error(resp: httpx.Response, *, where: str) -> ZetaError:
-    """Loki's error (plain text, or JSON with ``message``/``error``) in its own words."""
-    text = error_text(resp)
-    lower = text.lower()
-    if any(p in lower for p in _LIMIT_PHRASES):
-        return QueryError(
-            f"Loki refused the query: {text}",
-            where=where,
-            error_type="limit",
-            hint="a server limit: narrow the time range, lower the limit, or ask the Loki operators to raise it",
-        )
-    if resp.status_code == 429 or resp.status_code >= 500:
-        return BackendUnavailable(
-            f"HTTP {resp.status_code}: {text}", where=where, hint="Loki is overloaded or failing; retry later"
-        )
-    return QueryError(text, where=where, error_type="bad_request", hint="fix the query; the message is Loki's own")
-
-
-async def _keep_refusal_body(resp: httpx.Response) -> None:
-    """Read the body of a refused tail upgrade (Loki's or the proxy's reason) before
-    httpx-ws closes the response."""
-    if resp.status_code != 101 and resp.request.url.path.endswith("/loki/api/v1/tail"):
-        await resp.aread()
-
-
-def _leaf(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _range_params(time_range: TimeRange | None) -> dict[str, str]:
-    if time_range is None:
-        return {}
-    return {"start": str(int(time_range.start * 1e9)), "end": str(int(time_range.end * 1e9))}
-
-
-def _dt_ns(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
