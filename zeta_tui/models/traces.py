@@ -219,3 +219,24 @@ class TraceSearch:
 
     summaries: tuple[TraceSummary, ...]
     warnings: tuple[str, ...] = ()
+
+
+def span_warnings(spans: list[Span]) -> list[str]:
+    """What a viewer should know about a trace's spans: span ids that repeat, and parents named
+    but not in the trace (the trace is incomplete, or a clock or exporter dropped spans)."""
+    ids: set[str] = set()
+    repeated: dict[str, int] = {}
+    for s in spans:
+        if s.span_id in ids:
+            repeated[s.span_id] = repeated.get(s.span_id, 1) + 1
+        else:
+            ids.add(s.span_id)
+    out = [f"span id {sid} appears {n} times" for sid, n in list(repeated.items())[:5]]
+    if len(repeated) > 5:
+        out.append(f"{len(repeated) - 5} more span ids appear more than once")
+    missing = list(dict.fromkeys(s.parent_id for s in spans if s.parent_id and s.parent_id not in ids))
+    if missing:
+        orphans = sum(1 for s in spans if s.parent_id and s.parent_id not in ids)
+        named = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+        out.append(f"{orphans} span(s) have a parent that is not in the trace ({named})")
+    return out

@@ -26,17 +26,10 @@ from typing import Annotated, Any
 
 import orjson
 
-from zeta_tui.backends.traces.otlp_json import (
-    dict_of,
-    fast_id,
-    fast_input,
-    list_of,
-    plain_json,
-    slots_constructor,
-    span_warnings,
-)
+from zeta_tui.backends.traces.otlp_json import fast_id
+from zeta_tui.backends.traces.typed_decode import dict_of, fast_input, list_of, plain_json, slots_constructor
 from zeta_tui.models.bulk import gc_paused
-from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace
+from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, span_warnings
 
 __all__ = ["envelope_errors", "parse_jaeger", "parse_jaeger_fast", "tags", "traces_from_jaeger"]
 

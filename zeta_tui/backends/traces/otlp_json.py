@@ -26,27 +26,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 import orjson
 
+from zeta_tui.backends.traces.typed_decode import fast_input, list_of, plain_json, slots_constructor
 from zeta_tui.models.bulk import gc_paused
-from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, normalise_id
+from zeta_tui.models.traces import Span, SpanEvent, SpanLink, Trace, normalise_id, span_warnings
 
 __all__ = [
     "any_value",
     "attributes",
     "fast_id",
-    "fast_input",
     "parse_otlp",
     "parse_otlp_fast",
-    "plain_json",
     "resource_spans",
-    "slots_constructor",
-    "span_warnings",
     "traces_from_otlp",
 ]
 
@@ -246,7 +241,6 @@ def parse_otlp(raw: bytes | str) -> list[Trace]:
 
 # --- the typed fast path (msgspec) ----------------------------------------------------------------
 
-_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
 _UNSET: Any = None  # msgspec.UNSET once the decoder is built
 _ARRAY: Any = None  # the struct types of an array and a kvlist value, likewise
 _KVLIST: Any = None
@@ -256,66 +250,6 @@ _OTLP_DECODER: Any = None
 
 class _Fallback(Exception):
     """The typed path cannot promise the dict path's answer for this input."""
-
-
-def fast_input(raw: Any) -> bytes | None:
-    """``raw`` as bytes for a msgspec decode whose success implies orjson's, else None.
-
-    msgspec skips the fields a struct does not name without checking their UTF-8, which orjson
-    rejects anywhere: text that is not all ASCII is checked here (ASCII is one quick scan)."""
-    if type(raw) is str:
-        try:
-            return raw.encode()
-        except UnicodeEncodeError:  # lone surrogates: orjson refuses them
-            return None
-    if type(raw) is not bytes:
-        return None
-    if not raw.isascii():
-        try:
-            raw.decode()
-        except UnicodeDecodeError:
-            return None
-    return raw
-
-
-def plain_json(value: Any, depth: int = 0) -> bool:
-    """A value msgspec decoded as ``Any`` is what orjson gives for the same text: no integer
-    outside orjson's 64-bit range (it makes those floats) and no nesting near its limit."""
-    t = type(value)
-    if t is int:
-        in_range: bool = _I64_MIN <= value <= _U64_MAX
-        return in_range
-    if t is list:
-        return depth < 500 and all(plain_json(v, depth + 1) for v in value)
-    if t is dict:
-        return depth < 500 and all(plain_json(v, depth + 1) for v in value.values())
-    return True
-
-
-def slots_constructor(cls: type) -> Any:
-    """A function equal to ``cls(*fields)`` (all fields, positionally) for a frozen, slotted
-    dataclass, twice as fast: it stores each slot directly, where the dataclass's ``__init__``
-    goes through ``object.__setattr__`` once a field. ``cls`` itself for any class it cannot
-    promise that for (a field not in ``__init__``, a ``__post_init__``, no slots)."""
-    fields = dataclasses.fields(cls)
-    names = [f.name for f in fields]
-    if not all(f.init for f in fields) or hasattr(cls, "__post_init__") or list(getattr(cls, "__slots__", ())) != names:
-        return cls
-    namespace = {"new": object.__new__, "cls": cls} | {f"set_{n}": getattr(cls, n).__set__ for n in names}
-    body = "".join(f"    set_{n}(self, {n})\n" for n in names)
-    exec(f"def make({', '.join(names)}):\n    self = new(cls)\n{body}    return self\n", namespace)
-    return namespace["make"]
-
-
-def list_of(item: Any) -> Any:
-    """``list[item]`` of a struct made at run time (a type checker reads ``list[variable]`` as a
-    type, and a variable is not one)."""
-    return types.GenericAlias(list, (item,))
-
-
-def dict_of(key: Any, value: Any) -> Any:
-    """``dict[key, value]`` of a struct made at run time (see list_of)."""
-    return types.GenericAlias(dict, (key, value))
 
 
 def _plain(value: Any) -> Any:
@@ -332,7 +266,7 @@ def _otlp_decoder() -> Any:
         from msgspec import UNSET, UnsetType, field
 
         # Integers as orjson reads them (larger ones are floats there): others take the dict path.
-        i64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=2**63 - 1)]
+        i64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
         def struct(name: str, *fields: tuple[Any, ...]) -> Any:
             return msgspec.defstruct(name, fields, gc=False, module=__name__)
@@ -533,24 +467,3 @@ def _fast_traces(doc: Any) -> list[Trace]:
                     by_trace[span.trace_id] = group = []
                 group.append(span)
     return [Trace(tid, tuple(spans), tuple(warnings) + tuple(span_warnings(spans))) for tid, spans in by_trace.items()]
-
-
-def span_warnings(spans: list[Span]) -> list[str]:
-    """What a viewer should know about a trace's spans: span ids that repeat, and parents named
-    but not in the trace (the trace is incomplete, or a clock or exporter dropped spans)."""
-    ids: set[str] = set()
-    repeated: dict[str, int] = {}
-    for s in spans:
-        if s.span_id in ids:
-            repeated[s.span_id] = repeated.get(s.span_id, 1) + 1
-        else:
-            ids.add(s.span_id)
-    out = [f"span id {sid} appears {n} times" for sid, n in list(repeated.items())[:5]]
-    if len(repeated) > 5:
-        out.append(f"{len(repeated) - 5} more span ids appear more than once")
-    missing = list(dict.fromkeys(s.parent_id for s in spans if s.parent_id and s.parent_id not in ids))
-    if missing:
-        orphans = sum(1 for s in spans if s.parent_id and s.parent_id not in ids)
-        named = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
-        out.append(f"{orphans} span(s) have a parent that is not in the trace ({named})")
-    return out
