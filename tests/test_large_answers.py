@@ -165,7 +165,7 @@ async def test_a_large_elasticsearch_page_reads_as_the_small_path_does(httpserve
     src = _es(httpserver, body)
     large = await src.search(None, WIDE, limit=9_000)
     await src.aclose()
-    from zeta_tui.backends.logs.elasticsearch import records_from_hits
+    from zeta_tui.backends.logs.elasticsearch_answers import records_from_hits
 
     expected = list(reversed(records_from_hits(json.loads(body)["hits"]["hits"], "testtime")))
     assert list(large.records) == expected and large.cursor is not None

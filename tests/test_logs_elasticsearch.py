@@ -166,7 +166,7 @@ async def test_a_400_names_the_shard_level_cause(httpserver: HTTPServer) -> None
 
 
 def test_a_shard_cause_already_in_the_message_is_not_repeated_and_long_reasons_are_cut() -> None:
-    from zeta_tui.backends.logs.elasticsearch import es_error
+    from zeta_tui.backends.logs.elasticsearch_answers import es_error
 
     root = {"type": "query_shard_exception", "reason": 'failed to create query: For input string: "abc"'}
     body = {
