@@ -127,8 +127,130 @@ async def test_one_chart_and_one_table_at_80x24_and_the_keys_cycle_them(promethe
         for _ in range(2):
             await pilot.press("c", "v")
         assert (shown(CHARTS), shown(TABLES)) == ([CHARTS[0]], [TABLES[0]])
+        # The console's range keys: `t` moves on to the next preset (3h is none: the first, 15m).
+        await pilot.press("t")
+        for _ in range(200):  # the refetch for the new range lands
+            if screen.snapshot.value.range_label == "15m":
+                break
+            await pilot.pause(0.05)
+        assert app.range_label == "15m" and screen.snapshot.value.range_label == "15m"
+        assert screen.snapshot.value.charts.step_s == 15 and screen.snapshot.value.at == app.current_range().end
         footer = {key for key, b in app.active_bindings.items() if b.binding.show}
         assert {"c", "v"} <= footer  # (enter is the table's: each block's title says it)
+
+
+# --- on hand-built answers -------------------------------------------------------------------------
+
+
+def _series(tenant: str, version: str, *points: tuple[float, float]):
+    from zeta_tui.models.series import Sample, Series
+
+    labels = {"tenant_id": tenant, "model_version": version} if version else {"tenant_id": tenant}
+    return Series(labels, tuple(Sample(t, v) for t, v in points))
+
+
+def test_the_quality_chart_keeps_the_worst_tenants_a_colour_each_versions_in_serving_order() -> None:
+    from zeta_tui.models.ml_engine import MlCharts, quality_lines
+    from zeta_tui.screens.ml_engine import quality_chart_lines, quality_title
+
+    answer = [
+        _series("beta", "v2", (200, 0.3)),
+        _series("alpha", "v2", (300, 0.2)),
+        _series("alpha", "v1", (100, 0.5), (200, 0.5)),
+        _series("gamma", "v1", (100, 0.9)),  # not among the worst: left out
+        _series("beta", "v1", (100, 0.4)),
+        _series("delta", "v1"),  # no samples in the range: no line
+    ]
+    lines = quality_lines(answer, ["alpha", "beta", "delta"])
+    assert [(ln.tenant_id, ln.model_version, ln.rank) for ln in lines] == [
+        ("alpha", "v1", 0),
+        ("alpha", "v2", 0),
+        ("beta", "v1", 1),
+        ("beta", "v2", 1),
+    ]
+    charts = MlCharts(300.0, "10m", quality=tuple(lines))
+    drawn = quality_chart_lines(charts)
+    assert [(ln.label, ln.colour) for ln in drawn] == [("alpha", 0), ("", 0), ("beta", 1), ("", 1)]
+    assert drawn[1].xs == (300,) and drawn[1].ys == (0.2,)
+    assert quality_title(charts) == "NDCG@10 · worst 2 · v1 → v2"
+    unversioned = MlCharts(300.0, "10m", quality=tuple(quality_lines([_series("a", "", (1, 0.1))], ["a"])))
+    assert quality_title(unversioned) == "NDCG@10 · worst 1"
+    assert quality_title(MlCharts(300.0, "10m")) == "NDCG@10"
+
+
+def test_the_legend_names_each_colour_once_and_keeps_the_old_marks() -> None:
+    import re
+
+    from zeta_tui.widgets.line_chart import ChartLine, legend
+
+    colours = ["#ff0000", "#00ff00", "#0000ff"]
+
+    def plain(text: str) -> str:
+        return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+    # Without slots: a colour per place, the next mark once the colours come round (as before).
+    lines = [ChartLine(n, (1.0,), (1.0,)) for n in ("p50", "p95", "p99", "p999")]
+    assert plain(legend(lines, colours, 80)) == " ━━ p50  ━━ p95  ━━ p99  ╍╍ p999"
+    # A tenant's second version shares its colour and is drawn, not named.
+    shared = [
+        ChartLine("alpha", (1.0,), (1.0,), 0),
+        ChartLine("", (2.0,), (1.0,), 0),
+        ChartLine("beta", (1.0,), (1.0,), 1),
+    ]
+    text = legend(shared, colours, 80)
+    assert plain(text) == " ━━ alpha  ━━ beta"
+    assert "38;2;255;0;0" in text and "38;2;0;255;0" in text and "38;2;0;0;255" not in text
+
+
+def test_the_summary_line_in_words() -> None:
+    from zeta_tui.models.ml_engine import MlEngine, TenantQuality, TrainingJob
+    from zeta_tui.screens.ml_engine import summary
+
+    quiet = MlEngine(0, "1h", quality=(TenantQuality("a", 0.5, median_7d=0.5),), cache_hit_ratio=0.5)
+    assert summary(quiet) == "no training failing · no NDCG drop · cache hits 50.0% · ANN p99 –"
+    failing = tuple(TrainingJob(t, "failed") for t in ("a", "b"))
+    dropped = (TenantQuality("a", 0.3, median_7d=0.5), TenantQuality("b", 0.5, median_7d=0.5))
+    figures = MlEngine(0, "1h", training=failing, quality=dropped, ann_latency_s={0.99: 0.0123})
+    assert summary(figures) == "training failing: a, b · 1/2 NDCG drops · cache hits – · ANN p99 12.3 ms"
+    many = MlEngine(0, "1h", training=tuple(TrainingJob(f"t{i}", "failed") for i in range(4)))
+    assert summary(many).startswith("4 failing training · no NDCG drop")
+
+
+def test_one_gather_with_the_charts() -> None:
+    """The screen's questions (11 instant, 5 range) are all in flight before the first answer."""
+    from zeta_tui.backends.ml_engine import fetch_ml_engine
+    from zeta_tui.config.paths import user_queries_dir
+    from zeta_tui.models.series import QueryResult
+    from zeta_tui.querying.promql_catalog import PromCatalog
+    from zeta_tui.resources import shipped_dir
+
+    class Slow:
+        def __init__(self) -> None:
+            self.in_flight = self.most = 0
+            self.steps: list[float] = []
+
+        async def _answer(self) -> QueryResult:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            await asyncio.sleep(0.01)
+            self.in_flight -= 1
+            return QueryResult([])
+
+        async def query(self, expr: str, at: float | None = None) -> QueryResult:
+            return await self._answer()
+
+        async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
+            self.steps.append(step)
+            return await self._answer()
+
+    prom = Slow()
+    catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
+    tr = TimeRange(0, 6 * 3600, "6h")
+    result = asyncio.run(fetch_ml_engine(prom, catalog, time_range=tr, charts=True))  # type: ignore[arg-type]
+    assert prom.most == 16 and prom.steps == [600.0] * 5
+    charts = result.data.charts
+    assert charts is not None and charts.window == "20m" and charts.quality == ()
+    assert charts.cache_hit_ratio is None and charts.ann_latency_s == {0.5: None, 0.95: None, 0.99: None}
 
 
 # --- the charts against the world's raw samples ---------------------------------------------------

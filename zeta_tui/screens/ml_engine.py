@@ -183,6 +183,12 @@ class MlEngineScreen(PollingScreen[MlEngine]):
         self._table_index = 0
         self._summary = ""
 
+    def prefetch(self) -> None:
+        """Only when the console opens on ML: its 7-day medians are a heavy question, and a
+        screen without a number key is not worth slowing every start for."""
+        if self.app.first_screen == "ml":
+            super().prefetch()
+
     def compose_body(self) -> ComposeResult:
         yield Static("no data yet", id="ml-summary", classes="summary")
         with Grid(id="ml-charts"):
