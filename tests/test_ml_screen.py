@@ -206,14 +206,19 @@ def test_the_summary_line_in_words() -> None:
     from zeta_tui.models.ml_engine import MlEngine, TenantQuality, TrainingJob
     from zeta_tui.screens.ml_engine import summary
 
-    quiet = MlEngine(0, "1h", quality=(TenantQuality("a", 0.5, median_7d=0.5),), cache_hit_ratio=0.5)
-    assert summary(quiet) == "no training failing · no NDCG drop · cache hits 50.0% · ANN p99 –"
+    quiet = MlEngine(
+        0, "1h", training=(TrainingJob("a", "running"),), quality=(TenantQuality("a", 0.5, median_7d=0.5),)
+    )
+    assert summary(quiet) == "no training failing · no NDCG drop · cache hits – · ANN p99 –"
+    assert summary(MlEngine(0, "1h", cache_hit_ratio=0.5)).startswith(
+        "no training jobs found · no NDCG@10 found · cache hits 50.0%"
+    )
     failing = tuple(TrainingJob(t, "failed") for t in ("a", "b"))
     dropped = (TenantQuality("a", 0.3, median_7d=0.5), TenantQuality("b", 0.5, median_7d=0.5))
     figures = MlEngine(0, "1h", training=failing, quality=dropped, ann_latency_s={0.99: 0.0123})
     assert summary(figures) == "training failing: a, b · 1/2 NDCG drops · cache hits – · ANN p99 12.3 ms"
     many = MlEngine(0, "1h", training=tuple(TrainingJob(f"t{i}", "failed") for i in range(4)))
-    assert summary(many).startswith("4 failing training · no NDCG drop")
+    assert summary(many).startswith("4 failing training · no NDCG@10 found")
 
 
 def test_one_gather_with_the_charts() -> None:

@@ -126,14 +126,16 @@ def served_rows(m: MlEngine) -> list[tuple[str, list[str | Text]]]:
 
 def summary(m: MlEngine) -> str:
     failing = [j.tenant_id for j in m.failing]
-    if not failing:
+    if not m.training:
+        training = "no training jobs found"
+    elif not failing:
         training = "no training failing"
     elif len(failing) <= NAMED_FAILING:
         training = f"training failing: {', '.join(failing)}"
     else:
         training = f"{len(failing)} failing training"
     dropped, tenants = len(m.dropped), len(m.quality) or len(m.training)
-    quality = f"{dropped}/{tenants} NDCG drops" if dropped else "no NDCG drop"
+    quality = f"{dropped}/{tenants} NDCG drops" if dropped else "no NDCG drop" if m.quality else "no NDCG@10 found"
     p99 = m.ann_latency_s.get(0.99)
     # One line at 80 columns: the counts first, the figures after (cut last where narrower).
     return f"{training} · {quality} · cache hits {units.percent(m.cache_hit_ratio)} · ANN p99 {units.seconds(p99)}"
