@@ -221,6 +221,25 @@ def test_the_summary_line_in_words() -> None:
     assert summary(many).startswith("4 failing training · no NDCG@10 found")
 
 
+def test_the_training_cells() -> None:
+    from zeta_tui.models.ml_engine import MlEngine, training_jobs
+    from zeta_tui.screens.ml_engine import training_rows
+
+    now = 1_773_250_000.0  # 2026-03-11 17:26:40 UTC
+    jobs = training_jobs(
+        [("shop-eu", "running", ""), ("shop-us", "failed", "oom_killed")],
+        {"shop-eu": now - 750, "shop-us": now - 2 * 86400},
+        {"shop-eu": 3000.0, "shop-us": 125.0},  # shop-eu's is its previous run's
+        {"shop-us": now - 3 * 86400 - 3600},
+        now=now,
+    )
+    rows = {
+        key: [str(c) for c in cells] for key, cells in training_rows(MlEngine(now, "1h", training=tuple(jobs)), "red")
+    }
+    assert rows["shop-eu"] == ["shop-eu", "running", "17:14", "12m30s so far", "–", "–"]
+    assert rows["shop-us"] == ["shop-us", "failed", "03-09 17:26", "2m5s", "oom_killed", "3d1h"]
+
+
 def test_one_gather_with_the_charts() -> None:
     """The screen's questions (11 instant, 5 range) are all in flight before the first answer."""
     from zeta_tui.backends.ml_engine import fetch_ml_engine
