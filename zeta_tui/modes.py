@@ -158,6 +158,16 @@ SCREENS: tuple[ScreenSpec, ...] = (
         summary="Incidents: MTTD, MTTR and missed criticals over 7 days, against the seed's targets",
         in_footer=False,
     ),
+    ScreenSpec(
+        "ml",
+        "ML Engine",
+        "zeta_tui.screens.ml_engine:MlEngineScreen",
+        "ML",
+        commands=("ml",),
+        needs=("prometheus",),
+        summary="ML Engine: training jobs, NDCG@10 per tenant, embedding cache, ANN latency, recommendations",
+        in_footer=False,
+    ),
     # Screens opened on top of a mode, by a join or by `:` with an argument.
     ScreenSpec(
         "trace",

@@ -1,18 +1,28 @@
-"""Ask Prometheus every ML Engine question at once (queries/promql/ml_*.promql) and fold the answers."""
+"""Ask Prometheus every ML Engine question at once (queries/promql/ml_*.promql) and fold the answers.
+
+The screen asks for the charts too (``charts=True``): the same catalog queries over the range with
+a step (query_range), in the same gather as the instant questions, so the screen's data arrive in
+one round trip. The quality chart's series are every tenant's (the worst are known only once the
+instant answers are in); the fold keeps the worst CHART_TENANTS.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from zeta_tui.backends.prometheus import PrometheusClient
 from zeta_tui.models.ml_engine import (
     ANN_QUANTILES,
+    CHART_TENANTS,
+    MlCharts,
     MlEngine,
+    quality_lines,
     served_per_tenant,
     tenant_quality,
     training_jobs,
 )
-from zeta_tui.models.series import InstantSample, QueryResult
+from zeta_tui.models.series import InstantSample, QueryResult, Series
 from zeta_tui.models.timerange import TimeRange, format_duration
 from zeta_tui.querying.promql_catalog import PromCatalog
 
@@ -30,10 +40,15 @@ def _scalar(samples: list[InstantSample]) -> float | None:
     return samples[0].v if samples else None
 
 
+def _first(series: list[Series]) -> Series | None:
+    return series[0] if series else None
+
+
 async def fetch_ml_engine(
-    prom: PrometheusClient, catalog: PromCatalog, *, time_range: TimeRange
+    prom: PrometheusClient, catalog: PromCatalog, *, time_range: TimeRange, charts: bool = False
 ) -> QueryResult[MlEngine]:
-    """Every figure as of ``time_range.end``; the range's figures over the whole range.
+    """Every figure as of ``time_range.end``; the range's figures over the whole range; with
+    ``charts``, the charts over the range at ``time_range.step()``.
 
     Raises ZetaError (BackendUnavailable, QueryError, ...) if Prometheus fails any question.
     """
@@ -47,8 +62,21 @@ async def fetch_ml_engine(
     served_q = catalog.render("ml_recommendations_served", range=span)
     ann_qs = [catalog.render("ml_ann_latency_quantile", quantile=repr(q), range=span) for q in ANN_QUANTILES]
     queries = [status_q, quality_q, cache_q, served_q, *per_tenant, *ann_qs]
-    answers = await asyncio.gather(*(prom.query(q, at=at) for q in queries))
-    status, quality, cache, served, *rest = answers
+    step, window = time_range.step(), time_range.rate_window()
+    chart_qs = (
+        [
+            quality_q,
+            catalog.render("ml_cache_hit_ratio", range=window),
+            *(catalog.render("ml_ann_latency_quantile", quantile=repr(q), range=window) for q in ANN_QUANTILES),
+        ]
+        if charts
+        else []
+    )
+    instants, ranges = await asyncio.gather(
+        asyncio.gather(*(prom.query(q, at=at) for q in queries)),
+        asyncio.gather(*(prom.query_range(q, time_range.start, at, step) for q in chart_qs)),
+    )
+    status, quality, cache, served, *rest = instants
     starts, durations, successes, median = (_by_tenant(a.data) for a in rest[: len(_PER_TENANT)])
     ann = rest[len(_PER_TENANT) :]
 
@@ -71,5 +99,19 @@ async def fetch_ml_engine(
         ann_latency_s={q: _scalar(a.data) for q, a in zip(ANN_QUANTILES, ann)},
         served=tuple(served_per_tenant(_by_tenant(served.data))),
     )
-    warnings = [w for a in answers for w in a.warnings]
+    if charts:
+        quality_range, cache_range, *ann_ranges = ranges
+        worst = [q.tenant_id for q in quality_rows[:CHART_TENANTS]]
+        figures = replace(
+            figures,
+            charts=MlCharts(
+                step_s=step,
+                window=window,
+                quality=tuple(quality_lines(quality_range.data, worst, tenant_label=TENANT)),
+                cache_hit_ratio=_first(cache_range.data),
+                ann_latency_s={q: _first(a.data) for q, a in zip(ANN_QUANTILES, ann_ranges)},
+            ),
+        )
+    said = [a.warnings for a in instants] + [r.warnings for r in ranges]
+    warnings = [w for ws in said for w in ws]
     return QueryResult(figures, tuple(dict.fromkeys(warnings)))

@@ -13,6 +13,11 @@ Pure folds of Prometheus answers (backends/ml_engine.py asks the questions):
   ``for: 30m``: the screen shows the fall as soon as it is there, the alert waits to page.
   Worst (largest drop) first.
 - **Recommendations served**: per tenant, per second averaged over the range, top first.
+
+The screen adds charts over the range (``MlCharts``; `zeta ml` leaves them out): NDCG@10 of the
+CHART_TENANTS worst tenants (the quality rows' first, so the chart and the table name the same
+tenants in the same order), a line per tenant and model version where the label exists; the cache
+hit ratio, each point over the rate window ending there; ANN p50/p95/p99 the same way.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from zeta_tui.models.series import Series
+
 #: ModelQualityDrop's threshold: a tenant's NDCG@10 more than 10 % below its 7-day median
 QUALITY_DROP_THRESHOLD = 0.10
 #: ANN latency quantiles shown
 ANN_QUANTILES = (0.5, 0.95, 0.99)
+#: how many of the worst tenants the quality chart draws (a line per model version each)
+CHART_TENANTS = 5
 
 _STATUS_ORDER = {"failed": 0, "running": 1, "succeeded": 2}
 
@@ -80,6 +89,29 @@ class TenantServed:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityLine:
+    """One tenant's NDCG@10 under one model version over the range ("" when unversioned)."""
+
+    tenant_id: str
+    model_version: str
+    series: Series
+    #: the tenant's rank among the charted tenants (0 = worst): its colour in the chart
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class MlCharts:
+    """The ML Engine's figures over the range, step by step (the screen's charts)."""
+
+    step_s: float
+    #: the rate window of each point (e.g. "2m"): a point is the figure over the window ending there
+    window: str
+    quality: tuple[QualityLine, ...] = ()
+    cache_hit_ratio: Series | None = None
+    ann_latency_s: dict[float, Series | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class MlEngine:
     """Every figure of the ML Engine screen for one time range."""
 
@@ -90,6 +122,8 @@ class MlEngine:
     cache_hit_ratio: float | None = None
     ann_latency_s: dict[float, float | None] = field(default_factory=dict)
     served: tuple[TenantServed, ...] = ()
+    #: the screen's charts (None for `zeta ml`, which asks only the figures above)
+    charts: MlCharts | None = None
 
     @property
     def failing(self) -> tuple[TrainingJob, ...]:
@@ -181,3 +215,18 @@ def served_per_tenant(rates: dict[str, float]) -> list[TenantServed]:
     rows = [TenantServed(t, v) for t, v in rates.items() if math.isfinite(v)]
     rows.sort(key=lambda r: (-r.per_second, r.tenant_id))
     return rows
+
+
+def quality_lines(
+    series: list[Series], worst: list[str], *, tenant_label: str = "tenant_id", version_label: str = "model_version"
+) -> list[QualityLine]:
+    """The range series of the ``worst`` tenants, worst first, then each tenant's versions in the
+    order they served (first sample first). Series of other tenants are left out."""
+    rank = {t: i for i, t in enumerate(worst)}
+    lines = [
+        QualityLine(s.label(tenant_label), s.label(version_label), s, rank[s.label(tenant_label)])
+        for s in series
+        if s.label(tenant_label) in rank and s.samples
+    ]
+    lines.sort(key=lambda ln: (ln.rank, ln.series.samples[0].t, ln.model_version))
+    return lines

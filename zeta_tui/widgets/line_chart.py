@@ -24,6 +24,9 @@ class ChartLine:
     label: str
     xs: tuple[float, ...]
     ys: tuple[float, ...]
+    #: the palette slot (None: the line's place); lines of one thing share it, e.g. a tenant's
+    #: NDCG under two model versions, so the thing keeps its colour across the change
+    colour: int | None = None
 
 
 def _rgb(colour: str) -> tuple[int, int, int] | str:
@@ -66,7 +69,8 @@ def render_chart(
         xs, ys = zip(*pts)
         y_all.extend(ys)
         # No plotext legend: it is drawn over the data. The widget writes its own below.
-        plt.plot(list(xs), list(ys), marker="braille", color=_rgb(colours[i % len(colours)]))
+        slot = i if line.colour is None else line.colour
+        plt.plot(list(xs), list(ys), marker="braille", color=_rgb(colours[slot % len(colours)]))
         plotted += 1
     if not plotted:
         return ""
@@ -88,12 +92,18 @@ def legend(lines: Sequence[ChartLine], colours: Sequence[str], width: int) -> st
     """One line naming each series by its colour and a distinct mark, clipped to the width."""
     marks = "━╍┅┄─"
     parts = []
+    used_colour: dict[int, int] = {}  # lines drawn in each colour so far: the next gets the next mark
     for i, line in enumerate(lines):
-        rgb = _rgb(colours[i % len(colours)])
+        if not line.label:
+            continue  # drawn, not named (a named line of its colour says what it is)
+        slot = (i if line.colour is None else line.colour) % len(colours)
+        rgb = _rgb(colours[slot])
         r, g, b = rgb if isinstance(rgb, tuple) else (200, 200, 200)
-        parts.append(f"\x1b[38;2;{r};{g};{b}m{marks[(i // len(colours)) % len(marks)] * 2}\x1b[0m {line.label}")
+        mark = marks[used_colour.get(slot, 0) % len(marks)]
+        used_colour[slot] = used_colour.get(slot, 0) + 1
+        parts.append(f"\x1b[38;2;{r};{g};{b}m{mark * 2}\x1b[0m {line.label}")
     text, used = "", 1
-    for part, line in zip(parts, lines):
+    for part, line in zip(parts, [ln for ln in lines if ln.label]):
         cost = len(line.label) + 5  # mark, space, label, two spaces
         if used + cost > width + 2:
             text += " …"
