@@ -158,6 +158,16 @@ SCREENS: tuple[ScreenSpec, ...] = (
         summary="Incidents: MTTD, MTTR and missed criticals over 7 days, against the seed's targets",
         in_footer=False,
     ),
+    ScreenSpec(
+        "business",
+        "Business",
+        "zeta_tui.screens.business:BusinessScreen",
+        "Business",
+        commands=("business",),
+        needs=("prometheus", "clickhouse"),
+        summary="Business: active tenants, API calls by plan, MRR/ARR and their trend, top tenants",
+        in_footer=False,
+    ),
     # Screens opened on top of a mode, by a join or by `:` with an argument.
     ScreenSpec(
         "trace",

@@ -1,0 +1,265 @@
+"""Business: is the platform growing — active tenants, API calls by plan, MRR/ARR, who came and went,
+and who uses it most (the seed's Business dashboard).
+
+The figures are `zeta business`'s (backends/business.py, models/business.py): one gather of both
+halves. The Prometheus half (API calls by plan over the console's range, each plan's share now in
+the legend) and the ClickHouse half (figures line, MRR trend over 90 days, top tenants) fail on
+their own: a half that cannot be had is one line saying why (a context without ClickHouse: add
+``[contexts.NAME.clickhouse]``), and the other half is drawn. ClickHouse's figures are of the UTC
+day of the console's clock.
+
+Below 120 columns or 34 rows one chart at a time (``c`` cycles); Enter on a tenant opens its screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
+
+from zeta_tui.errors import NotConfigured, ZetaError
+from zeta_tui.messages import ShowTenant
+from zeta_tui.models.business import Business, CallsByPlan, Revenue
+from zeta_tui.models.series import QueryResult
+from zeta_tui.models.timerange import TimeRange
+from zeta_tui.screens.analytics import day_seconds, require_clickhouse, today_utc
+from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.tenants import quota_cell
+from zeta_tui.widgets import units
+from zeta_tui.widgets.fitted_table import Column, FittedTable
+from zeta_tui.widgets.line_chart import ChartLine, LineChart
+
+if TYPE_CHECKING:
+    from zeta_tui.screens.contract import Console
+
+#: below this many columns, or rows, one chart at a time
+WIDE_COLUMNS = 120
+TALL_ROWS = 34
+CHARTS = ("business-calls", "business-mrr")
+
+COLUMNS = (
+    Column("Tenant", "tenant", 10, name=True),
+    Column("Name", "name", 12, name=True, drop=2),
+    Column("Plan", "plan", 10),
+    Column("MRR", "mrr", 8),
+    Column("Req 30d", "requests", 8),
+    Column("Month calls", "month", 11, drop=1),
+    Column("Quota used", "quota", 10),
+)
+
+
+def money(v: float) -> str:
+    """$12,345; $1.23M from a million."""
+    return f"${v / 1e6:.2f}M" if abs(v) >= 1e6 else f"${v:,.0f}"
+
+
+def _signed(n: int) -> str:
+    return f"{n:+d}" if n else "±0"
+
+
+def figures_text(r: Revenue, colours: dict[str, str]) -> Text:
+    """Two lines: active tenants against the period before, then MRR, ARR and the 90 days' arrivals
+    and departures."""
+    text = Text()
+    text.append("Active tenants ", style="bold")
+    for i, a in enumerate(r.active):
+        colour = colours.get("success" if a.change > 0 else "error" if a.change < 0 else "", "")
+        text.append(f"{' · ' if i else ''}{a.label} {a.active} ")
+        text.append(f"({_signed(a.change)}", style=colour)
+        text.append(f"{'; ' + a.partial_note if a.partial else ''})", style=colour if not a.partial else "dim")
+    text.append("\n")
+    text.append(f"MRR {money(r.mrr_usd)}", style="bold")
+    text.append(f" · ARR {money(r.arr_usd)} · {r.tenants} paying · {len(r.trend.days)} d: ")
+    text.append(f"+{len(r.new)} new", style=colours.get("success", ""))
+    text.append(" ")
+    text.append(f"-{len(r.churned)} churned", style=colours.get("error", "") if r.churned else "")
+    if r.changes:
+        latest = r.changes[0]
+        text.append(f" (latest: {latest.tenant_id} {latest.change} {latest.day:%b %d})", style="dim")
+    return text
+
+
+def missing_line(error: ZetaError, what: str, section: str, context: str) -> str:
+    """One line for a half that cannot be drawn: what it needs, or what went wrong and what to do."""
+    if isinstance(error, NotConfigured):
+        return f"{what} need {section.capitalize()}: add [contexts.{context}.{section}] to the config"
+    where = f" ({error.where})" if error.where else ""
+    hint = f" — {error.hint}" if error.hint else ""
+    return f"{what}: {section} failed{where}: {error.message}{hint}"
+
+
+def calls_lines(c: CallsByPlan) -> list[ChartLine]:
+    """One line per plan, its share now in the legend."""
+    out = []
+    for p in c.plans:
+        share = "" if p.share is None else f" {p.share * 100:.1f}%"
+        out.append(ChartLine(f"{p.plan}{share}", tuple(t for t, _ in p.points), tuple(v for _, v in p.points)))
+    return out
+
+
+def mrr_lines(r: Revenue) -> list[ChartLine]:
+    """The total and each plan, a point a day."""
+    xs = tuple(day_seconds(d) for d in r.trend.days)
+    lines = [ChartLine("total", xs, r.trend.total)]
+    lines += [ChartLine(plan, xs, values) for plan, values in r.trend.by_plan.items()]
+    return lines
+
+
+class BusinessScreen(PollingScreen[Business]):
+    app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
+
+    BINDINGS = [
+        Binding("enter", "open", "Tenant", id="business.open", tooltip="Open the highlighted tenant's screen"),
+        Binding("c", "next_chart", "Chart", id="business.chart", tooltip="Show the next chart when only one fits"),
+    ]
+
+    DEFAULT_CSS = """
+    #business-figures { height: auto; max-height: 3; padding: 0 1; color: $accent; }
+    .business-note { height: auto; max-height: 2; padding: 0 1; color: $warning; }
+    #business-charts { height: 1fr; min-height: 8; }
+    #business-charts LineChart { width: 1fr; }
+    #business-top-title { height: 1; padding: 0 1; text-style: bold; }
+    #business-top { height: auto; max-height: 12; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chart_index = 0
+        self._top_ids: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="business-figures")
+        yield Static("", id="business-calls-note", classes="business-note")
+        yield Static("", id="business-revenue-note", classes="business-note")
+        with Horizontal(id="business-charts"):
+            yield LineChart("API calls by plan (/s, share now)", units.per_second, id="business-calls")
+            yield LineChart("MRR, 90 days (USD)", money, id="business-mrr")
+        yield Static("Top tenants by usage (the seed's 30 days)", id="business-top-title")
+        yield FittedTable(COLUMNS, id="business-top", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        # Textual also runs PollingScreen.on_mount (handlers are called down the MRO).
+        for note in self.query(".business-note"):
+            note.display = False
+        self._layout_charts()
+        self.query_one(FittedTable).focus()
+
+    def on_resize(self) -> None:
+        self._layout_charts()
+
+    def _layout_charts(self) -> None:
+        compact = self.app.size.width < WIDE_COLUMNS or self.app.size.height < TALL_ROWS
+        for i, chart_id in enumerate(CHARTS):
+            self.query_one(f"#{chart_id}").display = not compact or i == self._chart_index
+
+    def action_next_chart(self) -> None:
+        self._chart_index = (self._chart_index + 1) % len(CHARTS)
+        self._layout_charts()
+
+    async def fetch(self, time_range: TimeRange) -> QueryResult[Business]:
+        from zeta_tui.backends.business import fetch_business  # httpx and the catalog: not at start-up
+
+        prom: object
+        analytics: object
+        try:
+            prom = self.require_prometheus()
+        except ZetaError as exc:
+            prom = exc
+        try:
+            analytics = require_clickhouse(self)
+        except ZetaError as exc:
+            analytics = exc
+        until = today_utc(self.app.clock())
+        result = await fetch_business(
+            prom,  # type: ignore[arg-type]
+            self.app.catalog,
+            analytics,  # type: ignore[arg-type]
+            time_range=time_range,
+            until=until,
+        )
+        figures = result.data
+        if figures.calls is None and figures.revenue is None:
+            # Nothing to draw: the pane shows the error, with its retry.
+            raise figures.calls_error or figures.revenue_error or NotConfigured("nothing to read")
+        return result
+
+    def show(self, value: Business) -> None:
+        context = self.app.context_name
+        theme = self.app.theme_variables
+        colours = {k: theme.get(k, "") for k in ("success", "error", "warning")}
+        calls_note = self.query_one("#business-calls-note", Static)
+        revenue_note = self.query_one("#business-revenue-note", Static)
+        calls_chart = self.query_one("#business-calls", LineChart)
+        mrr_chart = self.query_one("#business-mrr", LineChart)
+        if value.calls is not None:
+            calls_note.display = False
+            calls_chart.empty_message = "no api_calls_total in the range"
+            calls_chart.show(calls_lines(value.calls), (value.start, value.at))
+        else:
+            assert value.calls_error is not None
+            line = missing_line(value.calls_error, "API calls by plan", "prometheus", context)
+            calls_note.update(line)
+            calls_note.display = True
+            calls_chart.empty_message = line
+            calls_chart.show([])
+        if value.revenue is not None:
+            r = value.revenue
+            revenue_note.update(r.note)
+            revenue_note.display = bool(r.note)
+            self.query_one("#business-figures", Static).update(figures_text(r, colours))
+            mrr_chart.empty_message = "no tenants in the 90 days"
+            mrr_chart.show(mrr_lines(r))
+            self._show_top(r, theme)
+        else:
+            assert value.revenue_error is not None
+            line = missing_line(value.revenue_error, "Revenue and tenant blocks", "clickhouse", context)
+            revenue_note.update(line)
+            revenue_note.display = True
+            self.query_one("#business-figures", Static).update("")
+            mrr_chart.empty_message = line
+            mrr_chart.show([])
+            self._top_ids = []
+            self.query_one(FittedTable).show_rows([])
+
+    def _show_top(self, r: Revenue, theme: dict[str, str]) -> None:
+        error, warning = theme.get("error", "red"), theme.get("warning", "yellow")
+        rows = []
+        for t in r.top:
+            rows.append(
+                (
+                    t.tenant_id,
+                    [
+                        t.tenant_id,
+                        (t.name or "—") + (" (ended)" if t.ended else ""),
+                        t.plan or "—",
+                        money(t.mrr_usd),
+                        units.count(t.requests),
+                        units.count(t.month_calls),
+                        quota_cell(t.quota_used_pct, error, warning),
+                    ],
+                )
+            )
+        self._top_ids = [t.tenant_id for t in r.top]
+        self.query_one(FittedTable).show_rows(rows)
+
+    def current(self) -> str | None:
+        table = self.query_one(FittedTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_open(self) -> None:
+        tenant = self.current()
+        if tenant is None:
+            self.notify("no tenant selected", severity="warning")
+            return
+        self.post_message(ShowTenant(tenant))
+
+    @on(DataTable.RowSelected, "#business-top")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
