@@ -171,7 +171,7 @@ def test_an_older_tenants_table_is_named_with_its_fix_then_init_adds_ended_at(tm
         config = tmp_path / "config.toml"
         config.write_text(f'[contexts.t.clickhouse]\npath = "{db.path}"\ndatabase = "{db.database}"\n')
         code = main(["--config", str(config), "business", "--at", str(datetime(2026, 3, 4, tzinfo=UTC).timestamp())])
-        out, err_text = capsys.readouterr()
+        _, err_text = capsys.readouterr()
         assert code == 3 and "Traceback" not in err_text
         assert "ended_at" in err_text and "zeta clickhouse init" in err_text
     finally:

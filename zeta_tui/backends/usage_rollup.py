@@ -49,6 +49,7 @@ from zeta_tui.querying.sql_catalog import (
     schema_statements,
 )
 from zeta_tui.querying.usage_sources import (
+    ADDED_COLUMNS,
     BACKFILL_TABLE,
     ROLLUP_SOURCES,
     ROLLUP_TABLE,
@@ -56,7 +57,6 @@ from zeta_tui.querying.usage_sources import (
     SEED_VIEW,
     STAGING_TABLE,
     USAGE_TABLE,
-    ADDED_COLUMNS,
     ZETA_TABLES,
     UsageTables,
     daily_select,

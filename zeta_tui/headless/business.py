@@ -232,8 +232,14 @@ def revenue_text(r: Revenue) -> str:
     top = format_table(
         ["TENANT", "NAME", "PLAN", "MRR", "REQUESTS 30D", "QUOTA USED"],
         [
-            [t.tenant_id, t.name + (" (ended)" if t.ended else ""), t.plan or "-", money(t.mrr_usd), f"{t.requests:,}"]
-            + [_pct(t.quota_used_pct)]
+            [
+                t.tenant_id,
+                t.name + (" (ended)" if t.ended else ""),
+                t.plan or "-",
+                money(t.mrr_usd),
+                f"{t.requests:,}",
+                _pct(t.quota_used_pct),
+            ]
             for t in r.top
         ],
         right=(3, 4, 5),

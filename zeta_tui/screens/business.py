@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 #: below this many columns, or rows, one chart at a time
 WIDE_COLUMNS = 120
 TALL_ROWS = 34
+PRODUCT = {"prometheus": "Prometheus", "clickhouse": "ClickHouse"}
+#: below this many columns the figures use their short words
+NARROW_COLUMNS = 110
 CHARTS = ("business-calls", "business-mrr")
 
 COLUMNS = (
@@ -62,35 +65,40 @@ def _signed(n: int) -> str:
     return f"{n:+d}" if n else "±0"
 
 
-def figures_text(r: Revenue, colours: dict[str, str]) -> Text:
+def figures_text(r: Revenue, colours: dict[str, str], narrow: bool = False) -> Text:
     """Two lines: active tenants against the period before, then MRR, ARR and the 90 days' arrivals
-    and departures."""
+    and departures (``narrow``: the short words that fit 80 columns)."""
     text = Text()
-    text.append("Active tenants ", style="bold")
+    text.append("Active" if narrow else "Active tenants", style="bold")
     for i, a in enumerate(r.active):
         colour = colours.get("success" if a.change > 0 else "error" if a.change < 0 else "", "")
-        text.append(f"{' · ' if i else ''}{a.label} {a.active} ")
-        text.append(f"({_signed(a.change)}", style=colour)
-        text.append(f"{'; ' + a.partial_note if a.partial else ''})", style=colour if not a.partial else "dim")
+        label = a.label.replace(" ", "") if narrow else a.label
+        text.append(f"{' · ' if i else ' '}{label} {a.active} ")
+        text.append(_signed(a.change) if narrow else f"({_signed(a.change)}", style=colour)
+        if a.partial:
+            text.append(f" ({a.partial_note})" if narrow else f"; {a.partial_note}", style="dim")
+        if not narrow:
+            text.append(")")
     text.append("\n")
     text.append(f"MRR {money(r.mrr_usd)}", style="bold")
-    text.append(f" · ARR {money(r.arr_usd)} · {r.tenants} paying · {len(r.trend.days)} d: ")
+    paying = "" if narrow else f" · {r.tenants} paying"
+    text.append(f" · ARR {money(r.arr_usd)}{paying} · {len(r.trend.days)} d: ")
     text.append(f"+{len(r.new)} new", style=colours.get("success", ""))
     text.append(" ")
     text.append(f"-{len(r.churned)} churned", style=colours.get("error", "") if r.churned else "")
-    if r.changes:
+    if r.changes and not narrow:
         latest = r.changes[0]
-        text.append(f" (latest: {latest.tenant_id} {latest.change} {latest.day:%b %d})", style="dim")
+        text.append(f"  latest: {latest.tenant_id} {latest.change} {latest.day:%b %d}", style="dim")
     return text
 
 
-def missing_line(error: ZetaError, what: str, section: str, context: str) -> str:
-    """One line for a half that cannot be drawn: what it needs, or what went wrong and what to do."""
+def missing_line(error: ZetaError, what: str, section: str, context: str, *, hint: bool = True) -> str:
+    """What a half that cannot be drawn needs, or what went wrong (and, with ``hint``, what to do)."""
     if isinstance(error, NotConfigured):
-        return f"{what} need {section.capitalize()}: add [contexts.{context}.{section}] to the config"
+        return f"{what} need {PRODUCT[section]}: add [contexts.{context}.{section}] to the config"
     where = f" ({error.where})" if error.where else ""
-    hint = f" — {error.hint}" if error.hint else ""
-    return f"{what}: {section} failed{where}: {error.message}{hint}"
+    advice = f" — {error.hint}" if error.hint and hint else ""
+    return f"{what}: {section} failed{where}: {error.message}{advice}"
 
 
 def calls_lines(c: CallsByPlan) -> list[ChartLine]:
@@ -120,17 +128,18 @@ class BusinessScreen(PollingScreen[Business]):
 
     DEFAULT_CSS = """
     #business-figures { height: auto; max-height: 3; padding: 0 1; color: $accent; }
-    .business-note { height: auto; max-height: 2; padding: 0 1; color: $warning; }
+    .business-note { height: 1; padding: 0 1; color: $warning; text-wrap: nowrap; text-overflow: ellipsis; }
     #business-charts { height: 1fr; min-height: 8; }
     #business-charts LineChart { width: 1fr; }
     #business-top-title { height: 1; padding: 0 1; text-style: bold; }
     #business-top { height: auto; max-height: 12; }
+    BusinessScreen.-compact #business-top { max-height: 8; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._chart_index = 0
-        self._top_ids: list[str] = []
+        self._chart_chosen = False  # the user pressed `c`: the chart shown is theirs to choose
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="business-figures")
@@ -154,10 +163,20 @@ class BusinessScreen(PollingScreen[Business]):
 
     def _layout_charts(self) -> None:
         compact = self.app.size.width < WIDE_COLUMNS or self.app.size.height < TALL_ROWS
+        self.set_class(compact, "-compact")
         for i, chart_id in enumerate(CHARTS):
             self.query_one(f"#{chart_id}").display = not compact or i == self._chart_index
+        if self.snapshot.value is not None and self.snapshot.value.revenue is not None:
+            self._show_figures(self.snapshot.value.revenue)
+
+    def _show_figures(self, r: Revenue) -> None:
+        theme = self.app.theme_variables
+        colours = {k: theme.get(k, "") for k in ("success", "error", "warning")}
+        narrow = self.app.size.width < NARROW_COLUMNS
+        self.query_one("#business-figures", Static).update(figures_text(r, colours, narrow))
 
     def action_next_chart(self) -> None:
+        self._chart_chosen = True
         self._chart_index = (self._chart_index + 1) % len(CHARTS)
         self._layout_charts()
 
@@ -191,7 +210,6 @@ class BusinessScreen(PollingScreen[Business]):
     def show(self, value: Business) -> None:
         context = self.app.context_name
         theme = self.app.theme_variables
-        colours = {k: theme.get(k, "") for k in ("success", "error", "warning")}
         calls_note = self.query_one("#business-calls-note", Static)
         revenue_note = self.query_one("#business-revenue-note", Static)
         calls_chart = self.query_one("#business-calls", LineChart)
@@ -202,33 +220,41 @@ class BusinessScreen(PollingScreen[Business]):
             calls_chart.show(calls_lines(value.calls), (value.start, value.at))
         else:
             assert value.calls_error is not None
-            line = missing_line(value.calls_error, "API calls by plan", "prometheus", context)
-            calls_note.update(line)
+            calls_note.update(missing_line(value.calls_error, "API calls by plan", "prometheus", context, hint=False))
             calls_note.display = True
-            calls_chart.empty_message = line
+            calls_chart.empty_message = missing_line(value.calls_error, "API calls by plan", "prometheus", context)
             calls_chart.show([])
         if value.revenue is not None:
             r = value.revenue
             revenue_note.update(r.note)
             revenue_note.display = bool(r.note)
-            self.query_one("#business-figures", Static).update(figures_text(r, colours))
+            self.query_one("#business-figures").display = True
+            self.query_one("#business-top-title").display = True
+            self.query_one(FittedTable).display = True
+            self._show_figures(r)
             mrr_chart.empty_message = "no tenants in the 90 days"
             mrr_chart.show(mrr_lines(r))
             self._show_top(r, theme)
         else:
             assert value.revenue_error is not None
-            line = missing_line(value.revenue_error, "Revenue and tenant blocks", "clickhouse", context)
-            revenue_note.update(line)
+            what = "Revenue and tenant blocks"
+            line = missing_line(value.revenue_error, what, "clickhouse", context)
+            revenue_note.update(missing_line(value.revenue_error, what, "clickhouse", context, hint=False))
             revenue_note.display = True
-            self.query_one("#business-figures", Static).update("")
+            for hidden in ("#business-figures", "#business-top-title", "#business-top"):
+                self.query_one(hidden).display = False
             mrr_chart.empty_message = line
             mrr_chart.show([])
-            self._top_ids = []
             self.query_one(FittedTable).show_rows([])
+
+        if not self._chart_chosen:
+            # One chart at a time: the one with data, while the user has not picked one.
+            self._chart_index = 1 if value.calls is None and value.revenue is not None else 0
+            self._layout_charts()
 
     def _show_top(self, r: Revenue, theme: dict[str, str]) -> None:
         error, warning = theme.get("error", "red"), theme.get("warning", "yellow")
-        rows = []
+        rows: list[tuple[str, list[Text | str]]] = []
         for t in r.top:
             rows.append(
                 (
@@ -244,7 +270,6 @@ class BusinessScreen(PollingScreen[Business]):
                     ],
                 )
             )
-        self._top_ids = [t.tenant_id for t in r.top]
         self.query_one(FittedTable).show_rows(rows)
 
     def current(self) -> str | None:
