@@ -265,7 +265,9 @@ def ref_cost_per_tenant(ref: Reference, days: int, until: date) -> list[tuple]:
 
 
 def ref_mrr_by_plan(ref: Reference) -> list[tuple]:
-    plans = _by(ref.tenants.values(), "plan")
+    now = datetime.now(tz=UTC).timestamp()
+    current = [t for t in ref.tenants.values() if t.get("ended_at") is None or t["ended_at"] > now]
+    plans = _by(current, "plan")
     out = [
         (plan, len(rows), _fsum(r["mrr_usd"] for r in rows), _fsum(r["mrr_usd"] for r in rows) * 12)
         for (plan,), rows in plans.items()
