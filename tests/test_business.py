@@ -176,3 +176,24 @@ def test_an_older_tenants_table_is_named_with_its_fix_then_init_adds_ended_at(tm
         assert "ended_at" in err_text and "zeta clickhouse init" in err_text
     finally:
         db.close()
+
+
+def test_a_tenants_view_that_cannot_take_the_column_is_left_as_it_is_and_reported(tmp_path):
+    pytest.importorskip("chdb", reason="the tenants table is checked on an embedded ClickHouse (pip install chdb)")
+    from tests.support.analytics_store import AnalyticsDatabase
+
+    db = AnalyticsDatabase(tmp_path, fresh=False)
+    try:
+        db.session.query(
+            "CREATE VIEW {database:Identifier}.tenants AS SELECT 'orca' AS tenant_id, 'Orca' AS name, "
+            "'gold' AS plan, 700.0 AS mrr_usd, toUInt64(9) AS monthly_quota_calls, now() AS created_at",
+            "CSV",
+            params={"database": db.database},
+        )
+        report = db.init(settle_s=0, lead_s=0)
+        assert any("could not add a column" in w and "tenants" in w for w in report.warnings), report.warnings
+        assert "View" in db.scalar(
+            "SELECT engine FROM system.tables WHERE database = {database:String} AND name = 'tenants'"
+        )
+    finally:
+        db.close()
