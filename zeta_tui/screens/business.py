@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 #: below this many columns, or rows, one chart at a time
 WIDE_COLUMNS = 120
 TALL_ROWS = 34
-PRODUCT = {"prometheus": "Prometheus", "clickhouse": "ClickHouse"}
 #: below this many columns the figures use their short words
 NARROW_COLUMNS = 110
 CHARTS = ("business-calls", "business-mrr")
@@ -95,7 +94,7 @@ def figures_text(r: Revenue, colours: dict[str, str], narrow: bool = False) -> T
 def missing_line(error: ZetaError, what: str, section: str, context: str, *, hint: bool = True) -> str:
     """What a half that cannot be drawn needs, or what went wrong (and, with ``hint``, what to do)."""
     if isinstance(error, NotConfigured):
-        return f"{what} need {PRODUCT[section]}: add [contexts.{context}.{section}] to the config"
+        return f"{what} need [contexts.{context}.{section}] in the config"
     where = f" ({error.where})" if error.where else ""
     advice = f" — {error.hint}" if error.hint and hint else ""
     return f"{what}: {section} failed{where}: {error.message}{advice}"
@@ -157,6 +156,12 @@ class BusinessScreen(PollingScreen[Business]):
             note.display = False
         self._layout_charts()
         self.query_one(FittedTable).focus()
+
+    def prefetch(self) -> None:
+        """Only when the console opens on Business: at every start its ClickHouse queries would
+        compete with the first screen's (opening an embedded store holds the GIL a moment)."""
+        if self.app.first_screen == "business":
+            super().prefetch()
 
     def on_resize(self) -> None:
         self._layout_charts()
@@ -230,7 +235,10 @@ class BusinessScreen(PollingScreen[Business]):
             revenue_note.display = bool(r.note)
             self.query_one("#business-figures").display = True
             self.query_one("#business-top-title").display = True
-            self.query_one(FittedTable).display = True
+            table = self.query_one(FittedTable)
+            table.display = True
+            if self.focused is None:
+                table.focus()
             self._show_figures(r)
             mrr_chart.empty_message = "no tenants in the 90 days"
             mrr_chart.show(mrr_lines(r))
@@ -243,9 +251,11 @@ class BusinessScreen(PollingScreen[Business]):
             revenue_note.display = True
             for hidden in ("#business-figures", "#business-top-title", "#business-top"):
                 self.query_one(hidden).display = False
+            self.set_focus(None)  # no table: Enter has nothing to open (check_action), the footer does not offer it
             mrr_chart.empty_message = line
             mrr_chart.show([])
             self.query_one(FittedTable).show_rows([])
+        self.refresh_bindings()
 
         if not self._chart_chosen:
             # One chart at a time: the one with data, while the user has not picked one.
@@ -271,6 +281,12 @@ class BusinessScreen(PollingScreen[Business]):
                 )
             )
         self.query_one(FittedTable).show_rows(rows)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without the tenants table (no ClickHouse) Enter has nothing to open: not offered.
+        if action == "open" and self.is_mounted:
+            return bool(self.query_one(FittedTable).display)
+        return True
 
     def current(self) -> str | None:
         table = self.query_one(FittedTable)
