@@ -123,6 +123,13 @@ def test_calls_by_plan_against_the_raw_samples(prometheus_world, usage, capsys, 
         for t, v in p["points"][::15]:
             assert close(v, _calls_at(pw, p["plan"], t), 1e-9), (p["plan"], t)
     assert [p["per_second"] for p in calls["plans"]] == sorted((p["per_second"] for p in calls["plans"]), reverse=True)
+    # The text: a row per plan with its rate and share, under the revenue half.
+    code = main(["--config", str(_toml(tmp_path, pw.url, usage)), "business", "--at", str(T0), "--range", "1h"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("Business on 2026-03-11 (UTC): MRR $")
+    for p in PLANS:
+        share = now[p] / sum(now.values()) * 100
+        assert any(line.split() == [p, f"{now[p]:.2f}", f"{share:.1f}", "%"] for line in out.splitlines()), p
 
 
 def test_revenue_and_tenants_against_the_world(usage, capsys, tmp_path):
