@@ -92,7 +92,7 @@ def world(tmp_path_factory):
 
     w = TeamZetaWorld(SEED)
     usage = list(usage_rows(WorldRequests(w, sample_every=1000).generate(T0 - 2 * 86400, T0)))
-    tenants = tenant_rows(w.topology)
+    tenants = tenant_rows(w.topology, WORLD_TODAY)
     cost = cost_rows(call_counts(usage))
     db = AnalyticsDatabase(tmp_path_factory.mktemp("analytics-world"))
     for batch in batches(usage, 3):

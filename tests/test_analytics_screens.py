@@ -76,7 +76,7 @@ async def test_tenants_are_counted_from_the_requests_and_sort_and_filter(usage) 
         expected = sorted(requests, key=lambda t: (-requests[t], t))
         assert _keys(table) == expected
         assert _cells(table, "requests") == [count_text(requests[t]) for t in expected]
-        plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology)}
+        plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology, TODAY)}
         assert _cells(table, "plan") == [plans[t] for t in expected]
 
         await pilot.press("s")  # by error rate
@@ -298,7 +298,7 @@ SLA_TARGET = {"starter": 99.0, "pro": 99.9, "enterprise": 99.95}
 
 def _expected_slas(usage) -> dict[str, tuple[int, int, bool]]:
     """tenant -> (requests, 5xx, met) over the 30 days to today, from the requests."""
-    plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology)}
+    plans = {t["tenant_id"]: t["plan"] for t in tenant_rows(usage.world.topology, TODAY)}
     total, bad = Counter(), Counter()
     for r in usage.in_window(30):
         total[r.tenant_id] += 1

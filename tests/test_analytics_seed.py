@@ -38,9 +38,11 @@ USAGE_QUERIES = {
     "requests_over_time",
     "quota_utilization",
     "sla_compliance",
+    "business_active_tenants",
+    "business_top_tenants",
 }
-#: What the seed's view holds exactly: requests per tenant, endpoint and day. These two read nothing else.
-COUNT_QUERIES = {"requests_over_time", "quota_utilization"}
+#: What the seed's view holds exactly: requests per tenant, endpoint and day. These read nothing else.
+COUNT_QUERIES = {"requests_over_time", "quota_utilization", "business_active_tenants", "business_top_tenants"}
 
 
 def _load(db: SeedDatabase, usage: list[dict], *, view_after_first: bool = False) -> Reference:

@@ -56,6 +56,21 @@ CONTRACT = {
         "target_pct",
         "met",
     ],
+    "business_active_tenants": ["days", "active", "previous", "previous_from", "first_day"],
+    "business_revenue_by_plan": ["plan", "tenants", "mrr_usd", "arr_usd"],
+    "business_mrr_trend": ["day", "plan", "tenants", "mrr_usd"],
+    "business_tenant_changes": ["change", "day", "tenant_id", "name", "plan", "mrr_usd"],
+    "business_top_tenants": [
+        "tenant_id",
+        "name",
+        "plan",
+        "mrr_usd",
+        "ended",
+        "total_requests",
+        "month_calls",
+        "quota_calls",
+        "quota_used_pct",
+    ],
 }
 
 PARAMS = {
@@ -79,6 +94,11 @@ PARAMS = {
     "cost_per_tenant": {"days": ("UInt16", "30"), "until": ("Date", "today")},
     "mrr_by_plan": {},
     "sla_compliance": {"days": ("UInt16", "30"), "until": ("Date", "today")},
+    "business_active_tenants": {"until": ("Date", "today")},
+    "business_revenue_by_plan": {"until": ("Date", "today")},
+    "business_mrr_trend": {"days": ("UInt16", "90"), "until": ("Date", "today")},
+    "business_tenant_changes": {"days": ("UInt16", "90"), "until": ("Date", "today")},
+    "business_top_tenants": {"days": ("UInt16", "30"), "until": ("Date", "today"), "limit": ("UInt32", "10")},
 }
 
 

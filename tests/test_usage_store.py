@@ -7,7 +7,7 @@ documented model (tests/test_usage_world.py's expected_unit), never read back fr
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -22,6 +22,7 @@ from zeta_tui.demo.world import TeamZetaWorld
 
 MIDNIGHT = int(datetime(2026, 3, 11, tzinfo=UTC).timestamp())
 START, END = MIDNIGHT - 2 * 3600, MIDNIGHT + 2 * 3600  # two days, all three services
+TENANTS_DAY = date(2026, 3, 11)
 PUBLIC = ("backend-api", "auth")
 
 
@@ -61,7 +62,7 @@ class Store:
         self.world = TeamZetaWorld(SEED)
         self.requests = list(WorldRequests(self.world, sample_every=100).generate(START, END))
         self.usage = WorldUsageStore(path, self.world, database=database)
-        self.usage.write_tenants()
+        self.usage.write_tenants(TENANTS_DAY)
         # One insert a day: a month's partition then has parts of one day each (what pruning must handle).
         self.usage.insert(r for r in self.requests if r.timestamp_ns < MIDNIGHT * 10**9)
         self.usage.insert(r for r in self.requests if r.timestamp_ns >= MIDNIGHT * 10**9)
@@ -164,17 +165,24 @@ def test_cost_rows_are_calls_times_unit_cost(store):
     assert {s for _, s, _, _, _ in rows} == {"backend-api", "auth", "ml-engine"}
 
 
-def test_tenants_are_written_once(store):
-    assert store.usage.write_tenants() is False
-    rows = store.rows("SELECT tenant_id, plan FROM {database:Identifier}.tenants ORDER BY tenant_id")
+def test_tenants_are_written_once_a_day(store):
+    assert store.usage.write_tenants(TENANTS_DAY) is False
+    rows = store.rows(
+        "SELECT tenant_id, plan FROM {database:Identifier}.tenants WHERE ended_at IS NULL ORDER BY tenant_id"
+    )
     assert rows == [[t.tenant_id, t.plan] for t in sorted(store.world.topology.tenants, key=lambda t: t.tenant_id)]
+    former = store.rows("SELECT tenant_id FROM {database:Identifier}.tenants WHERE ended_at IS NOT NULL")
+    assert len(former) == 3 and not {t for (t,) in former} & {t.tenant_id for t in store.world.topology.tenants}
     store.usage._query(
         "INSERT INTO {database:Identifier}.tenants (tenant_id, name, plan) VALUES ('tenant_001', 'Wrong', 'starter')"
     )
-    assert store.usage.write_tenants() is True
+    assert store.usage.write_tenants(TENANTS_DAY) is True
     assert store.rows(
         "SELECT toString(count()), toString(countIf(name = 'Wrong')) FROM {database:Identifier}.tenants"
-    ) == [["40", "0"]]
+    ) == [["43", "0"]]
+    # The next day the start and end dates move with it: the table is written again.
+    assert store.usage.write_tenants(TENANTS_DAY + timedelta(days=1)) is True
+    assert store.usage.write_tenants(TENANTS_DAY) is True
 
 
 def test_prune_keeps_whole_days_and_bounds_every_table(path):
@@ -273,7 +281,9 @@ def test_live_writer_thread_starts_and_stops(path):
     after = WorldUsageStore(path, world, database="usage_thread")  # the writer closed its own session
     try:
         assert after.count() == writer.written
-        assert after._query("SELECT count() FROM {database:Identifier}.tenants").strip() == "40"
+        assert (
+            after._query("SELECT count() FROM {database:Identifier}.tenants").strip() == "43"
+        )  # the world's 40 and 3 former tenants
     finally:
         after.close()
 

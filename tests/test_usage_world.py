@@ -145,25 +145,41 @@ def test_service_of():
 
 
 def test_tenant_rows(world):
-    rows = tenant_rows(world.topology)
+    today = date(2026, 3, 11)
+    rows = tenant_rows(world.topology, today)
     plans = {t.tenant_id: t.plan for t in world.topology.tenants}
-    assert [r["tenant_id"] for r in rows] == list(plans) and len(rows) == 40
-    assert all(r["plan"] == plans[r["tenant_id"]] for r in rows)
-    assert len({r["name"] for r in rows}) == 40
+    current = [r for r in rows if r["ended_at"] is None]
+    former = [r for r in rows if r["ended_at"] is not None]
+    assert [r["tenant_id"] for r in current] == list(plans) and len(rows) == 43
+    assert [r["tenant_id"] for r in former] == ["tenant_041", "tenant_042", "tenant_043"]  # ids after the topology's
+    assert all(r["plan"] == plans[r["tenant_id"]] for r in current)
+    assert len({r["name"] for r in rows}) == 43
     bands = {"starter": (299 * 0.8, 299 * 1.3), "pro": (1490 * 0.8, 1490 * 1.3), "enterprise": (9800 * 0.8, 9800 * 1.3)}
     quotas = {"starter": 140_000, "pro": 260_000, "enterprise": 700_000}
+    midnight = datetime(2026, 3, 11, tzinfo=UTC).timestamp()
+
+    def days_ago(t: int) -> float:
+        return (midnight - t) / 86400
+
     for r in rows:
         lo, hi = bands[r["plan"]]
         assert lo - 1 <= r["mrr_usd"] <= hi + 1 and r["mrr_usd"] == int(r["mrr_usd"])
         assert r["monthly_quota_calls"] == quotas[r["plan"]]
-        assert (
-            datetime(2022, 1, 1, tzinfo=UTC).timestamp()
-            <= r["created_at"]
-            < datetime(2026, 1, 1, tzinfo=UTC).timestamp()
-        )
+        assert datetime(2022, 1, 1, tzinfo=UTC).timestamp() <= r["created_at"] < midnight
+    # The newest four started 40-90 days ago: before the 35 days of usage history, inside the 90-day trend.
+    newest = sorted(current, key=lambda r: r["created_at"])[-4:]
+    assert [r["tenant_id"] for r in newest] == ["tenant_037", "tenant_038", "tenant_039", "tenant_040"]
+    assert all(40 < days_ago(r["created_at"]) < 90 for r in newest)
+    assert all(days_ago(r["created_at"]) > 365 for r in current[:-4])
+    # The former ones ended 36-90 days ago (before the usage history, so they have none), after they began.
+    assert all(36 < days_ago(r["ended_at"]) < 90 and r["created_at"] < r["ended_at"] for r in former)
+    assert not {r["tenant_id"] for r in former} & {t.tenant_id for t in world.topology.tenants}
     assert len({r["mrr_usd"] for r in rows}) > 30  # per-tenant variation
-    assert tenant_rows(world.topology) == rows
-    assert tenant_rows(TeamZetaWorld(7).topology)[0]["name"] == rows[0]["name"]  # names do not move with the seed
+    assert tenant_rows(world.topology, today) == rows
+    assert tenant_rows(world.topology, date(2026, 3, 12)) != rows  # the dates count back from the day
+    assert (
+        tenant_rows(TeamZetaWorld(7).topology, today)[0]["name"] == rows[0]["name"]
+    )  # names do not move with the seed
 
 
 def test_cost_rows_are_calls_times_the_day_unit_cost(world):

@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_services(sub, common)
     commands.add_ml(sub, common)
+    commands.add_business(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
@@ -247,6 +248,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.ml import run_ml
 
         return run_ml(args)
+    if command == "business":
+        from zeta_tui.headless.business import run_business
+
+        return run_business(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 

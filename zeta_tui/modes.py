@@ -168,6 +168,16 @@ SCREENS: tuple[ScreenSpec, ...] = (
         summary="ML Engine: training jobs, NDCG@10 per tenant, embedding cache, ANN latency, recommendations",
         in_footer=False,
     ),
+    ScreenSpec(
+        "business",
+        "Business",
+        "zeta_tui.screens.business:BusinessScreen",
+        "Business",
+        commands=("business",),
+        needs=("prometheus", "clickhouse"),
+        summary="Business: active tenants, API calls by plan, MRR/ARR and their trend, top tenants",
+        in_footer=False,
+    ),
     # Screens opened on top of a mode, by a join or by `:` with an argument.
     ScreenSpec(
         "trace",

@@ -35,13 +35,20 @@ CREATE TABLE IF NOT EXISTS {database:Identifier}.cost_data (
 ) ENGINE = ReplacingMergeTree
 ORDER BY (date, service, tenant_id);
 
--- tenants: who the tenants are, their plan, revenue and monthly call quota (zeta's table).
+-- tenants: who the tenants are, their plan, revenue and monthly call quota (zeta's table), and
+-- when each became a customer (created_at) and stopped being one (ended_at; NULL while it still is).
+-- One mrr_usd per tenant: plan changes are not modelled (docs/business.md).
 CREATE TABLE IF NOT EXISTS {database:Identifier}.tenants (
     tenant_id String,
     name String,
     plan LowCardinality(String),
     mrr_usd Float64,
     monthly_quota_calls UInt64,
-    created_at DateTime
+    created_at DateTime,
+    ended_at Nullable(DateTime)
 ) ENGINE = ReplacingMergeTree
 ORDER BY tenant_id;
+
+-- ended_at came after created_at: a tenants table made before it gets the column (NULL: still a
+-- customer). The one change init makes to a table that exists; it adds, never alters or drops.
+ALTER TABLE {database:Identifier}.tenants ADD COLUMN IF NOT EXISTS ended_at Nullable(DateTime);

@@ -265,7 +265,9 @@ def ref_cost_per_tenant(ref: Reference, days: int, until: date) -> list[tuple]:
 
 
 def ref_mrr_by_plan(ref: Reference) -> list[tuple]:
-    plans = _by(ref.tenants.values(), "plan")
+    now = datetime.now(tz=UTC).timestamp()
+    current = [t for t in ref.tenants.values() if t.get("ended_at") is None or t["ended_at"] > now]
+    plans = _by(current, "plan")
     out = [
         (plan, len(rows), _fsum(r["mrr_usd"] for r in rows), _fsum(r["mrr_usd"] for r in rows) * 12)
         for (plan,), rows in plans.items()
@@ -287,6 +289,76 @@ def ref_sla_compliance(ref: Reference, days: int, until: date) -> list[tuple]:
     return out
 
 
+# --- the Business screen's (tenants' lifecycle: a customer on day d from its start day, until its end day) ---
+
+
+def _customer(t: dict, d: date) -> bool:
+    start = datetime.fromtimestamp(int(t["created_at"]), tz=UTC).date()
+    end = None if t.get("ended_at") is None else datetime.fromtimestamp(int(t["ended_at"]), tz=UTC).date()
+    return start <= d and (end is None or end > d)
+
+
+def ref_business_active_tenants(ref: Reference, until: date) -> list[tuple]:
+    seen = [(d, r["tenant_id"]) for d, r in ref.usage if until - timedelta(days=60) < d <= until]
+    if not seen:
+        return []
+    first = min(d for d, _ in seen)
+    out = []
+    for days in (1, 7, 30):
+        now = {t for d, t in seen if d > until - timedelta(days=days)}
+        before = {t for d, t in seen if until - timedelta(days=2 * days) < d <= until - timedelta(days=days)}
+        out.append((days, len(now), len(before), until - timedelta(days=2 * days - 1), first))
+    return out
+
+
+def ref_business_revenue_by_plan(ref: Reference, until: date) -> list[tuple]:
+    out = []
+    for (plan,), rows in _by(ref.tenants.values(), "plan").items():
+        current = [r for r in rows if _customer(r, until)]
+        mrr = _fsum(r["mrr_usd"] for r in current)
+        out.append((plan, len(current), mrr, mrr * 12))
+    out.sort(key=lambda r: (-r[2], r[0]))
+    return out
+
+
+def ref_business_mrr_trend(ref: Reference, days: int, until: date) -> list[tuple]:
+    out = []
+    for i in range(days - 1, -1, -1):
+        d = until - timedelta(days=i)
+        for (plan,), rows in sorted(_by(ref.tenants.values(), "plan").items()):
+            current = [r for r in rows if _customer(r, d)]
+            if current:
+                out.append((d, plan, len(current), _fsum(r["mrr_usd"] for r in current)))
+    return out
+
+
+def ref_business_tenant_changes(ref: Reference, days: int, until: date) -> list[tuple]:
+    out = []
+    for t in ref.tenants.values():
+        for change, stamp in (("new", t["created_at"]), ("churned", t.get("ended_at"))):
+            if stamp is None:
+                continue
+            d = datetime.fromtimestamp(int(stamp), tz=UTC).date()
+            if until - timedelta(days=days) < d <= until:
+                out.append((change, d, t["tenant_id"], t["name"], t["plan"], float(t["mrr_usd"])))
+    out.sort(key=lambda r: (-r[1].toordinal(), r[0], r[2]))
+    return out
+
+
+def ref_business_top_tenants(ref: Reference, days: int, until: date, limit: int) -> list[tuple]:
+    window = _by((r for d, r in ref.usage if until - timedelta(days=days) <= d <= until), "tenant_id")
+    month = _by(ref.month(until), "tenant_id")
+    out = []
+    for (tid,), rows in window.items():
+        t = ref.tenants.get(tid)
+        name, plan, quota, mrr = ref.tenant(tid)
+        calls = len(month.get((tid,), []))
+        ended = int(t is not None and t.get("ended_at") is not None)
+        out.append((tid, name, plan, mrr, ended, len(rows), calls, quota, calls * 100 / quota if quota > 0 else None))
+    out.sort(key=lambda r: (-r[5], r[0]))
+    return out[:limit]
+
+
 REFERENCES = {
     "top_tenants": ref_top_tenants,
     "error_rate_by_endpoint": ref_error_rate_by_endpoint,
@@ -299,6 +371,11 @@ REFERENCES = {
     "cost_per_tenant": ref_cost_per_tenant,
     "mrr_by_plan": ref_mrr_by_plan,
     "sla_compliance": ref_sla_compliance,
+    "business_active_tenants": ref_business_active_tenants,
+    "business_revenue_by_plan": ref_business_revenue_by_plan,
+    "business_mrr_trend": ref_business_mrr_trend,
+    "business_tenant_changes": ref_business_tenant_changes,
+    "business_top_tenants": ref_business_top_tenants,
 }
 
 
@@ -354,6 +431,17 @@ def cases(today: date, busy_tenant: str) -> list[tuple[str, dict]]:
         ("mrr_by_plan", {}),
         ("sla_compliance", {}),
         ("sla_compliance", {"days": 2}),
+        ("business_active_tenants", {}),
+        ("business_active_tenants", {"until": mid}),
+        ("business_revenue_by_plan", {}),
+        ("business_revenue_by_plan", {"until": mid}),
+        ("business_mrr_trend", {}),
+        ("business_mrr_trend", {"days": 10, "until": mid}),
+        ("business_tenant_changes", {}),
+        ("business_tenant_changes", {"days": 60}),
+        ("business_top_tenants", {}),
+        ("business_top_tenants", {"days": 3, "limit": 2}),
+        ("business_top_tenants", {"until": mid, "limit": 100}),
     ]
 
 

@@ -44,7 +44,7 @@ class UsageSlices:
             self.requests += list(generator.generate(start, start + SLICE_SECONDS))
         self.store = WorldUsageStore(path, self.world, database=database, sample_every=SAMPLE_EVERY)
         self.store.truncate()
-        self.store.write_tenants()
+        self.store.write_tenants(TODAY)
         self.store.insert(self.requests)
         self.store.refresh_cost(days)
         self.public = [r for r in self.requests if r.service in PUBLIC_SERVICES]

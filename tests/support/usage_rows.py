@@ -102,20 +102,37 @@ def usage_rows(seed: int = 7, last_day: date = LAST_DAY) -> list[dict[str, objec
     return rows
 
 
+#: Lifecycles the world lacks: (created_at, ended_at) by tenant, the others started in 2024 and never ended.
+#: "edge" (the only "legacy" tenant: its plan has no customer after) ended inside the windows though it still
+#: calls; "idle" ended late on a day; "fern" started on LAST_DAY itself; "gone" started and ended in the 90 days.
+LIFECYCLES = {
+    "edge": (datetime(2023, 2, 1, 9, tzinfo=UTC), datetime(2026, 2, 20, 16, 30, tzinfo=UTC)),
+    "idle": (datetime(2024, 8, 1, tzinfo=UTC), datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)),
+    "fern": (datetime(2026, 3, 4, 10, 15, tzinfo=UTC), None),
+    "gone": (datetime(2025, 12, 20, 8, tzinfo=UTC), datetime(2026, 2, 2, 0, 0, 1, tzinfo=UTC)),
+}
+#: tenants without usage that only the lifecycle queries see
+LIFECYCLE_ONLY = [("fern", "Fern", "pro", 1290.0, 6_000), ("gone", "Gone", "starter", 310.0, 1_500)]
+
+
 def tenant_rows(version: int = 1) -> list[dict[str, object]]:
-    source = TENANTS_V1 if version == 1 else TENANTS_V2
+    source = [*TENANTS_V1, *LIFECYCLE_ONLY] if version == 1 else TENANTS_V2
     created = datetime(2024, 5, 1, tzinfo=UTC)
-    return [
-        {
-            "tenant_id": t,
-            "name": n,
-            "plan": p,
-            "mrr_usd": m,
-            "monthly_quota_calls": q,
-            "created_at": int((created + timedelta(days=i * 17)).timestamp()),
-        }
-        for i, (t, n, p, m, q) in enumerate(source)
-    ]
+    rows = []
+    for i, (t, n, p, m, q) in enumerate(source):
+        start, end = LIFECYCLES.get(t, (created + timedelta(days=i * 17), None))
+        rows.append(
+            {
+                "tenant_id": t,
+                "name": n,
+                "plan": p,
+                "mrr_usd": m,
+                "monthly_quota_calls": q,
+                "created_at": int(start.timestamp()),
+                "ended_at": None if end is None else int(end.timestamp()),
+            }
+        )
+    return rows
 
 
 def cost_rows(seed: int = 11, rewrite: bool = False, last_day: date = LAST_DAY) -> list[dict[str, object]]:

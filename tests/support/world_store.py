@@ -3,6 +3,8 @@ and optionally their usage (api_usage, api_usage_daily, cost_data, tenants) for 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.support.world import SEED, T0
 from zeta_tui.config.models import ClickHouseConfig, ContextConfig, LogsConfig, TracesConfig, ZetaConfig
 from zeta_tui.demo.log_store import WorldLogStore
@@ -57,7 +59,7 @@ class WorldStore:
                 WorldRequests(self.world, sample_every=usage_sample_every).generate(END - seconds, END)
             )
             self.usage = WorldUsageStore(path, self.world, database=usage_database, sample_every=usage_sample_every)
-            self.usage.write_tenants()
+            self.usage.write_tenants(datetime.fromtimestamp(END, tz=UTC).date())
             self.usage.insert(self.usage_requests)
             self.usage.mark_covered(END - seconds, END)  # and the cost of the window's days
 

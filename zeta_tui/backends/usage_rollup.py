@@ -1,8 +1,10 @@
 """`zeta clickhouse init`'s work on one database: zeta's tables where missing, its rollup beside
 api_usage, the backfill.
 
-Nothing the user made is dropped, altered or written: api_usage, a seed-made api_usage_daily,
-and any cost_data or tenants that exist are only read. zeta creates what is missing
+Nothing the user made is dropped or written: api_usage, a seed-made api_usage_daily, and any
+cost_data or tenants that exist are only read, with one addition: a tenants table without
+``ended_at`` (made before zeta tracked churn) gets it, ``ADD COLUMN IF NOT EXISTS ... Nullable``,
+NULL meaning "still a customer" (schema.sql's ALTER; ADDED_COLUMNS). zeta creates what is missing
 (schema.sql's tables, rollup.sql's objects) and writes only to the objects named zeta_*.
 
 **How the rollup is filled without losing or double-counting a row.** ClickHouse's
@@ -38,6 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from zeta_tui.config.models import USAGE_COLUMNS
+from zeta_tui.errors import ZetaError
 from zeta_tui.querying.sql_catalog import (
     quote_identifier,
     rollup_params,
@@ -46,6 +49,7 @@ from zeta_tui.querying.sql_catalog import (
     schema_statements,
 )
 from zeta_tui.querying.usage_sources import (
+    ADDED_COLUMNS,
     BACKFILL_TABLE,
     ROLLUP_SOURCES,
     ROLLUP_TABLE,
@@ -150,14 +154,19 @@ class RollupInit:
                 reader="zeta's rollup",
             )
         for table, expected in ZETA_TABLES.items():
-            missing = [c for c in expected if table in before and c not in before[table]]
+            missing = [
+                c for c in expected if table in before and c not in before[table] and (table, c) not in ADDED_COLUMNS
+            ]
             if missing:
                 self.report.warnings.append(
                     f"your {table} has no column {', '.join(missing)}: zeta leaves it as it is, and the "
                     f"queries that read it will say so (queries/clickhouse/schema.sql has zeta's {table})"
                 )
         for statement in schema_statements():
-            self._run(statement)
+            if statement.lstrip().upper().startswith("ALTER TABLE"):
+                self._add_column(statement)
+            else:
+                self._run(statement)
         cutoff = self._view(USAGE_TABLE not in before)
         self.report.cutoff = _utc(cutoff)
         self._run(_statement(SEED_VIEW + " AS"), **self._params(cutoff))
@@ -170,6 +179,17 @@ class RollupInit:
         )
         self.report.usage_rows = self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         return self.report
+
+    def _add_column(self, statement: str) -> None:
+        """schema.sql's ``ADD COLUMN IF NOT EXISTS`` on a table that may be the user's: a table that
+        cannot take it (a view, an engine without ALTER) is left as it is, and the report says so."""
+        try:
+            self._run(statement)
+        except ZetaError as exc:
+            self.report.warnings.append(
+                f"could not add a column to your table ({statement.split(chr(10))[0]}): {exc.message}; the queries "
+                "that read the column will say so"
+            )
 
     def _view(self, fresh: bool) -> int:
         """Create the rollup's tables and its view (if missing); the view's cutoff (unix seconds).

@@ -10,8 +10,10 @@ What a row is here, for the demo's embedded store (usage_store.py writes them) a
   Request and response sizes are not in the log line; they are drawn from the request's
   trace_id, in ranges that fit each endpoint and status (a GET has no body, a recommendation
   list is kilobytes, an error is a short JSON message), so every generation gives the same.
-- ``tenant_rows(topology)``: the tenants with a made-up company name, plan, MRR, monthly quota
-  and creation time.
+- ``tenant_rows(topology, today)``: the tenants with a made-up company name, plan, MRR, monthly
+  quota, start and end: the newest four started 42-88 days before ``today``, three former
+  tenants (ids after the topology's) ended 40-86 days before it, so the Business screen's
+  90-day revenue trend has arrivals and departures while the 35 days of usage stay consistent.
 - ``unit_cost_usd(service, day)`` and ``cost_rows(counts)``: cost_data per (date, service,
   tenant) = the tenant's calls served by the service that day x the service's unit cost that
   day. A tenant's ml-engine calls are its POST /api/v1/recommendations calls.
@@ -198,29 +200,69 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
-def tenant_rows(topology: Topology) -> list[dict[str, object]]:
-    """The tenants table: id, a made-up company name, plan, MRR (plan price x 0.8..1.3), quota by plan, created_at.
+#: The newest topology tenants (the last ones) became customers recently: NEW_TENANTS of them.
+NEW_TENANTS = 4
+#: Former tenants (ids after the topology's): their plans; they ended before the usage history begins.
+FORMER_PLANS = ("pro", "starter", "starter")
+#: Where in the 90 days before today the new tenants started and the former ones ended (days ago).
+NEW_DAYS_AGO = (42, 88)
+ENDED_DAYS_AGO = (40, 86)
 
-    Fixed for a topology (ids and plans), whatever the seed. ``created_at`` (unix seconds) spreads
-    the tenants over 2022-2025, the biggest (lowest number) first, as a platform's early customers
-    tend to be its biggest.
+
+def _days_ago(today: date, days: int, key: str) -> int:
+    """Unix seconds ``days`` days before midnight UTC of ``today``, at an hour fixed by ``key``."""
+    midnight = datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
+    return int(midnight) - days * 86400 + 3600 * (8 + int(_unit("hour", key) * 9))
+
+
+def _spread(bounds: tuple[int, int], k: int, n: int, key: str) -> int:
+    """The k-th of n days spread over ``bounds`` (days ago), moved by up to a third of a gap by ``key``."""
+    lo, hi = bounds
+    gap = (hi - lo) // n
+    return lo + k * gap + int(_unit("spread", key) * max(1, gap // 3))
+
+
+def tenant_rows(topology: Topology, today: date) -> list[dict[str, object]]:
+    """The tenants table as of ``today``: id, a made-up company name, plan, MRR (plan price x
+    0.8..1.3), quota by plan, created_at and ended_at (None: still a customer).
+
+    Fixed for a topology (ids and plans) and a day, whatever the seed. ``created_at`` (unix
+    seconds) spreads the tenants over 2022-2025, the biggest (lowest number) first, as a
+    platform's early customers tend to be its biggest; the NEW_TENANTS newest (the last ids)
+    started 42-88 days before ``today``: they already have usage for the whole 35-day history,
+    and the 90-day revenue trend shows them arrive. ``FORMER_PLANS`` former tenants, with the
+    ids after the topology's, ended 40-86 days before ``today``: before the usage history begins,
+    so no usage row, log line or metric names them; the trend shows them leave.
     """
     names = list(_COMPANIES)
     random.Random("tenant-names").shuffle(names)  # the same names for every seed: they are not what a seed varies
     start = datetime(2022, 1, 10, tzinfo=UTC).timestamp()
+    tenants = [(t.tenant_id, t.plan) for t in topology.tenants]
+    first_former = len(tenants)
+    tenants += [(f"tenant_{first_former + k + 1:03d}", plan) for k, plan in enumerate(FORMER_PLANS)]
     rows = []
-    for i, t in enumerate(topology.tenants):
+    for i, (tenant_id, plan) in enumerate(tenants):
         name = names[i % len(names)] + (f" {i // len(names) + 1}" if i >= len(names) else "")
-        factor = 0.8 + 0.5 * _unit("mrr", t.tenant_id)
-        created = start + i * 30 * 86400 + int(_unit("created", t.tenant_id) * 25 * 86400)
+        factor = 0.8 + 0.5 * _unit("mrr", tenant_id)
+        created = start + i * 30 * 86400 + int(_unit("created", tenant_id) * 25 * 86400)
+        created = int(created) // 3600 * 3600 + int(_unit("minute", tenant_id) * 3600)
+        ended = None
+        newest = first_former - 1 - i  # 0 for the last topology tenant
+        if 0 <= newest < NEW_TENANTS:
+            created = _days_ago(today, _spread(NEW_DAYS_AGO, newest, NEW_TENANTS, tenant_id), tenant_id)
+        elif i >= first_former:
+            k = i - first_former
+            ended = _days_ago(today, _spread(ENDED_DAYS_AGO, k, len(FORMER_PLANS), tenant_id), tenant_id)
+            created = ended - (300 + int(_unit("tenure", tenant_id) * 400)) * 86400
         rows.append(
             {
-                "tenant_id": t.tenant_id,
+                "tenant_id": tenant_id,
                 "name": name,
-                "plan": t.plan,
-                "mrr_usd": float(round(BASE_MRR_USD[t.plan] * factor)),
-                "monthly_quota_calls": QUOTA_CALLS[t.plan],
-                "created_at": int(created) // 3600 * 3600 + int(_unit("minute", t.tenant_id) * 3600),
+                "plan": plan,
+                "mrr_usd": float(round(BASE_MRR_USD[plan] * factor)),
+                "monthly_quota_calls": QUOTA_CALLS[plan],
+                "created_at": created,
+                "ended_at": ended,
             }
         )
     return rows

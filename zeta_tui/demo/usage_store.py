@@ -17,7 +17,9 @@ seed's queries read), then writes:
   fills, about once a minute); cost_data is a ReplacingMergeTree on that key and is merged
   (``OPTIMIZE ... FINAL``, a few thousand rows) right after, so readers with or without FINAL
   see one row per key.
-- tenants: written once; re-written only if the stored tenants differ from the world's.
+- tenants: written at the start and once a day (with the prune); re-written only if the stored
+  tenants differ from the world's of that day (usage.tenant_rows: start and end dates count back
+  from the day).
 
 History: ``HISTORY_DAYS`` = 35 whole days before today plus today, so a calendar month's
 quota and a 30-day trend are whole. ``prune`` (once a day) drops the monthly partitions and
@@ -84,6 +86,7 @@ def _tenant_key(row: dict) -> tuple:
         float(row["mrr_usd"]),
         int(row["monthly_quota_calls"]),
         int(row["created_at"]),
+        None if row["ended_at"] is None else int(row["ended_at"]),
     )
 
 
@@ -157,14 +160,17 @@ class WorldUsageStore(WorldLogStore):
 
     # --- tenants ---------------------------------------------------------------------------
 
-    def write_tenants(self) -> bool:
-        """Write the world's tenants unless the table holds exactly them; returns whether it wrote."""
+    def write_tenants(self, today: date | None = None) -> bool:
+        """Write the world's tenants as of ``today`` (default: the UTC day now) unless the table holds
+        exactly them; returns whether it wrote. The tenants' start and end dates count back from the
+        day, so a new day re-writes them."""
         import orjson
 
-        rows = tenant_rows(self.world.topology)
+        day = today or datetime.now(tz=UTC).date()
+        rows = tenant_rows(self.world.topology, day)
         out = self._query(
-            "SELECT tenant_id, name, plan, mrr_usd, monthly_quota_calls, toUnixTimestamp(created_at) AS created_at "
-            "FROM {database:Identifier}.tenants FINAL ORDER BY tenant_id",
+            "SELECT tenant_id, name, plan, mrr_usd, monthly_quota_calls, toUnixTimestamp(created_at) AS created_at, "
+            "toUnixTimestamp(ended_at) AS ended_at FROM {database:Identifier}.tenants FINAL ORDER BY tenant_id",
             "JSONEachRow",
         )
         have = [_tenant_key(orjson.loads(line)) for line in out.splitlines() if line.strip()]
@@ -352,7 +358,7 @@ class LiveUsageWriter(LiveLogWriter):
         return super().begin(now)
 
     def before_fill(self) -> None:
-        self.history.write_tenants()
+        self.history.write_tenants(datetime.fromtimestamp(self.clock(), tz=UTC).date())
 
     def covered(self, start: float, end: float) -> None:
         """A chunk is in (see StoreWriter._consume: its rows came with its marker): record it, with
@@ -375,6 +381,7 @@ class LiveUsageWriter(LiveLogWriter):
 
     def prune(self, now: float) -> None:
         self.history.prune(now, self.history_days)
+        self.history.write_tenants(datetime.fromtimestamp(now, tz=UTC).date())  # a new day: the dates move
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop writing and close the store's own sessions (the process's shared one is the log writer's to close).

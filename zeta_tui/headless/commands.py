@@ -148,3 +148,26 @@ def add_ml(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
     p.add_argument("--range", default="1h", metavar="DURATION", help="the range the rates are over (default: 1h)")
+
+
+def add_business(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta business` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "business",
+        parents=[common],
+        help="active tenants, API calls by plan, MRR/ARR and their trend, new and churned tenants, top tenants",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The Business screen's figures. From Prometheus: API calls by plan (the seed's\n"
+            "sum by (plan) (rate(api_calls_total[1h]))) over the range and each plan's share now. From ClickHouse\n"
+            "(the UTC day of --at): active tenants over 24 h, 7 d and 30 d against the period before, MRR and ARR\n"
+            "by plan, the 90-day MRR trend, new and churned tenants, the top tenants by usage. A context with one\n"
+            "of the two gets that half. Definitions: docs/business.md."
+        ),
+        epilog="exit status:\n  0  every configured backend was read\n"
+        "  2  configuration error (neither [prometheus] nor [clickhouse], a bad option)\n"
+        "  3  a configured backend could not be read (its URL and message on stderr; the other half is printed)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
+    p.add_argument("--range", default="6h", metavar="DURATION", help="the calls chart's range (default: 6h)")

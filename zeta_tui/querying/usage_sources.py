@@ -70,8 +70,10 @@ SEED_VIEW_EXACT = {
 #: zeta's own tables and the columns the catalog reads from them.
 ZETA_TABLES = {
     "cost_data": ("date", "service", "tenant_id", "cost_usd", "api_calls"),
-    "tenants": ("tenant_id", "name", "plan", "mrr_usd", "monthly_quota_calls"),
+    "tenants": ("tenant_id", "name", "plan", "mrr_usd", "monthly_quota_calls", "created_at", "ended_at"),
 }
+#: Columns of zeta's tables that `zeta clickhouse init` adds to a table made before them (schema.sql's ALTERs).
+ADDED_COLUMNS = {("tenants", "ended_at")}
 
 
 class UsageSource(StrEnum):
@@ -276,6 +278,15 @@ def _check_zeta_tables(name: str, sql: str, tables: UsageTables) -> None:
             )
         have = tables.columns[table]
         missing = [c for c in expected if c in words and c not in have]
+        added = [c for c in missing if (table, c) in ADDED_COLUMNS]
+        if added:
+            raise SchemaMismatch(
+                f"{table} in database {tables.database} has no column {', '.join(added)}, which {name} reads "
+                f"(the table was made before zeta tracked when a tenant ends)",
+                where=tables.database,
+                hint=f"`zeta clickhouse init` adds it (ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "
+                f"{added[0]} Nullable(DateTime): NULL, still a customer); it changes nothing else",
+            )
         if missing:
             raise SchemaMismatch(
                 f"{table} in database {tables.database} has no column {', '.join(missing)}, which {name} reads",
