@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_services(sub, common)
     commands.add_ml(sub, common)
+    commands.add_tenant(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
@@ -247,6 +248,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.ml import run_ml
 
         return run_ml(args)
+    if command == "tenant":
+        from zeta_tui.headless.tenant import run_tenant
+
+        return run_tenant(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 
