@@ -130,3 +130,124 @@ def test_the_screen_shows_the_commands_figures(usage, prometheus_world, tmp_path
     assert prom["freshness"]["age_seconds"] == report.ml.data_age_s
     assert prom["recommendations_served_per_second"] == report.ml.served_per_second
     assert doc["clickhouse"]["requests"] == report.usage.requests
+
+
+# --- the joins: T on a tenant id anywhere -------------------------------------------------------
+
+
+async def _on_tenant(pilot) -> TenantDetailScreen:
+    for _ in range(100):
+        if isinstance(pilot.app.screen, TenantDetailScreen):
+            break
+        await pilot.pause(0.05)
+    screen = await settled(pilot)
+    assert isinstance(screen, TenantDetailScreen)
+    return screen
+
+
+@pytest.mark.parametrize("field", ["tenantId", "tenant", "labels.tenant_id"])
+async def test_t_on_a_log_record_opens_its_tenant_and_esc_comes_back(prometheus_world, field) -> None:
+    """A Loki / Elasticsearch record spelling its tenant as log_fields accepts (not the demo's tenant_id)."""
+    from zeta_tui.models.logs import LogRecord
+    from zeta_tui.screens.log_detail import LogDetailScreen
+
+    record = LogRecord(int(T0 * 1e9), "ERROR", "backend-api", "feed rejected", {field: "tenant_013", "tenant_id": ""})
+    async with _app(prometheus_world.url).run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        detail = LogDetailScreen(record)
+        await pilot.app.push_screen(detail)
+        await pilot.press("T")
+        tenant = await _on_tenant(pilot)
+        assert tenant.tenant_id == "tenant_013" and tenant.snapshot.value.ml.stale  # its feed is stale at T0
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert pilot.app.screen is detail and pilot.app.current_mode == "logs"  # back on the record
+
+
+async def test_t_on_a_log_record_without_a_tenant_says_so(prometheus_world) -> None:
+    from zeta_tui.models.logs import LogRecord
+    from zeta_tui.screens.log_detail import LogDetailScreen
+
+    record = LogRecord(int(T0 * 1e9), "INFO", "auth", "ok", {"user": "u1"})
+    async with _app(prometheus_world.url).run_test(size=(120, 40)) as pilot:
+        await pilot.app.push_screen(LogDetailScreen(record))
+        await pilot.press("T")
+        await pilot.pause(0.2)
+        assert not isinstance(pilot.app.screen, TenantDetailScreen)
+        assert any("no tenant field in this record" in n.message for n in pilot.app._notifications)
+
+
+async def test_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
+    """A span whose tenant is an OpenTelemetry attribute ``tenant.id`` on its resource."""
+    from zeta_tui.models.traces import Span, Trace
+    from zeta_tui.screens.trace_view import TraceViewScreen
+
+    start = int(T0 * 1e9)
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    spans = (
+        Span(
+            trace_id,
+            "00f067aa0ba902b7",
+            "",
+            "POST /api/v1/recommendations",
+            "backend-api",
+            start,
+            80_000_000,
+            resource={"tenant.id": "tenant_007"},
+        ),
+        Span(trace_id, "00f067aa0ba902b8", "00f067aa0ba902b7", "rank", "ml-engine", start + 5_000_000, 60_000_000),
+    )
+    async with _app(prometheus_world.url).run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.app.push_screen(TraceViewScreen(trace_id, trace=Trace(trace_id, spans)))
+        for _ in range(100):
+            if getattr(pilot.app.screen, "laid_out", False):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("T")
+        tenant = await _on_tenant(pilot)
+        assert tenant.tenant_id == "tenant_007" and tenant.snapshot.value.ml.training.failed
+
+
+async def test_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> None:
+    from zeta_tui.models.alert_overview import AlertRow
+    from zeta_tui.screens.alert_detail import AlertDetailScreen
+
+    row = AlertRow(
+        labels={"alertname": "TenantDataStale", "severity": "warning", "tenant_id": "tenant_013"},
+        annotations={"summary": "Data of tenant_013 is 1h 50m old"},
+        state="active",
+        since=T0 - 600,
+        source="alertmanager",
+    )
+    async with _app(prometheus_world.url).run_test(size=(160, 50)) as pilot:
+        await settled(pilot)
+        detail = AlertDetailScreen(row)
+        await pilot.app.push_screen(detail)
+        await settled(pilot)
+        await pilot.press("T")
+        tenant = await _on_tenant(pilot)
+        assert tenant.tenant_id == "tenant_013"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert pilot.app.screen is detail
+
+
+@pytest.mark.parametrize(("key", "table_id"), [("7", "#tenants-table"), ("8", "#cost-tenants")])
+async def test_t_on_the_tenants_and_cost_tables(usage, key, table_id) -> None:
+    from textual.widgets import DataTable
+
+    async with _app(clickhouse=_store(usage)).run_test(size=(160, 50)) as pilot:
+        await pilot.press(key)
+        listing = await settled(pilot)
+        await pilot.press("down", "down")
+        table = listing.query_one(table_id, DataTable)
+        chosen = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        await pilot.press("T")
+        tenant = await _on_tenant(pilot)
+        assert tenant.tenant_id == chosen and tenant.snapshot.value.usage.requests > 0
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert pilot.app.screen is listing and table.cursor_row == 2

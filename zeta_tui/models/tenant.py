@@ -25,7 +25,7 @@ an alert is firing (a silenced or inhibited one does not count: someone has deci
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,3 +230,19 @@ def sort_alerts(alerts: list[TenantAlert]) -> tuple[TenantAlert, ...]:
     return tuple(
         sorted(alerts, key=lambda a: (not a.firing, rank.get(a.severity, 3), a.since if a.since else math.inf, a.name))
     )
+
+
+#: where a span keeps its tenant (OpenTelemetry attribute spellings first, then the log fields')
+SPAN_TENANT_KEYS = ("tenant_id", "tenant.id", "tenantId", "tenant")
+#: an alert's tenant label
+ALERT_TENANT_LABELS = ("tenant_id", "tenant")
+
+
+def tenant_in(get: Callable[[str], Any], names: Sequence[str]) -> str:
+    """The first non-empty value of ``names`` by ``get`` (a span's attribute, an alert's label), as
+    text; "" when there is none."""
+    for name in names:
+        value = get(name)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return ""

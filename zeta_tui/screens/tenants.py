@@ -91,6 +91,9 @@ class TenantsScreen(PollingScreen[TenantsView]):
             tooltip="Open the highlighted tenant: endpoints, latency, quota, cost",
         ),
         Binding(
+            "T", "open", "Tenant", show=False, id="tenants.tenant", tooltip="Open the highlighted tenant (as Enter)"
+        ),
+        Binding(
             "s",
             "sort",
             "Sort",
