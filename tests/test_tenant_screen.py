@@ -132,7 +132,7 @@ def test_the_screen_shows_the_commands_figures(usage, prometheus_world, tmp_path
     assert doc["clickhouse"]["requests"] == report.usage.requests
 
 
-# --- the joins: T on a tenant id anywhere -------------------------------------------------------
+# --- the joins: ctrl+t on a tenant id anywhere (T is taken: the global custom time range) ---------------
 
 
 async def _on_tenant(pilot) -> TenantDetailScreen:
@@ -146,7 +146,7 @@ async def _on_tenant(pilot) -> TenantDetailScreen:
 
 
 @pytest.mark.parametrize("field", ["tenantId", "tenant", "labels.tenant_id"])
-async def test_t_on_a_log_record_opens_its_tenant_and_esc_comes_back(prometheus_world, field) -> None:
+async def test_ctrl_t_on_a_log_record_opens_its_tenant_and_esc_comes_back(prometheus_world, field) -> None:
     """A Loki / Elasticsearch record spelling its tenant as log_fields accepts (not the demo's tenant_id)."""
     from zeta_tui.models.logs import LogRecord
     from zeta_tui.screens.log_detail import LogDetailScreen
@@ -157,7 +157,7 @@ async def test_t_on_a_log_record_opens_its_tenant_and_esc_comes_back(prometheus_
         await pilot.pause()
         detail = LogDetailScreen(record)
         await pilot.app.push_screen(detail)
-        await pilot.press("T")
+        await pilot.press("ctrl+t")
         tenant = await _on_tenant(pilot)
         assert tenant.tenant_id == "tenant_013" and tenant.snapshot.value.ml.stale  # its feed is stale at T0
         await pilot.press("escape")
@@ -165,20 +165,20 @@ async def test_t_on_a_log_record_opens_its_tenant_and_esc_comes_back(prometheus_
         assert pilot.app.screen is detail and pilot.app.current_mode == "logs"  # back on the record
 
 
-async def test_t_on_a_log_record_without_a_tenant_says_so(prometheus_world) -> None:
+async def test_ctrl_t_on_a_log_record_without_a_tenant_says_so(prometheus_world) -> None:
     from zeta_tui.models.logs import LogRecord
     from zeta_tui.screens.log_detail import LogDetailScreen
 
     record = LogRecord(int(T0 * 1e9), "INFO", "auth", "ok", {"user": "u1"})
     async with _app(prometheus_world.url).run_test(size=(120, 40)) as pilot:
         await pilot.app.push_screen(LogDetailScreen(record))
-        await pilot.press("T")
+        await pilot.press("ctrl+t")
         await pilot.pause(0.2)
         assert not isinstance(pilot.app.screen, TenantDetailScreen)
         assert any("no tenant field in this record" in n.message for n in pilot.app._notifications)
 
 
-async def test_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
+async def test_ctrl_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
     """A span whose tenant is an OpenTelemetry attribute ``tenant.id`` on its resource."""
     from zeta_tui.models.traces import Span, Trace
     from zeta_tui.screens.trace_view import TraceViewScreen
@@ -206,12 +206,12 @@ async def test_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
             if getattr(pilot.app.screen, "laid_out", False):
                 break
             await pilot.pause(0.05)
-        await pilot.press("T")
+        await pilot.press("ctrl+t")
         tenant = await _on_tenant(pilot)
         assert tenant.tenant_id == "tenant_007" and tenant.snapshot.value.ml.training.failed
 
 
-async def test_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> None:
+async def test_ctrl_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> None:
     from zeta_tui.models.alert_overview import AlertRow
     from zeta_tui.screens.alert_detail import AlertDetailScreen
 
@@ -227,7 +227,7 @@ async def test_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> 
         detail = AlertDetailScreen(row)
         await pilot.app.push_screen(detail)
         await settled(pilot)
-        await pilot.press("T")
+        await pilot.press("ctrl+t")
         tenant = await _on_tenant(pilot)
         assert tenant.tenant_id == "tenant_013"
         await pilot.press("escape")
@@ -236,7 +236,7 @@ async def test_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> 
 
 
 @pytest.mark.parametrize(("key", "table_id"), [("7", "#tenants-table"), ("8", "#cost-tenants")])
-async def test_t_on_the_tenants_and_cost_tables(usage, key, table_id) -> None:
+async def test_ctrl_t_on_the_tenants_and_cost_tables(usage, key, table_id) -> None:
     from textual.widgets import DataTable
 
     async with _app(clickhouse=_store(usage)).run_test(size=(160, 50)) as pilot:
@@ -245,7 +245,7 @@ async def test_t_on_the_tenants_and_cost_tables(usage, key, table_id) -> None:
         await pilot.press("down", "down")
         table = listing.query_one(table_id, DataTable)
         chosen = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        await pilot.press("T")
+        await pilot.press("ctrl+t")
         tenant = await _on_tenant(pilot)
         assert tenant.tenant_id == chosen and tenant.snapshot.value.usage.requests > 0
         await pilot.press("escape")

@@ -76,7 +76,7 @@ class AlertDetailScreen(ConsoleScreen):
             id="alert.traces",
             tooltip="Traces with errors of the culprit under the cursor (else of the service) in the alert's window",
         ),
-        Binding("T", "tenant", "Tenant", id="alert.tenant", tooltip="The tenant of the alert's tenant_id label"),
+        Binding("ctrl+t", "tenant", "Tenant", id="alert.tenant", tooltip="The tenant of the alert's tenant_id label"),
     ]
 
     def __init__(self, row: AlertRow, window: tuple[float, float] | None = None) -> None:

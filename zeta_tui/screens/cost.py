@@ -97,7 +97,7 @@ class CostScreen(PollingScreen[CostView]):
             "w", "window", "Window", id="cost.window", tooltip="Cycle the window of the tenant table: 7, 30 or 1 day(s)"
         ),
         Binding("c", "cycle_chart", "Chart", id="cost.chart", tooltip="Next chart, on screens too small for both"),
-        Binding("T", "tenant", "Tenant", id="cost.tenant", tooltip="The highlighted tenant: its Tenant screen"),
+        Binding("ctrl+t", "tenant", "Tenant", id="cost.tenant", tooltip="The highlighted tenant: its Tenant screen"),
     ]
 
     def __init__(self) -> None:

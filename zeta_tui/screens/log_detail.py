@@ -3,7 +3,7 @@
 The detail shows a field per row, values wrapped within the window (widgets/log_record.py):
 time, level, service and message first, then the pod, tenant, endpoint, method, status and
 latency under the record's own field names (models/log_fields.py), the ids, then the rest.
-`y` copies the record as JSON; `T` opens the record's tenant (its Tenant screen) when the record
+`y` copies the record as JSON; `ctrl+t` opens the record's tenant (its Tenant screen) when the record
 has a tenant field under any of models/log_fields.py's TENANT spellings.
 """
 
@@ -36,7 +36,9 @@ class LogDetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records"),
         Binding("y", "copy", "Copy", id="logs.detail_copy", tooltip="Copy the record as JSON (OSC 52, works over SSH)"),
-        Binding("T", "tenant", "Tenant", id="logs.detail_tenant", tooltip="The record's tenant: its Tenant screen"),
+        Binding(
+            "ctrl+t", "tenant", "Tenant", id="logs.detail_tenant", tooltip="The record's tenant: its Tenant screen"
+        ),
     ]
     DEFAULT_CSS = _MODAL_CSS.format(name="LogDetailScreen")
 
@@ -47,7 +49,7 @@ class LogDetailScreen(ModalScreen[None]):
         self.tenant_id = str(value).strip() if value is not None else ""
 
     def compose(self) -> ComposeResult:
-        tenant = f" · T opens tenant {self.tenant_id}" if self.tenant_id else ""
+        tenant = f" · ctrl+t opens tenant {self.tenant_id}" if self.tenant_id else ""
         with Vertical():
             yield Static(f"Record · Esc closes · y copies it as JSON{tenant}", classes="section-title")
             with VerticalScroll(id="record-fields"):

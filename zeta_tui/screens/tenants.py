@@ -91,7 +91,12 @@ class TenantsScreen(PollingScreen[TenantsView]):
             tooltip="Open the highlighted tenant: endpoints, latency, quota, cost",
         ),
         Binding(
-            "T", "open", "Tenant", show=False, id="tenants.tenant", tooltip="Open the highlighted tenant (as Enter)"
+            "ctrl+t",
+            "open",
+            "Tenant",
+            show=False,
+            id="tenants.tenant",
+            tooltip="Open the highlighted tenant (as Enter)",
         ),
         Binding(
             "s",

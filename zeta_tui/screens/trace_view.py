@@ -80,7 +80,11 @@ class TraceViewScreen(ConsoleScreen):
             tooltip="API Performance for the span's service and endpoint around the trace",
         ),
         Binding(
-            "T", "tenant", "Tenant", id="trace.tenant", tooltip="The selected span's tenant (tenant_id / tenant.id)"
+            "ctrl+t",
+            "tenant",
+            "Tenant",
+            id="trace.tenant",
+            tooltip="The selected span's tenant (tenant_id / tenant.id)",
         ),
         Binding("y", "copy_trace", "Copy id", id="trace.copy", tooltip="Copy the trace id (OSC 52, works over SSH)"),
         Binding("Y", "copy_span", "Copy span", show=False, id="trace.copy_span", tooltip="Copy the selected span id"),
@@ -371,7 +375,7 @@ class SpanDetailScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="trace.detail_close", tooltip="Back to the waterfall"),
-        Binding("T", "tenant", "Tenant", id="trace.detail_tenant", tooltip="The span's tenant: its Tenant screen"),
+        Binding("ctrl+t", "tenant", "Tenant", id="trace.detail_tenant", tooltip="The span's tenant: its Tenant screen"),
     ]
     DEFAULT_CSS = """
     SpanDetailScreen { align: center middle; }
@@ -384,7 +388,7 @@ class SpanDetailScreen(ModalScreen[None]):
         self.tenant_id = tenant_id
 
     def compose(self) -> ComposeResult:
-        tenant = f" · T opens tenant {self.tenant_id}" if self.tenant_id else ""
+        tenant = f" · ctrl+t opens tenant {self.tenant_id}" if self.tenant_id else ""
         with Vertical():
             yield Static(f"Span · Esc closes{tenant}", classes="section-title")
             with VerticalScroll():
