@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 
 import pytest
 
@@ -130,6 +131,12 @@ def test_the_screen_shows_the_commands_figures(usage, prometheus_world, tmp_path
     assert prom["freshness"]["age_seconds"] == report.ml.data_age_s
     assert prom["recommendations_served_per_second"] == report.ml.served_per_second
     assert doc["clickhouse"]["requests"] == report.usage.requests
+    # The usage half against the requests written, per endpoint (as test_analytics_screens recounts them).
+    mine = [r for r in usage.in_window(7) if r.tenant_id == "tenant_007"]
+    errors = sum(1 for r in mine if r.status_code >= 400)
+    assert (doc["clickhouse"]["requests"], doc["clickhouse"]["errors"]) == (len(mine), errors)
+    per_endpoint = Counter((r.endpoint, r.method) for r in mine)
+    assert {(e["endpoint"], e["method"]): e["requests"] for e in doc["clickhouse"]["endpoints"]} == per_endpoint
 
 
 # --- the joins: ctrl+t on a tenant id anywhere (T is taken: the global custom time range) ---------------
