@@ -177,6 +177,20 @@ def test_one_gather_and_alertmanager_asked_for_the_tenant_only():
     assert without_am.alerts == () and without_am.alerts_source == "prometheus"
 
 
+def test_an_alertmanager_that_fails_leaves_the_alerts_unknown_and_the_rest_shown():
+    from zeta_tui.backends.tenant import fetch_tenant_ml
+    from zeta_tui.errors import BackendUnavailable
+
+    class Down(_Fake):
+        async def alerts(self, filters=()):
+            raise BackendUnavailable("cannot connect", where="alertmanager at http://127.0.0.1:2")
+
+    fake = _Fake()
+    ml = asyncio.run(fetch_tenant_ml(fake, _catalog(), "t1", time_range=TimeRange(0, 3600, "1h"), am=Down())).data
+    assert ml.alerts == () and "cannot connect (alertmanager at http://127.0.0.1:2)" in ml.alerts_error
+    assert ml.problems() == ["alerts unknown"] and not ml.healthy
+
+
 # --- against the world ---------------------------------------------------------------------------
 
 
@@ -337,6 +351,17 @@ def test_a_clickhouse_that_cannot_be_read_is_exit_3_with_the_prometheus_half(pro
     code, out, err = _tenant(capsys, _config(tmp_path, prometheus_world.url, extra), "tenant_007", "--at", str(T0))
     assert code == 3 and "/nonexistent/zeta/store" in err
     assert "training: failed (data_validation)" in out and "ClickHouse: could not be read" in out
+
+
+@pytest.mark.prometheus
+def test_an_alertmanager_down_is_exit_3_with_every_other_figure(prometheus_world, tmp_path, capsys):
+    extra = '[contexts.t.alertmanager]\nurl = "http://127.0.0.1:2"\ntimeout_seconds = 2\n'
+    config = _config(tmp_path, prometheus_world.url, extra)
+    code, out, err = _tenant(capsys, config, "tenant_013", "--at", str(T0), "--json")
+    doc = json.loads(out)
+    assert code == 3 and "Alertmanager could not be read" in err and "http://127.0.0.1:2" in err
+    assert doc["prometheus"]["freshness"]["stale"] and doc["prometheus"]["alerts_error"]
+    assert doc["prometheus"]["alerts_source"] == "alertmanager"
 
 
 def test_config_errors_are_exit_2(tmp_path, capsys):

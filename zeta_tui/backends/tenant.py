@@ -81,9 +81,12 @@ async def fetch_tenant_ml(
     alerts_q = catalog.render("tenant_alerts_firing", tenant=tenant)
 
     async def alerts() -> Any:
-        if am is not None:
+        if am is None:
+            return await prom.query(alerts_q, at=at)
+        try:
             return await am.alerts([f'tenant_id="{tenant}"'])
-        return await prom.query(alerts_q, at=at)
+        except ZetaError as exc:  # Alertmanager down: the alerts are unknown, the rest still stands
+            return exc
 
     answers = await asyncio.gather(
         prom.query(quality_q, at=at),
@@ -96,7 +99,13 @@ async def fetch_tenant_ml(
         alerts(),
     )
     quality, median, training, ingest, served, ndcg_range, trend_range, alert_answer = answers
-    if am is not None:
+    alerts_error = ""
+    if isinstance(alert_answer, ZetaError):
+        found: list[TenantAlert] = []
+        alerts_error = f"{alert_answer.title}: {alert_answer.message}" + (
+            f" ({alert_answer.where})" if alert_answer.where else ""
+        )
+    elif am is not None:
         found = [_am_alert(a) for a in alert_answer]
     else:
         found = [
@@ -123,6 +132,7 @@ async def fetch_tenant_ml(
         ),
         alerts=sort_alerts(found),
         alerts_source="alertmanager" if am is not None else "prometheus",
+        alerts_error=alerts_error,
     )
     prom_answers = answers[:-1] if am is not None else answers  # Alertmanager's answer is a plain list
     warnings = [w for a in prom_answers for w in a.warnings]

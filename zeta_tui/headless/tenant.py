@@ -132,7 +132,9 @@ def run_tenant(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         pass  # `zeta tenant X | head`: the exit status still tells
-    if down:
+    if report.ml is not None and report.ml.alerts_error:
+        print(f"Alertmanager could not be read: {report.ml.alerts_error}", file=sys.stderr)
+    if down or (report.ml is not None and report.ml.alerts_error):
         return EXIT_BACKEND_DOWN
     return 0 if report.ml is None or report.ml.healthy else EXIT_FAILING
 
@@ -234,6 +236,7 @@ def ml_json(m: TenantMl) -> dict[str, Any]:
         },
         "recommendations_served_per_second": m.served_per_second,
         "alerts_source": m.alerts_source,
+        "alerts_error": m.alerts_error or None,
         "alerts": [
             {"alertname": a.name, "severity": a.severity or None, "state": a.state, "since": _stamp(a.since)}
             for a in m.alerts
@@ -298,7 +301,10 @@ def ml_text(m: TenantMl) -> str:
         ["ALERT", "SEVERITY", "STATE", "SINCE"],
         [[a.name, a.severity or "-", a.state, _stamp(a.since) or "-"] for a in m.alerts],
     )
-    lines.append(f"alerts ({source}): " + (f"{len(m.alerts)} open\n{table}" if m.alerts else "none open"))
+    if m.alerts_error:
+        lines.append(f"alerts ({source}): unknown: {m.alerts_error}")
+    else:
+        lines.append(f"alerts ({source}): " + (f"{len(m.alerts)} open\n{table}" if m.alerts else "none open"))
     return "\n".join(lines)
 
 

@@ -85,6 +85,8 @@ class TenantMl:
     alerts: tuple[TenantAlert, ...] = ()
     #: where the alerts came from: "alertmanager", or "prometheus" (ALERTS) without one
     alerts_source: str = "alertmanager"
+    #: why the alerts are unknown (Alertmanager could not be read); "" when they were read
+    alerts_error: str = ""
 
     @property
     def data_age_s(self) -> float | None:
@@ -124,6 +126,8 @@ class TenantMl:
             out.append("data stale")
         if self.firing:
             out.append(f"{len(self.firing)} alert(s) firing")
+        if self.alerts_error:
+            out.append("alerts unknown")
         return out
 
     @property

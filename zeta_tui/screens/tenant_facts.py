@@ -115,7 +115,9 @@ def ml_facts(m: TenantMl, error: str, muted: str) -> Text:
             out.append(" " + sparkline(m.served_trend.ys, SPARK_WIDTH, lo=0.0))  # from 0: a dip reads as a dip
     out.append("\nalerts ", style="bold")
     source = "" if m.alerts_source == "alertmanager" else " (Prometheus ALERTS: no Alertmanager)"
-    if not m.alerts:
+    if m.alerts_error:
+        out.append(f"unknown: {m.alerts_error}", style=f"bold {error}")
+    elif not m.alerts:
         out.append(f"none open{source}", style=muted)
     else:
         firing = len(m.firing)
