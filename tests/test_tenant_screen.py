@@ -185,8 +185,10 @@ async def test_ctrl_t_on_a_log_record_without_a_tenant_says_so(prometheus_world)
         assert any("no tenant field in this record" in n.message for n in pilot.app._notifications)
 
 
-async def test_ctrl_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
-    """A span whose tenant is an OpenTelemetry attribute ``tenant.id`` on its resource."""
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)], ids=["waterfall", "span-detail"])
+async def test_ctrl_t_on_a_span_opens_its_tenant(prometheus_world, size) -> None:
+    """A span whose tenant is an OpenTelemetry attribute ``tenant.id`` on its resource: from the
+    waterfall, and on a small terminal from the span's detail (Enter), which Esc comes back to."""
     from zeta_tui.models.traces import Span, Trace
     from zeta_tui.screens.trace_view import TraceViewScreen
 
@@ -205,7 +207,7 @@ async def test_ctrl_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
         ),
         Span(trace_id, "00f067aa0ba902b8", "00f067aa0ba902b7", "rank", "ml-engine", start + 5_000_000, 60_000_000),
     )
-    async with _app(prometheus_world.url).run_test(size=(160, 50)) as pilot:
+    async with _app(prometheus_world.url).run_test(size=size) as pilot:
         await pilot.press("4")
         await pilot.pause()
         await pilot.app.push_screen(TraceViewScreen(trace_id, trace=Trace(trace_id, spans)))
@@ -213,9 +215,17 @@ async def test_ctrl_t_on_a_span_opens_its_tenant(prometheus_world) -> None:
             if getattr(pilot.app.screen, "laid_out", False):
                 break
             await pilot.pause(0.05)
+        if size == (80, 24):
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert type(pilot.app.screen).__name__ == "SpanDetailScreen"
+        before = pilot.app.screen
         await pilot.press("ctrl+t")
         tenant = await _on_tenant(pilot)
         assert tenant.tenant_id == "tenant_007" and tenant.snapshot.value.ml.training.failed
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert pilot.app.screen is before
 
 
 async def test_ctrl_t_on_an_alert_opens_the_tenant_of_its_label(prometheus_world) -> None:
