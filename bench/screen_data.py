@@ -10,8 +10,9 @@ visible (a pattern per screen, below). Esc and `1` go back to Health between scr
 
 Baselines in the same run, same console:
 - the API screen's data after its key `2` (a screen already within the 1.0 s budget);
-- a plain client: one httpx GET of the screen's heaviest Prometheus question (a range query over
-  the screen's default window) against the demo's Prometheus, the floor no console beats.
+- a plain client: one httpx GET of the screen's heaviest Prometheus question (the ML screens' 7-day
+  median, the Business chart's range query) against the demo's Prometheus: the floor no console
+  beats, since the screen asks it among the others.
 
 Prints a table and writes bench/results/screen_data.json; exits 1 when a median is over budget.
 """
@@ -40,11 +41,13 @@ ESC = "\x1b"
 
 
 class Screen:
-    """A screen to open: its `:` command, what is visible once its data are drawn, and the plain
-    client's question (PromQL over the screen's default window, with its step)."""
+    """A screen to open: its `:` command, what is visible once its data are drawn (one pattern per
+    half of the screen: the time is the last one's), and the plain
+    client's heaviest question (PromQL: a range over the screen's default window with its step, or
+    instant when the window is 0)."""
 
-    def __init__(self, name: str, command: str, data: str, promql: str, window_s: int, step_s: int) -> None:
-        self.name, self.command, self.data = name, command, re.compile(data)
+    def __init__(self, name: str, command: str, data: tuple[str, ...], promql: str, window_s: int, step_s: int) -> None:
+        self.name, self.command, self.data = name, command, [re.compile(d) for d in data]
         self.promql, self.window_s, self.step_s = promql, window_s, step_s
 
 
@@ -52,15 +55,15 @@ SCREENS = (
     Screen(
         "ML Engine (:ml)",
         "ml",
-        r"NDCG@10 [^\n]*\d\.\d{3}",
-        'max without (model_version) (ml_recommendation_quality{metric="ndcg_10"})',
-        3600,
-        30,
+        (r"cache hits \d+\.\d%",),
+        'quantile_over_time(0.5, (max without (model_version) (ml_recommendation_quality{metric="ndcg_10"}))[7d:5m])',
+        0,
+        0,
     ),
     Screen(
         "Business (:business)",
         "business",
-        r"MRR \$[\d,.]+",
+        (r"MRR \$[\d,.]+", r"━━ \S+ \d+\.\d%"),
         "sum by (plan) (rate(api_calls_total[1h]))",
         3600,
         30,
@@ -68,23 +71,30 @@ SCREENS = (
     Screen(
         "Tenant (:tenant tenant_007)",
         "tenant tenant_007",
-        r"fresh|STALE",
-        'max without (model_version) (ml_recommendation_quality{metric="ndcg_10", tenant_id="tenant_007"})',
-        3600,
-        30,
+        (r"fresh|STALE",),
+        'quantile_over_time(0.5, (max without (model_version) (ml_recommendation_quality{metric="ndcg_10", '
+        'tenant_id="tenant_007"}))[7d:5m])',
+        0,
+        0,
     ),
 )
 
 
 def plain_client(prometheus_url: str, screen: Screen) -> float:
-    """Seconds for one httpx GET of the screen's range question, answer read and decoded."""
+    """Seconds for one httpx GET of the screen's heaviest question (a range query over the window,
+    or an instant one when the window is 0), answer read and decoded."""
     import httpx
 
     end = time.time()
-    params = {"query": screen.promql, "start": end - screen.window_s, "end": end, "step": screen.step_s}
+    if screen.window_s:
+        path = "query_range"
+        params: dict[str, object] = {"query": screen.promql, "start": end - screen.window_s, "end": end}
+        params["step"] = screen.step_s
+    else:
+        path, params = "query", {"query": screen.promql, "time": end}
     with httpx.Client(timeout=30) as client:
         t0 = time.perf_counter()
-        response = client.get(f"{prometheus_url}/api/v1/query_range", params=params)
+        response = client.get(f"{prometheus_url}/api/v1/{path}", params=params)
         response.json()
         return time.perf_counter() - t0
 
@@ -97,7 +107,7 @@ def open_screen(p: PtyProcess, screen: Screen, timeout: float) -> float:
     time.sleep(0.2)
     mark = p.offset
     sent = p.send("\r")
-    drawn = p.wait_for(screen.data, since=mark, timeout=timeout)
+    drawn = max(p.wait_for(data, since=mark, timeout=timeout) for data in screen.data)  # every half drawn
     back = p.offset
     p.send(ESC)
     time.sleep(0.3)

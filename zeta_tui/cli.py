@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_services(sub, common)
     commands.add_ml(sub, common)
     commands.add_business(sub, common)
+    commands.add_tenant(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
@@ -252,6 +253,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.business import run_business
 
         return run_business(args)
+    if command == "tenant":
+        from zeta_tui.headless.tenant import run_tenant
+
+        return run_tenant(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 

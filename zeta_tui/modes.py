@@ -195,8 +195,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
         "zeta_tui.screens.tenant_detail:TenantDetailScreen",
         commands=("tenant",),
         argument="tenant id",
-        needs=("clickhouse",),
-        summary="One tenant: endpoints, quota, cost, SLA, latency",
+        needs=("clickhouse", "prometheus"),
+        summary="One tenant: endpoints, quota, cost, SLA; model quality, training, data freshness, alerts",
         mode=False,
     ),
     ScreenSpec(

@@ -171,3 +171,30 @@ def add_business(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
     p.add_argument("--range", default="6h", metavar="DURATION", help="the calls chart's range (default: 6h)")
+
+
+def add_tenant(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta tenant ID` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "tenant",
+        parents=[common],
+        help="one tenant: usage, quota, cost, SLA; model quality, training, data freshness, alerts (exit 1 if failing)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The Tenant screen's figures. From ClickHouse: the tenant's endpoints over --days whole UTC days, quota,\n"
+            "cost against MRR, SLA. From Prometheus: NDCG@10 against its 7-day median (a drop over 10 % marked, as\n"
+            "ModelQualityDrop), the latest training job, data freshness (STALE over 1 h, as TenantDataStale),\n"
+            "recommendations served over --range, open alerts with its tenant_id (Alertmanager's, or Prometheus's\n"
+            "firing ALERTS without one). A half whose backend is absent or down says so. Definitions: docs/tenant.md."
+        ),
+        epilog="exit status:\n  0  all well\n"
+        "  1  the latest training job failed, NDCG@10 is over 10 % below its median, the data is stale, or an alert "
+        "fires\n"
+        "  2  configuration error (also: neither backend configured, or neither knows the tenant)\n"
+        "  3  a configured backend could not be read (its URL and message on stderr)",
+    )
+    p.add_argument("tenant_id", metavar="ID", help="the tenant id (the tenant_id label, e.g. tenant_007)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--days", type=int, default=7, metavar="N", help="the usage window in whole UTC days (default 7)")
+    p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
+    p.add_argument("--range", default="1h", metavar="DURATION", help="the range the rates are over (default: 1h)")

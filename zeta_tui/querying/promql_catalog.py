@@ -48,6 +48,7 @@ KNOWN_PARAMS: dict[str, str] = {
     "latency_buckets": "http_request_duration_seconds_bucket",
     "latency_scale": "1",
     "fast_le": "0\\.1",
+    "tenant": "tenant_007",
 }
 
 

@@ -29,9 +29,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from zeta_tui.errors import BackendUnavailable, ZetaError
-from zeta_tui.messages import GoBack, ShowLogs, ShowTraces
+from zeta_tui.messages import GoBack, ShowLogs, ShowTenant, ShowTraces
 from zeta_tui.models.alert_overview import AlertRow, is_alert_series
 from zeta_tui.models.snapshot import Snapshot, retry_delay
+from zeta_tui.models.tenant import ALERT_TENANT_LABELS, tenant_in
 from zeta_tui.models.timerange import format_age
 from zeta_tui.querying.alert_expression import split_conditions
 from zeta_tui.screens.contract import ConsoleScreen
@@ -84,6 +85,7 @@ class AlertDetailScreen(ConsoleScreen):
             id="alert.traces",
             tooltip="Traces with errors of the culprit under the cursor (else of the service) in the alert's window",
         ),
+        Binding("ctrl+t", "tenant", "Tenant", id="alert.tenant", tooltip="The tenant of the alert's tenant_id label"),
     ]
 
     def __init__(self, row: AlertRow, window: tuple[float, float] | None = None) -> None:
@@ -98,6 +100,13 @@ class AlertDetailScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.post_message(GoBack())  # back to the list, or along a join
+
+    def action_tenant(self) -> None:
+        tenant = tenant_in(self.row.labels.get, ALERT_TENANT_LABELS)
+        if tenant:
+            self.post_message(ShowTenant(tenant))
+        else:
+            self.notify("this alert has no tenant_id label", severity="warning")
 
     def compose(self) -> ComposeResult:
         yield ShellHeader()

@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from zeta_tui.messages import ShowTenant
 from zeta_tui.models.analytics import Record, as_date, count_text, money, next_window, recommendations, window_text
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -96,6 +97,7 @@ class CostScreen(PollingScreen[CostView]):
             "w", "window", "Window", id="cost.window", tooltip="Cycle the window of the tenant table: 7, 30 or 1 day(s)"
         ),
         Binding("c", "cycle_chart", "Chart", id="cost.chart", tooltip="Next chart, on screens too small for both"),
+        Binding("ctrl+t", "tenant", "Tenant", id="cost.tenant", tooltip="The highlighted tenant: its Tenant screen"),
     ]
 
     def __init__(self) -> None:
@@ -234,6 +236,11 @@ class CostScreen(PollingScreen[CostView]):
     def action_window(self) -> None:
         self.days = next_window(self.days)
         self.refresh_data()
+
+    def action_tenant(self) -> None:
+        table = self.query_one("#cost-tenants", DataTable)
+        if table.row_count:
+            self.post_message(ShowTenant(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)))
 
     def action_cycle_chart(self) -> None:
         self._chart = (self._chart + 1) % 2

@@ -3,7 +3,8 @@
 The detail shows a field per row, values wrapped within the window (widgets/log_record.py):
 time, level, service and message first, then the pod, tenant, endpoint, method, status and
 latency under the record's own field names (models/log_fields.py), the ids, then the rest.
-`y` copies the record as JSON.
+`y` copies the record as JSON; `ctrl+t` opens the record's tenant (its Tenant screen) when the record
+has a tenant field under any of models/log_fields.py's TENANT spellings.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from zeta_tui.models.log_fields import detail_items
+from zeta_tui.messages import ShowTenant
+from zeta_tui.models.log_fields import TENANT, detail_items
 from zeta_tui.models.logs import LogRecord
 from zeta_tui.widgets.log_record import RecordFields
 from zeta_tui.widgets.log_view import LogView
@@ -34,16 +36,22 @@ class LogDetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="logs.detail_close", tooltip="Back to the records"),
         Binding("y", "copy", "Copy", id="logs.detail_copy", tooltip="Copy the record as JSON (OSC 52, works over SSH)"),
+        Binding(
+            "ctrl+t", "tenant", "Tenant", id="logs.detail_tenant", tooltip="The record's tenant: its Tenant screen"
+        ),
     ]
     DEFAULT_CSS = _MODAL_CSS.format(name="LogDetailScreen")
 
     def __init__(self, record: LogRecord) -> None:
         super().__init__()
         self.record = record
+        value = TENANT.value(record)
+        self.tenant_id = str(value).strip() if value is not None else ""
 
     def compose(self) -> ComposeResult:
+        tenant = f" · ctrl+t opens tenant {self.tenant_id}" if self.tenant_id else ""
         with Vertical():
-            yield Static("Record · Esc closes · y copies it as JSON", classes="section-title")
+            yield Static(f"Record · Esc closes · y copies it as JSON{tenant}", classes="section-title")
             with VerticalScroll(id="record-fields"):
                 yield Static(RecordFields(detail_items(self.record)))
 
@@ -53,6 +61,13 @@ class LogDetailScreen(ModalScreen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(orjson.dumps(self.record.to_dict(), default=str).decode())
         self.notify("record copied (OSC 52)")
+
+    def action_tenant(self) -> None:
+        # The detail stays open under the join: Esc on the tenant comes back to this record.
+        if self.tenant_id:
+            self.post_message(ShowTenant(self.tenant_id))
+        else:
+            self.notify(f"no tenant field in this record ({', '.join(TENANT.names)})", severity="warning")
 
 
 class LogContextScreen(ModalScreen[None]):

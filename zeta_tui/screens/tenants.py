@@ -91,6 +91,14 @@ class TenantsScreen(PollingScreen[TenantsView]):
             tooltip="Open the highlighted tenant: endpoints, latency, quota, cost",
         ),
         Binding(
+            "ctrl+t",
+            "open",
+            "Tenant",
+            show=False,
+            id="tenants.tenant",
+            tooltip="Open the highlighted tenant (as Enter)",
+        ),
+        Binding(
             "s",
             "sort",
             "Sort",

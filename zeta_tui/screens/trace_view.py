@@ -21,9 +21,10 @@ from textual.widgets import Footer, Input, Static
 
 from zeta_tui.backends.off_loop import run_off_loop
 from zeta_tui.errors import BackendUnavailable, ZetaError
-from zeta_tui.messages import GoBack, ShowApi, ShowLogs
+from zeta_tui.messages import GoBack, ShowApi, ShowLogs, ShowTenant
 from zeta_tui.models.critical_path import critical_path, on_path
 from zeta_tui.models.snapshot import Snapshot
+from zeta_tui.models.tenant import SPAN_TENANT_KEYS, tenant_in
 from zeta_tui.models.trace_tree import TraceTree, build_tree
 from zeta_tui.models.traces import Trace, TraceSummary, format_duration_ns
 from zeta_tui.screens.contract import ConsoleScreen
@@ -77,6 +78,13 @@ class TraceViewScreen(ConsoleScreen):
             "API perf",
             id="trace.api",
             tooltip="API Performance for the span's service and endpoint around the trace",
+        ),
+        Binding(
+            "ctrl+t",
+            "tenant",
+            "Tenant",
+            id="trace.tenant",
+            tooltip="The selected span's tenant (tenant_id / tenant.id)",
         ),
         Binding("y", "copy_trace", "Copy id", id="trace.copy", tooltip="Copy the trace id (OSC 52, works over SSH)"),
         Binding("Y", "copy_span", "Copy span", show=False, id="trace.copy_span", tooltip="Copy the selected span id"),
@@ -259,9 +267,11 @@ class TraceViewScreen(ConsoleScreen):
     @on(WaterfallView.SpanChosen)
     def _chosen(self, event: WaterfallView.SpanChosen) -> None:
         if self.trace_tree is not None and not self.query_one("#span-detail").display:
+            span = self.trace_tree.spans[event.index]
             self.app.push_screen(
                 SpanDetailScreen(
-                    span_detail(self.trace_tree, event.index, self._path_ns.get(event.index, 0), hidden=self._pii())
+                    span_detail(self.trace_tree, event.index, self._path_ns.get(event.index, 0), hidden=self._pii()),
+                    tenant_in(span.get, SPAN_TENANT_KEYS),
                 )
             )
 
@@ -325,6 +335,16 @@ class TraceViewScreen(ConsoleScreen):
             ShowApi(span.service, endpoint, middle - METRICS_MARGIN_SECONDS, middle + METRICS_MARGIN_SECONDS)
         )
 
+    def action_tenant(self) -> None:
+        span = self._span()
+        if span is None:
+            return
+        tenant = tenant_in(span.get, SPAN_TENANT_KEYS)
+        if tenant:
+            self.post_message(ShowTenant(tenant))
+        else:
+            self.notify(f"the span has no tenant attribute ({', '.join(SPAN_TENANT_KEYS)})", severity="warning")
+
     def action_copy_trace(self) -> None:
         self.app.copy_to_clipboard(self.trace_id)
         self.notify(f"trace id {self.trace_id} copied (OSC 52)")
@@ -353,21 +373,33 @@ class TraceViewScreen(ConsoleScreen):
 class SpanDetailScreen(ModalScreen[None]):
     """Enter on a span when the terminal is too narrow for the side pane."""
 
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="trace.detail_close", tooltip="Back to the waterfall")]
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close", id="trace.detail_close", tooltip="Back to the waterfall"),
+        Binding("ctrl+t", "tenant", "Tenant", id="trace.detail_tenant", tooltip="The span's tenant: its Tenant screen"),
+    ]
     DEFAULT_CSS = """
     SpanDetailScreen { align: center middle; }
     SpanDetailScreen > Vertical { width: 95%; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, text) -> None:
+    def __init__(self, text, tenant_id: str = "") -> None:
         super().__init__()
         self.text = text
+        self.tenant_id = tenant_id
 
     def compose(self) -> ComposeResult:
+        tenant = f" · ctrl+t opens tenant {self.tenant_id}" if self.tenant_id else ""
         with Vertical():
-            yield Static("Span · Esc closes", classes="section-title")
+            yield Static(f"Span · Esc closes{tenant}", classes="section-title")
             with VerticalScroll():
                 yield Static(self.text)
+
+    def action_tenant(self) -> None:
+        # The detail stays open under the join: Esc on the tenant comes back to this span.
+        if self.tenant_id:
+            self.post_message(ShowTenant(self.tenant_id))
+        else:
+            self.notify(f"the span has no tenant attribute ({', '.join(SPAN_TENANT_KEYS)})", severity="warning")
 
 
 def _service_styles(services, theme: dict[str, str]):
