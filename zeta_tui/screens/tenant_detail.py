@@ -75,7 +75,7 @@ class TenantDetailScreen(PollingScreen[TenantReport]):
 
     DEFAULT_CSS = """
     #tenant-ml { height: auto; padding: 0 1; }
-    #tenant-charts { grid-size: 2 1; height: 40%; min-height: 7; }
+    #tenant-charts { grid-size: 2 1; height: 1fr; min-height: 7; }
     #tenant-charts.-compact { grid-size: 1 1; }
     #tenant-charts.-short { height: 9; }
     #tenant-charts.-fill { height: 1fr; }
@@ -129,6 +129,7 @@ class TenantDetailScreen(PollingScreen[TenantReport]):
         # Under 34 rows the chart gets 9 (3 of plot) and the table the rest (it scrolls); without
         # the table (no ClickHouse) the chart takes the room.
         charts.set_class(usage and self.app.size.height < 34, "-short")
+        self.query_one("#tenant-endpoints").set_class(self.app.size.height < 34, "-short")
         charts.set_class(not usage, "-fill")
         chosen = shown[self._chart % len(shown)]
         for chart in CHARTS:
