@@ -267,3 +267,16 @@ def test_business_prometheus_down_snapshot(snap_compare, usage, size) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_business_without_clickhouse_snapshot(snap_compare, prometheus_world, size) -> None:
     assert snap_compare(_app(prometheus_world.url, None), terminal_size=size, run_before=_on_business)
+
+
+@pytest.mark.prometheus
+@pytest.mark.console
+@pytest.mark.parametrize("size", SIZES)
+def test_business_clickhouse_down_snapshot(snap_compare, prometheus_world, size) -> None:
+    """ClickHouse configured but not answering: the Prometheus half drawn, the ClickHouse error in one line."""
+    context = ContextConfig(
+        prometheus=PrometheusConfig(url=prometheus_world.url, timeout_seconds=5),
+        clickhouse=ClickHouseConfig(url="http://127.0.0.1:1", timeout_seconds=2),
+    )
+    app = build_app(ZetaConfig(default_context="w", contexts={"w": context}), "w", clock=lambda: float(T0), live=False)
+    assert snap_compare(app, terminal_size=size, run_before=_on_business)

@@ -135,10 +135,16 @@ class NavigationMixin:
         await self.open_tenant(message.tenant_id)
 
     async def open_tenant(self, tenant_id: str) -> None:
-        """The Tenant screen for ``tenant_id``, on the Tenants mode, with the way back."""
+        """The Tenant screen for ``tenant_id``, on top of the screen the user is on (Esc closes it).
+
+        Not a join to the Tenants mode: that would first draw the Tenants table and ask its
+        questions, which the tenant's own wait behind (measured: bench/screen_data.py), and a
+        context without ClickHouse has no Tenants screen to land on.
+        """
         from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
-        await self.open_on_top("tenants", TenantDetailScreen(tenant_id))
+        app: Any = self
+        await app.push_screen(TenantDetailScreen(tenant_id))
 
     async def open_on_top(self, mode: str, screen: Screen) -> None:
         """``screen`` pushed on ``mode`` as a join (`:tenant ID`, `:silences`)."""

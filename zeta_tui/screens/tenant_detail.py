@@ -38,7 +38,7 @@ ENDPOINT_COLUMNS = (
     Column("Endpoint", "endpoint", 16, name=True),
     Column("Method", "method", 6),
     Column("Requests", "requests", 9),
-    Column("Errors", "errors", 8),
+    Column("Errors", "errors", 9),
     Column("avg", "avg", 7),
     Column("p95", "p95", 7),
     Column("Bytes", "bytes", 10, drop=1),
@@ -237,15 +237,16 @@ class TenantDetailScreen(PollingScreen[TenantReport]):
 
     def _show_ndcg(self, ml: TenantMl, tall: bool) -> None:
         chart = self.query_one("#tenant-ndcg", LineChart)
-        lines = [ChartLine(t.label, t.xs, t.ys) for t in ml.ndcg]
+        lines = [ChartLine(t.label, t.xs, t.ys, colour=i) for i, t in enumerate(ml.ndcg)]
         median = ml.quality.median_7d if ml.quality is not None else None
         of_median = f" · 7-day median {median:.3f}" if median is not None else ""
         chart.border_title = f"NDCG@10 per model version, {ml.range_label}{of_median}"
         # The median as a line where the chart is tall enough to tell it from the versions' (3 rows
-        # of plot put both in one row of cells, and the later colour hides the other).
+        # of plot put both in one row of cells). Drawn first, so a version that sits on its median
+        # (a tenant with nothing wrong) is drawn over it, not hidden by it; its colour is the last.
         if lines and median is not None and math.isfinite(median) and tall:
             xs = lines[0].xs
-            lines.append(ChartLine("7-day median", xs, tuple(median for _ in xs)))
+            lines.insert(0, ChartLine("7-day median", xs, tuple(median for _ in xs), colour=4))
         chart.empty_message = "no NDCG@10 series for this tenant"
         x_range = (lines[0].xs[0], lines[0].xs[-1]) if lines and lines[0].xs else None
         chart.show(lines, x_range)
