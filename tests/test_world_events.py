@@ -169,3 +169,114 @@ def test_rates_depend_on_the_tenant(fortnight):
     total = Counter(e.event for e in events)
     assert total[SERVED] == total[SESSION_STARTED] or abs(total[SERVED] - total[SESSION_STARTED]) < 5
     assert total[SERVED] > total[CLICKED] > total[ADDED_TO_CART] > total[PURCHASED] > 0
+
+
+# --- the demo's store -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory):
+    """The store this process has open (another module's), else a new one closed at the end."""
+    pytest.importorskip("chdb", reason="the embedded ClickHouse tests need chdb (pip install chdb)")
+    from tests.support.world_store import store_in_use
+    from zeta_tui.backends.chdb_store import close_embedded_session
+
+    open_path = store_in_use()
+    here = open_path or str(tmp_path_factory.mktemp("events") / "store")
+    yield here
+    if open_path is None:
+        close_embedded_session(here)
+
+
+def _rows(store, sql: str, **params) -> list[list]:
+    import orjson
+
+    out = store._query(sql, "JSONCompactEachRow", **params)
+    return [orjson.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _keys(events) -> list[list]:
+    return sorted([e.session_id, e.event, e.timestamp_ns // 10**6] for e in events)
+
+
+STORED_KEYS = (
+    "SELECT session_id, event, toUnixTimestamp64Milli(event_time) FROM {database:Identifier}.events "
+    "ORDER BY session_id, event, event_time"
+)
+
+
+def test_the_store_holds_each_event_once_and_prunes_whole_months(path):
+    from zeta_tui.demo.events_store import EVENTS_DDL, WorldEventStore
+
+    month = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())  # the window spans February's last hour
+    events = list(WorldEvents(WORLD, 1000).generate(month - 3600, month + 3600))
+    store = WorldEventStore(path, WORLD, database="events_store")
+    try:
+        store.truncate()
+        store.insert(events)
+        store.mark_covered(month - 3600, month + 3600)
+        assert sorted(_rows(store, STORED_KEYS)) == _keys(events)
+        assert store.newest_ns() == max(e.timestamp_ns for e in events)
+        # The columns are the issue's contract, in its types.
+        columns = _rows(
+            store, "SELECT name, type FROM system.columns WHERE database = 'events_store' AND table = 'events'"
+        )
+        assert [c[0] for c in columns] == re.findall(r"^    (\w+) ", EVENTS_DDL, re.M)
+        assert dict(columns)["event_time"] == "DateTime64(3)" and dict(columns)["properties"] == "Map(String, String)"
+        served = dict(
+            _rows(
+                store,
+                "SELECT tenant_id, toUInt32(count()) FROM {database:Identifier}.events "
+                "WHERE event = 'recommendation_served' GROUP BY tenant_id",
+            )
+        )
+        assert served == dict(Counter(e.tenant_id for e in events if e.event == SERVED))
+        assert store.prune(month + 3600, keep_days=0) == 1  # February's partition, whole
+        assert sorted(_rows(store, STORED_KEYS)) == _keys(e for e in events if e.timestamp_ns >= _ns(month))
+        assert store.covered() == [(month - 3600, month + 3600)]
+    finally:
+        store.close()
+
+
+@pytest.mark.slow  # the demo's history child process
+def test_a_resumed_history_writes_nothing_twice(path):
+    """A demo stopped with its history half-filled (one window in, half of the next without its marker)
+    and its live thread a minute on: the next start fills the rest, each event once."""
+    import orjson
+
+    from zeta_tui.demo.events_store import LiveEventWriter
+
+    midnight = int(datetime(2026, 3, 11, tzinfo=UTC).timestamp())
+    clock = [midnight + 3600 + 4.2]
+    first = LiveEventWriter(WORLD, path, history_days=0, database="events_resume", clock=lambda: clock[0])
+    first.open()
+    first.events.truncate()
+    plan = first.begin(clock[0])
+    first.tick()
+    gen, a = WorldEvents(WORLD, 1000), plan.live_from
+
+    def lines(lo: int, hi: int) -> bytes:
+        return b"".join(orjson.dumps(e.row()) + b"\n" for e in gen.generate(lo, hi))
+
+    older = lines(a - 3600, a - 1800)
+    first._consume(lines(a - 1800, a) + f"#covered {float(a - 1800)!r} {float(a)!r}\n".encode() + older[:9000])
+    clock[0] += 50.7
+    first.tick()
+    first.halt()
+    clock[0] += 250.0
+    again = LiveEventWriter(WORLD, path, history_days=0, database="events_resume", clock=lambda: clock[0])
+    again.store, again.history = first.store, first.history
+    try:
+        live_from = again.begin(clock[0]).live_from
+        again.tick()
+        again.fill()
+        assert again.error is None
+        expected = [
+            e
+            for e in WorldEvents(WORLD, 1000).generate(midnight, live_from + STEP_SECONDS)
+            if e.timestamp_ns < int(clock[0]) * 10**9
+        ]
+        assert len(expected) > 1000
+        assert sorted(_rows(again.events, STORED_KEYS)) == _keys(expected)
+    finally:
+        again.stop()
