@@ -178,6 +178,7 @@ class LiveEventWriter(StoreWriter):
             log=log,
         )
         self.history_days, self.database = history_days, database
+        self.windows_in = 0  # history windows recorded since the start
 
     def generator(self, world: TeamZetaWorld, sample_every: int) -> Generator:
         return WorldEvents(world, sample_every)
@@ -216,6 +217,13 @@ class LiveEventWriter(StoreWriter):
 
     def history_from(self, now: float) -> float:
         return history_start(now, self.history_days)
+
+    def covered(self, start: float, end: float) -> None:
+        """A window of the child's is in: record it (and say so for the first)."""
+        super().covered(start, end)
+        self.windows_in += 1
+        if self.windows_in == 1:
+            self.log("demo events: the newest hours are in; older history follows in the background")
 
     def prune(self, now: float) -> None:
         self.history.prune(now, self.history_days)
