@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -39,6 +40,8 @@ from zeta_tui.demo.store_writer import COVERED, Generator, StoreWriter, child_ar
 from zeta_tui.demo.usage_store import HISTORY_DAYS, history_start, writer_session
 from zeta_tui.demo.world import TeamZetaWorld
 
+#: How long the live thread waits for the usage writer's store (``after``) before it opens its own.
+AFTER_TIMEOUT_S = 60.0
 #: The history generator's window: its rows wait for their marker (3 h: ~14,000 events, ~3 MB).
 CHUNK_SECONDS = 3 * 3600
 _DAY = 86400
@@ -143,9 +146,10 @@ class WorldEventStore(WorldLogStore):
 class LiveEventWriter(StoreWriter):
     """Keeps the demo's product events current while ``zeta demo`` runs, beside the usage writer.
 
-    The live thread writes each 15 s step's events as their time passes, from the start; the
-    history thread fills every gap of the 35 days from a child process, newest 3 h first, then
-    prunes once a day.
+    The live thread writes each 15 s step's events as their time passes, from the start (once
+    ``after`` is set, if given: the usage writer's first write, its tables made); the history
+    thread fills every gap of the 35 days from a child process, newest 3 h first, then prunes
+    once a day.
     """
 
     child_module = "zeta_tui.demo.events_store"
@@ -167,6 +171,7 @@ class LiveEventWriter(StoreWriter):
         fresh: bool = False,
         clock: Callable[[], float] = time.time,
         log: Callable[[str], None] = lambda message: None,
+        after: threading.Event | None = None,
     ) -> None:
         super().__init__(
             world,
@@ -179,6 +184,7 @@ class LiveEventWriter(StoreWriter):
         )
         self.history_days, self.database = history_days, database
         self.windows_in = 0  # history windows recorded since the start
+        self.after = after
 
     def generator(self, world: TeamZetaWorld, sample_every: int) -> Generator:
         return WorldEvents(world, sample_every)
@@ -192,6 +198,11 @@ class LiveEventWriter(StoreWriter):
         return self
 
     def _run_live(self) -> None:
+        # The usage writer's store runs `zeta clickhouse init`'s work, which makes ``events`` and
+        # zeta's rollup of it; the rollup takes every row only if its view exists before the first
+        # row is written (on an empty table its cutoff is 0), so the first row waits for that.
+        if self.after is not None:
+            self.after.wait(AFTER_TIMEOUT_S)
         try:
             self.open()
         except Exception as e:  # the console still runs; product screens show the store as it is

@@ -316,10 +316,11 @@ class DemoStack:
         self.usage = LiveUsageWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start(
             history=history
         )
-        # The world's product events (35 days, 1 recommendation in 1000, events_store.py), the same way.
-        self.events = LiveEventWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start(
-            history=history
-        )
+        # The world's product events (35 days, 1 recommendation in 1000, events_store.py), the same
+        # way, once the usage store has made its tables (the events rollup's view before any event).
+        self.events = LiveEventWriter(
+            self.world, self.paths.store, clock=self.clock, log=self.log, after=self.usage.live
+        ).start(history=history)
 
     def _release_store_history(self) -> None:
         for writer in (self.logs, self.traces, self.usage, self.events):
