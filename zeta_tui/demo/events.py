@@ -14,9 +14,10 @@ One in N is recorded, those whose ``seq`` is a multiple of N, so for a tenant an
     recorded recommendation_served events = c(b) // N - c(a) // N
 
 with c the tenant's recommendations_served_total; served events x N is the counter's increase
-within N. N = ``DEMO_EVENTS_SAMPLE_EVERY`` = 1000: the world serves about 52 million
-recommendations a day (seed 42), so about 52,000 are recorded a day, about 110,000 events with
-the sessions and the rest of each funnel, about 4 million for the demo's 35 days and today.
+within N. N = ``DEMO_EVENTS_SAMPLE_EVERY`` = 1000: the world serves 47 million recommendations a
+day on average (seed 42; 52 million on a weekday), so about 47,000 are recorded a day, 98,000
+events with the sessions and the rest of each funnel, 3.5 million for the demo's 35 days and
+today (measured: docs/performance.md).
 (The api_usage rows draw their tenants at random by share, so served events and the tenant's
 recorded recommendation requests agree on average, not one by one: the counter is the contract.)
 

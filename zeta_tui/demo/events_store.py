@@ -11,7 +11,7 @@ retention cohorts have five weeks. ``prune`` (once a day) drops the monthly part
 older than that and deletes the older rows of the rest (a lightweight DELETE, only when due),
 in ``events`` and, where it exists, zeta's daily rollup of it.
 
-About 110,000 events a day (seed 42), ~3.9 million for the whole history; generating a day takes
+About 98,000 events a day (seed 42), ~3.5 million for the whole history; generating a day takes
 about a second of one core (the figures and the first start's cost: docs/performance.md).
 
 ``LiveEventWriter`` keeps it current while ``zeta demo`` runs, as the usage writer does
