@@ -59,7 +59,7 @@ import hashlib
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from zeta_tui.demo.incidents import CANDIDATE_MODEL, MODEL_ROLLOUT, STABLE_MODEL, rollout_hits
@@ -185,11 +185,18 @@ def _delay_ms(bounds: tuple[float, float, float], u: int) -> int:
 class WorldEvents:
     """Generates the world's recorded product events for any window of whole 15 s steps."""
 
-    def __init__(self, world: TeamZetaWorld, sample_every: int = DEMO_EVENTS_SAMPLE_EVERY) -> None:
+    def __init__(
+        self, world: TeamZetaWorld, sample_every: int = DEMO_EVENTS_SAMPLE_EVERY, *, tenants: Iterable[str] = ()
+    ) -> None:
+        """``tenants``: generate only theirs (the same events as for all tenants; default all)."""
         if sample_every < 1:
             raise ValueError("sample_every must be >= 1")
         self.world, self.sample_every = world, sample_every
-        self.tenants = tuple(t.tenant_id for t in world.topology.tenants)
+        every = tuple(t.tenant_id for t in world.topology.tenants)
+        wanted = set(tenants)
+        if wanted - set(every):
+            raise ValueError(f"no such tenants in the world: {sorted(wanted - set(every))}")
+        self.tenants = tuple(t for t in every if t in wanted) if wanted else every
         self.series = tuple(world.one("recommendations_served_total", tenant_id=t) for t in self.tenants)
         self.traits = tuple(tenant_traits(t) for t in self.tenants)
         self.rollout = world.schedule.kind(MODEL_ROLLOUT)
