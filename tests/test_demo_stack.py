@@ -108,6 +108,7 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
         assert f"already running (pid {demo.proc.pid})" in second.stderr and url in second.stderr
         # The world's usage: the newest hours land first (the older days follow from a child process).
         assert demo.wait_stderr("demo usage: the newest hours are in", timeout=60), demo.read_stderr()
+        assert demo.wait_stderr("demo events: the newest hours are in", timeout=60), demo.read_stderr()
 
         _stop_and_check(demo, signal.SIGTERM)
     finally:
@@ -119,6 +120,8 @@ def test_first_start_serves_the_world_and_sigterm_stops_every_child(xdg):
     )  # 40 and 3 former tenants
     assert usage["oldest_day_age"] <= 35 and usage["newest_age_s"] < 3 * 3600, usage
     assert usage["endpoints"] == 6, usage  # backend-api's and auth's, never ml-engine's /internal/*
+    # The world's product events, live and the newest history (events_store.py), within the same days.
+    assert usage["events"] > 100 and usage["events_oldest_day_age"] <= 35, usage
 
 
 def _first_spike(shift: int, after: float):
@@ -141,7 +144,9 @@ def _store_figures(store: Path) -> dict:
         "q('SELECT uniqExact(endpoint) FROM default.api_usage'),\n"
         "  'oldest_day_age': q('SELECT today() - min(date) FROM default.api_usage'),\n"
         "  'newest_age_s': q('SELECT toUnixTimestamp(now()) - toUnixTimestamp(max(timestamp)) "
-        "FROM default.api_usage')}))\n"
+        "FROM default.api_usage'),\n"
+        "  'events': q('SELECT count() FROM default.events'),\n"
+        "  'events_oldest_day_age': q('SELECT today() - toDate(min(event_time)) FROM default.events')}))\n"
         "s.close()\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=60)

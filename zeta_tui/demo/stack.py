@@ -48,6 +48,7 @@ from zeta_tui.config.models import (
 )
 from zeta_tui.config.paths import data_dir
 from zeta_tui.demo.backfill import Segment, backfill, block_time_range, history_segments, move_blocks
+from zeta_tui.demo.events_store import LiveEventWriter
 from zeta_tui.demo.exporter import WorldExporter, scrape_config
 from zeta_tui.demo.incidents import shift_for_spike_at
 from zeta_tui.demo.log_store import LiveLogWriter
@@ -172,6 +173,7 @@ class DemoStack:
     logs: LiveLogWriter | None = field(default=None, init=False)
     traces: LiveTraceWriter | None = field(default=None, init=False)
     usage: LiveUsageWriter | None = field(default=None, init=False)
+    events: LiveEventWriter | None = field(default=None, init=False)
     alertmanager: ChildServer | None = field(default=None, init=False)
     alert_sink: WebhookSink | None = field(default=None, init=False)
     #: why the demo runs without an Alertmanager (its binary is missing), for the Alerts screen
@@ -314,9 +316,14 @@ class DemoStack:
         self.usage = LiveUsageWriter(self.world, self.paths.store, clock=self.clock, log=self.log).start(
             history=history
         )
+        # The world's product events (35 days, 1 recommendation in 1000, events_store.py), the same
+        # way, once the usage store has made its tables (the events rollup's view before any event).
+        self.events = LiveEventWriter(
+            self.world, self.paths.store, clock=self.clock, log=self.log, after=self.usage.live
+        ).start(history=history)
 
     def _release_store_history(self) -> None:
-        for writer in (self.logs, self.traces, self.usage):
+        for writer in (self.logs, self.traces, self.usage, self.events):
             if writer is not None:
                 writer.release_history()
 
@@ -432,7 +439,7 @@ class DemoStack:
             for server in (self.prometheus, self.alertmanager):
                 if server is not None:
                     server.terminate()
-            for writer in (self.traces, self.usage, self.logs):
+            for writer in (self.traces, self.usage, self.events, self.logs):
                 if writer is not None:
                     writer.halt()
             if self.prometheus is not None:
@@ -447,6 +454,8 @@ class DemoStack:
                 self.traces.stop(close=False)  # the store's session is shared: the log writer closes it
             if self.usage is not None:
                 self.usage.stop()  # its own session; the shared one is the log writer's
+            if self.events is not None:
+                self.events.stop()  # likewise
             if self.logs is not None:
                 self.logs.stop()
             if was_running:

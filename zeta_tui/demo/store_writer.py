@@ -45,9 +45,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
+from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.errors import ZetaError
 
@@ -57,6 +57,25 @@ TICK_SECONDS = 2.0
 #: The history child and the history thread's inserts run at this niceness.
 HISTORY_NICE = 10
 COVERED = b"#covered "  # the child's marker after each window it printed in full
+
+
+class Stamped(Protocol):
+    """A record a writer writes: requests (requests.py) or product events (events.py)."""
+
+    @property
+    def timestamp_ns(self) -> int: ...
+
+
+R = TypeVar("R", bound=Stamped)
+
+
+class Generator(Protocol):
+    """What generates a writer's records for a window of 15 s steps (WorldRequests, WorldEvents)."""
+
+    world: TeamZetaWorld
+    sample_every: int
+
+    def generate(self, start: float, end: float) -> Iterator[Any]: ...
 
 
 def missing_windows(start: float, end: float, spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -103,7 +122,7 @@ def plan(now: float, history_from: float, spans: list[tuple[float, float]], newe
     return Plan(missing_windows(history_from, live_from, spans), live_from, skip, marks)
 
 
-def skipping(requests: Iterable[WorldRequest], skip: tuple[int, int]) -> Iterator[WorldRequest]:
+def skipping(requests: Iterable[R], skip: tuple[int, int]) -> Iterator[R]:
     """``requests`` without those stamped in [skip[0], skip[1]) ns."""
     a, b = skip
     return (r for r in requests if not a <= r.timestamp_ns < b)
@@ -149,7 +168,7 @@ class StoreWriter:
         clock: Callable[[], float] = time.time,
         log: Callable[[str], None] = lambda message: None,
     ) -> None:
-        self.requests = WorldRequests(world, sample_every)
+        self.requests: Generator = self.generator(world, sample_every)
         self.path, self.history_seconds, self.fresh = path, history_seconds, fresh
         self.clock, self.log = clock, log
         self.store: Any = None  # the live thread's store (its own session)
@@ -163,7 +182,7 @@ class StoreWriter:
         self._threads: list[threading.Thread] = []
         self._history_go = threading.Event()  # the history thread waits for this (``release_history``)
         self._next_step = 0  # the next step the live thread generates (its start, s)
-        self._due: list[WorldRequest] = []  # generated, not yet written, by timestamp
+        self._due: list[Any] = []  # generated (requests or events), not yet written, by timestamp
         self._pruned_at = 0.0
         self._child: subprocess.Popen[bytes] | None = None  # the history generator while one runs
 
@@ -173,6 +192,10 @@ class StoreWriter:
         return self.written_live + self.written_history
 
     # --- what subclasses provide ----------------------------------------------------------
+
+    def generator(self, world: TeamZetaWorld, sample_every: int) -> Generator:
+        """What generates the records (the world's requests; product events for the event writer)."""
+        return WorldRequests(world, sample_every)
 
     def open_store(self, session: Any) -> Any:
         """The store on ``session`` (tables created)."""
