@@ -144,7 +144,9 @@ class NavigationMixin:
         from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
         app: Any = self
-        await app.push_screen(TenantDetailScreen(tenant_id))
+        screen = TenantDetailScreen(tenant_id)
+        screen.prefetch()  # its questions are on the way while it is built
+        await app.push_screen(screen)
 
     async def open_on_top(self, mode: str, screen: Screen) -> None:
         """``screen`` pushed on ``mode`` as a join (`:tenant ID`, `:silences`)."""

@@ -308,7 +308,9 @@ class TenantsScreen(PollingScreen[TenantsView]):
         row = next((r for r in self.snapshot.value.rows if r["tenant_id"] == tenant), None)
         from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
-        self.app.push_screen(TenantDetailScreen(tenant, row, self.days))
+        screen = TenantDetailScreen(tenant, row, self.days)
+        screen.prefetch()  # asked while the screen is built
+        self.app.push_screen(screen)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
