@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from zeta_tui.querying.sql_catalog import quote_identifier
 from zeta_tui.querying.events_sources import (
     EVENTS_BACKFILL,
     EVENTS_ROLLUP,
@@ -36,6 +35,7 @@ from zeta_tui.querying.events_sources import (
     events_statement,
     events_view_select,
 )
+from zeta_tui.querying.sql_catalog import quote_identifier
 
 _CREATE_ORDER = (EVENTS_TABLE, EVENTS_ROLLUP, EVENTS_STAGING, EVENTS_BACKFILL)
 
@@ -112,7 +112,9 @@ class EventsInit:
             self.log(f"{EVENTS_VIEW} exists but {EVENTS_BACKFILL} does not say from when: building it again")
             self._run("DROP VIEW IF EXISTS {database:Identifier}.zeta_events_daily_mv")  # zeta's own view
         if steps or self._scalar("SELECT count() FROM {database:Identifier}.zeta_events_daily"):
-            self.log(f"{EVENTS_ROLLUP} has rows but no view fills it: emptying zeta's rollup of events to build it again")
+            self.log(
+                f"{EVENTS_ROLLUP} has rows but no view fills it: emptying zeta's rollup of events to build it again"
+            )
             for table in (EVENTS_ROLLUP, EVENTS_STAGING, EVENTS_BACKFILL):
                 self._run("TRUNCATE TABLE {database:Identifier}.{t:Identifier}", t=table)
         empty = fresh or not self._scalar("SELECT count() FROM {database:Identifier}.events")
@@ -143,7 +145,9 @@ class EventsInit:
     def _backfill(self, cutoff: int) -> None:
         steps = self._steps()
         if "complete" in steps:
-            self.log(f"{EVENTS_ROLLUP}: nothing to backfill ({steps['complete'][1]:,} events were stamped before the cutoff)")
+            self.log(
+                f"{EVENTS_ROLLUP}: nothing to backfill ({steps['complete'][1]:,} events were stamped before the cutoff)"
+            )
             return
         if cutoff == 0:
             self._record("complete", cutoff, 0)

@@ -53,7 +53,7 @@ class InitRefused(ZetaError):
 
 
 def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
-    """schema.sql, rollup.sql and events.sql with their parameters filled in (the view's cutoff as init leaves it to the run)."""
+    """schema.sql, rollup.sql and events.sql with their parameters filled in (view cutoffs as init leaves them)."""
     import re
 
     from zeta_tui.querying.events_sources import events_sql
@@ -152,7 +152,9 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
         + (f" ({len(months)} month(s) backfilled now)" if months else "")
     )
     if report.events is not None:
-        print(f"zeta_events_daily: {report.events.rollup_events:,} events of events' {report.events.events_rows:,} rows")
+        print(
+            f"zeta_events_daily: {report.events.rollup_events:,} events of events' {report.events.events_rows:,} rows"
+        )
     if report.rollup_requests != report.usage_rows:
         _err(
             "note: rows written while init ran, or stamped before the cutoff after their month was backfilled, "
