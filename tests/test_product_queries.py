@@ -255,3 +255,57 @@ def test_zeta_sql_runs_the_funnel_end_to_end(db, tmp_path, capsys) -> None:
     lines = [orjson.loads(line) for line in out.out.splitlines() if line.strip()]
     want = ref.funnel(EVENTS, "northwind", 7, UNTIL)
     assert [(r["step"], r["event"], r["users"]) for r in lines] == [(w["step"], w["event"], w["users"]) for w in want]
+
+
+class _Stop(Exception):
+    pass
+
+
+class _StopAt:
+    """A writer that stops init at the first statement containing ``word``, before or after running it."""
+
+    def __init__(self, writer, word: str, after: bool) -> None:
+        self.writer, self.word, self.after, self.done = writer, word, after, False
+
+    def run(self, sql, params=None):
+        hit = self.word in sql and not self.done
+        if hit and not self.after:
+            self.done = True
+            raise _Stop(sql)
+        out = self.writer.run(sql, params)
+        if hit:
+            self.done = True
+            raise _Stop(sql)
+        return out
+
+
+@pytest.mark.parametrize(
+    ("word", "after"),
+    [
+        ("INSERT INTO {database:Identifier}.zeta_events_daily_staging", True),  # in staging, not recorded 'staged'
+        ("MOVE PARTITION ID", False),  # recorded 'staged', nothing moved yet
+        ("MOVE PARTITION ID", True),  # January moved, February still in staging
+    ],
+)
+def test_an_events_backfill_stopped_between_steps_and_run_again_counts_every_event_once(tmp_path, word, after) -> None:
+    from zeta_tui.backends.clickhouse_engine import ClickHouseEngine
+    from zeta_tui.backends.usage_rollup import RollupInit
+    from zeta_tui.querying.events_sources import events_statement
+
+    store = AnalyticsDatabase(tmp_path, fresh=False)
+    try:
+        store.session.query(events_statement("events"), "CSV", params={"database": store.database})
+        store.insert("events", [ref.row(e) for e in EVENTS])
+        writer = ClickHouseEngine(store.config(), "clickhouse").writer()
+        with pytest.raises(_Stop):
+            RollupInit(_StopAt(writer, word, after), store.database, settle_s=0, lead_s=0).run()
+        report = RollupInit(writer, store.database, settle_s=0, lead_s=0).run()
+        assert report.events.rollup_events == len(EVENTS)
+        got = store.scalar(
+            "SELECT date, tenant_id, model_version, event, sum(events) FROM {database:Identifier}.zeta_events_daily "
+            "GROUP BY date, tenant_id, model_version, event"
+        )
+        rows = (line.split("\t") for line in got.splitlines())
+        assert {(date.fromisoformat(d), t, v, e): int(n) for d, t, v, e, n in rows} == ref.daily_counts(EVENTS)
+    finally:
+        store.close()
