@@ -72,6 +72,7 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
     from zeta_tui.backends.analytics import AnalyticsSource
     from zeta_tui.backends.chdb_store import embedded_session
     from zeta_tui.config.models import ClickHouseConfig
+    from zeta_tui.errors import ZetaError
     from zeta_tui.querying.sql_catalog import bind, find_query
 
     sess = embedded_session(store)
@@ -92,7 +93,12 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
                 out = sess.query(sql, "JSONCompact", params=bound).bytes()
                 return time.perf_counter() - t, out
 
-            await zeta()
+            try:
+                await zeta()
+            except ZetaError as exc:  # a timeout at 100 M events is a figure too
+                results.append({"query": label, "name": name, "error": exc.message})
+                log(f"  {label:<26} failed: {exc.message[:100]}", flush=True)
+                continue
             bare()
             zeta_s, bare_s = [], []
             for i in range(runs):  # interleaved, each first in turn
@@ -129,7 +135,11 @@ async def time_queries(store: Path, until: date, runs: int, log=print) -> list[d
             await asyncio.gather(*(source.named(n, p, today=until) for n, p in SCREEN))
             return time.perf_counter() - t
 
-        await screen_fetch()
+        try:
+            await screen_fetch()
+        except ZetaError as exc:
+            results.append({"query": "Product screen's data", "screen_fetch": True, "error": exc.message})
+            return results
         fetches = [await screen_fetch() for _ in range(runs)]
         results.append(
             {
@@ -149,6 +159,9 @@ def verdicts(results: list[dict[str, object]]) -> list[str]:
     """What misses a budget, in words."""
     out = []
     for r in results:
+        if "error" in r:
+            out.append(f"{r['query']} failed: {r['error']}")
+            continue
         if r.get("screen_fetch"):
             if float(r["zeta_median_s"]) > BUDGETS["screen_s"]:  # type: ignore[arg-type]
                 out.append(f"the screen's data took {r['zeta_median_s']:.2f} s (> {BUDGETS['screen_s']} s)")
@@ -212,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  store directory: {size / 1e6:.1f} MB")
     print(f"{'query':<28} {'zeta ms':>9} {'bare ms':>9} {'rows':>6} {'rows read':>12}  budget")
     for r in results:
+        if "error" in r:
+            print(f"{r['query']:<28} failed: {str(r['error'])[:90]}")
+            continue
         if r.get("screen_fetch"):
             ok = float(r["zeta_median_s"]) <= BUDGETS["screen_s"]  # type: ignore[arg-type]
             print(

@@ -31,24 +31,28 @@ WITH
                 event = 'item_added_to_cart',
                 event = 'purchase_completed'
             ) AS level,
-            arraySort(groupArrayIf(toUnixTimestamp64Milli(event_time), event = 'recommendation_served')) AS t1s,
-            arraySort(groupArrayIf(toUnixTimestamp64Milli(event_time), event = 'recommendation_clicked')) AS t2s,
-            arraySort(groupArrayIf(toUnixTimestamp64Milli(event_time), event = 'item_added_to_cart')) AS t3s,
-            arraySort(groupArrayIf(toUnixTimestamp64Milli(event_time), event = 'purchase_completed')) AS t4s,
-            -- one chain per served: (t1, t2, t3, t4), a step not reached in time NULL
-            arrayMap(t1 -> (t1, arrayFirstOrNull(x -> x >= t1 AND x <= t1 + window_ms, t2s)), t1s) AS c2,
-            arrayMap(
-                c -> (c.1, c.2, if(c.2 IS NULL, NULL, arrayFirstOrNull(x -> x >= c.2 AND x <= c.1 + window_ms, t3s))),
-                c2
-            ) AS c3,
-            arrayMap(
-                c -> (c.1, c.2, c.3, if(c.3 IS NULL, NULL, arrayFirstOrNull(x -> x >= c.3 AND x <= c.1 + window_ms, t4s))),
-                c3
-            ) AS c4,
-            arrayFirst(
-                c -> 1 + (c.2 IS NOT NULL) + (c.3 IS NOT NULL) + (c.4 IS NOT NULL) = level,
-                c4
-            ) AS chain
+            -- the user's events in time order (at the same millisecond the earlier step first), numbered:
+            -- (time in ms, step 1-4, position)
+            arraySort(groupArray((
+                toUnixTimestamp64Milli(event_time),
+                multiIf(event = 'recommendation_served', 1, event = 'recommendation_clicked', 2,
+                        event = 'item_added_to_cart', 3, 4)
+            ))) AS sorted,
+            arrayMap((e, i) -> (e.1, e.2, i), sorted, arrayEnumerate(sorted)) AS evs,
+            -- at each position, the next event of step k at or after it (arrayReverseFill: one pass)
+            arrayReverseFill(e -> e.2 = 2, evs) AS next2,
+            arrayReverseFill(e -> e.2 = 3, evs) AS next3,
+            arrayReverseFill(e -> e.2 = 4, evs) AS next4,
+            -- one chain per served: positions (p1, p2, p3, p4) of its steps, 0 for a step not reached in time
+            arrayMap(s -> (s.3, if(next2[s.3].2 = 2 AND next2[s.3].1 <= s.1 + window_ms, next2[s.3].3, 0)),
+                     arrayFilter(e -> e.2 = 1, evs)) AS c2,
+            arrayMap(c -> (c.1, c.2, if(c.2 > 0 AND next3[c.2].2 = 3 AND next3[c.2].1 <= evs[c.1].1 + window_ms,
+                                        next3[c.2].3, 0)), c2) AS c3,
+            arrayMap(c -> (c.1, c.2, c.3, if(c.3 > 0 AND next4[c.3].2 = 4 AND next4[c.3].1 <= evs[c.1].1 + window_ms,
+                                             next4[c.3].3, 0)), c3) AS c4,
+            -- the earliest chain that reaches the user's furthest step, as times in ms
+            arrayFirst(c -> 1 + (c.2 > 0) + (c.3 > 0) + (c.4 > 0) = level, c4) AS chain_pos,
+            (evs[chain_pos.1].1, evs[chain_pos.2].1, evs[chain_pos.3].1, evs[chain_pos.4].1) AS chain
         FROM events
         WHERE tenant_id = {tenant:String}
           AND event IN ('recommendation_served', 'recommendation_clicked', 'item_added_to_cart', 'purchase_completed')
