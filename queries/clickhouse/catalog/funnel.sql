@@ -31,28 +31,38 @@ WITH
                 event = 'item_added_to_cart',
                 event = 'purchase_completed'
             ) AS level,
-            -- the user's events in time order (at the same millisecond the earlier step first), numbered:
-            -- (time in ms, step 1-4, position)
-            arraySort(groupArray((
-                toUnixTimestamp64Milli(event_time),
-                multiIf(event = 'recommendation_served', 1, event = 'recommendation_clicked', 2,
-                        event = 'item_added_to_cart', 3, 4)
-            ))) AS sorted,
-            arrayMap((e, i) -> (e.1, e.2, i), sorted, arrayEnumerate(sorted)) AS evs,
-            -- at each position, the next event of step k at or after it (arrayReverseFill: one pass)
-            arrayReverseFill(e -> e.2 = 2, evs) AS next2,
-            arrayReverseFill(e -> e.2 = 3, evs) AS next3,
-            arrayReverseFill(e -> e.2 = 4, evs) AS next4,
-            -- one chain per served: positions (p1, p2, p3, p4) of its steps, 0 for a step not reached in time
-            arrayMap(s -> (s.3, if(next2[s.3].2 = 2 AND next2[s.3].1 <= s.1 + window_ms, next2[s.3].3, 0)),
-                     arrayFilter(e -> e.2 = 1, evs)) AS c2,
-            arrayMap(c -> (c.1, c.2, if(c.2 > 0 AND next3[c.2].2 = 3 AND next3[c.2].1 <= evs[c.1].1 + window_ms,
-                                        next3[c.2].3, 0)), c2) AS c3,
-            arrayMap(c -> (c.1, c.2, c.3, if(c.3 > 0 AND next4[c.3].2 = 4 AND next4[c.3].1 <= evs[c.1].1 + window_ms,
-                                             next4[c.3].3, 0)), c3) AS c4,
-            -- the earliest chain that reaches the user's furthest step, as times in ms
-            arrayFirst(c -> 1 + (c.2 > 0) + (c.3 > 0) + (c.4 > 0) = level, c4) AS chain_pos,
-            (evs[chain_pos.1].1, evs[chain_pos.2].1, evs[chain_pos.3].1, evs[chain_pos.4].1) AS chain
+            -- the user's events in time order, each as time in ms * 4 + step - 1 (at the same millisecond the
+            -- earlier step first): sorting plain numbers is the cheap part of the query
+            arraySort(groupArray(toUInt64(toUnixTimestamp64Milli(event_time)) * 4
+                + multiIf(event = 'recommendation_served', 0, event = 'recommendation_clicked', 1,
+                          event = 'item_added_to_cart', 2, 3))) AS evs,
+            -- Aligned with evs, for each position: the next click at or after it (nc), the first cart
+            -- after that click (nc3) and the first purchase after that cart (nc4), each as evs's
+            -- numbers (the step in % 4; another step there means none). Built with arrayReverseFill
+            -- over arrays of the same length only: a lambda that captured evs would copy it once
+            -- per element, quadratic for a user with thousands of events.
+            arrayReverseFill(v -> v % 4 = 3, evs) AS n4,
+            arrayReverseFill(v -> v % 4 = 2, evs) AS n3,
+            arrayReverseFill((x, v) -> v % 4 = 2, arrayMap((v, p) -> if(v % 4 = 2, p, 0), evs, n4), evs) AS n34,
+            arrayReverseFill(v -> v % 4 = 1, evs) AS nc,
+            arrayReverseFill((x, v) -> v % 4 = 1, arrayMap((v, c) -> if(v % 4 = 1, c, 0), evs, n3), evs) AS nc3,
+            arrayReverseFill((x, v) -> v % 4 = 1, arrayMap((v, c) -> if(v % 4 = 1, c, 0), evs, n34), evs) AS nc4,
+            -- one chain per served: (t1, t2, t3, t4) in ms, 0 for a step not reached within the window of t1
+            arrayMap(
+                (v, c2, c3, c4) -> (
+                    intDiv(v, 4),
+                    if(c2 % 4 = 1 AND intDiv(c2, 4) <= intDiv(v, 4) + window_ms, intDiv(c2, 4), 0),
+                    if(c2 % 4 = 1 AND c3 % 4 = 2 AND intDiv(c3, 4) <= intDiv(v, 4) + window_ms, intDiv(c3, 4), 0),
+                    if(c2 % 4 = 1 AND c3 % 4 = 2 AND c4 % 4 = 3 AND intDiv(c4, 4) <= intDiv(v, 4) + window_ms,
+                       intDiv(c4, 4), 0)
+                ),
+                arrayFilter((v, c2, c3, c4) -> v % 4 = 0, evs, nc, nc3, nc4),
+                arrayFilter((c2, v) -> v % 4 = 0, nc, evs),
+                arrayFilter((c3, v) -> v % 4 = 0, nc3, evs),
+                arrayFilter((c4, v) -> v % 4 = 0, nc4, evs)
+            ) AS chains,
+            -- the earliest chain that reaches the user's furthest step
+            arrayFirst(c -> 1 + (c.2 > 0) + (c.3 > 0) + (c.4 > 0) = level, chains) AS chain
         FROM events
         WHERE tenant_id = {tenant:String}
           AND event IN ('recommendation_served', 'recommendation_clicked', 'item_added_to_cart', 'purchase_completed')
