@@ -256,7 +256,8 @@ def test_init_creates_the_schema(store, capsys) -> None:
         "zeta_events_daily_mv",
         "zeta_events_daily_staging",
     ]
-    assert "zeta_api_usage_daily_mv" in out and "zeta_events_daily_mv" in out and "api_usage_daily" in out
+    assert "zeta_api_usage_daily_mv" in out and "zeta_events_daily_mv" in out
+    assert "zeta_events_daily: 0 events of events' 0 rows" in out and "api_usage_daily" in out
     # again: IF NOT EXISTS, nothing changes
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
     assert code == 0 and "created in " in out and "nothing (everything was there)" in out, err
