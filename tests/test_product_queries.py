@@ -269,6 +269,14 @@ def test_zeta_sql_runs_the_funnel_end_to_end(db, tmp_path, capsys) -> None:
     lines = [orjson.loads(line) for line in out.out.splitlines() if line.strip()]
     want = ref.funnel(EVENTS, "northwind", 7, UNTIL)
     assert [(r["step"], r["event"], r["users"]) for r in lines] == [(w["step"], w["event"], w["users"]) for w in want]
+    assert same(lines, want)
+
+    # the command as written (until = today: these events are in the past, so four steps of no users)
+    argv = ["--config", str(config), "--context", "w", "sql", "--name", "funnel", "--param", "tenant=northwind"]
+    code = main([*argv, "--param", "days=7", "--format", "csv"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert out.out.splitlines()[0].split(",")[:3] == ["step", "event", "users"] and len(out.out.splitlines()) == 5
 
 
 class _Stop(Exception):
