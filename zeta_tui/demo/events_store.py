@@ -1,7 +1,7 @@
 """The demo's product events: the world's ``events`` (events.py) in the embedded store, as usage is written.
 
 ``WorldEventStore(path, world)`` opens the chdb store the demo's logs, traces and usage live in,
-creates ``events`` in the issue's columns where it is missing (EVENTS_DDL: the contract of
+creates ``events`` where it is missing (queries/clickhouse/events.sql's statement, the contract of
 docs/product-analytics.md; `zeta clickhouse init` creates the same table and zeta's rollup of it)
 and writes the world's events, 1 recommendation in ``DEMO_EVENTS_SAMPLE_EVERY`` = 1000 with the
 sessions and funnels that come with them (events.py says what matches which counter).
@@ -39,28 +39,13 @@ from zeta_tui.demo.requests import STEP_SECONDS
 from zeta_tui.demo.store_writer import COVERED, Generator, StoreWriter, child_arguments, child_windows, skipping
 from zeta_tui.demo.usage_store import HISTORY_DAYS, history_start, writer_session
 from zeta_tui.demo.world import TeamZetaWorld
+from zeta_tui.querying.events_sources import EVENTS_ROLLUP, events_statement
 
 #: How long the live thread waits for the usage writer's store (``after``) before it opens its own.
 AFTER_TIMEOUT_S = 60.0
 #: The history generator's window: its rows wait for their marker (3 h: ~14,000 events, ~3 MB).
 CHUNK_SECONDS = 3 * 3600
 _DAY = 86400
-#: zeta's daily rollup of events (`zeta clickhouse init`), pruned with it where it exists.
-EVENTS_ROLLUP = "zeta_events_daily"
-
-#: The events table in the issue's columns, created where missing (the same as `zeta clickhouse init`'s).
-EVENTS_DDL = """CREATE TABLE IF NOT EXISTS {database:Identifier}.events (
-    event_time DateTime64(3),
-    tenant_id String,
-    user_id String,
-    session_id String,
-    event LowCardinality(String),
-    item_id String,
-    model_version LowCardinality(String),
-    properties Map(String, String)
-) ENGINE = MergeTree
-PARTITION BY toYYYYMM(event_time)
-ORDER BY (tenant_id, event, event_time)"""
 
 
 class WorldEventStore(WorldLogStore):
@@ -86,7 +71,7 @@ class WorldEventStore(WorldLogStore):
         self.session = session if session is not None else writer_session(self.path)
         self.own = True
         self._query("CREATE DATABASE IF NOT EXISTS {database:Identifier}")
-        self._query(EVENTS_DDL)
+        self._query(events_statement("events"))  # the shipped contract, queries/clickhouse/events.sql
         self._query(
             "CREATE TABLE IF NOT EXISTS {database:Identifier}.{coverage:Identifier} (start Float64, end Float64) "
             "ENGINE = MergeTree ORDER BY start"
