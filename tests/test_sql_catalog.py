@@ -71,6 +71,26 @@ CONTRACT = {
         "quota_calls",
         "quota_used_pct",
     ],
+    "funnel": ["step", "event", "users", "conv_prev_pct", "conv_first_pct", "median_s_from_prev"],
+    "retention": ["cohort_week", "users", "week", "returned", "returned_pct"],
+    "ctr": ["date", "tenant_id", "model_version", "served", "clicks", "ctr_pct"],
+    "ab_test": [
+        "arm",
+        "model_version",
+        "served",
+        "clicks",
+        "ctr_pct",
+        "purchases",
+        "purchase_rate_pct",
+        "diff_pt",
+        "ci_low_pt",
+        "ci_high_pt",
+        "z",
+        "p_value",
+        "verdict",
+        "needed_per_arm",
+    ],
+    "top_items": ["tenant_id", "kind", "rank", "item_id", "events", "users"],
 }
 
 PARAMS = {
@@ -99,6 +119,27 @@ PARAMS = {
     "business_mrr_trend": {"days": ("UInt16", "90"), "until": ("Date", "today")},
     "business_tenant_changes": {"days": ("UInt16", "90"), "until": ("Date", "today")},
     "business_top_tenants": {"days": ("UInt16", "30"), "until": ("Date", "today"), "limit": ("UInt32", "10")},
+    "funnel": {
+        "tenant": ("String", None),
+        "days": ("UInt16", "7"),
+        "until": ("Date", "today"),
+        "window_hours": ("UInt32", "24"),
+    },
+    "retention": {"tenant": ("String", None), "weeks": ("UInt16", "8"), "until": ("Date", "today")},
+    "ctr": {"tenant": ("String", ""), "days": ("UInt16", "7"), "until": ("Date", "today")},
+    "ab_test": {
+        "tenant": ("String", None),
+        "version_a": ("String", None),
+        "version_b": ("String", None),
+        "days": ("UInt16", "7"),
+        "until": ("Date", "today"),
+    },
+    "top_items": {
+        "tenant": ("String", ""),
+        "days": ("UInt16", "7"),
+        "until": ("Date", "today"),
+        "limit": ("UInt16", "10"),
+    },
 }
 
 

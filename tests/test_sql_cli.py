@@ -245,13 +245,18 @@ def test_init_creates_the_schema(store, capsys) -> None:
         "api_usage",
         "api_usage_daily",
         "cost_data",
+        "events",
         "tenants",
         "zeta_api_usage_daily",
         "zeta_api_usage_daily_backfill",
         "zeta_api_usage_daily_mv",
         "zeta_api_usage_daily_staging",
+        "zeta_events_daily",
+        "zeta_events_daily_backfill",
+        "zeta_events_daily_mv",
+        "zeta_events_daily_staging",
     ]
-    assert "zeta_api_usage_daily_mv" in out and "api_usage_daily" in out
+    assert "zeta_api_usage_daily_mv" in out and "zeta_events_daily_mv" in out and "api_usage_daily" in out
     # again: IF NOT EXISTS, nothing changes
     code, out, err = zeta(capsys, "--config", config, "--context", "lab", "clickhouse", "init", "--yes")
     assert code == 0 and "created in " in out and "nothing (everything was there)" in out, err

@@ -97,8 +97,9 @@ class SeedDatabase(AnalyticsDatabase):
             own.close()
 
     def fingerprint(self) -> dict[str, tuple[str, ...]]:
-        """Per table that is not zeta's (the seed's api_usage, its view and the view's inner table): SHOW CREATE, a
-        checksum of every row, and each active part's name and hash of its files.
+        """Per table that is not zeta's (the seed's api_usage, its view and the view's inner table; not
+        events, which init creates where the seed has none): SHOW CREATE, a checksum of every row, and
+        each active part's name and hash of its files.
 
         What must not change when zeta runs: the definition, the rows, and the bytes on disk.
         Merge the parts first (OPTIMIZE ... FINAL), or a background merge may rename them.
@@ -106,7 +107,7 @@ class SeedDatabase(AnalyticsDatabase):
         out = {}
         for table in self.scalar(
             "SELECT name FROM system.tables WHERE database = {database:String} AND name NOT LIKE 'zeta%' "
-            "AND name NOT IN ('cost_data', 'tenants') ORDER BY name"
+            "AND name NOT IN ('cost_data', 'tenants', 'events') ORDER BY name"
         ).splitlines():
             params = {"database": self.database, "t": table}
             create = self._text("SHOW CREATE TABLE {database:Identifier}.{t:Identifier}", params)

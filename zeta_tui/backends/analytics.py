@@ -118,15 +118,20 @@ class AnalyticsSource:
         (querying/usage_sources.py); the answer's ``note`` says which when it is not the rollup.
         SchemaMismatch names a table or column the database lacks.
         """
+        from zeta_tui.querying.events_sources import plan_events
         from zeta_tui.querying.sql_catalog import rollup_sql
         from zeta_tui.querying.usage_sources import plan_query
 
         query = find_query(name)
         bound = bind(query, raw_params or {}, today=today or date.today())
         async with self._engine.action():
-            plan = plan_query(name, query.sql, await self.usage_tables(), self.cfg.columns, rollup_sql())
-            result = await self.query(plan.sql, {**bound, **plan.params}, query_id=query_id, max_rows=max_rows)
-        return dataclasses.replace(result, note=plan.note) if plan.note else result
+            tables = await self.usage_tables()
+            plan = plan_query(name, query.sql, tables, self.cfg.columns, rollup_sql())
+            events = plan_events(name, plan.sql, tables.database, tables.columns, tables.events_complete)
+            params = {**bound, **plan.params, **events.params}
+            result = await self.query(events.sql, params, query_id=query_id, max_rows=max_rows)
+        note = "; ".join(n for n in (plan.note, events.note) if n)
+        return dataclasses.replace(result, note=note) if note else result
 
     async def usage_tables(self, *, fresh: bool = False) -> UsageTables:
         """What the database holds for the catalog, read at most once per USAGE_TABLES_TTL_S (``fresh``: now)."""

@@ -41,6 +41,7 @@ from typing import Any, Protocol
 
 from zeta_tui.config.models import USAGE_COLUMNS
 from zeta_tui.errors import ZetaError
+from zeta_tui.querying.events_sources import EVENTS_TABLE
 from zeta_tui.querying.sql_catalog import (
     quote_identifier,
     rollup_params,
@@ -87,6 +88,7 @@ class InitReport:
     months_backfilled: list[tuple[date, int]] = field(default_factory=list)
     rollup_requests: int = 0
     usage_rows: int = 0
+    events: Any = None  # events_rollup.EventsReport: the events table's rollup
 
 
 def _utc(seconds: int) -> datetime:
@@ -171,14 +173,25 @@ class RollupInit:
         self.report.cutoff = _utc(cutoff)
         self._run(_statement(SEED_VIEW + " AS"), **self._params(cutoff))
         self._backfill(cutoff)
+        self._events(before)
         after = self.tables()
         self.report.created = sorted(t for t in after if t not in before and not t.startswith(".inner"))
-        self.report.existing = sorted(t for t in before if t in (USAGE_TABLE, SEED_VIEW, *ZETA_TABLES))
+        self.report.existing = sorted(t for t in before if t in (USAGE_TABLE, SEED_VIEW, EVENTS_TABLE, *ZETA_TABLES))
         self.report.rollup_requests = self._scalar(
             "SELECT sum(requests) FROM {database:Identifier}.zeta_api_usage_daily"
         )
         self.report.usage_rows = self._scalar("SELECT count() FROM {database:Identifier}.api_usage")
         return self.report
+
+    def _events(self, before: Mapping[str, tuple[str, ...]]) -> None:
+        """events.sql: the events table where missing, zeta's rollup of it and its backfill (events_rollup.py)."""
+        from zeta_tui.backends.events_rollup import EventsInit
+
+        events = EventsInit(
+            self.writer, self.database, log=self.log, settle_s=self.settle_s, lead_s=self.lead_s, sleep=self.sleep
+        )
+        self.report.events = events.run(fresh=EVENTS_TABLE not in before)
+        self.report.warnings.extend(self.report.events.warnings)
 
     def _add_column(self, statement: str) -> None:
         """schema.sql's ``ADD COLUMN IF NOT EXISTS`` on a table that may be the user's: a table that

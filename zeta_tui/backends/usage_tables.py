@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from zeta_tui.querying.events_sources import EVENTS_BACKFILL, EVENTS_OBJECTS, EVENTS_VIEW
 from zeta_tui.querying.usage_sources import (
     BACKFILL_TABLE,
     ROLLUP_TABLE,
@@ -32,7 +33,7 @@ Query = Callable[..., Awaitable[Any]]
 
 async def read_usage_tables(query: Query, database: str) -> UsageTables:
     """The database's tables as the catalog sees them; ``query(sql, params)`` is a read-only query."""
-    names = ", ".join(f"'{t}'" for t in TABLES)  # zeta's own constants
+    names = ", ".join(f"'{t}'" for t in (*TABLES, *EVENTS_OBJECTS))  # zeta's own constants
     answer = await query(
         "SELECT table, groupArray(name) FROM (SELECT table, name FROM system.columns "
         f"WHERE database = {{db:String}} AND table IN ({names}) ORDER BY table, position) GROUP BY table",
@@ -55,4 +56,11 @@ async def read_usage_tables(query: Query, database: str) -> UsageTables:
             {"db": database, "v": SEED_VIEW, "u": USAGE_TABLE},
         )
         seed_requests, usage_rows = (int(v) if v is not None else None for v in counts.rows[0])
-    return UsageTables(database, columns, complete, seed_requests, usage_rows)
+    events_complete = False
+    if tables.has(EVENTS_BACKFILL) and tables.has(EVENTS_VIEW):
+        done = await query(
+            "SELECT count() FROM {db:Identifier}.{t:Identifier} WHERE step = 'complete'",
+            {"db": database, "t": EVENTS_BACKFILL},
+        )
+        events_complete = int(done.rows[0][0]) > 0
+    return UsageTables(database, columns, complete, seed_requests, usage_rows, events_complete)

@@ -1,6 +1,6 @@
-"""`zeta clickhouse schema | init`: the analytics schema (queries/clickhouse/schema.sql and rollup.sql).
+"""`zeta clickhouse schema | init`: the analytics schema (queries/clickhouse/schema.sql, rollup.sql, events.sql).
 
-- ``schema [--database NAME]``: prints schema.sql and rollup.sql with the database filled in
+- ``schema [--database NAME]``: prints schema.sql, rollup.sql and events.sql with the database filled in
   (the context's ``clickhouse.database``, or ``--database``) and api_usage's column names
   (``clickhouse.columns``), ready for clickhouse-client or a migration.
 - ``init [--yes] [--settle SECONDS]``: on the context's ClickHouse (a server, or an embedded
@@ -32,7 +32,17 @@ from typing import Any
 from zeta_tui.errors import ZetaError
 from zeta_tui.querying.sql_catalog import quote_identifier
 
-TABLES = ("api_usage", "cost_data", "tenants", "zeta_api_usage_daily", "zeta_api_usage_daily_mv", "api_usage_daily")
+TABLES = (
+    "api_usage",
+    "cost_data",
+    "tenants",
+    "zeta_api_usage_daily",
+    "zeta_api_usage_daily_mv",
+    "api_usage_daily",
+    "events",
+    "zeta_events_daily",
+    "zeta_events_daily_mv",
+)
 
 
 class InitRefused(ZetaError):
@@ -43,9 +53,10 @@ class InitRefused(ZetaError):
 
 
 def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
-    """schema.sql and rollup.sql with their parameters filled in (the view's cutoff as init leaves it to the run)."""
+    """schema.sql, rollup.sql and events.sql with their parameters filled in (view cutoffs as init leaves them)."""
     import re
 
+    from zeta_tui.querying.events_sources import events_sql
     from zeta_tui.querying.sql_catalog import rollup_sql, schema_sql
 
     values = {
@@ -66,10 +77,12 @@ def schema_text(database: str, columns: dict[str, str] | None = None) -> str:
 
     name = quote_identifier(database)
     return (
-        f"-- queries/clickhouse/schema.sql and rollup.sql for database {name} (`zeta clickhouse schema`)\n"
+        f"-- queries/clickhouse/schema.sql, rollup.sql and events.sql for database {name} (`zeta clickhouse schema`)\n"
         + fill(schema_sql())
         + "\n\n"
         + fill(rollup_sql())
+        + "\n\n"
+        + fill(events_sql())
         + "\n"
     )
 
@@ -112,7 +125,10 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
             hint=f"run it against a writable context, or set read_only = false in [contexts.{context}] if you mean to",
         )
     _err(f"create the analytics schema in context {context} ({engine.url}), database {cfg.database}:")
-    _err(f"  {', '.join(TABLES)} where missing; zeta_api_usage_daily backfilled from api_usage's rows")
+    _err(
+        f"  {', '.join(TABLES)} where missing; zeta_api_usage_daily backfilled from api_usage's rows, "
+        "zeta_events_daily from events'"
+    )
     _err(
         "  (tables that exist are left as they are: nothing is dropped, altered or written; "
         "`zeta clickhouse schema` prints the SQL)"
@@ -135,6 +151,10 @@ def _init(cfg: Any, context: str, read_only: bool, yes: bool, settle: float) -> 
         f"zeta_api_usage_daily: {report.rollup_requests:,} requests of api_usage's {report.usage_rows:,} rows"
         + (f" ({len(months)} month(s) backfilled now)" if months else "")
     )
+    if report.events is not None:
+        print(
+            f"zeta_events_daily: {report.events.rollup_events:,} events of events' {report.events.events_rows:,} rows"
+        )
     if report.rollup_requests != report.usage_rows:
         _err(
             "note: rows written while init ran, or stamped before the cutoff after their month was backfilled, "

@@ -78,7 +78,7 @@ def add_clickhouse(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     actions = p.add_subparsers(dest="clickhouse_action", metavar="ACTION", required=True)
     schema = actions.add_parser(
-        "schema", parents=[common], help="print schema.sql and rollup.sql for the context's database"
+        "schema", parents=[common], help="print schema.sql, rollup.sql and events.sql for the context's database"
     )
     schema.add_argument(
         "--database", metavar="NAME", help="the database to write into the statements (default: clickhouse.database)"

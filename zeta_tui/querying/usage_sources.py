@@ -98,6 +98,7 @@ class UsageTables:
     rollup_complete: bool = False
     seed_view_requests: int | None = None
     usage_rows: int | None = None
+    events_complete: bool = False  # zeta_events_daily's backfill wrote 'complete' (events_sources.py)
 
     def has(self, table: str) -> bool:
         return table in self.columns
