@@ -272,7 +272,10 @@ def verdict(ab: AbTest | None, versions: Sequence[VersionCtr], days: int) -> str
     few = [x for x in (b, a) if min(x.clicks, x.served - x.clicks) < MIN_CLICKS]
     if few:
         arms = ", ".join(f"{x.version} {x.clicks} clicks of {x.served} served" for x in (b, a))
-        return f"too few served to say whether {b.version} or {a.version} does better ({arms}; the test needs {MIN_CLICKS} clicks in each)"
+        return (
+            f"too few served to say whether {b.version} or {a.version} does better "
+            f"({arms}; the test needs {MIN_CLICKS} clicks in each)"
+        )
     assert ab.diff_pt is not None and ab.ci_low_pt is not None and ab.ci_high_pt is not None
     if ab.sql_verdict.endswith(" beats " + a.version):  # B wins
         return (
