@@ -273,12 +273,17 @@ async def test_the_screen_shows_zeta_products_figures_and_picks_a_tenant(db, cli
     from zeta_tui.screens.product import ProductScreen, TenantPicker
 
     cli, second, cli_second = cli
-    async with _app(db.config()).run_test(size=(160, 50)) as pilot:
+    async with _app(db.config()).run_test(size=(80, 24)) as pilot:
         screen = await _on_product(pilot)
         assert isinstance(screen, ProductScreen) and screen.snapshot.error is None, screen.snapshot.error
         value = screen.snapshot.value
         for what in ("funnel", "retention", "ab"):
             assert to_json(value, what) == cli[what]
+        # 80x24: one block at a time, c cycles funnel -> CTR chart -> retention table
+        blocks = ("#product-funnel", "#product-ctr", "#product-retention-block")
+        for shown in range(3):
+            assert [screen.query_one(b).display for b in blocks] == [i == shown for i in range(3)]
+            await pilot.press("c")
         assert str(screen.query_one("#product-verdict").render()) == value.verdict
         assert value.verdict.startswith(f"{NEW} beats {OLD}")
         # t opens the list of tenants (most served first); down, Enter: the next one is asked for
