@@ -6,6 +6,8 @@ funnel, weekly retention, CTR by model version per day and the A/B test of the t
 versions, over the 14 UTC days to today (of the console's clock; retention: 8 weekly cohorts).
 The tenant is the one with the most served recommendations until one is picked with ``t`` (a
 list of the tenants with events in the window; Enter chooses, and the figures are asked again).
+The console's time range does not apply to these windows, so here ``t`` picks the tenant instead
+of cycling the range (``T`` still types one, for the other screens).
 
 Blocks: the verdict line; the funnel as bars (users, conversion from the previous step, median
 time); CTR by version over the days (a line each); retention as a cohort table. Below 120
@@ -169,6 +171,14 @@ class ProductScreen(PollingScreen[Product]):
         for block_id, on_screen in zip(BLOCKS, shown):
             self.query_one(f"#{block_id}").display = on_screen
         self.query_one("#product-top").display = shown[0] or shown[1]
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing read (not configured, ClickHouse down): no block to cycle. `t` stays this screen's
+        # (the console's time range does not apply here; with `t` off, the app's range key would fire).
+        if action == "next_block":
+            return self.snapshot.value is not None and self._compact()
+        return True
 
     def action_next_block(self) -> None:
         self._block = (self._block + 1) % len(BLOCKS)
@@ -195,6 +205,7 @@ class ProductScreen(PollingScreen[Product]):
         return QueryResult(await fetch_product(source, self._tenant, until=until))
 
     def show(self, value: Product) -> None:
+        self.refresh_bindings()
         head = self.query_one("#product-head", Static)
         verdict = self.query_one("#product-verdict", Static)
         note = self.query_one("#product-note", Static)
