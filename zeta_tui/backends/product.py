@@ -21,6 +21,8 @@ from typing import Any
 
 from zeta_tui.backends.analytics import AnalyticsSource
 from zeta_tui.models.product import (
+    DAYS,
+    WEEKS,
     Product,
     ab_test,
     cohorts,
@@ -31,11 +33,6 @@ from zeta_tui.models.product import (
     version_ctr,
 )
 from zeta_tui.querying.usage_sources import merged_note
-
-#: the window of the funnel, CTR and A/B test, in UTC days, unless asked otherwise
-DAYS = 14
-#: retention: this many weekly cohorts (the query's default)
-WEEKS = 8
 
 
 async def fetch_product(source: AnalyticsSource, tenant: str | None, *, days: int = DAYS, until: date) -> Product:

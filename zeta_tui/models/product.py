@@ -23,6 +23,10 @@ from typing import Any
 
 #: the z-test's approximation needs this many clicks (and non-clicks) in each arm
 MIN_CLICKS = 10
+#: the window of the funnel, CTR and A/B test, in UTC days, unless asked otherwise
+DAYS = 14
+#: retention: this many weekly cohorts (the query's default)
+WEEKS = 8
 STEP_WORDS = {
     "recommendation_served": "served",
     "recommendation_clicked": "clicked",

@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from zeta_tui.models.product import Product, TenantServed, short_count
+from zeta_tui.models.product import DAYS, WEEKS, Product, TenantServed, short_count
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.analytics import day_seconds, require_clickhouse, today_utc
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 WIDE_COLUMNS = 120
 TALL_ROWS = 34
 BLOCKS = ("product-funnel", "product-ctr", "product-retention-block")
+#: the least time between two readings: the funnel and retention read events, which change slowly
+MIN_POLL_SECONDS = 60.0
 NAN = float("nan")
 
 
@@ -137,7 +139,7 @@ class ProductScreen(PollingScreen[Product]):
             yield Static(
                 "Retention: weekly cohorts by first session, share back n weeks later", id="product-retention-title"
             )
-            yield FittedTable(retention_columns(8), id="product-retention", zebra_stripes=True)
+            yield FittedTable(retention_columns(WEEKS), id="product-retention", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#product-note").display = False
@@ -150,6 +152,15 @@ class ProductScreen(PollingScreen[Product]):
 
     def question(self) -> str | None:
         return self._tenant
+
+    def header_range(self) -> str:
+        return f"{DAYS} UTC days"
+
+    def _delay(self) -> float | None:
+        delay = super()._delay()
+        if delay is None or self.snapshot.error is not None:
+            return delay
+        return max(delay, MIN_POLL_SECONDS)
 
     def on_resize(self) -> None:
         self._layout_blocks()
