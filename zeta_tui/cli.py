@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_ml(sub, common)
     commands.add_business(sub, common)
     commands.add_tenant(sub, common)
+    commands.add_product(sub, common)
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
@@ -257,6 +258,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.tenant import run_tenant
 
         return run_tenant(args)
+    if command == "product":
+        from zeta_tui.headless.product import run_product
+
+        return run_product(args)
     if command == "sql":
         from zeta_tui.headless.sql import run_sql
 

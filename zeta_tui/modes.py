@@ -178,6 +178,16 @@ SCREENS: tuple[ScreenSpec, ...] = (
         summary="Business: active tenants, API calls by plan, MRR/ARR and their trend, top tenants",
         in_footer=False,
     ),
+    ScreenSpec(
+        "product",
+        "Product",
+        "zeta_tui.screens.product:ProductScreen",
+        "Product",
+        commands=("product",),
+        needs=("clickhouse",),
+        summary="Product: a tenant's funnel, CTR by model version, the A/B verdict, weekly retention (ClickHouse)",
+        in_footer=False,
+    ),
     # Screens opened on top of a mode, by a join or by `:` with an argument.
     ScreenSpec(
         "trace",

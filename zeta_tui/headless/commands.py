@@ -198,3 +198,27 @@ def add_tenant(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--days", type=int, default=7, metavar="N", help="the usage window in whole UTC days (default 7)")
     p.add_argument("--at", metavar="UNIX_SECONDS", type=float, help="look as of this time (default: now)")
     p.add_argument("--range", default="1h", metavar="DURATION", help="the range the rates are over (default: 1h)")
+
+
+def add_product(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta product funnel|retention|ab` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "product",
+        parents=[common],
+        help="product analytics of a tenant: the funnel, weekly retention, CTR by model version and the A/B verdict",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "The Product screen's figures, from ClickHouse's events table. funnel: users reaching served ->\n"
+            "clicked -> added to cart -> purchased within 24 h, each step's conversion and median time; retention:\n"
+            "weekly cohorts by first session and the share back each week after (8 cohorts); ab: CTR of each model\n"
+            "version and the A/B test of the two most recent ones, in plain words. Without --tenant, the tenant with\n"
+            "the most served recommendations in the window. Definitions: docs/product-analytics.md."
+        ),
+        epilog="exit status:\n  0  read\n  2  configuration error (no [clickhouse] section, a bad option)\n"
+        "  3  ClickHouse could not be read (its message on stderr)",
+    )
+    p.add_argument("what", choices=("funnel", "retention", "ab"), help="which figures")
+    p.add_argument("--tenant", metavar="ID", help="the tenant (default: the most served in the window)")
+    p.add_argument("--days", type=int, default=14, metavar="N", help="the window in UTC days (default 14)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="the window's last UTC day (default: today)")
+    p.add_argument("--json", action="store_true", help="print JSON")
