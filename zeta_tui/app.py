@@ -268,6 +268,9 @@ class ZetaApp(NavigationMixin, App[int]):
             return  # still starting
         self.way_back.clear()  # a number key starts a new way; only joins are walked back
         if self.current_mode != mode:
+            screen = self._mode_screens.get(mode)
+            if isinstance(screen, ConsoleScreen) and not screen.is_mounted:
+                screen.ask_ahead()  # first shown: ask while it is built (bench/screen_data.py)
             await self.switch_mode(mode)
         self._refresh_header()
         self._apply_min_size()

@@ -145,7 +145,7 @@ class NavigationMixin:
 
         app: Any = self
         screen = TenantDetailScreen(tenant_id)
-        screen.prefetch()  # its questions are on the way while it is built
+        screen.ask_ahead()  # its questions are on the way while it is built
         await app.push_screen(screen)
 
     async def open_on_top(self, mode: str, screen: Screen) -> None:

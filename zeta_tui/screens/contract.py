@@ -96,6 +96,11 @@ class ConsoleScreen(Screen):
     def prefetch(self) -> None:
         """Ask the first question before the screen is shown (at start-up)."""
 
+    def ask_ahead(self) -> None:
+        """Ask the first question now, the screen about to be built and shown (a key or `:` chose
+        it): the answer is on its way while it is composed. Unlike ``prefetch``, whatever the
+        screen's start-up policy."""
+
     def on_pause_changed(self) -> None:
         self.update_header()
 

@@ -42,6 +42,7 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         self._due = True
         self._asked: Any = None  # (range, question) of the data on screen
         self._prefetching = False
+        self._asked_on_the_way = False  # ask_ahead ran as the screen was about to be shown
 
     # --- composition ---------------------------------------------------------------------
 
@@ -81,6 +82,19 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         self._show_status()
 
     def prefetch(self) -> None:
+        """At start-up: ask the first question before the screen is built. Screens whose first
+        question is heavy override this to ask only when the console opens on them."""
+        self._ask_first()
+
+    def ask_ahead(self) -> None:
+        """The screen is about to be shown for the first time: ask now, while it is built. An
+        answer (or a failure) that lands before it is shown is not asked again when it is."""
+        if self.is_mounted or self.snapshot.value is not None or self.snapshot.error is not None:
+            return  # shown before, or asked at start-up: on_screen_resume knows what to do
+        self._asked_on_the_way = True
+        self._ask_first()
+
+    def _ask_first(self) -> None:
         """Start the first fetch before the screen is built, so its answer is on the way (or
         already here) when the screen is shown; building the screen overlaps the wait."""
         if self.is_mounted or self.snapshot.value is not None or self._prefetching:
@@ -95,6 +109,9 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         self.update_header()
         if self._prefetching:
             return  # the answer is on its way; it is shown and the timer armed when it lands
+        if self._asked_on_the_way and self.snapshot.error is not None:
+            self._arm(self._delay())  # failed as the screen was built: retry when it is due, not at once
+            return
         if self.snapshot.from_cache:
             # A previous run's answer is on screen: let it be drawn before asking (opening an
             # embedded store holds the GIL for a moment, and the first paint would wait for it).
@@ -120,6 +137,7 @@ class PollingScreen(ConsoleScreen, Generic[T]):
     def refresh_data(self) -> None:
         """Fetch now (cancelling a fetch in flight); results for an older question are dropped."""
         self._disarm()
+        self._asked_on_the_way = False
         self._generation += 1
         self._due = False
         self._prefetching = False  # a prefetch still in flight is superseded by this fetch

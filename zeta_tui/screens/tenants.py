@@ -309,7 +309,7 @@ class TenantsScreen(PollingScreen[TenantsView]):
         from zeta_tui.screens.tenant_detail import TenantDetailScreen
 
         screen = TenantDetailScreen(tenant, row, self.days)
-        screen.prefetch()  # asked while the screen is built
+        screen.ask_ahead()  # asked while the screen is built
         self.app.push_screen(screen)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
