@@ -87,8 +87,17 @@ class ConsoleScreen(Screen):
         app: Any = self.app
         for header in self.query(ShellHeader):
             header.show_context(
-                app.path_to(self), app.context_name, app.context, range_label=self.header_range(), paused=app.paused
+                app.path_to(self),
+                app.context_name,
+                app.context,
+                range_label=self.header_range(),
+                paused=app.paused,
+                refresh_seconds=self.header_refresh(),
             )
+
+    def header_refresh(self) -> float | None:
+        """How often the screen asks again, for the header (None: the context's refresh)."""
+        return None
 
     def refresh_data(self) -> None:
         """Ask the backend again now (the `r` key, a new time window)."""

@@ -170,6 +170,9 @@ class IncidentsScreen(PollingScreen[IncidentReport]):
     def header_range(self) -> str:
         return f"last {format_duration(WINDOW_SECONDS)}"
 
+    def header_refresh(self) -> float | None:
+        return max(self.app.context.refresh_seconds, MIN_POLL_SECONDS)
+
     def _delay(self) -> float | None:
         delay = super()._delay()
         if delay is None or self.snapshot.error is not None:

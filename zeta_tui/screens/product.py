@@ -156,6 +156,9 @@ class ProductScreen(PollingScreen[Product]):
     def header_range(self) -> str:
         return f"{DAYS} UTC days"
 
+    def header_refresh(self) -> float | None:
+        return max(self.app.context.refresh_seconds, MIN_POLL_SECONDS)
+
     def _delay(self) -> float | None:
         delay = super()._delay()
         if delay is None or self.snapshot.error is not None:

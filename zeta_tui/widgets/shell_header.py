@@ -22,15 +22,25 @@ class ShellHeader(Vertical):
         yield Static(id="banner")
         yield Static(id="bar")
 
-    def show_context(self, screen_title: str, name: str, context, *, range_label: str, paused: bool) -> None:
-        """The bar for a context (anything with production, is_read_only, refresh_seconds)."""
+    def show_context(
+        self,
+        screen_title: str,
+        name: str,
+        context,
+        *,
+        range_label: str,
+        paused: bool,
+        refresh_seconds: float | None = None,
+    ) -> None:
+        """The bar for a context (anything with production, is_read_only, refresh_seconds);
+        ``refresh_seconds`` when the screen asks less often than the context's refresh."""
         self.show(
             screen_title=screen_title,
             context=name,
             production=context.production,
             read_only=context.is_read_only,
             range_label=range_label,
-            refresh_seconds=context.refresh_seconds,
+            refresh_seconds=context.refresh_seconds if refresh_seconds is None else refresh_seconds,
             paused=paused,
         )
 
