@@ -33,6 +33,8 @@ PICTURES = {
     "health-80x24.png": "test_snapshots/test_health_with_data[80x24].svg",
     "waterfall-160x50.png": "test_snapshots_traces/test_waterfall_with_a_span_selected[160x50].svg",
     "alert-evidence-160x50.png": "test_alert_evidence/test_the_evidence_screen_after_the_walkthrough[160x50].svg",
+    "ml-engine-160x50.png": "test_ml_screen/test_ml_snapshot[160x50].svg",
+    "product-160x50.png": "test_product_screen/test_product_snapshot[160x50].svg",
 }
 
 # PNG pixels per SVG unit: 160 columns (an SVG ~1970 wide) become 1280 pixels; 80 columns, ~650.
