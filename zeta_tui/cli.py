@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_sql(sub, common)
     commands.add_clickhouse(sub, common)
     commands.add_incidents(sub, common)
+    commands.add_deploy(sub, common)
 
     sub.add_parser("contexts", parents=[common], help="list the contexts")
     return parser
@@ -270,6 +271,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from zeta_tui.headless.clickhouse_cmd import run_clickhouse
 
         return run_clickhouse(args)
+    if command == "deploy":
+        from zeta_tui.headless.deploy import run_deploy
+
+        return run_deploy(args)
     if command == "config":
         from zeta_tui.headless.config_cmd import run_config
 

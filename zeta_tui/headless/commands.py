@@ -222,3 +222,26 @@ def add_product(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--days", type=int, default=14, metavar="N", help="the window in UTC days (default 14)")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="the window's last UTC day (default: today)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_deploy(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`zeta deploy render DIR` on the subcommand parsers of cli.py."""
+    p = sub.add_parser(
+        "deploy",
+        parents=[common],
+        help="write the Kubernetes config files (rules, routing, prometheus.yml) kustomize builds from",
+        description=(
+            "render DIR writes prometheus.yml, the shipped alerts.yaml and the shipped alertmanager.yaml into DIR "
+            "(deploy/k8s/base/generated in the repository). See docs/deploy.md. Exit status: 0, 1 when DIR cannot "
+            "be written."
+        ),
+    )
+    actions = p.add_subparsers(dest="deploy_action", metavar="ACTION", required=True)
+    render = actions.add_parser("render", parents=[common], help="write the generated files into DIR")
+    render.add_argument("dir", metavar="DIR", help="the folder to write into (created if missing)")
+    render.add_argument(
+        "--namespace",
+        default="production",
+        metavar="NAME",
+        help="the platform's namespace, whose annotated pods Prometheus scrapes (default: production)",
+    )
