@@ -155,7 +155,9 @@ def test_prometheus_is_sound(built: tuple[str, list[dict[str, Any]]]) -> None:
     assert claims == [_one(objects, "PersistentVolumeClaim", "prometheus")["metadata"]["name"]]
     assert pod["serviceAccountName"] == _one(objects, "ServiceAccount", "prometheus")["metadata"]["name"]
     role = _one(objects, "ClusterRole", "zeta-prometheus")
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "services", "endpoints"], "verbs": ["get", "list", "watch"]}]
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods", "services", "endpoints"], "verbs": ["get", "list", "watch"]}
+    ]
     binding = _one(objects, "ClusterRoleBinding", "zeta-prometheus")
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}]
