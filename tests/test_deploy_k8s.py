@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,88 @@ def test_the_secret_check_finds_literal_secrets() -> None:
         "api_url:",
         "hooks.slack.com",
     ]
+
+
+# --- the zeta toolbox and the synthetic check ---------------------------------------------------
+
+
+def _pod_specs(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    deployment = _one(objects, "Deployment", "zeta")["spec"]["template"]["spec"]
+    cronjob = _one(objects, "CronJob", "zeta-synthetic-check")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return {"toolbox": deployment, "check": cronjob}
+
+
+def test_toolbox_and_check_run_locked_down(built: tuple[str, list[dict[str, Any]]]) -> None:
+    for where, pod in _pod_specs(built[1]).items():
+        assert pod["automountServiceAccountToken"] is False, where
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0, where
+        (container,) = pod["containers"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True, where
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False, where
+        assert set(container["resources"]["limits"]) == {"cpu", "memory"}, where
+        # Tokens only through references to the operator's Secret, never a value.
+        tokens = [e for e in container["env"] if "TOKEN" in e["name"]]
+        assert tokens and all(e["valueFrom"]["secretKeyRef"]["name"] == "zeta-tokens" for e in tokens), where
+
+
+def test_the_check_fails_the_job_when_either_command_fails(
+    built: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    cronjob = _one(built[1], "CronJob", "zeta-synthetic-check")
+    assert cronjob["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
+    (container,) = _pod_specs(built[1])["check"]["containers"]
+    shell, flag, script = container["command"]
+    assert (shell, flag) == ("/bin/sh", "-c")
+    # Run the script with stand-in `zeta`s that exit as told, on the machine's sh.
+    for slo_code, alerts_code, expected_ok in ((0, 0, True), (1, 0, False), (0, 3, False), (2, 1, False)):
+        bin_dir = tmp_path / f"bin{slo_code}{alerts_code}"
+        bin_dir.mkdir()
+        (bin_dir / "zeta").write_text(
+            f'#!/bin/sh\necho "$@" >> {bin_dir}/ran\n[ "$1" = slo ] && exit {slo_code}\nexit {alerts_code}\n'
+        )
+        (bin_dir / "zeta").chmod(0o755)
+        done = subprocess.run([shell, flag, script], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, timeout=30)
+        assert (done.returncode == 0) is expected_ok, (slo_code, alerts_code)
+        assert (bin_dir / "ran").read_text().splitlines() == ["slo --json", "alerts"]
+
+
+def test_toolbox_config_from_its_configmap_passes_zeta_config_validate(
+    built: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    objects = built[1]
+    (container,) = _pod_specs(objects)["toolbox"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    config_path = Path(env["ZETA_CONFIG"])
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == str(config_path.parent)]
+    (volume,) = [v for v in _pod_specs(objects)["toolbox"]["volumes"] if v["name"] == mount["name"]]
+    configmap = _one(objects, "ConfigMap", volume["configMap"]["name"])
+    config = tmp_path / config_path.name
+    config.write_text(configmap["data"][config_path.name])
+    # The Secret's tokens, as the pod would get them (stand-in values).
+    tokens = {name: "stand-in" for name, value in env.items() if value is None}
+    run_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **tokens}
+    zeta = [sys.executable, "-m", "zeta_tui.cli", "config", "validate", "--config", str(config)]
+    done = subprocess.run(zeta, env={**run_env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    # The context points at this build's Services.
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    text = config.read_text()
+    for name in ("prometheus", "alertmanager"):
+        port = services[name]["spec"]["ports"][0]["port"]
+        assert f'"http://{name}.monitoring.svc:{port}"' in text
+    # Without the Secret's tokens, validate refuses: the ${ENV} references are live.
+    bare_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    unset = subprocess.run(zeta, env=bare_env, capture_output=True, text=True, timeout=60)
+    assert unset.returncode == 2 and "TOKEN" in unset.stderr
+
+
+def test_containerfile_is_multi_stage_non_root_without_chdb() -> None:
+    text = (ROOT / "deploy" / "Containerfile").read_text()
+    instructions = [line.split(None, 1) for line in text.splitlines() if line and not line.startswith((" ", "#"))]
+    froms = [rest for op, *rest in instructions if op == "FROM"]
+    assert len(froms) == 2 and "AS build" in froms[0][0]
+    users = [rest[0] for op, *rest in instructions if op == "USER"]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    # chdb only on request: the wheel is installed with no extra unless ZETA_EXTRAS names one.
+    assert 'ARG ZETA_EXTRAS=""' in text and not re.search(r"pip install[^\n]*(chdb|embedded)", text)
+    assert instructions[-1][0] == "CMD"
