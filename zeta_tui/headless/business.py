@@ -17,30 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
+from zeta_tui.headless.options import range_ending
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.business import Business, CallsByPlan, Revenue
-from zeta_tui.models.timerange import TimeRange, parse_duration
 
 #: exit status when a configured backend could not be read
 EXIT_BACKEND_DOWN = 3
-
-
-def _time_range(at: float | None, range_text: str) -> TimeRange:
-    try:
-        seconds = parse_duration(range_text)
-    except ValueError as exc:
-        raise ConfigError(f"--range: {exc}", hint="e.g. --range 6h or --range 1d") from None
-    if seconds < 60:
-        raise ConfigError(f"--range {range_text} is under a minute", hint="e.g. --range 6h")
-    end = at if at is not None else time.time()
-    return TimeRange(end - seconds, end, range_text)
 
 
 def run_business(args: argparse.Namespace) -> int:
@@ -52,7 +40,7 @@ def run_business(args: argparse.Namespace) -> int:
     from zeta_tui.querying.promql_catalog import PromCatalog
     from zeta_tui.resources import shipped_dir
 
-    time_range = _time_range(args.at, args.range)
+    time_range = range_ending(args.at, args.range)
     until = datetime.fromtimestamp(time_range.end, UTC).date()
     loaded = load_context(args.config, args.context)
     ctx, name = loaded.context, loaded.name

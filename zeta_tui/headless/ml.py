@@ -16,32 +16,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from zeta_tui.errors import BackendError, ConfigError
+from zeta_tui.errors import BackendError
+from zeta_tui.headless.options import range_ending
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.ml_engine import MlEngine, TrainingJob
-from zeta_tui.models.timerange import TimeRange, format_age, parse_duration
+from zeta_tui.models.timerange import format_age
 
 #: exit status when a tenant's training is failing or its quality dropped
 EXIT_FAILING = 1
 #: exit status when Prometheus could not be read
 EXIT_BACKEND_DOWN = 3
-
-
-def _time_range(at: float | None, range_text: str) -> TimeRange:
-    try:
-        seconds = parse_duration(range_text)
-    except ValueError as exc:
-        raise ConfigError(f"--range: {exc}", hint="e.g. --range 1h or --range 6h") from None
-    if seconds < 60:
-        raise ConfigError(f"--range {range_text} is under a minute", hint="a rate needs at least 1m; e.g. --range 1h")
-    end = at if at is not None else time.time()
-    return TimeRange(end - seconds, end, range_text)
 
 
 def run_ml(args: argparse.Namespace) -> int:
@@ -52,7 +41,7 @@ def run_ml(args: argparse.Namespace) -> int:
     from zeta_tui.querying.promql_catalog import PromCatalog
     from zeta_tui.resources import shipped_dir
 
-    time_range = _time_range(args.at, args.range)
+    time_range = range_ending(args.at, args.range)
     loaded = load_context(args.config, args.context)
     cfg = loaded.prometheus()
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")

@@ -20,16 +20,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
+from zeta_tui.headless.options import range_ending
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.tenant import DATA_STALE_AFTER_S, TenantMl, TenantReport, TenantUsage
-from zeta_tui.models.timerange import TimeRange, format_age, parse_duration
+from zeta_tui.models.timerange import format_age
 
 EXIT_FAILING = 1
 EXIT_BACKEND_DOWN = 3
@@ -38,17 +38,6 @@ EXAMPLES = {
     "prometheus": 'with url = "http://host:9090"',
     "clickhouse": 'with path = "..." (an embedded store) or url = "https://clickhouse:8443"',
 }
-
-
-def _time_range(at: float | None, range_text: str) -> TimeRange:
-    try:
-        seconds = parse_duration(range_text)
-    except ValueError as exc:
-        raise ConfigError(f"--range: {exc}", hint="e.g. --range 1h or --range 6h") from None
-    if seconds < 60:
-        raise ConfigError(f"--range {range_text} is under a minute", hint="a rate needs at least 1m; e.g. --range 1h")
-    end = at if at is not None else time.time()
-    return TimeRange(end - seconds, end, range_text)
 
 
 def not_configured(context: str, section: str) -> NotConfigured:
@@ -73,7 +62,7 @@ def run_tenant(args: argparse.Namespace) -> int:
         raise ConfigError("the tenant id is empty", hint="e.g. zeta tenant tenant_007")
     if args.days < 1:
         raise ConfigError(f"--days {args.days}: at least 1", hint="e.g. --days 7")
-    time_range = _time_range(args.at, args.range)
+    time_range = range_ending(args.at, args.range)
     loaded = load_context(args.config, args.context)
     ctx = loaded.context
     if ctx.prometheus is None and ctx.clickhouse is None:
