@@ -229,11 +229,11 @@ def add_deploy(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "deploy",
         parents=[common],
-        help="write the Kubernetes config files (rules, routing, prometheus.yml) kustomize builds from",
+        help="write the Kubernetes files (rules, routing, prometheus.yml, discovery RBAC) kustomize builds from",
         description=(
-            "render DIR writes prometheus.yml, the shipped alerts.yaml and the shipped alertmanager.yaml into DIR "
-            "(deploy/k8s/base/generated in the repository). See docs/deploy.md. Exit status: 0, 1 when DIR cannot "
-            "be written."
+            "render DIR writes prometheus.yml, discovery-rbac.yaml, the shipped alerts.yaml and the shipped "
+            "alertmanager.yaml into DIR (deploy/k8s/base/generated in the repository). See docs/deploy.md. "
+            "Exit status: 0, 1 when DIR cannot be written, 2 when --namespace is not a namespace name."
         ),
     )
     actions = p.add_subparsers(dest="deploy_action", metavar="ACTION", required=True)
