@@ -11,8 +11,9 @@
    ``--runs`` after one warm-up, the two interleaved; rows returned and rows the engine read.
    The tenant is the biggest one (about 15 % of the events), the worst case.
 3. Times what the Product screen fetches on opening: backends/product.py's fetch_product for the
-   default (most served) tenant over 14 days: ctr of every tenant, then the tenant's funnel,
-   retention and the A/B test of its two newest versions (two round trips, as the screen asks).
+   default (most served) tenant over 14 days: the tenant list (product_tenants), then the
+   tenant's ctr, funnel and retention, and the A/B test of its two newest versions as soon as
+   its ctr is in (as the screen asks).
 4. Launches `zeta --screen product` on the store in a 120x40 pty (``--launches``, after a warm-up
    launch) and times launch -> the funnel drawn: the screen's data from opening it, start-up
    (first frame, opening the embedded store) included.
@@ -60,6 +61,7 @@ CASES = [
     ("retention", "retention", {"tenant": TENANT}),
     ("retention 5 weeks", "retention", {"tenant": TENANT, "weeks": 5}),
     ("ctr (every tenant)", "ctr", {}),
+    ("product_tenants", "product_tenants", {}),
     ("ctr 30 days", "ctr", {"tenant": TENANT, "days": 30}),
     ("ab_test v6 / v7", "ab_test", {"tenant": TENANT, "version_a": "v6", "version_b": "v7", "days": 14}),
     ("top_items (every tenant)", "top_items", {}),

@@ -96,6 +96,9 @@ CASES = [
     ("ctr", {}),
     ("ctr", {"tenant": "northwind", "days": 30}),
     ("ctr", {"tenant": "initech", "days": 3, "until": date(2026, 2, 1)}),
+    ("product_tenants", {}),
+    ("product_tenants", {"days": 30, "limit": 2}),  # fewer than there are: the count still says all
+    ("product_tenants", {"days": 1, "until": date(2026, 2, 1)}),
     ("ab_test", {"tenant": "northwind", "version_a": "rec-2025.11", "version_b": "rec-2026.01", "days": 30}),
     ("ab_test", {"tenant": "globex-eu", "version_a": "rec-2026.01", "version_b": "rec-2025.11"}),
     ("ab_test", {"tenant": "globex-eu", "version_a": "rec-2026.01", "version_b": "ranker-x", "days": 14}),  # A wins
@@ -112,6 +115,7 @@ REFERENCES = {
     "funnel": lambda p: ref.funnel(EVENTS, p["tenant"], p["days"], p["until"], p["window_hours"]),
     "retention": lambda p: ref.retention(EVENTS, p["tenant"], p["weeks"], p["until"]),
     "ctr": lambda p: ref.ctr(EVENTS, p["tenant"], p["days"], p["until"]),
+    "product_tenants": lambda p: ref.product_tenants(EVENTS, p["days"], p["until"], p["limit"]),
     "ab_test": lambda p: ref.ab_test(EVENTS, p["tenant"], p["version_a"], p["version_b"], p["days"], p["until"]),
     "top_items": lambda p: ref.top_items(EVENTS, p["tenant"], p["days"], p["until"], p["limit"]),
 }
@@ -142,6 +146,7 @@ def test_the_edge_cases_are_in_the_data() -> None:
     assert all(e["event"] != ref.PURCHASED for e in EVENTS if e["tenant_id"] == "initech")
     assert {ref.day_of(e["ts"]).month for e in EVENTS if e["user_id"] == "u-midnight"} == {1, 2}
     assert set(ref.ctr(EVENTS, "", 30, UNTIL)[0]) and any(e["event"] == ref.SESSION for e in EVENTS)
+    assert len(ref.product_tenants(EVENTS, 30, UNTIL, 99)) == 3  # so the case with limit 2 cuts one off
     verdicts = {ref.ab_test(EVENTS, **p)[2]["verdict"] for name, p in _with_until(CASES) if name == "ab_test"}
     assert {"rec-2026.01 beats ranker-x", "no significant difference", "no data: rec-never served nothing"} <= verdicts
 

@@ -201,6 +201,7 @@ def test_zeta_product_against_the_events(db, capsys, tmp_path) -> None:
     assert funnel["tenant"] == max(served, key=lambda t: served[t]) == "acme-retail"
     assert funnel["tenant_is"] == "most served"
     assert [(t["tenant_id"], t["served"]) for t in funnel["tenants"]] == sorted(served.items(), key=lambda kv: -kv[1])
+    assert funnel["tenants_in_window"] == len(_with_recommendations()) == len(funnel["tenants"])
     assert funnel["funnel"] == ref.funnel(EVENTS, "acme-retail", DAYS, UNTIL)
     retention = product(capsys, config, "retention")["retention"]
     want = ref.retention(EVENTS, "acme-retail", 8, UNTIL)
@@ -231,6 +232,29 @@ def test_zeta_product_against_the_events(db, capsys, tmp_path) -> None:
     northwind = product(capsys, config, "funnel", "--tenant", "northwind", "--days", "30")
     assert northwind["tenant_is"] == "chosen"
     assert northwind["funnel"] == ref.funnel(EVENTS, "northwind", 30, UNTIL)
+
+
+def _with_recommendations() -> list[str]:
+    """Tenants with served or clicked events in the window, most served first (ties by name), recomputed."""
+    served: Counter[str] = Counter()
+    for e in EVENTS:
+        if e["event"] in (ref.SERVED, ref.CLICKED) and _in_window(e):
+            served[e["tenant_id"]] += e["event"] == ref.SERVED
+    return sorted(served, key=lambda t: (-served[t], t))
+
+
+def test_the_tenant_list_is_bounded_and_a_tenant_past_it_is_still_asked_by_name(
+    db, capsys, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr("zeta_tui.backends.product.PICKER_LIMIT", 2)
+    config = _config_file(tmp_path, db)
+    ranked = _with_recommendations()
+    doc = product(capsys, config, "funnel")
+    assert doc["tenants_in_window"] == len(ranked) > 2
+    assert [t["tenant_id"] for t in doc["tenants"]] == ranked[:2] and doc["tenant"] == ranked[0]
+    last = product(capsys, config, "funnel", "--tenant", ranked[-1])
+    assert last["tenant"] == ranked[-1] and last["funnel"] == ref.funnel(EVENTS, ranked[-1], DAYS, UNTIL)
+    assert [t["tenant_id"] for t in last["tenants"]] == ranked[:2]
 
 
 def test_zeta_product_exit_codes(capsys, tmp_path, closed_port_url) -> None:
@@ -270,7 +294,8 @@ def cli(db, capsys, tmp_path):
 @pytest.mark.console
 async def test_the_screen_shows_zeta_products_figures_and_picks_a_tenant(db, cli) -> None:
     from zeta_tui.headless.product import to_json
-    from zeta_tui.screens.product import ProductScreen, TenantPicker
+    from zeta_tui.screens.product import ProductScreen
+    from zeta_tui.screens.tenant_picker import TenantPicker
 
     cli, second, cli_second = cli
     async with _app(db.config()).run_test(size=(80, 24)) as pilot:
@@ -305,6 +330,17 @@ async def test_the_screen_shows_zeta_products_figures_and_picks_a_tenant(db, cli
 @pytest.mark.parametrize("size", SIZES)
 def test_product_snapshot(snap_compare, db, size) -> None:
     assert snap_compare(_app(db.config()), terminal_size=size, run_before=_on_product)
+
+
+@pytest.mark.console
+@pytest.mark.parametrize("size", SIZES)
+def test_product_tenant_picker_snapshot(snap_compare, db, size) -> None:
+    async def picking(pilot) -> None:
+        await _on_product(pilot)
+        await pilot.press("t", *"o")
+        await pilot.pause()
+
+    assert snap_compare(_app(db.config()), terminal_size=size, run_before=picking)
 
 
 @pytest.mark.console

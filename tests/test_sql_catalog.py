@@ -74,6 +74,7 @@ CONTRACT = {
     "funnel": ["step", "event", "users", "conv_prev_pct", "conv_first_pct", "median_s_from_prev"],
     "retention": ["cohort_week", "users", "week", "returned", "returned_pct"],
     "ctr": ["date", "tenant_id", "model_version", "served", "clicks", "ctr_pct"],
+    "product_tenants": ["tenant_id", "served", "clicks", "tenants_in_window"],
     "ab_test": [
         "arm",
         "model_version",
@@ -127,6 +128,7 @@ PARAMS = {
     },
     "retention": {"tenant": ("String", None), "weeks": ("UInt16", "8"), "until": ("Date", "today")},
     "ctr": {"tenant": ("String", ""), "days": ("UInt16", "7"), "until": ("Date", "today")},
+    "product_tenants": {"days": ("UInt16", "7"), "until": ("Date", "today"), "limit": ("UInt32", "1000")},
     "ab_test": {
         "tenant": ("String", None),
         "version_a": ("String", None),

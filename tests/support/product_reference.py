@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-PRODUCT_QUERIES = ("funnel", "retention", "ctr", "ab_test", "top_items")
+PRODUCT_QUERIES = ("funnel", "retention", "ctr", "product_tenants", "ab_test", "top_items")
 
 SERVED, CLICKED, CART, PURCHASED, SESSION = (
     "recommendation_served",
@@ -247,6 +247,17 @@ def ctr(events: Iterable[dict], tenant: str, days: int, until: date) -> list[dic
             "ctr_pct": None if s == 0 else c * 100 / s,
         }
         for (d, t, v), (s, c) in sorted(counts.items())
+    ]
+
+
+def product_tenants(events: Iterable[dict], days: int, until: date, limit: int) -> list[dict]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for e in events:
+        if _in_days(e["ts"], days, until) and e["event"] in (SERVED, CLICKED):
+            counts[e["tenant_id"]][e["event"] == CLICKED] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return [
+        {"tenant_id": t, "served": s, "clicks": c, "tenants_in_window": len(counts)} for t, (s, c) in ranked[:limit]
     ]
 
 

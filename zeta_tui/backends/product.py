@@ -1,12 +1,14 @@
 """Ask the Product screen's queries for one tenant and fold them (models/product.py).
 
-Two round trips at most, each a gather of named queries (queries/clickhouse/catalog):
+Every query is bounded by the tenant or a limit, so the answers stay small however many tenants
+and events there are (queries/clickhouse/catalog):
 
-1. ``ctr`` for every tenant over the window: the tenants with events (the picker's list, and the
-   default tenant, the one with the most served), and the tenant's versions per day. With the
-   tenant given, its ``funnel`` and ``retention`` go in the same gather.
-2. ``ab_test`` of the two newest versions (they come from the ctr answer), and, when the tenant
-   was not given, its ``funnel`` and ``retention``.
+1. ``product_tenants``: the picker's list (the PICKER_LIMIT most served tenants in the window) and
+   the default tenant, its first. With the tenant given, the tenant's ``ctr``, ``funnel`` and
+   ``retention`` go in the same gather.
+2. When the tenant was not given: its ``ctr``, ``funnel`` and ``retention``.
+3. ``ab_test`` of the two newest versions, which the ctr answer names; asked as soon as ctr is in,
+   while funnel and retention (the slow ones, on ``events``) may still run.
 
 Any query failing fails the whole fetch with its ZetaError: the screen and `zeta product` show
 one error, never half a product.
@@ -22,6 +24,7 @@ from typing import Any
 from zeta_tui.backends.analytics import AnalyticsSource
 from zeta_tui.models.product import (
     DAYS,
+    PICKER_LIMIT,
     WEEKS,
     Product,
     ab_test,
@@ -42,45 +45,60 @@ async def fetch_product(source: AnalyticsSource, tenant: str | None, *, days: in
     def named(name: str, params: dict[str, Any]) -> Awaitable[Any]:
         return source.named(name, {**params, "until": until}, today=until)
 
-    def per_tenant(t: str) -> list[Awaitable[Any]]:
+    def per_tenant(t: str) -> list[asyncio.Future[Any]]:
         return [
-            named("funnel", {"tenant": t, "days": days}),
-            named("retention", {"tenant": t, "weeks": WEEKS}),
+            asyncio.ensure_future(named("ctr", {"tenant": t, "days": days})),
+            asyncio.ensure_future(named("funnel", {"tenant": t, "days": days})),
+            asyncio.ensure_future(named("retention", {"tenant": t, "weeks": WEEKS})),
         ]
 
-    first = await asyncio.gather(named("ctr", {"days": days}), *(per_tenant(tenant) if tenant else []))
-    ctr = first[0]
-    tenants = tenants_by_served(ctr.records())
-    source_word = "chosen"
-    if tenant is None:
-        if not tenants:
-            return Product(None, "most served", days, until, tenants, notes=_notes(ctr))
-        tenant, source_word = tenants[0].tenant_id, "most served"
-    window = tuple(until - timedelta(days=days - 1 - i) for i in range(days))
-    versions = version_ctr(ctr.records(), tenant, window)
-    pair = newest_two(versions)
-    second: list[Awaitable[Any]] = []
-    if pair is not None:
-        second.append(named("ab_test", {"tenant": tenant, "version_a": pair[0], "version_b": pair[1], "days": days}))
-    if len(first) == 1:
-        second += per_tenant(tenant)
-    got = await asyncio.gather(*second)
-    ab = ab_test(got[0].records()) if pair is not None else None
-    funnel, retention = (first[1], first[2]) if len(first) == 3 else (got[-2], got[-1])
+    picked = per_tenant(tenant) if tenant else []
+    try:
+        listed = await named("product_tenants", {"days": days, "limit": PICKER_LIMIT})
+        tenants, in_window = tenants_by_served(listed.records())
+        source_word = "chosen"
+        if tenant is None:
+            if not tenants:
+                return Product(None, "most served", days, until, tenants, in_window, notes=_notes(listed))
+            tenant, source_word = tenants[0].tenant_id, "most served"
+            picked = per_tenant(tenant)
+        ctr = await picked[0]
+        window = tuple(until - timedelta(days=days - 1 - i) for i in range(days))
+        versions = version_ctr(ctr.records(), tenant, window)
+        pair = newest_two(versions)
+        asked = []
+        if pair is not None:
+            asked.append(named("ab_test", {"tenant": tenant, "version_a": pair[0], "version_b": pair[1], "days": days}))
+        got = await asyncio.gather(*picked[1:], *asked)
+    finally:
+        _settle(picked)
+    funnel, retention = got[0], got[1]
+    ab = ab_test(got[2].records()) if pair is not None else None
     return Product(
         tenant=tenant,
         tenant_source=source_word,
         days=days,
         until=until,
         tenants=tenants,
+        tenants_in_window=in_window,
         funnel=funnel_steps(funnel.records()),
         cohorts=cohorts(retention.records()),
         ctr_days=window,
         versions=versions,
         ab=ab,
         verdict=verdict(ab, versions, days),
-        notes=_notes(ctr, *got),
+        notes=_notes(listed, ctr, *got),
     )
+
+
+def _settle(tasks: list[asyncio.Future[Any]]) -> None:
+    """After a failure: stop the tasks still running, and take the errors of those done with one
+    (the first error is the fetch's; the others would be logged as never retrieved)."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 def _notes(*answers: Any) -> tuple[str, ...]:

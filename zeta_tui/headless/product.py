@@ -90,6 +90,7 @@ def _head(p: Product) -> dict[str, Any]:
         "days": p.days,
         "until": p.until.isoformat(),
         "tenants": [{"tenant_id": t.tenant_id, "served": t.served} for t in p.tenants],
+        "tenants_in_window": p.tenants_in_window,
     }
 
 

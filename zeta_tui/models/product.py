@@ -2,13 +2,15 @@
 model version per day, and the A/B verdict of the two most recent versions in plain words.
 
 Everything is folded from the named queries' answers (queries/clickhouse/catalog: funnel,
-retention, ctr, ab_test; docs/product-analytics.md defines each figure); nothing is recomputed
+retention, ctr, product_tenants, ab_test; docs/product-analytics.md defines each figure); nothing is recomputed
 here except what the words need.
 
 - **The two most recent versions** are the two whose first served recommendation in the window
   is the latest (ties: the name sorting last is newer). The newer one is B (the challenger), the
   other A (the baseline): "B beats A by ...".
 - **The default tenant** is the one with the most served recommendations in the window.
+- **The picker's list** is the PICKER_LIMIT most served tenants (product_tenants), however many
+  tenants a platform has; ``tenants_in_window`` counts them all.
 - **Too few to say**: the z-test's normal approximation needs at least 10 clicks and 10 served
   without a click in each arm (the usual rule of thumb); below that the verdict says so instead
   of "no significant difference".
@@ -27,6 +29,8 @@ MIN_CLICKS = 10
 DAYS = 14
 #: retention: this many weekly cohorts (the query's default)
 WEEKS = 8
+#: the picker lists at most this many tenants, the most served (product_tenants' limit)
+PICKER_LIMIT = 1000
 STEP_WORDS = {
     "recommendation_served": "served",
     "recommendation_clicked": "clicked",
@@ -120,7 +124,10 @@ class Product:
     tenant_source: str
     days: int
     until: date
+    #: the most served tenants, at most PICKER_LIMIT
     tenants: tuple[TenantServed, ...]
+    #: every tenant with served or clicked recommendations in the window (past the limit too)
+    tenants_in_window: int = 0
     funnel: tuple[FunnelStep, ...] = ()
     cohorts: tuple[Cohort, ...] = ()
     ctr_days: tuple[date, ...] = ()
@@ -173,13 +180,10 @@ def cohorts(records: Sequence[Record]) -> tuple[Cohort, ...]:
     return tuple(out)
 
 
-def tenants_by_served(records: Sequence[Record]) -> tuple[TenantServed, ...]:
-    """Tenants with served or clicked events in the ctr answer (every tenant), most served first."""
-    served: dict[str, int] = {}
-    for r in records:
-        t = str(r["tenant_id"])
-        served[t] = served.get(t, 0) + int(r["served"])
-    return tuple(TenantServed(t, n) for t, n in sorted(served.items(), key=lambda kv: (-kv[1], kv[0])))
+def tenants_by_served(records: Sequence[Record]) -> tuple[tuple[TenantServed, ...], int]:
+    """The product_tenants answer: its tenants, most served first, and how many have events in all."""
+    tenants = tuple(TenantServed(str(r["tenant_id"]), int(r["served"])) for r in records)
+    return tenants, (int(records[0]["tenants_in_window"]) if records else 0)
 
 
 def version_ctr(records: Sequence[Record], tenant: str, days: Sequence[date]) -> tuple[VersionCtr, ...]:

@@ -4,8 +4,9 @@ version does better, do users come back — for one tenant, from ClickHouse's ev
 The figures are `zeta product`'s (backends/product.py, models/product.py): one fetch of the
 funnel, weekly retention, CTR by model version per day and the A/B test of the two most recent
 versions, over the 14 UTC days to today (of the console's clock; retention: 8 weekly cohorts).
-The tenant is the one with the most served recommendations until one is picked with ``t`` (a
-list of the tenants with events in the window; Enter chooses, and the figures are asked again).
+The tenant is the one with the most served recommendations until one is picked with ``t``
+(screens/tenant_picker.py: the tenants with events in the window, filtered as you type; Enter
+chooses, and the figures are asked again).
 The console's time range does not apply to these windows, so here ``t`` picks the tenant instead
 of cycling the range (``T`` still types one, for the other screens).
 
@@ -19,19 +20,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
-from zeta_tui.models.product import DAYS, WEEKS, Product, TenantServed, short_count
+from zeta_tui.models.product import DAYS, WEEKS, Product
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
 from zeta_tui.screens.analytics import day_seconds, require_clickhouse, today_utc
 from zeta_tui.screens.polling import PollingScreen
+from zeta_tui.screens.tenant_picker import TenantPicker
 from zeta_tui.widgets.fitted_table import Column, FittedTable
 from zeta_tui.widgets.funnel_bars import FunnelBars
 from zeta_tui.widgets.line_chart import ChartLine, LineChart
@@ -63,43 +62,6 @@ def ctr_lines(p: Product) -> list[ChartLine]:
         total = "" if v.total_ctr_pct is None else f" {v.total_ctr_pct:.2f}%"
         out.append(ChartLine(f"{v.version}{total}", xs, tuple(NAN if c is None else c for c in v.ctr_pct)))
     return out
-
-
-class TenantPicker(ModalScreen[str | None]):
-    """The tenants with events in the window, most served first; Enter chooses, Esc keeps the current one."""
-
-    DEFAULT_CSS = """
-    TenantPicker { align: center middle; }
-    TenantPicker > Vertical { width: 50; height: auto; max-height: 80%; border: round $primary; background: $surface; }
-    TenantPicker OptionList { height: auto; max-height: 20; border: none; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="product.pick.cancel", tooltip="Keep the current tenant")]
-
-    def __init__(self, tenants: tuple[TenantServed, ...], current: str | None) -> None:
-        super().__init__()
-        self.tenants = tenants
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Tenant (served recommendations in the window)")
-            yield OptionList(
-                *(Option(f"{t.tenant_id:<24} {short_count(t.served):>6}", id=t.tenant_id) for t in self.tenants)
-            )
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.focus()
-        ids = [t.tenant_id for t in self.tenants]
-        if self.current in ids:
-            options.highlighted = ids.index(self.current)
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ProductScreen(PollingScreen[Product]):
@@ -209,7 +171,7 @@ class ProductScreen(PollingScreen[Product]):
                 self._tenant = tenant
                 self.refresh_data()
 
-        self.app.push_screen(TenantPicker(value.tenants, value.tenant), chosen)
+        self.app.push_screen(TenantPicker(value.tenants, value.tenant, value.tenants_in_window), chosen)
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[Product]:
         from zeta_tui.backends.product import fetch_product  # the catalog: not at start-up
@@ -240,7 +202,9 @@ class ProductScreen(PollingScreen[Product]):
         text = Text()
         text.append(value.tenant, style="bold")
         text.append(" (the most served; t picks another)" if value.tenant_source == "most served" else "", style="dim")
-        text.append(f" · {value.days} UTC days to {value.until:%b %d} · {len(value.tenants)} tenants with events")
+        text.append(
+            f" · {value.days} UTC days to {value.until:%b %d} · {value.tenants_in_window:,} tenants with events"
+        )
         head.update(text)
         verdict.update(value.verdict)
         funnel.show(value.funnel)
