@@ -27,6 +27,7 @@ from zeta_tui.cli import main
 from zeta_tui.config.models import ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.headless.ml import to_json
 from zeta_tui.launch import build_app
+from zeta_tui.models.series import InstantSample, QueryResult
 from zeta_tui.models.timerange import TimeRange
 
 pytestmark = pytest.mark.console
@@ -240,41 +241,79 @@ def test_the_training_cells() -> None:
     assert rows["shop-us"] == ["shop-us", "failed", "03-09 17:26", "2m5s", "oom_killed", "3d1h"]
 
 
-def test_one_gather_with_the_charts() -> None:
-    """The screen's questions (11 instant, 5 range) are all in flight before the first answer."""
+class _Recording:
+    """A stand-in Prometheus: counts what is in flight, records each range question, and answers
+    ``quality`` (tenant -> NDCG now, and 7-day median) to the two queries that ask for it."""
+
+    def __init__(self, quality: dict[str, tuple[float, float]] | None = None) -> None:
+        self.in_flight = self.most = 0
+        self.ranges: list[tuple[str, float]] = []
+        self.quality = quality or {}
+
+    async def _answer(self, data: list) -> QueryResult:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        await asyncio.sleep(0.01)
+        self.in_flight -= 1
+        return QueryResult(data)
+
+    async def query(self, expr: str, at: float | None = None) -> QueryResult:
+        if expr.startswith("ml_recommendation_quality{"):
+            data = [
+                InstantSample({"tenant_id": t, "model_version": "v1"}, 0, now) for t, (now, _) in self.quality.items()
+            ]
+        elif expr.startswith("quantile_over_time(0.5"):
+            data = [InstantSample({"tenant_id": t}, 0, median) for t, (_, median) in self.quality.items()]
+        else:
+            data = []
+        return await self._answer(data)
+
+    async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
+        self.ranges.append((expr, step))
+        return await self._answer([])
+
+
+def _fetch(prom: _Recording):
     from zeta_tui.backends.ml_engine import fetch_ml_engine
     from zeta_tui.config.paths import user_queries_dir
-    from zeta_tui.models.series import QueryResult
     from zeta_tui.querying.promql_catalog import PromCatalog
     from zeta_tui.resources import shipped_dir
 
-    class Slow:
-        def __init__(self) -> None:
-            self.in_flight = self.most = 0
-            self.steps: list[float] = []
-
-        async def _answer(self) -> QueryResult:
-            self.in_flight += 1
-            self.most = max(self.most, self.in_flight)
-            await asyncio.sleep(0.01)
-            self.in_flight -= 1
-            return QueryResult([])
-
-        async def query(self, expr: str, at: float | None = None) -> QueryResult:
-            return await self._answer()
-
-        async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
-            self.steps.append(step)
-            return await self._answer()
-
-    prom = Slow()
     catalog = PromCatalog.load(shipped_dir("queries") / "promql", user_queries_dir() / "promql")
     tr = TimeRange(0, 6 * 3600, "6h")
-    result = asyncio.run(fetch_ml_engine(prom, catalog, time_range=tr, charts=True))  # type: ignore[arg-type]
-    assert prom.most == 16 and prom.steps == [600.0] * 5
+    return asyncio.run(fetch_ml_engine(prom, catalog, time_range=tr, charts=True))  # type: ignore[arg-type]
+
+
+def test_one_gather_with_the_charts() -> None:
+    """The screen's questions (11 instant, 4 range) are all in flight before the first answer; with
+    no tenant's quality known, no quality chart is asked for."""
+    prom = _Recording()
+    result = _fetch(prom)
+    assert prom.most == 15 and [step for _, step in prom.ranges] == [600.0] * 4
+    assert not [e for e, _ in prom.ranges if "ml_recommendation_quality" in e]
     charts = result.data.charts
     assert charts is not None and charts.window == "20m" and charts.quality == ()
     assert charts.cache_hit_ratio is None and charts.ann_latency_s == {0.5: None, 0.95: None, 0.99: None}
+
+
+def test_the_quality_chart_asks_for_the_worst_tenants_only() -> None:
+    """5,000 tenants: the chart's range question names the CHART_TENANTS worst, not every tenant."""
+    import re
+
+    from zeta_tui.models.ml_engine import CHART_TENANTS
+
+    # Tenant k dropped k / 10,000 against a median of 0.5; a name with regex metacharacters among the worst.
+    quality = {f"t{k:04d}": (0.5 * (1 - k / 10_000), 0.5) for k in range(5_000)}
+    quality["shop.eu+1"] = (0.2, 0.5)
+    prom = _Recording(quality)
+    _fetch(prom)
+    (asked,) = [e for e, _ in prom.ranges if "ml_recommendation_quality" in e]
+    worst = ["shop.eu+1", *(f"t{k:04d}" for k in range(4_999, 4_999 - CHART_TENANTS + 1, -1))]
+    (pattern,) = re.findall(r'tenant_id=~"((?:[^"\\]|\\.)*)"', asked)
+    # Prometheus anchors the regex; the escaped names match themselves and nothing else.
+    unescaped = pattern.replace("\\\\", "\\")
+    matched = sorted(t for t in quality if re.fullmatch(unescaped, t))
+    assert matched == sorted(worst)
 
 
 # --- the charts against the world's raw samples ---------------------------------------------------

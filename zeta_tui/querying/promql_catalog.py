@@ -49,6 +49,7 @@ KNOWN_PARAMS: dict[str, str] = {
     "latency_scale": "1",
     "fast_le": "0\\.1",
     "tenant": "tenant_007",
+    "tenants": "tenant_007|acme\\.eu",
 }
 
 
