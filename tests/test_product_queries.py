@@ -104,6 +104,7 @@ CASES = [
     ("ab_test", {"tenant": "globex-eu", "version_a": "rec-2026.01", "version_b": "ranker-x", "days": 14}),  # A wins
     ("ab_test", {"tenant": "globex-eu", "version_a": "ranker-x", "version_b": "rec-2026.01", "days": 14}),  # B wins
     ("ab_test", {"tenant": "initech", "version_a": "ranker-x", "version_b": "rec-2026.01", "days": 40}),
+    ("ab_test", {"tenant": "initech", "version_a": "two-tower-a", "version_b": "two-tower-b"}),  # unequal arms
     ("ab_test", {"tenant": "northwind", "version_a": "rec-2026.01", "version_b": "rec-never"}),  # no traffic
     ("ab_test", {"tenant": "nobody", "version_a": "a", "version_b": "b"}),
     ("top_items", {}),
@@ -149,6 +150,22 @@ def test_the_edge_cases_are_in_the_data() -> None:
     assert len(ref.product_tenants(EVENTS, 30, UNTIL, 99)) == 3  # so the case with limit 2 cuts one off
     verdicts = {ref.ab_test(EVENTS, **p)[2]["verdict"] for name, p in _with_until(CASES) if name == "ab_test"}
     assert {"rec-2026.01 beats ranker-x", "no significant difference", "no data: rec-never served nothing"} <= verdicts
+    # unequal arms: a pooled SE would call it no difference; the CI leaves out 0, and the verdict agrees with it
+    a, b, cmp = ref.ab_test(EVENTS, "initech", "two-tower-a", "two-tower-b", 7, UNTIL)
+    assert (a["served"], a["clicks"], b["served"], b["clicks"]) == (4000, 400, 200, 12)
+    pool = (a["clicks"] + b["clicks"]) / (a["served"] + b["served"])
+    pooled_z = (0.06 - 0.10) / math.sqrt(pool * (1 - pool) * (1 / 4000 + 1 / 200))
+    assert abs(pooled_z) < ref.Z_ALPHA and cmp["ci_high_pt"] < 0 and cmp["verdict"] == "two-tower-a beats two-tower-b"
+
+
+def test_a_significant_verdict_is_exactly_a_ci_that_leaves_out_zero(db) -> None:
+    for name, params in CASES:
+        if name != "ab_test":
+            continue
+        cmp = named(db, name, params).records()[2]
+        if cmp["ci_low_pt"] is None or cmp["verdict"].startswith(("no data", "not testable")):
+            continue
+        assert ("beats" in cmp["verdict"]) == (cmp["ci_low_pt"] > 0 or cmp["ci_high_pt"] < 0), (params, cmp)
 
 
 def test_every_query_equals_the_reference_and_stays_exact_after_merges(db) -> None:

@@ -56,8 +56,7 @@ def _answer(a: str, b: str, n_a: int, x_a: int, n_b: int, x_b: int) -> list[dict
         row |= {"diff_pt": None, "ci_low_pt": None, "ci_high_pt": None, "z": None, "p_value": None, "verdict": word}
     else:
         se = math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
-        pool = (x_a + x_b) / (n_a + n_b)
-        z = (p_b - p_a) / math.sqrt(pool * (1 - pool) * (1 / n_a + 1 / n_b))
+        z = (p_b - p_a) / se
         word = (b + " beats " + a if z > 0 else a + " beats " + b) if abs(z) >= z_a else "no significant difference"
         row |= {"diff_pt": (p_b - p_a) * 100, "ci_low_pt": (p_b - p_a - z_a * se) * 100}
         row |= {"ci_high_pt": (p_b - p_a + z_a * se) * 100, "z": z, "p_value": math.erfc(abs(z) / math.sqrt(2))}

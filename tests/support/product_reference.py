@@ -139,6 +139,15 @@ def edge_events() -> list[dict]:
         out.append({**_ev("globex-eu", user, SERVED, "2026-01-01", "ranker-x", item), "ts": at})
         if i % 10 == 0:
             out.append({**_ev("globex-eu", user, CLICKED, "2026-01-01", "ranker-x", item), "ts": at + 30_000})
+    # unequal arms, where a pooled SE and the unpooled one disagree (pooled |z| 1.86, unpooled 2.29):
+    # initech's two-tower-a, 4,000 served at 10 % CTR, against two-tower-b, 200 served at 6 %, Feb 4-10
+    for arm, served, clicks in (("two-tower-a", 4000, 400), ("two-tower-b", 200, 12)):
+        for i in range(served):
+            at = ms("2026-02-04 00:00:00.000") + i * (6 * 86_400_000 // served)
+            user, item = f"in-{arm[-1]}-{i % 97:02d}", f"sku-{i % 7 + 1}"
+            out.append({**_ev("initech", user, SERVED, "2026-01-01", arm, item), "ts": at})
+            if i * clicks // served != (i + 1) * clicks // served:
+                out.append({**_ev("initech", user, CLICKED, "2026-01-01", arm, item), "ts": at + 45_000})
     for e in out:
         e.setdefault("session_id", "")
     rng.shuffle(out)  # inserted out of order
@@ -299,29 +308,24 @@ def ab_test(events: Iterable[dict], tenant: str, version_a: str, version_b: str,
         diff = pb - pa
         se_sq = pa * (1 - pa) / na + pb * (1 - pb) / nb
         se = math.sqrt(se_sq) if se_sq >= 0 else math.nan
-        pool = (xa + xb) / (na + nb)
-        se_pool_sq = pool * (1 - pool) * (1 / na + 1 / nb)
         cmp["diff_pt"] = diff * 100
         if not math.isnan(se):
             cmp["ci_low_pt"], cmp["ci_high_pt"] = (diff - Z_ALPHA * se) * 100, (diff + Z_ALPHA * se) * 100
+        if se > 0:
+            cmp["z"] = diff / se
+            cmp["p_value"] = math.erfc(abs(cmp["z"]) / math.sqrt(2))
         if xa > na or xb > nb:
             cmp["verdict"] = "not testable: an arm counts more clicks than served"
-            if se_pool_sq > 0:
-                cmp["z"] = diff / math.sqrt(se_pool_sq)
-                cmp["p_value"] = math.erfc(abs(cmp["z"]) / math.sqrt(2))
-        elif se_pool_sq <= 0:
-            cmp["verdict"] = "not testable: both CTRs are 0 % (or both 100 %)"
+        elif not se > 0:
+            cmp["verdict"] = "not testable: each arm's CTR is 0 % or 100 %"
         else:
-            z = diff / math.sqrt(se_pool_sq)
-            cmp["z"], cmp["p_value"] = z, math.erfc(abs(z) / math.sqrt(2))
-            if abs(z) >= Z_ALPHA:
+            if abs(cmp["z"]) >= Z_ALPHA:
                 cmp["verdict"] = f"{version_b} beats {version_a}" if diff > 0 else f"{version_a} beats {version_b}"
             else:
                 cmp["verdict"] = "no significant difference"
             if diff != 0:
-                q = (pa + pb) / 2
-                top = Z_ALPHA * math.sqrt(2 * q * (1 - q)) + Z_BETA * math.sqrt(pa * (1 - pa) + pb * (1 - pb))
-                cmp["needed_per_arm"] = math.ceil(top**2 / diff**2)
+                variance = pa * (1 - pa) + pb * (1 - pb)
+                cmp["needed_per_arm"] = math.ceil((Z_ALPHA + Z_BETA) ** 2 * variance / diff**2)
     return [*arms, cmp]
 
 

@@ -12,15 +12,16 @@
 -- Three rows: arm 'A', arm 'B' (verdict 'no data' when the version served nothing) and arm
 -- 'B - A', the comparison of CTRs, with p = clicks / served of each arm, n = served:
 --   diff_pt = (p_B - p_A) * 100, in percentage points;
---   95 % CI = diff ± 1.959964 * sqrt(p_A (1 - p_A) / n_A + p_B (1 - p_B) / n_B) (unpooled, Wald);
---   z = (p_B - p_A) / sqrt(p (1 - p) (1 / n_A + 1 / n_B)), p = (clicks_A + clicks_B) / (n_A + n_B)
---   (the two-proportion z-test); p_value = erfc(|z| / sqrt 2) (two-sided);
+--   se = sqrt(p_A (1 - p_A) / n_A + p_B (1 - p_B) / n_B) (unpooled);
+--   95 % CI = diff ± 1.959964 * se (Wald);
+--   z = (p_B - p_A) / se (the two-proportion z-test on the same se, so the verdict is significant
+--   exactly when the CI leaves out 0); p_value = erfc(|z| / sqrt 2) (two-sided);
 --   verdict: 'B beats A' / 'A beats B' when |z| >= 1.959964 (significant at 5 %), else 'no
 --   significant difference'; 'no data ...' when an arm served nothing; 'not testable ...' when
---   both CTRs are 0 % (or 100 %) or an arm counts more clicks than served;
---   needed_per_arm = ceil((1.959964 * sqrt(2 q (1 - q)) + 0.841621 * sqrt(p_A (1 - p_A) + p_B (1 - p_B)))^2
---   / (p_B - p_A)^2), q = (p_A + p_B) / 2: the served each arm needs to detect the observed
---   difference with alpha 0.05 (two-sided) and power 0.8; NULL when the difference is 0.
+--   each arm's CTR is 0 % or 100 % (se = 0) or an arm counts more clicks than served;
+--   needed_per_arm = ceil((1.959964 + 0.841621)^2 (p_A (1 - p_A) + p_B (1 - p_B)) / (p_B - p_A)^2):
+--   the served each arm needs to detect the observed difference with this test at alpha 0.05
+--   (two-sided) and power 0.8; NULL when the difference is 0.
 WITH
     1.959963984540054 AS z_alpha,
     0.8416212335729143 AS z_beta,
@@ -43,17 +44,15 @@ WITH
             *,
             if(n_a = 0, NULL, x_a / n_a) AS p_a,
             if(n_b = 0, NULL, x_b / n_b) AS p_b,
-            if(n_a = 0 OR n_b = 0, NULL, (x_a + x_b) / (n_a + n_b)) AS p_pool,
-            sqrt(p_pool * (1 - p_pool) * (1 / n_a + 1 / n_b)) AS se_pool,
             sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b) AS se,
             p_b - p_a AS diff,
-            if(se_pool > 0, diff / se_pool, NULL) AS z_score,
+            if(se > 0, diff / se, NULL) AS z_score,
             multiIf(
                 n_a = 0 AND n_b = 0, concat('no data: neither ', {version_a:String}, ' nor ', {version_b:String}, ' served anything'),
                 n_a = 0, concat('no data: ', {version_a:String}, ' served nothing'),
                 n_b = 0, concat('no data: ', {version_b:String}, ' served nothing'),
                 x_a > n_a OR x_b > n_b, 'not testable: an arm counts more clicks than served',
-                NOT (se_pool > 0), 'not testable: both CTRs are 0 % (or both 100 %)',
+                NOT (se > 0), 'not testable: each arm''s CTR is 0 % or 100 %',
                 abs(z_score) >= z_alpha, if(diff > 0, concat({version_b:String}, ' beats ', {version_a:String}),
                                             concat({version_a:String}, ' beats ', {version_b:String})),
                 'no significant difference'
@@ -76,9 +75,7 @@ SELECT
     [if(n_a = 0, 'no data', ''), if(n_b = 0, 'no data', ''), comparison][i] AS verdict,
     if(
         i = 3 AND diff != 0 AND comparison NOT LIKE 'not testable%',
-        accurateCastOrNull(ceil(pow(
-            z_alpha * sqrt(2 * ((p_a + p_b) / 2) * (1 - (p_a + p_b) / 2))
-            + z_beta * sqrt(p_a * (1 - p_a) + p_b * (1 - p_b)), 2) / pow(diff, 2)), 'UInt64'),
+        accurateCastOrNull(ceil(pow(z_alpha + z_beta, 2) * (p_a * (1 - p_a) + p_b * (1 - p_b)) / pow(diff, 2)), 'UInt64'),
         NULL
     ) AS needed_per_arm
 FROM stats
