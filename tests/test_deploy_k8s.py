@@ -445,3 +445,35 @@ def test_containerfile_is_multi_stage_non_root_without_chdb() -> None:
     # chdb only on request: the wheel is installed with no extra unless ZETA_EXTRAS names one.
     assert 'ARG ZETA_EXTRAS=""' in text and not re.search(r"pip install[^\n]*(chdb|embedded)", text)
     assert instructions[-1][0] == "CMD"
+
+
+@pytest.mark.slow
+def test_containerfile_build_stage_copies_what_the_wheel_needs(tmp_path: Path) -> None:
+    """The build stage's COPY lines, replayed into an empty folder as a container build would (a
+    folder's contents into the destination, files into a destination ending in /), give a wheel
+    with the rules, routing, queries and themes in it: what cannot be shown here by building the image."""
+    import zipfile
+
+    build_stage = (ROOT / "deploy" / "Containerfile").read_text().split("\nFROM ", 2)[1]
+    (workdir,) = re.findall(r"^WORKDIR (\S+)$", build_stage, re.M)
+    context = tmp_path / workdir.strip("/")
+    context.mkdir(parents=True)
+    for line in re.findall(r"^COPY (?!--from).+$", build_stage, re.M):
+        *sources, dest = line.split()[1:]
+        for source in sources:
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, context / dest, dirs_exist_ok=True)
+            else:
+                shutil.copy(ROOT / source, context / dest / source if dest.endswith("/") else context / dest)
+    attempts = []
+    for isolation in ([], ["--no-isolation"]):  # as tests/test_packaging.py: isolated first
+        argv = [sys.executable, "-m", "build", "--wheel", *isolation, "--outdir", str(tmp_path / "dist"), str(context)]
+        attempts.append(subprocess.run(argv, capture_output=True, text=True, timeout=180))
+        if attempts[-1].returncode == 0:
+            break
+    assert attempts[-1].returncode == 0, [a.stderr[-1500:] for a in attempts]
+    (wheel,) = (tmp_path / "dist").glob("zeta_tui-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for shipped in ("queries/prometheus/alerts.yaml", "queries/prometheus/alertmanager.yaml", "themes/"):
+        assert any(n.startswith(f"zeta_tui/_data/{shipped}") for n in names), shipped
+    assert "zeta_tui/cli.py" in names
