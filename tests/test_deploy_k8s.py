@@ -429,6 +429,18 @@ def test_toolbox_config_from_its_configmap_passes_zeta_config_validate(
     # zeta's namespace is the one Prometheus discovers: the console's queries find the pods' series.
     contexts = tomllib.loads(text)["contexts"]
     assert {name: c["namespace"] for name, c in contexts.items()} == {"cluster": _platform_namespace(objects)}
+    # The commented example of the other backends is a valid config too, uncommented.
+    block = text.split("# --- other backends\n", 1)[1].split("# --- end", 1)[0]
+    assert "[contexts.cluster.logs]" in block
+    example = tmp_path / "with-backends.toml"
+    example.write_text(text + "\n" + "\n".join(line.removeprefix("#").strip() for line in block.splitlines()))
+    passwords = {"ZETA_ELASTICSEARCH_PASSWORD": "stand-in", "ZETA_CLICKHOUSE_PASSWORD": "stand-in"}
+    with_backends = [*zeta[:-1], str(example)]
+    done = subprocess.run(
+        with_backends, env={**run_env, **passwords, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert set(tomllib.loads(example.read_text())["contexts"]["cluster"]) >= {"logs", "traces", "clickhouse"}
     # Without the Secret's tokens, validate refuses: the ${ENV} references are live.
     bare_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     unset = subprocess.run(zeta, env=bare_env, capture_output=True, text=True, timeout=60)
