@@ -29,10 +29,10 @@ class TenantPicker(ModalScreen[str | None]):
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="product.pick.cancel", tooltip="Keep the current tenant"),
-        Binding("down", "move(1)", "Next", show=False),
-        Binding("up", "move(-1)", "Previous", show=False),
-        Binding("pagedown", "move(10)", "Page down", show=False),
-        Binding("pageup", "move(-10)", "Page up", show=False),
+        Binding("down", "move(1)", "Next", show=False, id="product.pick.next", tooltip="The next tenant in the list"),
+        Binding("up", "move(-1)", "Previous", show=False, id="product.pick.previous", tooltip="The tenant before"),
+        Binding("pagedown", "move(10)", "Page down", show=False, id="product.pick.page_down", tooltip="Ten tenants on"),
+        Binding("pageup", "move(-10)", "Page up", show=False, id="product.pick.page_up", tooltip="Ten tenants back"),
     ]
 
     def __init__(self, tenants: tuple[TenantServed, ...], current: str | None, in_window: int = 0) -> None:
