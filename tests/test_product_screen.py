@@ -29,7 +29,7 @@ from tests.support import product_reference as ref
 from tests.support.analytics_store import AnalyticsDatabase
 from tests.support.console import settled
 from zeta_tui.cli import main
-from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig
+from zeta_tui.config.models import ClickHouseConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 
 os.environ["TZ"] = "UTC"
@@ -323,6 +323,63 @@ async def test_the_screen_shows_zeta_products_figures_and_picks_a_tenant(db, cli
         assert picked.tenant == second and picked.tenant_source == "chosen"
         assert to_json(picked, "funnel") == cli_second
         assert picked.tenant in str(screen.query_one("#product-head").render())
+
+
+async def _product_of(pilot, tenant: str):
+    """The Product screen once it shows ``tenant``'s figures."""
+    for _ in range(400):
+        screen = pilot.app.screen
+        value = getattr(getattr(screen, "snapshot", None), "value", None)
+        if value is not None and value.tenant == tenant:
+            return screen
+        await pilot.pause(0.05)
+    raise AssertionError(f"the Product screen never showed {tenant}")
+
+
+@pytest.mark.console
+async def test_product_and_tenant_screens_join_both_ways(db, cli) -> None:
+    from zeta_tui.headless.product import to_json
+    from zeta_tui.screens.product import ProductScreen
+    from zeta_tui.screens.tenant_detail import TenantDetailScreen
+
+    _, second, cli_second = cli
+    async with _app(db.config()).run_test(size=(160, 50)) as pilot:
+        # `:product ID` opens the screen on that tenant, not the most served
+        await pilot.press("colon", *f"product {second}", "enter")
+        screen = await _product_of(pilot, second)
+        assert isinstance(screen, ProductScreen) and screen.snapshot.value.tenant_source == "chosen"
+        assert to_json(screen.snapshot.value, "funnel") == cli_second
+        # ctrl+t: its Tenant screen, on top
+        await pilot.press("ctrl+t")
+        tenant = await settled(pilot)
+        assert isinstance(tenant, TenantDetailScreen) and tenant.tenant_id == second
+        # f on the Tenant screen: back to Product, on this tenant; Esc goes back along the join
+        await pilot.press("escape")
+        await pilot.press("1")
+        await pilot.press("colon", *"tenant northwind", "enter")
+        tenant = await settled(pilot)
+        assert isinstance(tenant, TenantDetailScreen) and tenant.tenant_id == "northwind"
+        await pilot.press("f")
+        product = await _product_of(pilot, "northwind")
+        assert to_json(product.snapshot.value, "funnel")["funnel"] == ref.funnel(EVENTS, "northwind", DAYS, UNTIL)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, TenantDetailScreen) and pilot.app.screen.tenant_id == "northwind"
+
+
+@pytest.mark.console
+async def test_the_tenant_screen_offers_product_only_with_clickhouse() -> None:
+    from zeta_tui.screens.tenant_detail import TenantDetailScreen
+
+    config = ZetaConfig(
+        default_context="w", contexts={"w": ContextConfig(prometheus=PrometheusConfig(url="http://127.0.0.1:1"))}
+    )
+    async with build_app(config, "w", clock=lambda: CLOCK, live=False).run_test(size=(160, 50)) as pilot:
+        await pilot.press("colon", *"tenant northwind", "enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, TenantDetailScreen)
+        assert screen.check_action("product", ()) is False
 
 
 @pytest.mark.console

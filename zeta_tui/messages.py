@@ -72,5 +72,13 @@ class ShowTenant(Message):
         self.tenant_id = tenant_id
 
 
+class ShowProduct(Message):
+    """The Product screen on one tenant (from the Tenant screen, or `:product ID`)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__()
+        self.tenant_id = tenant_id
+
+
 class GoBack(Message):
     """Return along the way the user came (Esc on a screen with nothing left to clear)."""

@@ -184,6 +184,7 @@ SCREENS: tuple[ScreenSpec, ...] = (
         "zeta_tui.screens.product:ProductScreen",
         "Product",
         commands=("product",),
+        argument="tenant id",
         needs=("clickhouse",),
         summary="Product: a tenant's funnel, CTR by model version, the A/B verdict, weekly retention (ClickHouse)",
         in_footer=False,

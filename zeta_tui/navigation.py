@@ -16,7 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zeta_tui.messages import GoBack, OpenTrace, ShowApi, ShowLogs, ShowService, ShowTenant, ShowTraces
+from zeta_tui.messages import (
+    GoBack,
+    OpenTrace,
+    ShowApi,
+    ShowLogs,
+    ShowProduct,
+    ShowService,
+    ShowTenant,
+    ShowTraces,
+)
 from zeta_tui.models.timerange import TimeRange
 
 if TYPE_CHECKING:
@@ -89,6 +98,16 @@ class NavigationMixin:
         await self._join("api")
         if isinstance(screen := self._screen(), ApiPerformanceScreen):
             screen.set_service(service)
+
+    async def on_show_product(self, message: ShowProduct) -> None:
+        await self._show_product(message.tenant_id)
+
+    async def _show_product(self, tenant_id: str) -> None:
+        from zeta_tui.screens.product import ProductScreen
+
+        await self._join("product")
+        if isinstance(screen := self._screen(), ProductScreen):
+            screen.set_tenant(tenant_id)
 
     async def on_show_logs(self, message: ShowLogs) -> None:
         await self._show_logs(message.query, (message.start, message.end))
@@ -230,6 +249,8 @@ class NavigationMixin:
             await self._show_logs(arg)
         elif spec.id == "api" and arg:
             await self._show_service(arg)
+        elif spec.id == "product" and arg:
+            await self._show_product(arg)
         else:
             await app.action_switch_screen_mode(spec.id)
 

@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from zeta_tui.messages import ShowTenant
 from zeta_tui.models.product import DAYS, WEEKS, Product
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.timerange import TimeRange
@@ -68,7 +69,10 @@ class ProductScreen(PollingScreen[Product]):
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
 
     BINDINGS = [
-        Binding("t", "pick_tenant", "Tenant", id="product.tenant", tooltip="Pick the tenant from those with events"),
+        Binding(
+            "t", "pick_tenant", "Pick tenant", id="product.tenant", tooltip="Pick the tenant from those with events"
+        ),
+        Binding("ctrl+t", "tenant", "Tenant", id="product.tenant_screen", tooltip="This tenant: its Tenant screen"),
         Binding("c", "next_block", "Block", id="product.block", tooltip="Show the next block when only one fits"),
     ]
 
@@ -159,6 +163,17 @@ class ProductScreen(PollingScreen[Product]):
     def action_next_block(self) -> None:
         self._block = (self._block + 1) % len(BLOCKS)
         self._layout_blocks()
+
+    def set_tenant(self, tenant: str) -> None:
+        """Show ``tenant`` (a join, `:product ID`); its figures are asked at once."""
+        if tenant != self._tenant:
+            self._tenant = tenant
+            self.refresh_data()
+
+    def action_tenant(self) -> None:
+        value = self.snapshot.value
+        if value is not None and value.tenant:
+            self.post_message(ShowTenant(value.tenant))
 
     def action_pick_tenant(self) -> None:
         value = self.snapshot.value

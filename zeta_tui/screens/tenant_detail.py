@@ -23,7 +23,7 @@ from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
 from zeta_tui.errors import NotConfigured, ZetaError
-from zeta_tui.messages import GoBack, ShowLogs
+from zeta_tui.messages import GoBack, ShowLogs, ShowProduct
 from zeta_tui.models.analytics import Record, as_date, bytes_text, count_text, next_window, pct_text, window_text
 from zeta_tui.models.series import QueryResult
 from zeta_tui.models.tenant import TenantMl, TenantReport, TenantUsage
@@ -70,6 +70,13 @@ class TenantDetailScreen(PollingScreen[TenantReport]):
             "Chart",
             id="tenant.chart",
             tooltip="Next chart (latency per day, NDCG@10), on screens too small for both",
+        ),
+        Binding(
+            "f",
+            "product",
+            "Product",
+            id="tenant.product",
+            tooltip="This tenant's funnel, CTR by model version, A/B verdict and retention (the Product screen)",
         ),
     ]
 
@@ -254,6 +261,15 @@ class TenantDetailScreen(PollingScreen[TenantReport]):
     def action_window(self) -> None:
         self.days = next_window(self.days)
         self.refresh_data()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Product analytics read ClickHouse's events: without a [clickhouse] section, no key for them.
+        if action == "product":
+            return self.app.session is not None and self.app.session.clickhouse is not None
+        return True
+
+    def action_product(self) -> None:
+        self.post_message(ShowProduct(self.tenant_id))
 
     async def action_logs(self) -> None:
         from datetime import timedelta
