@@ -244,3 +244,13 @@ def test_config_errors_exit_2(capsys, config, tmp_path) -> None:
     bare.write_text("[contexts.t]\n")
     code, _, err = zeta_slo(capsys, "--config", str(bare))
     assert code == 2 and "has no prometheus section" in err
+
+
+def test_an_unreadable_prometheus_exits_3_not_1(capsys, tmp_path, closed_port_url) -> None:
+    """1 says a budget is spent; a synthetic check (deploy/k8s) must tell that from a Prometheus it cannot read."""
+    down = tmp_path / "down.toml"
+    down.write_text(f'[contexts.t.prometheus]\nurl = "{closed_port_url}"\ntimeout_seconds = 2\n')
+    for argv in ((), ("--json",)):
+        code, out, err = zeta_slo(capsys, "--config", str(down), *argv)
+        assert (code, out) == (3, "")
+        assert closed_port_url in err and "Traceback" not in err

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from zeta_tui.errors import ConfigError, ZetaError
+from zeta_tui.errors import BackendError, ConfigError, ZetaError
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.slo import (
     BURN_WINDOWS,
@@ -45,6 +45,12 @@ def _services(text: str | None) -> list[str] | None:
     return names
 
 
+#: exit status when a budget is spent or a tenant's SLA missed
+EXIT_SPENT = 1
+#: exit status when Prometheus could not be read (nothing is printed on stdout)
+EXIT_BACKEND_DOWN = 3
+
+
 def run_slo(args: argparse.Namespace) -> int:
     from zeta_tui.backends.prometheus import PrometheusClient
     from zeta_tui.config.loader import load_context
@@ -63,7 +69,12 @@ def run_slo(args: argparse.Namespace) -> int:
 
         analytics = AnalyticsSource(loaded.context.clickhouse)
     context = loaded.context if services is None else loaded.context.model_copy(update={"services": services})
-    return asyncio.run(_run(PrometheusClient(cfg), catalog, (context, loaded.name), args.at, args.json, analytics))
+    try:
+        return asyncio.run(_run(PrometheusClient(cfg), catalog, (context, loaded.name), args.at, args.json, analytics))
+    except BackendError as exc:
+        # Not 1: "a budget is spent" and "Prometheus could not be read" must differ for a check.
+        print(exc.render(), file=sys.stderr)
+        return EXIT_BACKEND_DOWN
 
 
 async def _tenant_slas(analytics: Any, at: float | None) -> tuple[list[dict[str, Any]], str]:
@@ -134,7 +145,7 @@ async def _run(
         if slas is not None:
             print("\n" + format_slas(slas, sla_note))
     missed = any(not int(r["met"]) for r in slas or ())
-    return 1 if any(s.exhausted for s in statuses) or missed else 0
+    return EXIT_SPENT if any(s.exhausted for s in statuses) or missed else 0
 
 
 # --- tenant SLAs -------------------------------------------------------------------------------
