@@ -92,8 +92,9 @@ async def fetch_product(source: AnalyticsSource, tenant: str | None, *, days: in
 
 
 def _settle(tasks: list[asyncio.Future[Any]]) -> None:
-    """After a failure: stop the tasks still running, and take the errors of those done with one
-    (the first error is the fetch's; the others would be logged as never retrieved)."""
+    """When the fetch ends, however (an answer, a query's failure, the screen cancelling it): stop
+    the tasks still running, and take the errors of those that failed (the first is the fetch's;
+    the others would be logged as never retrieved)."""
     for task in tasks:
         if not task.done():
             task.cancel()
