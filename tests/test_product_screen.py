@@ -393,7 +393,7 @@ def test_product_snapshot(snap_compare, db, size) -> None:
 def test_product_tenant_picker_snapshot(snap_compare, db, size) -> None:
     async def picking(pilot) -> None:
         await _on_product(pilot)
-        await pilot.press("t", *"o")
+        await pilot.press("t", *"r")
         await pilot.pause()
 
     assert snap_compare(_app(db.config()), terminal_size=size, run_before=picking)

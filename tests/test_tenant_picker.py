@@ -54,6 +54,8 @@ async def test_the_current_tenant_is_highlighted_and_up_down_move() -> None:
         await pilot.pause()
         options = app.screen.query_one(OptionList)
         assert options.highlighted == 3
+        marks = [str(options.get_option_at_index(i).prompt)[0] for i in range(options.option_count)]
+        assert marks == [" ", " ", " ", "●", " "]  # the tenant shown now, whatever the cursor does
         await pilot.press("down", "down", "down")  # stops at the last
         assert options.highlighted == 4
         await pilot.press("pageup", "enter")

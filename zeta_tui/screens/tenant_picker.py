@@ -1,9 +1,9 @@
 """The Product screen's tenant picker: the tenants with events in the window, most served first.
 
-Typing filters the list (a substring of the tenant id, any case); up and down move in it; Enter
-chooses the highlighted tenant or, when nothing in the list matches, the tenant id as typed (a
-tenant past the list's limit, or one with no events in the window: its figures are asked all the
-same and say so). Esc keeps the current tenant.
+The tenant shown now is marked ●. Typing filters the list (a substring of the tenant id, any
+case); up and down move in it; Enter chooses the highlighted tenant or, when nothing in the list
+matches, the tenant id as typed (a tenant past the list's limit, or one with no events in the
+window: its figures are asked all the same and say so). Esc keeps the current tenant.
 """
 
 from __future__ import annotations
@@ -63,11 +63,16 @@ class TenantPicker(ModalScreen[str | None]):
         self._shown = [t.tenant_id for t in shown]
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(f"{t.tenant_id:<24} {short_count(t.served):>6}", id=t.tenant_id) for t in shown])
+        options.add_options([Option(self._line(t), id=t.tenant_id) for t in shown])
         if needle:
             options.highlighted = 0 if shown else None
         elif self.current in self._shown:
             options.highlighted = self._shown.index(self.current)
+
+    def _line(self, tenant: TenantServed) -> str:
+        """``● acme  9.1k``: the tenant shown now is marked (the highlight is only the cursor)."""
+        mark = "●" if tenant.tenant_id == self.current else " "
+        return f"{mark} {tenant.tenant_id:<24} {short_count(tenant.served):>6}"
 
     @on(Input.Changed, "#picker-filter")
     def _filtered(self, event: Input.Changed) -> None:
