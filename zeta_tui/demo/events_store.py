@@ -26,7 +26,6 @@ its impression's), which is what the writers' coverage and resume logic counts o
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +35,7 @@ from typing import Any
 from zeta_tui.demo.events import DEMO_EVENTS_SAMPLE_EVERY, WorldEvent, WorldEvents
 from zeta_tui.demo.log_store import WorldLogStore
 from zeta_tui.demo.requests import STEP_SECONDS
-from zeta_tui.demo.store_writer import COVERED, Generator, StoreWriter, child_arguments, child_windows, skipping
+from zeta_tui.demo.store_writer import Generator, StoreWriter, child_arguments, print_windows, skipping
 from zeta_tui.demo.usage_store import HISTORY_DAYS, history_start, writer_session
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.querying.events_sources import EVENTS_ROLLUP, events_statement
@@ -140,6 +139,7 @@ class LiveEventWriter(StoreWriter):
     child_module = "zeta_tui.demo.events_store"
     noun = "event"
     what = "events"
+    opens_in_thread = True  # the console draws while its tables are made
     chunk_seconds = float(CHUNK_SECONDS)
     tick_seconds = float(STEP_SECONDS)  # a few events a second: a step at a time is enough
     housekeeping_seconds = 600.0
@@ -174,27 +174,12 @@ class LiveEventWriter(StoreWriter):
     def generator(self, world: TeamZetaWorld, sample_every: int) -> Generator:
         return WorldEvents(world, sample_every)
 
-    def start(self, *, history: bool = True) -> LiveEventWriter:
-        """Open the store and write, in threads (the log writer has opened the process's store; the
-        console draws without waiting for the table)."""
-        if history:
-            self.release_history()
-        self.start_threads()
-        return self
-
     def _run_live(self) -> None:
         # The usage writer's store runs `zeta clickhouse init`'s work, which makes ``events`` and
         # zeta's rollup of it; the rollup takes every row only if its view exists before the first
         # row is written (on an empty table its cutoff is 0), so the first row waits for that.
         if self.after is not None:
             self.after.wait(AFTER_TIMEOUT_S)
-        try:
-            self.open()
-        except Exception as e:  # the console still runs; product screens show the store as it is
-            self._failed("open", e)
-            self.live.set()
-            self.caught_up.set()
-            return
         super()._run_live()
 
     def open_store(self, session: Any) -> WorldEventStore:
@@ -236,17 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     events = WorldEvents(
         TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
     )
-    out = sys.stdout.buffer
-    try:
-        for lower, edge in child_windows(args.start, args.end, args.chunk):
-            rows = [orjson.dumps(e.row()) for e in skipping(events.generate(lower, edge), args.skip)]
-            if rows:
-                out.write(b"\n".join(rows) + b"\n")
-            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
-            out.flush()
-    except BrokenPipeError:  # the demo stopped
-        return 0
-    return 0
+
+    def rows(lower: float, edge: float) -> Iterable[bytes]:
+        return (orjson.dumps(e.row()) for e in skipping(events.generate(lower, edge), args.skip))
+
+    return print_windows(args, rows)
 
 
 if __name__ == "__main__":

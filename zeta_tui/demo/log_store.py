@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import re
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -27,11 +26,10 @@ from typing import Any
 from zeta_tui.backends.chdb_store import close_embedded_session, close_quietly, embedded_session
 from zeta_tui.demo.requests import WorldRequest, WorldRequests
 from zeta_tui.demo.store_writer import (
-    COVERED,
     StoreWriter,
     child_arguments,
-    child_windows,
     missing_windows,
+    print_windows,
     skipping,
 )
 from zeta_tui.demo.world import TeamZetaWorld
@@ -290,10 +288,6 @@ class LiveLogWriter(StoreWriter):
             world, path, sample_every=sample_every, history_seconds=history_seconds, fresh=fresh, clock=clock, log=log
         )
 
-    def start(self, *, history: bool = True) -> LiveLogWriter:
-        super().start(history=history)
-        return self
-
     def open_store(self, session: Any) -> WorldLogStore:
         return WorldLogStore(
             self.path,
@@ -314,20 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     requests = WorldRequests(
         TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
     )
-    out = sys.stdout.buffer
-    try:
-        for lower, edge in child_windows(args.start, args.end, args.chunk):
-            rows = [
-                orjson.dumps(otel_row(r, args.namespace, args.sample_every))
-                for r in skipping(requests.generate(lower, edge), args.skip)
-            ]
-            if rows:
-                out.write(b"\n".join(rows) + b"\n")
-            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
-            out.flush()
-    except BrokenPipeError:  # the demo stopped
-        return 0
-    return 0
+
+    def rows(lower: float, edge: float) -> Iterable[bytes]:
+        generated = skipping(requests.generate(lower, edge), args.skip)
+        return (orjson.dumps(otel_row(r, args.namespace, args.sample_every)) for r in generated)
+
+    return print_windows(args, rows)
 
 
 if __name__ == "__main__":

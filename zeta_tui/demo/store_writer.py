@@ -45,7 +45,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequests
 from zeta_tui.demo.world import TeamZetaWorld
@@ -57,6 +57,7 @@ TICK_SECONDS = 2.0
 #: The history child and the history thread's inserts run at this niceness.
 HISTORY_NICE = 10
 COVERED = b"#covered "  # the child's marker after each window it printed in full
+CHILD_BATCH_ROWS = 20_000  # rows the child writes at once: a window is streamed, not held
 
 
 class Stamped(Protocol):
@@ -156,6 +157,10 @@ class StoreWriter:
     housekeeping_seconds = 60.0
     #: how often history is pruned
     prune_seconds = 3600.0
+    #: open the store in the live thread, not in ``start``: the console draws without waiting for
+    #: the writer's tables to be made (usage, events), and a store that cannot be opened stops
+    #: this writer only (its screens show the store as it is)
+    opens_in_thread = False
 
     def __init__(
         self,
@@ -214,11 +219,13 @@ class StoreWriter:
 
     # --- start and stop -------------------------------------------------------------------
 
-    def start(self, *, history: bool = True) -> StoreWriter:
-        """Open the store here (so a store held elsewhere raises ConfigError now), then start the
-        live thread, which starts the history thread once it has planned. With ``history`` False
-        the history thread waits for ``release_history`` (the demo first gets Prometheus going)."""
-        self.open()
+    def start(self, *, history: bool = True) -> Self:
+        """Open the store here (so a store held elsewhere raises ConfigError now; with
+        ``opens_in_thread``, in the live thread instead), then start the live thread, which starts
+        the history thread once it has planned. With ``history`` False the history thread waits
+        for ``release_history`` (the demo first gets Prometheus going)."""
+        if not self.opens_in_thread:
+            self.open()
         if history:
             self.release_history()
         return self.start_threads()
@@ -236,13 +243,20 @@ class StoreWriter:
         if self.history is None:
             self.history = self.open_history()
 
-    def start_threads(self) -> StoreWriter:
+    def start_threads(self) -> Self:
         thread = threading.Thread(target=self._run_live, name=f"zeta-demo-{self.noun}-live", daemon=True)
         self._threads.append(thread)
         thread.start()
         return self
 
     def _run_live(self) -> None:
+        try:
+            self.open()  # done already unless opens_in_thread
+        except Exception as e:  # keep the demo running; the screens show the store as it is
+            self._failed("open", e)
+            self.live.set()
+            self.caught_up.set()
+            return
         try:
             self.begin(self.clock())
             history = threading.Thread(target=self._run_history, name=f"zeta-demo-{self.noun}-history", daemon=True)
@@ -451,6 +465,28 @@ def child_arguments(parser: Any, chunk: float, sample_every: int) -> None:
         default=(0, 0),
         help="FROM_NS:TO_NS: requests stamped in this span are written already",
     )
+
+
+def print_windows(args: Any, rows_of: Callable[[float, float], Iterable[bytes]]) -> int:
+    """The history child's output: for each of ``child_windows``' windows, its rows (JSONEachRow
+    lines, ``rows_of(lower, edge)``) in batches, so a window is streamed and not held, then its
+    COVERED marker. Returns the exit status (0 also when the demo stopped reading)."""
+    out = sys.stdout.buffer
+    try:
+        for lower, edge in child_windows(args.start, args.end, args.chunk):
+            batch: list[bytes] = []
+            for row in rows_of(lower, edge):
+                batch.append(row)
+                if len(batch) >= CHILD_BATCH_ROWS:
+                    out.write(b"\n".join(batch) + b"\n")
+                    batch = []
+            if batch:
+                out.write(b"\n".join(batch) + b"\n")
+            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
+            out.flush()
+    except BrokenPipeError:  # the demo stopped
+        pass
+    return 0
 
 
 def child_windows(start: float, end: float, chunk: float) -> Iterator[tuple[float, float]]:

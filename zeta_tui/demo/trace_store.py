@@ -16,7 +16,6 @@ only the live requests are generated in the demo process (store_writer.py).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from zeta_tui.backends.chdb_store import embedded_session
 from zeta_tui.demo.log_store import DEMO_SAMPLE_EVERY, HISTORY_SECONDS, LiveLogWriter, WorldLogStore, own_session
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
 from zeta_tui.demo.span_tree import TraceSetting, incidents_at, request_spans
-from zeta_tui.demo.store_writer import COVERED, child_arguments, child_windows, skipping
+from zeta_tui.demo.store_writer import child_arguments, print_windows, skipping
 from zeta_tui.demo.world import TeamZetaWorld
 from zeta_tui.models.traces import Span
 from zeta_tui.resources import shipped_dir
@@ -210,22 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     world = TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift)
     requests, spans = WorldRequests(world, args.sample_every), WorldSpans(world)
-    out = sys.stdout.buffer
-    try:
-        for lower, edge in child_windows(args.start, args.end, args.chunk):
-            rows = []
-            for row in spans.rows(skipping(requests.generate(lower, edge), args.skip), args.sample_every):
-                rows.append(orjson.dumps(row))
-                if len(rows) >= 20_000:  # stream the window, do not hold it
-                    out.write(b"\n".join(rows) + b"\n")
-                    rows = []
-            if rows:
-                out.write(b"\n".join(rows) + b"\n")
-            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
-            out.flush()
-    except BrokenPipeError:  # the demo stopped
-        return 0
-    return 0
+
+    def rows(lower: float, edge: float) -> Iterable[bytes]:
+        return map(orjson.dumps, spans.rows(skipping(requests.generate(lower, edge), args.skip), args.sample_every))
+
+    return print_windows(args, rows)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ first, and keeps house: today's cost about once a minute, the prune once a day.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -50,7 +49,7 @@ from typing import Any
 from zeta_tui.backends.usage_rollup import RollupInit
 from zeta_tui.demo.log_store import LiveLogWriter, WorldLogStore, own_session
 from zeta_tui.demo.requests import STEP_SECONDS, WorldRequest, WorldRequests
-from zeta_tui.demo.store_writer import COVERED, child_arguments, child_windows, skipping
+from zeta_tui.demo.store_writer import child_arguments, print_windows, skipping
 from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, cost_rows, service_of, tenant_rows, usage_rows
 from zeta_tui.demo.world import TeamZetaWorld
 
@@ -288,6 +287,7 @@ class LiveUsageWriter(LiveLogWriter):
     child_module = "zeta_tui.demo.usage_store"
     noun = "usage"
     what = "usage"
+    opens_in_thread = True  # the console draws while its tables are made
     chunk_seconds = CHUNK_SECONDS  # 1 request in 100: three hours are small
     tick_seconds = float(STEP_SECONDS)  # nobody searches usage by the second: a step at a time
     housekeeping_seconds = COST_REFRESH_SECONDS
@@ -316,25 +316,6 @@ class LiveUsageWriter(LiveLogWriter):
         )
         self.history_days, self.database = history_days, database
         self._cost_from = 0.0
-
-    def start(self, *, history: bool = True) -> LiveUsageWriter:
-        """Open the store and write in threads: the log writer has opened the process's store
-        already (a store held elsewhere stopped the demo's embedded data there), and the console
-        draws without waiting for the usage tables to be created."""
-        if history:
-            self.release_history()
-        self.start_threads()
-        return self
-
-    def _run_live(self) -> None:
-        try:
-            self.open()
-        except Exception as e:  # the console still runs; the Tenants and Cost screens show the store as it is
-            self._failed("open", e)
-            self.live.set()
-            self.caught_up.set()
-            return
-        super()._run_live()
 
     def open_store(self, session: Any) -> WorldUsageStore:
         return WorldUsageStore(
@@ -402,17 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     requests = WorldRequests(
         TeamZetaWorld(args.seed, args.namespace, incident_shift=args.incident_shift), args.sample_every
     )
-    out = sys.stdout.buffer
-    try:
-        for lower, edge in child_windows(args.start, args.end, args.chunk):
-            rows = [orjson.dumps(row) for row in usage_rows(skipping(requests.generate(lower, edge), args.skip))]
-            if rows:
-                out.write(b"\n".join(rows) + b"\n")
-            out.write(COVERED + f"{lower!r} {edge!r}\n".encode())
-            out.flush()
-    except BrokenPipeError:  # the demo stopped
-        return 0
-    return 0
+
+    def rows(lower: float, edge: float) -> Iterable[bytes]:
+        return map(orjson.dumps, usage_rows(skipping(requests.generate(lower, edge), args.skip)))
+
+    return print_windows(args, rows)
 
 
 if __name__ == "__main__":
