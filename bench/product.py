@@ -45,8 +45,8 @@ for _p in (str(REPO), str(BENCH)):
         sys.path.insert(0, _p)
 
 from analytics import bare_params, write_config  # noqa: E402
-from analytics_store import DATABASE, dir_bytes  # noqa: E402
-from product_store import StoreSpec, build, contents  # noqa: E402
+from analytics_store import DATABASE, contents, dir_bytes  # noqa: E402
+from product_store import StoreSpec, build  # noqa: E402
 from ptyrun import PtyProcess  # noqa: E402
 from startup import child_env, machine  # noqa: E402
 

@@ -39,7 +39,7 @@ for _p in (str(REPO), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from analytics_store import _SIZES, DATABASE  # noqa: E402
+from analytics_store import _SIZES, DATABASE, contents  # noqa: E402
 
 #: Events per session on average: 1 session_started + 2.5 served x (1 + CTR (about 0.09) x (1 + 0.3 x 1.4)).
 EVENTS_PER_SESSION = 1 + 2.5 * (1 + 0.09 * (1 + 0.3 * 1.4))
@@ -158,18 +158,6 @@ def build(sess, spec: StoreSpec, *, optimize: bool = True, log=print) -> dict[st
         # A store that has run a while has merged its older parts (see bench/analytics_store.py).
         step("OPTIMIZE zeta_events_daily FINAL", "OPTIMIZE TABLE zeta_events_daily FINAL")
     return took
-
-
-def contents(sess) -> list[dict[str, object]]:
-    """Rows, active parts and bytes on disk of each table that holds any."""
-    import orjson
-
-    out = sess.query(
-        "SELECT table, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes "
-        f"FROM system.parts WHERE database = '{DATABASE}' AND active GROUP BY table ORDER BY bytes DESC",
-        "JSONEachRow",
-    )
-    return [orjson.loads(line) for line in out.bytes().splitlines() if line.strip()]
 
 
 def main() -> int:
