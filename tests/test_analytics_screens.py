@@ -16,10 +16,9 @@ pytest.importorskip("chdb", reason="the analytics screens read usage from an emb
 
 from textual.widgets import DataTable, TextArea
 
-from tests.support.analytics_world import TODAY, UsageSlices
+from tests.support.analytics_world import TODAY, module_usage
 from tests.support.console import settled
 from tests.support.world import T0
-from tests.support.world_store import store_in_use
 from zeta_tui.config.models import ClickHouseConfig, ContextConfig, ZetaConfig
 from zeta_tui.demo.usage import ML_ENDPOINT, ML_SERVICE, service_of, tenant_rows, unit_cost_usd
 from zeta_tui.launch import build_app
@@ -36,12 +35,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 @pytest.fixture(scope="module")
 def usage(tmp_path_factory):
-    opened_here = store_in_use() is None  # else another module's store is open: use it (one per process)
-    path = store_in_use() or tmp_path_factory.mktemp("analytics-screens") / "store"
-    world = UsageSlices(path, database="analytics_screens")
-    yield world
-    if opened_here:
-        world.close()
+    yield from module_usage(tmp_path_factory, "analytics_screens")
 
 
 def _app(config: ZetaConfig, first: str = "health"):

@@ -21,10 +21,9 @@ import pytest
 
 pytest.importorskip("chdb", reason="the Business screen reads tenants from an embedded ClickHouse (pip install chdb)")
 
-from tests.support.analytics_world import TODAY, UsageSlices
+from tests.support.analytics_world import TODAY, UsageSlices, module_usage
 from tests.support.console import settled
 from tests.support.world import T0, close, extrapolated_rate, grid
-from tests.support.world_store import store_in_use
 from zeta_tui.cli import main
 from zeta_tui.config.models import ClickHouseConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.demo.usage import tenant_rows
@@ -45,12 +44,7 @@ def isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def usage(tmp_path_factory):
-    opened_here = store_in_use() is None  # else another module's store is open: use it (one per process)
-    path = store_in_use() or tmp_path_factory.mktemp("business") / "store"
-    world = UsageSlices(path, database="business_screen")
-    yield world
-    if opened_here:
-        world.close()
+    yield from module_usage(tmp_path_factory, "business_screen")
 
 
 def _context(prom_url: str | None, usage: UsageSlices | None) -> ContextConfig:

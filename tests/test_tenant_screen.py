@@ -13,10 +13,9 @@ import pytest
 
 pytest.importorskip("chdb", reason="the Tenant screen's usage half reads an embedded ClickHouse (pip install chdb)")
 
-from tests.support.analytics_world import UsageSlices
+from tests.support.analytics_world import module_usage
 from tests.support.console import settled
 from tests.support.world import T0
-from tests.support.world_store import store_in_use
 from zeta_tui.config.models import ClickHouseConfig, ContextConfig, PrometheusConfig, ZetaConfig
 from zeta_tui.launch import build_app
 from zeta_tui.screens.tenant_detail import TenantDetailScreen
@@ -31,12 +30,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50"
 
 @pytest.fixture(scope="module")
 def usage(tmp_path_factory):
-    opened_here = store_in_use() is None  # else another module's store is open: use it (one per process)
-    path = store_in_use() or tmp_path_factory.mktemp("tenant-screen") / "store"
-    world = UsageSlices(path, database="tenant_screen")
-    yield world
-    if opened_here:
-        world.close()
+    yield from module_usage(tmp_path_factory, "tenant_screen")
 
 
 def _app(prom_url: str | None = None, clickhouse: ClickHouseConfig | None = None):

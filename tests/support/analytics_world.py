@@ -9,6 +9,7 @@ are a slice's, but every figure on screen can be recounted from ``requests`` in 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from tests.support.world import SEED, T0
@@ -62,3 +63,17 @@ class UsageSlices:
         from zeta_tui.backends.chdb_store import close_embedded_session
 
         close_embedded_session(self.path)
+
+
+def module_usage(tmp_path_factory, database: str) -> Iterator[UsageSlices]:
+    """A test module's usage world, for a module-scoped fixture to ``yield from``: in the store this
+    process has open already (chdb holds one store per process), in a database of its own, else in
+    a new store, which it closes at the end."""
+    from tests.support.world_store import store_in_use
+
+    opened_here = store_in_use() is None
+    path = store_in_use() or tmp_path_factory.mktemp(database) / "store"
+    world = UsageSlices(path, database=database)
+    yield world
+    if opened_here:
+        world.close()
