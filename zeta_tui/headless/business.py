@@ -20,10 +20,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
 from zeta_tui.headless.options import range_ending
+from zeta_tui.headless.output import print_figures
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.business import Business, CallsByPlan, Revenue
 
@@ -92,14 +91,7 @@ def run_business(args: argparse.Namespace) -> int:
             code = EXIT_BACKEND_DOWN
             if url and url not in error.render():
                 print(f"  Prometheus: {url}", file=sys.stderr)
-    try:
-        if args.json:
-            sys.stdout.write(orjson.dumps(to_json(figures), option=orjson.OPT_INDENT_2).decode() + "\n")
-        else:
-            sys.stdout.write(to_text(figures) + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # `zeta business | head`
+    print_figures(args.json, lambda: to_json(figures), lambda: to_text(figures))
     return code
 
 

@@ -19,10 +19,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from zeta_tui.errors import BackendError
 from zeta_tui.headless.options import range_ending
+from zeta_tui.headless.output import print_figures
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.ml_engine import MlEngine, TrainingJob
 from zeta_tui.models.timerange import format_age
@@ -64,14 +63,7 @@ def run_ml(args: argparse.Namespace) -> int:
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     figures: MlEngine = result.data
-    try:
-        if args.json:
-            sys.stdout.write(orjson.dumps(to_json(figures), option=orjson.OPT_INDENT_2).decode() + "\n")
-        else:
-            sys.stdout.write(to_text(figures) + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # `zeta ml | head`: the exit status still tells
+    print_figures(args.json, lambda: to_json(figures), lambda: to_text(figures))
     return 0 if figures.healthy else EXIT_FAILING
 
 

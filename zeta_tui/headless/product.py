@@ -18,9 +18,8 @@ import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
-
 from zeta_tui.errors import ConfigError, ParamError, ZetaError
+from zeta_tui.headless.output import print_figures
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.product import Product
 
@@ -72,14 +71,7 @@ def run_product(args: argparse.Namespace) -> int:
         return EXIT_BACKEND_DOWN
     for note in figures.notes:
         print(f"note: {note}", file=sys.stderr)
-    try:
-        if args.json:
-            sys.stdout.write(orjson.dumps(to_json(figures, args.what), option=orjson.OPT_INDENT_2).decode() + "\n")
-        else:
-            sys.stdout.write(to_text(figures, args.what) + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # `zeta product funnel | head`
+    print_figures(args.json, lambda: to_json(figures, args.what), lambda: to_text(figures, args.what))
     return 0
 
 

@@ -23,10 +23,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
 from zeta_tui.headless.options import range_ending
+from zeta_tui.headless.output import print_figures
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.tenant import DATA_STALE_AFTER_S, TenantMl, TenantReport, TenantUsage
 from zeta_tui.models.timerange import format_age
@@ -113,14 +112,7 @@ def run_tenant(args: argparse.Namespace) -> int:
             "usage for it",
             hint="check the id (`zeta sql -n top_tenants` lists them; the Tenants screen too)",
         )
-    try:
-        if args.json:
-            sys.stdout.write(orjson.dumps(to_json(report), option=orjson.OPT_INDENT_2).decode() + "\n")
-        else:
-            sys.stdout.write(to_text(report) + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # `zeta tenant X | head`: the exit status still tells
+    print_figures(args.json, lambda: to_json(report), lambda: to_text(report))
     if report.ml is not None and report.ml.alerts_error:
         print(f"Alertmanager could not be read: {report.ml.alerts_error}", file=sys.stderr)
     if down or (report.ml is not None and report.ml.alerts_error):

@@ -1,0 +1,22 @@
+"""Printing a command's figures: indented JSON with ``--json``, else text."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+
+def print_figures(as_json: bool, document: Callable[[], Any], text: Callable[[], str]) -> None:
+    """``document()`` as indented JSON, or ``text()``, on stdout. A reader that stops early
+    (`zeta ml | head`) ends the output quietly: the exit status still tells."""
+    try:
+        if as_json:
+            sys.stdout.write(orjson.dumps(document(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        else:
+            sys.stdout.write(text() + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
