@@ -132,6 +132,7 @@ def alert_row(critical: CriticalAlert) -> AlertRow:
 
 class IncidentsScreen(PollingScreen[IncidentReport]):
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
+    min_poll_seconds = MIN_POLL_SECONDS
 
     BINDINGS = [
         Binding(
@@ -169,15 +170,6 @@ class IncidentsScreen(PollingScreen[IncidentReport]):
 
     def header_range(self) -> str:
         return f"last {format_duration(WINDOW_SECONDS)}"
-
-    def header_refresh(self) -> float | None:
-        return max(self.app.context.refresh_seconds, MIN_POLL_SECONDS)
-
-    def _delay(self) -> float | None:
-        delay = super()._delay()
-        if delay is None or self.snapshot.error is not None:
-            return delay
-        return max(delay, MIN_POLL_SECONDS)
 
     async def fetch(self, time_range: TimeRange) -> QueryResult[IncidentReport]:
         session = self.app.session

@@ -32,6 +32,9 @@ class PollingScreen(ConsoleScreen, Generic[T]):
     """Subclasses implement ``fetch`` (async, may raise ZetaError) and ``show``."""
 
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
+    #: the least time between two readings when the last one succeeded (0: the context's refresh);
+    #: screens whose backends change slowly (a week of incidents, the product events) set it
+    min_poll_seconds = 0.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -198,7 +201,10 @@ class PollingScreen(ConsoleScreen, Generic[T]):
         """Seconds to the next poll; None when there is nothing to ask (no such backend)."""
         if self.snapshot.error is not None:
             return retry_delay(self.snapshot.error, self.snapshot.failures, self.app.context.refresh_seconds)
-        return self.app.context.refresh_seconds
+        return max(self.app.context.refresh_seconds, self.min_poll_seconds)
+
+    def header_refresh(self) -> float | None:
+        return max(self.app.context.refresh_seconds, self.min_poll_seconds) if self.min_poll_seconds else None
 
     def _arm(self, delay: float | None) -> None:
         self._disarm()

@@ -67,6 +67,7 @@ def ctr_lines(p: Product) -> list[ChartLine]:
 
 class ProductScreen(PollingScreen[Product]):
     app: Console  # type: ignore[assignment]  # the app as a screen may use it (contract.py), not all of App
+    min_poll_seconds = MIN_POLL_SECONDS
 
     BINDINGS = [
         Binding(
@@ -121,15 +122,6 @@ class ProductScreen(PollingScreen[Product]):
 
     def header_range(self) -> str:
         return f"{DAYS} UTC days"
-
-    def header_refresh(self) -> float | None:
-        return max(self.app.context.refresh_seconds, MIN_POLL_SECONDS)
-
-    def _delay(self) -> float | None:
-        delay = super()._delay()
-        if delay is None or self.snapshot.error is not None:
-            return delay
-        return max(delay, MIN_POLL_SECONDS)
 
     def on_resize(self) -> None:
         self._layout_blocks()
