@@ -22,7 +22,7 @@ from typing import Any
 
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
 from zeta_tui.headless.options import range_ending
-from zeta_tui.headless.output import print_figures
+from zeta_tui.headless.output import print_figures, utc_stamp
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.business import Business, CallsByPlan, Revenue
 
@@ -93,10 +93,6 @@ def run_business(args: argparse.Namespace) -> int:
                 print(f"  Prometheus: {url}", file=sys.stderr)
     print_figures(args.json, lambda: to_json(figures), lambda: to_text(figures))
     return code
-
-
-def _stamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _calls_json(c: CallsByPlan) -> dict[str, Any]:
@@ -170,7 +166,7 @@ def _revenue_json(r: Revenue) -> dict[str, Any]:
 def to_json(b: Business) -> dict[str, Any]:
     """The figures as one JSON document (rates per second, shares 0-1, money in USD, days as ISO dates)."""
     return {
-        "at": _stamp(b.at),
+        "at": utc_stamp(b.at),
         "range": b.range_label,
         "api_calls_by_plan": None if b.calls is None else _calls_json(b.calls),
         "api_calls_error": None if b.calls_error is None else b.calls_error.message,

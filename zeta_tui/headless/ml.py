@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from zeta_tui.errors import BackendError
 from zeta_tui.headless.options import range_ending
-from zeta_tui.headless.output import print_figures
+from zeta_tui.headless.output import print_figures, utc_stamp
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.ml_engine import MlEngine, TrainingJob
 from zeta_tui.models.timerange import format_age
@@ -67,31 +66,26 @@ def run_ml(args: argparse.Namespace) -> int:
     return 0 if figures.healthy else EXIT_FAILING
 
 
-def _stamp(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def job_json(j: TrainingJob) -> dict[str, Any]:
+    """A tenant's latest training job, as `zeta ml` and `zeta tenant` print it."""
+    return {
+        "status": j.status,
+        "reason": j.reason or None,
+        "started": utc_stamp(j.started),
+        "duration_seconds": j.duration_s,
+        "running_for_seconds": j.running_for_s,
+        "last_success": utc_stamp(j.last_success),
+        "failing_for_seconds": j.failing_for_s,
+    }
 
 
 def to_json(m: MlEngine) -> dict[str, Any]:
     """The figures as one JSON document (times as RFC 3339 UTC, durations in seconds, ratios 0-1)."""
     return {
-        "at": _stamp(m.at),
+        "at": utc_stamp(m.at),
         "range": m.range_label,
         "healthy": m.healthy,
-        "training": [
-            {
-                "tenant_id": j.tenant_id,
-                "status": j.status,
-                "reason": j.reason or None,
-                "started": _stamp(j.started),
-                "duration_seconds": j.duration_s,
-                "running_for_seconds": j.running_for_s,
-                "last_success": _stamp(j.last_success),
-                "failing_for_seconds": j.failing_for_s,
-            }
-            for j in m.training
-        ],
+        "training": [{"tenant_id": j.tenant_id, **job_json(j)} for j in m.training],
         "quality": [
             {
                 "tenant_id": q.tenant_id,
@@ -132,7 +126,7 @@ def to_text(m: MlEngine) -> str:
                 j.tenant_id,
                 j.status,
                 j.reason or "-",
-                (_stamp(j.started) or "-"),
+                (utc_stamp(j.started) or "-"),
                 _duration_text(j),
                 "-" if j.failing_for_s is None else format_age(j.failing_for_s),
             ]
@@ -159,7 +153,7 @@ def to_text(m: MlEngine) -> str:
     failing, dropped = len(m.failing), len(m.dropped)
     return "\n\n".join(
         [
-            f"ML engine at {_stamp(m.at)}, range {m.range_label}: {failing} tenant(s) failing training, "
+            f"ML engine at {utc_stamp(m.at)}, range {m.range_label}: {failing} tenant(s) failing training, "
             f"{dropped} with a quality drop",
             f"training jobs\n{training}",
             f"model quality (NDCG@10 against the 7-day median; DROP over 10 %)\n{quality}",

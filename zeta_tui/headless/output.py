@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,3 +21,10 @@ def print_figures(as_json: bool, document: Callable[[], Any], text: Callable[[],
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+
+
+def utc_stamp(seconds: float | None) -> str | None:
+    """A moment as JSON carries it: ISO 8601 in UTC to the second (``2026-03-11T17:26:40Z``); None stays None."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from zeta_tui.errors import ConfigError, NotConfigured, ZetaError
+from zeta_tui.headless.ml import job_json
 from zeta_tui.headless.options import range_ending
-from zeta_tui.headless.output import print_figures
+from zeta_tui.headless.output import print_figures, utc_stamp
 from zeta_tui.headless.table import format_table
 from zeta_tui.models.tenant import DATA_STALE_AFTER_S, TenantMl, TenantReport, TenantUsage
 from zeta_tui.models.timerange import format_age
@@ -126,12 +127,6 @@ def _known(report: TenantReport) -> bool:
     return has_usage or (report.ml is not None and report.ml.known)
 
 
-def _stamp(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _error_json(error: ZetaError | None) -> dict[str, str] | None:
     if error is None:
         return None
@@ -184,7 +179,7 @@ def ml_json(m: TenantMl) -> dict[str, Any]:
     """The Prometheus half: times RFC 3339 UTC, durations in seconds, ratios 0-1."""
     q, j = m.quality, m.training
     return {
-        "at": _stamp(m.at),
+        "at": utc_stamp(m.at),
         "range": m.range_label,
         "healthy": m.healthy,
         "problems": m.problems(),
@@ -198,19 +193,9 @@ def ml_json(m: TenantMl) -> dict[str, Any]:
             "drop": q.drop,
             "dropped": q.dropped,
         },
-        "training": None
-        if j is None
-        else {
-            "status": j.status,
-            "reason": j.reason or None,
-            "started": _stamp(j.started),
-            "duration_seconds": j.duration_s,
-            "running_for_seconds": j.running_for_s,
-            "last_success": _stamp(j.last_success),
-            "failing_for_seconds": j.failing_for_s,
-        },
+        "training": None if j is None else job_json(j),
         "freshness": {
-            "last_ingest": _stamp(m.last_ingest),
+            "last_ingest": utc_stamp(m.last_ingest),
             "age_seconds": m.data_age_s,
             "stale_after_seconds": DATA_STALE_AFTER_S,
             "stale": m.stale,
@@ -219,7 +204,7 @@ def ml_json(m: TenantMl) -> dict[str, Any]:
         "alerts_source": m.alerts_source,
         "alerts_error": m.alerts_error or None,
         "alerts": [
-            {"alertname": a.name, "severity": a.severity or None, "state": a.state, "since": _stamp(a.since)}
+            {"alertname": a.name, "severity": a.severity or None, "state": a.state, "since": utc_stamp(a.since)}
             for a in m.alerts
         ],
     }
@@ -267,20 +252,20 @@ def ml_text(m: TenantMl) -> str:
         )
         reason = f" ({j.reason})" if j.reason else ""
         failing = f", failing for {format_age(j.failing_for_s)}" if j.failing_for_s is not None else ""
-        lines.append(f"training: {j.status}{reason}, started {_stamp(j.started) or '-'} {took}{failing}".rstrip())
+        lines.append(f"training: {j.status}{reason}, started {utc_stamp(j.started) or '-'} {took}{failing}".rstrip())
     age = m.data_age_s
     if age is None:
         lines.append("data: no ingest timestamp")
     else:
         limit = format_age(DATA_STALE_AFTER_S)
         stale = "  STALE" if m.stale else ""
-        lines.append(f"data: newest {format_age(age)} old ({_stamp(m.last_ingest)}), stale after {limit}{stale}")
+        lines.append(f"data: newest {format_age(age)} old ({utc_stamp(m.last_ingest)}), stale after {limit}{stale}")
     served = "-" if m.served_per_second is None else f"{m.served_per_second:.2f}/s"
     lines.append(f"recommendations served over {m.range_label}: {served}")
     source = "Alertmanager" if m.alerts_source == "alertmanager" else "Prometheus ALERTS (no Alertmanager)"
     table = format_table(
         ["ALERT", "SEVERITY", "STATE", "SINCE"],
-        [[a.name, a.severity or "-", a.state, _stamp(a.since) or "-"] for a in m.alerts],
+        [[a.name, a.severity or "-", a.state, utc_stamp(a.since) or "-"] for a in m.alerts],
     )
     if m.alerts_error:
         lines.append(f"alerts ({source}): unknown: {m.alerts_error}")
@@ -334,7 +319,7 @@ def to_text(r: TenantReport) -> str:
     head = f"tenant {r.tenant_id}"
     if r.ml is not None:
         problems = r.ml.problems()
-        head += f" at {_stamp(r.ml.at)}: " + (", ".join(problems) if problems else "no problem")
+        head += f" at {utc_stamp(r.ml.at)}: " + (", ".join(problems) if problems else "no problem")
     prom = "Prometheus (model, data, alerts)\n" + ml_text(r.ml) if r.ml is not None else _why(r.ml_error, "Prometheus")
     ch = (
         "ClickHouse (usage, quota, cost, SLA)\n" + usage_text(r.usage)
